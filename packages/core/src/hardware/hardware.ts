@@ -1,0 +1,45 @@
+import type { CostProfile } from './cost-profile.js';
+import type { MmSystem } from '../di/system.js';
+import type { MmStruct } from '../mm/mm-struct.js';
+
+/**
+ * A hardware model: the CPUs, their TLBs and what things cost. It is applied to a system like a
+ * plugin (it taps `tlbFlush.request`, `sched.switchMm`, `pte.*`, ...), and the kernel's MMU
+ * path asks it about every user access:
+ *
+ *   pfn = hw.tlbLookup(cpu, mm, vpn, write)       // a hit: the access uses `pfn`, no walk
+ *   if (pfn < 0) { walk the page table (faulting as needed), then
+ *                  hw.tlbFill(cpu, mm, vpn, pfn, writable, leafShift, pteSlot) }
+ *
+ * A TLB hit may return a stale translation; that is how a missing flush becomes visible.
+ */
+export interface HardwareModel {
+  /** 'x86', 'arm64', 'flat', or a package's own name */
+  readonly name: string;
+  readonly ncpus: number;
+  readonly costs: CostProfile;
+  /** Tap the system's hooks. Called once, before any run. */
+  apply(system: MmSystem): void;
+  /**
+   * TLB lookup for a user access. Returns the PFN of a cached translation that permits the
+   * access (and charges the access), or -1 on a miss (or a cached entry that does not permit a
+   * write: the hardware then walks again, as x86 does to set the dirty bit).
+   */
+  tlbLookup(cpu: number, mm: MmStruct, vpn: number, write: boolean): number;
+  /**
+   * After a successful page walk: charge the miss and the walk, and cache the translation.
+   * `leafShift` is 12 for a PTE, 21 for a PMD mapping; `pteSlot` is the global index of the
+   * leaf entry in the page-table pool (`kernel.pt.fl[pteSlot]`), for models that read its bits.
+   */
+  tlbFill(cpu: number, mm: MmStruct, vpn: number, pfn: number, writable: boolean, leafShift: number, pteSlot: number): void;
+  /** Extra state for the output (e.g. TLB reach); optional. */
+  describe?(): Record<string, unknown>;
+}
+
+export interface HardwareFactoryOptions {
+  cpus?: number;
+  [k: string]: unknown;
+}
+
+/** A hardware package's factory (its `createHardware` export). */
+export type HardwareFactory = (options?: HardwareFactoryOptions) => HardwareModel;

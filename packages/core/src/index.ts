@@ -1,0 +1,42 @@
+/**
+ * @mmsim/core: the machine model, the kernel mechanisms, the hook catalogue, DI composition
+ * and the scenario runner.
+ */
+export * from './units.js';
+export { FolioTable, PG, GUP_PIN_COUNTING_BIAS } from './mem/folios.js';
+export { PhysMem, ZERO_PFN, HUGE_ZERO_PFN } from './mem/phys-mem.js';
+export { SwapDevice, type SwapDeviceOptions } from './mem/swap.js';
+export { LRU_BATCH_KINDS, type LruBatchKind } from './mem/lru.js';
+export { PTE, PTE_HW_MASK, LEVEL_NAMES } from './mm/pte.js';
+export { PageTablePool } from './mm/page-table.js';
+export { Vma, VM } from './mm/vma.js';
+export { MmStruct } from './mm/mm-struct.js';
+export { AnonVmaRegistry } from './mm/anon-vma.js';
+export { Kernel, SimError, tableIndex, LEVEL_SPAN } from './kernel/kernel.js';
+export { defaultKernelConfig, type KernelConfig, type ThpMode } from './kernel/config.js';
+export { Cpu, Process, Thread, type PendingFault } from './kernel/task.js';
+export { MmGather } from './kernel/tlb-gather.js';
+export { userAccess, handleMmFault, defaultWpReuse, FaultResult, AccessResult } from './kernel/fault.js';
+export { forkProcess } from './kernel/fork.js';
+export { zapRange, munmap, exitMmap, freePgtables } from './kernel/zap.js';
+export { mmapAnon, splitVma, vmasForRange, mergeVmas } from './kernel/mmap.js';
+export { madvise, ADVICES, type Advice } from './kernel/madvise.js';
+export { mprotect, changeProtection, canChangePteWritable, type Prot } from './kernel/mprotect.js';
+export { mremapMove } from './kernel/mremap.js';
+export { reclaimFolios, tryToUnmap } from './kernel/reclaim.js';
+export { pinUserPages, unpinUserPages, readPin, type Pin } from './kernel/gup.js';
+export { uffdRegister, uffdCopy, uffdWriteProtect } from './kernel/userfaultfd.js';
+export { createHooks, type Hooks } from './hooks/catalogue.js';
+export type * from './hooks/contexts.js';
+export type { HardwareModel, HardwareFactoryOptions } from './hardware/hardware.js';
+export { UNIT_COSTS, type CostProfile, type CostKey } from './hardware/cost-profile.js';
+export { FlatHardware } from './hardware/flat.js';
+export { Stats, CostClock } from './stats/stats.js';
+export { C, CORE_COUNTERS, type CoreCounter } from './stats/counters.js';
+export { meminfo, type Meminfo, type ProcessMeminfo } from './stats/meminfo.js';
+export { TOKENS } from './di/tokens.js';
+export { createSystem, resolvePolicies, type MmSystem, type SystemOptions } from './di/system.js';
+export { definePlugin, PluginError, type MmPlugin, type MmPluginFactory } from './di/plugin.js';
+export * from './scenario/schema.js';
+export { ScenarioError, describePath, fromZod } from './scenario/errors.js';
+export { runScenario, countSteps, prng, type RunResult, type RunOptions, type PhaseResult, type CheckFailure } from './scenario/runner.js';

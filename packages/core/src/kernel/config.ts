@@ -1,0 +1,40 @@
+/** THP sysfs-like settings: `enabled` per size (e.g. "2048K", "64K") and the top-level switch. */
+export type ThpMode = 'always' | 'inherit' | 'madvise' | 'never';
+
+/**
+ * Kernel build/boot configuration and version-dependent mechanism details that are not
+ * decisions (those are hooks). Presets set the features for their era.
+ */
+export interface KernelConfig {
+  /** folio_batch size of the per-CPU LRU caches: 15 (PAGEVEC_SIZE, 5.x) or 31 */
+  lruBatchSize: number;
+  /** RAM in pages (0 = unlimited) */
+  memoryPages: number;
+  swap: { slots: number; synchronousIo: boolean };
+  /** /sys/kernel/mm/transparent_hugepage: key "top" is the global switch, others per size */
+  thp: Record<string, ThpMode>;
+  features: {
+    /**
+     * mprotect()/uffd unprotect map exclusive anon pages writable right away
+     * (MM_CP_TRY_CHANGE_WRITABLE, v5.19+ / v6.x for uffd).
+     */
+    tryChangeWritable: boolean;
+    /** Align anonymous mappings of >= 2 MiB to PMD boundaries (v6.7+, efa7df3e3bb5). */
+    thpAlignAnon: boolean;
+    /**
+     * do_swap_page() frees the swap cache on a write fault when the folio's refcount is 2
+     * (should_try_to_free_swap(), v5.19+). Older kernels left that to the reuse rule.
+     */
+    swapinFreeOnWrite: boolean;
+  };
+}
+
+export function defaultKernelConfig(): KernelConfig {
+  return {
+    lruBatchSize: 31,
+    memoryPages: 0,
+    swap: { slots: 1 << 20, synchronousIo: true },
+    thp: { top: 'never' },
+    features: { tryChangeWritable: false, thpAlignAnon: true, swapinFreeOnWrite: true },
+  };
+}

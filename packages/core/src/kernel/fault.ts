@@ -1,0 +1,345 @@
+/**
+ * Page faults: handle_mm_fault() and the anonymous paths of mm/memory.c.
+ * The write-fault decision (reuse or copy) is in doWpPage() → hooks.fault.wpReuse.
+ */
+import { SimError, type Kernel } from './kernel.js';
+import type { MmStruct } from '../mm/mm-struct.js';
+import type { Vma } from '../mm/vma.js';
+import { VM } from '../mm/vma.js';
+import { PTE } from '../mm/pte.js';
+import { PG } from '../mem/folios.js';
+import { ZERO_PFN } from '../mem/phys-mem.js';
+import { C } from '../stats/counters.js';
+import { PTRS_PER_TABLE } from '../units.js';
+import type { Thread } from './task.js';
+
+export const enum FaultResult {
+  OK = 0,
+  /** the thread blocks in handle_userfault() until the monitor resolves the fault */
+  UFFD_MISSING = 1,
+  UFFD_WP = 2,
+  /** SIGSEGV / SIGBUS */
+  SEGV = 3,
+}
+
+export const enum AccessResult {
+  OK = 0,
+  BLOCKED = 1,
+}
+
+/**
+ * A user access by thread `t` (load or store of one word in page `vpn`): the MMU walk, the
+ * hardware's TLB, and faults until the access succeeds. Reads leave the value in
+ * `k.lastValue`. Returns BLOCKED when the thread waits on userfaultfd (t.pending is set).
+ */
+export function userAccess(k: Kernel, t: Thread, vpn: number, write: boolean, value: number): AccessResult {
+  k.runOn(t);
+  const mm = t.proc.mm;
+  const pt = k.pt;
+  const hit = k.hw.tlbLookup(k.cpu, mm, vpn, write);
+  if (hit >= 0) {
+    if (write) k.f.data[hit] = value;
+    else k.lastValue = k.f.data[hit]!;
+    return AccessResult.OK;
+  }
+  for (let tries = 0; tries < 4; tries++) {
+    // hardware page walk (effective permission = AND of the write bits on the way down)
+    let tbl = mm.pgd;
+    let w = PTE.write;
+    let fl = 0;
+    let k0 = -1;
+    let level = 3;
+    for (; level >= 0; level--) {
+      k0 = tbl * PTRS_PER_TABLE + idx(vpn, level);
+      fl = pt.fl[k0]!;
+      if ((fl & PTE.present) === 0) break;
+      w &= fl;
+      if ((fl & PTE.table) === 0) break; // leaf (PTE, or huge PMD)
+      tbl = pt.val[k0]!;
+    }
+    if ((fl & PTE.present) !== 0 && (fl & PTE.protNone) === 0 && (!write || (w & PTE.write) !== 0)) {
+      const span = level * 9;
+      const pfn = pt.val[k0]! + (span === 0 ? 0 : vpn & ((1 << span) - 1));
+      // hardware accessed / dirty bits (x86, and arm64 with FEAT_HAFDBS)
+      pt.fl[k0] = fl | PTE.young | (write ? PTE.dirty : 0);
+      k.hw.tlbFill(k.cpu, mm, vpn, pfn, (w & PTE.write) !== 0 && (fl & PTE.write) !== 0, 12 + span, k0);
+      if (write) k.f.data[pfn] = value;
+      else k.lastValue = k.f.data[pfn]!;
+      return AccessResult.OK;
+    }
+    const r = handleMmFault(k, mm, vpn, write, false);
+    if (r === FaultResult.OK) continue;
+    if (r === FaultResult.SEGV) {
+      throw new SimError(`segmentation fault: ${write ? 'write' : 'read'} at page 0x${vpn.toString(16)} of "${t.proc.pid}"`, 'segv');
+    }
+    t.pending = { vpn, write, value, reason: r === FaultResult.UFFD_MISSING ? 'uffd-missing' : 'uffd-wp' };
+    return AccessResult.BLOCKED;
+  }
+  throw new SimError(`fault loop at page 0x${vpn.toString(16)}: the fault handler did not make progress`, 'internal');
+}
+
+function idx(vpn: number, level: number): number {
+  return level === 0 ? vpn & 511 : level === 1 ? (vpn >>> 9) & 511 : level === 2 ? (vpn >>> 18) & 511 : Math.floor(vpn / 134217728) & 511;
+}
+
+/** handle_mm_fault() → __handle_mm_fault() → handle_pte_fault(). */
+export function handleMmFault(k: Kernel, mm: MmStruct, vpn: number, write: boolean, unshare: boolean): FaultResult {
+  k.stats.v[C.pgfault]!++;
+  k.charge(k.hw.costs.faultEntry);
+  const vma = mm.findVma(vpn);
+  if (!vma) return FaultResult.SEGV;
+  if (write ? (vma.flags & VM.write) === 0 : (vma.flags & VM.read) === 0) return FaultResult.SEGV;
+
+  const vmf = k.vmf;
+  vmf.mm = mm;
+  vmf.vma = vma;
+  vmf.vpn = vpn;
+  vmf.cpu = k.cpu;
+  vmf.write = write;
+  vmf.unshare = unshare;
+  vmf.pfn = -1;
+  vmf.head = -1;
+  vmf.swapSlot = -1;
+  vmf.swapExclusive = false;
+
+  const t = k.pteTableForWrite(mm, vpn, true, 'fault');
+  if (t === -2) throw new SimError('fault on a PMD-mapped THP: PMD mappings are not modelled yet', 'internal');
+  const i = vpn & 511;
+  vmf.table = t;
+  vmf.index = i;
+  const kk = t * PTRS_PER_TABLE + i;
+  const fl = k.pt.fl[kk]!;
+  if (fl === 0) return doAnonymousPage(k, vmf.mm, vma, vpn, write);
+  if ((fl & PTE.swap) !== 0) {
+    const r = doSwapPage(k, mm, vma, vpn, write);
+    // do_swap_page(): a write fault on a page mapped read-only continues in do_wp_page()
+    const nfl = k.pt.fl[kk]!;
+    if (r === FaultResult.OK && write && (nfl & PTE.write) === 0) return doWpPage(k, mm, vma, vpn, nfl);
+    return r;
+  }
+  if ((fl & PTE.protNone) !== 0) return FaultResult.SEGV;
+  if ((write || unshare) && (fl & PTE.write) === 0) return doWpPage(k, mm, vma, vpn, fl);
+  // spurious fault or a stale TLB entry: ptep_set_access_flags()
+  k.pt.fl[kk] = fl | PTE.young | (write ? PTE.dirty : 0);
+  done(k, mm, vpn, write, 'spurious', 0);
+  return FaultResult.OK;
+}
+
+function done(k: Kernel, mm: MmStruct, vpn: number, write: boolean, kind: string, order: number): void {
+  if (k.hooks.fault.handled.isUsed()) k.hooks.fault.handled.call({ mm, vpn, cpu: k.cpu, write, kind, order });
+}
+
+/** Pick the largest allowed order whose aligned range fits the VMA and has no PTE (alloc_anon_folio). */
+function pickAnonOrder(k: Kernel, vma: Vma, vpn: number, table: number, orders: number): number {
+  for (let o = 8; o >= 1; o--) {
+    if ((orders & (1 << o)) === 0) continue;
+    const nr = 1 << o;
+    const start = vpn - (vpn & (nr - 1));
+    if (start < vma.start || start + nr > vma.end) continue;
+    const b = table * PTRS_PER_TABLE + (start & 511);
+    let none = true;
+    for (let i = 0; i < nr; i++) {
+      if (k.pt.fl[b + i] !== 0) {
+        none = false;
+        break;
+      }
+    }
+    if (none) return o;
+  }
+  return 0;
+}
+
+/** do_anonymous_page(): first touch of an address. */
+function doAnonymousPage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, write: boolean): FaultResult {
+  if ((vma.flags & VM.uffdMissing) !== 0) {
+    k.stats.v[C.uffd_fault]!++;
+    return FaultResult.UFFD_MISSING;
+  }
+  const vmf = k.vmf;
+  const table = vmf.table;
+  if (!write) {
+    // map the shared zero page read-only (pte_mkspecial(ZERO_PAGE))
+    k.pt.set(table, vpn & 511, ZERO_PFN, PTE.present | PTE.young);
+    k.charge(k.hw.costs.pteUpdate);
+    k.hooks.pte.afterSet.call(mm, vpn, vpn + 1);
+    done(k, mm, vpn, false, 'zero', 0);
+    return FaultResult.OK;
+  }
+  const orders = k.hooks.fault.anonOrders.call(1, vmf) & 0x1ff; // PMD order is not PTE-mapped on fault
+  const order = orders > 1 ? pickAnonOrder(k, vma, vpn, table, orders) : 0;
+  const nr = 1 << order;
+  const start = vpn - (vpn & (nr - 1));
+  const head = k.allocFolio(order, true);
+  k.f.ref[head] = nr; // one reference per mapping PTE (folio_ref_add(nr - 1))
+  k.addNewAnonRmap(head, mm, vma, start, nr);
+  k.lruAdd(head);
+  const b = start & 511;
+  for (let i = 0; i < nr; i++) {
+    k.pt.set(table, b + i, head + i, PTE.present | PTE.write | PTE.dirty | PTE.young);
+  }
+  k.charge(k.hw.costs.pteUpdate * nr);
+  k.hooks.pte.afterSet.call(mm, start, start + nr);
+  if (order > 0) k.stats.v[k.mthpFaultAlloc[order]!]!++;
+  done(k, mm, vpn, true, 'anon', order);
+  return FaultResult.OK;
+}
+
+/** The rule used when no policy taps fault.wpReuse: the v5.9 refcount rule, small folios only. */
+export function defaultWpReuse(k: Kernel, head: number): 'reuse' | 'copy' {
+  return k.f.order[head] === 0 && k.f.ref[head] === 1 ? 'reuse' : 'copy';
+}
+
+/** do_wp_page(): write (or unshare) fault on a present, write-protected PTE. */
+function doWpPage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, fl: number): FaultResult {
+  const vmf = k.vmf;
+  const kk = vmf.table * PTRS_PER_TABLE + vmf.index;
+  if ((fl & PTE.uffdWp) !== 0 && (vma.flags & VM.uffdWp) !== 0 && vmf.write) {
+    // userfaultfd_pte_wp(): hand the fault to the monitor
+    k.stats.v[C.uffd_fault]!++;
+    return FaultResult.UFFD_WP;
+  }
+  const pfn = k.pt.val[kk]!;
+  if (pfn === ZERO_PFN) {
+    if (vmf.unshare) return FaultResult.OK; // nothing to unshare on the zero page
+    wpPageCopy(k, mm, vma, vpn, -1, -1);
+    return FaultResult.OK;
+  }
+  const head = k.f.head(pfn);
+  vmf.pfn = pfn;
+  vmf.head = head;
+  if (vmf.unshare && (k.f.flags[pfn]! & PG.anonExclusive) !== 0) return FaultResult.OK;
+  const decision = k.hooks.fault.wpReuse.call(vmf) ?? defaultWpReuse(k, head);
+  if (decision === 'reuse') {
+    wpPageReuse(k, mm, vpn, kk, pfn);
+    return FaultResult.OK;
+  }
+  wpPageCopy(k, mm, vma, vpn, pfn, head);
+  return FaultResult.OK;
+}
+
+/** wp_page_reuse(): the page is ours alone; make the PTE writable. No flush is needed. */
+function wpPageReuse(k: Kernel, mm: MmStruct, vpn: number, kk: number, pfn: number): void {
+  const vmf = k.vmf;
+  k.f.flags[pfn]! |= PG.anonExclusive;
+  if (!vmf.unshare) k.hooks.pte.beforeChange.call(mm, vpn, vpn + 1, 'wp_page_reuse');
+  const fl = k.pt.fl[kk]!;
+  // FAULT_FLAG_UNSHARE only marks the page exclusive; it does not map it writable
+  k.pt.fl[kk] = vmf.unshare ? fl | PTE.young : fl | PTE.young | PTE.dirty | PTE.write;
+  if (!vmf.unshare) k.hooks.pte.afterSet.call(mm, vpn, vpn + 1);
+  k.stats.v[C.pgreuse]!++;
+  k.charge(k.hw.costs.pteUpdate);
+  done(k, mm, vpn, vmf.write, 'wp-reuse', 0);
+}
+
+/**
+ * wp_page_copy(): give the faulting mm its own copy of the page (or a zeroed page when the
+ * PTE mapped the zero page). The old PTE is cleared and flushed (ptep_clear_flush) before
+ * the new one is installed.
+ */
+function wpPageCopy(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, oldPfn: number, oldHead: number): void {
+  const vmf = k.vmf;
+  const zero = oldPfn < 0;
+  k.hooks.fault.cowOrder.call(0, vmf); // only order-0 replacements are modelled so far
+  const nh = k.allocFolio(0, zero);
+  if (zero) k.stats.v[C.cow_zero]!++;
+  else {
+    k.f.data[nh] = k.f.data[oldPfn]!;
+    k.charge(k.hw.costs.copyPage);
+    k.stats.v[C.cow_copy]!++;
+  }
+  k.addNewAnonRmap(nh, mm, vma, vpn, 1);
+  k.lruAdd(nh);
+  const t = vmf.table;
+  const i = vmf.index;
+  const kk = t * PTRS_PER_TABLE + i;
+  const oldFl = k.pt.fl[kk]!;
+  // ptep_clear_flush()
+  k.hooks.pte.beforeChange.call(mm, vpn, vpn + 1, 'wp_page_copy');
+  k.pt.clear(t, i);
+  k.flushPage(mm, vpn, 'wp_page_copy');
+  const keep = oldFl & PTE.softDirty;
+  k.pt.set(t, i, nh, keep | PTE.present | PTE.young | (vmf.unshare ? 0 : PTE.dirty | PTE.write));
+  k.charge(k.hw.costs.pteUpdate);
+  k.hooks.pte.afterSet.call(mm, vpn, vpn + 1);
+  if (!zero) {
+    k.removeRmapPtes(oldHead, oldPfn, 1, mm);
+    k.folioPut(oldHead);
+  }
+  done(k, mm, vpn, vmf.write, zero ? 'wp-zero' : 'wp-copy', 0);
+}
+
+/** do_swap_page(): the PTE holds a swap entry. */
+function doSwapPage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, write: boolean): FaultResult {
+  const vmf = k.vmf;
+  const kk = vmf.table * PTRS_PER_TABLE + vmf.index;
+  const fl = k.pt.fl[kk]!;
+  const slot = k.pt.val[kk]!;
+  const f = k.f;
+  const swap = k.swap;
+  vmf.swapSlot = slot;
+  vmf.swapExclusive = (fl & PTE.swpExclusive) !== 0;
+  let head = swap.cache[slot]!;
+  let pfn: number;
+  let skipped = false;
+  if (head >= 0) {
+    // swap cache hit: a minor fault
+    pfn = head;
+    head = f.head(pfn);
+    f.ref[head]!++;
+    k.stats.v[C.swapin_cache_hit]!++;
+  } else {
+    skipped = k.hooks.fault.swapinSkipCache.call(vmf) ?? (swap.opts.synchronousIo && swap.count[slot] === 1);
+    head = k.allocFolio(0, false);
+    pfn = head;
+    f.data[head] = swap.data[slot]!;
+    f.flags[head]! |= PG.anon;
+    k.charge(k.hw.costs.swapIoPage);
+    k.stats.v[C.pswpin]!++;
+    k.stats.v[C.pgmajfault]!++;
+    if (skipped) k.stats.v[C.swapin_skip_swapcache]!++;
+    else {
+      swap.hasCache[slot] = 1;
+      swap.cache[slot] = head;
+      f.swap[head] = slot;
+      f.flags[head]! |= PG.swapcache;
+      f.ref[head]!++;
+      swap.cachedPages++;
+      k.stats.v[C.swap_cache_add]!++;
+    }
+    k.lruAdd(head);
+  }
+  vmf.pfn = pfn;
+  vmf.head = head;
+  // a page that never entered the swap cache is certainly exclusive (do_swap_page)
+  const exclusive = vmf.swapExclusive || skipped;
+  // swap_free(): the PTE's reference to the slot goes away
+  k.swapFree(slot);
+  mm.swapEnts--;
+  if (
+    k.config.features.swapinFreeOnWrite &&
+    write &&
+    (f.flags[head]! & PG.swapcache) !== 0 &&
+    f.ref[head] === 2 + ((f.flags[head]! & PG.inBatch) !== 0 ? 1 : 0)
+  ) {
+    k.folioFreeSwap(head); // should_try_to_free_swap()
+  }
+  // map it
+  if (f.anonVma[head] < 0 || f.folioMapcount(head) === 0) {
+    f.anonVma[head] = k.anonVmaPrepare(mm, vma);
+    f.index[head] = vma.pgoffOf(vpn);
+  }
+  k.addAnonRmapPtes(head, pfn, 1, mm);
+  if (exclusive) f.flags[pfn]! |= PG.anonExclusive;
+  const writable = (vma.flags & VM.write) !== 0 && (fl & PTE.uffdWp) === 0 && (k.hooks.fault.swapinWritable.call(vmf) ?? false);
+  let nfl = PTE.present | PTE.young | (fl & (PTE.uffdWp | PTE.softDirty));
+  if (writable) {
+    nfl |= PTE.write | (write ? PTE.dirty : 0);
+    f.flags[pfn]! |= PG.anonExclusive;
+    k.stats.v[C.swapin_map_writable]!++;
+  }
+  k.pt.set(vmf.table, vmf.index, pfn, nfl);
+  k.charge(k.hw.costs.pteUpdate);
+  k.hooks.pte.afterSet.call(mm, vpn, vpn + 1);
+  done(k, mm, vpn, write, 'swapin', 0);
+  return FaultResult.OK;
+}

@@ -1,0 +1,142 @@
+/** fork(): dup_mmap() and copy_page_range() (kernel/fork.c, mm/memory.c). */
+import { SimError, type Kernel } from './kernel.js';
+import type { Process } from './task.js';
+import type { MmStruct } from '../mm/mm-struct.js';
+import { VM, type Vma } from '../mm/vma.js';
+import { PTE } from '../mm/pte.js';
+import { PG } from '../mem/folios.js';
+import { ZERO_PFN } from '../mem/phys-mem.js';
+import { C } from '../stats/counters.js';
+import { PTRS_PER_TABLE } from '../units.js';
+import type { ForkContext } from '../hooks/contexts.js';
+import { Process as Proc } from './task.js';
+
+/** fork() of `parent` into a new process `childPid`; the child's thread sits on `cpu`. */
+export function forkProcess(k: Kernel, parent: Process, childPid: string, cpu: number): Process {
+  if (k.procs.get(childPid)?.alive) throw new SimError(`process "${childPid}" already exists`);
+  k.checkCpu(cpu);
+  const pmm = parent.mm;
+  const cmm = k.newMm();
+  cmm.mmapBase = pmm.mmapBase;
+  const ctx: ForkContext = {
+    kernel: k,
+    parent: pmm,
+    child: cmm,
+    vma: null as unknown as Vma,
+    tableStart: 0,
+    table: -1,
+    fullyCovered: false,
+    vpn: 0,
+    pfn: -1,
+    head: -1,
+  };
+  for (const vma of pmm.vmas) {
+    if ((vma.flags & VM.dontcopy) !== 0) continue;
+    const nv = vma.clone();
+    // dup_userfaultfd() without UFFD_FEATURE_EVENT_FORK: the child is not registered
+    nv.flags &= ~(VM.uffdMissing | VM.uffdWp);
+    cmm.insertVma(nv);
+    if ((vma.flags & VM.wipeonfork) !== 0) {
+      nv.anonVma = -1; // a fresh, empty mapping in the child
+      continue;
+    }
+    if (vma.anonVma < 0) continue; // nothing was ever faulted in: vma_needs_copy() is false
+    k.anonVmas.link(vma.anonVma, cmm, nv);
+    ctx.vma = vma;
+    copyPageRange(k, ctx, nv);
+  }
+  // dup_mmap(): flush_tlb_mm(oldmm) for the write-protected parent PTEs
+  k.flushMm(pmm, 'dup_mmap');
+  cmm.hasPinned = false;
+  const child = new Proc(childPid, cmm);
+  k.procs.set(childPid, child);
+  k.addThread(child, cpu, false);
+  k.hooks.fork.done.call(pmm, cmm);
+  return child;
+}
+
+function copyPageRange(k: Kernel, ctx: ForkContext, dstVma: Vma): void {
+  const src = ctx.vma;
+  const pmm = ctx.parent;
+  const cmm = ctx.child;
+  for (let v = src.start; v < src.end; ) {
+    const tStart = v - (v & 511);
+    const tEnd = Math.min(src.end, tStart + 512);
+    const st = k.pteTable(pmm, v);
+    if (st === -2) throw new SimError('fork of a PMD-mapped THP: PMD mappings are not modelled yet', 'internal');
+    if (st >= 0) {
+      ctx.tableStart = tStart;
+      ctx.table = st;
+      ctx.fullyCovered = src.start <= tStart && src.end >= tStart + 512;
+      const d = k.hooks.fork.pteTable.call(ctx);
+      if (d !== 'shared') copyPteRange(k, ctx, pmm, cmm, st, v, tEnd, dstVma);
+    }
+    v = tEnd;
+  }
+}
+
+/** copy_pte_range() → copy_present_pte() / copy_nonpresent_pte(). */
+function copyPteRange(k: Kernel, ctx: ForkContext, pmm: MmStruct, cmm: MmStruct, stIn: number, start: number, end: number, dstVma: Vma): void {
+  const pt = k.pt;
+  const f = k.f;
+  let st = stIn;
+  let dt = -1;
+  for (let a = start; a < end; a++) {
+    const sk = st * PTRS_PER_TABLE + (a & 511);
+    const fl = pt.fl[sk]!;
+    if (fl === 0) continue;
+    if (dt < 0) {
+      dt = k.pteTableForWrite(cmm, a, true, 'fork');
+      st = k.pteTableForWrite(pmm, a, false, 'fork'); // the parent's PTEs get write-protected
+      k.hooks.pte.beforeChange.call(pmm, start, end, 'fork_wrprotect');
+    }
+    const sk2 = st * PTRS_PER_TABLE + (a & 511);
+    const val = pt.val[sk2]!;
+    k.stats.v[C.fork_pte_copy]!++;
+    k.charge(k.hw.costs.pteCopy);
+    if ((fl & PTE.present) !== 0) {
+      if (val === ZERO_PFN) {
+        pt.set(dt, a & 511, val, fl & ~PTE.young);
+        continue;
+      }
+      const head = f.head(val);
+      ctx.vpn = a;
+      ctx.pfn = val;
+      ctx.head = head;
+      const d = k.hooks.fork.page.call(ctx) ?? 'share';
+      if (d === 'copy') {
+        // copy_present_page(): the child gets its own copy now, the parent keeps its page
+        const nh = k.allocFolio(0, false);
+        f.data[nh] = f.data[val]!;
+        k.charge(k.hw.costs.copyPage);
+        k.addNewAnonRmap(nh, cmm, dstVma, a, 1);
+        k.lruAdd(nh);
+        pt.set(dt, a & 511, nh, PTE.present | PTE.write | PTE.dirty | PTE.young);
+        k.stats.v[C.fork_page_copy]!++;
+        continue;
+      }
+      // folio_try_dup_anon_rmap_pte(): one more mapping, no longer exclusive
+      k.folioGet(head);
+      k.addAnonRmapPtes(head, val, 1, cmm);
+      f.flags[val]! &= ~PG.anonExclusive;
+      let nfl = fl;
+      if ((fl & PTE.write) !== 0) {
+        nfl = fl & ~PTE.write; // ptep_set_wrprotect(src_mm, ...)
+        pt.fl[sk2] = nfl;
+      }
+      pt.set(dt, a & 511, val, (nfl & ~(PTE.young | PTE.uffdWp)) | (dstVma.flags & VM.uffdWp ? nfl & PTE.uffdWp : 0));
+    } else if ((fl & PTE.swap) !== 0) {
+      // copy_nonpresent_pte(): swap_duplicate(), and neither side stays exclusive
+      if (k.swap.count[val] === 0xffff) throw new SimError('swap count overflow', 'internal');
+      k.swap.count[val]!++;
+      cmm.swapEnts++;
+      const nfl = fl & ~PTE.swpExclusive;
+      pt.fl[sk2] = nfl;
+      pt.set(dt, a & 511, val, nfl & ~PTE.uffdWp);
+    }
+  }
+  if (dt >= 0) {
+    k.hooks.pte.afterSet.call(pmm, start, end);
+    k.hooks.pte.afterSet.call(cmm, start, end);
+  }
+}

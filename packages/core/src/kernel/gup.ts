@@ -1,0 +1,87 @@
+/** GUP with FOLL_PIN: pin_user_pages() / unpin_user_pages() (mm/gup.c). */
+import { SimError, type Kernel } from './kernel.js';
+import type { MmStruct } from '../mm/mm-struct.js';
+import { PTE } from '../mm/pte.js';
+import { GUP_PIN_COUNTING_BIAS, PG } from '../mem/folios.js';
+import { ZERO_PFN } from '../mem/phys-mem.js';
+import { C } from '../stats/counters.js';
+import { PTRS_PER_TABLE } from '../units.js';
+import { FaultResult, handleMmFault } from './fault.js';
+
+export interface Pin {
+  id: string;
+  mm: MmStruct;
+  write: boolean;
+  longterm: boolean;
+  /** pinned PFNs, one per page */
+  pfns: number[];
+}
+
+/**
+ * pin_user_pages() over [start, end): fault pages in (writable for a write pin, unshared for a
+ * read-only pin when fault.gupUnshare says so), then take a pin on each page.
+ */
+export function pinUserPages(k: Kernel, mm: MmStruct, start: number, end: number, write: boolean, longterm: boolean, id: string): Pin {
+  const pfns: number[] = [];
+  mm.hasPinned = true; // MMF_HAS_PINNED
+  const f = k.f;
+  for (let vpn = start; vpn < end; vpn++) {
+    let pfn = -1;
+    for (let tries = 0; tries < 4 && pfn < 0; tries++) {
+      const t = k.pteTable(mm, vpn);
+      const fl = t >= 0 ? k.pt.fl[t * PTRS_PER_TABLE + (vpn & 511)]! : 0;
+      const present = (fl & PTE.present) !== 0 && (fl & PTE.protNone) === 0;
+      if (!present || (write && (fl & PTE.write) === 0)) {
+        // faultin_page(): FOLL_WRITE breaks CoW, a read maps the zero page
+        const r = handleMmFault(k, mm, vpn, write, false);
+        if (r !== FaultResult.OK) throw new SimError(`pin: fault at page 0x${vpn.toString(16)} failed`, 'segv');
+        continue;
+      }
+      const cand = k.pt.val[t * PTRS_PER_TABLE + (vpn & 511)]!;
+      if (!write && cand !== ZERO_PFN && (f.flags[cand]! & PG.anonExclusive) === 0) {
+        const vmf = k.vmf;
+        vmf.mm = mm;
+        vmf.vma = mm.findVma(vpn)!;
+        vmf.vpn = vpn;
+        vmf.cpu = k.cpu;
+        vmf.write = false;
+        vmf.unshare = true;
+        vmf.pfn = cand;
+        vmf.head = f.head(cand);
+        if (k.hooks.fault.gupUnshare.call(vmf) === true) {
+          k.stats.v[C.gup_unshare]!++;
+          const r = handleMmFault(k, mm, vpn, false, true);
+          if (r !== FaultResult.OK) throw new SimError(`pin: unshare fault at page 0x${vpn.toString(16)} failed`, 'segv');
+          const nt = k.pteTable(mm, vpn);
+          pfn = k.pt.val[nt * PTRS_PER_TABLE + (vpn & 511)]!;
+          break;
+        }
+      }
+      pfn = cand;
+    }
+    if (pfn < 0) throw new SimError(`pin: page 0x${vpn.toString(16)} could not be faulted in`, 'internal');
+    if (pfn !== ZERO_PFN) {
+      const head = f.head(pfn);
+      // try_grab_folio(FOLL_PIN)
+      f.ref[head]! += f.order[head] === 0 ? GUP_PIN_COUNTING_BIAS : 1;
+      f.pincount[head]!++;
+    }
+    pfns.push(pfn);
+    k.stats.v[C.gup_pin]!++;
+  }
+  return { id, mm, write, longterm, pfns };
+}
+
+export function unpinUserPages(k: Kernel, pin: Pin): void {
+  for (const pfn of pin.pfns) {
+    if (pfn === ZERO_PFN) continue;
+    k.unpinFolio(k.f.head(pfn));
+    k.stats.v[C.gup_unpin]!++;
+  }
+  pin.pfns.length = 0;
+}
+
+/** Read every pinned page through the pin (what a device doing DMA would see). */
+export function readPin(k: Kernel, pin: Pin): number[] {
+  return pin.pfns.map((pfn) => k.f.data[pfn]!);
+}

@@ -1,0 +1,109 @@
+/** madvise() (mm/madvise.c). */
+import { SimError, type Kernel } from './kernel.js';
+import type { MmStruct } from '../mm/mm-struct.js';
+import { VM } from '../mm/vma.js';
+import { PTE } from '../mm/pte.js';
+import { PG } from '../mem/folios.js';
+import { ZERO_PFN } from '../mem/phys-mem.js';
+import { PTRS_PER_TABLE } from '../units.js';
+import { mergeVmas, vmasForRange } from './mmap.js';
+import { zapRange } from './zap.js';
+import { reclaimFolios } from './reclaim.js';
+
+export const ADVICES = ['pageout', 'cold', 'dontneed', 'hugepage', 'nohugepage', 'dontfork', 'dofork', 'wipeonfork', 'keeponfork', 'collapse'] as const;
+export type Advice = (typeof ADVICES)[number];
+
+export function madvise(k: Kernel, mm: MmStruct, start: number, end: number, advice: Advice): void {
+  k.charge(k.hw.costs.syscall);
+  if (mm.vmasIn(start, end).length === 0) throw new SimError(`madvise(${advice}): no mapping in the range`, 'einval');
+  switch (advice) {
+    case 'pageout':
+    case 'cold':
+      coldOrPageout(k, mm, start, end, advice === 'pageout');
+      break;
+    case 'dontneed': {
+      // zap_page_range_single()
+      const tlb = k.gather(mm);
+      for (const v of mm.vmasIn(start, end)) zapRange(k, mm, Math.max(start, v.start), Math.min(end, v.end), tlb, 'madvise_dontneed');
+      tlb.finish('madvise_dontneed');
+      break;
+    }
+    case 'hugepage':
+      setFlags(k, mm, start, end, VM.hugepage, VM.nohugepage);
+      break;
+    case 'nohugepage':
+      setFlags(k, mm, start, end, VM.nohugepage, VM.hugepage);
+      break;
+    case 'dontfork':
+      setFlags(k, mm, start, end, VM.dontcopy, 0);
+      break;
+    case 'dofork':
+      setFlags(k, mm, start, end, 0, VM.dontcopy);
+      break;
+    case 'wipeonfork':
+      setFlags(k, mm, start, end, VM.wipeonfork, 0);
+      break;
+    case 'keeponfork':
+      setFlags(k, mm, start, end, 0, VM.wipeonfork);
+      break;
+    case 'collapse':
+      throw new SimError('madvise(collapse) needs PMD-mapped THPs, which are not modelled yet', 'einval');
+  }
+  k.hooks.madvise.get(advice)?.call({ mm, start, end, cpu: k.cpu });
+}
+
+function setFlags(k: Kernel, mm: MmStruct, start: number, end: number, set: number, clear: number): void {
+  for (const v of vmasForRange(k, mm, start, end)) v.flags = (v.flags | set) & ~clear;
+  mergeVmas(k, mm);
+}
+
+/** madvise_cold_or_pageout_pte_range() + reclaim_pages(). */
+function coldOrPageout(k: Kernel, mm: MmStruct, start: number, end: number, pageout: boolean): void {
+  const f = k.f;
+  const pt = k.pt;
+  // madvise_pageout() / madvise_cold(): lru_add_drain() on this CPU first
+  k.lruAddDrain(k.cpu);
+  const tlb = k.gather(mm);
+  for (const vma of mm.vmasIn(start, end)) {
+    const s = Math.max(start, vma.start);
+    const e = Math.min(end, vma.end);
+    for (let v = s; v < e; ) {
+      const tEnd = Math.min(e, v - (v & 511) + 512);
+      const probe = k.pteTable(mm, v);
+      if (probe === -2) throw new SimError('madvise on a PMD-mapped THP: PMD mappings are not modelled yet', 'internal');
+      if (probe < 0) {
+        v = tEnd;
+        continue;
+      }
+      k.flushBatchedPending(mm);
+      const list: number[] = [];
+      let t = probe;
+      for (let a = v; a < tEnd; a++) {
+        const kk = t * PTRS_PER_TABLE + (a & 511);
+        const fl = pt.fl[kk]!;
+        if ((fl & PTE.present) === 0) continue;
+        const pfn = pt.val[kk]!;
+        if (pfn === ZERO_PFN) continue;
+        const head = f.head(pfn);
+        if (f.order[head]! > 0) continue; // large folios: split-or-skip is the large-folio policy's work
+        // do not interfere with other mappings of this folio, nor with non-LRU folios
+        if ((f.flags[head]! & PG.lru) === 0 || f.folioMapcount(head) !== 1) continue;
+        if ((fl & PTE.young) !== 0) {
+          t = k.pteTableForWrite(mm, a, false, 'madvise');
+          pt.fl[t * PTRS_PER_TABLE + (a & 511)] = fl & ~PTE.young; // ptep_test_and_clear_young()
+          tlb.addRange(a); // tlb_remove_tlb_entry()
+        }
+        f.flags[head]! &= ~PG.referenced;
+        if (pageout) {
+          if (k.isolateLru(head)) list.push(head);
+        } else {
+          k.lruBatchAdd(head, 'deactivate');
+        }
+      }
+      if (list.length > 0) reclaimFolios(k, list, 'pageout');
+      v = tEnd;
+    }
+  }
+  tlb.finish(pageout ? 'madvise_pageout' : 'madvise_cold');
+  k.completeWriteback();
+}

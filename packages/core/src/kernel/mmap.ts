@@ -1,0 +1,61 @@
+/** mmap(), VMA splitting and merging (mm/mmap.c, mm/vma.c). */
+import { SimError, type Kernel } from './kernel.js';
+import type { MmStruct } from '../mm/mm-struct.js';
+import { Vma, VM } from '../mm/vma.js';
+import { HPAGE_PMD_NR } from '../units.js';
+
+/** mmap(MAP_PRIVATE|MAP_ANONYMOUS) of `pages` pages; returns the VMA. */
+export function mmapAnon(k: Kernel, mm: MmStruct, pages: number, name: string, opts: { alignPages?: number; flags?: number } = {}): Vma {
+  if (!Number.isSafeInteger(pages) || pages <= 0) throw new SimError(`mmap of ${pages} pages`, 'einval');
+  let align = opts.alignPages ?? 1;
+  // thp_get_unmapped_area(): PMD-align anonymous mappings of at least 2 MiB (v6.7+)
+  if (align === 1 && k.config.features.thpAlignAnon && pages >= HPAGE_PMD_NR) align = HPAGE_PMD_NR;
+  let start = mm.mmapBase - pages;
+  start -= start % align;
+  // keep a guard gap below the previous mapping, as top-down allocation leaves holes rarely
+  const vma = new Vma(start, start + pages, opts.flags ?? VM.read | VM.write, start, -1, name);
+  mm.mmapBase = start - HPAGE_PMD_NR; // one PMD gap: no two regions share a PTE table
+  mm.mmapBase -= mm.mmapBase % HPAGE_PMD_NR;
+  mm.insertVma(vma);
+  return vma;
+}
+
+/** __split_vma(): split at `at`; returns the upper half. */
+export function splitVma(k: Kernel, mm: MmStruct, vma: Vma, at: number): Vma {
+  if (at <= vma.start || at >= vma.end) throw new SimError(`split of [${vma.start},${vma.end}) at ${at}`, 'internal');
+  const hi = new Vma(at, vma.end, vma.flags, vma.pgoff + (at - vma.start), vma.anonVma, vma.name);
+  vma.end = at;
+  mm.insertVma(hi);
+  if (hi.anonVma >= 0) k.anonVmas.link(hi.anonVma, mm, hi);
+  return hi;
+}
+
+/** Split VMAs so that [start, end) is covered by whole VMAs; return them (in order). */
+export function vmasForRange(k: Kernel, mm: MmStruct, start: number, end: number): Vma[] {
+  for (const v of mm.vmasIn(start, end)) {
+    if (v.start < start) splitVma(k, mm, v, start);
+  }
+  for (const v of mm.vmasIn(start, end)) {
+    if (v.end > end) splitVma(k, mm, v, end);
+  }
+  return mm.vmasIn(start, end);
+}
+
+/** vma_merge(): merge neighbours that became compatible again. */
+export function mergeVmas(k: Kernel, mm: MmStruct): void {
+  const v = mm.vmas;
+  for (let i = 0; i + 1 < v.length; ) {
+    const a = v[i]!;
+    const b = v[i + 1]!;
+    const anonOk = a.anonVma === b.anonVma || a.anonVma < 0 || b.anonVma < 0;
+    if (a.end === b.start && a.flags === b.flags && a.name === b.name && anonOk && a.pgoff + (a.end - a.start) === b.pgoff) {
+      a.end = b.end;
+      if (a.anonVma < 0 && b.anonVma >= 0) {
+        a.anonVma = b.anonVma;
+        k.anonVmas.link(a.anonVma, mm, a);
+      }
+      if (b.anonVma >= 0) k.anonVmas.unlink(b.anonVma, b);
+      v.splice(i + 1, 1);
+    } else i++;
+  }
+}

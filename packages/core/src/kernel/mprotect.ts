@@ -1,0 +1,79 @@
+/** mprotect() → change_protection() (mm/mprotect.c). */
+import { SimError, type Kernel } from './kernel.js';
+import type { MmStruct } from '../mm/mm-struct.js';
+import { VM, type Vma } from '../mm/vma.js';
+import { PTE } from '../mm/pte.js';
+import { PG } from '../mem/folios.js';
+import { ZERO_PFN } from '../mem/phys-mem.js';
+import { C } from '../stats/counters.js';
+import { PTRS_PER_TABLE } from '../units.js';
+import { mergeVmas, vmasForRange } from './mmap.js';
+
+export type Prot = 'r' | 'rw' | 'none';
+
+export function mprotect(k: Kernel, mm: MmStruct, start: number, end: number, prot: Prot): void {
+  k.charge(k.hw.costs.syscall);
+  if (mm.vmasIn(start, end).length === 0) throw new SimError('mprotect: no mapping in the range', 'einval');
+  const newFlags = prot === 'rw' ? VM.read | VM.write : prot === 'r' ? VM.read : 0;
+  for (const vma of vmasForRange(k, mm, start, end)) {
+    vma.flags = (vma.flags & ~(VM.read | VM.write)) | newFlags;
+    changeProtection(k, mm, vma, vma.start, vma.end, 'mprotect', (fl, pfn) => {
+      let n = fl & ~(PTE.write | PTE.protNone);
+      if (prot === 'none') n |= PTE.protNone;
+      else if (prot === 'rw' && k.config.features.tryChangeWritable && canChangePteWritable(k, vma, n, pfn)) n |= PTE.write;
+      return n;
+    });
+  }
+  mergeVmas(k, mm);
+}
+
+/** can_change_pte_writable(): only an exclusive anonymous page may become writable without a fault. */
+export function canChangePteWritable(k: Kernel, vma: Vma, fl: number, pfn: number): boolean {
+  if ((vma.flags & VM.write) === 0 || (fl & PTE.uffdWp) !== 0 || pfn === ZERO_PFN) return false;
+  return (k.f.flags[pfn]! & PG.anonExclusive) !== 0;
+}
+
+/**
+ * change_pte_range() over present PTEs of [start, end): `update` maps old flags to new ones.
+ * Flushes the range when anything changed (flush_tlb_range). Returns the number of PTEs changed.
+ */
+export function changeProtection(
+  k: Kernel,
+  mm: MmStruct,
+  _vma: Vma,
+  start: number,
+  end: number,
+  reason: string,
+  update: (fl: number, pfn: number) => number,
+): number {
+  let pages = 0;
+  for (let v = start; v < end; ) {
+    const tEnd = Math.min(end, v - (v & 511) + 512);
+    const probe = k.pteTable(mm, v);
+    if (probe === -2) throw new SimError(`${reason} on a PMD-mapped THP: PMD mappings are not modelled yet`, 'internal');
+    if (probe >= 0) {
+      let t = probe;
+      let writable = false;
+      for (let a = v; a < tEnd; a++) {
+        const kk = t * PTRS_PER_TABLE + (a & 511);
+        const fl = k.pt.fl[kk]!;
+        if ((fl & PTE.present) === 0) continue;
+        const n = update(fl, k.pt.val[kk]!);
+        if (n === fl) continue;
+        if (!writable) {
+          t = k.pteTableForWrite(mm, a, false, reason);
+          writable = true;
+          k.hooks.pte.beforeChange.call(mm, v, tEnd, reason);
+        }
+        k.pt.fl[t * PTRS_PER_TABLE + (a & 511)] = n;
+        k.charge(k.hw.costs.pteUpdate);
+        pages++;
+      }
+      if (writable) k.hooks.pte.afterSet.call(mm, v, tEnd);
+    }
+    v = tEnd;
+  }
+  k.stats.v[C.mprotect_pte]! += pages;
+  if (pages > 0) k.flush('range', mm, start, end, reason);
+  return pages;
+}

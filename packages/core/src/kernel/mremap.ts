@@ -1,0 +1,63 @@
+/** mremap(MREMAP_MAYMOVE) of part of a mapping to a new place (mm/mremap.c). */
+import { SimError, type Kernel } from './kernel.js';
+import type { MmStruct } from '../mm/mm-struct.js';
+import { Vma } from '../mm/vma.js';
+import { C } from '../stats/counters.js';
+import { HPAGE_PMD_NR, PTRS_PER_TABLE } from '../units.js';
+import { vmasForRange } from './mmap.js';
+import { freePgtables, removeVma } from './zap.js';
+
+/** Move [start, end) to a fresh address range; returns the new VMA (named `name`). */
+export function mremapMove(k: Kernel, mm: MmStruct, start: number, end: number, name: string): Vma {
+  k.charge(k.hw.costs.syscall);
+  const vmas = vmasForRange(k, mm, start, end);
+  if (vmas.length !== 1 || vmas[0]!.start !== start || vmas[0]!.end !== end) {
+    throw new SimError('mremap: the range must lie inside one mapping', 'einval');
+  }
+  const old = vmas[0]!;
+  const pages = end - start;
+  let nstart = mm.mmapBase - pages;
+  nstart -= nstart % HPAGE_PMD_NR;
+  mm.mmapBase = nstart - HPAGE_PMD_NR;
+  // move_vma(): the new VMA keeps the pgoff and anon_vma, so rmap still finds the pages
+  const nv = new Vma(nstart, nstart + pages, old.flags, old.pgoff, old.anonVma, name);
+  mm.insertVma(nv);
+  if (nv.anonVma >= 0) k.anonVmas.link(nv.anonVma, mm, nv);
+  // move_page_tables() → move_ptes()
+  let moved = 0;
+  for (let v = start; v < end; ) {
+    const tEnd = Math.min(end, v - (v & 511) + 512);
+    const probe = k.pteTable(mm, v);
+    if (probe === -2) throw new SimError('mremap of a PMD-mapped THP: PMD mappings are not modelled yet', 'internal');
+    if (probe >= 0) {
+      let st = -1;
+      for (let a = v; a < tEnd; a++) {
+        const fl = k.pt.fl[probe * PTRS_PER_TABLE + (a & 511)]!;
+        if (fl === 0) continue;
+        if (st < 0) {
+          st = k.pteTableForWrite(mm, a, false, 'mremap');
+          k.hooks.pte.beforeChange.call(mm, v, tEnd, 'mremap');
+        }
+        const sk = st * PTRS_PER_TABLE + (a & 511);
+        const val = k.pt.val[sk]!;
+        const sfl = k.pt.fl[sk]!;
+        k.pt.clear(st, a & 511);
+        const na = nstart + (a - start);
+        const dt = k.pteTableForWrite(mm, na, true, 'mremap');
+        k.pt.set(dt, na & 511, val, sfl);
+        k.charge(k.hw.costs.pteUpdate);
+        k.hooks.pte.afterSet.call(mm, na, na + 1);
+        moved++;
+      }
+    }
+    v = tEnd;
+  }
+  k.stats.v[C.mremap_pte_move]! += moved;
+  if (moved > 0) k.flush('range', mm, start, end, 'move_ptes');
+  removeVma(k, mm, old);
+  const tlb = k.gather(mm);
+  freePgtables(k, mm, start, end, tlb);
+  tlb.finish('mremap');
+  return nv;
+}
+

@@ -1,0 +1,121 @@
+/** Reclaim of anonymous folios: shrink_folio_list(), try_to_unmap() (mm/vmscan.c, mm/rmap.c). */
+import type { Kernel } from './kernel.js';
+import { PTE } from '../mm/pte.js';
+import { PG } from '../mem/folios.js';
+import { C } from '../stats/counters.js';
+import { PTRS_PER_TABLE } from '../units.js';
+import type { ReclaimContext } from '../hooks/contexts.js';
+
+/**
+ * reclaim_pages() → shrink_folio_list() for folios already isolated from the LRU (each holds
+ * the isolation reference). Anonymous folios go to swap: add_to_swap(), try_to_unmap() with a
+ * batched flush, try_to_unmap_flush_dirty() before pageout(), then __remove_mapping().
+ */
+export function reclaimFolios(k: Kernel, heads: number[], reason: string): void {
+  const f = k.f;
+  const ctx: ReclaimContext = { kernel: k, head: -1, cpu: k.cpu, reason };
+  for (const head of heads) {
+    ctx.head = head;
+    if (k.hooks.reclaim.shouldReclaim.call(ctx) === false || (f.flags[head]! & PG.anon) === 0) {
+      keep(k, head);
+      continue;
+    }
+    if ((f.flags[head]! & PG.swapcache) === 0) {
+      if (!k.swap.enabled || !k.addToSwap(head)) {
+        keep(k, head);
+        continue;
+      }
+    }
+    if (f.folioMapcount(head) > 0) {
+      const mode = k.hooks.reclaim.unmapFlush.call(ctx) ?? 'batch';
+      tryToUnmap(k, head, mode === 'batch');
+      if (f.folioMapcount(head) > 0) {
+        keep(k, head);
+        continue;
+      }
+    }
+    if ((f.flags[head]! & PG.dirty) !== 0) {
+      // the TLB must not hold a writable entry while the page is written out
+      k.tlbBatchFlush(true);
+      pageout(k, head);
+    }
+    if ((f.flags[head]! & PG.writeback) !== 0) {
+      keep(k, head);
+      continue;
+    }
+    // __remove_mapping(): only the isolation and swap-cache references may remain
+    const nr = 1 << f.order[head]!;
+    if ((f.flags[head]! & PG.swapcache) !== 0 && f.ref[head] === 1 + nr) {
+      k.deleteFromSwapCache(head);
+      k.stats.v[C.pgsteal]! += nr;
+      k.hooks.reclaim.reclaimed.call(ctx);
+      k.folioPut(head); // the isolation reference: frees it
+    } else {
+      keep(k, head);
+    }
+  }
+  k.tlbBatchFlush(false);
+}
+
+function keep(k: Kernel, head: number): void {
+  k.stats.v[C.reclaim_keep]!++;
+  k.putbackLru(head);
+}
+
+/** swap_writepage(): write the folio to its swap slots. Synchronous devices finish at once. */
+function pageout(k: Kernel, head: number): void {
+  const f = k.f;
+  const nr = 1 << f.order[head]!;
+  const slot = f.swap[head]!;
+  for (let i = 0; i < nr; i++) k.swap.data[slot + i] = f.data[head + i]!;
+  f.flags[head]! &= ~PG.dirty;
+  k.stats.v[C.pswpout]! += nr;
+  k.charge(k.hw.costs.swapIoPage * nr);
+  if (!k.swap.opts.synchronousIo) {
+    // asynchronous I/O: the folio stays in the swap cache under writeback; it completes
+    // later (completeWriteback) and the clean folio waits for a later reclaim pass
+    f.flags[head]! |= PG.writeback;
+    k.pendingWriteback.push(head);
+  }
+}
+
+/** try_to_unmap(): replace every PTE mapping the folio by a swap entry. */
+export function tryToUnmap(k: Kernel, head: number, batch: boolean): void {
+  const f = k.f;
+  const fam = f.anonVma[head]!;
+  if (fam < 0) return;
+  const nr = 1 << f.order[head]!;
+  const slot = f.swap[head]!;
+  for (const { mm, vma } of [...k.anonVmas.members(fam)]) {
+    for (let i = 0; i < nr; i++) {
+      const pfn = head + i;
+      if (f.mapcount[pfn] === 0) continue;
+      const vpn = vma.addressOf(f.index[head]! + i);
+      if (vpn < 0) continue;
+      const probe = k.pteTable(mm, vpn);
+      if (probe < 0) continue;
+      const pk = probe * PTRS_PER_TABLE + (vpn & 511);
+      if ((k.pt.fl[pk]! & PTE.present) === 0 || k.pt.val[pk] !== pfn) continue;
+      // folio_try_share_anon_rmap_pte(): a maybe-pinned exclusive page cannot be unmapped
+      const exclusive = (f.flags[pfn]! & PG.anonExclusive) !== 0;
+      if (exclusive && f.maybeDmaPinned(head)) return;
+      const t = k.pteTableForWrite(mm, vpn, false, 'reclaim');
+      k.hooks.pte.beforeChange.call(mm, vpn, vpn + 1, 'try_to_unmap');
+      const kk = t * PTRS_PER_TABLE + (vpn & 511);
+      const fl = k.pt.fl[kk]!;
+      k.pt.clear(t, vpn & 511);
+      const saved = k.cpu;
+      if (batch) k.tlbBatchAdd(mm, (fl & PTE.dirty) !== 0);
+      else k.flushPage(mm, vpn, 'try_to_unmap');
+      k.cpu = saved;
+      if ((fl & PTE.dirty) !== 0) f.flags[head]! |= PG.dirty;
+      k.swap.count[slot + i]!++;
+      k.pt.set(t, vpn & 511, slot + i, PTE.swap | (exclusive ? PTE.swpExclusive : 0) | (fl & (PTE.uffdWp | PTE.softDirty)));
+      f.flags[pfn]! &= ~PG.anonExclusive;
+      k.removeRmapPtes(head, pfn, 1, mm);
+      mm.swapEnts++;
+      k.charge(k.hw.costs.pteUpdate);
+      k.folioPut(head);
+    }
+  }
+}

@@ -1,0 +1,116 @@
+/** Unmapping: zap_pte_range(), free_pgtables(), munmap and exit_mmap (mm/memory.c, mm/mmap.c). */
+import { SimError, tableIndex, LEVEL_SPAN, type Kernel } from './kernel.js';
+import type { MmStruct } from '../mm/mm-struct.js';
+import type { Vma } from '../mm/vma.js';
+import { PTE } from '../mm/pte.js';
+import { PG } from '../mem/folios.js';
+import { ZERO_PFN } from '../mem/phys-mem.js';
+import { PTRS_PER_TABLE } from '../units.js';
+import type { MmGather } from './tlb-gather.js';
+import { vmasForRange } from './mmap.js';
+
+/** zap_pte_range() over [start, end) of one VMA. */
+export function zapRange(k: Kernel, mm: MmStruct, start: number, end: number, tlb: MmGather, reason: string): void {
+  const pt = k.pt;
+  const f = k.f;
+  for (let v = start; v < end; ) {
+    const tEnd = Math.min(end, v - (v & 511) + 512);
+    const probe = k.pteTable(mm, v);
+    if (probe === -2) throw new SimError('zap of a PMD-mapped THP: PMD mappings are not modelled yet', 'internal');
+    if (probe < 0) {
+      v = tEnd;
+      continue;
+    }
+    const t = k.pteTableForWrite(mm, v, false, reason);
+    if (t < 0) {
+      v = tEnd; // the table went away while unsharing (a dropped COW table)
+      continue;
+    }
+    const base = t * PTRS_PER_TABLE;
+    k.hooks.pte.beforeChange.call(mm, v, tEnd, reason);
+    for (let a = v; a < tEnd; a++) {
+      const i = a & 511;
+      const fl = pt.fl[base + i]!;
+      if (fl === 0) continue;
+      if ((fl & PTE.present) !== 0) {
+        const pfn = pt.val[base + i]!;
+        pt.clear(t, i);
+        k.charge(k.hw.costs.pteUpdate);
+        if (pfn === ZERO_PFN) {
+          tlb.addRange(a);
+          continue;
+        }
+        const head = f.head(pfn);
+        if ((fl & PTE.dirty) !== 0) f.flags[head]! |= PG.dirty;
+        k.removeRmapPtes(head, pfn, 1, mm);
+        tlb.removePage(head, a);
+      } else if ((fl & PTE.swap) !== 0) {
+        const slot = pt.val[base + i]!;
+        pt.clear(t, i);
+        mm.swapEnts--;
+        k.freeSwapAndCache(slot);
+      } else {
+        pt.clear(t, i);
+      }
+    }
+    v = tEnd;
+  }
+}
+
+/**
+ * free_pgtables(): free the page-table pages whose whole span no longer intersects any VMA
+ * (the floor/ceiling rule), bottom-up, for the span [start, end).
+ */
+export function freePgtables(k: Kernel, mm: MmStruct, start: number, end: number, tlb: MmGather): void {
+  for (let level = 0; level <= 2; level++) {
+    const span = LEVEL_SPAN[level + 1]!; // pages covered by one table of this level
+    const first = start - (start % span);
+    for (let v = first; v < end; v += span) {
+      if (mm.covered(v, v + span)) continue;
+      const parent = k.tableAt(mm, v, level + 1, false);
+      if (parent < 0) continue;
+      const pi = tableIndex(v, level + 1);
+      const kk = parent * PTRS_PER_TABLE + pi;
+      if ((k.pt.fl[kk]! & PTE.table) === 0) continue;
+      const t = k.pt.val[kk]!;
+      k.pt.clear(parent, pi);
+      k.freeTable(mm, t);
+      tlb.freedTables = true;
+      tlb.addRange(v, 1);
+    }
+  }
+}
+
+/** munmap() → do_vmi_munmap() → unmap_region(). */
+export function munmap(k: Kernel, mm: MmStruct, start: number, end: number): void {
+  const vmas = vmasForRange(k, mm, start, end);
+  const tlb = k.gather(mm);
+  for (const vma of vmas) zapRange(k, mm, vma.start, vma.end, tlb, 'munmap');
+  for (const vma of vmas) removeVma(k, mm, vma);
+  freePgtables(k, mm, start, end, tlb);
+  tlb.finish('munmap');
+}
+
+export function removeVma(k: Kernel, mm: MmStruct, vma: Vma): void {
+  mm.removeVma(vma);
+  if (vma.anonVma >= 0) k.anonVmas.unlink(vma.anonVma, vma);
+}
+
+/** exit_mmap(): tear the whole address space down. */
+export function exitMmap(k: Kernel, mm: MmStruct): void {
+  const tlb = k.gather(mm, true);
+  const vmas = [...mm.vmas];
+  for (const vma of vmas) zapRange(k, mm, vma.start, vma.end, tlb, 'exit');
+  for (const vma of vmas) removeVma(k, mm, vma);
+  if (vmas.length > 0) freePgtables(k, mm, vmas[0]!.start, vmas[vmas.length - 1]!.end, tlb);
+  tlb.finish('exit_mmap');
+  k.pt.free(mm.pgd);
+  mm.dead = true;
+  for (const cpu of k.cpus) {
+    if (cpu.loadedMm === mm) cpu.loadedMm = null;
+    if (cpu.curr?.proc.mm === mm) cpu.curr = null;
+  }
+  mm.cpumask.fill(0);
+  k.mms.delete(mm);
+  k.hooks.mm.destroyed.call(mm);
+}

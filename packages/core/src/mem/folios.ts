@@ -1,0 +1,109 @@
+/**
+ * Physical memory as struct-of-arrays, indexed by PFN (no object per page).
+ *
+ * Folios are naturally aligned in PFN space (as the buddy allocator guarantees), so the
+ * head of any page is `pfn & ~((1 << order[pfn]) - 1)`. Fields marked (head) are only
+ * meaningful at a folio's head page, like `struct folio` overlaying the head `struct page`.
+ */
+
+/** Folio flags (head page), after include/linux/page-flags.h. */
+export const PG = Object.freeze({
+  anon: 1 << 0,
+  swapcache: 1 << 1,
+  lru: 1 << 2,
+  dirty: 1 << 3,
+  writeback: 1 << 4,
+  active: 1 << 5,
+  referenced: 1 << 6,
+  /** Project flag: a reference to this folio sits in some CPU's LRU batch. */
+  inBatch: 1 << 7,
+  /** Allocated (not on a free list). */
+  allocated: 1 << 8,
+  /** Large folio on the deferred-split queue (partially mapped). */
+  partiallyMapped: 1 << 9,
+  /** Reserved frame: the shared zero page / huge zero page. */
+  reserved: 1 << 10,
+  /** Per page (every page, not only the head): PageAnonExclusive. */
+  anonExclusive: 1 << 14,
+} as const);
+
+/** GUP_PIN_COUNTING_BIAS: an FOLL_PIN on a small folio adds this much to the refcount. */
+export const GUP_PIN_COUNTING_BIAS = 1024;
+
+export class FolioTable {
+  capacity = 0;
+  /** (head) _refcount */
+  ref = new Int32Array(0);
+  /** per page: _mapcount (+1 based: 0 = unmapped), PTE mappings of this page */
+  mapcount = new Int32Array(0);
+  /** (head) _large_mapcount: all PTE mappings of all pages + PMD mappings */
+  largeMapcount = new Int32Array(0);
+  /** (head) _entire_mapcount: PMD mappings */
+  entireMapcount = new Int32Array(0);
+  /** (head) _pincount / number of FOLL_PIN pins (exact, also for small folios) */
+  pincount = new Int32Array(0);
+  /** flags: PG.* (head) plus PG.anonExclusive (per page) */
+  flags = new Uint16Array(0);
+  /** per page: order of the folio it belongs to */
+  order = new Uint8Array(0);
+  /** per page: the page's contents, a 32-bit value standing for its 4 KiB */
+  data = new Uint32Array(0);
+  /** (head) folio->swap: first swap slot, -1 if none */
+  swap = new Int32Array(0);
+  /** (head) anon_vma id for rmap, -1 if none */
+  anonVma = new Int32Array(0);
+  /** (head) folio->index: linear page offset (pgoff) used by rmap */
+  index = new Float64Array(0);
+
+  grow(minCapacity: number): void {
+    if (minCapacity <= this.capacity) return;
+    // grow by 1/8 at a time (not doubling) so large simulations waste little
+    let cap = Math.max(1024, this.capacity);
+    while (cap < minCapacity) cap = Math.ceil((cap * 1.125) / 512) * 512;
+    const g = <T extends Int32Array | Uint16Array | Uint8Array | Uint32Array | Float64Array>(a: T, fill?: number): T => {
+      const n = new (a.constructor as { new (n: number): T })(cap);
+      n.set(a);
+      if (fill !== undefined) n.fill(fill, a.length);
+      return n;
+    };
+    this.ref = g(this.ref);
+    this.mapcount = g(this.mapcount);
+    this.largeMapcount = g(this.largeMapcount);
+    this.entireMapcount = g(this.entireMapcount);
+    this.pincount = g(this.pincount);
+    this.flags = g(this.flags);
+    this.order = g(this.order);
+    this.data = g(this.data);
+    this.swap = g(this.swap, -1);
+    this.anonVma = g(this.anonVma, -1);
+    this.index = g(this.index);
+    this.capacity = cap;
+  }
+
+  /** Bytes of simulator state per frame (for the bench's bytes-per-page figure). */
+  static readonly BYTES_PER_FRAME = 4 * 8 + 2 + 1 + 8;
+
+  head(pfn: number): number {
+    return pfn & ~((1 << this.order[pfn]!) - 1);
+  }
+  nrPages(head: number): number {
+    return 1 << this.order[head]!;
+  }
+  test(head: number, flag: number): boolean {
+    return (this.flags[head]! & flag) !== 0;
+  }
+  set(head: number, flag: number): void {
+    this.flags[head]! |= flag;
+  }
+  clear(head: number, flag: number): void {
+    this.flags[head]! &= ~flag;
+  }
+  /** folio_mapcount(): total mappings of a folio. */
+  folioMapcount(head: number): number {
+    return this.order[head] === 0 ? this.mapcount[head]! : this.largeMapcount[head]!;
+  }
+  /** folio_maybe_dma_pinned() */
+  maybeDmaPinned(head: number): boolean {
+    return this.order[head] === 0 ? this.ref[head]! >= GUP_PIN_COUNTING_BIAS : this.pincount[head]! > 0;
+  }
+}

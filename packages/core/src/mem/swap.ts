@@ -1,0 +1,88 @@
+/**
+ * One swap device (struct swap_info_struct): slots with a swap count (swap_map), the
+ * stored contents of each slot, and the swap cache (slot → folio, the address_space of
+ * mm/swap_state.c). A folio in the swap cache holds one reference per page.
+ */
+export interface SwapDeviceOptions {
+  /** Slots on the device (pages). 0 = no swap configured. */
+  slots: number;
+  /** SWP_SYNCHRONOUS_IO (pmem, zram): swap-in of an unshared entry may skip the swap cache. */
+  synchronousIo: boolean;
+}
+
+export class SwapDevice {
+  /** swap_map: references from PTEs (and fork duplicates) to each slot. */
+  count: Uint16Array;
+  /** SWAP_HAS_CACHE: the slot's folio is in the swap cache. */
+  hasCache: Uint8Array;
+  /** Swap cache: slot → PFN of the page caching it, -1 if none. */
+  cache: Int32Array;
+  /** Stored contents of each slot. */
+  data: Uint32Array;
+  private freeSlots: number[] = [];
+  private next = 0;
+  used = 0;
+  /** Pages currently in the swap cache (SwapCached). */
+  cachedPages = 0;
+
+  constructor(readonly opts: SwapDeviceOptions) {
+    const n = opts.slots;
+    this.count = new Uint16Array(n);
+    this.hasCache = new Uint8Array(n);
+    this.cache = new Int32Array(n).fill(-1);
+    this.data = new Uint32Array(n);
+  }
+
+  get enabled(): boolean {
+    return this.opts.slots > 0;
+  }
+
+  /** folio_alloc_swap(): nr contiguous slots (a cluster for large folios). -1 when full. */
+  allocSlots(nr: number): number {
+    if (nr === 1 && this.freeSlots.length > 0) {
+      const s = this.freeSlots.pop()!;
+      this.used++;
+      return s;
+    }
+    const base = Math.ceil(this.next / nr) * nr;
+    if (base + nr > this.opts.slots) {
+      // fall back to scanning for a free aligned run
+      for (let s = 0; s + nr <= this.opts.slots; s += nr) {
+        let ok = true;
+        for (let i = 0; i < nr; i++) if (this.count[s + i] !== 0 || this.hasCache[s + i] !== 0 || !this.isFree(s + i)) { ok = false; break; }
+        if (ok) {
+          for (let i = 0; i < nr; i++) this.takeFree(s + i);
+          this.used += nr;
+          return s;
+        }
+      }
+      return -1;
+    }
+    for (let s = this.next; s < base; s++) this.freeSlots.push(s);
+    this.next = base + nr;
+    this.used += nr;
+    return base;
+  }
+
+  private isFree(s: number): boolean {
+    return s >= this.next || this.freeSlots.includes(s);
+  }
+  private takeFree(s: number): void {
+    const i = this.freeSlots.indexOf(s);
+    if (i >= 0) this.freeSlots.splice(i, 1);
+    else if (s >= this.next) {
+      for (let k = this.next; k < s; k++) this.freeSlots.push(k);
+      this.next = s + 1;
+    }
+  }
+
+  /** Free a slot whose count and cache flag are both zero (swap_entry_range_free). */
+  maybeFree(slot: number): boolean {
+    if (this.count[slot] === 0 && this.hasCache[slot] === 0) {
+      this.freeSlots.push(slot);
+      this.used--;
+      return true;
+    }
+    return false;
+  }
+}

@@ -1,0 +1,70 @@
+import type { Vma } from './vma.js';
+
+/** struct mm_struct: one address space. */
+export class MmStruct {
+  readonly vmas: Vma[] = [];
+  /** mm_cpumask(): CPUs that may hold TLB entries for this mm. */
+  readonly cpumask: Uint8Array;
+  /** MM_ANONPAGES */
+  rssAnon = 0;
+  /** MM_SWAPENTS */
+  swapEnts = 0;
+  /** mm_pgtables_bytes() (tables below the pgd charged to this mm) */
+  pgtablesBytes = 0;
+  /** mm->tlb_flush_batched: reclaim unmapped with a batched flush still pending */
+  tlbFlushBatched = false;
+  /** MMF_HAS_PINNED */
+  hasPinned = false;
+  /** next mmap address (top-down allocator), in pages */
+  mmapBase: number;
+  /** hardware context slot (ASID/PCID bookkeeping belongs to the hardware model) */
+  hwContext: unknown = undefined;
+  dead = false;
+
+  constructor(
+    readonly id: number,
+    readonly pgd: number,
+    ncpus: number,
+    mmapBase: number,
+  ) {
+    this.cpumask = new Uint8Array(ncpus);
+    this.mmapBase = mmapBase;
+  }
+
+  /** find_vma(): the VMA containing vpn, or undefined. */
+  findVma(vpn: number): Vma | undefined {
+    const v = this.vmas;
+    let lo = 0;
+    let hi = v.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const m = v[mid]!;
+      if (vpn < m.start) hi = mid - 1;
+      else if (vpn >= m.end) lo = mid + 1;
+      else return m;
+    }
+    return undefined;
+  }
+
+  insertVma(vma: Vma): void {
+    let i = 0;
+    while (i < this.vmas.length && this.vmas[i]!.start < vma.start) i++;
+    this.vmas.splice(i, 0, vma);
+  }
+
+  removeVma(vma: Vma): void {
+    const i = this.vmas.indexOf(vma);
+    if (i >= 0) this.vmas.splice(i, 1);
+  }
+
+  /** VMAs intersecting [start, end). */
+  vmasIn(start: number, end: number): Vma[] {
+    return this.vmas.filter((v) => v.start < end && v.end > start);
+  }
+
+  /** Whether any VMA intersects [start, end) (free_pgtables floor/ceiling logic). */
+  covered(start: number, end: number): boolean {
+    for (const v of this.vmas) if (v.start < end && v.end > start) return true;
+    return false;
+  }
+}

@@ -1,0 +1,111 @@
+import { PTRS_PER_TABLE } from '../units.js';
+import { PTE } from './pte.js';
+
+/**
+ * All page-table pages of the machine in one pool. A table has an identity (its id), a level,
+ * a reference count (1 normally; >1 when shared, e.g. copy-on-write PTE tables), an owner mm
+ * (for RSS / pgtables_bytes accounting, as in the COW PTE RFC) and a count of used entries.
+ * Entries: `val[id * 512 + i]` and `fl[id * 512 + i]`.
+ */
+export class PageTablePool {
+  capacity = 0;
+  val = new Uint32Array(0);
+  fl = new Uint16Array(0);
+  level = new Uint8Array(0);
+  refcount = new Int32Array(0);
+  owner = new Int32Array(0);
+  used = new Int32Array(0);
+  private freeIds: number[] = [];
+  private top = 0;
+  /** Live tables (all levels, pgd included). */
+  live = 0;
+  /** Live tables below the pgd (what NR_PAGETABLE / mm_pgtables_bytes count). */
+  liveAccounted = 0;
+  /** Tables ever allocated and freed (for the checker and stats). */
+  allocated = 0;
+  freed = 0;
+
+  private grow(min: number): void {
+    let cap = Math.max(64, this.capacity);
+    while (cap < min) cap = Math.ceil(cap * 1.125) + 16;
+    const v = new Uint32Array(cap * PTRS_PER_TABLE);
+    v.set(this.val);
+    const f = new Uint16Array(cap * PTRS_PER_TABLE);
+    f.set(this.fl);
+    const l = new Uint8Array(cap);
+    l.set(this.level);
+    const r = new Int32Array(cap);
+    r.set(this.refcount);
+    const o = new Int32Array(cap);
+    o.set(this.owner);
+    const u = new Int32Array(cap);
+    u.set(this.used);
+    this.val = v;
+    this.fl = f;
+    this.level = l;
+    this.refcount = r;
+    this.owner = o;
+    this.used = u;
+    this.capacity = cap;
+  }
+
+  alloc(level: number, owner: number): number {
+    let id: number;
+    if (this.freeIds.length > 0) id = this.freeIds.pop()!;
+    else {
+      id = this.top++;
+      if (id >= this.capacity) this.grow(id + 1);
+    }
+    const b = id * PTRS_PER_TABLE;
+    this.val.fill(0, b, b + PTRS_PER_TABLE);
+    this.fl.fill(0, b, b + PTRS_PER_TABLE);
+    this.level[id] = level;
+    this.refcount[id] = 1;
+    this.owner[id] = owner;
+    this.used[id] = 0;
+    this.live++;
+    if (level < 3) this.liveAccounted++;
+    this.allocated++;
+    return id;
+  }
+
+  free(id: number): void {
+    this.live--;
+    if (this.level[id]! < 3) this.liveAccounted--;
+    this.refcount[id] = 0;
+    this.freed++;
+    this.freeIds.push(id);
+  }
+
+  /** Set an entry, keeping the used-entry count. */
+  set(id: number, i: number, val: number, fl: number): void {
+    const k = id * PTRS_PER_TABLE + i;
+    const was = this.fl[k]! !== 0;
+    this.val[k] = val;
+    this.fl[k] = fl;
+    if (was !== (fl !== 0)) this.used[id]! += fl !== 0 ? 1 : -1;
+  }
+
+  clear(id: number, i: number): void {
+    const k = id * PTRS_PER_TABLE + i;
+    if (this.fl[k] !== 0) {
+      this.used[id]!--;
+      this.fl[k] = 0;
+      this.val[k] = 0;
+    }
+  }
+
+  /** Copy a whole table's entries into a fresh table (used by COW-table breaking and tests). */
+  copyEntries(from: number, to: number): void {
+    const a = from * PTRS_PER_TABLE;
+    const b = to * PTRS_PER_TABLE;
+    this.val.copyWithin(b, a, a + PTRS_PER_TABLE);
+    this.fl.copyWithin(b, a, a + PTRS_PER_TABLE);
+    this.used[to] = this.used[from]!;
+  }
+
+  static readonly BYTES_PER_ENTRY = 6;
+  static isLeafOrNone(fl: number): boolean {
+    return (fl & PTE.table) === 0;
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * The scenario file format (shared/spec/scenario-format.md), as zod schemas.
+ * Extend freely; never rename or drop what the spec lists.
+ */
+import { z } from 'zod';
+import { parseSize } from '../units.js';
+import { ADVICES } from '../kernel/madvise.js';
+
+export const Size = z.union([z.number(), z.string()]).superRefine((v, ctx) => {
+  if (Number.isNaN(parseSize(v))) ctx.addIssue({ code: 'custom', message: `not a size: ${JSON.stringify(v)} (use bytes or e.g. "4KiB", "2MiB", "1GiB")` });
+});
+
+const pid = z.string().min(1);
+const phase = z.string().min(1).optional();
+const range = {
+  region: z.string().min(1),
+  offset: Size.optional(),
+  size: Size.optional(),
+};
+const base = { phase, cpu: z.number().int().nonnegative().optional() };
+
+const Spawn = z.strictObject({ op: z.literal('spawn'), pid, ...base });
+const ThreadOp = z.strictObject({ op: z.literal('thread'), pid, ...base, spin: z.boolean().optional() });
+const Mmap = z.strictObject({
+  op: z.literal('mmap'),
+  pid,
+  name: z.string().min(1),
+  size: Size,
+  advice: z.enum(ADVICES).optional(),
+  align: Size.optional(),
+  prot: z.enum(['r', 'rw', 'none']).optional(),
+  ...base,
+});
+const Munmap = z.strictObject({ op: z.literal('munmap'), pid, ...range, ...base });
+const Access = z.enum(['read', 'write']);
+const Touch = z.strictObject({
+  op: z.literal('touch'),
+  pid,
+  ...range,
+  access: Access,
+  stride: Size.optional(),
+  value: z.number().int().optional(),
+  /** visit order of the pages: sequential (default) or a seeded random permutation */
+  pattern: z.enum(['sequential', 'random']).optional(),
+  ...base,
+});
+const AccessOp = z.strictObject({
+  op: z.literal('access'),
+  pid,
+  addr: z.union([z.number().int().nonnegative(), z.string().regex(/^0x[0-9a-fA-F]+$/)]).optional(),
+  region: z.string().min(1).optional(),
+  offset: Size.optional(),
+  access: Access,
+  value: z.number().int().optional(),
+  expect: z.number().int().optional(),
+  ...base,
+});
+const Fork = z.strictObject({ op: z.literal('fork'), pid, child: pid, ...base });
+const Exit = z.strictObject({ op: z.literal('exit'), pid, ...base });
+const Madvise = z.strictObject({ op: z.literal('madvise'), pid, ...range, advice: z.enum(ADVICES), ...base });
+const Mprotect = z.strictObject({ op: z.literal('mprotect'), pid, ...range, prot: z.enum(['r', 'rw', 'none']), ...base });
+const Mremap = z.strictObject({ op: z.literal('mremap'), pid, region: z.string().min(1), offset: Size.optional(), size: Size.optional(), to: z.string().min(1), ...base });
+const Pin = z.strictObject({ op: z.literal('pin'), pid, ...range, write: z.boolean(), longterm: z.boolean().optional(), id: z.string().min(1), ...base });
+const Unpin = z.strictObject({ op: z.literal('unpin'), id: z.string().min(1), ...base });
+const ReadPin = z.strictObject({
+  op: z.literal('readPin'),
+  id: z.string().min(1),
+  expect: z.union([z.number().int(), z.array(z.number().int())]).optional(),
+  ...base,
+});
+const UffdRegister = z.strictObject({ op: z.literal('uffdRegister'), pid, ...range, mode: z.enum(['wp', 'missing']), ...base });
+const UffdCopy = z.strictObject({ op: z.literal('uffdCopy'), pid, ...range, wp: z.boolean().optional(), value: z.number().int().optional(), ...base });
+const UffdWriteProtect = z.strictObject({ op: z.literal('uffdWriteProtect'), pid, ...range, enable: z.boolean(), ...base });
+const Drain = z.strictObject({ op: z.literal('drain'), ...base });
+const Phase = z.strictObject({ op: z.literal('phase'), name: z.string().min(1), cpu: z.number().int().optional() });
+
+export type Step =
+  | z.infer<typeof Spawn>
+  | z.infer<typeof ThreadOp>
+  | z.infer<typeof Mmap>
+  | z.infer<typeof Munmap>
+  | z.infer<typeof Touch>
+  | z.infer<typeof AccessOp>
+  | z.infer<typeof Fork>
+  | z.infer<typeof Exit>
+  | z.infer<typeof Madvise>
+  | z.infer<typeof Mprotect>
+  | z.infer<typeof Mremap>
+  | z.infer<typeof Pin>
+  | z.infer<typeof Unpin>
+  | z.infer<typeof ReadPin>
+  | z.infer<typeof UffdRegister>
+  | z.infer<typeof UffdCopy>
+  | z.infer<typeof UffdWriteProtect>
+  | z.infer<typeof Drain>
+  | z.infer<typeof Phase>
+  | { op: 'repeat'; times: number; steps: Step[]; phase?: string | undefined };
+
+export const StepSchema: z.ZodType<Step> = z.lazy(() =>
+  z.discriminatedUnion('op', [
+    Spawn,
+    ThreadOp,
+    Mmap,
+    Munmap,
+    Touch,
+    AccessOp,
+    Fork,
+    Exit,
+    Madvise,
+    Mprotect,
+    Mremap,
+    Pin,
+    Unpin,
+    ReadPin,
+    UffdRegister,
+    UffdCopy,
+    UffdWriteProtect,
+    Drain,
+    Phase,
+    z.strictObject({ op: z.literal('repeat'), times: z.number().int().nonnegative(), steps: z.array(StepSchema), phase }),
+  ]),
+) as z.ZodType<Step>;
+
+export const OP_NAMES = [
+  'spawn', 'thread', 'mmap', 'munmap', 'touch', 'access', 'fork', 'exit', 'madvise', 'mprotect', 'mremap',
+  'pin', 'unpin', 'readPin', 'uffdRegister', 'uffdCopy', 'uffdWriteProtect', 'drain', 'phase', 'repeat',
+] as const;
+
+const ThpMode = z.enum(['always', 'inherit', 'madvise', 'never']);
+const PluginRef = z.union([
+  z.string().min(1),
+  z.strictObject({ name: z.string().min(1), options: z.record(z.string(), z.unknown()).optional() }),
+]);
+
+export const SystemSchema = z.strictObject({
+  hardware: z.string().min(1).optional(),
+  hardwareOptions: z.record(z.string(), z.unknown()).optional(),
+  kernel: z.string().min(1).optional(),
+  kernelOptions: z.record(z.string(), z.unknown()).optional(),
+  policies: z.array(PluginRef).optional(),
+  thp: z.record(z.string(), ThpMode).optional(),
+  swap: z
+    .strictObject({
+      synchronousIo: z.boolean().optional(),
+      size: Size.optional(),
+    })
+    .optional(),
+  memory: Size.optional(),
+  lruBatchSize: z.number().int().min(1).max(4096).optional(),
+});
+
+export const ScenarioSchema = z.strictObject({
+  name: z.string().min(1),
+  description: z.string().optional(),
+  system: SystemSchema.optional(),
+  seed: z.number().int().optional(),
+  steps: z.array(StepSchema),
+});
+
+export type Scenario = z.infer<typeof ScenarioSchema>;
+export type SystemSpec = z.infer<typeof SystemSchema>;
+export type PluginRefSpec = z.infer<typeof PluginRef>;
+
+/** Typed helper for `.ts` scenario modules: `export default defineScenario({...})`. */
+export function defineScenario(s: Scenario): Scenario {
+  return s;
+}

@@ -1,0 +1,51 @@
+import type { Kernel } from '../kernel/kernel.js';
+
+export interface ProcessMeminfo {
+  /** /proc/PID/status, in kB */
+  VmRSS: number;
+  RssAnon: number;
+  VmPTE: number;
+  VmSwap: number;
+}
+
+export interface Meminfo {
+  /** /proc/meminfo names, in kB */
+  AnonPages: number;
+  AnonHugePages: number;
+  PageTables: number;
+  SwapCached: number;
+  SwapTotal: number;
+  SwapFree: number;
+  Active_anon: number;
+  Inactive_anon: number;
+  /** frames handed out to folios (MemTotal - MemFree, without the kernel's own use) */
+  MemUsed: number;
+  processes: Record<string, ProcessMeminfo>;
+}
+
+/** What /proc/meminfo and /proc/PID/status would show now. */
+export function meminfo(k: Kernel): Meminfo {
+  const processes: Record<string, ProcessMeminfo> = {};
+  for (const [pid, p] of k.procs) {
+    if (!p.alive) continue;
+    const mm = p.mm;
+    processes[pid] = {
+      VmRSS: mm.rssAnon * 4,
+      RssAnon: mm.rssAnon * 4,
+      VmPTE: mm.pgtablesBytes / 1024,
+      VmSwap: mm.swapEnts * 4,
+    };
+  }
+  return {
+    AnonPages: k.nrAnonMapped * 4,
+    AnonHugePages: k.nrAnonThp * 4,
+    PageTables: k.pt.liveAccounted * 4,
+    SwapCached: k.swap.cachedPages * 4,
+    SwapTotal: k.swap.opts.slots * 4,
+    SwapFree: (k.swap.opts.slots - k.swap.used) * 4,
+    Active_anon: k.lruCount.active * 4,
+    Inactive_anon: k.lruCount.inactive * 4,
+    MemUsed: k.mem.allocatedPages * 4,
+    processes,
+  };
+}
