@@ -3,6 +3,7 @@
  * its decisions. Policy packages fill the plugin lists in (see each package's issue).
  */
 import type { KernelConfig, MmPlugin } from '@mmsim/core';
+import refcountPolicy from '@mmsim/policy-refcount';
 
 export interface PresetConfig {
   lruBatchSize?: number;
@@ -15,53 +16,65 @@ export interface KernelPreset {
   /** the preset this one extends (its config and plugins come first) */
   readonly extends?: string;
   readonly config: PresetConfig;
-  /** build the preset's own plugins (options come from the scenario's kernelOptions) */
-  plugins(options: Record<string, unknown>): MmPlugin[];
+  /**
+   * The preset's policy plugins by slot ('refcount', 'largeFolio', ...). A preset that extends
+   * another replaces the slots it names and inherits the rest. Options come from the scenario's
+   * `kernelOptions`.
+   */
+  slots: Record<string, (options: Record<string, unknown>) => MmPlugin>;
 }
 
-const none = (): MmPlugin[] => [];
+const era = (e: Parameters<typeof refcountPolicy>[0]) => (o: Record<string, unknown>) =>
+  refcountPolicy({ ...e, ...((o.refcount as object | undefined) ?? {}) });
 
 export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
+  'linux-5.7': {
+    name: 'linux-5.7',
+    description: 'v5.7: the mapcount rule without the GUP COW-break workaround (CVE-2020-29374 reproducer)',
+    extends: 'linux-5.8',
+    config: {},
+    slots: { refcount: era({ era: 'linux-5.7' }) },
+  },
   'linux-5.8': {
     name: 'linux-5.8',
     description: 'v5.8: reuse_swap_page() mapcount rule in do_wp_page(); PAGEVEC_SIZE 15',
     config: { lruBatchSize: 15, features: { tryChangeWritable: false, thpAlignAnon: false, swapinFreeOnWrite: false } },
-    plugins: none,
+    slots: { refcount: era({ era: 'linux-5.8' }) },
   },
   'linux-5.9': {
     name: 'linux-5.9',
     description: 'v5.9: do_wp_page() simplification (09854ba94c6a), page_count() == 1',
     extends: 'linux-5.8',
     config: {},
-    plugins: none,
+    slots: { refcount: era({ era: 'linux-5.9' }) },
   },
   'linux-5.18': {
     name: 'linux-5.18',
     description: 'v5.18: COW fixes part 1 (swap cache exclusive reuse, local lru_add_drain)',
     extends: 'linux-5.9',
     config: {},
-    plugins: none,
+    slots: { refcount: era({ era: 'linux-5.18' }) },
   },
   'linux-5.19': {
     name: 'linux-5.19',
     description: 'v5.19: PageAnonExclusive; mprotect upgrades exclusive pages writable',
     extends: 'linux-5.18',
     config: { features: { tryChangeWritable: true, swapinFreeOnWrite: true } },
-    plugins: none,
+    slots: { refcount: era({ era: 'linux-5.19' }) },
   },
   'linux-6.8': {
     name: 'linux-6.8',
-    description: 'v6.8: multi-size THP (mTHP); folio_batch of 31; THP-aligned anonymous mappings',
+    description: 'v6.8: multi-size THP (mTHP); THP-aligned anonymous mappings (efa7df3e3bb5, v6.7)',
     extends: 'linux-5.19',
-    config: { lruBatchSize: 31, features: { thpAlignAnon: true } },
-    plugins: none,
+    config: { features: { thpAlignAnon: true } },
+    slots: {},
   },
   'linux-6.18': {
     name: 'linux-6.18',
-    description: 'v6.18: large-folio reuse (__wp_can_reuse_large_anon_folio)',
+    description: 'v6.18: folio_batch of 31 (9cecde80aae0, v6.9); exclusive swap-ins mapped writable on read faults (c18160dba5ff, v6.11); large-folio reuse',
     extends: 'linux-6.8',
-    config: {},
-    plugins: none,
+    config: { lruBatchSize: 31 },
+    slots: { refcount: era({ era: 'linux-6.11' }) },
   },
 });
 
@@ -96,11 +109,11 @@ export function presetChain(name: string): KernelPreset[] {
 export function resolvePreset(name: string, options: Record<string, unknown> = {}): { config: PresetConfig; plugins: MmPlugin[] } {
   const chain = presetChain(name);
   const config: PresetConfig = { features: {} };
-  const plugins: MmPlugin[] = [];
+  const slots = new Map<string, (options: Record<string, unknown>) => MmPlugin>();
   for (const p of chain) {
     if (p.config.lruBatchSize !== undefined) config.lruBatchSize = p.config.lruBatchSize;
     Object.assign(config.features!, p.config.features ?? {});
-    plugins.push(...p.plugins(options));
+    for (const [slot, make] of Object.entries(p.slots)) slots.set(slot, make);
   }
-  return { config, plugins };
+  return { config, plugins: [...slots.values()].map((make) => make(options)) };
 }

@@ -27,6 +27,8 @@ export interface Vmf {
   /** swap-in: the swap slot and whether the swap PTE carried the exclusive bit */
   swapSlot: number;
   swapExclusive: boolean;
+  /** swap-in: the page was read without entering the swap cache (SWP_SYNCHRONOUS_IO path) */
+  swapCacheBypassed: boolean;
 }
 
 /** Reuse-or-copy answer of `fault.wpReuse` (do_wp_page). */

@@ -101,6 +101,7 @@ export function handleMmFault(k: Kernel, mm: MmStruct, vpn: number, write: boole
   vmf.head = -1;
   vmf.swapSlot = -1;
   vmf.swapExclusive = false;
+  vmf.swapCacheBypassed = false;
 
   const t = k.pteTableForWrite(mm, vpn, true, 'fault');
   if (t === -2) throw new SimError('fault on a PMD-mapped THP: PMD mappings are not modelled yet', 'internal');
@@ -310,6 +311,7 @@ function doSwapPage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, write: boole
   }
   vmf.pfn = pfn;
   vmf.head = head;
+  vmf.swapCacheBypassed = skipped;
   // a page that never entered the swap cache is certainly exclusive (do_swap_page)
   const exclusive = vmf.swapExclusive || skipped;
   // swap_free(): the PTE's reference to the slot goes away
@@ -319,7 +321,7 @@ function doSwapPage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, write: boole
     k.config.features.swapinFreeOnWrite &&
     write &&
     (f.flags[head]! & PG.swapcache) !== 0 &&
-    f.ref[head] === 2 + ((f.flags[head]! & PG.inBatch) !== 0 ? 1 : 0)
+    f.ref[head] === 2
   ) {
     k.folioFreeSwap(head); // should_try_to_free_swap()
   }

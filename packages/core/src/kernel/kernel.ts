@@ -108,6 +108,7 @@ export class Kernel {
       head: -1,
       swapSlot: -1,
       swapExclusive: false,
+      swapCacheBypassed: false,
     };
     this.flushReq = {
       kind: 'range',

@@ -1,0 +1,39 @@
+import type { MmPlugin, MmSystem } from '@mmsim/core';
+import { WP_RULES, type WpRuleName } from './wp-rules.js';
+import { swapinWritable, type SwapinRuleName } from './swapin.js';
+import { forkPage, gupUnshare, type ForkPinnedRule, type GupUnshareRule } from './fork-gup.js';
+
+export interface RefcountPolicyOptions {
+  /** do_wp_page() reuse rule */
+  wp: WpRuleName;
+  /** do_swap_page() map-writable rule */
+  swapin?: SwapinRuleName;
+  /** fork() of maybe-pinned pages */
+  fork?: ForkPinnedRule;
+  /** R/O GUP pins of possibly shared anonymous pages */
+  gup?: GupUnshareRule;
+}
+
+/**
+ * The reuse-or-copy policy of one kernel era. Taps fault.wpReuse (bail), fault.swapinWritable
+ * (bail), fork.page (bail) and fault.gupUnshare (bail).
+ */
+export class RefcountPolicy implements MmPlugin {
+  static readonly PLUGIN_NAME = 'policy-refcount';
+  readonly name: string;
+  constructor(readonly options: RefcountPolicyOptions) {
+    if (!(options.wp in WP_RULES)) throw new Error(`policy-refcount: unknown wp rule "${options.wp}" (known: ${Object.keys(WP_RULES).join(', ')})`);
+    this.name = `${RefcountPolicy.PLUGIN_NAME}(${options.wp})`;
+  }
+
+  apply(sys: MmSystem): void {
+    const k = sys.kernel;
+    const { wp, swapin, fork, gup } = this.options;
+    const rule = WP_RULES[wp];
+    const large = k.f.order;
+    sys.hooks.fault.wpReuse.tap(this.name, (vmf) => (large[vmf.head] === 0 ? rule(k, vmf) : undefined));
+    if (swapin) sys.hooks.fault.swapinWritable.tap(this.name, (vmf) => swapinWritable(swapin, k, vmf));
+    if (fork && fork !== 'share') sys.hooks.fork.page.tap(this.name, (ctx) => forkPage(fork, ctx));
+    if (gup) sys.hooks.fault.gupUnshare.tap(this.name, (vmf) => gupUnshare(gup, k, vmf));
+  }
+}
