@@ -38,7 +38,7 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
   'linux-5.8': {
     name: 'linux-5.8',
     description: 'v5.8: reuse_swap_page() mapcount rule in do_wp_page(); PAGEVEC_SIZE 15',
-    config: { lruBatchSize: 15, features: { tryChangeWritable: false, thpAlignAnon: false, swapinFreeOnWrite: false } },
+    config: { lruBatchSize: 15, features: { tryChangeWritable: false, uffdTryChangeWritable: false, thpAlignAnon: false, swapinFreeOnWrite: false } },
     slots: { refcount: era({ era: 'linux-5.8' }) },
   },
   'linux-5.9': {
@@ -66,7 +66,7 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
     name: 'linux-6.8',
     description: 'v6.8: multi-size THP (mTHP); THP-aligned anonymous mappings (efa7df3e3bb5, v6.7)',
     extends: 'linux-5.19',
-    config: { features: { thpAlignAnon: true } },
+    config: { features: { thpAlignAnon: true, uffdTryChangeWritable: true } },
     slots: {},
   },
   'linux-6.18': {

@@ -19,6 +19,11 @@ export interface KernelConfig {
      * (MM_CP_TRY_CHANGE_WRITABLE, v5.19+ / v6.x for uffd).
      */
     tryChangeWritable: boolean;
+    /**
+     * UFFDIO_WRITEPROTECT(off) also upgrades exclusive pages to writable
+     * (MM_CP_TRY_CHANGE_WRITABLE in uffd_wp_range(), v6.2+).
+     */
+    uffdTryChangeWritable: boolean;
     /** Align anonymous mappings of >= 2 MiB to PMD boundaries (v6.7+, efa7df3e3bb5). */
     thpAlignAnon: boolean;
     /**
@@ -35,6 +40,6 @@ export function defaultKernelConfig(): KernelConfig {
     memoryPages: 0,
     swap: { slots: 1 << 20, synchronousIo: true },
     thp: { top: 'never' },
-    features: { tryChangeWritable: false, thpAlignAnon: true, swapinFreeOnWrite: true },
+    features: { tryChangeWritable: false, uffdTryChangeWritable: false, thpAlignAnon: true, swapinFreeOnWrite: true },
   };
 }

@@ -55,7 +55,7 @@ export function uffdWriteProtect(k: Kernel, mm: MmStruct, start: number, end: nu
     const n = changeProtection(k, mm, vma, s, e, 'uffd_wp', (fl, pfn) => {
       if (enable) return (fl | PTE.uffdWp) & ~PTE.write;
       let nf = fl & ~PTE.uffdWp;
-      if (k.config.features.tryChangeWritable && canChangePteWritable(k, vma, nf, pfn)) nf |= PTE.write;
+      if (k.config.features.uffdTryChangeWritable && canChangePteWritable(k, vma, nf, pfn)) nf |= PTE.write;
       return nf;
     });
     k.stats.v[C.uffd_wp_change]! += n;
