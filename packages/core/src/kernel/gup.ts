@@ -37,7 +37,9 @@ export function pinUserPages(k: Kernel, mm: MmStruct, start: number, end: number
         if (r !== FaultResult.OK) throw new SimError(`pin: fault at page 0x${vpn.toString(16)} failed`, 'segv');
         continue;
       }
-      const cand = k.pt.val[t * PTRS_PER_TABLE + (vpn & 511)]!;
+      // a pin must not sit in a shared (copy-on-write) page table: unshare it first
+      const wt = k.pteTableForWrite(mm, vpn, false, 'gup');
+      const cand = k.pt.val[wt * PTRS_PER_TABLE + (vpn & 511)]!;
       if (!write && cand !== ZERO_PFN && (f.flags[cand]! & PG.anonExclusive) === 0) {
         const vmf = k.vmf;
         vmf.mm = mm;
