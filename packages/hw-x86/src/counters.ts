@@ -1,0 +1,32 @@
+import type { Stats } from '@mmsim/core';
+
+/** Counters this model adds to the vmstat-style set (core's nr_tlb_* are counted too). */
+export const X86_COUNTERS = [
+  /** IPIs sent for TLB shootdowns, one per target CPU */
+  'ipi_sent',
+  /** user accesses with no usable TLB entry (absent, or a write through a read-only / clean entry) */
+  'tlb_miss',
+  /** L1 dTLB misses that hit the STLB */
+  'stlb_hit',
+  /** successful hardware page walks (each fills the TLB) */
+  'page_walk',
+  /** page-walk levels actually read (after paging-structure-cache hits) */
+  'page_walk_level',
+  /** context switches that flushed the new ASID (no PCID, a new slot, or a stale tlb_gen) */
+  'tlb_switch_flush',
+  /** lazy-TLB CPUs left out of a shootdown */
+  'tlb_lazy_skip',
+  /** lazy CPUs that caught up (full flush of the ASID) before using the mm again */
+  'tlb_lazy_catchup',
+  /** fills that coalesced 4 PTEs into one entry */
+  'tlb_coalesced_fill',
+] as const;
+
+export type X86Counter = (typeof X86_COUNTERS)[number];
+export type X86CounterIds = { [K in X86Counter]: number };
+
+export function defineX86Counters(stats: Stats): X86CounterIds {
+  const ids = {} as X86CounterIds;
+  for (const n of X86_COUNTERS) ids[n] = stats.define(n);
+  return ids;
+}
