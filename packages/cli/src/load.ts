@@ -1,0 +1,162 @@
+/**
+ * Reading a scenario file: `.json`, `.yaml`/`.yml`, or a `.ts`/`.mts`/`.js`/`.mjs`/`.cjs`
+ * module whose default export is the scenario object (or a function returning it).
+ * Validation uses core's ScenarioSchema; every problem is a ScenarioError naming the file,
+ * the step and the field.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import { fromZod, ScenarioError, ScenarioSchema, type Scenario } from '@mmsim/core';
+import { fileError, withLocation, type SourceLocation } from './errors.js';
+import { createLocator, parseWhere, type Locator } from './locate.js';
+import { importFile, ModuleLoadError } from './modules.js';
+
+export const SCENARIO_EXTENSIONS = ['.json', '.yaml', '.yml', '.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'] as const;
+
+/** A loaded, validated scenario and where it came from. */
+export interface LoadedScenario {
+  scenario: Scenario;
+  /** the file as the user named it (used in messages) */
+  file: string;
+  /** absolute path */
+  path: string;
+  /** directory that relative plugin/hardware paths are resolved from */
+  baseDir: string;
+  /** source position of a step/field path (JSON and YAML files only) */
+  locate: Locator;
+}
+
+/** Load and validate a scenario file. Throws ScenarioError. */
+export async function loadScenarioFile(file: string): Promise<Scenario> {
+  return (await readScenario(file)).scenario;
+}
+
+/** Like loadScenarioFile, also returning the file's location helpers. */
+export async function readScenario(file: string): Promise<LoadedScenario> {
+  const abs = path.resolve(file);
+  const ext = path.extname(abs).toLowerCase();
+  if (!(SCENARIO_EXTENSIONS as readonly string[]).includes(ext)) {
+    throw fileError(file, `unsupported file type "${ext || '(none)'}" (use .json, .yaml, .yml, .ts or .js)`);
+  }
+  let input: unknown;
+  let locate: Locator = () => undefined;
+  if (ext === '.json' || ext === '.yaml' || ext === '.yml') {
+    const text = await readText(file, abs);
+    input = ext === '.json' ? parseJson(file, text) : parseYaml(file, text);
+    locate = createLocator(text) ?? locate;
+  } else {
+    input = await importScenarioModule(file, abs);
+  }
+  return { scenario: validateScenario(file, input, locate), file, path: abs, baseDir: path.dirname(abs), locate };
+}
+
+/** Validate a plain object against ScenarioSchema. */
+export function validateScenario(file: string, input: unknown, locate?: Locator): Scenario {
+  const r = ScenarioSchema.safeParse(input);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  let err = fromZod(file, r.error, input);
+  if (!err.field && err.where !== 'scenario' && !err.where.startsWith('steps[')) {
+    // outside the steps (e.g. `system.lruBatchSize`): name it as a field of the scenario
+    err = new ScenarioError(file, 'scenario', err.where, err.detail);
+  }
+  if (issue && err.field && isMissing(input, issue.path)) {
+    // zod says "Invalid input: expected string, received undefined"; say what is wrong
+    const expected = err.detail.replace(/^Invalid (?:input|option): /, '').replace(/, received undefined$/, '');
+    err = new ScenarioError(file, err.where, err.field, `required field is missing (${expected})`);
+  }
+  return throwLocated(err, locate?.(issue?.path ?? []));
+}
+
+/** The last key of `path` is absent from its (existing) parent object. */
+function isMissing(input: unknown, path: ReadonlyArray<PropertyKey>): boolean {
+  if (path.length === 0) return false;
+  let v: unknown = input;
+  for (const k of path.slice(0, -1)) {
+    if (v === null || typeof v !== 'object') return false;
+    v = (v as Record<PropertyKey, unknown>)[k];
+  }
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(path[path.length - 1]! in (v as object));
+}
+
+function throwLocated(err: ScenarioError, loc: SourceLocation | undefined): never {
+  throw withLocation(err, loc);
+}
+
+/** Add the source position of a ScenarioError's step/field, when the file is JSON/YAML. */
+export function locateError(err: ScenarioError, loaded: Pick<LoadedScenario, 'locate'>): ScenarioError {
+  return withLocation(err, loaded.locate(parseWhere(err.where, err.field)));
+}
+
+async function readText(file: string, abs: string): Promise<string> {
+  try {
+    return await readFile(abs, 'utf8');
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'ENOENT') throw fileError(file, 'no such file');
+    if (code === 'EISDIR') throw fileError(file, 'is a directory, not a scenario file');
+    if (code === 'EACCES') throw fileError(file, 'permission denied');
+    throw fileError(file, `cannot read: ${(e as Error).message}`);
+  }
+}
+
+function lineCol(text: string, offset: number): SourceLocation {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: Math.min(offset, text.length) - lineStart + 1 };
+}
+
+function parseJson(file: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    let msg = (e as Error).message;
+    let loc: SourceLocation | undefined;
+    const pos = /\bat position (\d+)/.exec(msg);
+    const lc = /\(line (\d+) column (\d+)\)/.exec(msg);
+    if (lc) loc = { line: Number(lc[1]), column: Number(lc[2]) };
+    else if (pos) loc = lineCol(text, Number(pos[1]));
+    else if (/end of JSON input/.test(msg)) loc = lineCol(text, text.length);
+    msg = msg.replace(/\s*\(line \d+ column \d+\)/, '').replace(/\s*in JSON at position \d+/, '').replace(/^JSON\.parse: /, '');
+    throw fileError(file, `invalid JSON: ${msg}`, loc);
+  }
+}
+
+function parseYaml(file: string, text: string): unknown {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const e = doc.errors[0];
+  if (e) {
+    const { line, col } = lineCounter.linePos(e.pos[0]);
+    throw fileError(file, `invalid YAML: ${e.message.split('\n')[0]}`, { line, column: col });
+  }
+  return doc.toJS({ maxAliasCount: 1000 });
+}
+
+async function importScenarioModule(file: string, abs: string): Promise<unknown> {
+  await readText(file, abs); // a clear "no such file" before the module loader's message
+  let mod: Record<string, unknown>;
+  try {
+    mod = await importFile(abs);
+  } catch (e) {
+    const msg = e instanceof ModuleLoadError && e.cause instanceof Error ? e.cause.message.split('\n')[0]! : (e as Error).message;
+    throw fileError(file, `cannot load the module: ${msg}`);
+  }
+  let value = 'default' in mod ? mod.default : mod.scenario;
+  if (value === undefined) throw fileError(file, 'the module has no default export (export default defineScenario({...}))');
+  if (typeof value === 'function') {
+    try {
+      value = await (value as () => unknown)();
+    } catch (e) {
+      throw fileError(file, `the default export threw: ${(e as Error)?.message ?? String(e)}`);
+    }
+  }
+  return value;
+}

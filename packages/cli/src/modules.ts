@@ -1,0 +1,79 @@
+/**
+ * Loading user code named in a scenario: a package name (resolved from the scenario file's
+ * directory, like `require` would) or a path (`./x`, `../x`, `/abs/x`, resolved from that
+ * directory). TypeScript files go through jiti; everything else through `import()`.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createJiti, type Jiti } from 'jiti';
+
+export type ModuleNamespace = Record<string, unknown>;
+
+const TS_EXT = /\.(?:[mc]?ts|tsx)$/;
+
+let jiti: Jiti | undefined;
+function getJiti(): Jiti {
+  // tryNative: plain .js dependencies of a .ts module load natively, so they share module
+  // instances (and DI tokens) with the CLI; no fsCache: do not write caches next to the user's files
+  jiti ??= createJiti(import.meta.url, { fsCache: false, tryNative: true });
+  return jiti;
+}
+
+/** `./x`, `../x`, `/abs/x`, `file:` URLs and Windows drive paths are paths; the rest are packages. */
+export function isPathSpecifier(spec: string): boolean {
+  return spec === '.' || spec === '..' || spec.startsWith('./') || spec.startsWith('../') || spec.startsWith('file:') || path.isAbsolute(spec) || /^[a-zA-Z]:[\\/]/.test(spec) || spec.startsWith('.\\') || spec.startsWith('..\\');
+}
+
+export class ModuleLoadError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ModuleLoadError';
+  }
+}
+
+/** The absolute file `spec` names, seen from `baseDir`. Throws ModuleLoadError when not found. */
+export function resolveModule(spec: string, baseDir: string): string {
+  const require = createRequire(path.join(baseDir, '__mmsim_resolve__.js'));
+  if (isPathSpecifier(spec)) {
+    const abs = spec.startsWith('file:') ? fileURLToPath(spec) : path.resolve(baseDir, spec);
+    if (existsSync(abs) && statSync(abs).isFile()) return abs;
+    try {
+      return require.resolve(abs); // extensionless .js, or a directory with package.json / index.js
+    } catch {
+      throw new ModuleLoadError(`no such file: ${path.relative(process.cwd(), abs) || abs}`);
+    }
+  }
+  try {
+    return require.resolve(spec);
+  } catch (e) {
+    // ESM-only packages (exports with only an "import" condition)
+    const viaImport = getJiti().esmResolve(spec, { parentURL: pathToFileURL(path.join(baseDir, '__mmsim_resolve__.js')), conditions: ['node', 'import', 'default'], try: true });
+    if (viaImport) return viaImport.startsWith('file:') ? fileURLToPath(viaImport) : viaImport;
+    const code = (e as { code?: string }).code;
+    if (code === 'MODULE_NOT_FOUND') throw new ModuleLoadError(`cannot find package "${spec}" (looked from ${path.relative(process.cwd(), baseDir) || '.'}; is it installed?)`);
+    throw new ModuleLoadError(`cannot resolve "${spec}": ${(e as Error).message.split('\n')[0]}`, { cause: e });
+  }
+}
+
+/** Import a file (TypeScript through jiti). Load errors become ModuleLoadError. */
+export async function importFile(absPath: string): Promise<ModuleNamespace> {
+  try {
+    if (TS_EXT.test(absPath)) return (await getJiti().import(absPath)) as ModuleNamespace;
+    return (await import(pathToFileURL(absPath).href)) as ModuleNamespace;
+  } catch (e) {
+    const msg = e instanceof Error ? e.message.split('\n')[0]! : String(e);
+    throw new ModuleLoadError(`failed to load ${path.relative(process.cwd(), absPath) || absPath}: ${msg}`, { cause: e });
+  }
+}
+
+/** Resolve and import `spec` from `baseDir`. */
+export async function importModule(spec: string, baseDir: string): Promise<ModuleNamespace> {
+  return importFile(resolveModule(spec, baseDir));
+}
+
+/** True for `class X {}` (which must be called with `new`). */
+export function isClass(f: unknown): f is new (...args: unknown[]) => unknown {
+  return typeof f === 'function' && /^class[\s{]/.test(Function.prototype.toString.call(f));
+}

@@ -1,0 +1,55 @@
+/**
+ * A progress bar on stderr for long runs: shown only when stderr is a terminal and the run has
+ * been going for more than `delayMs`. runScenario is synchronous and reports every 1024 steps,
+ * so the bar draws synchronously from those reports.
+ */
+import cliProgress, { type SingleBar } from 'cli-progress';
+
+export interface Progress {
+  onProgress(done: number, total: number): void;
+  /** remove the bar (call on success and on error) */
+  stop(): void;
+  /** whether the bar was ever shown */
+  readonly shown: boolean;
+}
+
+export interface ProgressOptions {
+  /** default 2000 ms */
+  delayMs?: number;
+  /** clock, for tests */
+  now?: () => number;
+}
+
+const NONE: Progress = { onProgress() {}, stop() {}, shown: false };
+
+/** A progress reporter on `stream`, or a no-op when `isTTY` is false. */
+export function createProgress(stream: NodeJS.WritableStream | undefined, isTTY: boolean, opts: ProgressOptions = {}): Progress {
+  if (!isTTY || !stream) return NONE;
+  const now = opts.now ?? Date.now;
+  const delay = opts.delayMs ?? 2000;
+  const start = now();
+  let bar: SingleBar | undefined;
+  let shown = false;
+  return {
+    onProgress(done, total) {
+      if (!bar) {
+        if (now() - start < delay || done >= total) return;
+        bar = new cliProgress.SingleBar(
+          { stream, format: 'mmsim {bar} {percentage}% | {value}/{total} steps | ETA {eta_formatted}', hideCursor: true, clearOnComplete: true, gracefulExit: true, fps: 10 },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(total, done);
+        shown = true;
+        return;
+      }
+      bar.update(done);
+    },
+    stop() {
+      bar?.stop();
+      bar = undefined;
+    },
+    get shown() {
+      return shown;
+    },
+  };
+}
