@@ -28,7 +28,7 @@ export { pinUserPages, unpinUserPages, readPin, type Pin } from './kernel/gup.js
 export { uffdRegister, uffdCopy, uffdWriteProtect } from './kernel/userfaultfd.js';
 export { createHooks, type Hooks } from './hooks/catalogue.js';
 export type * from './hooks/contexts.js';
-export type { HardwareModel, HardwareFactoryOptions } from './hardware/hardware.js';
+export type { HardwareModel, HardwareFactoryOptions, HardwareFactory } from './hardware/hardware.js';
 export { UNIT_COSTS, type CostProfile, type CostKey } from './hardware/cost-profile.js';
 export { FlatHardware } from './hardware/flat.js';
 export { Stats, CostClock } from './stats/stats.js';

@@ -30,8 +30,7 @@ export class RefcountPolicy implements MmPlugin {
     const k = sys.kernel;
     const { wp, swapin, fork, gup } = this.options;
     const rule = WP_RULES[wp];
-    const large = k.f.order;
-    sys.hooks.fault.wpReuse.tap(this.name, (vmf) => (large[vmf.head] === 0 ? rule(k, vmf) : undefined));
+    sys.hooks.fault.wpReuse.tap(this.name, (vmf) => (k.f.order[vmf.head] === 0 ? rule(k, vmf) : undefined));
     if (swapin) sys.hooks.fault.swapinWritable.tap(this.name, (vmf) => swapinWritable(swapin, k, vmf));
     if (fork && fork !== 'share') sys.hooks.fork.page.tap(this.name, (ctx) => forkPage(fork, ctx));
     if (gup) sys.hooks.fault.gupUnshare.tap(this.name, (vmf) => gupUnshare(gup, k, vmf));

@@ -83,12 +83,13 @@ function copyPteRange(k: Kernel, ctx: ForkContext, pmm: MmStruct, cmm: MmStruct,
   let dt = -1;
   for (let a = start; a < end; a++) {
     const sk = st * PTRS_PER_TABLE + (a & 511);
-    const fl = pt.fl[sk]!;
+    let fl = pt.fl[sk]!;
     if (fl === 0) continue;
     if (dt < 0) {
       dt = k.pteTableForWrite(cmm, a, true, 'fork');
       st = k.pteTableForWrite(pmm, a, false, 'fork'); // the parent's PTEs get write-protected
       k.hooks.pte.beforeChange.call(pmm, start, end, 'fork_wrprotect');
+      fl = pt.fl[st * PTRS_PER_TABLE + (a & 511)]!; // the hardware may have rewritten it
     }
     const sk2 = st * PTRS_PER_TABLE + (a & 511);
     const val = pt.val[sk2]!;

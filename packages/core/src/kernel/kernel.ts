@@ -50,6 +50,10 @@ export class SimError extends Error {
 }
 
 /**
+ * Note for plugin authors: the typed arrays of `kernel.f` (FolioTable) and `kernel.pt`
+ * (PageTablePool) are replaced when they grow. Read them through `kernel.f.ref[...]` at call
+ * time; never keep a reference to an array across calls.
+ *
  * The simulated kernel: machine state plus the primitives every mechanism shares (page-table
  * walks, rmap, refcounts, LRU batches, TLB flush requests). The mechanisms themselves live in
  * one file each under kernel/ (fault.ts, fork.ts, zap.ts, reclaim.ts, ...).
@@ -608,13 +612,13 @@ export class Kernel {
   }
 
   /** set_tlb_ubc_flush_pending(): reclaim unmapped a PTE of `mm` and deferred the flush. */
-  tlbBatchAdd(mm: MmStruct, dirty: boolean): void {
+  tlbBatchAdd(mm: MmStruct, dirty: boolean, vpn: number): void {
     const ubc = this.cpus[this.cpu]!.tlbUbc;
     ubc.flushRequired = true;
     if (dirty) ubc.writable = true;
     ubc.mms.add(mm);
     mm.tlbFlushBatched = true;
-    this.flush('batch-add', mm, 0, 0, 'try_to_unmap', false, dirty);
+    this.flush('batch-add', mm, vpn, vpn + 1, 'try_to_unmap', false, dirty);
   }
 
   /** try_to_unmap_flush() / try_to_unmap_flush_dirty() */

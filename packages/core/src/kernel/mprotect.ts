@@ -58,12 +58,15 @@ export function changeProtection(
         const kk = t * PTRS_PER_TABLE + (a & 511);
         const fl = k.pt.fl[kk]!;
         if ((fl & PTE.present) === 0) continue;
-        const n = update(fl, k.pt.val[kk]!);
+        let n = update(fl, k.pt.val[kk]!);
         if (n === fl) continue;
         if (!writable) {
           t = k.pteTableForWrite(mm, a, false, reason);
           writable = true;
           k.hooks.pte.beforeChange.call(mm, v, tEnd, reason);
+          // the hardware may have rewritten the entries (contpte unfold): recompute
+          const k2 = t * PTRS_PER_TABLE + (a & 511);
+          n = update(k.pt.fl[k2]!, k.pt.val[k2]!);
         }
         k.pt.fl[t * PTRS_PER_TABLE + (a & 511)] = n;
         k.charge(k.hw.costs.pteUpdate);

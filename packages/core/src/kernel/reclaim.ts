@@ -105,7 +105,7 @@ export function tryToUnmap(k: Kernel, head: number, batch: boolean): void {
       const fl = k.pt.fl[kk]!;
       k.pt.clear(t, vpn & 511);
       const saved = k.cpu;
-      if (batch) k.tlbBatchAdd(mm, (fl & PTE.dirty) !== 0);
+      if (batch) k.tlbBatchAdd(mm, (fl & PTE.dirty) !== 0, vpn);
       else k.flushPage(mm, vpn, 'try_to_unmap');
       k.cpu = saved;
       if ((fl & PTE.dirty) !== 0) f.flags[head]! |= PG.dirty;

@@ -25,12 +25,34 @@ export class SwapDevice {
   /** Pages currently in the swap cache (SwapCached). */
   cachedPages = 0;
 
+  /** slots backed by arrays so far (they grow on demand up to opts.slots) */
+  private capacity = 0;
+
   constructor(readonly opts: SwapDeviceOptions) {
-    const n = opts.slots;
-    this.count = new Uint16Array(n);
-    this.hasCache = new Uint8Array(n);
-    this.cache = new Int32Array(n).fill(-1);
-    this.data = new Uint32Array(n);
+    this.count = new Uint16Array(0);
+    this.hasCache = new Uint8Array(0);
+    this.cache = new Int32Array(0);
+    this.data = new Uint32Array(0);
+  }
+
+  private ensure(n: number): void {
+    if (n <= this.capacity) return;
+    let cap = Math.max(1024, this.capacity);
+    while (cap < n) cap *= 2;
+    cap = Math.min(cap, this.opts.slots);
+    const count = new Uint16Array(cap);
+    count.set(this.count);
+    const hasCache = new Uint8Array(cap);
+    hasCache.set(this.hasCache);
+    const cache = new Int32Array(cap).fill(-1);
+    cache.set(this.cache);
+    const data = new Uint32Array(cap);
+    data.set(this.data);
+    this.count = count;
+    this.hasCache = hasCache;
+    this.cache = cache;
+    this.data = data;
+    this.capacity = cap;
   }
 
   get enabled(): boolean {
@@ -47,6 +69,7 @@ export class SwapDevice {
     const base = Math.ceil(this.next / nr) * nr;
     if (base + nr > this.opts.slots) {
       // fall back to scanning for a free aligned run
+      this.ensure(this.opts.slots);
       for (let s = 0; s + nr <= this.opts.slots; s += nr) {
         let ok = true;
         for (let i = 0; i < nr; i++) if (this.count[s + i] !== 0 || this.hasCache[s + i] !== 0 || !this.isFree(s + i)) { ok = false; break; }
@@ -60,6 +83,7 @@ export class SwapDevice {
     }
     for (let s = this.next; s < base; s++) this.freeSlots.push(s);
     this.next = base + nr;
+    this.ensure(this.next);
     this.used += nr;
     return base;
   }

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { ctrs, mem, run } from './helpers.js';
+
+describe('userfaultfd', () => {
+  it('missing mode: the access blocks, UFFDIO_COPY resolves it and the value is visible', () => {
+    const r = run({
+      name: 'uffd-missing',
+      steps: [
+        { op: 'spawn', pid: 'p', cpu: 0 },
+        { op: 'mmap', pid: 'p', name: 'b', size: '8KiB' },
+        { op: 'uffdRegister', pid: 'p', region: 'b', mode: 'missing' },
+        { op: 'access', pid: 'p', region: 'b', access: 'read', expect: 77, phase: 'block' },
+        { op: 'uffdCopy', pid: 'p', region: 'b', offset: 0, size: '4KiB', value: 77, phase: 'copy' },
+        { op: 'access', pid: 'p', region: 'b', access: 'read', expect: 77, phase: 'again' },
+        // the second page is still missing: the thread stays blocked at the end of the run
+        { op: 'access', pid: 'p', region: 'b', offset: '4KiB', access: 'read', phase: 'block2' },
+      ],
+    });
+    expect(ctrs(r, 'block', ['pgfault', 'uffd_fault', 'pgalloc'])).toEqual({ pgfault: 1, uffd_fault: 1, pgalloc: 0 });
+    // the copy maps the page; the woken thread retries its read without another fault
+    expect(ctrs(r, 'copy', ['uffd_copy', 'pgalloc', 'pgfault'])).toEqual({ uffd_copy: 1, pgalloc: 1, pgfault: 0 });
+    expect(mem(r, 'copy')).toMatchObject({ AnonPages: 4 });
+    expect(ctrs(r, 'again', ['pgfault'])).toEqual({ pgfault: 0 });
+    expect(r.checks).toEqual({ passed: 2, failed: 0, failures: [] });
+    expect(r.blocked).toHaveLength(1);
+    expect(r.blocked[0]).toMatchObject({ pid: 'p', cpu: 0, reason: 'uffd-missing' });
+  });
+
+  const wp = (drain: boolean) => ({
+    name: 'uffd-wp',
+    steps: [
+      { op: 'spawn', pid: 'p', cpu: 0 },
+      { op: 'mmap', pid: 'p', name: 'b', size: '4KiB' },
+      { op: 'uffdRegister', pid: 'p', region: 'b', mode: 'wp' },
+      { op: 'uffdCopy', pid: 'p', region: 'b', wp: true, value: 5, phase: 'copy' },
+      { op: 'access', pid: 'p', region: 'b', access: 'read', expect: 5 },
+      { op: 'access', pid: 'p', region: 'b', access: 'write', value: 6, phase: 'write' },
+      ...(drain ? [{ op: 'drain' }] : []),
+      { op: 'uffdWriteProtect', pid: 'p', region: 'b', enable: false, phase: 'unprotect' },
+      { op: 'access', pid: 'p', region: 'b', access: 'read', expect: 6, phase: 'read' },
+    ],
+  });
+  const F = ['pgfault', 'uffd_fault', 'uffd_wp_change', 'pgreuse', 'cow_copy'];
+
+  it('wp mode (seed 001): the write blocks; after unprotect the retried write copies, the page still being in the LRU batch', () => {
+    const r = run(wp(false));
+    expect(ctrs(r, 'copy', ['uffd_copy', 'lru_add_batched', 'pgfault'])).toEqual({ uffd_copy: 1, lru_add_batched: 1, pgfault: 0 });
+    expect(ctrs(r, 'write', F)).toEqual({ pgfault: 1, uffd_fault: 1, uffd_wp_change: 0, pgreuse: 0, cow_copy: 0 });
+    expect(ctrs(r, 'unprotect', F)).toEqual({ pgfault: 1, uffd_fault: 0, uffd_wp_change: 1, pgreuse: 0, cow_copy: 1 });
+    expect(r.checks).toEqual({ passed: 2, failed: 0, failures: [] });
+    expect(r.blocked).toEqual([]);
+  });
+
+  it('wp mode with a drain before the unprotect: the retried write reuses the page', () => {
+    const r = run(wp(true));
+    expect(ctrs(r, 'unprotect', F)).toEqual({ pgfault: 1, uffd_fault: 0, uffd_wp_change: 1, pgreuse: 1, cow_copy: 0 });
+    expect(mem(r, 'read')).toMatchObject({ AnonPages: 4, MemUsed: 4 });
+    expect(r.checks).toEqual({ passed: 2, failed: 0, failures: [] });
+  });
+
+  it('wp mode with features.uffdTryChangeWritable (v6.2+): unprotect maps the exclusive page writable, the retry needs no fault', () => {
+    const r = run(wp(false), { config: { features: { uffdTryChangeWritable: true } } });
+    expect(ctrs(r, 'unprotect', F)).toEqual({ pgfault: 0, uffd_fault: 0, uffd_wp_change: 1, pgreuse: 0, cow_copy: 0 });
+    expect(r.checks).toEqual({ passed: 2, failed: 0, failures: [] });
+    // mprotect's MM_CP_TRY_CHANGE_WRITABLE alone does not apply to uffd unprotect
+    const mp = run(wp(false), { config: { features: { tryChangeWritable: true, uffdTryChangeWritable: false } } });
+    expect(ctrs(mp, 'unprotect', F)).toEqual({ pgfault: 1, uffd_fault: 0, uffd_wp_change: 1, pgreuse: 0, cow_copy: 1 });
+  });
+});
