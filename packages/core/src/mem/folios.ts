@@ -6,6 +6,8 @@
  * meaningful at a folio's head page, like `struct folio` overlaying the head `struct page`.
  */
 
+import { grown } from './typed.js';
+
 /** Folio flags (head page), after include/linux/page-flags.h. */
 export const PG = Object.freeze({
   anon: 1 << 0,
@@ -60,12 +62,7 @@ export class FolioTable {
     // grow by 1/8 at a time (not doubling) so large simulations waste little
     let cap = Math.max(1024, this.capacity);
     while (cap < minCapacity) cap = Math.ceil((cap * 1.125) / 512) * 512;
-    const g = <T extends Int32Array | Uint16Array | Uint8Array | Uint32Array | Float64Array>(a: T, fill?: number): T => {
-      const n = new (a.constructor as { new (n: number): T })(cap);
-      n.set(a);
-      if (fill !== undefined) n.fill(fill, a.length);
-      return n;
-    };
+    const g = <T extends Int32Array | Uint16Array | Uint8Array | Uint32Array | Float64Array>(a: T, fill?: number): T => grown(a, cap, fill);
     this.ref = g(this.ref);
     this.mapcount = g(this.mapcount);
     this.largeMapcount = g(this.largeMapcount);

@@ -3,6 +3,8 @@
  * stored contents of each slot, and the swap cache (slot → folio, the address_space of
  * mm/swap_state.c). A folio in the swap cache holds one reference per page.
  */
+import { grown } from './typed.js';
+
 export interface SwapDeviceOptions {
   /** Slots on the device (pages). 0 = no swap configured. */
   slots: number;
@@ -40,18 +42,10 @@ export class SwapDevice {
     let cap = Math.max(1024, this.capacity);
     while (cap < n) cap *= 2;
     cap = Math.min(cap, this.opts.slots);
-    const count = new Uint16Array(cap);
-    count.set(this.count);
-    const hasCache = new Uint8Array(cap);
-    hasCache.set(this.hasCache);
-    const cache = new Int32Array(cap).fill(-1);
-    cache.set(this.cache);
-    const data = new Uint32Array(cap);
-    data.set(this.data);
-    this.count = count;
-    this.hasCache = hasCache;
-    this.cache = cache;
-    this.data = data;
+    this.count = grown(this.count, cap);
+    this.hasCache = grown(this.hasCache, cap);
+    this.cache = grown(this.cache, cap, -1);
+    this.data = grown(this.data, cap);
     this.capacity = cap;
   }
 

@@ -1,5 +1,6 @@
 import { PTRS_PER_TABLE } from '../units.js';
 import { PTE } from './pte.js';
+import { grown } from '../mem/typed.js';
 
 /**
  * All page-table pages of the machine in one pool. A table has an identity (its id), a level,
@@ -28,24 +29,12 @@ export class PageTablePool {
   private grow(min: number): void {
     let cap = Math.max(64, this.capacity);
     while (cap < min) cap = Math.ceil(cap * 1.125) + 16;
-    const v = new Uint32Array(cap * PTRS_PER_TABLE);
-    v.set(this.val);
-    const f = new Uint16Array(cap * PTRS_PER_TABLE);
-    f.set(this.fl);
-    const l = new Uint8Array(cap);
-    l.set(this.level);
-    const r = new Int32Array(cap);
-    r.set(this.refcount);
-    const o = new Int32Array(cap);
-    o.set(this.owner);
-    const u = new Int32Array(cap);
-    u.set(this.used);
-    this.val = v;
-    this.fl = f;
-    this.level = l;
-    this.refcount = r;
-    this.owner = o;
-    this.used = u;
+    this.val = grown(this.val, cap * PTRS_PER_TABLE);
+    this.fl = grown(this.fl, cap * PTRS_PER_TABLE);
+    this.level = grown(this.level, cap);
+    this.refcount = grown(this.refcount, cap);
+    this.owner = grown(this.owner, cap);
+    this.used = grown(this.used, cap);
     this.capacity = cap;
   }
 
