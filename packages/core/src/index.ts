@@ -18,6 +18,22 @@ export { Cpu, Process, Thread, type PendingFault } from './kernel/task.js';
 export { MmGather } from './kernel/tlb-gather.js';
 export { userAccess, handleMmFault, defaultWpReuse, FaultResult, AccessResult } from './kernel/fault.js';
 export { forkProcess } from './kernel/fork.js';
+export {
+  hugePmdFault,
+  hugePmdSlot,
+  isPmdFault,
+  followHugePmd,
+  splitHugePmd,
+  splitHugePmdAt,
+  defaultPmdReuse,
+  madviseCollapse,
+  validCowOrder,
+  wpCopyRange,
+  reusePteRange,
+  mappingsInMm,
+  thpState,
+  PMD_SHIFT,
+} from './kernel/huge-memory.js';
 export { zapRange, munmap, exitMmap, freePgtables } from './kernel/zap.js';
 export { mmapAnon, splitVma, vmasForRange, mergeVmas } from './kernel/mmap.js';
 export { madvise, ADVICES, type Advice } from './kernel/madvise.js';

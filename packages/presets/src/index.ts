@@ -4,6 +4,7 @@
  */
 import type { KernelConfig, MmPlugin } from '@mmsim/core';
 import refcountPolicy from '@mmsim/policy-refcount';
+import largeFolioPolicy from '@mmsim/policy-large-folio';
 
 export interface PresetConfig {
   lruBatchSize?: number;
@@ -23,6 +24,9 @@ export interface KernelPreset {
    */
   slots: Record<string, (options: Record<string, unknown>) => MmPlugin>;
 }
+
+const lf = (e: NonNullable<Parameters<typeof largeFolioPolicy>[0]>) => (o: Record<string, unknown>) =>
+  largeFolioPolicy({ ...e, ...((o.largeFolio as object | undefined) ?? {}) });
 
 const era = (e: Parameters<typeof refcountPolicy>[0]) => (o: Record<string, unknown>) =>
   refcountPolicy({ ...e, ...((o.refcount as object | undefined) ?? {}) });
@@ -67,14 +71,21 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
     description: 'v6.8: multi-size THP (mTHP); THP-aligned anonymous mappings (efa7df3e3bb5, v6.7)',
     extends: 'linux-5.19',
     config: { features: { thpAlignAnon: true, uffdTryChangeWritable: true } },
-    slots: {},
+    slots: { largeFolio: lf({ era: 'linux-6.8' }) },
   },
   'linux-6.18': {
     name: 'linux-6.18',
     description: 'v6.18: folio_batch of 31 (9cecde80aae0, v6.9); exclusive swap-ins mapped writable on read faults (c18160dba5ff, v6.11); large-folio reuse',
     extends: 'linux-6.8',
     config: { lruBatchSize: 31 },
-    slots: { refcount: era({ era: 'linux-6.11' }) },
+    slots: { refcount: era({ era: 'linux-6.11' }), largeFolio: lf({ era: 'linux-6.18' }) },
+  },
+  'anon-folio-rfc-v2': {
+    name: 'anon-folio-rfc-v2',
+    description: 'research: Ryan Roberts\' variable-order anonymous folios RFC v2 (v6.3-based, seed 004): order-4 folios, same-order CoW without replacing exclusive sub-pages, largest-range reuse',
+    extends: 'linux-5.19',
+    config: {},
+    slots: { largeFolio: lf({ era: 'rfc-v2' }) },
   },
 });
 

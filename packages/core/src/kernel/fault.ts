@@ -12,6 +12,7 @@ import { ZERO_PFN } from '../mem/phys-mem.js';
 import { C } from '../stats/counters.js';
 import { PTRS_PER_TABLE } from '../units.js';
 import type { Thread } from './task.js';
+import { hugePmdFault, swapinLargeFolio, validCowOrder, wpCopyRange } from './huge-memory.js';
 
 export const enum FaultResult {
   OK = 0,
@@ -103,6 +104,9 @@ export function handleMmFault(k: Kernel, mm: MmStruct, vpn: number, write: boole
   vmf.swapExclusive = false;
   vmf.swapCacheBypassed = false;
 
+  // the PMD level: huge PMD faults and do_huge_pmd_anonymous_page() (huge-memory.ts)
+  const hr = hugePmdFault(k, mm, vma, vpn, write, unshare);
+  if (hr >= 0) return hr as FaultResult;
   const t = k.pteTableForWrite(mm, vpn, true, 'fault');
   if (t === -2) throw new SimError('fault on a PMD-mapped THP: PMD mappings are not modelled yet', 'internal');
   const i = vpn & 511;
@@ -202,6 +206,8 @@ function doWpPage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, fl: number): F
   const pfn = k.pt.val[kk]!;
   if (pfn === ZERO_PFN) {
     if (vmf.unshare) return FaultResult.OK; // nothing to unshare on the zero page
+    vmf.pfn = ZERO_PFN; // fault.cowOrder sees the zero page
+    vmf.head = ZERO_PFN;
     wpPageCopy(k, mm, vma, vpn, -1, -1);
     return FaultResult.OK;
   }
@@ -222,6 +228,12 @@ function doWpPage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, fl: number): F
 function wpPageReuse(k: Kernel, mm: MmStruct, vpn: number, kk: number, pfn: number): void {
   const vmf = k.vmf;
   k.f.flags[pfn]! |= PG.anonExclusive;
+  if (!vmf.unshare && (k.pt.fl[kk]! & PTE.write) !== 0) {
+    // a policy already made this PTE writable with its whole range (reusePteRange)
+    k.stats.v[C.pgreuse]!++;
+    done(k, mm, vpn, vmf.write, 'wp-reuse', k.f.order[k.f.head(pfn)]!);
+    return;
+  }
   if (!vmf.unshare) k.hooks.pte.beforeChange.call(mm, vpn, vpn + 1, 'wp_page_reuse');
   const fl = k.pt.fl[kk]!;
   // FAULT_FLAG_UNSHARE only marks the page exclusive; it does not map it writable
@@ -240,7 +252,15 @@ function wpPageReuse(k: Kernel, mm: MmStruct, vpn: number, kk: number, pfn: numb
 function wpPageCopy(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, oldPfn: number, oldHead: number): void {
   const vmf = k.vmf;
   const zero = oldPfn < 0;
-  k.hooks.fault.cowOrder.call(0, vmf); // only order-0 replacements are modelled so far
+  // fault.cowOrder: a large replacement folio (validated: aligned, inside the VMA and the PTE
+  // table, every PTE mapping the same source folio read-only, or none / the zero page)
+  const want = k.hooks.fault.cowOrder.call(0, vmf);
+  const order = want > 0 ? validCowOrder(k, vma, vpn, vmf.table, want, zero ? -1 : oldHead) : 0;
+  if (order > 0) {
+    wpCopyRange(k, mm, vma, vpn, vmf.table, order, zero ? -1 : oldHead, vmf.unshare);
+    done(k, mm, vpn, vmf.write, zero ? 'wp-zero' : 'wp-copy', order);
+    return;
+  }
   const nh = k.allocFolio(0, zero);
   if (zero) k.stats.v[C.cow_zero]!++;
   else {
@@ -290,6 +310,8 @@ function doSwapPage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, write: boole
     k.stats.v[C.swapin_cache_hit]!++;
   } else {
     skipped = k.hooks.fault.swapinSkipCache.call(vmf) ?? (swap.opts.synchronousIo && swap.count[slot] === 1);
+    // alloc_swap_folio(): a large folio when the neighbouring swap entries allow it (huge-memory.ts)
+    if (skipped && swap.opts.synchronousIo && swapinLargeFolio(k, mm, vma, vpn, write)) return FaultResult.OK;
     head = k.allocFolio(0, false);
     pfn = head;
     f.data[head] = swap.data[slot]!;

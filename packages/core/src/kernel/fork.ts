@@ -10,6 +10,7 @@ import { C } from '../stats/counters.js';
 import { PTRS_PER_TABLE } from '../units.js';
 import type { ForkContext } from '../hooks/contexts.js';
 import { Process as Proc } from './task.js';
+import { copyHugePmd } from './huge-memory.js';
 
 /** fork() of `parent` into a new process `childPid`; the child's thread sits on `cpu`. */
 export function forkProcess(k: Kernel, parent: Process, childPid: string, cpu: number): Process {
@@ -62,8 +63,21 @@ function copyPageRange(k: Kernel, ctx: ForkContext, dstVma: Vma): void {
   for (let v = src.start; v < src.end; ) {
     const tStart = v - (v & 511);
     const tEnd = Math.min(src.end, tStart + 512);
-    const st = k.pteTable(pmm, v);
-    if (st === -2) throw new SimError('fork of a PMD-mapped THP: PMD mappings are not modelled yet', 'internal');
+    let st = k.pteTable(pmm, v);
+    if (st === -2) {
+      // copy_huge_pmd(): share the THP, or split it (maybe pinned) and copy the PTEs below
+      const shared = copyHugePmd(k, pmm, cmm, v, (pfn, head) => {
+        ctx.vpn = v;
+        ctx.pfn = pfn;
+        ctx.head = head;
+        return k.hooks.fork.page.call(ctx) ?? 'share';
+      });
+      if (shared) {
+        v = tEnd;
+        continue;
+      }
+      st = k.pteTable(pmm, v);
+    }
     if (st >= 0) {
       ctx.tableStart = tStart;
       ctx.table = st;

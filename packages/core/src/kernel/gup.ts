@@ -7,6 +7,7 @@ import { ZERO_PFN } from '../mem/phys-mem.js';
 import { C } from '../stats/counters.js';
 import { PTRS_PER_TABLE } from '../units.js';
 import { FaultResult, handleMmFault } from './fault.js';
+import { followHugePmd } from './huge-memory.js';
 
 export interface Pin {
   id: string;
@@ -29,7 +30,9 @@ export function pinUserPages(k: Kernel, mm: MmStruct, start: number, end: number
     let pfn = -1;
     for (let tries = 0; tries < 4 && pfn < 0; tries++) {
       const t = k.pteTable(mm, vpn);
-      const fl = t >= 0 ? k.pt.fl[t * PTRS_PER_TABLE + (vpn & 511)]! : 0;
+      // follow_huge_pmd(): a PMD-mapped THP is pinned through its PMD
+      const huge = t === -2 ? followHugePmd(k, mm, vpn) : null;
+      const fl = huge ? huge.fl : t >= 0 ? k.pt.fl[t * PTRS_PER_TABLE + (vpn & 511)]! : 0;
       const present = (fl & PTE.present) !== 0 && (fl & PTE.protNone) === 0;
       if (!present || (write && (fl & PTE.write) === 0)) {
         // faultin_page(): FOLL_WRITE breaks CoW, a read maps the zero page
@@ -38,9 +41,9 @@ export function pinUserPages(k: Kernel, mm: MmStruct, start: number, end: number
         continue;
       }
       // a pin must not sit in a shared (copy-on-write) page table: unshare it first
-      const wt = k.pteTableForWrite(mm, vpn, false, 'gup');
-      const cand = k.pt.val[wt * PTRS_PER_TABLE + (vpn & 511)]!;
-      if (!write && cand !== ZERO_PFN && (f.flags[cand]! & PG.anonExclusive) === 0) {
+      const wt = huge ? -1 : k.pteTableForWrite(mm, vpn, false, 'gup');
+      const cand = huge ? huge.pfn : k.pt.val[wt * PTRS_PER_TABLE + (vpn & 511)]!;
+      if (!write && !k.mem.isZeroPfn(cand) && (f.flags[cand]! & PG.anonExclusive) === 0) {
         const vmf = k.vmf;
         vmf.mm = mm;
         vmf.vma = mm.findVma(vpn)!;
@@ -55,7 +58,7 @@ export function pinUserPages(k: Kernel, mm: MmStruct, start: number, end: number
           const r = handleMmFault(k, mm, vpn, false, true);
           if (r !== FaultResult.OK) throw new SimError(`pin: unshare fault at page 0x${vpn.toString(16)} failed`, 'segv');
           const nt = k.pteTable(mm, vpn);
-          pfn = k.pt.val[nt * PTRS_PER_TABLE + (vpn & 511)]!;
+          pfn = nt === -2 ? followHugePmd(k, mm, vpn)!.pfn : k.pt.val[nt * PTRS_PER_TABLE + (vpn & 511)]!;
           break;
         }
       }

@@ -390,8 +390,10 @@ export class Kernel {
   /** folio_add_anon_rmap_ptes() / folio_dup_file_rmap: `nr` more PTE mappings of pages from `pfn`. */
   addAnonRmapPtes(head: number, pfn: number, nr: number, mm: MmStruct): void {
     const f = this.f;
+    // a page of a PMD-mapped folio is already counted in NR_ANON_MAPPED (huge-memory.ts)
+    const entire = f.entireMapcount[head]! > 0;
     for (let i = 0; i < nr; i++) {
-      if (f.mapcount[pfn + i]!++ === 0) this.nrAnonMapped++;
+      if (f.mapcount[pfn + i]!++ === 0 && !entire) this.nrAnonMapped++;
     }
     if (f.order[head]! > 0) f.largeMapcount[head]! += nr;
     mm.rssAnon += nr;
@@ -400,17 +402,21 @@ export class Kernel {
   /** folio_remove_rmap_ptes() */
   removeRmapPtes(head: number, pfn: number, nr: number, mm: MmStruct): void {
     const f = this.f;
+    const entire = f.entireMapcount[head]! > 0;
+    let unmapped = 0;
     for (let i = 0; i < nr; i++) {
       const m = --f.mapcount[pfn + i]!;
       if (m === 0) {
-        this.nrAnonMapped--;
+        if (!entire) this.nrAnonMapped--;
+        unmapped++;
         f.flags[pfn + i]! &= ~PG.anonExclusive;
       } else if (m < 0) throw new SimError(`mapcount underflow on page ${pfn + i}`, 'internal');
     }
     if (f.order[head]! > 0) {
       f.largeMapcount[head]! -= nr;
-      // a partially unmapped large folio goes on the deferred split queue
-      if (f.largeMapcount[head]! > 0 && (f.flags[head]! & PG.partiallyMapped) === 0) {
+      // __folio_remove_rmap(): pages became unmapped while others stay mapped (and no PMD
+      // maps the folio): the partially mapped large folio goes on the deferred split queue
+      if (unmapped > 0 && !entire && f.largeMapcount[head]! > 0 && (f.flags[head]! & PG.partiallyMapped) === 0) {
         f.flags[head]! |= PG.partiallyMapped;
         this.stats.v[C.thp_deferred_split_page]!++;
       }
@@ -578,14 +584,14 @@ export class Kernel {
   /* ------------------------------------------------------------ TLB flushes */
 
   /** Issue a flush request to the hardware (tlbFlush.request). */
-  flush(kind: FlushKind, mm: MmStruct | null, start: number, end: number, reason: string, freedTables = false, writable = false): void {
+  flush(kind: FlushKind, mm: MmStruct | null, start: number, end: number, reason: string, freedTables = false, writable = false, strideShift = PAGE_SHIFT): void {
     const r = this.flushReq;
     r.kind = kind;
     r.mm = mm;
     r.cpu = this.cpu;
     r.start = start;
     r.end = end;
-    r.strideShift = PAGE_SHIFT;
+    r.strideShift = strideShift;
     r.freedTables = freedTables;
     r.writable = writable;
     r.reason = reason;

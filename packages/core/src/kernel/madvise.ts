@@ -9,6 +9,7 @@ import { PTRS_PER_TABLE } from '../units.js';
 import { mergeVmas, vmasForRange } from './mmap.js';
 import { zapRange } from './zap.js';
 import { reclaimFolios } from './reclaim.js';
+import { countThpSwpout, madviseCollapse, pageoutHugePmd } from './huge-memory.js';
 
 export const ADVICES = ['pageout', 'cold', 'dontneed', 'hugepage', 'nohugepage', 'dontfork', 'dofork', 'wipeonfork', 'keeponfork', 'collapse'] as const;
 export type Advice = (typeof ADVICES)[number];
@@ -47,7 +48,8 @@ export function madvise(k: Kernel, mm: MmStruct, start: number, end: number, adv
       setFlags(k, mm, start, end, 0, VM.wipeonfork);
       break;
     case 'collapse':
-      throw new SimError('madvise(collapse) needs PMD-mapped THPs, which are not modelled yet', 'einval');
+      madviseCollapse(k, mm, start, end);
+      break;
   }
   k.hooks.madvise.get(advice)?.call({ mm, start, end, cpu: k.cpu });
 }
@@ -69,8 +71,20 @@ function coldOrPageout(k: Kernel, mm: MmStruct, start: number, end: number, page
     const e = Math.min(end, vma.end);
     for (let v = s; v < e; ) {
       const tEnd = Math.min(e, v - (v & 511) + 512);
-      const probe = k.pteTable(mm, v);
-      if (probe === -2) throw new SimError('madvise on a PMD-mapped THP: PMD mappings are not modelled yet', 'internal');
+      let probe = k.pteTable(mm, v);
+      if (probe === -2) {
+        // a PMD-mapped THP: swapped out whole when the range covers it (huge-memory.ts)
+        const h = pageoutHugePmd(k, mm, v, e, pageout, tlb);
+        if (h !== -2) {
+          if (h >= 0) {
+            reclaimFolios(k, [h], 'pageout');
+            if ((f.flags[h]! & PG.allocated) === 0) countThpSwpout(k, h);
+          }
+          v = tEnd;
+          continue;
+        }
+        probe = k.pteTable(mm, v);
+      }
       if (probe < 0) {
         v = tEnd;
         continue;
@@ -85,7 +99,33 @@ function coldOrPageout(k: Kernel, mm: MmStruct, start: number, end: number, page
         const pfn = pt.val[kk]!;
         if (pfn === ZERO_PFN) continue;
         const head = f.head(pfn);
-        if (f.order[head]! > 0) continue; // large folios: split-or-skip is the large-folio policy's work
+        if (f.order[head]! > 0) {
+          // a PTE-mapped large folio (v6.10+, "mm: madvise: avoid split during MADV_PAGEOUT and
+          // MADV_COLD"): kept whole when all its pages are mapped here, inside the range, by this
+          // mm only; else mainline would split_folio(), which is not modelled: skipped
+          const nr = 1 << f.order[head]!;
+          const fs = a - (pfn - head);
+          if (pfn !== head || fs < v || fs + nr > tEnd || f.largeMapcount[head] !== nr || (f.flags[head]! & PG.lru) === 0) continue;
+          let whole = true;
+          for (let j = 1; j < nr && whole; j++) {
+            const kj = t * PTRS_PER_TABLE + ((a + j) & 511);
+            if ((pt.fl[kj]! & PTE.present) === 0 || pt.val[kj] !== head + j) whole = false;
+          }
+          if (!whole) continue;
+          let young = false;
+          for (let j = 0; j < nr; j++) if ((pt.fl[t * PTRS_PER_TABLE + ((a + j) & 511)]! & PTE.young) !== 0) young = true;
+          if (young) {
+            t = k.pteTableForWrite(mm, a, false, 'madvise');
+            for (let j = 0; j < nr; j++) pt.fl[t * PTRS_PER_TABLE + ((a + j) & 511)]! &= ~PTE.young;
+            tlb.addRange(a, nr);
+          }
+          f.flags[head]! &= ~PG.referenced;
+          if (pageout) {
+            if (k.isolateLru(head)) list.push(head);
+          } else k.lruBatchAdd(head, 'deactivate');
+          a += nr - 1;
+          continue;
+        }
         // do not interfere with other mappings of this folio, nor with non-LRU folios
         if ((f.flags[head]! & PG.lru) === 0 || f.folioMapcount(head) !== 1) continue;
         if ((fl & PTE.young) !== 0) {

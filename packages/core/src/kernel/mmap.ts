@@ -3,6 +3,7 @@ import { SimError, type Kernel } from './kernel.js';
 import type { MmStruct } from '../mm/mm-struct.js';
 import { Vma, VM } from '../mm/vma.js';
 import { HPAGE_PMD_NR } from '../units.js';
+import { splitHugePmdAt } from './huge-memory.js';
 
 /** mmap(MAP_PRIVATE|MAP_ANONYMOUS) of `pages` pages; returns the VMA. */
 export function mmapAnon(k: Kernel, mm: MmStruct, pages: number, name: string, opts: { alignPages?: number; flags?: number } = {}): Vma {
@@ -23,6 +24,8 @@ export function mmapAnon(k: Kernel, mm: MmStruct, pages: number, name: string, o
 /** __split_vma(): split at `at`; returns the upper half. */
 export function splitVma(k: Kernel, mm: MmStruct, vma: Vma, at: number): Vma {
   if (at <= vma.start || at >= vma.end) throw new SimError(`split of [${vma.start},${vma.end}) at ${at}`, 'internal');
+  // vma_adjust_trans_huge(): a huge PMD straddling the new boundary is split first
+  if ((at & (HPAGE_PMD_NR - 1)) !== 0) splitHugePmdAt(k, mm, at, 'split_vma');
   const hi = new Vma(at, vma.end, vma.flags, vma.pgoff + (at - vma.start), vma.anonVma, vma.name);
   vma.end = at;
   mm.insertVma(hi);

@@ -8,6 +8,7 @@ import { ZERO_PFN } from '../mem/phys-mem.js';
 import { C } from '../stats/counters.js';
 import { PTRS_PER_TABLE } from '../units.js';
 import { mergeVmas, vmasForRange } from './mmap.js';
+import { changeHugePmd } from './huge-memory.js';
 
 export type Prot = 'r' | 'rw' | 'none';
 
@@ -49,8 +50,17 @@ export function changeProtection(
   let pages = 0;
   for (let v = start; v < end; ) {
     const tEnd = Math.min(end, v - (v & 511) + 512);
-    const probe = k.pteTable(mm, v);
-    if (probe === -2) throw new SimError(`${reason} on a PMD-mapped THP: PMD mappings are not modelled yet`, 'internal');
+    let probe = k.pteTable(mm, v);
+    if (probe === -2) {
+      // change_huge_pmd() when the range covers the PMD, else split it and change the PTEs
+      const n = changeHugePmd(k, mm, v, end, reason, update);
+      if (n >= 0) {
+        pages += n;
+        v = tEnd;
+        continue;
+      }
+      probe = k.pteTable(mm, v);
+    }
     if (probe >= 0) {
       let t = probe;
       let writable = false;

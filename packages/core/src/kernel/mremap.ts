@@ -6,6 +6,7 @@ import { C } from '../stats/counters.js';
 import { HPAGE_PMD_NR, PTRS_PER_TABLE } from '../units.js';
 import { vmasForRange } from './mmap.js';
 import { freePgtables, removeVma } from './zap.js';
+import { moveHugePmd } from './huge-memory.js';
 
 /** Move [start, end) to a fresh address range; returns the new VMA (named `name`). */
 export function mremapMove(k: Kernel, mm: MmStruct, start: number, end: number, name: string): Vma {
@@ -27,8 +28,16 @@ export function mremapMove(k: Kernel, mm: MmStruct, start: number, end: number, 
   let moved = 0;
   for (let v = start; v < end; ) {
     const tEnd = Math.min(end, v - (v & 511) + 512);
-    const probe = k.pteTable(mm, v);
-    if (probe === -2) throw new SimError('mremap of a PMD-mapped THP: PMD mappings are not modelled yet', 'internal');
+    let probe = k.pteTable(mm, v);
+    if (probe === -2) {
+      // move_huge_pmd() for a whole, aligned PMD; else split it and move the PTEs
+      if (moveHugePmd(k, mm, v, end, nstart + (v - start))) {
+        moved += HPAGE_PMD_NR;
+        v = tEnd;
+        continue;
+      }
+      probe = k.pteTable(mm, v);
+    }
     if (probe >= 0) {
       let st = -1;
       for (let a = v; a < tEnd; a++) {

@@ -8,6 +8,7 @@ import { ZERO_PFN } from '../mem/phys-mem.js';
 import { PTRS_PER_TABLE } from '../units.js';
 import type { MmGather } from './tlb-gather.js';
 import { vmasForRange } from './mmap.js';
+import { zapHugePmd } from './huge-memory.js';
 
 /** zap_pte_range() over [start, end) of one VMA. */
 export function zapRange(k: Kernel, mm: MmStruct, start: number, end: number, tlb: MmGather, reason: string): void {
@@ -15,8 +16,15 @@ export function zapRange(k: Kernel, mm: MmStruct, start: number, end: number, tl
   const f = k.f;
   for (let v = start; v < end; ) {
     const tEnd = Math.min(end, v - (v & 511) + 512);
-    const probe = k.pteTable(mm, v);
-    if (probe === -2) throw new SimError('zap of a PMD-mapped THP: PMD mappings are not modelled yet', 'internal');
+    let probe = k.pteTable(mm, v);
+    if (probe === -2) {
+      // zap_huge_pmd() when the range covers the PMD, else __split_huge_pmd() and zap PTEs
+      if (zapHugePmd(k, mm, v, end, tlb, reason)) {
+        v = tEnd;
+        continue;
+      }
+      probe = k.pteTable(mm, v);
+    }
     if (probe < 0) {
       v = tEnd;
       continue;
