@@ -242,10 +242,21 @@ describe('munmap, mprotect, madvise, mremap on shared tables', () => {
     finish(k, [p, c]);
   });
 
-  it('MADV_DONTNEED of a shared table (range unknown to the hook) breaks it and zeroes only the caller', () => {
+  it('MADV_DONTNEED of a whole shared table drops the caller\'s reference (no break) and zeroes only the caller', () => {
     const { k, p, s, sys } = setup(1);
     const c = forkProcess(k, p, 'c', 1);
     madvise(k, c.mm, s, s + T, 'dontneed');
+    expect(get(sys, 'cow_pte_break')).toBe(0);
+    expect(read(k, c, s + 1)).toBe(0);
+    expect(read(k, p, s + 1)).toBe(1001);
+    expect(invariants(k)).toEqual([]);
+    finish(k, [p, c]);
+  });
+
+  it('MADV_DONTNEED of part of a shared table breaks it and zeroes only the caller', () => {
+    const { k, p, s, sys } = setup(1);
+    const c = forkProcess(k, p, 'c', 1);
+    madvise(k, c.mm, s, s + 8, 'dontneed');
     expect(get(sys, 'cow_pte_break')).toBe(1);
     expect(read(k, c, s + 1)).toBe(0);
     expect(read(k, p, s + 1)).toBe(1001);

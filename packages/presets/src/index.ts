@@ -5,6 +5,7 @@
 import type { KernelConfig, MmPlugin } from '@mmsim/core';
 import refcountPolicy from '@mmsim/policy-refcount';
 import largeFolioPolicy from '@mmsim/policy-large-folio';
+import { cowPtePreset } from '@mmsim/policy-cowpte';
 
 export interface PresetConfig {
   lruBatchSize?: number;
@@ -87,6 +88,7 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
     config: {},
     slots: { largeFolio: lf({ era: 'rfc-v2' }) },
   },
+  'linux-6.18+cowpte': cowPtePreset('linux-6.18'),
 });
 
 export const DEFAULT_PRESET = 'linux-6.18';

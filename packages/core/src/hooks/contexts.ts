@@ -64,6 +64,9 @@ export interface TableUnshareContext {
   /** the shared PTE table */
   table: number;
   reason: string;
+  /** the range [start, end) of this table the caller is about to modify (vpns) */
+  start: number;
+  end: number;
 }
 
 export interface ReclaimContext {

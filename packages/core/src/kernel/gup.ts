@@ -42,6 +42,8 @@ export function pinUserPages(k: Kernel, mm: MmStruct, start: number, end: number
       }
       // a pin must not sit in a shared (copy-on-write) page table: unshare it first
       const wt = huge ? -1 : k.pteTableForWrite(mm, vpn, false, 'gup');
+      // the table was unshared (a copy-on-write PTE table broken): re-check the new PTE
+      if (!huge && wt !== t) continue;
       const cand = huge ? huge.pfn : k.pt.val[wt * PTRS_PER_TABLE + (vpn & 511)]!;
       if (!write && !k.mem.isZeroPfn(cand) && (f.flags[cand]! & PG.anonExclusive) === 0) {
         const vmf = k.vmf;

@@ -252,7 +252,7 @@ export class Kernel {
    * The PTE table covering vpn, ready to be modified: a shared (copy-on-write) table is first
    * unshared through `fork.unshareTable`. -1 when there is none (and !alloc), -2 for a huge PMD.
    */
-  pteTableForWrite(mm: MmStruct, vpn: number, alloc: boolean, reason: string): number {
+  pteTableForWrite(mm: MmStruct, vpn: number, alloc: boolean, reason: string, end = vpn + 1): number {
     const pmd = this.tableAt(mm, vpn, 1, alloc);
     if (pmd < 0) return pmd;
     const i = tableIndex(vpn, 1);
@@ -266,11 +266,11 @@ export class Kernel {
       return nt;
     }
     const t = this.pt.val[k]!;
-    if (this.pt.refcount[t]! > 1 || (fl & PTE.write) === 0) return this.unshareTable(mm, vpn, pmd, i, t, reason);
+    if (this.pt.refcount[t]! > 1 || (fl & PTE.write) === 0) return this.unshareTable(mm, vpn, end, pmd, i, t, reason);
     return t;
   }
 
-  private unshareTable(mm: MmStruct, vpn: number, pmd: number, i: number, t: number, reason: string): number {
+  private unshareTable(mm: MmStruct, vpn: number, end: number, pmd: number, i: number, t: number, reason: string): number {
     const nt = this.hooks.fork.unshareTable.call({
       kernel: this,
       mm,
@@ -279,6 +279,8 @@ export class Kernel {
       pmdIndex: i,
       table: t,
       reason,
+      start: vpn,
+      end,
     });
     if (nt === undefined) {
       throw new SimError(

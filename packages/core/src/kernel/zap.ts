@@ -29,7 +29,7 @@ export function zapRange(k: Kernel, mm: MmStruct, start: number, end: number, tl
       v = tEnd;
       continue;
     }
-    const t = k.pteTableForWrite(mm, v, false, reason);
+    const t = k.pteTableForWrite(mm, v, false, reason, tEnd);
     if (t < 0) {
       v = tEnd; // the table went away while unsharing (a dropped COW table)
       continue;
