@@ -51,3 +51,4 @@ for (const [name, n, ms, what] of rows) {
 }
 console.log(`simulator bytes per mapped 4 KiB page after (a): ${bytesAfterTouch.toFixed(1)}  (frames ${FolioTable.BYTES_PER_FRAME} B + PTEs ${PageTablePool.BYTES_PER_ENTRY} B per page, plus growth slack)`);
 console.log(`after (c), ${mapped.toLocaleString('en-US')} mapped pages in two processes: ${((frameBytes2 + tableBytes2) / mapped).toFixed(1)} bytes per mapped page`);
+console.log(`peak RSS of the simulator process: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
