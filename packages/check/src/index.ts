@@ -1,1 +1,22 @@
-export {};
+/**
+ * @mmsim/check: invariants, a reference model and property-based fuzzing for any mmsim
+ * policy composition.
+ */
+export { checkInvariants, takeCensus, folioHeads, batchRefs, ViolationList, type Violation, type Census } from './invariants/index.js';
+export { invariantsPlugin, InvariantViolationError, type InvariantsPlugin, type InvariantsPluginOptions } from './plugins/invariants.js';
+export { ReferenceModel, type PageAttrs, type PinExpectation, type PinPage, type ProcModel } from './model/reference.js';
+export { StepDriver, type DriverOptions, type Region } from './driver/driver.js';
+export { StrictTlbHardware, createHardware as createStrictTlbHardware } from './hardware/strict-tlb.js';
+export { largeFoliosPolicy, type LargeFoliosOptions } from './policies/large-folios.js';
+export { unsafeLargeCowPolicy, type UnsafeLargeCowOptions } from './policies/unsafe-large-cow.js';
+export { noFlushCowPolicy } from './policies/no-flush-cow.js';
+export { intentArbitrary, fuzzInputArbitrary, DEFAULT_WEIGHTS, type Intent, type FuzzInput, type IntentWeights, type RunVariant } from './fuzz/intents.js';
+export { runFuzzInput, type RunOutcome, type ViolationFilter } from './fuzz/run.js';
+export { buildSystem, systemSpec, builtinHardware, builtinPolicy, MODULE_FILES, type Composition, type HardwareChoice, type PolicyChoice } from './system.js';
+export { failingScenario, writeScenario } from './scenario-file.js';
+export { checkComposition, resolveComposition, formatCheckResult, type CheckOptions, type CheckResult, type CheckViolation } from './check.js';
+export { assertCompositionSound, assertPolicySound, CompositionUnsoundError, type SoundnessOptions } from './assert.js';
+export { checkCommand, parseCheckArgs, CHECK_USAGE, type CheckCommandOptions, type CheckIO } from './cli.js';
+export { soak, type SoakOptions, type SoakResult } from './soak.js';
+export { replayScenario, systemOf, type ReplayResult } from './replay.js';
+export { HISTORICAL_PRESETS, isHistorical } from './known.js';

@@ -1,0 +1,179 @@
+/**
+ * `mmsim check`: fuzz a composition and report. The CLI registers it and passes its loaders:
+ *
+ *   mmsim check [--kernel P]... [--hardware H] [--cpus N] [--policy X]... [--runs N] [--seed S]
+ *               [--max-steps N] [--out DIR] [--large-folios always|never|random] [--json]
+ *
+ * `--kernel` may repeat (default: every preset); `--policy` names a built-in demo policy
+ * (unsafe-large-cow, no-flush-cow, large-folios) or, through `io.loadPolicy`, a package/path.
+ * Exit codes: 0 no violation, 1 violations found (scenarios written with --out), 2 bad usage.
+ */
+import type { HardwareModel, MmPlugin } from '@mmsim/core';
+import { presetNames } from '@mmsim/presets';
+import { checkComposition, formatCheckResult, type CheckResult } from './check.js';
+import { builtinHardware, builtinPolicy, type HardwareChoice, type PolicyChoice } from './system.js';
+
+export interface CheckCommandOptions {
+  kernel?: string | string[];
+  hardware?: string;
+  cpus?: number;
+  policy?: string | string[];
+  runs?: number;
+  seed?: number;
+  maxSteps?: number;
+  out?: string;
+  largeFolios?: 'always' | 'never' | 'random';
+  json?: boolean;
+}
+
+export interface CheckIO {
+  stdout: { write(s: string): unknown };
+  stderr: { write(s: string): unknown };
+  /**
+   * Hardware the checker does not know (x86, arm64, a package or path): resolve the module once
+   * and return its factory; the checker calls it for every run (a fresh model per system).
+   */
+  loadHardware?: (name: string) => Promise<(options: Record<string, unknown>) => HardwareModel>;
+  /** Policies by package name or path: resolve once, return a factory of fresh plugins. */
+  loadPolicy?: (ref: string) => Promise<() => MmPlugin[]>;
+}
+
+export const CHECK_USAGE = `usage: mmsim check [--kernel P]... [--hardware strict|flat|x86|arm64|PKG] [--cpus N] [--policy X]...
+                   [--runs N] [--seed S] [--max-steps N] [--out DIR] [--large-folios always|never|random] [--json]`;
+
+class UsageError extends Error {}
+
+/** argv (after "check") → options. */
+export function parseCheckArgs(argv: readonly string[]): CheckCommandOptions {
+  const o: CheckCommandOptions = {};
+  const kernels: string[] = [];
+  const policies: string[] = [];
+  const int = (flag: string, v: string | undefined): number => {
+    if (v === undefined || !/^-?\d+$/.test(v)) throw new UsageError(`${flag} needs an integer`);
+    return Number(v);
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const val = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '-k':
+      case '--kernel':
+        kernels.push(val());
+        break;
+      case '--hardware':
+        o.hardware = val();
+        break;
+      case '--cpus':
+        o.cpus = int(flag, val());
+        break;
+      case '--policy':
+        policies.push(val());
+        break;
+      case '--runs':
+        o.runs = int(flag, val());
+        break;
+      case '--seed':
+        o.seed = int(flag, val());
+        break;
+      case '--max-steps':
+        o.maxSteps = int(flag, val());
+        break;
+      case '--out':
+        o.out = val();
+        break;
+      case '--large-folios': {
+        const v = val();
+        if (v !== 'always' && v !== 'never' && v !== 'random') throw new UsageError('--large-folios: always, never or random');
+        o.largeFolios = v;
+        break;
+      }
+      case '--json':
+        o.json = true;
+        break;
+      default:
+        throw new UsageError(`unknown option ${a}`);
+    }
+  }
+  if (kernels.length) o.kernel = kernels;
+  if (policies.length) o.policy = policies;
+  return o;
+}
+
+/** Run `mmsim check`. Resolves to the exit code. */
+export async function checkCommand(args: readonly string[] | CheckCommandOptions, io: CheckIO): Promise<number> {
+  let o: CheckCommandOptions;
+  try {
+    o = Array.isArray(args) ? parseCheckArgs(args) : (args as CheckCommandOptions);
+  } catch (e) {
+    io.stderr.write(`mmsim check: ${(e as Error).message}\n${CHECK_USAGE}\n`);
+    return 2;
+  }
+  const kernels = o.kernel === undefined ? presetNames() : Array.isArray(o.kernel) ? o.kernel : [o.kernel];
+  const known = new Set(presetNames());
+  for (const k of kernels) {
+    if (!known.has(k)) {
+      io.stderr.write(`mmsim check: unknown kernel preset "${k}" (known: ${[...known].join(', ')})\n`);
+      return 2;
+    }
+  }
+  let hardware: HardwareChoice;
+  let policies: PolicyChoice[];
+  try {
+    hardware = await resolveHardware(o.hardware ?? 'strict', io);
+    policies = await Promise.all((Array.isArray(o.policy) ? o.policy : o.policy ? [o.policy] : []).map((p) => resolvePolicy(p, io)));
+  } catch (e) {
+    io.stderr.write(`mmsim check: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const results: CheckResult[] = [];
+  for (const kernel of kernels) {
+    const r = checkComposition({
+      kernel,
+      hardware,
+      cpus: o.cpus ?? 2,
+      policies,
+      runs: o.runs ?? 200,
+      seed: o.seed ?? 1,
+      maxSteps: o.maxSteps ?? 40,
+      largeFolios: o.largeFolios === 'always' ? true : o.largeFolios === 'never' ? false : 'random',
+      ...(o.out ? { outDir: o.out } : {}),
+    });
+    results.push(r);
+    if (!o.json) io.stdout.write(formatCheckResult(r) + '\n');
+  }
+  if (o.json) {
+    io.stdout.write(
+      JSON.stringify(
+        results.map((r) => ({ ...r, violations: r.violations.map(({ scenario, ...v }) => ({ ...v, scenario: v.file ? undefined : scenario })) })),
+        null,
+        2,
+      ) + '\n',
+    );
+  }
+  return results.some((r) => r.violations.length > 0) ? 1 : 0;
+}
+
+async function resolveHardware(name: string, io: CheckIO): Promise<HardwareChoice> {
+  const b = builtinHardware(name);
+  if (b) return b;
+  if (!io.loadHardware) throw new Error(`hardware "${name}" needs the CLI's loader (built in here: strict, flat)`);
+  const factory = await io.loadHardware(name);
+  // hw-x86 / hw-arm64: turn their stale-TLB check on (a hit the page table disagrees with throws)
+  const options = name === 'x86' || name === 'arm64' ? { coherenceCheck: true } : {};
+  factory({ ...options, cpus: 2 }); // fail now on a bad name or option, not in the first run
+  return { name, ref: name, options, create: (o) => factory({ ...options, ...o }) };
+}
+
+async function resolvePolicy(name: string, io: CheckIO): Promise<PolicyChoice> {
+  const b = builtinPolicy(name);
+  if (b) return b;
+  if (!io.loadPolicy) throw new Error(`policy "${name}" needs the CLI's loader (built in here: unsafe-large-cow, no-flush-cow, large-folios)`);
+  const factory = await io.loadPolicy(name);
+  factory();
+  return { ref: name, create: factory };
+}

@@ -1,0 +1,174 @@
+/**
+ * Fuzzing input: a list of abstract "intents" (op kind + small indices), generated and shrunk
+ * by fast-check. Indices name processes (p0..p3), regions (a..d), pins (pin0..pin2) and
+ * page offsets; `concretize.ts` turns each intent into a valid scenario step for the current
+ * state, or skips it. Removing an intent while shrinking never makes the rest invalid: later
+ * intents that lose their target are skipped.
+ */
+import fc from 'fast-check';
+import { ADVICES } from '@mmsim/core';
+
+export const PIDS = ['p0', 'p1', 'p2', 'p3'] as const;
+export const REGIONS = ['a', 'b', 'c', 'd'] as const;
+export const PIN_IDS = ['pin0', 'pin1', 'pin2'] as const;
+/** region sizes in pages: small ones, and large-folio-sized ones */
+export const REGION_PAGES = [1, 2, 4, 16, 32] as const;
+/** every advice but collapse (it needs PMD-mapped THPs, which core does not model) */
+export const FUZZ_ADVICES = ADVICES.filter((a) => a !== 'collapse');
+
+export type Intent =
+  | { t: 'spawn'; p: number; cpu: number }
+  | { t: 'thread'; p: number; cpu: number; spin: boolean }
+  | { t: 'mmap'; p: number; r: number; pages: number; adv: 'none' | 'hugepage' | 'nohugepage' }
+  | { t: 'munmap'; p: number; r: number; off: number; len: number }
+  | { t: 'write'; p: number; r: number; off: number; cpu: number }
+  | { t: 'read'; p: number; r: number; off: number; cpu: number }
+  | { t: 'touch'; p: number; r: number; off: number; len: number }
+  | { t: 'fork'; p: number; c: number; cpu: number }
+  | { t: 'exit'; p: number }
+  | { t: 'madvise'; p: number; r: number; off: number; len: number; advice: (typeof FUZZ_ADVICES)[number] }
+  | { t: 'mprotect'; p: number; r: number; off: number; len: number; prot: 'r' | 'rw' | 'none' }
+  | { t: 'mremap'; p: number; r: number; off: number; len: number; to: number }
+  | { t: 'pin'; p: number; r: number; off: number; len: number; write: boolean; longterm: boolean; id: number }
+  | { t: 'unpin'; id: number }
+  | { t: 'readPin'; id: number }
+  | { t: 'uffdRegister'; p: number; r: number; off: number; len: number; mode: 'wp' | 'missing' }
+  | { t: 'uffdCopy'; p: number; r: number; off: number; len: number; wp: boolean }
+  | { t: 'uffdWriteProtect'; p: number; r: number; off: number; len: number; enable: boolean }
+  | { t: 'drain'; cpu: number };
+
+const pid = fc.nat({ max: PIDS.length - 1 });
+const reg = fc.nat({ max: REGIONS.length - 1 });
+/** offsets: mostly the first pages, so ops often meet on the same page */
+const off = fc.oneof({ weight: 3, arbitrary: fc.nat({ max: 1 }) }, { weight: 1, arbitrary: fc.nat({ max: 31 }) });
+const len = fc.integer({ min: 1, max: 32 });
+const cpu = fc.integer({ min: -1, max: 3 });
+/** smaller pids and regions are likelier: most runs act on p0/p1 and a/b */
+const near = (n: fc.Arbitrary<number>) => fc.oneof({ weight: 3, arbitrary: n.map((x) => x % 2) }, { weight: 1, arbitrary: n });
+
+/** advice mix: page-outs, zaps and partial-fork advice matter most */
+const ADVICE_WEIGHTS: Record<string, number> = { pageout: 3, dontneed: 2, dontfork: 2, wipeonfork: 2 };
+const adviceArb = fc.oneof(...FUZZ_ADVICES.map((a) => ({ weight: ADVICE_WEIGHTS[a] ?? 1, arbitrary: fc.constant(a) })));
+
+export interface IntentWeights {
+  [t: string]: number;
+}
+
+/** Default mix: lots of writes, reads, forks, pins and page-outs; a little of everything. */
+export const DEFAULT_WEIGHTS: IntentWeights = {
+  spawn: 4,
+  thread: 2,
+  mmap: 6,
+  munmap: 1,
+  write: 14,
+  read: 10,
+  touch: 3,
+  fork: 5,
+  exit: 3,
+  madvise: 5,
+  pageout: 3,
+  mprotect: 2,
+  mremap: 1,
+  pin: 3,
+  pinWrite: 2,
+  unpin: 1,
+  readPin: 5,
+  uffdRegister: 1,
+  uffdCopy: 1,
+  uffdWriteProtect: 1,
+  drain: 1,
+};
+
+export function intentArbitrary(weights: IntentWeights = DEFAULT_WEIGHTS): fc.Arbitrary<Intent> {
+  const P = near(pid);
+  const R = near(reg);
+  const arbs: Record<Intent['t'] | 'pinWrite' | 'pageout', fc.Arbitrary<Intent>> = {
+    spawn: fc.record({ t: fc.constant('spawn' as const), p: P, cpu: fc.nat({ max: 3 }) }),
+    thread: fc.record({ t: fc.constant('thread' as const), p: P, cpu: fc.nat({ max: 3 }), spin: fc.boolean() }),
+    mmap: fc.record({ t: fc.constant('mmap' as const), p: P, r: R, pages: fc.constantFrom(...REGION_PAGES), adv: fc.constantFrom('none' as const, 'none' as const, 'hugepage' as const, 'nohugepage' as const) }),
+    munmap: fc.record({ t: fc.constant('munmap' as const), p: P, r: R, off, len }),
+    write: fc.record({ t: fc.constant('write' as const), p: P, r: R, off, cpu }),
+    read: fc.record({ t: fc.constant('read' as const), p: P, r: R, off, cpu }),
+    touch: fc.record({ t: fc.constant('touch' as const), p: P, r: R, off, len }),
+    fork: fc.record({ t: fc.constant('fork' as const), p: P, c: pid, cpu }),
+    exit: fc.record({ t: fc.constant('exit' as const), p: pid }),
+    madvise: fc.record({ t: fc.constant('madvise' as const), p: P, r: R, off, len, advice: adviceArb }),
+    pageout: fc.record({ t: fc.constant('madvise' as const), p: P, r: R, off, len, advice: fc.constant('pageout' as const) }),
+    mprotect: fc.record({ t: fc.constant('mprotect' as const), p: P, r: R, off, len, prot: fc.constantFrom('r' as const, 'rw' as const, 'none' as const) }),
+    mremap: fc.record({ t: fc.constant('mremap' as const), p: P, r: R, off, len, to: reg }),
+    pin: fc.record({ t: fc.constant('pin' as const), p: P, r: R, off, len: fc.integer({ min: 1, max: 4 }), write: fc.constant(false), longterm: fc.boolean(), id: fc.nat({ max: PIN_IDS.length - 1 }) }),
+    pinWrite: fc.record({ t: fc.constant('pin' as const), p: P, r: R, off, len: fc.integer({ min: 1, max: 4 }), write: fc.constant(true), longterm: fc.boolean(), id: fc.nat({ max: PIN_IDS.length - 1 }) }),
+    unpin: fc.record({ t: fc.constant('unpin' as const), id: fc.nat({ max: PIN_IDS.length - 1 }) }),
+    readPin: fc.record({ t: fc.constant('readPin' as const), id: fc.nat({ max: PIN_IDS.length - 1 }) }),
+    uffdRegister: fc.record({ t: fc.constant('uffdRegister' as const), p: P, r: R, off, len, mode: fc.constantFrom('wp' as const, 'missing' as const) }),
+    uffdCopy: fc.record({ t: fc.constant('uffdCopy' as const), p: P, r: R, off, len, wp: fc.boolean() }),
+    uffdWriteProtect: fc.record({ t: fc.constant('uffdWriteProtect' as const), p: P, r: R, off, len, enable: fc.boolean() }),
+    drain: fc.record({ t: fc.constant('drain' as const), cpu }),
+  };
+  const entries = Object.entries(arbs)
+    .map(([t, arbitrary]) => ({ weight: weights[t] ?? 0, arbitrary }))
+    .filter((e) => e.weight > 0);
+  return fc.oneof(...entries);
+}
+
+/** System variations drawn per run. */
+export interface RunVariant {
+  largeFolios: boolean;
+  swapSync: boolean;
+  /** small LRU batches (drained often) instead of the preset's size */
+  smallBatches: boolean;
+  /**
+   * swarm testing: the intent kinds this run uses (others are skipped), or null for all.
+   * Runs that use a few kinds go deeper into their interactions.
+   */
+  swarm: string[] | null;
+}
+
+/** The weight key of an intent (write pins are weighted apart from read-only pins). */
+export function intentKind(i: Intent): string {
+  if (i.t === 'pin' && i.write) return 'pinWrite';
+  if (i.t === 'madvise' && i.advice === 'pageout') return 'pageout';
+  return i.t;
+}
+
+/** Kinds every swarm keeps: without them nothing happens. */
+const ALWAYS = ['spawn', 'mmap', 'write'];
+
+export function variantArbitrary(opts: { largeFolios?: boolean | 'random'; weights?: IntentWeights } = {}): fc.Arbitrary<RunVariant> {
+  const lf = opts.largeFolios ?? 'random';
+  const kinds = Object.entries(opts.weights ?? DEFAULT_WEIGHTS)
+    .filter(([k, w]) => w > 0 && !ALWAYS.includes(k))
+    .map(([k]) => k);
+  return fc.record({
+    largeFolios: lf === 'random' ? fc.boolean() : fc.constant(lf),
+    swapSync: fc.boolean(),
+    smallBatches: fc.boolean(),
+    swarm: fc.option(
+      fc.subarray(kinds, { minLength: 2 }).map((ks) => [...ALWAYS, ...ks]),
+      { nil: null, freq: 3 },
+    ),
+  });
+}
+
+export interface FuzzInput {
+  variant: RunVariant;
+  intents: Intent[];
+}
+
+export function fuzzInputArbitrary(maxSteps: number, opts: { largeFolios?: boolean | 'random'; weights?: IntentWeights } = {}): fc.Arbitrary<FuzzInput> {
+  return fc.record({
+    variant: variantArbitrary(opts),
+    // the first intents set the scene: start with a process and a mapping most of the time
+    intents: fc
+      .tuple(
+        fc.constantFrom<Intent[]>(
+          [],
+          [{ t: 'spawn', p: 0, cpu: 0 }, { t: 'mmap', p: 0, r: 0, pages: 16, adv: 'none' }],
+          [{ t: 'spawn', p: 0, cpu: 0 }, { t: 'thread', p: 0, cpu: 1, spin: false }, { t: 'mmap', p: 0, r: 0, pages: 32, adv: 'none' }],
+          [{ t: 'spawn', p: 0, cpu: 0 }, { t: 'mmap', p: 0, r: 0, pages: 4, adv: 'none' }],
+        ),
+        fc.array(intentArbitrary(opts.weights), { minLength: 1, maxLength: maxSteps, size: 'max' }),
+      )
+      .map(([pre, rest]) => [...pre, ...rest]),
+  });
+}

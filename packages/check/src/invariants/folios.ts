@@ -1,0 +1,130 @@
+/**
+ * Folio invariants: refcount, mapcounts, PageAnonExclusive, pins.
+ *
+ *   _refcount == PTE mappings (+1 per PMD mapping)
+ *              + pins (GUP_PIN_COUNTING_BIAS = 1024 each on a small folio, 1 on a large one)
+ *              + occurrences in every CPU's LRU batches
+ *              + swap-cache references (one per page while PG_swapcache)
+ *              (+ isolation references, which only exist inside reclaim, never between steps)
+ *   _mapcount[page]       == PTEs mapping the page (shared tables counted once, see census.ts)
+ *   _large_mapcount[head] == sum of the pages' mapcounts + PMD mappings
+ *   PageAnonExclusive     => the page is mapped exactly once
+ *   an effectively writable PTE => the page is mapped once and PageAnonExclusive
+ */
+import { GUP_PIN_COUNTING_BIAS, LRU_BATCH_KINDS, PG, type Kernel } from '@mmsim/core';
+import type { Census } from './census.js';
+import type { ViolationList } from './violation.js';
+
+/** Every allocated, non-reserved folio head. */
+export function folioHeads(k: Kernel): number[] {
+  const f = k.f;
+  const flags = f.flags;
+  const orders = f.order;
+  const cap = f.capacity;
+  const ALLOCATED = PG.allocated;
+  const RESERVED = PG.reserved;
+  const out: number[] = [];
+  for (let pfn = 0; pfn < cap; pfn++) {
+    const fl = flags[pfn]!;
+    if ((fl & ALLOCATED) === 0) continue;
+    if ((fl & RESERVED) === 0) out.push(pfn);
+    pfn += (1 << orders[pfn]!) - 1;
+  }
+  return out;
+}
+
+/** Occurrences of each folio head in the per-CPU LRU batches. */
+export function batchRefs(k: Kernel): Map<number, number> {
+  const m = new Map<number, number>();
+  for (const cpu of k.cpus) {
+    for (const kind of LRU_BATCH_KINDS) for (const head of cpu.lru[kind]) m.set(head, (m.get(head) ?? 0) + 1);
+  }
+  return m;
+}
+
+export interface FolioCheckOptions {
+  /**
+   * The PFNs held by every live pin (the zero page excluded), when the caller knows them:
+   * then each folio's pincount is checked against them too.
+   */
+  pinnedPfns?: readonly number[];
+}
+
+export function checkFolios(k: Kernel, c: Census, v: ViolationList, opts: FolioCheckOptions = {}, heads: readonly number[] = folioHeads(k)): void {
+  const f = k.f;
+  const batches = batchRefs(k);
+  for (const [head] of batches) {
+    if ((f.flags[head]! & PG.allocated) === 0) v.add('use-after-free', `an LRU batch references folio ${head}, which is free`);
+  }
+  let expectPins: Map<number, number> | null = null;
+  if (opts.pinnedPfns) {
+    expectPins = new Map();
+    for (const pfn of opts.pinnedPfns) {
+      const h = f.head(pfn);
+      expectPins.set(h, (expectPins.get(h) ?? 0) + 1);
+    }
+    for (const [h] of expectPins) {
+      if ((f.flags[h]! & PG.allocated) === 0) v.add('use-after-free', `a live pin holds pfn in folio ${h}, which is free`);
+    }
+  }
+  for (const head of heads) {
+    const order = f.order[head]!;
+    const nr = 1 << order;
+    let maps = 0;
+    for (let i = 0; i < nr; i++) {
+      const pfn = head + i;
+      const m = c.pteMaps.get(pfn) ?? 0;
+      maps += m;
+      if (f.mapcount[pfn] !== m) v.add('mapcount', `page ${pfn} (folio ${head}, order ${order}): mapcount ${f.mapcount[pfn]}, but ${m} PTE(s) map it`);
+      const excl = (f.flags[pfn]! & PG.anonExclusive) !== 0;
+      const total = m + (c.pmdMaps.get(head) ?? 0);
+      if (excl && total !== 1) v.add('exclusive', `page ${pfn} (folio ${head}) is PageAnonExclusive but mapped ${total} times`);
+      const w = c.writableMaps.get(pfn) ?? 0;
+      if (w > 0 && (total !== 1 || !excl)) {
+        v.add('exclusive', `page ${pfn} (folio ${head}) is mapped writable while ${!excl ? 'not PageAnonExclusive' : `mapped ${total} times`} (mapcount ${f.mapcount[pfn]})`);
+      }
+    }
+    const pmd = c.pmdMaps.get(head) ?? 0;
+    if (order > 0) {
+      if (f.largeMapcount[head] !== maps + pmd) v.add('mapcount', `folio ${head} (order ${order}): large mapcount ${f.largeMapcount[head]}, but ${maps} PTE + ${pmd} PMD mappings`);
+      if (f.entireMapcount[head] !== pmd) v.add('mapcount', `folio ${head} (order ${order}): entire mapcount ${f.entireMapcount[head]}, but ${pmd} PMD mappings`);
+    }
+    const pins = f.pincount[head]!;
+    if (pins < 0) v.add('pin', `folio ${head}: negative pincount ${pins}`);
+    if (expectPins && pins !== (expectPins.get(head) ?? 0)) {
+      v.add('pin', `folio ${head}: pincount ${pins}, but the live pins hold ${expectPins.get(head) ?? 0} of its pages`);
+    }
+    const pinRefs = pins * (order === 0 ? GUP_PIN_COUNTING_BIAS : 1);
+    const batch = batches.get(head) ?? 0;
+    const cache = (f.flags[head]! & PG.swapcache) !== 0 ? nr : 0;
+    const expected = maps + pmd + pinRefs + batch + cache;
+    if (f.ref[head] !== expected) {
+      v.add(
+        'refcount',
+        `folio ${head} (order ${order}): refcount ${f.ref[head]}, expected ${expected} = ${maps} PTE + ${pmd} PMD mappings + ${pinRefs} for ${pins} pin(s) + ${batch} LRU-batch + ${cache} swap-cache`,
+      );
+    } else if (expected === 0) {
+      v.add('leak', `folio ${head} (order ${order}) is allocated with no reference at all`);
+    }
+    if (((f.flags[head]! & PG.inBatch) !== 0) !== batch > 0) {
+      v.add('lru', `folio ${head}: PG_inBatch is ${(f.flags[head]! & PG.inBatch) !== 0} but it sits in ${batch} LRU batch slot(s)`);
+    }
+  }
+  // mapped frames that are not allocated folios are reported by the census (use-after-free)
+}
+
+/** LRU list sizes (nr_inactive_anon / nr_active_anon) against the folios' PG_lru / PG_active. */
+export function checkLru(k: Kernel, v: ViolationList, heads: readonly number[] = folioHeads(k)): void {
+  const f = k.f;
+  let inactive = 0;
+  let active = 0;
+  for (const head of heads) {
+    const fl = f.flags[head]!;
+    if ((fl & PG.lru) === 0) continue;
+    if ((fl & PG.active) !== 0) active += 1 << f.order[head]!;
+    else inactive += 1 << f.order[head]!;
+  }
+  if (k.lruCount.inactive !== inactive || k.lruCount.active !== active) {
+    v.add('lru', `LRU sizes inactive ${k.lruCount.inactive} / active ${k.lruCount.active} pages, but the folios on LRU lists add up to ${inactive} / ${active}`);
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * Leaks once every process has exited (no live mm): every frame still allocated must be held
+ * by a pin that outlived its process, or only by per-CPU LRU batches (freed by the next
+ * lru_add_drain); every swap slot still used must be the swap-cache slot of such a pinned
+ * folio; no page table is left (checked by the accounting invariants). This is the state
+ * `k.lruAddDrainAll()` would turn into "allocatedPages === 0 and swap.used === 0" when no pin
+ * is held, checked without draining so that checking never changes what the kernel does next.
+ */
+import { PG, type Kernel } from '@mmsim/core';
+import { batchRefs, folioHeads } from './folios.js';
+import type { ViolationList } from './violation.js';
+
+export function checkLeaks(k: Kernel, v: ViolationList, heads: readonly number[] = folioHeads(k)): void {
+  if (k.mms.size > 0) return;
+  const f = k.f;
+  const batches = batchRefs(k);
+  let held = 0;
+  for (const head of heads) {
+    const nr = 1 << f.order[head]!;
+    if (f.pincount[head]! > 0) {
+      held += nr;
+      continue;
+    }
+    if (f.ref[head] === (batches.get(head) ?? 0) && (f.flags[head]! & PG.swapcache) === 0) {
+      held += nr;
+      continue;
+    }
+    v.add('leak', `every process exited, but folio ${head} (order ${f.order[head]}) is still allocated: refcount ${f.ref[head]}, mapcount ${f.folioMapcount(head)}, ${f.pincount[head]} pin(s)${(f.flags[head]! & PG.swapcache) !== 0 ? ', in the swap cache' : ''}`);
+  }
+  if (k.mem.allocatedPages !== held && v.ok) {
+    v.add('leak', `every process exited: ${k.mem.allocatedPages} frames allocated, but only ${held} are held by pins or LRU batches`);
+  }
+  const sw = k.swap;
+  for (let s = 0; s < sw.count.length; s++) {
+    if (sw.count[s] === 0 && sw.hasCache[s] === 0) continue;
+    const pfn = sw.cache[s]!;
+    if (sw.count[s] === 0 && pfn >= 0 && f.pincount[f.head(pfn)]! > 0) continue;
+    v.add('leak', `every process exited, but swap slot ${s} is still used (count ${sw.count[s]}, ${sw.hasCache[s] ? `caching pfn ${pfn}` : 'not cached'})`);
+    break;
+  }
+}
+

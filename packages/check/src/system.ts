@@ -1,0 +1,138 @@
+/**
+ * What is being checked (a composition: kernel preset × hardware × extra policies) and how a
+ * run's system is built from it, exactly as the CLI's resolveSystem() builds it from the
+ * scenario's `system` section, so a written-out scenario replays on the same machine.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createSystem, FlatHardware, type HardwareFactoryOptions, type HardwareModel, type MmPlugin, type MmSystem, type PluginRefSpec, type SystemSpec } from '@mmsim/core';
+import { getPreset, presetNames, resolvePreset } from '@mmsim/presets';
+import { createHardware as createStrictTlb } from './hardware/strict-tlb.js';
+import { largeFoliosPolicy } from './policies/large-folios.js';
+import { unsafeLargeCowPolicy } from './policies/unsafe-large-cow.js';
+import { noFlushCowPolicy } from './policies/no-flush-cow.js';
+import { invariantsPlugin } from './plugins/invariants.js';
+
+/** Swap device used by checking runs: small, so the swap invariants scan it cheaply. */
+export const CHECK_SWAP_SLOTS = 4096;
+/** LRU batch size of the "small batches" variant. */
+export const SMALL_LRU_BATCH = 2;
+
+/** A hardware model: how to build it for a run, and how a scenario file names it. */
+export interface HardwareChoice {
+  /** for messages */
+  name: string;
+  create: (options: HardwareFactoryOptions) => HardwareModel;
+  /** `system.hardware` in a written scenario (a built-in name, package name or path) */
+  ref?: string;
+  /** `system.hardwareOptions` besides cpus */
+  options?: Record<string, unknown>;
+}
+
+/** An extra policy: how to build it, and how a scenario file names it. */
+export interface PolicyChoice {
+  ref: PluginRefSpec;
+  create: () => MmPlugin | MmPlugin[];
+}
+
+/** Files of this package's own plugins and hardware, for `system.policies` / `system.hardware`. */
+const here = path.dirname(fileURLToPath(import.meta.url));
+const ext = path.extname(fileURLToPath(import.meta.url)) || '.js';
+export const MODULE_FILES = {
+  strictTlb: path.join(here, 'hardware', `strict-tlb${ext}`),
+  largeFolios: path.join(here, 'policies', `large-folios${ext}`),
+  unsafeLargeCow: path.join(here, 'policies', `unsafe-large-cow${ext}`),
+  noFlushCow: path.join(here, 'policies', `no-flush-cow${ext}`),
+  invariants: path.join(here, 'plugins', `invariants${ext}`),
+} as const;
+
+/** Built-in hardware names: `strict` (the checker's coherence-checking TLB) and `flat`. */
+export function builtinHardware(name: string, options: Record<string, unknown> = {}): HardwareChoice | undefined {
+  if (name === 'strict' || name === 'strict-tlb') return { name: 'strict-tlb', create: (o) => createStrictTlb({ ...options, ...o }), ref: `file:${MODULE_FILES.strictTlb}`, options };
+  if (name === 'flat') return { name: 'flat', create: (o) => new FlatHardware(o.cpus ?? 2), ref: 'flat', options };
+  return undefined;
+}
+
+/** Built-in policy names: the demo policies of this package. */
+export function builtinPolicy(name: string, options: Record<string, unknown> = {}): PolicyChoice | undefined {
+  const ref = (file: string): PluginRefSpec => (Object.keys(options).length ? { name: `file:${file}`, options } : `file:${file}`);
+  switch (name) {
+    case 'unsafe-large-cow':
+      return { ref: ref(MODULE_FILES.unsafeLargeCow), create: () => unsafeLargeCowPolicy(options) };
+    case 'no-flush-cow':
+      return { ref: ref(MODULE_FILES.noFlushCow), create: () => noFlushCowPolicy() };
+    case 'large-folios':
+      return { ref: ref(MODULE_FILES.largeFolios), create: () => largeFoliosPolicy(options) };
+    default:
+      return undefined;
+  }
+}
+
+export interface Composition {
+  kernel: string;
+  hardware: HardwareChoice;
+  cpus: number;
+  policies: PolicyChoice[];
+}
+
+export interface RunSystemOptions {
+  largeFolios: boolean;
+  swapSync: boolean;
+  smallBatches: boolean;
+}
+
+export function checkKernel(name: string): void {
+  if (!getPreset(name)) throw new Error(`unknown kernel preset "${name}" (known: ${presetNames().join(', ')})`);
+}
+
+/** The system of one run. */
+export function buildSystem(c: Composition, v: RunSystemOptions): MmSystem {
+  const preset = resolvePreset(c.kernel, {});
+  const policies: MmPlugin[] = [];
+  for (const p of c.policies) {
+    const made = p.create();
+    policies.push(...(Array.isArray(made) ? made : [made]));
+  }
+  if (v.largeFolios) policies.push(largeFoliosPolicy());
+  return createSystem({
+    hardware: c.hardware.create({ ...(c.hardware.options ?? {}), cpus: c.cpus }),
+    presetPlugins: preset.plugins,
+    policies,
+    config: {
+      lruBatchSize: v.smallBatches ? SMALL_LRU_BATCH : (preset.config.lruBatchSize ?? 31),
+      swap: { slots: CHECK_SWAP_SLOTS, synchronousIo: v.swapSync },
+      features: { ...(preset.config.features ?? {}) },
+    },
+    kernelName: c.kernel,
+  });
+}
+
+/**
+ * The scenario's `system` section for a run. Paths to this package's modules are written
+ * relative to `dir` (the scenario file's directory) when given, else absolute.
+ * `withInvariants` adds the invariants plugin, so replaying fails on a broken invariant.
+ */
+export function systemSpec(c: Composition, v: RunSystemOptions, opts: { dir?: string; withInvariants?: boolean } = {}): SystemSpec {
+  const rel = (ref: string): string => {
+    if (!ref.startsWith('file:')) return ref;
+    const abs = ref.slice('file:'.length);
+    if (!opts.dir) return abs;
+    const r = path.relative(opts.dir, abs).split(path.sep).join('/');
+    return r.startsWith('.') ? r : `./${r}`;
+  };
+  const relRef = (r: PluginRefSpec): PluginRefSpec => (typeof r === 'string' ? rel(r) : { ...r, name: rel(r.name) });
+  const policies: PluginRefSpec[] = c.policies.map((p) => relRef(p.ref));
+  if (v.largeFolios) policies.push(rel(`file:${MODULE_FILES.largeFolios}`));
+  if (opts.withInvariants) policies.push(rel(`file:${MODULE_FILES.invariants}`));
+  const spec: SystemSpec = {
+    hardware: rel(c.hardware.ref ?? c.hardware.name),
+    hardwareOptions: { ...(c.hardware.options ?? {}), cpus: c.cpus },
+    kernel: c.kernel,
+    swap: { synchronousIo: v.swapSync, size: `${CHECK_SWAP_SLOTS * 4}KiB` },
+  };
+  if (policies.length) spec.policies = policies;
+  if (v.smallBatches) spec.lruBatchSize = SMALL_LRU_BATCH;
+  return spec;
+}
+
+export { invariantsPlugin };
