@@ -30,6 +30,11 @@ export interface CheckOptions {
   outDir?: string;
   /** large-folio setups (a policy tapping fault.anonOrders): always, never, or per run (default) */
   largeFolios?: boolean | 'random';
+  /**
+   * also map regions of a whole PTE table (512 pages), so that COW PTE tables get shared.
+   * Default: on for presets whose name contains "cowpte", and when a policy mentions cowpte.
+   */
+  tableRegions?: boolean;
   /** op mix */
   weights?: IntentWeights;
   /** only these violations fail a run (e.g. `(v) => v.kind === 'pin-leak'` to look for one class of bug) */
@@ -65,6 +70,8 @@ export interface CheckResult {
   steps: number;
   /** property evaluations spent shrinking */
   shrinkRuns: number;
+  /** counters summed over the fuzzing runs (what was exercised, e.g. cow_pte_share) */
+  counters: Record<string, number>;
   violations: CheckViolation[];
   ms: number;
 }
@@ -93,10 +100,13 @@ export function checkComposition(o: CheckOptions): CheckResult {
     runs: 0,
     steps: 0,
     shrinkRuns: 0,
+    counters: {},
     violations: [],
     ms: 0,
   };
-  const arb = fuzzInputArbitrary(o.maxSteps, { largeFolios: o.largeFolios ?? 'random', ...(o.weights ? { weights: o.weights } : {}) });
+  const tableRegions =
+    o.tableRegions ?? (o.kernel.includes('cowpte') || (o.policies ?? []).some((p) => JSON.stringify(p).includes('cowpte')));
+  const arb = fuzzInputArbitrary(o.maxSteps, { largeFolios: o.largeFolios ?? 'random', tableRegions, ...(o.weights ? { weights: o.weights } : {}) });
   const seen = new Set<string>();
   let seed = o.seed;
   let remaining = o.runs;
@@ -108,6 +118,7 @@ export function checkComposition(o: CheckOptions): CheckResult {
       if (!failing) {
         result.runs++;
         result.steps += out.steps.length;
+        for (const [k, v] of Object.entries(out.counters)) result.counters[k] = (result.counters[k] ?? 0) + v;
       } else result.shrinkRuns++;
       if (out.violations.length > 0 && !failing) {
         failing = true;

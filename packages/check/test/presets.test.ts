@@ -19,6 +19,11 @@ describe('current presets keep every invariant and the reference model', () => {
       if (r.violations.length > 0) throw new Error(formatCheckResult(r) + '\n' + JSON.stringify(r.violations[0]!.scenario.steps));
       expect(r.runs).toBe(RUNS);
       expect(r.steps).toBeGreaterThan(RUNS * 5);
+      if (kernel.includes('cowpte')) {
+        // the fuzzer really shared and broke page tables (whole-table regions are on)
+        expect(r.counters.cow_pte_share).toBeGreaterThan(50);
+        expect(r.counters.cow_pte_break).toBeGreaterThan(10);
+      }
     });
   }
 });

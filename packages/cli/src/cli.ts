@@ -11,6 +11,11 @@ import { formatResult } from './format.js';
 import { formatListing, listing } from './list.js';
 import { createProgress } from './progress.js';
 import { runScenarioFile } from './run.js';
+import { checkCommand } from '@mmsim/check';
+import type { MmPlugin } from '@mmsim/core';
+import { BUILTIN_HARDWARE, hardwareFactory } from './hardware.js';
+import { importModule } from './modules.js';
+import { pluginsFromModule } from './plugins.js';
 
 export const EXIT = { ok: 0, checksFailed: 1, badInput: 2, internal: 3 } as const;
 
@@ -75,6 +80,28 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     .action(async (flags: { json?: boolean }) => {
       const l = await listing();
       io.stdout.write(flags.json ? JSON.stringify(l, null, 2) + '\n' : formatListing(l));
+    });
+
+  program
+    .command('check')
+    .description('fuzz kernel presets × hardware × policies against the invariants and the reference model (mmsim check --help)')
+    .allowUnknownOption(true)
+    .helpOption(false)
+    .argument('[args...]')
+    .action(async (args: string[]) => {
+      code = await checkCommand(args, {
+        ...io,
+        loadHardware: async (name) => {
+          const mod = Object.hasOwn(BUILTIN_HARDWARE, name) ? await BUILTIN_HARDWARE[name]!.load() : await importModule(name, process.cwd());
+          const f = hardwareFactory(mod);
+          if (!f) throw new Error(`hardware "${name}" exports no createHardware`);
+          return (o) => f({ cpus: 2, ...o });
+        },
+        loadPolicy: async (ref) => {
+          const mod = await importModule(ref, process.cwd());
+          return () => (pluginsFromModule(mod, {}) ?? []) as MmPlugin[];
+        },
+      });
     });
 
   try {

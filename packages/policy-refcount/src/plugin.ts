@@ -1,4 +1,4 @@
-import type { MmPlugin, MmSystem } from '@mmsim/core';
+import { PG, type MmPlugin, type MmSystem } from '@mmsim/core';
 import { WP_RULES, type WpRuleName } from './wp-rules.js';
 import { swapinWritable, type SwapinRuleName } from './swapin.js';
 import { forkPage, gupUnshare, type ForkPinnedRule, type GupUnshareRule } from './fork-gup.js';
@@ -30,7 +30,14 @@ export class RefcountPolicy implements MmPlugin {
     const k = sys.kernel;
     const { wp, swapin, fork, gup } = this.options;
     const rule = WP_RULES[wp];
-    sys.hooks.fault.wpReuse.tap(this.name, (vmf) => (k.f.order[vmf.head] === 0 ? rule(k, vmf) : undefined));
+    sys.hooks.fault.wpReuse.tap(this.name, (vmf) => {
+      if (k.f.order[vmf.head] === 0) return rule(k, vmf);
+      // a sub-page of a large folio: since v5.19 an exclusive one is reused without further
+      // checks (do_wp_page tests PageAnonExclusive before any folio logic); the rest is the
+      // large-folio policy's (or core's default)
+      if ((wp === 'anon-exclusive') && (k.f.flags[vmf.pfn]! & PG.anonExclusive) !== 0) return 'reuse';
+      return undefined;
+    });
     if (swapin) sys.hooks.fault.swapinWritable.tap(this.name, (vmf) => swapinWritable(swapin, k, vmf));
     if (fork && fork !== 'share') sys.hooks.fork.page.tap(this.name, (ctx) => forkPage(fork, ctx));
     if (gup) sys.hooks.fault.gupUnshare.tap(this.name, (vmf) => gupUnshare(gup, k, vmf));

@@ -115,7 +115,7 @@ describe('the limit of COW fixes patch 2: the batch entry sits on another CPU', 
     expect(c(run('linux-5.19', steps), 'write', 'pgreuse')).toBe(1);
   });
   it('a drain on cpu 1 first lets v5.18 reuse', () => {
-    const s = [...steps];
+    const s: unknown[] = [...steps];
     s.splice(6, 0, { op: 'drain', cpu: 1 });
     expect(c(run('linux-5.18', s), 'write', 'pgreuse')).toBe(1);
   });

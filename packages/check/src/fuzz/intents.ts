@@ -11,7 +11,7 @@ import { ADVICES } from '@mmsim/core';
 export const PIDS = ['p0', 'p1', 'p2', 'p3'] as const;
 export const REGIONS = ['a', 'b', 'c', 'd'] as const;
 export const PIN_IDS = ['pin0', 'pin1', 'pin2'] as const;
-/** region sizes in pages: small ones, and large-folio-sized ones */
+/** region sizes in pages: small ones, large-folio-sized ones, and a whole PTE table (COW PTE tables share only fully covered tables) */
 export const REGION_PAGES = [1, 2, 4, 16, 32] as const;
 /** every advice but collapse (it needs PMD-mapped THPs, which core does not model) */
 export const FUZZ_ADVICES = ADVICES.filter((a) => a !== 'collapse');
@@ -79,13 +79,13 @@ export const DEFAULT_WEIGHTS: IntentWeights = {
   drain: 1,
 };
 
-export function intentArbitrary(weights: IntentWeights = DEFAULT_WEIGHTS): fc.Arbitrary<Intent> {
+export function intentArbitrary(weights: IntentWeights = DEFAULT_WEIGHTS, regionPages: readonly number[] = REGION_PAGES): fc.Arbitrary<Intent> {
   const P = near(pid);
   const R = near(reg);
   const arbs: Record<Intent['t'] | 'pinWrite' | 'pageout', fc.Arbitrary<Intent>> = {
     spawn: fc.record({ t: fc.constant('spawn' as const), p: P, cpu: fc.nat({ max: 3 }) }),
     thread: fc.record({ t: fc.constant('thread' as const), p: P, cpu: fc.nat({ max: 3 }), spin: fc.boolean() }),
-    mmap: fc.record({ t: fc.constant('mmap' as const), p: P, r: R, pages: fc.constantFrom(...REGION_PAGES), adv: fc.constantFrom('none' as const, 'none' as const, 'hugepage' as const, 'nohugepage' as const) }),
+    mmap: fc.record({ t: fc.constant('mmap' as const), p: P, r: R, pages: fc.constantFrom(...regionPages), adv: fc.constantFrom('none' as const, 'none' as const, 'hugepage' as const, 'nohugepage' as const) }),
     munmap: fc.record({ t: fc.constant('munmap' as const), p: P, r: R, off, len }),
     write: fc.record({ t: fc.constant('write' as const), p: P, r: R, off, cpu }),
     read: fc.record({ t: fc.constant('read' as const), p: P, r: R, off, cpu }),
@@ -155,19 +155,27 @@ export interface FuzzInput {
   intents: Intent[];
 }
 
-export function fuzzInputArbitrary(maxSteps: number, opts: { largeFolios?: boolean | 'random'; weights?: IntentWeights } = {}): fc.Arbitrary<FuzzInput> {
+/** Region sizes when whole PTE tables matter (COW PTE tables share only fully covered tables). */
+export const TABLE_REGION_PAGES = [...REGION_PAGES, 512] as const;
+
+export function fuzzInputArbitrary(
+  maxSteps: number,
+  opts: { largeFolios?: boolean | 'random'; weights?: IntentWeights; tableRegions?: boolean } = {},
+): fc.Arbitrary<FuzzInput> {
+  const scenes: Intent[][] = [
+    [],
+    [{ t: 'spawn', p: 0, cpu: 0 }, { t: 'mmap', p: 0, r: 0, pages: 16, adv: 'none' }],
+    [{ t: 'spawn', p: 0, cpu: 0 }, { t: 'thread', p: 0, cpu: 1, spin: false }, { t: 'mmap', p: 0, r: 0, pages: 32, adv: 'none' }],
+    [{ t: 'spawn', p: 0, cpu: 0 }, { t: 'mmap', p: 0, r: 0, pages: 4, adv: 'none' }],
+  ];
+  if (opts.tableRegions) scenes.push([{ t: 'spawn', p: 0, cpu: 0 }, { t: 'mmap', p: 0, r: 0, pages: 512, adv: 'none' }]);
   return fc.record({
     variant: variantArbitrary(opts),
     // the first intents set the scene: start with a process and a mapping most of the time
     intents: fc
       .tuple(
-        fc.constantFrom<Intent[]>(
-          [],
-          [{ t: 'spawn', p: 0, cpu: 0 }, { t: 'mmap', p: 0, r: 0, pages: 16, adv: 'none' }],
-          [{ t: 'spawn', p: 0, cpu: 0 }, { t: 'thread', p: 0, cpu: 1, spin: false }, { t: 'mmap', p: 0, r: 0, pages: 32, adv: 'none' }],
-          [{ t: 'spawn', p: 0, cpu: 0 }, { t: 'mmap', p: 0, r: 0, pages: 4, adv: 'none' }],
-        ),
-        fc.array(intentArbitrary(opts.weights), { minLength: 1, maxLength: maxSteps, size: 'max' }),
+        fc.constantFrom<Intent[]>(...scenes),
+        fc.array(intentArbitrary(opts.weights, opts.tableRegions ? TABLE_REGION_PAGES : REGION_PAGES), { minLength: 1, maxLength: maxSteps, size: 'max' }),
       )
       .map(([pre, rest]) => [...pre, ...rest]),
   });

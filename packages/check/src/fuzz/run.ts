@@ -13,6 +13,8 @@ export interface RunOutcome {
   violations: Violation[];
   /** violations `failOn` passed over (the run went on after them) */
   ignored: Violation[];
+  /** the run's non-zero counters (what the run exercised) */
+  counters: Record<string, number>;
 }
 
 /** Which violations fail a run (default: all). */
@@ -23,7 +25,7 @@ export function runFuzzInput(c: Composition, input: FuzzInput, failOn?: Violatio
   try {
     sys = buildSystem(c, input.variant);
   } catch (e) {
-    return { steps: [], violations: [{ kind: 'setup', message: `building the system failed: ${e instanceof Error ? e.message : String(e)}` }], ignored: [] };
+    return { steps: [], violations: [{ kind: 'setup', message: `building the system failed: ${e instanceof Error ? e.message : String(e)}` }], ignored: [], counters: {} };
   }
   const d = new StepDriver(sys, failOn ? { failOn } : {});
   const cz = new Concretizer(d, c.cpus);
@@ -33,9 +35,9 @@ export function runFuzzInput(c: Composition, input: FuzzInput, failOn?: Violatio
     const s = cz.step(intent);
     if (!s) continue;
     const vs = d.exec(s);
-    if (vs.length > 0) return { steps: d.steps, violations: vs, ignored: d.ignored };
+    if (vs.length > 0) return { steps: d.steps, violations: vs, ignored: d.ignored, counters: sys.stats.toRecord() };
     // a thrown step or a broken invariant leaves a state not worth going on with
     if (d.ignored.some((v) => !/^(read|pin)/.test(v.kind))) break;
   }
-  return { steps: d.steps, violations: [], ignored: d.ignored };
+  return { steps: d.steps, violations: [], ignored: d.ignored, counters: sys.stats.toRecord() };
 }

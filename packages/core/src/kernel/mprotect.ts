@@ -17,6 +17,8 @@ export function mprotect(k: Kernel, mm: MmStruct, start: number, end: number, pr
   if (mm.vmasIn(start, end).length === 0) throw new SimError('mprotect: no mapping in the range', 'einval');
   const newFlags = prot === 'rw' ? VM.read | VM.write : prot === 'r' ? VM.read : 0;
   for (const vma of vmasForRange(k, mm, start, end)) {
+    // mprotect_fixup(): nothing to do when the protection does not change
+    if ((vma.flags & (VM.read | VM.write)) === newFlags) continue;
     vma.flags = (vma.flags & ~(VM.read | VM.write)) | newFlags;
     changeProtection(k, mm, vma, vma.start, vma.end, 'mprotect', (fl, pfn) => {
       let n = fl & ~(PTE.write | PTE.protNone);

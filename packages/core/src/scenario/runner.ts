@@ -51,6 +51,8 @@ export interface RunOptions {
   seed?: number;
   /** called every ~`progressEvery` leaf steps (and at the end) */
   onProgress?: (done: number, total: number) => void;
+  /** called after every leaf step that succeeded (e.g. @mmsim/check's invariants) */
+  afterStep?: (where: string, step: Step) => void;
   /** extra entries for result.system.options */
   systemOptions?: Record<string, unknown>;
 }
@@ -213,6 +215,7 @@ class Runner {
       }
       try {
         this.step(s, where);
+        this.opts.afterStep?.(where, s);
       } catch (e) {
         throw this.wrap(e, where, s);
       }

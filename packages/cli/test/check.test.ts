@@ -1,0 +1,15 @@
+import { describe, expect, it } from 'vitest';
+import { mmsim } from './helpers.js';
+
+describe('mmsim check', () => {
+  it('a current preset passes a small fuzz budget (exit 0)', async () => {
+    const r = await mmsim('check', '--kernel', 'linux-6.18', '--runs', '30', '--seed', '1');
+    expect(r.code).toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/linux-6\.18 .*30 runs, \d+ steps, 0 violation/);
+  });
+  it('an unknown preset is bad input (exit 2)', async () => {
+    const r = await mmsim('check', '--kernel', 'linux-9.99');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown kernel preset "linux-9.99"');
+  });
+});
