@@ -10,11 +10,13 @@
  * (whatever mm_cpumask says), so only flushes that were never requested are caught.
  * Costs are core's unit costs; this model is for checking, not for figures.
  */
-import { SimError, UNIT_COSTS, type CostProfile, type FlushRequest, type HardwareFactoryOptions, type HardwareModel, type MmStruct, type MmSystem } from '@mmsim/core';
+import { PTE, SimError, UNIT_COSTS, type CostProfile, type FlushRequest, type HardwareFactoryOptions, type HardwareModel, type MmStruct, type MmSystem } from '@mmsim/core';
 
 interface Entry {
   pfn: number;
   writable: boolean;
+  /** the PTE was dirty when the entry was filled */
+  dirty: boolean;
 }
 
 /** A cached translation the page table no longer agrees with. */
@@ -64,7 +66,9 @@ export class StrictTlbHardware implements HardwareModel, AuditableHardware {
 
   tlbLookup(cpu: number, mm: MmStruct, vpn: number, write: boolean): number {
     const e = this.tlbs[cpu]!.get(mm.id)?.get(vpn);
-    if (!e || (write && !e.writable)) return -1;
+    // a write through an entry cached clean re-walks to set the dirty bit (x86 and arm64 HAFDBS):
+    // hitting it would leave the PTE clean and reclaim would drop the write
+    if (!e || (write && (!e.writable || !e.dirty))) return -1;
     const k = this.sys.kernel;
     const now = k.translate(mm, vpn, write);
     if (now !== e.pfn) {
@@ -81,10 +85,10 @@ export class StrictTlbHardware implements HardwareModel, AuditableHardware {
     return e.pfn;
   }
 
-  tlbFill(cpu: number, mm: MmStruct, vpn: number, pfn: number, writable: boolean): void {
+  tlbFill(cpu: number, mm: MmStruct, vpn: number, pfn: number, writable: boolean, _leafShift: number, pteSlot: number): void {
     let m = this.tlbs[cpu]!.get(mm.id);
     if (!m) this.tlbs[cpu]!.set(mm.id, (m = new Map()));
-    m.set(vpn, { pfn, writable });
+    m.set(vpn, { pfn, writable, dirty: (this.sys.kernel.pt.fl[pteSlot]! & PTE.dirty) !== 0 });
     this.sys.clock.charge(cpu, this.costs.memAccess + this.costs.walkLevel * 4);
   }
 

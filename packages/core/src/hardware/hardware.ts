@@ -22,8 +22,10 @@ export interface HardwareModel {
   apply(system: MmSystem): void;
   /**
    * TLB lookup for a user access. Returns the PFN of a cached translation that permits the
-   * access (and charges the access), or -1 on a miss (or a cached entry that does not permit a
-   * write: the hardware then walks again, as x86 does to set the dirty bit).
+   * access (and charges the access), or -1 on a miss. A write through an entry cached read-only
+   * or clean (the PTE's dirty bit was clear when it was filled) must also return -1: the walk
+   * then sets the dirty bit, as x86 and arm64 with HAFDBS do. Otherwise the PTE stays clean and
+   * reclaim would discard the write.
    */
   tlbLookup(cpu: number, mm: MmStruct, vpn: number, write: boolean): number;
   /**
