@@ -35,6 +35,8 @@ export interface CheckOptions {
    * Default: on for presets whose name contains "cowpte", and when a policy mentions cowpte.
    */
   tableRegions?: boolean;
+  /** PMD-sized THP on (`thp: { top: always }`, with whole-table regions) */
+  thp?: boolean;
   /** op mix */
   weights?: IntentWeights;
   /** only these violations fail a run (e.g. `(v) => v.kind === 'pin-leak'` to look for one class of bug) */
@@ -76,7 +78,7 @@ export interface CheckResult {
   ms: number;
 }
 
-export function resolveComposition(o: Pick<CheckOptions, 'kernel' | 'hardware' | 'cpus' | 'policies'>): Composition {
+export function resolveComposition(o: Pick<CheckOptions, 'kernel' | 'hardware' | 'cpus' | 'policies' | 'thp'>): Composition {
   checkKernel(o.kernel);
   const hw = typeof o.hardware === 'object' ? o.hardware : builtinHardware(o.hardware ?? 'strict');
   if (!hw) throw new Error(`unknown hardware "${String(o.hardware)}" (built in: strict, flat; pass { name, create } for others)`);
@@ -86,7 +88,7 @@ export function resolveComposition(o: Pick<CheckOptions, 'kernel' | 'hardware' |
     if (!b) throw new Error(`unknown built-in policy "${p}" (built in: unsafe-large-cow, no-flush-cow, large-folios; pass { ref, create } for others)`);
     return b;
   });
-  return { kernel: o.kernel, hardware: hw, cpus: o.cpus ?? 2, policies };
+  return { kernel: o.kernel, hardware: hw, cpus: o.cpus ?? 2, policies, ...(o.thp ? { thp: true } : {}) };
 }
 
 export function checkComposition(o: CheckOptions): CheckResult {
@@ -105,7 +107,7 @@ export function checkComposition(o: CheckOptions): CheckResult {
     ms: 0,
   };
   const tableRegions =
-    o.tableRegions ?? (o.kernel.includes('cowpte') || (o.policies ?? []).some((p) => JSON.stringify(p).includes('cowpte')));
+    o.tableRegions ?? (o.thp === true || o.kernel.includes('cowpte') || (o.policies ?? []).some((p) => JSON.stringify(p).includes('cowpte')));
   const arb = fuzzInputArbitrary(o.maxSteps, { largeFolios: o.largeFolios ?? 'random', tableRegions, ...(o.weights ? { weights: o.weights } : {}) });
   const seen = new Set<string>();
   let seed = o.seed;

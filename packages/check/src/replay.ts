@@ -62,6 +62,7 @@ export async function systemOf(sc: Scenario, baseDir: string, loadHardware?: (na
       lruBatchSize: s.lruBatchSize ?? preset.config.lruBatchSize ?? 31,
       ...(s.swap ? { swap: { ...(s.swap.synchronousIo !== undefined ? { synchronousIo: s.swap.synchronousIo } : {}), ...(s.swap.size !== undefined ? { slots: parseSize(s.swap.size) / PAGE_SIZE } : {}) } } : {}),
       features: { ...(preset.config.features ?? {}) },
+      ...(s.thp ? { thp: s.thp } : {}),
     },
     kernelName: kernel,
   });

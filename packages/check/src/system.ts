@@ -73,6 +73,8 @@ export interface Composition {
   hardware: HardwareChoice;
   cpus: number;
   policies: PolicyChoice[];
+  /** THP on (`thp: { top: always }`): whole-table regions get PMD-mapped THPs */
+  thp?: boolean;
 }
 
 export interface RunSystemOptions {
@@ -102,6 +104,7 @@ export function buildSystem(c: Composition, v: RunSystemOptions): MmSystem {
       lruBatchSize: v.smallBatches ? SMALL_LRU_BATCH : (preset.config.lruBatchSize ?? 31),
       swap: { slots: CHECK_SWAP_SLOTS, synchronousIo: v.swapSync },
       features: { ...(preset.config.features ?? {}) },
+      ...(c.thp ? { thp: { top: 'always' as const } } : {}),
     },
     kernelName: c.kernel,
   });
@@ -132,6 +135,7 @@ export function systemSpec(c: Composition, v: RunSystemOptions, opts: { dir?: st
   };
   if (policies.length) spec.policies = policies;
   if (v.smallBatches) spec.lruBatchSize = SMALL_LRU_BATCH;
+  if (c.thp) spec.thp = { top: 'always' };
   return spec;
 }
 

@@ -64,6 +64,26 @@ describe('linux-5.9: the leak through swap-in (reuse_swap_page by mapcount)', ()
   });
 });
 
+describe('linux-5.9: the THP path of the leak (do_huge_pmd_wp_page by mapcount)', () => {
+  it('is found by fuzzing with PMD-sized THPs, shrunk, and fails under replay', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mmsim-check-'));
+    const r = checkComposition({ kernel: 'linux-5.9', thp: true, largeFolios: false, runs: 3000, seed: 1, maxSteps: 50, failOn: leak, weights: { ...PINS, pageout: 0, madvise: 0 }, outDir: dir });
+    expect(r.violations).toHaveLength(1);
+    const v = r.violations[0]!;
+    expect(v.kind).toBe('pin-leak');
+    expect(v.shrunkSteps).toBeLessThanOrEqual(14);
+    expect(ops(v.scenario.steps)).toEqual(expect.arrayContaining(['fork', 'pin']));
+    expect(v.scenario.system?.thp).toEqual({ top: 'always' });
+    expect((await replayScenario(v.scenario, dir)).failed).toBe(true);
+  });
+
+  it('linux-5.18 (page_count rule for THP) survives the same budget', () => {
+    const r = checkComposition({ kernel: 'linux-5.18', thp: true, largeFolios: false, runs: 3000, seed: 1, maxSteps: 50, failOn: leak, weights: { ...PINS, pageout: 0, madvise: 0 } });
+    expect(r.violations).toEqual([]);
+    expect(r.counters.thp_fault_alloc).toBeGreaterThan(100);
+  });
+});
+
 describe('every historical preset fails the default fuzzing quickly', () => {
   for (const kernel of Object.keys(HISTORICAL_PRESETS)) {
     it(kernel, () => {

@@ -1,4 +1,4 @@
-import { PG, type MmPlugin, type MmSystem } from '@mmsim/core';
+import { PG, isPmdFault, type MmPlugin, type MmSystem } from '@mmsim/core';
 import { WP_RULES, type WpRuleName } from './wp-rules.js';
 import { swapinWritable, type SwapinRuleName } from './swapin.js';
 import { forkPage, gupUnshare, type ForkPinnedRule, type GupUnshareRule } from './fork-gup.js';
@@ -32,6 +32,12 @@ export class RefcountPolicy implements MmPlugin {
     const rule = WP_RULES[wp];
     sys.hooks.fault.wpReuse.tap(this.name, (vmf) => {
       if (k.f.order[vmf.head] === 0) return rule(k, vmf);
+      if ((wp === 'mapcount' || wp === 'refcount') && isPmdFault(k, vmf.table)) {
+        // do_huge_pmd_wp_page() kept asking reuse_swap_page() (the mapcount) until the v5.18
+        // COW fixes ("mm/huge_memory: streamline COW logic in do_huge_pmd_wp_page()"): the
+        // THP path of the v5.9 leak. Later eras fall through to core's page_count rule.
+        return k.f.folioMapcount(vmf.head) <= 1 ? 'reuse' : 'copy';
+      }
       // a sub-page of a large folio: since v5.19 an exclusive one is reused without further
       // checks (do_wp_page tests PageAnonExclusive before any folio logic); the rest is the
       // large-folio policy's (or core's default)

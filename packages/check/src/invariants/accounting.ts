@@ -7,13 +7,15 @@
  *   mm.rssAnon / mm.swapEnts == present anon / swap PTEs charged to the mm (census.ts)
  *   AnonPages (k.nrAnonMapped) == pages mapped at least once
  */
-import type { Kernel } from '@mmsim/core';
+import { thpState, type Kernel } from '@mmsim/core';
 import type { Census } from './census.js';
 import type { ViolationList } from './violation.js';
 
 export function checkPageTables(k: Kernel, c: Census, v: ViolationList): void {
   const pt = k.pt;
-  const reachable = c.tableRefs.size;
+  // PTE tables deposited with PMD-mapped THPs (pgtable_trans_huge_deposit) count in PageTables
+  const deposited = new Set(thpState(k).deposited.values());
+  const reachable = c.tableRefs.size + deposited.size;
   if (pt.liveAccounted !== reachable) {
     v.add('pagetables', `PageTables counts ${pt.liveAccounted} tables (${pt.liveAccounted * 4} kB) but ${reachable} are reachable from the ${k.mms.size} live mm(s)`);
   }
@@ -27,7 +29,7 @@ export function checkPageTables(k: Kernel, c: Census, v: ViolationList): void {
   for (let id = 0; id < pt.capacity; id++) {
     if (pt.refcount[id]! <= 0 || pt.level[id]! >= 3) continue;
     owned.set(pt.owner[id]!, (owned.get(pt.owner[id]!) ?? 0) + 1);
-    if (!c.tableRefs.has(id)) v.add('leak', `table ${id} (level ${pt.level[id]}, owner mm ${pt.owner[id]}) is live but no live mm reaches it`);
+    if (!c.tableRefs.has(id) && !deposited.has(id)) v.add('leak', `table ${id} (level ${pt.level[id]}, owner mm ${pt.owner[id]}) is live but no live mm reaches it`);
   }
   for (const mm of k.mms) {
     const want = (owned.get(mm.id) ?? 0) * 4096;

@@ -125,7 +125,12 @@ function removeRmapPmd(k: Kernel, head: number, mm: MmStruct): void {
   if (--f.entireMapcount[head]! === 0) {
     k.nrAnonThp -= HPAGE_PMD_NR;
     let c = 0;
-    for (let i = 0; i < HPAGE_PMD_NR; i++) if (f.mapcount[head + i] === 0) c++;
+    for (let i = 0; i < HPAGE_PMD_NR; i++) {
+      if (f.mapcount[head + i] === 0) {
+        c++;
+        f.flags[head + i]! &= ~PG.anonExclusive; // unmapped: no longer anyone's exclusive page
+      }
+    }
     k.nrAnonMapped -= c;
     if (c > 0 && c < HPAGE_PMD_NR && (f.flags[head]! & PG.partiallyMapped) === 0) {
       f.flags[head]! |= PG.partiallyMapped;
