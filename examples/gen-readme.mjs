@@ -129,14 +129,14 @@ ${rows.join('\n')}`;
     const rows = [];
     for (const k of ['linux-5.7', ...KERNELS]) {
       const cells = [];
-      for (const f of ['vmsplice', 'vmsplice-swap']) {
+      for (const f of ['vmsplice', 'vmsplice-swap', 'vmsplice-thp']) {
         const r = await runScenarioFile(join(root, `examples/refcount/${f}.yaml`), { kernel: k });
         cells.push(r.checks.failed ? `**leaks** (${r.checks.failures[0].message})` : 'keeps the old contents');
       }
       rows.push(`| ${k} | ${cells.join(' | ')} |`);
     }
-    return `| kernel | vmsplice | vmsplice through swap |
-| --- | --- | --- |
+    return `| kernel | vmsplice | vmsplice through swap | vmsplice on a THP |
+| --- | --- | --- | --- |
 ${rows.join('\n')}`;
   },
 
