@@ -34,7 +34,7 @@ export {
   thpState,
   PMD_SHIFT,
 } from './kernel/huge-memory.js';
-export { zapRange, munmap, exitMmap, freePgtables } from './kernel/zap.js';
+export { zapRange, munmap, exitMmap, exitProcess, freePgtables } from './kernel/zap.js';
 export { mmapAnon, splitVma, vmasForRange, mergeVmas } from './kernel/mmap.js';
 export { madvise, ADVICES, type Advice } from './kernel/madvise.js';
 export { mprotect, changeProtection, canChangePteWritable, type Prot } from './kernel/mprotect.js';

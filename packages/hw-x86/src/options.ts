@@ -61,7 +61,8 @@ export function resolveOptions(o: X86HardwareOptions & Record<string, unknown>):
     cpus: 2,
     pcid: true,
     lazyTlbSkip: true,
-    coherenceCheck: true,
+    // on under test (vitest / NODE_ENV=test), off otherwise: set it for checked runs
+    coherenceCheck: underTest(),
     l1Entries: 64,
     l1Ways: 4,
     l1Entries2M: 32,
@@ -90,4 +91,10 @@ export function resolveOptions(o: X86HardwareOptions & Record<string, unknown>):
   }
   if (r.cpus > 4096) throw new Error('x86 hardware option "cpus": at most 4096');
   return r;
+}
+
+/** Running under a test runner (vitest sets VITEST; or NODE_ENV=test). */
+function underTest(): boolean {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  return !!env && (env.VITEST !== undefined || env.NODE_ENV === 'test');
 }

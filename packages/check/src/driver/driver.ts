@@ -7,7 +7,7 @@
  */
 import {
   AccessResult,
-  exitMmap,
+  exitProcess,
   forkProcess,
   madvise,
   mmapAnon,
@@ -246,13 +246,8 @@ export class StepDriver {
       }
       case 'exit': {
         const p = this.alive(s.pid)!;
-        k.runOn(p.main);
-        exitMmap(k, p.mm);
-        p.alive = false;
-        for (const t of p.threads) {
-          t.pending = null;
-          this.pendingRead.delete(t);
-        }
+        exitProcess(k, p);
+        for (const t of p.threads) this.pendingRead.delete(t);
         this.regions.delete(s.pid);
         m.exit(s.pid);
         return;

@@ -8,6 +8,7 @@ import { ZERO_PFN } from '../mem/phys-mem.js';
 import { PTRS_PER_TABLE } from '../units.js';
 import type { MmGather } from './tlb-gather.js';
 import { vmasForRange } from './mmap.js';
+import type { Process } from './task.js';
 import { zapHugePmd } from './huge-memory.js';
 
 /** zap_pte_range() over [start, end) of one VMA. */
@@ -121,4 +122,12 @@ export function exitMmap(k: Kernel, mm: MmStruct): void {
   mm.cpumask.fill(0);
   k.mms.delete(mm);
   k.hooks.mm.destroyed.call(mm);
+}
+
+/** do_exit() of every thread of `p`: the threads leave their CPUs (and userfaultfd waits), then exit_mmap(). */
+export function exitProcess(k: Kernel, p: Process): void {
+  k.runOn(p.main);
+  exitMmap(k, p.mm);
+  p.alive = false;
+  for (const t of p.threads) t.pending = null;
 }

@@ -5,7 +5,7 @@ import { SimError, type Kernel } from '../kernel/kernel.js';
 import type { Process, Thread } from '../kernel/task.js';
 import { AccessResult, userAccess } from '../kernel/fault.js';
 import { forkProcess } from '../kernel/fork.js';
-import { exitMmap, munmap } from '../kernel/zap.js';
+import { exitProcess, munmap } from '../kernel/zap.js';
 import { mmapAnon } from '../kernel/mmap.js';
 import { madvise } from '../kernel/madvise.js';
 import { mprotect } from '../kernel/mprotect.js';
@@ -356,13 +356,8 @@ class Runner {
       }
       case 'exit': {
         const p = this.proc(s.pid, where);
-        k.runOn(p.main);
-        exitMmap(k, p.mm);
-        p.alive = false;
-        for (const t of p.threads) {
-          t.pending = null;
-          this.pendingExpect.delete(t);
-        }
+        exitProcess(k, p);
+        for (const t of p.threads) this.pendingExpect.delete(t);
         this.regions.delete(s.pid);
         return;
       }
