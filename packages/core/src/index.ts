@@ -1,3 +1,6 @@
+// tsyringe needs the Reflect metadata polyfill before any decorated class is evaluated
+import 'reflect-metadata';
+
 /**
  * @mmsim/core: the machine model, the kernel mechanisms, the hook catalogue, DI composition
  * and the scenario runner.

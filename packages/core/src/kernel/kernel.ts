@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
 import { TOKENS } from '../di/tokens.js';
 import type { Hooks } from '../hooks/catalogue.js';
