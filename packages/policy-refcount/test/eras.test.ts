@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { createSystem, FlatHardware, runScenario, ScenarioSchema, type RunResult } from '@mmsim/core';
 import refcountPolicy, { type Era } from '../src/index.js';
 
-const FEATURES: Record<Era, { lruBatchSize: number; tryChangeWritable: boolean; uffdTryChangeWritable: boolean; swapinFreeOnWrite: boolean }> = {
+const FEATURES: Record<Era, { lruBatchSize: number; tryChangeWritable: boolean; uffdTryChangeWritable: boolean; swapinFreeOnWrite: boolean; swapinDrainLocal?: boolean }> = {
   'linux-5.7': { lruBatchSize: 15, tryChangeWritable: false, uffdTryChangeWritable: false, swapinFreeOnWrite: false },
   'linux-5.8': { lruBatchSize: 15, tryChangeWritable: false, uffdTryChangeWritable: false, swapinFreeOnWrite: false },
   'linux-5.9': { lruBatchSize: 15, tryChangeWritable: false, uffdTryChangeWritable: false, swapinFreeOnWrite: false },
-  'linux-5.18': { lruBatchSize: 15, tryChangeWritable: false, uffdTryChangeWritable: false, swapinFreeOnWrite: false },
+  'linux-5.18': { lruBatchSize: 15, tryChangeWritable: false, uffdTryChangeWritable: false, swapinFreeOnWrite: false, swapinDrainLocal: true },
   'linux-5.19': { lruBatchSize: 15, tryChangeWritable: true, uffdTryChangeWritable: false, swapinFreeOnWrite: true },
   'linux-6.11': { lruBatchSize: 31, tryChangeWritable: true, uffdTryChangeWritable: true, swapinFreeOnWrite: true },
 };
@@ -18,7 +18,7 @@ function run(era: Era, steps: unknown[], opts: { synchronousIo?: boolean; cpus?:
     presetPlugins: [refcountPolicy({ era })],
     config: {
       lruBatchSize: f.lruBatchSize,
-      features: { tryChangeWritable: f.tryChangeWritable, uffdTryChangeWritable: f.uffdTryChangeWritable, swapinFreeOnWrite: f.swapinFreeOnWrite },
+      features: { tryChangeWritable: f.tryChangeWritable, uffdTryChangeWritable: f.uffdTryChangeWritable, swapinFreeOnWrite: f.swapinFreeOnWrite, swapinDrainLocal: f.swapinDrainLocal ?? f.swapinFreeOnWrite },
       swap: { synchronousIo: opts.synchronousIo ?? true },
     },
   });

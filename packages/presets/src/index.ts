@@ -43,7 +43,7 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
   'linux-5.8': {
     name: 'linux-5.8',
     description: 'v5.8: reuse_swap_page() mapcount rule in do_wp_page(); PAGEVEC_SIZE 15',
-    config: { lruBatchSize: 15, features: { tryChangeWritable: false, uffdTryChangeWritable: false, thpAlignAnon: false, swapinFreeOnWrite: false } },
+    config: { lruBatchSize: 15, features: { tryChangeWritable: false, uffdTryChangeWritable: false, thpAlignAnon: false, swapinFreeOnWrite: false, swapinDrainLocal: false } },
     // PMD-sized THP only (set thp: { top: always | madvise } in a scenario); the per-size
     // mTHP switches of v6.8 are read the same way but did not exist yet
     slots: { refcount: era({ era: 'linux-5.8' }), largeFolio: lf({ era: 'linux-6.8' }) },
@@ -59,7 +59,7 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
     name: 'linux-5.18',
     description: 'v5.18: COW fixes part 1 (swap cache exclusive reuse, local lru_add_drain)',
     extends: 'linux-5.9',
-    config: {},
+    config: { features: { swapinDrainLocal: true } },
     slots: { refcount: era({ era: 'linux-5.18' }) },
   },
   'linux-5.19': {

@@ -31,6 +31,11 @@ export interface KernelConfig {
      * (should_try_to_free_swap(), v5.19+). Older kernels left that to the reuse rule.
      */
     swapinFreeOnWrite: boolean;
+    /**
+     * do_swap_page() drains this CPU's LRU batch on a write fault to a swap-cache folio not yet
+     * on an LRU list (COW fixes part 1, v5.18).
+     */
+    swapinDrainLocal: boolean;
   };
 }
 
@@ -40,6 +45,6 @@ export function defaultKernelConfig(): KernelConfig {
     memoryPages: 0,
     swap: { slots: 1 << 20, synchronousIo: true },
     thp: { top: 'never' },
-    features: { tryChangeWritable: false, uffdTryChangeWritable: false, thpAlignAnon: true, swapinFreeOnWrite: true },
+    features: { tryChangeWritable: false, uffdTryChangeWritable: false, thpAlignAnon: true, swapinFreeOnWrite: true, swapinDrainLocal: true },
   };
 }

@@ -334,6 +334,9 @@ function doSwapPage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, write: boole
   vmf.pfn = pfn;
   vmf.head = head;
   vmf.swapCacheBypassed = skipped;
+  // v5.18+: a write fault on a swap-cache folio still in this CPU's LRU batch drains it first,
+  // so the refcount tells whether we are the exclusive owner
+  if (k.config.features.swapinDrainLocal && write && !skipped && (f.flags[head]! & PG.lru) === 0) k.lruAddDrain(k.cpu);
   // a page that never entered the swap cache is certainly exclusive (do_swap_page)
   const exclusive = vmf.swapExclusive || skipped;
   // swap_free(): the PTE's reference to the slot goes away
