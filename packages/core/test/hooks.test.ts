@@ -152,3 +152,24 @@ describe('hooks', () => {
     expect(ctrs(ordered, 't', ['pgfault', 'mthp_16kB_anon_fault_alloc', 'mthp_64kB_anon_fault_alloc'])).toEqual({ pgfault: 16, mthp_16kB_anon_fault_alloc: 16, mthp_64kB_anon_fault_alloc: 0 });
   });
 });
+
+describe('plugin errors name the plugin', () => {
+  it('a tap with its own name inside plugin "outer" is reported as "outer"', () => {
+    const plugin = {
+      name: 'outer',
+      apply(sys: import('../src/index.js').MmSystem) {
+        sys.hooks.fault.anonOrders.tap('inner-tap-name', () => {
+          throw new Error('boom');
+        });
+      },
+    };
+    let err: unknown;
+    try {
+      run({ name: 'x', steps: [{ op: 'spawn', pid: 'p' }, { op: 'mmap', pid: 'p', name: 'a', size: '4KiB' }, { op: 'touch', pid: 'p', region: 'a', access: 'write' }] }, { policies: [plugin] });
+    } catch (e) {
+      err = e;
+    }
+    expect(String((err as Error).message)).toContain('plugin "outer" threw in hook fault.anonOrders: boom');
+    expect(String((err as Error).message)).toContain('steps[2]');
+  });
+});

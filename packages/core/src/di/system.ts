@@ -121,7 +121,9 @@ function instrumentHooks(hooks: Hooks, applying: { name: string; stage: number }
           return fn.apply(this, args);
         } catch (e) {
           if (e instanceof PluginError) throw e;
-          throw new PluginError(tap.name || plugin, hookName, e);
+          // name the plugin that was being applied when the tap was made (the tap's own name
+          // for taps made after setup)
+          throw new PluginError(plugin === '(after setup)' ? tap.name : plugin, hookName, e);
         }
       };
     }
