@@ -36,6 +36,15 @@ function measureReal() {
   for (const d of dirs) saved[d] = readMode(join(THP, d, 'enabled'));
   const set = (d, mode) => writeFileSync(d === 'top' ? join(THP, 'enabled') : join(THP, d, 'enabled'), mode);
   const out = { kernel: execFileSync('uname', ['-r']).toString().trim(), mib: MIB, runs: {} };
+  // the pageout scenario needs swap: bring up /dev/zram0 (toolchain.md) if none is active,
+  // and take it down again afterwards
+  const swapActive = readFileSync('/proc/swaps', 'utf8').trim().split('\n').length > 1;
+  const zram = !swapActive && existsSync('/sys/block/zram0');
+  if (zram) {
+    writeFileSync('/sys/block/zram0/disksize', '512M');
+    execFileSync('mkswap', ['/dev/zram0'], { stdio: 'ignore' });
+    execFileSync('swapon', ['/dev/zram0']);
+  }
   try {
     for (const size of SIZES) {
       set('top', 'never');
@@ -45,6 +54,10 @@ function measureReal() {
     }
   } finally {
     for (const [d, mode] of Object.entries(saved)) set(d, mode);
+    if (zram) {
+      execFileSync('swapoff', ['/dev/zram0']);
+      writeFileSync('/sys/block/zram0/reset', '1');
+    }
   }
   writeFileSync(resultsFile, JSON.stringify(out, null, 2) + '\n');
   return out;
