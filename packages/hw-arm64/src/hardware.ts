@@ -59,6 +59,11 @@ export class Arm64Hardware implements HardwareModel {
     this.walkLevels = options.granule.walkLevels;
   }
 
+  /** FEAT_HAFDBS: without it, core takes access-flag and dirty-bit faults. */
+  get managesAccessFlags(): boolean {
+    return this.options.hafdbs;
+  }
+
   get profileName(): string {
     return this.options.profile.name;
   }

@@ -18,6 +18,12 @@ export interface HardwareModel {
   readonly name: string;
   readonly ncpus: number;
   readonly costs: CostProfile;
+  /**
+   * Whether the MMU sets the accessed and dirty bits itself (x86; arm64 with FEAT_HAFDBS).
+   * `false`: an access through an old PTE, or a write through a clean one, faults and the
+   * kernel sets the bit (arm64 access-flag and write-permission faults). Default: true.
+   */
+  readonly managesAccessFlags?: boolean;
   /** Tap the system's hooks. Called once, before any run. */
   apply(system: MmSystem): void;
   /**

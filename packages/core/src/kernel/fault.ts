@@ -61,6 +61,12 @@ export function userAccess(k: Kernel, t: Thread, vpn: number, write: boolean, va
     if ((fl & PTE.present) !== 0 && (fl & PTE.protNone) === 0 && (!write || (w & PTE.write) !== 0)) {
       const span = level * 9;
       const pfn = pt.val[k0]! + (span === 0 ? 0 : vpn & ((1 << span) - 1));
+      if (level === 0 && k.hw.managesAccessFlags === false && ((fl & PTE.young) === 0 || (write && (fl & PTE.dirty) === 0))) {
+        // no hardware A/D update: an access-flag (or dirty-bit) fault; the kernel sets it
+        // (handle_pte_fault → pte_mkyoung / pte_mkdirty) and the access is retried
+        handleMmFault(k, mm, vpn, write, false);
+        continue;
+      }
       // hardware accessed / dirty bits (x86, and arm64 with FEAT_HAFDBS)
       pt.fl[k0] = fl | PTE.young | (write ? PTE.dirty : 0);
       k.hw.tlbFill(k.cpu, mm, vpn, pfn, (w & PTE.write) !== 0 && (fl & PTE.write) !== 0, 12 + span, k0);
