@@ -23,7 +23,10 @@ export interface CheckCommandOptions {
   maxSteps?: number;
   out?: string;
   largeFolios?: 'always' | 'never' | 'random';
+  /** PMD-sized THP on, with whole-table regions */
+  thp?: boolean;
   json?: boolean;
+  help?: boolean;
 }
 
 export interface CheckIO {
@@ -39,7 +42,8 @@ export interface CheckIO {
 }
 
 export const CHECK_USAGE = `usage: mmsim check [--kernel P]... [--hardware strict|flat|x86|arm64|PKG] [--cpus N] [--policy X]...
-                   [--runs N] [--seed S] [--max-steps N] [--out DIR] [--large-folios always|never|random] [--json]`;
+                   [--runs N] [--seed S] [--max-steps N] [--out DIR] [--large-folios always|never|random] [--thp] [--json]
+  --thp   PMD-sized THP on (thp: { top: always }) with whole-table regions`;
 
 class UsageError extends Error {}
 
@@ -95,6 +99,13 @@ export function parseCheckArgs(argv: readonly string[]): CheckCommandOptions {
       case '--json':
         o.json = true;
         break;
+      case '--thp':
+        o.thp = true;
+        break;
+      case '-h':
+      case '--help':
+        o.help = true;
+        break;
       default:
         throw new UsageError(`unknown option ${a}`);
     }
@@ -112,6 +123,10 @@ export async function checkCommand(args: readonly string[] | CheckCommandOptions
   } catch (e) {
     io.stderr.write(`mmsim check: ${(e as Error).message}\n${CHECK_USAGE}\n`);
     return 2;
+  }
+  if (o.help) {
+    io.stdout.write(`${CHECK_USAGE}\n`);
+    return 0;
   }
   const kernels = o.kernel === undefined ? presetNames() : Array.isArray(o.kernel) ? o.kernel : [o.kernel];
   const known = new Set(presetNames());
@@ -141,6 +156,7 @@ export async function checkCommand(args: readonly string[] | CheckCommandOptions
       seed: o.seed ?? 1,
       maxSteps: o.maxSteps ?? 40,
       largeFolios: o.largeFolios === 'always' ? true : o.largeFolios === 'never' ? false : 'random',
+      ...(o.thp ? { thp: true } : {}),
       ...(o.out ? { outDir: o.out } : {}),
     });
     results.push(r);

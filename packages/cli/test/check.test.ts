@@ -13,3 +13,16 @@ describe('mmsim check', () => {
     expect(r.stderr).toContain('unknown kernel preset "linux-9.99"');
   });
 });
+
+describe('mmsim check --help and --thp', () => {
+  it('--help prints the usage on stdout (exit 0)', async () => {
+    const r = await mmsim('check', '--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('usage: mmsim check');
+    expect(r.stdout).toContain('--thp');
+  });
+  it('--thp runs with PMD-sized THPs (a current preset stays sound)', async () => {
+    const r = await mmsim('check', '--kernel', 'linux-6.18', '--thp', '--runs', '40', '--seed', '3');
+    expect(r.code).toBe(0);
+  });
+});
