@@ -45,8 +45,29 @@ export { mremapMove } from './kernel/mremap.js';
 export { reclaimFolios, tryToUnmap } from './kernel/reclaim.js';
 export { pinUserPages, unpinUserPages, readPin, type Pin } from './kernel/gup.js';
 export { uffdRegister, uffdCopy, uffdWriteProtect } from './kernel/userfaultfd.js';
-export { createHooks, type Hooks } from './hooks/catalogue.js';
-export type * from './hooks/contexts.js';
+export { createHooks, HOOK_SPECS, hookSpec, type Hooks, type HookKind, type HookSpec } from './hooks/catalogue.js';
+export type { FlushKind, FlushRequest, TableUnshareRequest } from './hooks/contexts.js';
+export { ForkCtx, ReclaimCtx } from './hooks/contexts.js';
+export { VmFault } from './kernel/vm-fault.js';
+export { TableApi } from './kernel/pgtable-share.js';
+
+// ---- the policy API (versioned: POLICY_API_VERSION; docs/policy-api.md) ----
+export { POLICY_API_VERSION, apiMismatch } from './api/version.js';
+export type * from './api/views.js';
+export type * from './api/contexts.js';
+export type * from './api/hooks.js';
+export type * from './api/tables.js';
+export {
+  definePlugin,
+  defineService,
+  type MmPlugin,
+  type MmPluginFactory,
+  type PolicyContext,
+  type ServiceToken,
+  type SystemKey,
+  type DeepReadonly,
+} from './api/plugin.js';
+export { definePluginHooks } from './api/plugin-hooks.js';
 export type { HardwareModel, HardwareFactoryOptions, HardwareFactory } from './hardware/hardware.js';
 export { UNIT_COSTS, type CostProfile, type CostKey } from './hardware/cost-profile.js';
 export { FlatHardware } from './hardware/flat.js';
@@ -55,7 +76,8 @@ export { C, CORE_COUNTERS, type CoreCounter } from './stats/counters.js';
 export { meminfo, type Meminfo, type ProcessMeminfo } from './stats/meminfo.js';
 export { TOKENS } from './di/tokens.js';
 export { createSystem, resolvePolicies, type MmSystem, type SystemOptions } from './di/system.js';
-export { definePlugin, PluginError, type MmPlugin, type MmPluginFactory } from './di/plugin.js';
+export { PluginError, isKernelPlugin, showValue, type KernelPlugin, type AnyPlugin } from './di/plugin.js';
+export { STAGE } from './di/instrument.js';
 export * from './scenario/schema.js';
 export { ScenarioError, describePath, fromZod } from './scenario/errors.js';
 export { runScenario, countSteps, prng, type RunResult, type RunOptions, type PhaseResult, type CheckFailure } from './scenario/runner.js';

@@ -1,38 +1,64 @@
-import type { HardwareModel } from '../hardware/hardware.js';
+import type { HardwareInfo } from '../api/views.js';
+import type { Enforce } from '../api/hooks.js';
+import type { MmPlugin } from '../api/plugin.js';
 import type { MmSystem } from './system.js';
 
+export { definePlugin, type MmPlugin, type MmPluginFactory } from '../api/plugin.js';
+
 /**
- * A policy plugin: a plain object or a class instance with a `name` and `apply()`.
- * `apply` taps the system's hooks; it runs once, before any scenario step.
+ * A plugin with the whole system (kernel internals included), like a hardware model. Not part
+ * of the policy API and not versioned: for mmsim's own tools (the checker's instruments) and
+ * tests. Policies use MmPlugin.
  */
-export interface MmPlugin {
+export interface KernelPlugin {
   readonly name: string;
+  readonly internal: true;
+  readonly enforce?: Enforce;
+  appliesTo?(hardware: HardwareInfo): boolean;
   apply(system: MmSystem): void;
-  /** Skip this plugin on hardware it does not fit (Vite's `apply`/Rollup-style applicability). */
-  appliesTo?(hardware: HardwareModel): boolean;
-  /**
-   * Default tapable `stage` for the taps this plugin makes without one. Kernel-preset plugins
-   * use 0; extra policies listed in a scenario default to -100 so their answers win.
-   */
-  stage?: number;
 }
 
-/** A plugin package's default export: a factory taking the options from the scenario. */
-export type MmPluginFactory<O = Record<string, unknown>> = (options?: O) => MmPlugin | MmPlugin[];
+export type AnyPlugin = MmPlugin | KernelPlugin;
 
-/** Identity helper giving plugin objects their type. */
-export function definePlugin<P extends MmPlugin>(p: P): P {
-  return p;
+export function isKernelPlugin(p: AnyPlugin): p is KernelPlugin {
+  return (p as KernelPlugin).internal === true;
 }
 
-/** Thrown (wrapping the cause) when a plugin's tap throws. */
+/** Thrown (wrapping the cause) when a plugin cannot load, throws in a tap or answers out of type. */
 export class PluginError extends Error {
+  /** the scenario step being run, when known (set by the runner) */
+  step: string | undefined;
   constructor(
     readonly plugin: string,
+    /** the hook ('fault.wpReuse'), or 'load' / 'apply' */
     readonly hook: string,
     cause: unknown,
+    /** for an out-of-type answer: the value */
+    readonly value?: unknown,
+    readonly kind: 'threw' | 'answer' | 'load' = 'threw',
   ) {
-    super(`plugin "${plugin}" threw in hook ${hook}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    const why = cause instanceof Error ? cause.message : String(cause);
+    const msg =
+      kind === 'answer'
+        ? `plugin "${plugin}" answered ${showValue(value)} from hook ${hook}: ${why}`
+        : kind === 'load'
+          ? `plugin "${plugin}" cannot load: ${why}`
+          : `plugin "${plugin}" threw in hook ${hook}: ${why}`;
+    super(msg, { cause });
     this.name = 'PluginError';
+  }
+}
+
+/** A short, safe rendering of any value for messages. */
+export function showValue(v: unknown): string {
+  if (v === undefined) return 'undefined';
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'function') return 'a function';
+  if (v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function') return 'a Promise';
+  try {
+    const s = JSON.stringify(v);
+    return s === undefined ? String(v) : s.length > 80 ? `${s.slice(0, 77)}...` : s;
+  } catch {
+    return Object.prototype.toString.call(v);
   }
 }

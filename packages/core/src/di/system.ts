@@ -1,20 +1,23 @@
 import 'reflect-metadata';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
-import { HookMap } from 'tapable';
 import { TOKENS } from './tokens.js';
-import { PluginError, type MmPlugin } from './plugin.js';
+import { PluginError, isKernelPlugin, type AnyPlugin } from './plugin.js';
 import { createHooks, type Hooks } from '../hooks/catalogue.js';
 import type { HardwareModel } from '../hardware/hardware.js';
 import { CostClock, Stats } from '../stats/stats.js';
 import { Kernel } from '../kernel/kernel.js';
 import { defaultKernelConfig, type KernelConfig } from '../kernel/config.js';
+import { apiMismatch } from '../api/version.js';
+import { createPolicyContext, hardwareInfo } from '../api/policy-context.js';
+import type { SystemKey } from '../api/plugin.js';
+import { instrumentHooks, type Applying } from './instrument.js';
 
 export interface SystemOptions {
   hardware: HardwareModel;
-  /** plugins of the kernel preset, applied first, default stage 0 */
-  presetPlugins?: MmPlugin[];
-  /** extra research policies, default stage -100 (their answers take precedence) */
-  policies?: MmPlugin[];
+  /** plugins of the kernel preset, applied first, at normal precedence */
+  presetPlugins?: AnyPlugin[];
+  /** extra research policies: their answers take precedence over the preset's on every hook kind */
+  policies?: AnyPlugin[];
   /** overrides of the kernel configuration */
   config?: Partial<Omit<KernelConfig, 'features' | 'swap'>> & {
     features?: Partial<KernelConfig['features']>;
@@ -24,7 +27,7 @@ export interface SystemOptions {
   kernelName?: string;
 }
 
-/** The composed machine: what plugins and scenario runners see. */
+/** The composed machine: what hardware models, tools and scenario runners see. */
 export interface MmSystem {
   readonly hooks: Hooks;
   readonly kernel: Kernel;
@@ -33,14 +36,17 @@ export interface MmSystem {
   readonly clock: CostClock;
   readonly config: KernelConfig;
   readonly container: DependencyContainer;
-  readonly plugins: readonly MmPlugin[];
+  readonly plugins: readonly AnyPlugin[];
   readonly kernelName: string;
+  /** this system's identity for plugin-owned hooks */
+  readonly key: SystemKey;
 }
 
 /**
- * The composition root: one child container per system holding the hooks, hardware, stats,
- * clock, configuration, policies (multi-registered under TOKENS.Policy) and the kernel.
- * Hardware applies first, then preset plugins, then extra policies.
+ * The composition root. One child container per system; everything is resolved by token
+ * (TOKENS): the hooks, hardware, kernel configuration, stats, cost clock, the kernel, and the
+ * policies (multi-registered under TOKENS.Policy). Hardware applies first, then the preset's
+ * plugins, then extra policies; each policy gets its own PolicyContext.
  */
 export function createSystem(opts: SystemOptions): MmSystem {
   const c = rootContainer.createChildContainer();
@@ -52,96 +58,83 @@ export function createSystem(opts: SystemOptions): MmSystem {
     features: { ...base.features, ...opts.config?.features },
     thp: { ...base.thp, ...opts.config?.thp },
   };
-  const hooks = createHooks();
-  c.register(TOKENS.Hooks, { useValue: hooks });
+  c.register(TOKENS.Hooks, { useValue: createHooks() });
   c.register(TOKENS.Hardware, { useValue: opts.hardware });
   c.register(TOKENS.KernelConfig, { useValue: config });
-  c.register(TOKENS.Stats, { useFactory: () => new Stats() });
-  const stats = c.resolve(TOKENS.Stats);
-  c.register(TOKENS.Stats, { useValue: stats });
+  c.registerSingleton(TOKENS.Stats, Stats);
   c.register(TOKENS.Clock, { useValue: new CostClock(opts.hardware.ncpus) });
+  c.registerSingleton(TOKENS.Kernel, Kernel);
+
   const preset = opts.presetPlugins ?? [];
   const extra = opts.policies ?? [];
-  const applicable = (p: MmPlugin) => !p.appliesTo || p.appliesTo(opts.hardware);
+  const info = hardwareInfo(opts.hardware);
+  for (const p of [...preset, ...extra]) checkPlugin(p);
+  const applicable = (p: AnyPlugin) => !p.appliesTo || p.appliesTo(info);
   const plugins = [...preset.filter(applicable), ...extra.filter(applicable)];
   for (const p of plugins) c.register(TOKENS.Policy, { useValue: p });
-  c.register(TOKENS.Kernel, { useClass: Kernel });
-  const kernel = c.resolve(TOKENS.Kernel) as Kernel;
+
+  const hooks = c.resolve(TOKENS.Hooks);
+  const kernel = c.resolve(TOKENS.Kernel);
+  const key: SystemKey = Object.freeze({ kernelName: opts.kernelName ?? 'custom' });
   const system: MmSystem = {
     hooks,
     kernel,
-    hardware: opts.hardware,
-    stats,
+    hardware: c.resolve(TOKENS.Hardware),
+    stats: c.resolve(TOKENS.Stats),
     clock: c.resolve(TOKENS.Clock),
-    config,
+    config: c.resolve(TOKENS.KernelConfig),
     container: c,
     plugins,
-    kernelName: opts.kernelName ?? 'custom',
+    kernelName: key.kernelName,
+    key,
   };
-  const applying = { name: opts.hardware.name, stage: 0 };
-  instrumentHooks(hooks, applying);
+  const applying: Applying = { name: opts.hardware.name, enforce: undefined, precedence: 'normal' };
+  instrumentHooks(hooks, applying, key);
   opts.hardware.apply(system);
   for (const p of plugins) {
     applying.name = p.name;
-    applying.stage = p.stage ?? (preset.includes(p) ? 0 : -100);
-    p.apply(system);
+    applying.enforce = p.enforce;
+    applying.precedence = preset.includes(p) ? 'normal' : 'override';
+    try {
+      if (isKernelPlugin(p)) p.apply(system);
+      else p.apply(createPolicyContext(system, p.name));
+    } catch (e) {
+      if (e instanceof PluginError) throw e;
+      throw new PluginError(p.name, 'apply', e);
+    }
   }
   applying.name = '(after setup)';
-  applying.stage = 0;
+  applying.enforce = undefined;
+  applying.precedence = 'normal';
   return system;
 }
 
-/** The policies registered in a system's container (multi-injection). */
-export function resolvePolicies(system: MmSystem): MmPlugin[] {
-  return system.container.isRegistered(TOKENS.Policy) ? system.container.resolveAll(TOKENS.Policy) : [];
-}
-
-type AnyHook = {
-  intercept(i: { register?: (tap: TapInfo) => TapInfo }): void;
-};
-interface TapInfo {
-  name: string;
-  stage?: number;
-  fn: (...args: unknown[]) => unknown;
-  type: string;
-}
-
-/**
- * Give every tap the stage of the plugin applying it (unless it set one) and attribute
- * exceptions thrown by a tap to its plugin (PluginError).
- */
-function instrumentHooks(hooks: Hooks, applying: { name: string; stage: number }): void {
-  const register = (hookName: string) => (tap: TapInfo): TapInfo => {
-    const plugin = applying.name;
-    if (tap.stage === undefined) tap.stage = applying.stage;
-    if (tap.type === 'sync') {
-      const fn = tap.fn;
-      tap.fn = function (this: unknown, ...args: unknown[]) {
-        try {
-          return fn.apply(this, args);
-        } catch (e) {
-          if (e instanceof PluginError) throw e;
-          // name the plugin that was being applied when the tap was made (the tap's own name
-          // for taps made after setup)
-          throw new PluginError(plugin === '(after setup)' ? tap.name : plugin, hookName, e);
-        }
-      };
-    }
-    return tap;
-  };
-  for (const [group, g] of Object.entries(hooks)) {
-    if (g instanceof HookMap) {
-      g.intercept({
-        factory: (key, created) => {
-          const h = created as unknown as AnyHook;
-          h.intercept({ register: register(`${group}.for(${String(key)})`) });
-          return h as never;
-        },
-      });
-      continue;
-    }
-    for (const [name, h] of Object.entries(g as Record<string, AnyHook>)) {
-      h.intercept({ register: register(`${group}.${name}`) });
-    }
+/** A plugin's shape and API range, before anything is applied. */
+function checkPlugin(p: AnyPlugin): void {
+  const name = typeof p?.name === 'string' ? p.name : '(unnamed)';
+  if (p === null || typeof p !== 'object' || typeof p.name !== 'string' || typeof p.apply !== 'function') {
+    throw new PluginError(name, 'load', new Error('not a plugin: expected an object with a string `name` and an `apply(ctx)` method'), undefined, 'load');
   }
+  if (p.enforce !== undefined && p.enforce !== 'pre' && p.enforce !== 'post') {
+    throw new PluginError(name, 'load', new Error(`enforce must be 'pre' or 'post', got ${JSON.stringify(p.enforce)}`), undefined, 'load');
+  }
+  if (isKernelPlugin(p)) return;
+  if (!('api' in p) || p.api === undefined) {
+    throw new PluginError(
+      name,
+      'load',
+      new Error(
+        'it does not say which policy API it was built for. Plugins of mmsim 0.x (apply(system) with system.kernel) must be ported: add `api: "^1.0.0"` and use the PolicyContext (docs/policy-api.md, "Porting from 0.x")',
+      ),
+      undefined,
+      'load',
+    );
+  }
+  const why = apiMismatch(p.api);
+  if (why) throw new PluginError(name, 'load', new Error(why), undefined, 'load');
+}
+
+/** The policies registered in a system's container (multi-injection). */
+export function resolvePolicies(system: MmSystem): AnyPlugin[] {
+  return system.container.isRegistered(TOKENS.Policy) ? system.container.resolveAll(TOKENS.Policy) : [];
 }

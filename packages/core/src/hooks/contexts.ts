@@ -1,82 +1,72 @@
+/**
+ * Internal shapes behind the public contexts (api/contexts.ts): what core fills in, with the
+ * fields hardware models and the page-table API need and policies do not see.
+ */
 import type { Kernel } from '../kernel/kernel.js';
 import type { MmStruct } from '../mm/mm-struct.js';
 import type { Vma } from '../mm/vma.js';
+import type {
+  ForkPageContext,
+  ReclaimContext,
+  ReclaimReason,
+  TableChangeReason,
+  TableUnshareContext,
+} from '../api/contexts.js';
+import { FolioRef, PageRef } from '../api/folio-ref.js';
 
-/**
- * struct vm_fault: the state of the fault being handled. One object is reused for every fault
- * (like the kernel's on-stack vmf): read it inside a tap, never keep it.
- */
-export interface Vmf {
-  readonly kernel: Kernel;
-  mm: MmStruct;
-  vma: Vma;
-  /** faulting virtual page number */
-  vpn: number;
-  /** CPU taking the fault */
-  cpu: number;
-  /** FAULT_FLAG_WRITE */
-  write: boolean;
-  /** FAULT_FLAG_UNSHARE (GUP R/O pin of a maybe-shared page) */
-  unshare: boolean;
-  /** PTE table id and index of the faulting entry (-1 when none yet) */
-  table: number;
-  index: number;
-  /** the mapped page (PFN) and its folio head, -1 when none */
-  pfn: number;
-  head: number;
-  /** swap-in: the swap slot and whether the swap PTE carried the exclusive bit */
-  swapSlot: number;
-  swapExclusive: boolean;
-  /** swap-in: the page was read without entering the swap cache (SWP_SYNCHRONOUS_IO path) */
-  swapCacheBypassed: boolean;
-}
+export type { VmFault } from '../kernel/vm-fault.js';
 
-/** Reuse-or-copy answer of `fault.wpReuse` (do_wp_page). */
-export type WpDecision = 'reuse' | 'copy';
-
-/** Per-table and per-page decisions at fork (copy_page_range / copy_present_pte). */
-export interface ForkContext {
-  readonly kernel: Kernel;
+/** The object behind fork.pteTable and fork.page (one per fork). */
+export class ForkCtx implements ForkPageContext {
   parent: MmStruct;
   child: MmStruct;
-  vma: Vma;
-  /** first vpn covered by the PTE table */
-  tableStart: number;
-  /** the parent's PTE table */
-  table: number;
-  /** whether [tableStart, tableStart + 512) lies inside `vma` */
-  fullyCovered: boolean;
-  /** for fork.page: the page being duplicated */
-  vpn: number;
-  pfn: number;
-  head: number;
+  vma: Vma = null as unknown as Vma;
+  tableStart = 0;
+  table = -1;
+  fullyCovered = false;
+  vpn = 0;
+  pfn = -1;
+  head = -1;
+  readonly folio: FolioRef;
+  readonly page: PageRef;
+  constructor(
+    readonly kernel: Kernel,
+    parent: MmStruct,
+    child: MmStruct,
+  ) {
+    this.parent = parent;
+    this.child = child;
+    this.folio = new FolioRef(kernel, this);
+    this.page = new PageRef(kernel, this);
+  }
+  get address(): number {
+    return this.vpn;
+  }
 }
 
-/** A PTE table that is about to be modified while shared (refcount > 1). */
-export interface TableUnshareContext {
-  readonly kernel: Kernel;
-  mm: MmStruct;
-  /** first vpn of the table's span */
-  tableStart: number;
-  /** the PMD table and index pointing at it */
-  pmdTable: number;
-  pmdIndex: number;
-  /** the shared PTE table */
-  table: number;
-  reason: string;
-  /** the range [start, end) of this table the caller is about to modify (vpns) */
-  start: number;
-  end: number;
+/** fork.unshareTable's context, with the PMD entry that points at the table. */
+export interface TableUnshareRequest extends TableUnshareContext {
+  readonly mm: MmStruct;
+  /** the PMD table and index pointing at the shared table */
+  readonly pmdTable: number;
+  readonly pmdIndex: number;
 }
 
-export interface ReclaimContext {
-  readonly kernel: Kernel;
-  /** folio head being reclaimed */
-  head: number;
-  cpu: number;
-  /** why: 'pageout' (MADV_PAGEOUT) or 'pressure' */
-  reason: string;
+/** The object behind the reclaim hooks (one per reclaim call). */
+export class ReclaimCtx implements ReclaimContext {
+  head = -1;
+  pfn = -1;
+  readonly folio: FolioRef;
+  constructor(
+    readonly kernel: Kernel,
+    public cpu: number,
+    public reason: ReclaimReason,
+  ) {
+    this.folio = new FolioRef(kernel, this);
+  }
 }
+
+export type { TableChangeReason };
 
 export type FlushKind =
   /** flush_tlb_mm_range() over [start, end) */
@@ -108,21 +98,4 @@ export interface FlushRequest {
   writable: boolean;
   /** the kernel path that asked, e.g. 'wp_page_copy', 'madvise', 'reclaim' */
   reason: string;
-}
-
-export interface FaultEvent {
-  mm: MmStruct;
-  vpn: number;
-  cpu: number;
-  write: boolean;
-  /** 'anon' | 'zero' | 'wp-reuse' | 'wp-copy' | 'wp-zero' | 'swapin' | 'huge' | 'uffd' */
-  kind: string;
-  order: number;
-}
-
-export interface MadviseEvent {
-  mm: MmStruct;
-  start: number;
-  end: number;
-  cpu: number;
 }

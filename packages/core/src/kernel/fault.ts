@@ -12,21 +12,26 @@ import { ZERO_PFN } from '../mem/phys-mem.js';
 import { C } from '../stats/counters.js';
 import { PTRS_PER_TABLE } from '../units.js';
 import type { Thread } from './task.js';
-import { hugePmdFault, swapinLargeFolio, validCowOrder, wpCopyRange } from './huge-memory.js';
+import type { FaultKind } from '../api/contexts.js';
+import { hugePmdFault, reusePteRange, swapinLargeFolio, validCowOrder, wpCopyRange } from './huge-memory.js';
 
-export const enum FaultResult {
-  OK = 0,
+/** What handle_mm_fault() ended with (VM_FAULT_*-like). */
+export const FaultResult = Object.freeze({
+  OK: 0,
   /** the thread blocks in handle_userfault() until the monitor resolves the fault */
-  UFFD_MISSING = 1,
-  UFFD_WP = 2,
+  UFFD_MISSING: 1,
+  UFFD_WP: 2,
   /** SIGSEGV / SIGBUS */
-  SEGV = 3,
-}
+  SEGV: 3,
+} as const);
+export type FaultResult = (typeof FaultResult)[keyof typeof FaultResult];
 
-export const enum AccessResult {
-  OK = 0,
-  BLOCKED = 1,
-}
+/** What a user access ended with. */
+export const AccessResult = Object.freeze({
+  OK: 0,
+  BLOCKED: 1,
+} as const);
+export type AccessResult = (typeof AccessResult)[keyof typeof AccessResult];
 
 /**
  * A user access by thread `t` (load or store of one word in page `vpn`): the MMU walk, the
@@ -97,18 +102,7 @@ export function handleMmFault(k: Kernel, mm: MmStruct, vpn: number, write: boole
   if (!vma) return FaultResult.SEGV;
   if (write ? (vma.flags & VM.write) === 0 : (vma.flags & VM.read) === 0) return FaultResult.SEGV;
 
-  const vmf = k.vmf;
-  vmf.mm = mm;
-  vmf.vma = vma;
-  vmf.vpn = vpn;
-  vmf.cpu = k.cpu;
-  vmf.write = write;
-  vmf.unshare = unshare;
-  vmf.pfn = -1;
-  vmf.head = -1;
-  vmf.swapSlot = -1;
-  vmf.swapExclusive = false;
-  vmf.swapCacheBypassed = false;
+  const vmf = k.vmf.begin(mm, vma, vpn, k.cpu, write, unshare);
 
   // the PMD level: huge PMD faults and do_huge_pmd_anonymous_page() (huge-memory.ts)
   const hr = hugePmdFault(k, mm, vma, vpn, write, unshare);
@@ -136,7 +130,7 @@ export function handleMmFault(k: Kernel, mm: MmStruct, vpn: number, write: boole
   return FaultResult.OK;
 }
 
-function done(k: Kernel, mm: MmStruct, vpn: number, write: boolean, kind: string, order: number): void {
+function done(k: Kernel, mm: MmStruct, vpn: number, write: boolean, kind: FaultKind, order: number): void {
   if (k.hooks.fault.handled.isUsed()) k.hooks.fault.handled.call({ mm, vpn, cpu: k.cpu, write, kind, order });
 }
 
@@ -221,8 +215,11 @@ function doWpPage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, fl: number): F
   vmf.pfn = pfn;
   vmf.head = head;
   if (vmf.unshare && (k.f.flags[pfn]! & PG.anonExclusive) !== 0) return FaultResult.OK;
+  if (k.hooks.fault.beforeWpReuse.isUsed()) k.hooks.fault.beforeWpReuse.call(vmf);
   const decision = k.hooks.fault.wpReuse.call(vmf) ?? defaultWpReuse(k, head);
-  if (decision === 'reuse') {
+  if (decision !== 'copy') {
+    // a range answer (validated when the tap answered): make the whole range writable at once
+    if (decision !== 'reuse' && !vmf.unshare && decision.nr > 1) reusePteRange(k, mm, vmf.table, decision.start, decision.nr, head);
     wpPageReuse(k, mm, vpn, kk, pfn);
     return FaultResult.OK;
   }

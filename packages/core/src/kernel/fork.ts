@@ -8,7 +8,7 @@ import { PG } from '../mem/folios.js';
 import { ZERO_PFN } from '../mem/phys-mem.js';
 import { C } from '../stats/counters.js';
 import { PTRS_PER_TABLE } from '../units.js';
-import type { ForkContext } from '../hooks/contexts.js';
+import { ForkCtx } from '../hooks/contexts.js';
 import { Process as Proc } from './task.js';
 import { copyHugePmd } from './huge-memory.js';
 
@@ -19,18 +19,7 @@ export function forkProcess(k: Kernel, parent: Process, childPid: string, cpu: n
   const pmm = parent.mm;
   const cmm = k.newMm();
   cmm.mmapBase = pmm.mmapBase;
-  const ctx: ForkContext = {
-    kernel: k,
-    parent: pmm,
-    child: cmm,
-    vma: null as unknown as Vma,
-    tableStart: 0,
-    table: -1,
-    fullyCovered: false,
-    vpn: 0,
-    pfn: -1,
-    head: -1,
-  };
+  const ctx = new ForkCtx(k, pmm, cmm);
   for (const vma of pmm.vmas) {
     if ((vma.flags & VM.dontcopy) !== 0) continue;
     const nv = vma.clone();
@@ -56,7 +45,7 @@ export function forkProcess(k: Kernel, parent: Process, childPid: string, cpu: n
   return child;
 }
 
-function copyPageRange(k: Kernel, ctx: ForkContext, dstVma: Vma): void {
+function copyPageRange(k: Kernel, ctx: ForkCtx, dstVma: Vma): void {
   const src = ctx.vma;
   const pmm = ctx.parent;
   const cmm = ctx.child;
@@ -90,7 +79,7 @@ function copyPageRange(k: Kernel, ctx: ForkContext, dstVma: Vma): void {
 }
 
 /** copy_pte_range() → copy_present_pte() / copy_nonpresent_pte(). */
-function copyPteRange(k: Kernel, ctx: ForkContext, pmm: MmStruct, cmm: MmStruct, stIn: number, start: number, end: number, dstVma: Vma): void {
+function copyPteRange(k: Kernel, ctx: ForkCtx, pmm: MmStruct, cmm: MmStruct, stIn: number, start: number, end: number, dstVma: Vma): void {
   const pt = k.pt;
   const f = k.f;
   let st = stIn;

@@ -46,13 +46,9 @@ export function pinUserPages(k: Kernel, mm: MmStruct, start: number, end: number
       if (!huge && wt !== t) continue;
       const cand = huge ? huge.pfn : k.pt.val[wt * PTRS_PER_TABLE + (vpn & 511)]!;
       if (!write && !k.mem.isZeroPfn(cand) && (f.flags[cand]! & PG.anonExclusive) === 0) {
-        const vmf = k.vmf;
-        vmf.mm = mm;
-        vmf.vma = mm.findVma(vpn)!;
-        vmf.vpn = vpn;
-        vmf.cpu = k.cpu;
-        vmf.write = false;
-        vmf.unshare = true;
+        const vmf = k.vmf.begin(mm, mm.findVma(vpn)!, vpn, k.cpu, false, true);
+        vmf.table = huge ? -1 : wt;
+        vmf.index = vpn & 511;
         vmf.pfn = cand;
         vmf.head = f.head(cand);
         if (k.hooks.fault.gupUnshare.call(vmf) === true) {

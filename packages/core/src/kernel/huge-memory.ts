@@ -16,6 +16,7 @@
  *  - Like x86, every PMD mapping has a PTE table deposited with it (pgtable_trans_huge_deposit)
  *    that a split uses; deposited tables count in PageTables / VmPTE.
  */
+import type { FaultKind } from '../api/contexts.js';
 import { SimError, tableIndex, type Kernel } from './kernel.js';
 import type { MmStruct } from '../mm/mm-struct.js';
 import { VM, type Vma } from '../mm/vma.js';
@@ -194,7 +195,7 @@ export function hugePmdFault(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, wri
   return doHugePmdAnonymousPage(k, mm, vma, vpn, write, pmd, i);
 }
 
-function done(k: Kernel, mm: MmStruct, vpn: number, write: boolean, kind: string, order: number): void {
+function done(k: Kernel, mm: MmStruct, vpn: number, write: boolean, kind: FaultKind, order: number): void {
   if (k.hooks.fault.handled.isUsed()) k.hooks.fault.handled.call({ mm, vpn, cpu: k.cpu, write, kind, order });
 }
 

@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
 import { TOKENS } from '../di/tokens.js';
 import type { Hooks } from '../hooks/catalogue.js';
-import type { FlushKind, FlushRequest, Vmf } from '../hooks/contexts.js';
+import type { FlushKind, FlushRequest, TableChangeReason, TableUnshareRequest } from '../hooks/contexts.js';
+import { VmFault } from './vm-fault.js';
 import type { HardwareModel } from '../hardware/hardware.js';
 import type { CostClock, Stats } from '../stats/stats.js';
 import { C } from '../stats/counters.js';
@@ -80,8 +81,8 @@ export class Kernel {
   readonly pendingWriteback: number[] = [];
   /** the last value read by access() */
   lastValue = 0;
-  /** the reused vm_fault */
-  readonly vmf: Vmf;
+  /** the reused vm_fault (handed to the fault paths as a parameter) */
+  readonly vmf: VmFault;
   private readonly flushReq: FlushRequest;
   private nextMmId = 1;
   private nextTid = 1;
@@ -99,22 +100,7 @@ export class Kernel {
     this.f = this.mem.f;
     this.swap = new SwapDevice(config.swap);
     this.cpus = Array.from({ length: hw.ncpus }, (_, i) => new Cpu(i));
-    this.vmf = {
-      kernel: this,
-      mm: null as unknown as MmStruct,
-      vma: null as unknown as Vma,
-      vpn: 0,
-      cpu: 0,
-      write: false,
-      unshare: false,
-      table: -1,
-      index: -1,
-      pfn: -1,
-      head: -1,
-      swapSlot: -1,
-      swapExclusive: false,
-      swapCacheBypassed: false,
-    };
+    this.vmf = new VmFault(this);
     this.flushReq = {
       kind: 'range',
       mm: null,
@@ -209,15 +195,18 @@ export class Kernel {
   freeTable(mm: MmStruct, id: number): void {
     if (this.pt.refcount[id]! > 1) {
       // a shared table: drop this mm's reference only
-      this.pt.refcount[id]!--;
+      const left = --this.pt.refcount[id]!;
+      if (this.hooks.pgtable.freed.isUsed()) this.hooks.pgtable.freed.call({ mm, table: id, level: this.pt.level[id]!, refcount: left });
       return;
     }
+    const level = this.pt.level[id]!;
     const owner = this.pt.owner[id]!;
     const ownerMm = owner === mm.id ? mm : this.mmById(owner);
     if (ownerMm) ownerMm.pgtablesBytes -= 4096;
     this.pt.free(id);
     this.stats.v[C.pgtable_free]!++;
     this.charge(this.hw.costs.tableFree);
+    if (this.hooks.pgtable.freed.isUsed()) this.hooks.pgtable.freed.call({ mm, table: id, level, refcount: 0 });
   }
 
   mmById(id: number): MmStruct | undefined {
@@ -253,7 +242,7 @@ export class Kernel {
    * The PTE table covering vpn, ready to be modified: a shared (copy-on-write) table is first
    * unshared through `fork.unshareTable`. -1 when there is none (and !alloc), -2 for a huge PMD.
    */
-  pteTableForWrite(mm: MmStruct, vpn: number, alloc: boolean, reason: string, end = vpn + 1): number {
+  pteTableForWrite(mm: MmStruct, vpn: number, alloc: boolean, reason: TableChangeReason, end = vpn + 1): number {
     const pmd = this.tableAt(mm, vpn, 1, alloc);
     if (pmd < 0) return pmd;
     const i = tableIndex(vpn, 1);
@@ -271,9 +260,8 @@ export class Kernel {
     return t;
   }
 
-  private unshareTable(mm: MmStruct, vpn: number, end: number, pmd: number, i: number, t: number, reason: string): number {
-    const nt = this.hooks.fork.unshareTable.call({
-      kernel: this,
+  private unshareTable(mm: MmStruct, vpn: number, end: number, pmd: number, i: number, t: number, reason: TableChangeReason): number {
+    const req: TableUnshareRequest = {
       mm,
       tableStart: vpn - (vpn & 511),
       pmdTable: pmd,
@@ -282,7 +270,8 @@ export class Kernel {
       reason,
       start: vpn,
       end,
-    });
+    };
+    const nt = this.hooks.fork.unshareTable.call(req);
     if (nt === undefined) {
       throw new SimError(
         `PTE table ${t} is shared or write-protected at the PMD but no policy taps fork.unshareTable`,

@@ -1,4 +1,5 @@
 /** mprotect() → change_protection() (mm/mprotect.c). */
+import type { TableChangeReason } from '../api/contexts.js';
 import { SimError, type Kernel } from './kernel.js';
 import type { MmStruct } from '../mm/mm-struct.js';
 import { VM, type Vma } from '../mm/vma.js';
@@ -46,7 +47,7 @@ export function changeProtection(
   _vma: Vma,
   start: number,
   end: number,
-  reason: string,
+  reason: TableChangeReason,
   update: (fl: number, pfn: number) => number,
 ): number {
   let pages = 0;

@@ -4,18 +4,20 @@ import { PTE } from '../mm/pte.js';
 import { PG } from '../mem/folios.js';
 import { C } from '../stats/counters.js';
 import { PTRS_PER_TABLE } from '../units.js';
-import type { ReclaimContext } from '../hooks/contexts.js';
+import { ReclaimCtx } from '../hooks/contexts.js';
+import type { ReclaimReason } from '../api/contexts.js';
 
 /**
  * reclaim_pages() → shrink_folio_list() for folios already isolated from the LRU (each holds
  * the isolation reference). Anonymous folios go to swap: add_to_swap(), try_to_unmap() with a
  * batched flush, try_to_unmap_flush_dirty() before pageout(), then __remove_mapping().
  */
-export function reclaimFolios(k: Kernel, heads: number[], reason: string): void {
+export function reclaimFolios(k: Kernel, heads: number[], reason: ReclaimReason): void {
   const f = k.f;
-  const ctx: ReclaimContext = { kernel: k, head: -1, cpu: k.cpu, reason };
+  const ctx = new ReclaimCtx(k, k.cpu, reason);
   for (const head of heads) {
     ctx.head = head;
+    ctx.pfn = head;
     if (k.hooks.reclaim.shouldReclaim.call(ctx) === false || (f.flags[head]! & PG.anon) === 0) {
       keep(k, head);
       continue;

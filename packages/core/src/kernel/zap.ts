@@ -1,4 +1,5 @@
 /** Unmapping: zap_pte_range(), free_pgtables(), munmap and exit_mmap (mm/memory.c, mm/mmap.c). */
+import type { TableChangeReason } from '../api/contexts.js';
 import { SimError, tableIndex, LEVEL_SPAN, type Kernel } from './kernel.js';
 import type { MmStruct } from '../mm/mm-struct.js';
 import type { Vma } from '../mm/vma.js';
@@ -12,7 +13,7 @@ import type { Process } from './task.js';
 import { zapHugePmd } from './huge-memory.js';
 
 /** zap_pte_range() over [start, end) of one VMA. */
-export function zapRange(k: Kernel, mm: MmStruct, start: number, end: number, tlb: MmGather, reason: string): void {
+export function zapRange(k: Kernel, mm: MmStruct, start: number, end: number, tlb: MmGather, reason: TableChangeReason): void {
   const pt = k.pt;
   const f = k.f;
   for (let v = start; v < end; ) {

@@ -66,6 +66,11 @@ export class PageTablePool {
     this.freeIds.push(id);
   }
 
+  /** Global index of entry `i` of table `id` in `val` / `fl` (the entry's slot). */
+  slot(id: number, i: number): number {
+    return id * PTRS_PER_TABLE + i;
+  }
+
   /** Set an entry, keeping the used-entry count. */
   set(id: number, i: number, val: number, fl: number): void {
     const k = id * PTRS_PER_TABLE + i;

@@ -1,0 +1,99 @@
+/**
+ * Tap instrumentation: order (enforce / precedence), attribution of exceptions to plugins, and
+ * validation of answers against each hook's spec (hooks/catalogue.ts HOOK_SPECS).
+ */
+import { HookMap } from 'tapable';
+import { hookSpec, type HookSpec, type Hooks } from '../hooks/catalogue.js';
+import type { Enforce } from '../api/hooks.js';
+import type { SystemKey } from '../api/plugin.js';
+import { PluginError } from './plugin.js';
+
+/** The plugin being applied while taps are made. */
+export interface Applying {
+  name: string;
+  enforce: Enforce | undefined;
+  /** 'override': an extra policy, whose answers win over the preset's on every kind of hook */
+  precedence: 'normal' | 'override';
+}
+
+/** tapable stages: pre runs first, post last; the preset runs at 0. */
+export const STAGE = Object.freeze({ pre: -100, normal: 0, post: 100 });
+
+interface TapInfo {
+  name: string;
+  stage?: number;
+  enforce?: Enforce;
+  fn: (...args: unknown[]) => unknown;
+  type: string;
+}
+type AnyHook = { intercept(i: { register?: (tap: TapInfo) => TapInfo }): void };
+
+/** Stage for a tap: explicit stage, else the tap's or plugin's enforce, else the precedence. */
+function stageOf(tap: TapInfo, a: Applying, spec: HookSpec): number {
+  if (tap.stage !== undefined) return tap.stage;
+  const e = tap.enforce ?? a.enforce;
+  if (e) return STAGE[e];
+  if (a.precedence === 'override') return spec.kind === 'waterfall' ? STAGE.post : STAGE.pre;
+  return STAGE.normal;
+}
+
+function registerFor(hookName: string, applying: Applying) {
+  const spec = hookSpec(hookName);
+  return (tap: TapInfo): TapInfo => {
+    const plugin = applying.name === '(after setup)' ? tap.name : applying.name;
+    if (tap.enforce !== undefined && tap.enforce !== 'pre' && tap.enforce !== 'post') {
+      throw new PluginError(plugin, hookName, new Error(`tap option enforce must be 'pre' or 'post'`), tap.enforce, 'load');
+    }
+    tap.stage = stageOf(tap, applying, spec);
+    if (tap.type !== 'sync') return tap;
+    const fn = tap.fn;
+    const validate = spec.kind !== 'notify';
+    tap.fn = function (this: unknown, ...args: unknown[]) {
+      let r: unknown;
+      try {
+        r = fn.apply(this, args);
+      } catch (e) {
+        if (e instanceof PluginError) throw e;
+        throw new PluginError(plugin, hookName, e);
+      }
+      if (validate) {
+        const why = spec.check(r, args);
+        if (why !== null) throw new PluginError(plugin, hookName, new Error(why), r, 'answer');
+      }
+      return r;
+    };
+    return tap;
+  };
+}
+
+/** Instrument a group of hooks ('fault' → every hook in it, HookMaps included). */
+export function instrumentGroup(prefix: string, group: Record<string, unknown>, applying: Applying): void {
+  for (const [name, h] of Object.entries(group)) {
+    if (h instanceof HookMap) {
+      h.intercept({
+        factory: (key, created) => {
+          (created as unknown as AnyHook).intercept({ register: registerFor(`${prefix}${name}.for(${String(key)})`, applying) });
+          return created as never;
+        },
+      });
+    } else if (h && typeof (h as AnyHook).intercept === 'function') {
+      (h as AnyHook).intercept({ register: registerFor(`${prefix}${name}`, applying) });
+    }
+  }
+}
+
+const applyingOf = new WeakMap<SystemKey, Applying>();
+
+/** The system's catalogue: every hook ordered, attributed and validated. */
+export function instrumentHooks(hooks: Hooks, applying: Applying, key: SystemKey): void {
+  applyingOf.set(key, applying);
+  for (const [group, g] of Object.entries(hooks)) {
+    if (g instanceof HookMap) instrumentGroup('', { [group]: g }, applying);
+    else instrumentGroup(`${group}.`, g as Record<string, unknown>, applying);
+  }
+}
+
+/** The applying-plugin record of a system (for plugin-owned hooks). */
+export function applyingFor(key: SystemKey): Applying | undefined {
+  return applyingOf.get(key);
+}
