@@ -5,21 +5,19 @@ import { ctr, ctrs, mem, run } from './helpers.js';
 /** The v5.8 do_wp_page rule: reuse when mapped once, whatever the refcount says. */
 const v58: MmPlugin = definePlugin({
   name: 'wp-v5.8',
-  apply(sys) {
-    const k = sys.kernel;
-    sys.hooks.fault.wpReuse.tap('wp-v5.8', (vmf) => (k.f.mapcount[vmf.pfn] === 1 ? 'reuse' : undefined));
+  api: '^1.0.0',
+  apply(ctx) {
+    ctx.hooks.fault.wpReuse.tap('wp-v5.8', (vmf) => (vmf.page.mapcount === 1 ? 'reuse' : undefined));
   },
 });
 
 /** The CVE-2020-29374 fixes: unshare on R/O pins of shared pages, copy maybe-pinned pages at fork. */
 const pinSafe: MmPlugin = definePlugin({
   name: 'pin-safe',
-  apply(sys) {
-    const k = sys.kernel;
-    sys.hooks.fault.gupUnshare.tap('pin-safe', () => true);
-    sys.hooks.fork.page.tap('pin-safe', (ctx) =>
-      (k.f.flags[ctx.pfn]! & PG.anonExclusive) !== 0 && k.f.maybeDmaPinned(ctx.head) ? 'copy' : undefined,
-    );
+  api: '^1.0.0',
+  apply(ctx) {
+    ctx.hooks.fault.gupUnshare.tap('pin-safe', () => true);
+    ctx.hooks.fork.page.tap('pin-safe', (f) => (f.page.exclusive && f.folio.maybePinned ? 'copy' : undefined));
   },
 });
 

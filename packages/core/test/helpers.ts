@@ -1,4 +1,4 @@
-import { createSystem, FlatHardware, ScenarioSchema, runScenario, type MmPlugin, type MmSystem, type RunResult, type SystemOptions } from '../src/index.js';
+import { createSystem, FlatHardware, ScenarioSchema, runScenario, type AnyPlugin, type MmSystem, type RunResult, type SystemOptions } from '../src/index.js';
 
 export function flatSystem(cpus = 2, opts: Partial<SystemOptions> = {}) {
   return createSystem({ hardware: new FlatHardware(cpus), ...opts });
@@ -6,8 +6,8 @@ export function flatSystem(cpus = 2, opts: Partial<SystemOptions> = {}) {
 
 export interface RunOpts {
   cpus?: number;
-  policies?: MmPlugin[];
-  presetPlugins?: MmPlugin[];
+  policies?: AnyPlugin[];
+  presetPlugins?: AnyPlugin[];
   config?: SystemOptions['config'];
   seed?: number;
 }

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createHooks, definePlugin, mmapAnon, PluginError, ScenarioError, userAccess, type MmPlugin, type WpDecision } from '../src/index.js';
+import { createHooks, definePlugin, mmapAnon, PluginError, ScenarioError, userAccess, type MmPlugin, type WpAnswer } from '../src/index.js';
 import { ctr, ctrs, flatSystem, mem, run } from './helpers.js';
 
-const wpPlugin = (name: string, answer: WpDecision | undefined): MmPlugin =>
-  definePlugin({ name, apply: (sys) => sys.hooks.fault.wpReuse.tap(name, () => answer) });
+const wpPlugin = (name: string, answer: WpAnswer | undefined): MmPlugin =>
+  definePlugin({ name, api: '^1.0.0', apply: (sys) => sys.hooks.fault.wpReuse.tap(name, () => answer) });
 
 /** One page written, drained, write-protected and written again: one do_wp_page() on an exclusive page. */
 const rewrite = {
@@ -23,14 +23,14 @@ describe('hooks', () => {
   it('the catalogue is frozen', () => {
     const h = createHooks();
     expect(Object.isFrozen(h)).toBe(true);
-    for (const g of ['fault', 'fork', 'reclaim', 'tlbFlush', 'pte', 'sched', 'mm'] as const) expect(Object.isFrozen(h[g])).toBe(true);
+    for (const g of ['fault', 'fork', 'reclaim', 'tlbFlush', 'pgtable', 'pte', 'sched', 'mm'] as const) expect(Object.isFrozen(h[g])).toBe(true);
     expect(() => {
       (h.fault as unknown as Record<string, unknown>).wpReuse = null;
     }).toThrow(TypeError);
     expect(() => {
       (h as unknown as Record<string, unknown>).extra = {};
     }).toThrow(TypeError);
-    expect(Object.keys(h.fault).sort()).toEqual(['anonOrders', 'cowOrder', 'gupUnshare', 'handled', 'swapinSkipCache', 'swapinWritable', 'wpReuse']);
+    expect(Object.keys(h.fault).sort()).toEqual(['anonOrders', 'beforeWpReuse', 'cowOrder', 'gupUnshare', 'handled', 'swapinSkipCache', 'swapinWritable', 'wpReuse']);
   });
 
   it('untapped wpReuse: the default rule reuses an exclusive, drained page', () => {
@@ -53,6 +53,7 @@ describe('hooks', () => {
   it('a plugin that throws in a hook becomes a PluginError, and a ScenarioError naming the plugin and the step', () => {
     const boom = definePlugin({
       name: 'boom',
+      api: '^1.0.0',
       apply: (sys) =>
         sys.hooks.fault.wpReuse.tap('boom', () => {
           throw new Error('kaboom');
@@ -94,7 +95,7 @@ describe('hooks', () => {
   });
 
   it('fault.anonOrders waterfall: 16-page folios take 1/16 of the faults', () => {
-    const mthp = definePlugin({ name: 'mthp64', apply: (sys) => sys.hooks.fault.anonOrders.tap('mthp64', () => 1 << 4) });
+    const mthp = definePlugin({ name: 'mthp64', api: '^1.0.0', apply: (sys) => sys.hooks.fault.anonOrders.tap('mthp64', () => 1 << 4) });
     const r = run(
       {
         name: 'mthp',
@@ -118,7 +119,7 @@ describe('hooks', () => {
   });
 
   it('fault.anonOrders falls back to order 0 where the aligned block leaves the VMA or is not all none', () => {
-    const mthp = definePlugin({ name: 'mthp64', apply: (sys) => sys.hooks.fault.anonOrders.tap('mthp64', () => 1 << 4) });
+    const mthp = definePlugin({ name: 'mthp64', api: '^1.0.0', apply: (sys) => sys.hooks.fault.anonOrders.tap('mthp64', () => 1 << 4) });
     // 40 pages ending at a PMD boundary: [B-40, B-32) lies in a block that starts before the VMA
     const edge = run(
       { name: 'edge', steps: [{ op: 'spawn', pid: 'p', cpu: 0 }, { op: 'mmap', pid: 'p', name: 'b', size: '160KiB' }, { op: 'touch', pid: 'p', region: 'b', access: 'write', phase: 't' }] },
@@ -142,12 +143,15 @@ describe('hooks', () => {
   });
 
   it('fault.anonOrders is a waterfall: each tap refines the previous value', () => {
-    const offer = definePlugin({ name: 'offer', apply: (sys) => sys.hooks.fault.anonOrders.tap('offer', (o) => o | (1 << 4) | (1 << 2)) });
-    const veto = definePlugin({ name: 'veto', apply: (sys) => sys.hooks.fault.anonOrders.tap('veto', (o) => o & ~(1 << 4)) });
+    const offer = definePlugin({ name: 'offer', api: '^1.0.0', apply: (sys) => sys.hooks.fault.anonOrders.tap('offer', (o) => o | (1 << 4) | (1 << 2)) });
+    const veto = definePlugin({ name: 'veto', api: '^1.0.0', apply: (sys) => sys.hooks.fault.anonOrders.tap('veto', (o) => o & ~(1 << 4)) });
     const steps = [{ op: 'spawn', pid: 'p', cpu: 0 }, { op: 'mmap', pid: 'p', name: 'b', size: '256KiB' }, { op: 'touch', pid: 'p', region: 'b', access: 'write', phase: 't' }];
     const both = run({ name: 'wf', steps }, { presetPlugins: [offer], policies: [veto] });
-    // the research policy (stage -100) runs first and vetoes nothing; the preset then offers 64K and 16K
-    expect(ctr(both, 't', 'pgfault')).toBe(4);
+    // the research policy takes precedence on a waterfall too: it runs after the preset and vetoes 64K
+    expect(ctrs(both, 't', ['pgfault', 'mthp_16kB_anon_fault_alloc', 'mthp_64kB_anon_fault_alloc'])).toEqual({ pgfault: 16, mthp_16kB_anon_fault_alloc: 16, mthp_64kB_anon_fault_alloc: 0 });
+    // pinned before the preset with enforce: 'pre', it sees the untapped value and vetoes nothing
+    const pre = run({ name: 'wf', steps }, { presetPlugins: [offer], policies: [{ ...veto, enforce: 'pre' }] });
+    expect(ctr(pre, 't', 'pgfault')).toBe(4);
     const ordered = run({ name: 'wf2', steps }, { presetPlugins: [offer, veto] });
     expect(ctrs(ordered, 't', ['pgfault', 'mthp_16kB_anon_fault_alloc', 'mthp_64kB_anon_fault_alloc'])).toEqual({ pgfault: 16, mthp_16kB_anon_fault_alloc: 16, mthp_64kB_anon_fault_alloc: 0 });
   });
@@ -157,7 +161,8 @@ describe('plugin errors name the plugin', () => {
   it('a tap with its own name inside plugin "outer" is reported as "outer"', () => {
     const plugin = {
       name: 'outer',
-      apply(sys: import('../src/index.js').MmSystem) {
+      api: '^1.0.0',
+      apply(sys: import('../src/index.js').PolicyContext) {
         sys.hooks.fault.anonOrders.tap('inner-tap-name', () => {
           throw new Error('boom');
         });

@@ -6,9 +6,10 @@ import { ctr, ctrs, mem, runSys } from './helpers.js';
 const thp = (hugeZeroThp = false): MmPlugin =>
   definePlugin({
     name: 'thp-test',
+    api: '^1.0.0',
     apply: (sys) => {
       sys.hooks.fault.anonOrders.tap('thp-test', (o) => o | (1 << 9));
-      if (hugeZeroThp) sys.hooks.fault.cowOrder.tap('thp-test', (o, vmf) => (sys.kernel.pt.level[vmf.table] === 1 ? 9 : o));
+      if (hugeZeroThp) sys.hooks.fault.cowOrder.tap('thp-test', (o, vmf) => (vmf.level === 'pmd' ? 9 : o));
     },
   });
 
@@ -176,7 +177,8 @@ describe('PMD-mapped THP', () => {
   it('a pinned THP is copied page by page at fork; the pin keeps seeing the parent', () => {
     const copyPinned = definePlugin({
       name: 'copy-pinned',
-      apply: (sys) => sys.hooks.fork.page.tap('copy-pinned', (ctx) => (ctx.parent.hasPinned && sys.kernel.f.maybeDmaPinned(ctx.head) ? 'copy' : undefined)),
+      api: '^1.0.0',
+      apply: (sys) => sys.hooks.fork.page.tap('copy-pinned', (ctx) => (ctx.parent.hasPinned && ctx.folio.maybePinned ? 'copy' : undefined)),
     });
     const { r } = runSys(
       {

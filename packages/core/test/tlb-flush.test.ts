@@ -5,9 +5,9 @@ import { ctrs, run } from './helpers.js';
 /** The v5.8 rule: reuse when this is the only mapping; the refcount (LRU batch, pins) is ignored. */
 const v58: MmPlugin = definePlugin({
   name: 'wp-v5.8',
-  apply(sys) {
-    const k = sys.kernel;
-    sys.hooks.fault.wpReuse.tap('wp-v5.8', (vmf) => (k.f.mapcount[vmf.pfn] === 1 ? 'reuse' : undefined));
+  api: '^1.0.0',
+  apply(ctx) {
+    ctx.hooks.fault.wpReuse.tap('wp-v5.8', (vmf) => (vmf.page.mapcount === 1 ? 'reuse' : undefined));
   },
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { mmapAnon, PTE, PTRS_PER_TABLE, ScenarioError, ScenarioSchema, runScenario, SimError, userAccess, type MmPlugin } from '@mmsim/core';
+import { mmapAnon, PTE, PTRS_PER_TABLE, ScenarioError, ScenarioSchema, runScenario, SimError, userAccess, type KernelPlugin } from '@mmsim/core';
 import { x86System } from './helpers.js';
 
 describe('TLB coherence checking', () => {
@@ -45,8 +45,9 @@ describe('TLB coherence checking', () => {
   });
 
   test('a buggy policy that remaps without flushing fails the scenario at its step', () => {
-    const buggy: MmPlugin = {
+    const buggy: KernelPlugin = {
       name: 'buggy-remap',
+      internal: true,
       apply(sys) {
         sys.hooks.madvise.for('nohugepage').tap('buggy-remap', (e) => {
           // "moves" the page to a fresh frame without a TLB flush

@@ -1,4 +1,4 @@
-import { createSystem, ScenarioSchema, runScenario, type MmPlugin, type RunResult, type MmSystem, type Vmf } from '@mmsim/core';
+import { createSystem, ScenarioSchema, runScenario, type MmPlugin, type RunResult, type MmSystem } from '@mmsim/core';
 import { createHardware } from '../src/index.js';
 import type { X86HardwareOptions } from '../src/options.js';
 
@@ -9,11 +9,9 @@ export function x86System(opts: X86HardwareOptions = {}, policies: MmPlugin[] = 
 /** The v5.8 do_wp_page() rule (reuse_swap_page: mapcount only, refcount ignored). */
 export const v58Reuse: MmPlugin = {
   name: 'test-v5.8-wp-reuse',
-  apply(sys) {
-    sys.hooks.fault.wpReuse.tap('test-v5.8-wp-reuse', (vmf: Vmf) => {
-      const f = vmf.kernel.f;
-      return f.order[vmf.head] === 0 && f.mapcount[vmf.pfn] === 1 ? 'reuse' : undefined;
-    });
+  api: '^1.0.0',
+  apply(ctx) {
+    ctx.hooks.fault.wpReuse.tap('test-v5.8-wp-reuse', (vmf) => (vmf.folio.order === 0 && vmf.page.mapcount === 1 ? 'reuse' : undefined));
   },
 };
 

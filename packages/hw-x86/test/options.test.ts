@@ -78,7 +78,7 @@ describe('TLB hierarchy', () => {
   });
 
   test('AMD-style coalescing: an aligned contiguous order-2 folio fills one entry for 4 pages', () => {
-    const order2: MmPlugin = { name: 'order2', apply: (s) => void s.hooks.fault.anonOrders.tap('order2', () => 0b101) };
+    const order2: MmPlugin = { name: 'order2', api: '^1.0.0', apply: (s) => void s.hooks.fault.anonOrders.tap('order2', () => 0b101) };
     const sys = createSystem({ hardware: createHardware({ cpus: 1, coalescing: true }), policies: [order2] });
     const k = sys.kernel;
     const p = k.spawn('p', 0);

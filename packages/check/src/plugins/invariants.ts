@@ -10,7 +10,7 @@
  * Pins are only known through the folios' pincount here (the driver of `checkComposition`
  * also compares them with the live pins).
  */
-import { ADVICES, type MmPlugin, type MmSystem } from '@mmsim/core';
+import { ADVICES, type KernelPlugin, type MmSystem } from '@mmsim/core';
 import { checkInvariants } from '../invariants/index.js';
 
 export interface InvariantsPluginOptions {
@@ -30,7 +30,7 @@ export class InvariantViolationError extends Error {
   }
 }
 
-export interface InvariantsPlugin extends MmPlugin {
+export interface InvariantsPlugin extends KernelPlugin {
   readonly violations: Array<{ where: string; kind: string; message: string }>;
   /** check now (e.g. at the end of a run) */
   check(where: string): void;
@@ -44,6 +44,7 @@ export function invariantsPlugin(options: InvariantsPluginOptions = {}): Invaria
   let n = 0;
   const plugin: InvariantsPlugin = {
     name: 'check-invariants',
+    internal: true,
     violations,
     check(where: string) {
       if (!sys) return;

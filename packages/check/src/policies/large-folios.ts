@@ -4,7 +4,7 @@
  * and allows `orders` (default 2 and 4: 16 KiB and 64 KiB folios) on every VMA, or only on
  * MADV_HUGEPAGE VMAs with `mode: 'madvise'`. MADV_NOHUGEPAGE VMAs keep order 0.
  */
-import { VM, type MmPlugin, type MmSystem } from '@mmsim/core';
+import { VM, type MmPlugin } from '@mmsim/core';
 
 export interface LargeFoliosOptions {
   orders?: number[];
@@ -18,8 +18,9 @@ export function largeFoliosPolicy(options: LargeFoliosOptions = {}): MmPlugin {
   const mode = options.mode ?? 'always';
   return {
     name: 'check-large-folios',
-    apply(sys: MmSystem) {
-      sys.hooks.fault.anonOrders.tap('check-large-folios', (cur, vmf) => {
+    api: '^1.0.0',
+    apply(ctx) {
+      ctx.hooks.fault.anonOrders.tap('check-large-folios', (cur, vmf) => {
         const fl = vmf.vma.flags;
         if ((fl & VM.nohugepage) !== 0) return cur;
         if (mode === 'madvise' && (fl & VM.hugepage) === 0) return cur;

@@ -8,17 +8,19 @@
  * It answers 'reuse' for the remapped PTE (the new page is exclusive and writable), and puts
  * the old page's PageAnonExclusive bit back once core's wp_page_reuse() has set it.
  */
-import { PG, PTE, PTRS_PER_TABLE, type MmPlugin, type MmSystem } from '@mmsim/core';
+import { PG, PTE, PTRS_PER_TABLE, type KernelPlugin, type MmSystem, type VmFault } from '@mmsim/core';
 
-export function noFlushCowPolicy(): MmPlugin {
+/** A kernel-level plugin (it installs PTEs itself, which no policy API allows). */
+export function noFlushCowPolicy(): KernelPlugin {
   return {
     name: 'no-flush-cow',
-    stage: -200,
+    internal: true,
     apply(sys: MmSystem) {
       const k = sys.kernel;
       const f = k.f;
       let fixup = -1;
-      sys.hooks.fault.wpReuse.tap('no-flush-cow', (vmf) => {
+      sys.hooks.fault.wpReuse.tap({ name: 'no-flush-cow', stage: -200 }, (ctx) => {
+        const vmf = ctx as VmFault;
         const pfn = vmf.pfn;
         if (vmf.unshare || pfn < 0 || f.order[vmf.head] !== 0 || f.mapcount[pfn]! < 2) return undefined;
         const kk = vmf.table * PTRS_PER_TABLE + vmf.index;

@@ -10,21 +10,23 @@
  * `respectExclusive: true` is the fix from the thread: only replace sub-pages already marked
  * maybe-shared; checking with it finds nothing.
  */
-import { PG, PTE, PTRS_PER_TABLE, type Kernel, type MmPlugin, type MmSystem, type Vmf } from '@mmsim/core';
+import { PG, PTE, PTRS_PER_TABLE, type Kernel, type KernelPlugin, type MmSystem, type VmFault } from '@mmsim/core';
 
 export interface UnsafeLargeCowOptions {
   respectExclusive?: boolean;
 }
 
-export function unsafeLargeCowPolicy(options: UnsafeLargeCowOptions = {}): MmPlugin {
+/** A kernel-level plugin (it remaps PTEs itself, which no policy API allows). */
+export function unsafeLargeCowPolicy(options: UnsafeLargeCowOptions = {}): KernelPlugin {
   const respectExclusive = options.respectExclusive ?? false;
   return {
     name: respectExclusive ? 'large-cow(exclusive-safe)' : 'unsafe-large-cow',
-    // before the preset's reuse rule: this runs first and then lets the rule decide
-    stage: -200,
+    internal: true,
     apply(sys: MmSystem) {
       const k = sys.kernel;
-      sys.hooks.fault.wpReuse.tap('unsafe-large-cow', (vmf) => {
+      // before the preset's reuse rule: this runs first and then lets the rule decide
+      sys.hooks.fault.wpReuse.tap({ name: 'unsafe-large-cow', stage: -200 }, (ctx) => {
+        const vmf = ctx as VmFault;
         if (vmf.unshare || vmf.head < 0 || k.f.order[vmf.head] === 0) return undefined;
         if ((k.f.flags[vmf.pfn]! & PG.anonExclusive) !== 0) return undefined;
         copyNeighbours(k, vmf, respectExclusive);
@@ -35,7 +37,7 @@ export function unsafeLargeCowPolicy(options: UnsafeLargeCowOptions = {}): MmPlu
 }
 
 /** Replace the other sub-pages of vmf.head that this mm maps (same table, same folio offset). */
-function copyNeighbours(k: Kernel, vmf: Vmf, respectExclusive: boolean): void {
+function copyNeighbours(k: Kernel, vmf: VmFault, respectExclusive: boolean): void {
   const f = k.f;
   const head = vmf.head;
   const nr = 1 << f.order[head]!;

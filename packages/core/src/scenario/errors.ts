@@ -7,8 +7,9 @@ export class ScenarioError extends Error {
     readonly where: string,
     readonly field: string | undefined,
     readonly detail: string,
+    cause?: unknown,
   ) {
-    super(`${file}: ${where}${field ? ` field "${field}"` : ''}: ${detail}`);
+    super(`${file}: ${where}${field ? ` field "${field}"` : ''}: ${detail}`, cause === undefined ? undefined : { cause });
     this.name = 'ScenarioError';
   }
 }

@@ -229,7 +229,10 @@ class Runner {
   private wrap(e: unknown, where: string, s: Step): Error {
     const file = this.opts.file ?? '<scenario>';
     if (e instanceof ScenarioError) return e;
-    if (e instanceof PluginError) return new ScenarioError(file, where, undefined, `op ${s.op}: ${e.message}`);
+    if (e instanceof PluginError) {
+      e.step = where;
+      return new ScenarioError(file, where, undefined, `op ${s.op}: ${e.message}`, e);
+    }
     if (e instanceof SimError) {
       const field = e.code === 'segv' ? ('region' in s ? 'region' : 'addr') : undefined;
       return new ScenarioError(file, where, field, `op ${s.op}: ${e.message}`);
