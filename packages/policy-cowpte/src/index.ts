@@ -6,7 +6,15 @@
 import type { MmPlugin } from '@mmsim/core';
 import { CowPtePolicy, type CowPteOptions } from './plugin.js';
 
-export { CowPtePolicy, COWPTE_COUNTERS, TABLE_SPAN, type CowPteOptions } from './plugin.js';
+export {
+  CowPtePolicy,
+  COWPTE_COUNTERS,
+  TABLE_SPAN,
+  type CowPteOptions,
+  type CowPteHooks,
+  type CowPteTableEvent,
+  type CowPteBrokenEvent,
+} from './plugin.js';
 
 /** Plugin factory (the package's default export). */
 export default function cowPte(options: CowPteOptions = {}): CowPtePolicy {

@@ -20,25 +20,28 @@
  *
  * Accounting follows the RFC's owner model: a shared table, its RSS (MM_ANONPAGES) and its swap
  * entries (MM_SWAPENTS) and its 4 KiB of pgtables_bytes count for its owner only (core's
- * `pt.owner`, initially the parent). When the owner stops using the table (break or drop) the
- * charge moves to a remaining user.
+ * `ctx.tables.owner()`, initially the parent). When the owner stops using the table (break or
+ * drop) the charge moves to a remaining user.
+ *
+ * Policy API 1.0: the plugin keeps the decisions (eligible(), the choice among reuse / keep /
+ * drop / copy, its users map, the owner bookkeeping); the mechanics are core's page-table API
+ * (`ctx.tables`). It never touches the kernel.
  */
+import { SyncHook } from 'tapable';
 import {
-  C,
   LEVEL_SPAN,
-  PG,
-  PTE,
   PTRS_PER_TABLE,
   VM,
-  ZERO_PFN,
-  tableIndex,
-  type ForkContext,
-  type Kernel,
+  definePluginHooks,
+  type Counter,
+  type ForkTableContext,
   type MmPlugin,
-  type MmStruct,
-  type MmSystem,
+  type MmView,
+  type PageTableApi,
+  type PolicyContext,
+  type SystemKey,
+  type TableFreedEvent,
   type TableUnshareContext,
-  type Vma,
 } from '@mmsim/core';
 
 export interface CowPteOptions {
@@ -71,45 +74,73 @@ export interface CowPteOptions {
 /** Counters this plugin defines (documented in the README). */
 export const COWPTE_COUNTERS = ['cow_pte_share', 'cow_pte_break', 'cow_pte_reuse', 'cow_pte_free'] as const;
 
-/** Reasons whose zap covers the whole table when one VMA of the mm covers it. */
-const ZAP_REASONS = new Set(['exit', 'munmap', 'madvise_dontneed']);
+/** A shared table event (plugin-owned hooks, `CowPtePolicy.getHooks(ctx)`). Read it in the tap. */
+export interface CowPteTableEvent {
+  /** the shared PTE table (an id for `ctx.tables`) */
+  readonly table: number;
+  /**
+   * the mm concerned: `shared` the child that got the table, `reused` the mm that now has it
+   * alone, `dropped` the mm that gave up its reference, `broken` the mm that got a private copy
+   */
+  readonly mm: MmView;
+  /** first vpn of the table's span */
+  readonly start: number;
+}
+
+export interface CowPteBrokenEvent extends CowPteTableEvent {
+  /** the private copy now mapped by `mm` */
+  readonly newTable: number;
+}
+
+/** The hooks policy-cowpte exposes to other plugins of the same system (notifications). */
+export interface CowPteHooks {
+  /** fork.pteTable shared a table with the child (one per `cow_pte_share`) */
+  readonly shared: SyncHook<[CowPteTableEvent]>;
+  /** a user got a private copy of a shared table (one per `cow_pte_break`) */
+  readonly broken: SyncHook<[CowPteBrokenEvent]>;
+  /** a write-protected table with one user was made writable in place (one per `cow_pte_reuse`) */
+  readonly reused: SyncHook<[CowPteTableEvent]>;
+  /** a user zapping the whole table dropped its reference without a copy (one per `cow_pte_free`) */
+  readonly dropped: SyncHook<[CowPteTableEvent]>;
+}
+
+const getCowPteHooks = definePluginHooks<CowPteHooks>('policy-cowpte', () => ({
+  shared: new SyncHook<[CowPteTableEvent]>(['event']),
+  broken: new SyncHook<[CowPteBrokenEvent]>(['event']),
+  reused: new SyncHook<[CowPteTableEvent]>(['event']),
+  dropped: new SyncHook<[CowPteTableEvent]>(['event']),
+}));
+
+/** Reasons whose zap covers the whole table when the caller's range covers it. */
+const ZAP_REASONS = new Set<string>(['exit', 'munmap', 'madvise_dontneed']);
 
 interface Shared {
   /** first vpn of the table's span (the same in every user: fork keeps addresses) */
   start: number;
   /** every mm whose PMD points at the table (refcount == users.length) */
-  users: MmStruct[];
-}
-
-/** The shared zero page or a page of the huge zero page (reserved frames: no rmap, no RSS). */
-function isZeroPfn(k: Kernel, pfn: number): boolean {
-  return pfn === ZERO_PFN || (k.f.flags[k.f.head(pfn)]! & PG.reserved) !== 0;
-}
-
-/** Present anon pages and swap entries of a table (what its owner's RSS / MM_SWAPENTS hold). */
-function census(k: Kernel, t: number): { anon: number; swap: number } {
-  const pt = k.pt;
-  const b = t * PTRS_PER_TABLE;
-  let anon = 0;
-  let swap = 0;
-  for (let i = 0; i < PTRS_PER_TABLE; i++) {
-    const fl = pt.fl[b + i]!;
-    if (fl === 0) continue;
-    if ((fl & PTE.present) !== 0) {
-      if (!isZeroPfn(k, pt.val[b + i]!)) anon++;
-    } else if ((fl & PTE.swap) !== 0) swap++;
-  }
-  return { anon, swap };
+  users: MmView[];
 }
 
 export class CowPtePolicy implements MmPlugin {
   static readonly PLUGIN_NAME = 'policy-cowpte';
+  /**
+   * This system's policy-cowpte hooks (`{ shared, broken, reused, dropped }`), one set per
+   * system: `CowPtePolicy.getHooks(ctx).shared.tap('mine', (e) => ...)` from any plugin's
+   * apply(ctx), or `getHooks(system.key)` from a tool holding the MmSystem.
+   */
+  static getHooks(of: PolicyContext | SystemKey): CowPteHooks {
+    return getCowPteHooks(of);
+  }
+
   readonly name: string = CowPtePolicy.PLUGIN_NAME;
+  readonly api = '^1.0.0';
   readonly options: Required<Omit<CowPteOptions, 'excludeRegions'>> & { excludeRegions: string[] };
   /** shared (or write-protected at the PMD) tables we created, by table id */
   readonly tables = new Map<number, Shared>();
-  private k!: Kernel;
-  private ids!: { share: number; brk: number; reuse: number; free: number };
+  private pt!: PageTableApi;
+  private ctx!: PolicyContext;
+  private hooks!: CowPteHooks;
+  private counters!: { share: Counter; brk: Counter; reuse: Counter; free: Counter };
 
   constructor(options: CowPteOptions = {}) {
     if (options.shareHigherLevels) {
@@ -126,29 +157,28 @@ export class CowPtePolicy implements MmPlugin {
     };
   }
 
-  apply(sys: MmSystem): void {
-    this.k = sys.kernel;
-    this.ids = {
-      share: sys.stats.define('cow_pte_share'),
-      brk: sys.stats.define('cow_pte_break'),
-      reuse: sys.stats.define('cow_pte_reuse'),
-      free: sys.stats.define('cow_pte_free'),
+  apply(ctx: PolicyContext): void {
+    this.ctx = ctx;
+    this.pt = ctx.tables;
+    this.hooks = CowPtePolicy.getHooks(ctx);
+    this.counters = {
+      share: ctx.stats.define('cow_pte_share'),
+      brk: ctx.stats.define('cow_pte_break'),
+      reuse: ctx.stats.define('cow_pte_reuse'),
+      free: ctx.stats.define('cow_pte_free'),
     };
-    sys.hooks.fork.pteTable.tap(this.name, (ctx) => this.share(ctx));
-    sys.hooks.fork.unshareTable.tap(this.name, (ctx) => this.unshare(ctx));
-    sys.hooks.mm.destroyed.tap(this.name, (mm) => this.forget(mm));
-    // free_pgtables() may drop a reference of a shared table through core's freeTable() without
-    // asking us (a range without PTEs is never zapped, e.g. mremap of an empty table): resync
-    // the users of the tables in the flushed range when page tables were freed
-    sys.hooks.tlbFlush.request.tap({ name: this.name, stage: -2000 }, (r) => {
-      if (r.freedTables && r.mm && this.tables.size > 0 && (r.kind === 'range' || r.kind === 'mm')) this.resyncRange(r.mm, r.start, r.end);
-    });
+    ctx.hooks.fork.pteTable.tap(this.name, (c) => this.share(c));
+    ctx.hooks.fork.unshareTable.tap(this.name, (c) => this.unshare(c));
+    ctx.hooks.mm.destroyed.tap(this.name, (mm) => this.forget(mm));
+    // free_pgtables() drops a reference of a shared table through core's freeTable() without
+    // asking us (a range without PTEs is never zapped, e.g. mremap of an empty table)
+    ctx.hooks.pgtable.freed.tap(this.name, (e) => this.freed(e));
   }
 
   /* ------------------------------------------------------------------ fork */
 
   /** Whether fork may share this table (copy_pte_range() is skipped when it does). */
-  eligible(ctx: ForkContext): boolean {
+  eligible(ctx: ForkTableContext): boolean {
     if (!ctx.fullyCovered) return false;
     const vma = ctx.vma;
     if (this.options.excludeRegions.includes(vma.name)) return false;
@@ -169,33 +199,12 @@ export class CowPtePolicy implements MmPlugin {
    * anyway. Checked only when the parent ever pinned (MMF_HAS_PINNED), like
    * page_needs_cow_for_dma().
    */
-  share(ctx: ForkContext): 'shared' | undefined {
+  share(ctx: ForkTableContext): 'shared' | undefined {
     if (!this.eligible(ctx)) return undefined;
-    const k = ctx.kernel;
-    const pt = k.pt;
-    const f = k.f;
     const t = ctx.table;
-    if (ctx.parent.hasPinned) {
-      const b = t * PTRS_PER_TABLE;
-      for (let i = 0; i < PTRS_PER_TABLE; i++) {
-        if ((pt.fl[b + i]! & PTE.present) === 0) continue;
-        const pfn = pt.val[b + i]!;
-        if (!isZeroPfn(k, pfn) && f.maybeDmaPinned(f.head(pfn))) return undefined;
-      }
-    }
+    if (ctx.parent.hasPinned && this.pt.hasMaybePinned(t)) return undefined;
+    if (!this.pt.share(ctx)) return undefined;
     const start = ctx.tableStart;
-    const pi = tableIndex(start, 1);
-    const ppmd = k.tableAt(ctx.parent, start, 1, false);
-    if (ppmd < 0) return undefined;
-    const pk = ppmd * PTRS_PER_TABLE + pi;
-    if ((pt.fl[pk]! & PTE.table) === 0 || pt.val[pk] !== t) return undefined;
-    const cpmd = k.tableAt(ctx.child, start, 1, true);
-    // the RFC's double-count guard: link the table into the child only once
-    if (pt.fl[cpmd * PTRS_PER_TABLE + pi] !== 0) return undefined;
-    pt.refcount[t]!++;
-    pt.set(cpmd, pi, t, PTE.present | PTE.table);
-    pt.fl[pk] = pt.fl[pk]! & ~PTE.write;
-    k.charge(k.hw.costs.pteUpdate * 2);
     let s = this.tables.get(t);
     if (s) this.resync(s, t);
     if (!s) {
@@ -203,27 +212,30 @@ export class CowPtePolicy implements MmPlugin {
       this.tables.set(t, s);
     } else if (!s.users.includes(ctx.parent)) s.users.push(ctx.parent);
     s.users.push(ctx.child);
-    k.stats.v[this.ids.share]!++;
+    this.counters.share.inc();
+    if (this.hooks.shared.isUsed()) this.hooks.shared.call({ table: t, mm: ctx.child, start });
     return 'shared';
   }
 
   /* --------------------------------------------------------------- unshare */
 
+  /**
+   * fork.unshareTable: the decision. refcount 1 → reuse; an `inPlace` reason → keep (modify
+   * the shared table); a whole-table zap → drop; anything else → break (a private copy).
+   */
   unshare(ctx: TableUnshareContext): number | undefined {
-    const k = ctx.kernel;
     const t = ctx.table;
     const s = this.tables.get(t);
     if (!s) return undefined; // not a table we shared: leave it to others (core throws)
     const mm = ctx.mm;
     if (!s.users.includes(mm)) {
-      // core dropped a reference behind our back (free_pgtables of an empty range): resync
+      // defensive: a user we lost track of
       s.users.push(mm);
     }
     this.resync(s, t);
     const owner = this.ownerOf(s, t);
     if (!owner || !s.users.includes(owner)) this.transfer(t, owner, s.users[0]!);
-    const rc = k.pt.refcount[t]!;
-    if (rc <= 1) return this.reuse(ctx, s);
+    if (this.pt.refcount(t) <= 1) return this.reuse(ctx, s);
     if (this.options.inPlace.includes(ctx.reason)) return this.inPlace(ctx, s);
     if (ZAP_REASONS.has(ctx.reason) && this.zapsWholeTable(ctx)) return this.drop(ctx, s);
     return this.break(ctx, s);
@@ -231,84 +243,58 @@ export class CowPtePolicy implements MmPlugin {
 
   /** Users recorded but no longer pointing at the table (core's freeTable dropped them). */
   private resync(s: Shared, t: number): void {
-    const pt = this.k.pt;
-    if (s.users.length === pt.refcount[t]) return;
-    const pi = tableIndex(s.start, 1);
-    const keep = s.users.filter((m) => {
-      if (m.dead) return false;
-      const pmd = this.k.tableAt(m, s.start, 1, false);
-      return pmd >= 0 && (pt.fl[pmd * PTRS_PER_TABLE + pi]! & PTE.table) !== 0 && pt.val[pmd * PTRS_PER_TABLE + pi] === t;
-    });
-    s.users = keep;
-  }
-
-  /** resync() for every table `mm` uses in [start, end), handing over ownership as needed. */
-  private resyncRange(mm: MmStruct, start: number, end: number): void {
-    for (const [t, s] of this.tables) {
-      if (s.start + PTRS_PER_TABLE <= start || s.start >= end || !s.users.includes(mm)) continue;
-      const owner = this.ownerOf(s, t);
-      this.resync(s, t);
-      if (s.users.length === 0 || this.k.pt.refcount[t] === 0) {
-        this.tables.delete(t);
-        continue;
-      }
-      if (owner && !s.users.includes(owner)) this.transfer(t, owner, s.users[0]!);
-    }
+    if (s.users.length === this.pt.refcount(t)) return;
+    s.users = s.users.filter((m) => this.pt.mapsTable(m, s.start, t));
   }
 
   /**
-   * Whether the caller zaps the whole table. exit_mmap zaps everything. munmap splits VMAs at
-   * the range ends before zapping whole VMAs, so a table inside one VMA is zapped whole.
-   * MADV_DONTNEED zaps [start, end) of VMAs without splitting them: not knowable from the
-   * context, so it breaks (unless core passes the range, see README).
+   * pgtable.freed: core's freeTable() dropped `e.mm`'s reference of a table we track (or freed
+   * it): forget that user, hand ownership on if it was the owner, forget the table once freed.
+   */
+  private freed(e: TableFreedEvent): void {
+    if (e.level !== 0) return;
+    const t = e.table;
+    const s = this.tables.get(t);
+    if (!s) return;
+    const owner = this.ownerOf(s, t);
+    this.resync(s, t);
+    if (s.users.length === 0 || this.pt.refcount(t) === 0) {
+      this.tables.delete(t);
+      return;
+    }
+    if (owner && !s.users.includes(owner)) this.transfer(t, owner, s.users[0]!);
+  }
+
+  /**
+   * Whether the caller zaps the whole table. exit_mmap zaps everything; munmap (which splits
+   * VMAs at the range ends first) and MADV_DONTNEED zap [ctx.start, ctx.end) of this table.
    */
   private zapsWholeTable(ctx: TableUnshareContext): boolean {
-    const range = ctx as TableUnshareContext & { start?: number; end?: number };
-    const lo = ctx.tableStart;
-    const hi = lo + PTRS_PER_TABLE;
     if (ctx.reason === 'exit') return true;
-    if (typeof range.start === 'number' && typeof range.end === 'number') {
-      return range.start <= lo && range.end >= hi;
-    }
-    if (ctx.reason === 'munmap') {
-      const v = ctx.mm.findVma(lo);
-      return v !== undefined && v.start <= lo && v.end >= hi;
-    }
-    return false;
+    const lo = ctx.tableStart;
+    return ctx.start <= lo && ctx.end >= lo + PTRS_PER_TABLE;
   }
 
   /** Move the table's RSS, swap entries and 4 KiB of page-table charge from `from` to `to`. */
-  private transfer(t: number, from: MmStruct | undefined, to: MmStruct): void {
-    const k = this.k;
+  private transfer(t: number, from: MmView | undefined, to: MmView): void {
     if (from === to) return;
-    const c = census(k, t);
-    if (from) {
-      from.rssAnon -= c.anon;
-      from.swapEnts -= c.swap;
-      from.pgtablesBytes -= 4096;
-    }
-    to.rssAnon += c.anon;
-    to.swapEnts += c.swap;
-    to.pgtablesBytes += 4096;
-    k.pt.owner[t] = to.id;
+    this.pt.transferOwner(t, to, from);
   }
 
-  private ownerOf(s: Shared, t: number): MmStruct | undefined {
-    const id = this.k.pt.owner[t]!;
-    return s.users.find((m) => m.id === id) ?? this.k.mmById(id);
+  private ownerOf(s: Shared, t: number): MmView | undefined {
+    const id = this.pt.owner(t);
+    return s.users.find((m) => m.id === id) ?? this.ctx.mmById(id);
   }
 
   /** Refcount 1: the table is this mm's alone; make it writable again and take ownership. */
   private reuse(ctx: TableUnshareContext, s: Shared): number {
-    const k = this.k;
     const t = ctx.table;
     const owner = this.ownerOf(s, t);
     if (owner !== ctx.mm) this.transfer(t, owner, ctx.mm);
-    const pk = ctx.pmdTable * PTRS_PER_TABLE + ctx.pmdIndex;
-    k.pt.fl[pk] = k.pt.fl[pk]! | PTE.write;
-    k.charge(k.hw.costs.pteUpdate);
+    this.pt.reuse(ctx);
     this.tables.delete(t);
-    k.stats.v[this.ids.reuse]!++;
+    this.counters.reuse.inc();
+    if (this.hooks.reused.isUsed()) this.hooks.reused.call({ table: t, mm: ctx.mm, start: s.start });
     return t;
   }
 
@@ -319,139 +305,65 @@ export class CowPtePolicy implements MmPlugin {
    * TLBs are flushed for the table's span (they may cache the translation being removed).
    */
   private inPlace(ctx: TableUnshareContext, s: Shared): number {
-    const k = this.k;
-    const t = ctx.table;
     if (ctx.reason === 'reclaim') {
-      const owner = this.ownerOf(s, t);
+      const owner = this.ownerOf(s, ctx.table);
       if (owner && owner !== ctx.mm) {
-        ctx.mm.rssAnon += 1;
-        owner.rssAnon -= 1;
-        ctx.mm.swapEnts -= 1;
-        owner.swapEnts += 1;
+        // core will take one page of RSS from the caller and give it one swap entry: the
+        // owner's instead
+        this.pt.moveCounters(owner, ctx.mm, 1, 0);
+        this.pt.moveCounters(ctx.mm, owner, 0, 1);
       }
-      const saved = k.cpu;
       for (const m of s.users) {
-        if (m !== ctx.mm) k.flush('range', m, s.start, s.start + PTRS_PER_TABLE, 'cow_pte_reclaim');
+        if (m !== ctx.mm) this.pt.flushRange(m, s.start, s.start + PTRS_PER_TABLE, 'cow_pte_reclaim');
       }
-      k.cpu = saved;
     }
-    return t;
+    return this.pt.keep(ctx);
   }
 
   /** A non-last user zaps the whole table: drop its reference without touching the PTEs. */
   private drop(ctx: TableUnshareContext, s: Shared): number {
-    const k = this.k;
     const t = ctx.table;
     const mm = ctx.mm;
-    k.pt.clear(ctx.pmdTable, ctx.pmdIndex);
-    k.pt.refcount[t]!--;
+    const r = this.pt.drop(ctx);
     s.users = s.users.filter((m) => m !== mm);
-    if (k.pt.owner[t] === mm.id) this.transfer(t, mm, s.users[0]!);
-    k.charge(k.hw.costs.pteUpdate);
-    // exit_mmap's fullmm flush covers the exiting mm; munmap must flush the span it loses
-    if (ctx.reason !== 'exit') k.flush('range', mm, s.start, s.start + PTRS_PER_TABLE, 'cow_pte_free', true);
-    k.stats.v[this.ids.free]!++;
-    return -1;
+    if (this.pt.owner(t) === mm.id) this.transfer(t, mm, s.users[0]!);
+    this.counters.free.inc();
+    if (this.hooks.dropped.isUsed()) this.hooks.dropped.call({ table: t, mm, start: s.start });
+    return r;
   }
 
   /**
-   * Give `mm` a private copy of the table, doing per entry what copy_pte_range() does at a
-   * normal fork (the work COW PTE deferred): present anon page → folio_get + one more rmap
-   * (charged to `mm`) + clear PageAnonExclusive + write-protect the source PTE; a maybe-pinned
-   * exclusive page (and, for a GUP pin, any exclusive writable page) → an early copy for `mm`;
-   * swap entry → swap_duplicate + clear the exclusive bit in both; the zero page as is.
+   * Give `mm` a private copy of the table (`ctx.tables.copy()`: per entry what copy_pte_range()
+   * does at a normal fork, the work COW PTE deferred), telling every user of the table; for a
+   * GUP pin (with gupCopyExclusive) every exclusive writable page is copied early for `mm`.
+   * Ownership of the old table moves on if `mm` owned it.
    */
   private break(ctx: TableUnshareContext, s: Shared): number {
-    const k = this.k;
-    const pt = k.pt;
-    const f = k.f;
     const mm = ctx.mm;
     const t = ctx.table;
-    const start = s.start;
-    const end = start + PTRS_PER_TABLE;
     const gup = ctx.reason === 'gup' && this.options.gupCopyExclusive;
-    for (const m of s.users) k.hooks.pte.beforeChange.call(m, start, end, 'cow_pte_break');
-    const nt = k.allocTable(mm, 0);
-    const sb = t * PTRS_PER_TABLE;
-    const db = nt * PTRS_PER_TABLE;
-    let vma: Vma | undefined;
-    for (let i = 0; i < PTRS_PER_TABLE; i++) {
-      const fl = pt.fl[sb + i]!;
-      if (fl === 0) continue;
-      const val = pt.val[sb + i]!;
-      const vpn = start + i;
-      k.charge(k.hw.costs.pteCopy);
-      if ((fl & PTE.present) !== 0) {
-        if (isZeroPfn(k, val)) {
-          pt.set(nt, i, val, fl);
-          continue;
-        }
-        const head = f.head(val);
-        const exclusive = (f.flags[val]! & PG.anonExclusive) !== 0;
-        if (exclusive && (f.maybeDmaPinned(head) || (gup && (fl & PTE.write) !== 0))) {
-          if (!vma || vpn < vma.start || vpn >= vma.end) vma = mm.findVma(vpn);
-          if (vma) {
-            // copy_present_page(): `mm` gets its own page now, the table keeps the original
-            const nh = k.allocFolio(0, false);
-            f.data[nh] = f.data[val]!;
-            k.charge(k.hw.costs.copyPage);
-            k.addNewAnonRmap(nh, mm, vma, vpn, 1);
-            k.lruAdd(nh);
-            const w = (vma.flags & VM.write) !== 0 ? PTE.write : 0;
-            pt.set(nt, i, nh, PTE.present | PTE.dirty | PTE.young | w | (fl & PTE.softDirty));
-            k.stats.v[C.fork_page_copy]!++;
-            continue;
-          }
-        }
-        // folio_try_dup_anon_rmap_pte()
-        k.folioGet(head);
-        k.addAnonRmapPtes(head, val, 1, mm);
-        f.flags[val]! &= ~PG.anonExclusive;
-        let nfl = fl;
-        if ((fl & PTE.write) !== 0) {
-          nfl = fl & ~PTE.write;
-          pt.fl[sb + i] = nfl; // ptep_set_wrprotect() on the shared table
-        }
-        pt.set(nt, i, val, nfl);
-      } else if ((fl & PTE.swap) !== 0) {
-        if (k.swap.count[val] === 0xffff) throw new Error('swap count overflow');
-        k.swap.count[val]!++;
-        mm.swapEnts++;
-        const nfl = fl & ~PTE.swpExclusive;
-        pt.fl[sb + i] = nfl;
-        pt.set(nt, i, val, nfl);
-      } else {
-        pt.set(nt, i, val, fl);
-      }
-    }
-    // this mm now maps its copy; the old table keeps its other users
-    pt.set(ctx.pmdTable, ctx.pmdIndex, nt, PTE.present | PTE.write | PTE.table);
-    pt.refcount[t]!--;
+    const nt = this.pt.copy(ctx, { copyExclusiveWritable: gup, users: s.users });
     s.users = s.users.filter((m) => m !== mm);
-    if (pt.owner[t] === mm.id) this.transfer(t, mm, s.users[0]!);
-    k.charge(k.hw.costs.pteUpdate);
-    // this mm's paging-structure caches may still point at the old table
-    k.flush('range', mm, start, end, 'cow_pte_break', true);
-    for (const m of s.users) k.hooks.pte.afterSet.call(m, start, end);
-    k.hooks.pte.afterSet.call(mm, start, end);
-    k.stats.v[this.ids.brk]!++;
+    if (this.pt.owner(t) === mm.id) this.transfer(t, mm, s.users[0]!);
+    this.counters.brk.inc();
+    if (this.hooks.broken.isUsed()) this.hooks.broken.call({ table: t, mm, start: s.start, newTable: nt });
     return nt;
   }
 
   /** mm.destroyed: forget a dead mm (its zaps already dropped its references). */
-  private forget(mm: MmStruct): void {
+  private forget(mm: MmView): void {
     for (const [t, s] of this.tables) {
       if (!s.users.includes(mm)) continue;
       s.users = s.users.filter((m) => m !== mm);
       if (s.users.length === 0) this.tables.delete(t);
-      else if (this.k.pt.owner[t] === mm.id) this.transfer(t, mm, s.users[0]!);
+      else if (this.pt.owner(t) === mm.id) this.transfer(t, mm, s.users[0]!);
     }
   }
 
   /** Number of tables currently shared (refcount > 1) by this plugin. */
   sharedTables(): number {
     let n = 0;
-    for (const t of this.tables.keys()) if (this.k.pt.refcount[t]! > 1) n++;
+    for (const t of this.tables.keys()) if (this.pt.refcount(t) > 1) n++;
     return n;
   }
 }

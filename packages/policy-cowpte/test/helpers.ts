@@ -20,8 +20,9 @@ import cowPte, { type CowPteOptions, type CowPtePolicy } from '../src/index.js';
  */
 export const copyPinnedAtFork: MmPlugin = {
   name: 'test-copy-pinned',
-  apply(sys) {
-    sys.hooks.fork.page.tap('test-copy-pinned', (ctx) => (ctx.parent.hasPinned && ctx.kernel.f.maybeDmaPinned(ctx.head) ? 'copy' : undefined));
+  api: '^1.0.0',
+  apply(ctx) {
+    ctx.hooks.fork.page.tap('test-copy-pinned', (c) => (c.parent.hasPinned && c.folio.maybePinned ? 'copy' : undefined));
   },
 };
 

@@ -47,8 +47,12 @@ export interface PageTableApi {
    * before make, like contpte needs). Returns the new table.
    */
   copy(ctx: TableUnshareContext, opts?: { readonly copyExclusiveWritable?: boolean; readonly users?: readonly MmView[] }): number;
-  /** Owner model: move the table's RSS, swap entries and 4 KiB of page-table charge to `to`. */
-  transferOwner(table: number, to: MmView): void;
+  /**
+   * Owner model: move the table's RSS, swap entries and 4 KiB of page-table charge to `to`, from
+   * `from` (default: the current owner, `mmById(owner(table))`; pass it for an owner that
+   * mmById() no longer finds, e.g. in mm.destroyed). No-op when from === to.
+   */
+  transferOwner(table: number, to: MmView, from?: MmView): void;
   /** Owner model: move `anon` pages of RSS and `swap` swap entries from one mm's counters to another's. */
   moveCounters(from: MmView, to: MmView, anon: number, swap: number): void;
   /** flush_tlb_mm_range() of `mm` over [start, end) on behalf of the policy. */

@@ -185,9 +185,9 @@ export class TableApi implements PageTableApi {
     return nt;
   }
 
-  transferOwner(t: number, to: MmView): void {
+  transferOwner(t: number, to: MmView, fromMm?: MmView): void {
     const k = this.k;
-    const from = k.mmById(k.pt.owner[t]!);
+    const from = (fromMm as MmStruct | undefined) ?? k.mmById(k.pt.owner[t]!);
     const dst = to as MmStruct;
     if (from === dst) return;
     const c = this.census(t);
