@@ -100,9 +100,10 @@ function reuse(ctx: FaultContext, r: Range | null): WpAnswer {
 export function wpReuse(ctx: FaultContext, o: WpOptions): WpAnswer | undefined {
   const folio = ctx.folio;
   if (!folio.present || folio.order === 0) return undefined;
-  // PMD-mapped THP (do_huge_pmd_wp_page): core's default is mainline's rule (PageAnonExclusive,
-  // or refcount 1 after freeing the swap cache, reuses the whole PMD)
-  if (ctx.level === 'pmd') return undefined;
+  // PMD-mapped THP (do_huge_pmd_wp_page): PageAnonExclusive or refcount 1 reuses the whole PMD.
+  // The same rule as core's default, answered here so that it also decides over policies
+  // tapped after this one (e.g. policy-refcount's v5.8/v5.9 mapcount rule for THPs).
+  if (ctx.level === 'pmd') return pmdReuse(ctx);
   if (ctx.page.exclusive) {
     if (!ctx.unshare) {
       if (o.reuse === 'rfc') return reuse(ctx, largestRange(ctx, (pfn) => folio.isExclusive(pfn)));
@@ -137,6 +138,14 @@ export function wpReuse(ctx: FaultContext, o: WpOptions): WpAnswer | undefined {
       return 'reuse';
     }
   }
+}
+
+/** Mainline's PMD rule (defaultPmdReuse in core): PageAnonExclusive, or the folio's only reference is this PMD. */
+function pmdReuse(ctx: FaultContext): WpAnswer {
+  const folio = ctx.folio;
+  if (folio.isExclusive(folio.head)) return 'reuse';
+  if (folio.swapcache) ctx.freeSwapCache();
+  return folio.refcount === 1 && folio.entireMapcount === 1 ? 'reuse' : 'copy';
 }
 
 /** The whole folio mapped here, every page passing `ok`: its range (all PTEs writable at once), else null. */
