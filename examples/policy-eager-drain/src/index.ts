@@ -9,15 +9,17 @@ export default function eagerDrain(options: { allCpus?: boolean } = {}): MmPlugi
   const allCpus = options.allCpus ?? true;
   return {
     name: 'eager-drain',
-    apply({ hooks, kernel, stats }) {
+    api: '^1.0.0',
+    apply({ hooks, stats }) {
       const drains = stats.define('eager_drain');
-      hooks.fault.wpReuse.tap('eager-drain', (vmf) => {
-        if (kernel.f.ref[vmf.head]! > kernel.f.mapcount[vmf.pfn]!) {
-          if (allCpus) kernel.lruAddDrainAll();
-          else kernel.lruAddDrain(vmf.cpu);
-          stats.v[drains]!++;
+      // the side-effect point before the reuse decision: no answer, whoever answers
+      // fault.wpReuse (the preset's rule) then sees the drained refcount
+      hooks.fault.beforeWpReuse.tap('eager-drain', (ctx) => {
+        if (ctx.folio.refcount > ctx.page.mapcount) {
+          if (allCpus) ctx.lruAddDrainAll();
+          else ctx.lruAddDrain();
+          drains.inc();
         }
-        return undefined; // no answer: the preset's rule decides on the drained refcount
       });
     },
   };

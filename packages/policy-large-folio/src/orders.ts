@@ -2,7 +2,10 @@
  * Which folio orders an anonymous fault may use: mainline's thp_vma_allowable_orders()
  * (multi-size THP, v6.8) and the RFC v2's preferred order (seed 004).
  */
-import { PMD_ORDER, VM, type KernelConfig, type ThpMode, type Vma } from '@mmsim/core';
+import { PMD_ORDER, VM, type KernelConfig, type ThpMode, type VmaView } from '@mmsim/core';
+
+/** The THP settings as policies see them (`ctx.config.thp`, read-only). */
+export type ThpSettings = Readonly<KernelConfig['thp']>;
 
 /** Anonymous mTHP orders (THP_ORDERS_ALL_ANON: order 0 and order 1 excluded). */
 export const ANON_ORDERS = [2, 3, 4, 5, 6, 7, 8, 9] as const;
@@ -14,7 +17,7 @@ export const sizeKey = (order: number): string => `${4 << order}K`;
  * The per-size `enabled` of hugepages-<size>kB; sizes not configured have the kernel's boot
  * defaults (2048K inherit, the others never).
  */
-export function sizeMode(thp: KernelConfig['thp'], order: number): ThpMode {
+export function sizeMode(thp: ThpSettings, order: number): ThpMode {
   return thp[sizeKey(order)] ?? (order === PMD_ORDER ? 'inherit' : 'never');
 }
 
@@ -23,7 +26,7 @@ export function sizeMode(thp: KernelConfig['thp'], order: number): ThpMode {
  * always orders, madvise orders when VM_HUGEPAGE, inherit orders when the top-level switch is
  * "always" (or "madvise" and VM_HUGEPAGE); nothing with VM_NOHUGEPAGE.
  */
-export function mthpOrders(thp: KernelConfig['thp'], vma: Vma): number {
+export function mthpOrders(thp: ThpSettings, vma: VmaView): number {
   if ((vma.flags & VM.nohugepage) !== 0) return 0;
   const hugepage = (vma.flags & VM.hugepage) !== 0;
   const top = thp.top ?? 'never';
@@ -42,7 +45,7 @@ export function mthpOrders(thp: KernelConfig['thp'], vma: Vma): number {
  * alloc_anon_folio() then takes the highest whose aligned range fits the VMA and the PMD with
  * all PTEs none.
  */
-export function rfcOrders(thp: KernelConfig['thp'], vma: Vma, maxOrder: number): number {
+export function rfcOrders(thp: ThpSettings, vma: VmaView, maxOrder: number): number {
   if ((vma.flags & VM.nohugepage) !== 0) return 0;
   let mask = mthpOrders(thp, vma) & (1 << PMD_ORDER);
   for (let o = 2; o <= Math.min(maxOrder, PMD_ORDER - 1); o++) mask |= 1 << o;

@@ -1,4 +1,4 @@
-import type { MmPlugin, MmSystem } from '@mmsim/core';
+import type { MmPlugin, PolicyContext, VmaView } from '@mmsim/core';
 import { mthpOrders, rfcOrders } from './orders.js';
 import { cowOrder, wpReuse, type CowRule, type HugeZeroWpRule, type ReuseRule, type ZeroWpRule } from './wp.js';
 
@@ -21,6 +21,8 @@ export interface LargeFolioOptions {
  */
 export class LargeFolioPolicy implements MmPlugin {
   static readonly PLUGIN_NAME = 'policy-large-folio';
+  /** the policy API range this package is built for */
+  readonly api = '^1.0.0';
   readonly name: string;
   constructor(readonly options: LargeFolioOptions, label?: string) {
     if (!['mthp', 'rfc', 'none'].includes(options.orders)) throw new Error(`policy-large-folio: unknown orders rule "${options.orders}" (known: mthp, rfc, none)`);
@@ -31,15 +33,15 @@ export class LargeFolioPolicy implements MmPlugin {
     this.name = `${LargeFolioPolicy.PLUGIN_NAME}(${label ?? `${options.orders},${options.reuse},${options.cow}`})`;
   }
 
-  apply(sys: MmSystem): void {
-    const k = sys.kernel;
+  apply(ctx: PolicyContext): void {
+    const { hooks } = ctx;
     const o = { contpteReuse: false, ...this.options };
-    const thp = sys.config.thp;
+    const thp = ctx.config.thp;
     const maxOrder = o.maxOrder ?? 4;
-    const allowed = (vma: Parameters<typeof mthpOrders>[1]): number =>
+    const allowed = (vma: VmaView): number =>
       o.orders === 'mthp' ? mthpOrders(thp, vma) : o.orders === 'rfc' ? rfcOrders(thp, vma, maxOrder) : 0;
-    if (o.orders !== 'none') sys.hooks.fault.anonOrders.tap(this.name, (orders, vmf) => orders | allowed(vmf.vma));
-    sys.hooks.fault.wpReuse.tap(this.name, (vmf) => wpReuse(k, vmf, o));
-    sys.hooks.fault.cowOrder.tap(this.name, (order, vmf) => cowOrder(k, order, vmf, o, () => allowed(vmf.vma)));
+    if (o.orders !== 'none') hooks.fault.anonOrders.tap(this.name, (orders, f) => orders | allowed(f.vma));
+    hooks.fault.wpReuse.tap(this.name, (f) => wpReuse(f, o));
+    hooks.fault.cowOrder.tap(this.name, (order, f) => cowOrder(order, f, o, () => allowed(f.vma)));
   }
 }

@@ -2,22 +2,7 @@
  * Write faults on large anonymous folios: reuse (fault.wpReuse) and the copy order
  * (fault.cowOrder), per kernel era.
  */
-import {
-
-  PG,
-  PMD_ORDER,
-  PTE,
-  PTRS_PER_TABLE,
-  ZERO_PFN,
-  defaultPmdReuse,
-  isPmdFault,
-  mappingsInMm,
-  reusePteRange,
-  validCowOrder,
-  type Kernel,
-  type Vmf,
-  type WpDecision,
-} from '@mmsim/core';
+import { PMD_ORDER, PTRS_PER_TABLE, type FaultContext, type WpAnswer } from '@mmsim/core';
 
 /**
  * Reuse rule for a PTE-mapped large folio whose faulting page is not PageAnonExclusive
@@ -61,58 +46,68 @@ export interface WpOptions {
   contpteReuse: boolean;
 }
 
-/** PTE range [start, start + nr) of `head` mapped in `table` at its natural alignment, or null. */
-function folioRange(k: Kernel, vmf: Vmf, head: number): { start: number; nr: number } | null {
-  const f = k.f;
-  const nr = f.nrPages(head);
-  const start = vmf.vpn - (vmf.pfn - head);
-  if ((start & (nr - 1)) !== 0 || (start & ~(PTRS_PER_TABLE - 1)) !== (vmf.vpn & ~(PTRS_PER_TABLE - 1))) return null;
-  if (start < vmf.vma.start || start + nr > vmf.vma.end) return null;
-  const b = vmf.table * PTRS_PER_TABLE + (start & (PTRS_PER_TABLE - 1));
+interface Range {
+  start: number;
+  nr: number;
+}
+
+/**
+ * The PTE range of the whole folio mapped in the faulting PTE table at its natural alignment,
+ * or null. PTEs carrying a uffd-wp or PROT_NONE marker disqualify the range (core only makes
+ * unmarked PTEs of the folio writable at once).
+ */
+function folioRange(ctx: FaultContext): Range | null {
+  const folio = ctx.folio;
+  const head = folio.head;
+  const nr = folio.nrPages;
+  const start = ctx.address - (ctx.page.pfn - head);
+  if ((start & (nr - 1)) !== 0 || (start & ~(PTRS_PER_TABLE - 1)) !== (ctx.address & ~(PTRS_PER_TABLE - 1))) return null;
+  if (start < ctx.vma.start || start + nr > ctx.vma.end) return null;
   for (let j = 0; j < nr; j++) {
-    if ((k.pt.fl[b + j]! & PTE.present) === 0 || k.pt.val[b + j] !== head + j) return null;
+    if (ctx.pfnAt(start + j) !== head + j || ctx.markedAt(start + j)) return null;
   }
   return { start, nr };
 }
 
 /**
  * Largest naturally aligned block around the faulting page (order <= the folio's) inside the
- * VMA and the PTE table whose PTEs map pages of `head` that pass `ok` (the RFC's
+ * VMA and the PTE table whose PTEs map pages of the folio that pass `ok` (the RFC's
  * calc_anon_folio_range_reuse()).
  */
-function largestRange(k: Kernel, vmf: Vmf, head: number, ok: (pfn: number) => boolean): { start: number; nr: number } {
-  const f = k.f;
-  const pt = k.pt;
-  for (let o = f.order[head]!; o > 0; o--) {
+function largestRange(ctx: FaultContext, ok: (pfn: number) => boolean): Range {
+  const folio = ctx.folio;
+  const vpn = ctx.address;
+  for (let o = folio.order; o > 0; o--) {
     const nr = 1 << o;
-    const start = vmf.vpn - (vmf.vpn & (nr - 1));
-    if (start < vmf.vma.start || start + nr > vmf.vma.end) continue;
-    const b = vmf.table * PTRS_PER_TABLE + (start & (PTRS_PER_TABLE - 1));
+    const start = vpn - (vpn & (nr - 1));
+    if (start < ctx.vma.start || start + nr > ctx.vma.end) continue;
     let good = true;
     for (let j = 0; j < nr && good; j++) {
-      const fl = pt.fl[b + j]!;
-      const pfn = pt.val[b + j]!;
-      if ((fl & PTE.present) === 0 || (fl & (PTE.uffdWp | PTE.protNone)) !== 0 || f.head(pfn) !== head || !ok(pfn)) good = false;
+      const pfn = ctx.pfnAt(start + j);
+      if (pfn < 0 || ctx.markedAt(start + j) || !folio.contains(pfn) || !ok(pfn)) good = false;
     }
     if (good) return { start, nr };
   }
-  return { start: vmf.vpn, nr: 1 };
+  return { start: vpn, nr: 1 };
+}
+
+/** A reuse of `r`: a range answer (core makes the PTEs writable at once), or plain 'reuse' for one page. */
+function reuse(ctx: FaultContext, r: Range | null): WpAnswer {
+  return r && r.nr > 1 ? ctx.reuseRange(r.start, r.nr) : 'reuse';
 }
 
 /** fault.wpReuse for large folios (order-0 folios are left to policy-refcount / core). */
-export function wpReuse(k: Kernel, vmf: Vmf, o: WpOptions): WpDecision | undefined {
-  const f = k.f;
-  const head = vmf.head;
-  if (head < 0 || f.order[head] === 0) return undefined;
-  // PMD-mapped THP (do_huge_pmd_wp_page): PageAnonExclusive or refcount 1 reuses the whole PMD
-  if (isPmdFault(k, vmf.table)) return defaultPmdReuse(k, head);
-  const exclusive = (f.flags[vmf.pfn]! & PG.anonExclusive) !== 0;
-  if (exclusive) {
-    if (!vmf.unshare) {
-      if (o.reuse === 'rfc') {
-        const r = largestRange(k, vmf, head, (pfn) => (f.flags[pfn]! & PG.anonExclusive) !== 0);
-        if (r.nr > 1) reusePteRange(k, vmf.mm, vmf.table, r.start, r.nr, head);
-      } else if (o.contpteReuse) reuseWholeIfExclusive(k, vmf, head, (pfn) => (f.flags[pfn]! & PG.anonExclusive) !== 0);
+export function wpReuse(ctx: FaultContext, o: WpOptions): WpAnswer | undefined {
+  const folio = ctx.folio;
+  if (!folio.present || folio.order === 0) return undefined;
+  // PMD-mapped THP (do_huge_pmd_wp_page): PageAnonExclusive or refcount 1 reuses the whole PMD.
+  // The same rule as core's default, answered here so that it also decides over policies
+  // tapped after this one (e.g. policy-refcount's v5.8/v5.9 mapcount rule for THPs).
+  if (ctx.level === 'pmd') return pmdReuse(ctx);
+  if (ctx.page.exclusive) {
+    if (!ctx.unshare) {
+      if (o.reuse === 'rfc') return reuse(ctx, largestRange(ctx, (pfn) => folio.isExclusive(pfn)));
+      if (o.contpteReuse) return reuse(ctx, wholeIf(ctx, (pfn) => folio.isExclusive(pfn)));
     }
     return 'reuse';
   }
@@ -120,64 +115,69 @@ export function wpReuse(k: Kernel, vmf: Vmf, o: WpOptions): WpDecision | undefin
     case 'never':
       return 'copy';
     case 'refcount': {
-      if (f.ref[head]! > 3) return 'copy';
-      if ((f.flags[head]! & PG.lru) === 0) k.lruAddDrain(k.cpu);
-      if (f.ref[head]! > 1 + ((f.flags[head]! & PG.swapcache) !== 0 ? 1 : 0)) return 'copy';
-      if ((f.flags[head]! & PG.swapcache) !== 0) k.folioFreeSwap(head);
-      return f.ref[head] === 1 ? 'reuse' : 'copy';
+      if (folio.refcount > 3) return 'copy';
+      if (!folio.lru) ctx.lruAddDrain();
+      if (folio.refcount > 1 + (folio.swapcache ? 1 : 0)) return 'copy';
+      if (folio.swapcache) ctx.freeSwapCache();
+      return folio.refcount === 1 ? 'reuse' : 'copy';
     }
     case 'mapcount': {
-      const lmc = f.largeMapcount[head]!;
+      const lmc = folio.largeMapcount;
       if (lmc <= 1) return 'copy'; // free up a large folio with a single page mapped
-      if (mappingsInMm(k, head, vmf.mm) !== lmc) return 'copy'; // maybe mapped shared
-      if ((f.flags[head]! & PG.swapcache) !== 0) k.folioFreeSwap(head);
-      if (f.largeMapcount[head] !== f.ref[head]) return 'copy';
-      if (o.contpteReuse && !vmf.unshare) reuseWholeIfExclusive(k, vmf, head, () => true);
+      if (folio.mappingsIn(ctx.mm) !== lmc) return 'copy'; // maybe mapped shared
+      if (folio.swapcache) ctx.freeSwapCache();
+      if (folio.largeMapcount !== folio.refcount) return 'copy';
+      if (o.contpteReuse && !ctx.unshare) return reuse(ctx, wholeIf(ctx, () => true));
       return 'reuse';
     }
     case 'rfc': {
-      const lmc = f.largeMapcount[head]!;
-      if ((f.flags[head]! & PG.swapcache) !== 0) k.folioFreeSwap(head);
-      if (f.ref[head] !== lmc || mappingsInMm(k, head, vmf.mm) !== lmc) return 'copy';
-      if (!vmf.unshare) {
-        const r = largestRange(k, vmf, head, () => true);
-        if (r.nr > 1) reusePteRange(k, vmf.mm, vmf.table, r.start, r.nr, head);
-      }
+      const lmc = folio.largeMapcount;
+      if (folio.swapcache) ctx.freeSwapCache();
+      if (folio.refcount !== lmc || folio.mappingsIn(ctx.mm) !== lmc) return 'copy';
+      if (!ctx.unshare) return reuse(ctx, largestRange(ctx, () => true));
       return 'reuse';
     }
   }
 }
 
-/** The whole folio mapped here, every page passing `ok`: make all its PTEs writable at once. */
-function reuseWholeIfExclusive(k: Kernel, vmf: Vmf, head: number, ok: (pfn: number) => boolean): void {
-  const r = folioRange(k, vmf, head);
-  if (!r) return;
-  for (let j = 0; j < r.nr; j++) if (!ok(head + j)) return;
-  reusePteRange(k, vmf.mm, vmf.table, r.start, r.nr, head);
+/** Mainline's PMD rule (defaultPmdReuse in core): PageAnonExclusive, or the folio's only reference is this PMD. */
+function pmdReuse(ctx: FaultContext): WpAnswer {
+  const folio = ctx.folio;
+  if (folio.isExclusive(folio.head)) return 'reuse';
+  if (folio.swapcache) ctx.freeSwapCache();
+  return folio.refcount === 1 && folio.entireMapcount === 1 ? 'reuse' : 'copy';
+}
+
+/** The whole folio mapped here, every page passing `ok`: its range (all PTEs writable at once), else null. */
+function wholeIf(ctx: FaultContext, ok: (pfn: number) => boolean): Range | null {
+  const r = folioRange(ctx);
+  if (!r) return null;
+  const head = ctx.folio.head;
+  for (let j = 0; j < r.nr; j++) if (!ok(head + j)) return null;
+  return r;
 }
 
 /** fault.cowOrder: the order of the replacement folio in wp_page_copy(). */
-export function cowOrder(k: Kernel, order: number, vmf: Vmf, o: WpOptions, zeroOrders: () => number): number {
+export function cowOrder(order: number, ctx: FaultContext, o: WpOptions, zeroOrders: () => number): number {
   // the huge zero PMD (do_huge_pmd_wp_page → do_huge_zero_wp_pmd)
-  if (isPmdFault(k, vmf.table)) return o.hugeZeroWp === 'thp' ? PMD_ORDER : order;
-  if (vmf.pfn === ZERO_PFN) {
+  if (ctx.level === 'pmd') return o.hugeZeroWp === 'thp' ? PMD_ORDER : order;
+  if (ctx.folio.isZero) {
     if (o.zeroWp !== 'folio') return order;
     // the preferred order, as for a first touch (alloc_anon_folio over none / zero PTEs)
     const mask = zeroOrders();
     for (let x = PMD_ORDER - 1; x > 0; x--) {
-      if ((mask & (1 << x)) !== 0 && validCowOrder(k, vmf.vma, vmf.vpn, vmf.table, x, -1) === x) return x;
+      if ((mask & (1 << x)) !== 0 && ctx.cowOrderFits(x) === x) return x;
     }
     return order;
   }
-  const f = k.f;
-  const head = vmf.head;
-  if (head < 0 || f.order[head] === 0 || o.cow === 'page') return order;
+  const folio = ctx.folio;
+  if (!folio.present || folio.order === 0 || o.cow === 'page') return order;
   // RFC: calc_anon_folio_order_copy(): a same-order range, shrunk by the mremap/munmap bounds
-  let x = Math.min(f.order[head]!, PMD_ORDER - 1);
+  let x = Math.min(folio.order, PMD_ORDER - 1);
   while (x > 0) {
-    const v = validCowOrder(k, vmf.vma, vmf.vpn, vmf.table, x, head);
+    const v = ctx.cowOrderFits(x);
     if (v === 0) return order;
-    if (o.cow === 'folio' && anyExclusive(k, vmf, v)) {
+    if (o.cow === 'folio' && anyExclusive(ctx, v)) {
       x = v - 1; // never replace a sub-page that is still PageAnonExclusive (it may be pinned)
       continue;
     }
@@ -186,11 +186,10 @@ export function cowOrder(k: Kernel, order: number, vmf: Vmf, o: WpOptions, zeroO
   return order;
 }
 
-function anyExclusive(k: Kernel, vmf: Vmf, order: number): boolean {
+/** Some page of the aligned 2^order block around the fault (validated by cowOrderFits) is PageAnonExclusive. */
+function anyExclusive(ctx: FaultContext, order: number): boolean {
   const nr = 1 << order;
-  const start = vmf.vpn - (vmf.vpn & (nr - 1));
-  const b = vmf.table * PTRS_PER_TABLE + (start & (PTRS_PER_TABLE - 1));
-  for (let j = 0; j < nr; j++) if ((k.f.flags[k.pt.val[b + j]!]! & PG.anonExclusive) !== 0) return true;
+  const start = ctx.address - (ctx.address & (nr - 1));
+  for (let j = 0; j < nr; j++) if (ctx.folio.isExclusive(ctx.pfnAt(start + j))) return true;
   return false;
 }
-

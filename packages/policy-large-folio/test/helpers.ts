@@ -1,18 +1,18 @@
-import { createSystem, definePlugin, FlatHardware, PG, runScenario, ScenarioSchema, type MmPlugin, type RunResult, type SystemOptions } from '@mmsim/core';
+import { createSystem, definePlugin, FlatHardware, runScenario, ScenarioSchema, type MmPlugin, type RunResult, type SystemOptions } from '@mmsim/core';
 
 /** v5.19+ rules for order-0 pages and R/O pins (what policy-refcount's linux-5.19 era does). */
 export const anonExclusive: MmPlugin = definePlugin({
   name: 'anon-exclusive',
-  apply: (sys) => {
-    const f = sys.kernel.f;
-    sys.hooks.fault.wpReuse.tap('anon-exclusive', (vmf) => {
-      if (f.order[vmf.head] !== 0) return undefined;
-      if ((f.flags[vmf.pfn]! & PG.anonExclusive) !== 0) return 'reuse';
-      return f.ref[vmf.head] === 1 ? 'reuse' : 'copy';
+  api: '^1.0.0',
+  apply: ({ hooks }) => {
+    hooks.fault.wpReuse.tap('anon-exclusive', (ctx) => {
+      if (ctx.folio.order !== 0) return undefined;
+      if (ctx.page.exclusive) return 'reuse';
+      return ctx.folio.refcount === 1 ? 'reuse' : 'copy';
     });
-    sys.hooks.fault.gupUnshare.tap('anon-exclusive', (vmf) => (f.flags[vmf.pfn]! & PG.anonExclusive) === 0);
-    sys.hooks.fork.page.tap('anon-exclusive', (ctx) =>
-      ctx.parent.hasPinned && f.maybeDmaPinned(ctx.head) && (f.flags[ctx.pfn]! & PG.anonExclusive) !== 0 ? 'copy' : undefined,
+    hooks.fault.gupUnshare.tap('anon-exclusive', (ctx) => !ctx.page.exclusive);
+    hooks.fork.page.tap('anon-exclusive', (ctx) =>
+      ctx.parent.hasPinned && ctx.folio.maybePinned && ctx.page.exclusive ? 'copy' : undefined,
     );
   },
 });

@@ -7,21 +7,20 @@
  *    'cow-break' (v5.8, 17839856fd58: GUP on a COW mapping always breaks COW),
  *    'anon-exclusive' (v5.19, gup_must_unshare(): unshare unless PageAnonExclusive).
  */
-import { PG, type ForkContext, type Kernel, type Vmf } from '@mmsim/core';
+import type { FaultContext, ForkPageContext } from '@mmsim/core';
 
 export type ForkPinnedRule = 'share' | 'copy-pinned' | 'copy-pinned-exclusive';
 export type GupUnshareRule = 'never' | 'cow-break' | 'anon-exclusive';
 
-export function forkPage(rule: ForkPinnedRule, ctx: ForkContext): 'share' | 'copy' | undefined {
+export function forkPage(rule: ForkPinnedRule, ctx: ForkPageContext): 'share' | 'copy' | undefined {
   if (rule === 'share') return undefined;
-  const f = ctx.kernel.f;
   // page_needs_cow_for_dma(): only if the mm ever pinned and the page may be pinned
-  if (!ctx.parent.hasPinned || !f.maybeDmaPinned(ctx.head)) return undefined;
-  if (rule === 'copy-pinned-exclusive' && (f.flags[ctx.pfn]! & PG.anonExclusive) === 0) return undefined;
+  if (!ctx.parent.hasPinned || !ctx.folio.maybePinned) return undefined;
+  if (rule === 'copy-pinned-exclusive' && !ctx.page.exclusive) return undefined;
   return 'copy';
 }
 
-export function gupUnshare(rule: GupUnshareRule, k: Kernel, vmf: Vmf): boolean | undefined {
+export function gupUnshare(rule: GupUnshareRule, ctx: FaultContext): boolean | undefined {
   switch (rule) {
     case 'never':
       return false;
@@ -29,6 +28,6 @@ export function gupUnshare(rule: GupUnshareRule, k: Kernel, vmf: Vmf): boolean |
       // should_force_cow_break(): every GUP on a private mapping breaks COW
       return true;
     case 'anon-exclusive':
-      return (k.f.flags[vmf.pfn]! & PG.anonExclusive) === 0;
+      return !ctx.page.exclusive;
   }
 }

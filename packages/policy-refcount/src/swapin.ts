@@ -9,28 +9,25 @@
  *  - 'exclusive-always' (c18160dba5ff, Barry Song, v6.11): the same test, also on read faults,
  *    so the following write does not fault at all.
  */
-import { PG, type Kernel, type Vmf } from '@mmsim/core';
-import { reuseSwapPage } from './wp-rules.js';
+import type { FaultContext } from '@mmsim/core';
 
 export type SwapinRuleName = 'reuse-swap-page' | 'refcount' | 'exclusive-write' | 'exclusive-always';
 
-export function swapinWritable(rule: SwapinRuleName, k: Kernel, vmf: Vmf): boolean {
-  const f = k.f;
-  const head = vmf.head;
+export function swapinWritable(rule: SwapinRuleName, ctx: FaultContext): boolean {
   switch (rule) {
     case 'reuse-swap-page':
-      return vmf.write && reuseSwapPage(k, head, vmf.pfn);
+      return ctx.write && ctx.reuseSwapPage();
     case 'refcount':
-      if (!vmf.write) return false;
+      if (!ctx.write) return false;
       // a fresh page that bypassed the swap cache is certainly not shared
-      if (vmf.swapCacheBypassed) return true;
-      if ((f.flags[head]! & PG.swapcache) !== 0) k.folioFreeSwap(head);
-      return f.ref[head] === 1;
+      if (ctx.swapCacheBypassed) return true;
+      if (ctx.folio.swapcache) ctx.freeSwapCache();
+      return ctx.folio.refcount === 1;
     case 'exclusive-write':
     case 'exclusive-always': {
-      if (!vmf.write && rule === 'exclusive-write') return false;
-      const exclusive = vmf.swapExclusive || vmf.swapCacheBypassed;
-      return exclusive || f.ref[head] === 1;
+      if (!ctx.write && rule === 'exclusive-write') return false;
+      const exclusive = ctx.swapExclusive || ctx.swapCacheBypassed;
+      return exclusive || ctx.folio.refcount === 1;
     }
   }
 }

@@ -7,6 +7,12 @@ import refcountPolicy from '@mmsim/policy-refcount';
 import largeFolioPolicy from '@mmsim/policy-large-folio';
 import { cowPtePreset } from '@mmsim/policy-cowpte';
 
+/**
+ * A preset slot: makes the slot's policy plugin (a policy API 1.0 `MmPlugin`, `api: '^1.0.0'`)
+ * from the scenario's `kernelOptions`.
+ */
+export type PresetSlot = (options: Record<string, unknown>) => MmPlugin;
+
 export interface PresetConfig {
   lruBatchSize?: number;
   features?: Partial<KernelConfig['features']>;
@@ -23,13 +29,13 @@ export interface KernelPreset {
    * another replaces the slots it names and inherits the rest. Options come from the scenario's
    * `kernelOptions`.
    */
-  slots: Record<string, (options: Record<string, unknown>) => MmPlugin>;
+  slots: Record<string, PresetSlot>;
 }
 
-const lf = (e: NonNullable<Parameters<typeof largeFolioPolicy>[0]>) => (o: Record<string, unknown>) =>
+const lf = (e: NonNullable<Parameters<typeof largeFolioPolicy>[0]>): PresetSlot => (o) =>
   largeFolioPolicy({ ...e, ...((o.largeFolio as object | undefined) ?? {}) });
 
-const era = (e: Parameters<typeof refcountPolicy>[0]) => (o: Record<string, unknown>) =>
+const era = (e: Parameters<typeof refcountPolicy>[0]): PresetSlot => (o) =>
   refcountPolicy({ ...e, ...((o.refcount as object | undefined) ?? {}) });
 
 export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
@@ -124,7 +130,7 @@ export function presetChain(name: string): KernelPreset[] {
 export function resolvePreset(name: string, options: Record<string, unknown> = {}): { config: PresetConfig; plugins: MmPlugin[] } {
   const chain = presetChain(name);
   const config: PresetConfig = { features: {} };
-  const slots = new Map<string, (options: Record<string, unknown>) => MmPlugin>();
+  const slots = new Map<string, PresetSlot>();
   for (const p of chain) {
     if (p.config.lruBatchSize !== undefined) config.lruBatchSize = p.config.lruBatchSize;
     Object.assign(config.features!, p.config.features ?? {});
