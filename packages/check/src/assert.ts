@@ -6,7 +6,7 @@
  *   import { assertPolicySound } from '@mmsim/check';
  *   it('my policy keeps §6', () => { assertPolicySound(() => myPolicy({ ... }), { kernel: 'linux-6.18' }); });
  */
-import type { MmPlugin, PluginRefSpec } from '@mmsim/core';
+import type { AnyPlugin, PluginRefSpec } from '@mmsim/core';
 import { checkComposition, type CheckOptions, type CheckResult } from './check.js';
 
 export class CompositionUnsoundError extends Error {
@@ -35,7 +35,7 @@ export function assertCompositionSound(o: SoundnessOptions): CheckResult {
  * `ref` is how a scenario file names the policy (package name or path), for the written repro.
  */
 export function assertPolicySound(
-  factory: () => MmPlugin | MmPlugin[],
+  factory: () => AnyPlugin | AnyPlugin[],
   o: Partial<Omit<CheckOptions, 'policies'>> & { kernel?: string; ref?: PluginRefSpec } = {},
 ): CheckResult {
   const first = factory();

@@ -8,7 +8,7 @@
  * (unsafe-large-cow, no-flush-cow, large-folios) or, through `io.loadPolicy`, a package/path.
  * Exit codes: 0 no violation, 1 violations found (scenarios written with --out), 2 bad usage.
  */
-import type { HardwareModel, MmPlugin } from '@mmsim/core';
+import type { HardwareModel, AnyPlugin } from '@mmsim/core';
 import { presetNames } from '@mmsim/presets';
 import { checkComposition, formatCheckResult, type CheckResult } from './check.js';
 import { builtinHardware, builtinPolicy, type HardwareChoice, type PolicyChoice } from './system.js';
@@ -38,7 +38,7 @@ export interface CheckIO {
    */
   loadHardware?: (name: string) => Promise<(options: Record<string, unknown>) => HardwareModel>;
   /** Policies by package name or path: resolve once, return a factory of fresh plugins. */
-  loadPolicy?: (ref: string) => Promise<() => MmPlugin[]>;
+  loadPolicy?: (ref: string) => Promise<() => AnyPlugin[]>;
 }
 
 export const CHECK_USAGE = `usage: mmsim check [--kernel P]... [--hardware strict|flat|x86|arm64|PKG] [--cpus N] [--policy X]...

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createSystem, FlatHardware, parseSize, PAGE_SIZE, runScenario, ScenarioSchema, type HardwareModel, type MmPlugin, type MmSystem, type PluginRefSpec, type RunResult, type Scenario } from '@mmsim/core';
+import { createSystem, FlatHardware, parseSize, PAGE_SIZE, runScenario, ScenarioSchema, type HardwareModel, type AnyPlugin, type MmSystem, type PluginRefSpec, type RunResult, type Scenario } from '@mmsim/core';
 import { DEFAULT_PRESET, resolvePreset } from '@mmsim/presets';
 
 export interface ReplayResult {
@@ -24,7 +24,7 @@ async function load(spec: string, baseDir: string): Promise<Mod> {
   return (await import(target)) as Mod;
 }
 
-async function plugins(ref: PluginRefSpec, baseDir: string): Promise<MmPlugin[]> {
+async function plugins(ref: PluginRefSpec, baseDir: string): Promise<AnyPlugin[]> {
   const name = typeof ref === 'string' ? ref : ref.name;
   const options = typeof ref === 'string' ? {} : (ref.options ?? {});
   const mod = await load(name, baseDir);
@@ -32,7 +32,7 @@ async function plugins(ref: PluginRefSpec, baseDir: string): Promise<MmPlugin[]>
     let v = mod[key];
     if (v === undefined) continue;
     if (typeof v === 'function') v = (v as (o: unknown) => unknown)(options);
-    return (Array.isArray(v) ? v : [v]) as MmPlugin[];
+    return (Array.isArray(v) ? v : [v]) as AnyPlugin[];
   }
   throw new Error(`policy "${name}" exports no plugin factory`);
 }
@@ -52,7 +52,7 @@ export async function systemOf(sc: Scenario, baseDir: string, loadHardware?: (na
     const f = (mod.createHardware ?? mod.default) as (o: unknown) => HardwareModel;
     hardware = f(hwOptions);
   }
-  const policies: MmPlugin[] = [];
+  const policies: AnyPlugin[] = [];
   for (const ref of s.policies ?? []) policies.push(...(await plugins(ref, baseDir)));
   return createSystem({
     hardware,

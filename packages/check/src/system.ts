@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createSystem, FlatHardware, type HardwareFactoryOptions, type HardwareModel, type MmPlugin, type MmSystem, type PluginRefSpec, type SystemSpec } from '@mmsim/core';
+import { createSystem, FlatHardware, type HardwareFactoryOptions, type HardwareModel, type AnyPlugin, type MmSystem, type PluginRefSpec, type SystemSpec } from '@mmsim/core';
 import { getPreset, presetNames, resolvePreset } from '@mmsim/presets';
 import { createHardware as createStrictTlb } from './hardware/strict-tlb.js';
 import { largeFoliosPolicy } from './policies/large-folios.js';
@@ -32,7 +32,7 @@ export interface HardwareChoice {
 /** An extra policy: how to build it, and how a scenario file names it. */
 export interface PolicyChoice {
   ref: PluginRefSpec;
-  create: () => MmPlugin | MmPlugin[];
+  create: () => AnyPlugin | AnyPlugin[];
 }
 
 /** Files of this package's own plugins and hardware, for `system.policies` / `system.hardware`. */
@@ -90,7 +90,7 @@ export function checkKernel(name: string): void {
 /** The system of one run. */
 export function buildSystem(c: Composition, v: RunSystemOptions): MmSystem {
   const preset = resolvePreset(c.kernel, {});
-  const policies: MmPlugin[] = [];
+  const policies: AnyPlugin[] = [];
   for (const p of c.policies) {
     const made = p.create();
     policies.push(...(Array.isArray(made) ? made : [made]));
