@@ -18,5 +18,11 @@ export { checkComposition, resolveComposition, formatCheckResult, type CheckOpti
 export { assertCompositionSound, assertPolicySound, CompositionUnsoundError, type SoundnessOptions } from './assert.js';
 export { checkCommand, parseCheckArgs, CHECK_USAGE, type CheckCommandOptions, type CheckIO } from './cli.js';
 export { soak, type SoakOptions, type SoakResult } from './soak.js';
-export { replayScenario, systemOf, type ReplayResult } from './replay.js';
+export { replayScenario, systemOf, type ReplayResult, type LoadHardware } from './replay.js';
+export { composeSystem, assembleSystem, type ComposeOptions, type AssembleOptions } from './compose/compose.js';
+export { kernelConfig, thpConfig, type ConfigOverrides } from './compose/config.js';
+export { createHardware, hardwareFactory, FLAT_HARDWARE, DEFAULT_HARDWARE, DEFAULT_CPUS, type BuiltinHardware, type HardwareRequest } from './compose/hardware.js';
+export { loadPolicy, pluginsFromModule, guardApply, isPlugin, type PluginRequest } from './compose/plugins.js';
+export { importNative, isPathSpecifier, isClass, ModuleLoadError, type ModuleImporter, type ModuleNamespace } from './compose/modules.js';
+export { systemError, errorText } from './compose/errors.js';
 export { HISTORICAL_PRESETS, isHistorical } from './known.js';

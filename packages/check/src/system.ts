@@ -1,12 +1,13 @@
 /**
  * What is being checked (a composition: kernel preset × hardware × extra policies) and how a
- * run's system is built from it, exactly as the CLI's resolveSystem() builds it from the
- * scenario's `system` section, so a written-out scenario replays on the same machine.
+ * run's system is built from it: its `system` section (systemSpec) through assembleSystem(),
+ * the composer `mmsim run` and the replay use, so a written-out scenario replays on the same machine.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createSystem, FlatHardware, type HardwareFactoryOptions, type HardwareModel, type AnyPlugin, type MmSystem, type PluginRefSpec, type SystemSpec } from '@mmsim/core';
-import { getPreset, presetNames, resolvePreset } from '@mmsim/presets';
+import { FlatHardware, type HardwareFactoryOptions, type HardwareModel, type AnyPlugin, type MmSystem, type PluginRefSpec, type SystemSpec } from '@mmsim/core';
+import { getPreset, presetNames } from '@mmsim/presets';
+import { assembleSystem } from './compose/compose.js';
 import { createHardware as createStrictTlb } from './hardware/strict-tlb.js';
 import { largeFoliosPolicy } from './policies/large-folios.js';
 import { unsafeLargeCowPolicy } from './policies/unsafe-large-cow.js';
@@ -87,27 +88,16 @@ export function checkKernel(name: string): void {
   if (!getPreset(name)) throw new Error(`unknown kernel preset "${name}" (known: ${presetNames().join(', ')})`);
 }
 
-/** The system of one run. */
+/** The system of one run: its `system` section, with the composition's hardware and policies made fresh. */
 export function buildSystem(c: Composition, v: RunSystemOptions): MmSystem {
-  const preset = resolvePreset(c.kernel, {});
   const policies: AnyPlugin[] = [];
   for (const p of c.policies) {
     const made = p.create();
     policies.push(...(Array.isArray(made) ? made : [made]));
   }
   if (v.largeFolios) policies.push(largeFoliosPolicy());
-  return createSystem({
-    hardware: c.hardware.create({ ...(c.hardware.options ?? {}), cpus: c.cpus }),
-    presetPlugins: preset.plugins,
-    policies,
-    config: {
-      lruBatchSize: v.smallBatches ? SMALL_LRU_BATCH : (preset.config.lruBatchSize ?? 31),
-      swap: { slots: CHECK_SWAP_SLOTS, synchronousIo: v.swapSync },
-      features: { ...(preset.config.features ?? {}) },
-      ...(c.thp ? { thp: { top: 'always' as const } } : {}),
-    },
-    kernelName: c.kernel,
-  });
+  const hardware = c.hardware.create({ ...(c.hardware.options ?? {}), cpus: c.cpus });
+  return assembleSystem(systemSpec(c, v), { hardware, policies });
 }
 
 /**

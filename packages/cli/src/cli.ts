@@ -12,7 +12,7 @@ import { formatListing, listing } from './list.js';
 import { createProgress } from './progress.js';
 import { runScenarioFile } from './run.js';
 import { checkCommand } from '@mmsim/check';
-import type { MmPlugin } from '@mmsim/core';
+import type { AnyPlugin } from '@mmsim/core';
 import { BUILTIN_HARDWARE, hardwareFactory } from './hardware.js';
 import { importModule } from './modules.js';
 import { pluginsFromModule } from './plugins.js';
@@ -99,7 +99,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
         },
         loadPolicy: async (ref) => {
           const mod = await importModule(ref, process.cwd());
-          return () => (pluginsFromModule(mod, {}) ?? []) as MmPlugin[];
+          return () => (pluginsFromModule(mod, {}) ?? []) as AnyPlugin[];
         },
       });
     });

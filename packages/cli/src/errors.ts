@@ -1,4 +1,8 @@
 import { ScenarioError } from '@mmsim/core';
+import { errorText, systemError } from '@mmsim/check';
+
+/** `system.*` errors and one-line error text: the composer's, in @mmsim/check. */
+export { errorText, systemError };
 
 /** A 1-based position in a scenario file. */
 export interface SourceLocation {
@@ -25,15 +29,4 @@ export function fileError(file: string, detail: string, loc?: SourceLocation): S
   const err = withLocation(new ScenarioError(file, where, undefined, detail), loc);
   if (!loc) err.message = `${file}: ${detail}`;
   return err;
-}
-
-/** A problem with the `system` part (hardware, kernel, policies): field is e.g. `system.policies[1]`. */
-export function systemError(file: string, field: string, detail: string): ScenarioError {
-  return new ScenarioError(file, 'scenario', field, detail);
-}
-
-/** One line describing any thrown value. */
-export function errorText(e: unknown): string {
-  if (e instanceof Error) return e.message.split('\n')[0]!.trim() || e.name;
-  return String(e);
 }

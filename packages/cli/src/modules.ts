@@ -8,8 +8,9 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createJiti, type Jiti } from 'jiti';
+import { isClass, isPathSpecifier, ModuleLoadError, type ModuleImporter, type ModuleNamespace } from '@mmsim/check';
 
-export type ModuleNamespace = Record<string, unknown>;
+export { isClass, isPathSpecifier, ModuleLoadError, type ModuleNamespace };
 
 const TS_EXT = /\.(?:[mc]?ts|tsx)$/;
 
@@ -19,18 +20,6 @@ function getJiti(): Jiti {
   // instances (and DI tokens) with the CLI; no fsCache: do not write caches next to the user's files
   jiti ??= createJiti(import.meta.url, { fsCache: false, tryNative: true });
   return jiti;
-}
-
-/** `./x`, `../x`, `/abs/x`, `file:` URLs and Windows drive paths are paths; the rest are packages. */
-export function isPathSpecifier(spec: string): boolean {
-  return spec === '.' || spec === '..' || spec.startsWith('./') || spec.startsWith('../') || spec.startsWith('file:') || path.isAbsolute(spec) || /^[a-zA-Z]:[\\/]/.test(spec) || spec.startsWith('.\\') || spec.startsWith('..\\');
-}
-
-export class ModuleLoadError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ModuleLoadError';
-  }
 }
 
 /** The absolute file `spec` names, seen from `baseDir`. Throws ModuleLoadError when not found. */
@@ -68,12 +57,5 @@ export async function importFile(absPath: string): Promise<ModuleNamespace> {
   }
 }
 
-/** Resolve and import `spec` from `baseDir`. */
-export async function importModule(spec: string, baseDir: string): Promise<ModuleNamespace> {
-  return importFile(resolveModule(spec, baseDir));
-}
-
-/** True for `class X {}` (which must be called with `new`). */
-export function isClass(f: unknown): f is new (...args: unknown[]) => unknown {
-  return typeof f === 'function' && /^class[\s{]/.test(Function.prototype.toString.call(f));
-}
+/** Resolve and import `spec` from `baseDir` (the loader the CLI gives composeSystem). */
+export const importModule: ModuleImporter = async (spec, baseDir) => importFile(resolveModule(spec, baseDir));

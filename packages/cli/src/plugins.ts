@@ -1,81 +1,15 @@
 /**
- * Extra policy plugins listed in `system.policies`: a package name or a path (from the
- * scenario file's directory), optionally `{ name, options }`. The module's default export is a
- * factory `(options) => MmPlugin | MmPlugin[]` (or a plugin object), or it exports `plugin` /
- * `plugins` (objects, arrays or factories).
+ * Extra policy plugins listed in `system.policies`, loaded with the CLI's module loader
+ * (TypeScript through jiti). How a module's exports become plugins is @mmsim/check's
+ * pluginsFromModule (the composer's), so `mmsim run`, `mmsim check` and replays agree.
  */
-import type { MmPlugin, PluginRefSpec } from '@mmsim/core';
-import { errorText, systemError } from './errors.js';
-import { importModule, isClass, isPathSpecifier, ModuleLoadError, type ModuleNamespace } from './modules.js';
+import { guardApply, loadPolicy as composerLoadPolicy, pluginsFromModule, type PluginRequest } from '@mmsim/check';
+import type { AnyPlugin } from '@mmsim/core';
+import { importModule } from './modules.js';
 
-export interface PluginRequest {
-  ref: PluginRefSpec;
-  /** index in system.policies, for messages */
-  index: number;
-  baseDir: string;
-  file: string;
-}
-
-function isPlugin(p: unknown): p is MmPlugin {
-  return !!p && typeof p === 'object' && typeof (p as MmPlugin).apply === 'function' && typeof (p as MmPlugin).name === 'string';
-}
-
-/** Turn whatever the module exports into plugins. Returns undefined when nothing fits. */
-export function pluginsFromModule(mod: ModuleNamespace, options: Record<string, unknown>): unknown[] | undefined {
-  for (const key of ['default', 'plugins', 'plugin', 'createPlugin']) {
-    let v = mod[key];
-    if (v === undefined) continue;
-    // a CommonJS module's exports object: look inside
-    if (key === 'default' && v && typeof v === 'object' && !Array.isArray(v) && !isPlugin(v)) {
-      const inner = pluginsFromModule(v as ModuleNamespace, options);
-      if (inner) return inner;
-    }
-    if (isClass(v)) v = new v(options);
-    else if (typeof v === 'function') v = (v as (o: Record<string, unknown>) => unknown)(options);
-    return Array.isArray(v) ? v : [v];
-  }
-  return undefined;
-}
+export { guardApply, pluginsFromModule, type PluginRequest };
 
 /** Load one `system.policies[i]` entry. Throws ScenarioError (field `system.policies[i]`). */
-export async function loadPolicy(req: PluginRequest): Promise<MmPlugin[]> {
-  const name = typeof req.ref === 'string' ? req.ref : req.ref.name;
-  const options = typeof req.ref === 'string' ? {} : (req.ref.options ?? {});
-  const field = `system.policies[${req.index}]`;
-  const fail = (detail: string) => systemError(req.file, field, detail);
-  let mod: ModuleNamespace;
-  try {
-    mod = await importModule(name, req.baseDir);
-  } catch (e) {
-    if (e instanceof ModuleLoadError && !isPathSpecifier(name) && /cannot find package/.test(e.message)) throw fail(`unknown plugin: ${e.message}`);
-    throw fail(`plugin "${name}": ${errorText(e)}`);
-  }
-  let plugins: unknown[] | undefined;
-  try {
-    plugins = pluginsFromModule(mod, options);
-  } catch (e) {
-    throw fail(`plugin "${name}": its factory threw with options ${JSON.stringify(options)}: ${errorText(e)}`);
-  }
-  if (!plugins) throw fail(`plugin "${name}" has no default export factory, "plugin" or "plugins" export`);
-  const bad = plugins.findIndex((p) => !isPlugin(p));
-  if (bad >= 0) throw fail(`plugin "${name}": the factory returned something that is not an MmPlugin ({ name, apply(system) })`);
-  return plugins as MmPlugin[];
-}
-
-/**
- * A view of `p` whose apply() turns exceptions into a ScenarioError naming `field`
- * (prototype-linked, so the plugin's own properties, getters and class stay visible).
- */
-export function guardApply(p: MmPlugin, file: string, field: string): MmPlugin {
-  const g = Object.create(p) as MmPlugin & { apply: MmPlugin['apply'] };
-  Object.defineProperty(g, 'apply', {
-    value(system: Parameters<MmPlugin['apply']>[0]) {
-      try {
-        p.apply(system);
-      } catch (e) {
-        throw systemError(file, field, `plugin "${p.name}" failed while applying: ${errorText(e)}`);
-      }
-    },
-  });
-  return g;
+export function loadPolicy(req: PluginRequest): Promise<AnyPlugin[]> {
+  return composerLoadPolicy({ importModule, ...req });
 }

@@ -78,6 +78,18 @@ describe('bad input: exit 2, stderr names file, step and field', () => {
     expect(err).toContain('bad/plugin-throws.yaml: steps[4]: op touch: plugin "throwing-policy" threw in hook fault.wpReuse: boom: this policy always fails');
   });
 
+  it('a plugin answering out of its hook\'s type exits 2 naming the plugin, the hook, the value and the step', async () => {
+    const err = await bad('bad/answers-maybe.yaml');
+    expect(err).toContain('bad/answers-maybe.yaml: steps[4]: op touch: plugin "answers-maybe" answered "maybe" from hook fault.wpReuse: expected');
+  });
+
+  it('a 0.x plugin and a plugin for another API major are refused before the run', async () => {
+    const legacy = await bad('bad/legacy-0x.yaml');
+    expect(legacy).toContain('field "system.policies[0]": plugin "legacy-0x" (from "../plugins/legacy-0x.mjs") does not say which policy API it was built for');
+    const future = await bad('bad/future-api.yaml');
+    expect(future).toContain('field "system.policies[1]": plugin "future-api" (from "../plugins/future-api.mjs") cannot load: it was built for policy API ^2.0.0, but this @mmsim/core provides 1.0.0');
+  });
+
   it('runtime errors: an unknown region, an unmapped address, an unknown pid', async () => {
     expect(await bad('bad/unmapped-region.yaml')).toContain('bad/unmapped-region.yaml: steps[3] field "region": process "p" has no region "heap"');
     expect(await bad('bad/unmapped-addr.yaml')).toContain('bad/unmapped-addr.yaml: steps[1] field "addr": op access: segmentation fault');

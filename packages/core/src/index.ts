@@ -81,3 +81,5 @@ export { STAGE } from './di/instrument.js';
 export * from './scenario/schema.js';
 export { ScenarioError, describePath, fromZod } from './scenario/errors.js';
 export { runScenario, countSteps, prng, type RunResult, type RunOptions, type PhaseResult, type CheckFailure } from './scenario/runner.js';
+export { OpExecutor, OP_HANDLERS, type OpExecutorOptions, type OpHandler, type OpName, type OpRegion, type StepOf } from './scenario/ops/executor.js';
+export type { OpObserver, AccessStep, TouchStep, ReadPinStep } from './scenario/ops/observer.js';

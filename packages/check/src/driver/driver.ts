@@ -1,32 +1,22 @@
 /**
- * The step driver: executes scenario steps (core's op vocabulary, with the same semantics as
- * core's scenario runner) through the kernel API, keeps the reference model in step, checks
- * every read and readPin against it, checks the invariants after every step, and records the
- * steps with `expect` fields filled in from the model, so the recorded list is a scenario that
+ * The step driver: executes scenario steps through core's OpExecutor (the one the scenario
+ * runner uses), keeps the reference model in step as the executor's observer, checks every
+ * read and readPin against it, checks the invariants after every step, and records the steps
+ * with `expect` fields filled in from the model, so the recorded list is a scenario that
  * `mmsim run` replays with the same checks.
  */
 import {
   AccessResult,
-  exitProcess,
-  forkProcess,
-  madvise,
-  mmapAnon,
-  mprotect,
-  mremapMove,
-  munmap,
-  pinUserPages,
-  readPin,
-  uffdCopy,
-  uffdRegister,
-  uffdWriteProtect,
-  unpinUserPages,
-  userAccess,
-  PAGE_SIZE,
+  OpExecutor,
   ZERO_PFN,
+  type AccessStep,
   type Kernel,
   type MmSystem,
+  type OpObserver,
+  type OpRegion,
   type Pin,
   type Process,
+  type ReadPinStep,
   type Step,
   type Thread,
 } from '@mmsim/core';
@@ -34,12 +24,7 @@ import { checkInvariants, type Violation } from '../invariants/index.js';
 import { ReferenceModel } from '../model/reference.js';
 import { CoherenceChecker } from './coherence.js';
 
-export interface Region {
-  start: number;
-  pages: number;
-}
-
-type AccessStep = Extract<Step, { op: 'access' }>;
+export type Region = OpRegion;
 
 export interface DriverOptions {
   /** check the invariants after every step (default true) */
@@ -57,9 +42,8 @@ export interface DriverOptions {
 export class StepDriver {
   readonly k: Kernel;
   readonly model = new ReferenceModel();
-  /** per pid: region name → pages (like the runner: names survive munmap / mremap) */
-  readonly regions = new Map<string, Map<string, Region>>();
-  readonly pins = new Map<string, Pin>();
+  /** executes the steps; this driver's model observer follows them */
+  private readonly x: OpExecutor;
   /** the steps executed so far, `expect` fields filled in */
   readonly steps: Step[] = [];
   private readonly pendingRead = new Map<Thread, AccessStep>();
@@ -78,6 +62,16 @@ export class StepDriver {
     this.invariants = opts.invariants ?? true;
     this.coherence = (opts.coherence ?? true) ? new CoherenceChecker(this) : null;
     this.accept = opts.failOn ?? (() => true);
+    this.x = new OpExecutor(this.k, { observer: this.modelObserver() });
+  }
+
+  /** per pid: region name → pages (like the runner: names survive munmap / mremap) */
+  get regions(): Map<string, Map<string, Region>> {
+    return this.x.regions;
+  }
+
+  get pins(): Map<string, Pin> {
+    return this.x.pins;
   }
 
   /* ------------------------------------------------------------ state queries */
@@ -134,8 +128,9 @@ export class StepDriver {
     this.steps.push(s);
     const out: Violation[] = [];
     this.witnessing = witness;
+    this.out = out;
     try {
-      this.step(s, out);
+      this.x.exec(s, `steps[${this.steps.length - 1}]`);
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       out.push({ kind: /stale TLB/.test(msg) ? 'tlb' : 'error', message: `step ${this.steps.length - 1} (${s.op}) threw: ${msg}` });
@@ -154,6 +149,8 @@ export class StepDriver {
 
   /** running witness steps: every read/pin mismatch counts */
   private witnessing = false;
+  /** the violations of the step being run */
+  private out: Violation[] = [];
 
   /** A mismatch seen by a read or readPin: the value to record as `expect`. */
   private mismatch(out: Violation[], v: Violation, want: number, got: number): number {
@@ -164,193 +161,69 @@ export class StepDriver {
     return got;
   }
 
-  private pageRange(pid: string, s: { region: string; offset?: number | string | undefined; size?: number | string | undefined }): [number, number] {
-    const r = this.region(pid, s.region)!;
-    const off = Number(s.offset ?? 0);
-    const size = s.size === undefined ? r.pages * PAGE_SIZE - off : Number(s.size);
-    return [r.start + off / PAGE_SIZE, r.start + (off + size) / PAGE_SIZE];
+  /** The executor's observer: the reference model follows every effect; reads and pins are checked against it. */
+  private modelObserver(): OpObserver {
+    const m = this.model;
+    return {
+      onSpawn: (pid) => m.spawn(pid),
+      onMmap: (pid, start, pages, prot) => m.mmap(pid, start, pages, prot),
+      onMunmap: (pid, a, b) => m.munmap(pid, a, b),
+      onFork: (parent, child) => m.fork(parent, child),
+      onExit: (p) => {
+        for (const t of p.threads) this.pendingRead.delete(t);
+        m.exit(p.pid);
+      },
+      onMadvise: (pid, a, b, advice) => this.adviseModel(pid, a, b, advice),
+      onMprotect: (pid, a, b, prot) => m.setAttrs(pid, a, b, (at) => (at.prot = prot)),
+      onMremap: (pid, a, b, newStart) => m.mremap(pid, a, b, newStart),
+      onPin: (id, pid, a, b, write) => m.pin(id, pid, a, b, write),
+      onUnpin: (id) => m.unpin(id),
+      onUffdRegister: (pid, a, b, mode) => m.setAttrs(pid, a, b, (at) => (mode === 'wp' ? (at.uffdWp = true) : (at.uffdMissing = true))),
+      onWrite: (pid, vpn, value) => m.write(pid, vpn, value),
+      onAccess: (s, _where, t, vpn, r) => {
+        if (s.access === 'write') return;
+        if (r === AccessResult.BLOCKED) this.pendingRead.set(t, s);
+        else this.checkRead(s, s.pid, vpn, this.out, '');
+      },
+      onWake: (t, pf, r) => {
+        if (r !== AccessResult.OK) return;
+        const st = this.pendingRead.get(t);
+        if (st && !pf.write) {
+          this.pendingRead.delete(t);
+          this.checkRead(st, t.proc.pid, pf.vpn, this.out, ` (completed at step ${this.steps.length - 1})`);
+        }
+      },
+      onReadPin: (s, _where, vals) => this.checkPin(s, vals),
+      onTouchBlocked: (_s, _where, vpn) => {
+        this.out.push({ kind: 'error', message: `step ${this.steps.length - 1} (touch) blocked in userfaultfd at page 0x${vpn.toString(16)}, where the model has no registration` });
+        return true;
+      },
+    };
   }
 
-  private step(s: Step, out: Violation[]): void {
-    const k = this.k;
+  /** readPin: every page against the model; the values (or the model's, on a counted mismatch) become `expect`. */
+  private checkPin(s: ReadPinStep, vals: number[]): void {
     const m = this.model;
-    switch (s.op) {
-      case 'spawn':
-        k.spawn(s.pid, s.cpu ?? 0);
-        this.regions.set(s.pid, new Map());
-        m.spawn(s.pid);
-        return;
-      case 'thread':
-        k.addThread(this.alive(s.pid)!, s.cpu ?? 0, s.spin ?? false);
-        return;
-      case 'mmap': {
-        const p = this.alive(s.pid)!;
-        const pages = Number(s.size) / PAGE_SIZE;
-        k.runOn(this.thread(p, s.cpu)!);
-        const vma = mmapAnon(k, p.mm, pages, s.name, { alignPages: Number(s.align ?? PAGE_SIZE) / PAGE_SIZE });
-        this.regions.get(s.pid)!.set(s.name, { start: vma.start, pages: vma.pages });
-        m.mmap(s.pid, vma.start, vma.pages, s.prot ?? 'rw');
-        if (s.prot && s.prot !== 'rw') mprotect(k, p.mm, vma.start, vma.end, s.prot);
-        if (s.advice) {
-          madvise(k, p.mm, vma.start, vma.end, s.advice);
-          this.adviseModel(s.pid, vma.start, vma.end, s.advice);
-        }
-        return;
+    const exps = m.pinExpectations(s.id);
+    const expect: number[] = [];
+    for (let i = 0; i < vals.length; i++) {
+      const got = vals[i]! >>> 0;
+      const e = exps[i]!;
+      const ok = 'exact' in e ? got === e.exact : e.oneOf.includes(got);
+      if (ok) {
+        expect.push(got);
+        continue;
       }
-      case 'munmap': {
-        const p = this.alive(s.pid)!;
-        const [a, b] = this.pageRange(s.pid, s);
-        k.runOn(this.thread(p, s.cpu)!);
-        munmap(k, p.mm, a, b);
-        m.munmap(s.pid, a, b);
-        return;
-      }
-      case 'access': {
-        const p = this.alive(s.pid)!;
-        const vpn = this.region(s.pid, s.region!)!.start + Number(s.offset ?? 0) / PAGE_SIZE;
-        const t = this.thread(p, s.cpu)!;
-        const write = s.access === 'write';
-        const value = write ? s.value! >>> 0 : 0;
-        const r = userAccess(k, t, vpn, write, value);
-        if (r === AccessResult.BLOCKED) {
-          if (!write) this.pendingRead.set(t, s);
-          return;
-        }
-        if (write) m.write(s.pid, vpn, value);
-        else this.checkRead(s, s.pid, vpn, out, '');
-        return;
-      }
-      case 'touch': {
-        const p = this.alive(s.pid)!;
-        const [a, b] = this.pageRange(s.pid, s);
-        const t = this.thread(p, s.cpu)!;
-        const write = s.access === 'write';
-        for (let vpn = a; vpn < b; vpn++) {
-          const r = userAccess(k, t, vpn, write, write ? s.value! >>> 0 : 0);
-          if (r === AccessResult.BLOCKED) {
-            out.push({ kind: 'error', message: `step ${this.steps.length - 1} (touch) blocked in userfaultfd at page 0x${vpn.toString(16)}, where the model has no registration` });
-            return;
-          }
-          if (write) m.write(s.pid, vpn, s.value! >>> 0);
-        }
-        return;
-      }
-      case 'fork': {
-        const p = this.alive(s.pid)!;
-        const t = this.thread(p, s.cpu)!;
-        k.runOn(t);
-        forkProcess(k, p, s.child, t.cpu);
-        this.regions.set(s.child, new Map(this.regions.get(s.pid)));
-        m.fork(s.pid, s.child);
-        return;
-      }
-      case 'exit': {
-        const p = this.alive(s.pid)!;
-        exitProcess(k, p);
-        for (const t of p.threads) this.pendingRead.delete(t);
-        this.regions.delete(s.pid);
-        m.exit(s.pid);
-        return;
-      }
-      case 'madvise': {
-        const p = this.alive(s.pid)!;
-        const [a, b] = this.pageRange(s.pid, s);
-        k.runOn(this.thread(p, s.cpu)!);
-        madvise(k, p.mm, a, b, s.advice);
-        this.adviseModel(s.pid, a, b, s.advice);
-        return;
-      }
-      case 'mprotect': {
-        const p = this.alive(s.pid)!;
-        const [a, b] = this.pageRange(s.pid, s);
-        k.runOn(this.thread(p, s.cpu)!);
-        mprotect(k, p.mm, a, b, s.prot);
-        m.setAttrs(s.pid, a, b, (at) => (at.prot = s.prot));
-        return;
-      }
-      case 'mremap': {
-        const p = this.alive(s.pid)!;
-        const [a, b] = this.pageRange(s.pid, s);
-        k.runOn(this.thread(p, s.cpu)!);
-        const nv = mremapMove(k, p.mm, a, b, s.to);
-        this.regions.get(s.pid)!.set(s.to, { start: nv.start, pages: nv.pages });
-        m.mremap(s.pid, a, b, nv.start);
-        return;
-      }
-      case 'pin': {
-        const p = this.alive(s.pid)!;
-        const [a, b] = this.pageRange(s.pid, s);
-        k.runOn(this.thread(p, s.cpu)!);
-        this.pins.set(s.id, pinUserPages(k, p.mm, a, b, s.write, s.longterm ?? false, s.id));
-        m.pin(s.id, s.pid, a, b, s.write);
-        return;
-      }
-      case 'unpin':
-        unpinUserPages(k, this.pins.get(s.id)!);
-        this.pins.delete(s.id);
-        m.unpin(s.id);
-        return;
-      case 'readPin': {
-        const vals = readPin(k, this.pins.get(s.id)!);
-        const exps = m.pinExpectations(s.id);
-        const expect: number[] = [];
-        for (let i = 0; i < vals.length; i++) {
-          const got = vals[i]! >>> 0;
-          const e = exps[i]!;
-          const ok = 'exact' in e ? got === e.exact : e.oneOf.includes(got);
-          if (ok) {
-            expect.push(got);
-            continue;
-          }
-          const leak = !m.mayHaveSeen(m.pinLineage(s.id, i), got);
-          const v: Violation = {
-            kind: leak ? 'pin-leak' : 'pin',
-            message:
-              `step ${this.steps.length - 1}: pin "${s.id}" page ${i} reads ${got}, the reference model says ${'exact' in e ? e.exact : e.oneOf.join(' or ')}` +
-              (leak ? ` (${got} is another process's data: the pin leaks it)` : ''),
-          };
-          expect.push(this.mismatch(out, v, 'exact' in e ? e.exact : e.oneOf[0]!, got));
-        }
-        s.expect = expect;
-        return;
-      }
-      case 'uffdRegister': {
-        const p = this.alive(s.pid)!;
-        const [a, b] = this.pageRange(s.pid, s);
-        uffdRegister(k, p.mm, a, b, s.mode);
-        m.setAttrs(s.pid, a, b, (at) => (s.mode === 'wp' ? (at.uffdWp = true) : (at.uffdMissing = true)));
-        return;
-      }
-      case 'uffdCopy': {
-        const p = this.alive(s.pid)!;
-        const [a, b] = this.pageRange(s.pid, s);
-        k.runOn(this.thread(p, s.cpu)!);
-        const value = s.value! >>> 0;
-        uffdCopy(k, p.mm, a, b, s.wp ?? false, () => value);
-        for (let v = a; v < b; v++) m.write(s.pid, v, value);
-        this.wake(p, a, b, 'uffd-missing', out);
-        return;
-      }
-      case 'uffdWriteProtect': {
-        const p = this.alive(s.pid)!;
-        const [a, b] = this.pageRange(s.pid, s);
-        k.runOn(this.thread(p, s.cpu)!);
-        uffdWriteProtect(k, p.mm, a, b, s.enable);
-        if (!s.enable) this.wake(p, a, b, 'uffd-wp', out);
-        return;
-      }
-      case 'drain':
-        if (s.cpu === undefined) k.lruAddDrainAll();
-        else {
-          k.cpu = s.cpu;
-          k.lruAddDrain(s.cpu);
-        }
-        return;
-      case 'phase':
-        return;
-      case 'repeat':
-        throw new Error('the driver runs flat step lists (no repeat)');
+      const leak = !m.mayHaveSeen(m.pinLineage(s.id, i), got);
+      const v: Violation = {
+        kind: leak ? 'pin-leak' : 'pin',
+        message:
+          `step ${this.steps.length - 1}: pin "${s.id}" page ${i} reads ${got}, the reference model says ${'exact' in e ? e.exact : e.oneOf.join(' or ')}` +
+          (leak ? ` (${got} is another process's data: the pin leaks it)` : ''),
+      };
+      expect.push(this.mismatch(this.out, v, 'exact' in e ? e.exact : e.oneOf[0]!, got));
     }
+    s.expect = expect;
   }
 
   private adviseModel(pid: string, a: number, b: number, advice: string): void {
@@ -381,25 +254,6 @@ export class StepDriver {
         message: `read of page 0x${vpn.toString(16)} by "${pid}"${when} returned ${got}, the reference model says ${want}${leak ? ` (${got} is another process's data)` : ''}`,
       };
       s.expect = this.mismatch(out, v, want, got);
-    }
-  }
-
-  /** The runner's wake(): blocked threads of `p` whose fault lies in [a, b) retry. */
-  private wake(p: Process, a: number, b: number, reason: string, out: Violation[]): void {
-    for (const t of p.threads) {
-      const pf = t.pending;
-      if (!pf || pf.reason !== reason || pf.vpn < a || pf.vpn >= b) continue;
-      t.pending = null;
-      const saved = this.k.cpu;
-      const r = userAccess(this.k, t, pf.vpn, pf.write, pf.value);
-      this.k.cpu = saved;
-      if (r !== AccessResult.OK) continue;
-      if (pf.write) this.model.write(p.pid, pf.vpn, pf.value);
-      const st = this.pendingRead.get(t);
-      if (st && !pf.write) {
-        this.pendingRead.delete(t);
-        this.checkRead(st, p.pid, pf.vpn, out, ` (completed at step ${this.steps.length - 1})`);
-      }
     }
   }
 }

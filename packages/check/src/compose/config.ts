@@ -1,0 +1,48 @@
+/** The KernelConfig overrides a `system` block writes (thp, swap, memory, lruBatchSize). */
+import { parseSize, PAGE_SIZE, type SystemOptions, type SystemSpec, type ThpMode } from '@mmsim/core';
+import { systemError } from './errors.js';
+
+export type ConfigOverrides = NonNullable<SystemOptions['config']>;
+
+/** The KernelConfig overrides written in the scenario (thp, swap, memory, lruBatchSize). */
+export function kernelConfig(s: SystemSpec, file: string): ConfigOverrides {
+  const config: ConfigOverrides = {};
+  if (s.lruBatchSize !== undefined) config.lruBatchSize = s.lruBatchSize;
+  if (s.memory !== undefined) config.memoryPages = pages(s.memory, file, 'system.memory');
+  if (s.swap) {
+    const swap: NonNullable<ConfigOverrides['swap']> = {};
+    if (s.swap.synchronousIo !== undefined) swap.synchronousIo = s.swap.synchronousIo;
+    if (s.swap.size !== undefined) swap.slots = pages(s.swap.size, file, 'system.swap.size');
+    config.swap = swap;
+  }
+  if (s.thp) config.thp = thpConfig(s.thp, file);
+  return config;
+}
+
+function pages(v: number | string, file: string, field: string): number {
+  const bytes = parseSize(v);
+  if (Number.isNaN(bytes)) throw systemError(file, field, `not a size: ${JSON.stringify(v)}`);
+  if (bytes % PAGE_SIZE !== 0) throw systemError(file, field, `${bytes} is not a multiple of ${PAGE_SIZE}`);
+  return bytes / PAGE_SIZE;
+}
+
+/**
+ * `thp: { top: never, 2048K: always, 64K: madvise }`. Keys are "top" (the global switch) or
+ * a folio size, normalised to sysfs's `<n>K` spelling ("2M" and "2MiB" become "2048K").
+ */
+export function thpConfig(thp: Record<string, ThpMode>, file: string): Record<string, ThpMode> {
+  const out: Record<string, ThpMode> = {};
+  for (const [key, mode] of Object.entries(thp)) {
+    if (key === 'top' || key === 'enabled') {
+      out.top = mode;
+      continue;
+    }
+    const bytes = parseSize(key);
+    const pagesN = bytes / PAGE_SIZE;
+    if (Number.isNaN(bytes) || !Number.isInteger(pagesN) || pagesN < 2 || pagesN > 512 || (pagesN & (pagesN - 1)) !== 0) {
+      throw systemError(file, `system.thp.${key}`, `not a THP size: use "top" or a power-of-two size from 8K to 2048K (e.g. "64K", "2048K")`);
+    }
+    out[`${bytes / 1024}K`] = mode;
+  }
+  return out;
+}

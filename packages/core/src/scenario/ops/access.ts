@@ -1,0 +1,62 @@
+/** User-access ops: access (one word, may block in userfaultfd) and touch (a range of pages). */
+import { AccessResult, userAccess } from '../../kernel/fault.js';
+import { PAGE_SIZE } from '../../units.js';
+import type { OpHandler } from './executor.js';
+
+export const access: OpHandler<'access'> = (x, s, where) => {
+  const k = x.k;
+  const p = x.proc(s.pid, where);
+  let addr: number;
+  if (s.addr !== undefined) addr = typeof s.addr === 'number' ? s.addr : parseInt(s.addr, 16);
+  else if (s.region !== undefined) addr = x.region(s.pid, s.region, where).start * PAGE_SIZE + x.bytes(s.offset, where, 'offset', 0);
+  else return x.fail(where, 'addr', 'access needs "addr" or "region"');
+  const t = x.thread(p, s.cpu, where);
+  if (t.pending) x.fail(where, 'pid', `the thread of "${s.pid}" on cpu ${t.cpu} is blocked in userfaultfd`);
+  const write = s.access === 'write';
+  const value = write ? (s.value ?? x.fresh()) >>> 0 : 0;
+  const vpn = Math.floor(addr / PAGE_SIZE);
+  const r = userAccess(k, t, vpn, write, value);
+  if (r !== AccessResult.BLOCKED && write) x.observer.onWrite?.(s.pid, vpn, value);
+  x.observer.onAccess?.(s, where, t, vpn, r);
+};
+
+/** Hot loop: no allocation per page; `onWrite` is looked up once and skipped when absent. */
+export const touch: OpHandler<'touch'> = (x, s, where) => {
+  const k = x.k;
+  const p = x.proc(s.pid, where);
+  const r = x.region(s.pid, s.region, where);
+  const off = x.bytes(s.offset, where, 'offset', 0);
+  const size = x.bytes(s.size, where, 'size', r.pages * PAGE_SIZE - off);
+  const stride = x.bytes(s.stride, where, 'stride', PAGE_SIZE);
+  if (stride <= 0) x.fail(where, 'stride', 'must be positive');
+  if (off + size > r.pages * PAGE_SIZE) x.fail(where, 'size', `offset + size (${off + size}) is beyond the region (${r.pages * PAGE_SIZE} bytes)`);
+  const t = x.thread(p, s.cpu, where);
+  if (t.pending) x.fail(where, 'pid', `the thread of "${s.pid}" on cpu ${t.cpu} is blocked in userfaultfd`);
+  const write = s.access === 'write';
+  const base = r.start * PAGE_SIZE + off;
+  const n = Math.ceil(size / stride);
+  let order: Uint32Array | null = null;
+  if (s.pattern === 'random') {
+    order = new Uint32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(x.rand() * (i + 1));
+      const tmp = order[i]!;
+      order[i] = order[j]!;
+      order[j] = tmp;
+    }
+  }
+  const obs = x.observer;
+  const onWrite = write ? obs.onWrite : undefined;
+  const fixed = s.value;
+  for (let i = 0; i < n; i++) {
+    const addr = base + (order ? order[i]! : i) * stride;
+    const value = write ? (fixed !== undefined ? fixed >>> 0 : (x.writeSeq = (x.writeSeq + 1) >>> 0)) : 0;
+    const vpn = Math.floor(addr / PAGE_SIZE);
+    if (userAccess(k, t, vpn, write, value) === AccessResult.BLOCKED) {
+      if (obs.onTouchBlocked?.(s, where, vpn)) return;
+      x.fail(where, 'region', `the thread blocked in userfaultfd at 0x${addr.toString(16)}; use "access" steps for userfaultfd flows`);
+    }
+    if (onWrite !== undefined) onWrite.call(obs, s.pid, vpn, value);
+  }
+};
