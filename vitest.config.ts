@@ -5,7 +5,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['@mmsim/source'] } },
   resolve: { conditions: ['@mmsim/source'] },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'examples/**/test/**/*.test.ts'],
+    include: ['packages/*/test/**/*.test.ts', 'examples/**/test/**/*.test.ts', 'scripts/test/**/*.test.mjs'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     setupFiles: ['./vitest.setup.ts'],
     pool: 'threads',

@@ -20,7 +20,7 @@ describe('TLB reach', () => {
     const on = misses({ contpte: true });
     expect(off.d.tlb_miss).toBe(PAGES * ROUNDS); // every access misses: reach 64 pages < 2048
     expect(on.d.tlb_miss).toBe((PAGES / 16) * ROUNDS); // one miss per 64 KiB block
-    expect(off.d.tlb_miss / on.d.tlb_miss).toBe(16);
+    expect(off.d.tlb_miss! / on.d.tlb_miss!).toBe(16);
     expect(on.d.tlb_fill_contpte).toBe(on.d.tlb_miss);
     expect(on.r.sys.stats.get('contpte_fold')).toBe(PAGES / 16);
   });

@@ -100,7 +100,7 @@ describe('swap', () => {
     expect(get(sys, 'cow_pte_break')).toBe(0); // modified in place: the table stays shared
     const t = pteTables(k, p.mm)[0]![1];
     expect(k.pt.refcount[t]).toBe(2);
-    expect(k.pt.fl[t * T] & PTE.swap).toBe(PTE.swap);
+    expect(k.pt.fl[t * T]! & PTE.swap).toBe(PTE.swap);
     let m = meminfo(k);
     expect(m.processes.p!.VmSwap).toBe(32); // the owner holds the swap entries
     expect(m.processes.c!.VmSwap).toBe(0);

@@ -354,7 +354,7 @@ function doSwapPage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, write: boole
     k.folioFreeSwap(head); // should_try_to_free_swap()
   }
   // map it
-  if (f.anonVma[head] < 0 || f.folioMapcount(head) === 0) {
+  if (f.anonVma[head]! < 0 || f.folioMapcount(head) === 0) {
     f.anonVma[head] = k.anonVmaPrepare(mm, vma);
     f.index[head] = vma.pgoffOf(vpn);
   }
