@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { mmapAnon, PTE, PTRS_PER_TABLE, ScenarioError, ScenarioSchema, runScenario, SimError, userAccess, type KernelPlugin } from '@mmsim/core';
+import { mmapAnon, PTE, PTRS_PER_TABLE, ScenarioError, ScenarioSchema, runScenario, SimError, userAccess, type KernelPlugin, type MmStruct } from '@mmsim/core';
 import { x86System } from './helpers.js';
 
 describe('TLB coherence checking', () => {
@@ -52,7 +52,7 @@ describe('TLB coherence checking', () => {
         sys.hooks.madvise.for('nohugepage').tap('buggy-remap', (e) => {
           // "moves" the page to a fresh frame without a TLB flush
           const k = sys.kernel;
-          const t = k.pteTable(e.mm, e.start);
+          const t = k.pteTable(e.mm as MmStruct, e.start);
           const kk = t * PTRS_PER_TABLE + (e.start & 511);
           const nh = k.allocFolio(0, false);
           k.f.data[nh] = k.f.data[k.pt.val[kk]!]!;

@@ -1,8 +1,8 @@
-import { createSystem, ScenarioSchema, runScenario, type MmPlugin, type RunResult, type MmSystem } from '@mmsim/core';
+import { createSystem, ScenarioSchema, runScenario, type AnyPlugin, type MmPlugin, type RunResult, type MmSystem } from '@mmsim/core';
 import { createHardware } from '../src/index.js';
 import type { X86HardwareOptions } from '../src/options.js';
 
-export function x86System(opts: X86HardwareOptions = {}, policies: MmPlugin[] = []): MmSystem {
+export function x86System(opts: X86HardwareOptions = {}, policies: AnyPlugin[] = []): MmSystem {
   return createSystem({ hardware: createHardware({ cpus: 2, ...opts }), policies });
 }
 
