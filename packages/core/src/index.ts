@@ -15,7 +15,7 @@ export { PageTablePool } from './mm/page-table.js';
 export { Vma, VM } from './mm/vma.js';
 export { MmStruct } from './mm/mm-struct.js';
 export { AnonVmaRegistry } from './mm/anon-vma.js';
-export { Kernel, SimError, tableIndex, LEVEL_SPAN } from './kernel/kernel.js';
+export { Kernel, SimError } from './kernel/kernel.js';
 export { defaultKernelConfig, type KernelConfig, type ThpMode } from './kernel/config.js';
 export { Cpu, Process, Thread, type PendingFault } from './kernel/task.js';
 export { MmGather } from './kernel/tlb-gather.js';

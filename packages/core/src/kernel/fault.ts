@@ -10,7 +10,7 @@ import { PTE } from '../mm/pte.js';
 import { PG } from '../mem/folios.js';
 import { ZERO_PFN } from '../mem/phys-mem.js';
 import { C } from '../stats/counters.js';
-import { PTRS_PER_TABLE } from '../units.js';
+import { PTRS_PER_TABLE, tableIndex } from '../units.js';
 import type { Thread } from './task.js';
 import type { FaultKind } from '../api/contexts.js';
 import { hugePmdFault, reusePteRange, swapinLargeFolio, validCowOrder, wpCopyRange } from './huge-memory.js';
@@ -56,7 +56,7 @@ export function userAccess(k: Kernel, t: Thread, vpn: number, write: boolean, va
     let k0 = -1;
     let level = 3;
     for (; level >= 0; level--) {
-      k0 = tbl * PTRS_PER_TABLE + idx(vpn, level);
+      k0 = tbl * PTRS_PER_TABLE + tableIndex(vpn, level);
       fl = pt.fl[k0]!;
       if ((fl & PTE.present) === 0) break;
       w &= fl;
@@ -88,10 +88,6 @@ export function userAccess(k: Kernel, t: Thread, vpn: number, write: boolean, va
     return AccessResult.BLOCKED;
   }
   throw new SimError(`fault loop at page 0x${vpn.toString(16)}: the fault handler did not make progress`, 'internal');
-}
-
-function idx(vpn: number, level: number): number {
-  return level === 0 ? vpn & 511 : level === 1 ? (vpn >>> 9) & 511 : level === 2 ? (vpn >>> 18) & 511 : Math.floor(vpn / 134217728) & 511;
 }
 
 /** handle_mm_fault() → __handle_mm_fault() → handle_pte_fault(). */

@@ -17,14 +17,14 @@
  *    that a split uses; deposited tables count in PageTables / VmPTE.
  */
 import type { FaultKind } from '../api/contexts.js';
-import { SimError, tableIndex, type Kernel } from './kernel.js';
+import { SimError, type Kernel } from './kernel.js';
 import type { MmStruct } from '../mm/mm-struct.js';
 import { VM, type Vma } from '../mm/vma.js';
 import { PTE } from '../mm/pte.js';
 import { PG } from '../mem/folios.js';
 import { HUGE_ZERO_PFN, ZERO_PFN } from '../mem/phys-mem.js';
 import { C } from '../stats/counters.js';
-import { HPAGE_PMD_NR, PMD_ORDER, PTRS_PER_TABLE } from '../units.js';
+import { HPAGE_PMD_NR, PMD_ORDER, PTRS_PER_TABLE, tableIndex } from '../units.js';
 import type { MmGather } from './tlb-gather.js';
 
 /** Stride of a PMD-sized TLB flush (flush_pmd_tlb_range). */

@@ -18,28 +18,11 @@ import { MmStruct } from '../mm/mm-struct.js';
 import { AnonVmaRegistry } from '../mm/anon-vma.js';
 import type { Vma } from '../mm/vma.js';
 import { Cpu, Process, Thread } from './task.js';
-import { PAGE_SHIFT, PTRS_PER_TABLE } from '../units.js';
+import { PAGE_SHIFT, PTRS_PER_TABLE, tableIndex } from '../units.js';
 import { MmGather } from './tlb-gather.js';
 
 /** Top of the user address space for the top-down mmap allocator (x86-64 TASK_SIZE-ish). */
 const MMAP_BASE = 0x7f00_0000_0000 / 4096;
-
-/** Index of `vpn` in a table of `level` (0 = PTE table ... 3 = PGD). */
-export function tableIndex(vpn: number, level: number): number {
-  switch (level) {
-    case 0:
-      return vpn & 511;
-    case 1:
-      return (vpn >>> 9) & 511;
-    case 2:
-      return (vpn >>> 18) & 511;
-    default:
-      return Math.floor(vpn / 134217728) & 511;
-  }
-}
-
-/** Pages covered by one entry at `level`. */
-export const LEVEL_SPAN = [1, 512, 512 * 512, 512 * 512 * 512] as const;
 
 export class SimError extends Error {
   constructor(

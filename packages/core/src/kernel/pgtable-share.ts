@@ -13,8 +13,8 @@ import type { MmStruct } from '../mm/mm-struct.js';
 import { PTE } from '../mm/pte.js';
 import { VM, type Vma } from '../mm/vma.js';
 import { C } from '../stats/counters.js';
-import { PTRS_PER_TABLE } from '../units.js';
-import { tableIndex, type Kernel } from './kernel.js';
+import { PTRS_PER_TABLE, tableIndex } from '../units.js';
+import type { Kernel } from './kernel.js';
 
 export class TableApi implements PageTableApi {
   constructor(private readonly k: Kernel) {}

@@ -1,12 +1,12 @@
 /** Unmapping: zap_pte_range(), free_pgtables(), munmap and exit_mmap (mm/memory.c, mm/mmap.c). */
 import type { TableChangeReason } from '../api/contexts.js';
-import { SimError, tableIndex, LEVEL_SPAN, type Kernel } from './kernel.js';
+import { SimError, type Kernel } from './kernel.js';
 import type { MmStruct } from '../mm/mm-struct.js';
 import type { Vma } from '../mm/vma.js';
 import { PTE } from '../mm/pte.js';
 import { PG } from '../mem/folios.js';
 import { ZERO_PFN } from '../mem/phys-mem.js';
-import { PTRS_PER_TABLE } from '../units.js';
+import { LEVEL_SPAN, PTRS_PER_TABLE, tableIndex } from '../units.js';
 import type { MmGather } from './tlb-gather.js';
 import { vmasForRange } from './mmap.js';
 import type { Process } from './task.js';

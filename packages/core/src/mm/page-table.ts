@@ -1,5 +1,4 @@
 import { PTRS_PER_TABLE } from '../units.js';
-import { PTE } from './pte.js';
 import { grown } from '../mem/typed.js';
 
 /**
@@ -89,17 +88,5 @@ export class PageTablePool {
     }
   }
 
-  /** Copy a whole table's entries into a fresh table (used by COW-table breaking and tests). */
-  copyEntries(from: number, to: number): void {
-    const a = from * PTRS_PER_TABLE;
-    const b = to * PTRS_PER_TABLE;
-    this.val.copyWithin(b, a, a + PTRS_PER_TABLE);
-    this.fl.copyWithin(b, a, a + PTRS_PER_TABLE);
-    this.used[to] = this.used[from]!;
-  }
-
   static readonly BYTES_PER_ENTRY = 6;
-  static isLeafOrNone(fl: number): boolean {
-    return (fl & PTE.table) === 0;
-  }
 }
