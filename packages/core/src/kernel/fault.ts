@@ -14,6 +14,11 @@ import { PTRS_PER_TABLE, tableIndex } from '../units.js';
 import type { Thread } from './task.js';
 import type { FaultKind } from '../api/contexts.js';
 import { hugePmdFault, reusePteRange, swapinLargeFolio, validCowOrder, wpCopyRange } from './huge-memory.js';
+import { pteTableForWrite } from './pgwalk.js';
+import { addAnonRmapPtes, addNewAnonRmap, anonVmaPrepare, removeRmapPtes } from './rmap.js';
+import { lruAdd, lruAddDrain } from './lru-batch.js';
+import { folioFreeSwap, swapFree } from './swap-cache.js';
+import { flushPage } from './tlb-flush.js';
 
 /** What handle_mm_fault() ended with (VM_FAULT_*-like). */
 export const FaultResult = Object.freeze({
@@ -103,7 +108,7 @@ export function handleMmFault(k: Kernel, mm: MmStruct, vpn: number, write: boole
   // the PMD level: huge PMD faults and do_huge_pmd_anonymous_page() (huge-memory.ts)
   const hr = hugePmdFault(k, mm, vma, vpn, write, unshare);
   if (hr >= 0) return hr as FaultResult;
-  const t = k.pteTableForWrite(mm, vpn, true, 'fault');
+  const t = pteTableForWrite(k, mm, vpn, true, 'fault');
   if (t === -2) throw new SimError('fault on a PMD-mapped THP: PMD mappings are not modelled yet', 'internal');
   const i = vpn & 511;
   vmf.table = t;
@@ -172,8 +177,8 @@ function doAnonymousPage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, write: 
   const start = vpn - (vpn & (nr - 1));
   const head = k.allocFolio(order, true);
   k.f.ref[head] = nr; // one reference per mapping PTE (folio_ref_add(nr - 1))
-  k.addNewAnonRmap(head, mm, vma, start, nr);
-  k.lruAdd(head);
+  addNewAnonRmap(k, head, mm, vma, start, nr);
+  lruAdd(k, head);
   const b = start & 511;
   for (let i = 0; i < nr; i++) {
     k.pt.set(table, b + i, head + i, PTE.present | PTE.write | PTE.dirty | PTE.young);
@@ -267,8 +272,8 @@ function wpPageCopy(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, oldPfn: numb
     k.charge(k.hw.costs.copyPage);
     k.stats.v[C.cow_copy]!++;
   }
-  k.addNewAnonRmap(nh, mm, vma, vpn, 1);
-  k.lruAdd(nh);
+  addNewAnonRmap(k, nh, mm, vma, vpn, 1);
+  lruAdd(k, nh);
   const t = vmf.table;
   const i = vmf.index;
   const kk = t * PTRS_PER_TABLE + i;
@@ -276,13 +281,13 @@ function wpPageCopy(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, oldPfn: numb
   // ptep_clear_flush()
   k.hooks.pte.beforeChange.call(mm, vpn, vpn + 1, 'wp_page_copy');
   k.pt.clear(t, i);
-  k.flushPage(mm, vpn, 'wp_page_copy');
+  flushPage(k, mm, vpn, 'wp_page_copy');
   const keep = oldFl & PTE.softDirty;
   k.pt.set(t, i, nh, keep | PTE.present | PTE.young | (vmf.unshare ? 0 : PTE.dirty | PTE.write));
   k.charge(k.hw.costs.pteUpdate);
   k.hooks.pte.afterSet.call(mm, vpn, vpn + 1);
   if (!zero) {
-    k.removeRmapPtes(oldHead, oldPfn, 1, mm);
+    removeRmapPtes(k, oldHead, oldPfn, 1, mm);
     k.folioPut(oldHead);
   }
   done(k, mm, vpn, vmf.write, zero ? 'wp-zero' : 'wp-copy', 0);
@@ -328,18 +333,18 @@ function doSwapPage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, write: boole
       swap.cachedPages++;
       k.stats.v[C.swap_cache_add]!++;
     }
-    k.lruAdd(head);
+    lruAdd(k, head);
   }
   vmf.pfn = pfn;
   vmf.head = head;
   vmf.swapCacheBypassed = skipped;
   // v5.18+: a write fault on a swap-cache folio still in this CPU's LRU batch drains it first,
   // so the refcount tells whether we are the exclusive owner
-  if (k.config.features.swapinDrainLocal && write && !skipped && (f.flags[head]! & PG.lru) === 0) k.lruAddDrain(k.cpu);
+  if (k.config.features.swapinDrainLocal && write && !skipped && (f.flags[head]! & PG.lru) === 0) lruAddDrain(k, k.cpu);
   // a page that never entered the swap cache is certainly exclusive (do_swap_page)
   const exclusive = vmf.swapExclusive || skipped;
   // swap_free(): the PTE's reference to the slot goes away
-  k.swapFree(slot);
+  swapFree(k, slot);
   mm.swapEnts--;
   if (
     k.config.features.swapinFreeOnWrite &&
@@ -347,14 +352,14 @@ function doSwapPage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, write: boole
     (f.flags[head]! & PG.swapcache) !== 0 &&
     f.ref[head] === 2
   ) {
-    k.folioFreeSwap(head); // should_try_to_free_swap()
+    folioFreeSwap(k, head); // should_try_to_free_swap()
   }
   // map it
   if (f.anonVma[head] < 0 || f.folioMapcount(head) === 0) {
-    f.anonVma[head] = k.anonVmaPrepare(mm, vma);
+    f.anonVma[head] = anonVmaPrepare(k, mm, vma);
     f.index[head] = vma.pgoffOf(vpn);
   }
-  k.addAnonRmapPtes(head, pfn, 1, mm);
+  addAnonRmapPtes(k, head, pfn, 1, mm);
   if (exclusive) f.flags[pfn]! |= PG.anonExclusive;
   const writable = (vma.flags & VM.write) !== 0 && (fl & PTE.uffdWp) === 0 && (k.hooks.fault.swapinWritable.call(vmf) ?? false);
   let nfl = PTE.present | PTE.young | (fl & (PTE.uffdWp | PTE.softDirty));

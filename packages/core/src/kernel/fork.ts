@@ -11,6 +11,10 @@ import { PTRS_PER_TABLE } from '../units.js';
 import { ForkCtx } from '../hooks/contexts.js';
 import { Process as Proc } from './task.js';
 import { copyHugePmd } from './huge-memory.js';
+import { pteTable, pteTableForWrite } from './pgwalk.js';
+import { addAnonRmapPtes, addNewAnonRmap } from './rmap.js';
+import { lruAdd } from './lru-batch.js';
+import { flushMm } from './tlb-flush.js';
 
 /** fork() of `parent` into a new process `childPid`; the child's thread sits on `cpu`. */
 export function forkProcess(k: Kernel, parent: Process, childPid: string, cpu: number): Process {
@@ -36,7 +40,7 @@ export function forkProcess(k: Kernel, parent: Process, childPid: string, cpu: n
     copyPageRange(k, ctx, nv);
   }
   // dup_mmap(): flush_tlb_mm(oldmm) for the write-protected parent PTEs
-  k.flushMm(pmm, 'dup_mmap');
+  flushMm(k, pmm, 'dup_mmap');
   cmm.hasPinned = false;
   const child = new Proc(childPid, cmm);
   k.procs.set(childPid, child);
@@ -52,7 +56,7 @@ function copyPageRange(k: Kernel, ctx: ForkCtx, dstVma: Vma): void {
   for (let v = src.start; v < src.end; ) {
     const tStart = v - (v & 511);
     const tEnd = Math.min(src.end, tStart + 512);
-    let st = k.pteTable(pmm, v);
+    let st = pteTable(k, pmm, v);
     if (st === -2) {
       // copy_huge_pmd(): share the THP, or split it (maybe pinned) and copy the PTEs below
       const shared = copyHugePmd(k, pmm, cmm, v, (pfn, head) => {
@@ -65,7 +69,7 @@ function copyPageRange(k: Kernel, ctx: ForkCtx, dstVma: Vma): void {
         v = tEnd;
         continue;
       }
-      st = k.pteTable(pmm, v);
+      st = pteTable(k, pmm, v);
     }
     if (st >= 0) {
       ctx.tableStart = tStart;
@@ -89,8 +93,8 @@ function copyPteRange(k: Kernel, ctx: ForkCtx, pmm: MmStruct, cmm: MmStruct, stI
     let fl = pt.fl[sk]!;
     if (fl === 0) continue;
     if (dt < 0) {
-      dt = k.pteTableForWrite(cmm, a, true, 'fork');
-      st = k.pteTableForWrite(pmm, a, false, 'fork'); // the parent's PTEs get write-protected
+      dt = pteTableForWrite(k, cmm, a, true, 'fork');
+      st = pteTableForWrite(k, pmm, a, false, 'fork'); // the parent's PTEs get write-protected
       k.hooks.pte.beforeChange.call(pmm, start, end, 'fork_wrprotect');
       fl = pt.fl[st * PTRS_PER_TABLE + (a & 511)]!; // the hardware may have rewritten it
     }
@@ -113,15 +117,15 @@ function copyPteRange(k: Kernel, ctx: ForkCtx, pmm: MmStruct, cmm: MmStruct, stI
         const nh = k.allocFolio(0, false);
         f.data[nh] = f.data[val]!;
         k.charge(k.hw.costs.copyPage);
-        k.addNewAnonRmap(nh, cmm, dstVma, a, 1);
-        k.lruAdd(nh);
+        addNewAnonRmap(k, nh, cmm, dstVma, a, 1);
+        lruAdd(k, nh);
         pt.set(dt, a & 511, nh, PTE.present | PTE.write | PTE.dirty | PTE.young);
         k.stats.v[C.fork_page_copy]!++;
         continue;
       }
       // folio_try_dup_anon_rmap_pte(): one more mapping, no longer exclusive
       k.folioGet(head);
-      k.addAnonRmapPtes(head, val, 1, cmm);
+      addAnonRmapPtes(k, head, val, 1, cmm);
       f.flags[val]! &= ~PG.anonExclusive;
       let nfl = fl;
       if ((fl & PTE.write) !== 0) {

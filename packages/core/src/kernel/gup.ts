@@ -8,6 +8,7 @@ import { C } from '../stats/counters.js';
 import { PTRS_PER_TABLE } from '../units.js';
 import { FaultResult, handleMmFault } from './fault.js';
 import { followHugePmd } from './huge-memory.js';
+import { pteTable, pteTableForWrite } from './pgwalk.js';
 
 export interface Pin {
   id: string;
@@ -29,7 +30,7 @@ export function pinUserPages(k: Kernel, mm: MmStruct, start: number, end: number
   for (let vpn = start; vpn < end; vpn++) {
     let pfn = -1;
     for (let tries = 0; tries < 4 && pfn < 0; tries++) {
-      const t = k.pteTable(mm, vpn);
+      const t = pteTable(k, mm, vpn);
       // follow_huge_pmd(): a PMD-mapped THP is pinned through its PMD
       const huge = t === -2 ? followHugePmd(k, mm, vpn) : null;
       const fl = huge ? huge.fl : t >= 0 ? k.pt.fl[t * PTRS_PER_TABLE + (vpn & 511)]! : 0;
@@ -41,7 +42,7 @@ export function pinUserPages(k: Kernel, mm: MmStruct, start: number, end: number
         continue;
       }
       // a pin must not sit in a shared (copy-on-write) page table: unshare it first
-      const wt = huge ? -1 : k.pteTableForWrite(mm, vpn, false, 'gup');
+      const wt = huge ? -1 : pteTableForWrite(k, mm, vpn, false, 'gup');
       // the table was unshared (a copy-on-write PTE table broken): re-check the new PTE
       if (!huge && wt !== t) continue;
       const cand = huge ? huge.pfn : k.pt.val[wt * PTRS_PER_TABLE + (vpn & 511)]!;
@@ -55,7 +56,7 @@ export function pinUserPages(k: Kernel, mm: MmStruct, start: number, end: number
           k.stats.v[C.gup_unshare]!++;
           const r = handleMmFault(k, mm, vpn, false, true);
           if (r !== FaultResult.OK) throw new SimError(`pin: unshare fault at page 0x${vpn.toString(16)} failed`, 'segv');
-          const nt = k.pteTable(mm, vpn);
+          const nt = pteTable(k, mm, vpn);
           pfn = nt === -2 ? followHugePmd(k, mm, vpn)!.pfn : k.pt.val[nt * PTRS_PER_TABLE + (vpn & 511)]!;
           break;
         }

@@ -26,6 +26,11 @@ import { HUGE_ZERO_PFN, ZERO_PFN } from '../mem/phys-mem.js';
 import { C } from '../stats/counters.js';
 import { HPAGE_PMD_NR, PMD_ORDER, PTRS_PER_TABLE, tableIndex } from '../units.js';
 import type { MmGather } from './tlb-gather.js';
+import { pteTable, tableAt } from './pgwalk.js';
+import { addNewAnonRmap, anonVmaPrepare, removeRmapPtes } from './rmap.js';
+import { isolateLru, lruAdd, lruAddDrainAll, lruBatchAdd } from './lru-batch.js';
+import { folioFreeSwap, swapFree } from './swap-cache.js';
+import { flush } from './tlb-flush.js';
 
 /** Stride of a PMD-sized TLB flush (flush_pmd_tlb_range). */
 export const PMD_SHIFT = 21;
@@ -67,7 +72,7 @@ export function thpState(k: Kernel): ThpState {
 
 /** Global slot of the PMD entry covering vpn when it is a huge leaf, else -1. */
 export function hugePmdSlot(k: Kernel, mm: MmStruct, vpn: number): number {
-  const pmd = k.tableAt(mm, vpn, 1, false);
+  const pmd = tableAt(k, mm, vpn, 1, false);
   if (pmd < 0) return -1;
   const kk = pmd * PTRS_PER_TABLE + tableIndex(vpn, 1);
   const fl = k.pt.fl[kk]!;
@@ -92,7 +97,7 @@ export function followHugePmd(k: Kernel, mm: MmStruct, vpn: number): { fl: numbe
 function addNewAnonRmapPmd(k: Kernel, head: number, mm: MmStruct, vma: Vma, start: number): void {
   const f = k.f;
   f.flags[head]! |= PG.anon;
-  f.anonVma[head] = k.anonVmaPrepare(mm, vma);
+  f.anonVma[head] = anonVmaPrepare(k, mm, vma);
   f.index[head] = vma.pgoffOf(start);
   for (let i = 0; i < HPAGE_PMD_NR; i++) {
     f.mapcount[head + i] = 0;
@@ -169,7 +174,7 @@ function withdraw(k: Kernel, mm: MmStruct, slot: number): number {
  * the PTE level (no THP, a fallback, or a split).
  */
 export function hugePmdFault(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, write: boolean, unshare: boolean): number {
-  const pmd = k.tableAt(mm, vpn, 1, true);
+  const pmd = tableAt(k, mm, vpn, 1, true);
   if (pmd < 0) return -1;
   const i = tableIndex(vpn, 1);
   const kk = pmd * PTRS_PER_TABLE + i;
@@ -210,7 +215,7 @@ function doHugePmdAnonymousPage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, 
       s.hugeZeroAllocated = true;
       k.stats.v[C.thp_zero_page_alloc]!++;
     }
-    k.anonVmaPrepare(mm, vma);
+    anonVmaPrepare(k, mm, vma);
     deposit(k, mm, slot);
     k.pt.set(pmd, i, HUGE_ZERO_PFN, PTE.present | PTE.huge | PTE.young);
     k.charge(k.hw.costs.pteUpdate);
@@ -238,7 +243,7 @@ function doHugePmdAnonymousPage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, 
 /** map_anon_folio_pmd(): rmap, LRU, deposit (when `depositTable`), the PMD entry. */
 function mapNewThp(k: Kernel, mm: MmStruct, vma: Vma, head: number, start: number, pmd: number, i: number, depositTable: boolean): void {
   addNewAnonRmapPmd(k, head, mm, vma, start);
-  k.lruAdd(head);
+  lruAdd(k, head);
   if (depositTable) deposit(k, mm, pmd * PTRS_PER_TABLE + i);
   const w = (vma.flags & VM.write) !== 0 ? PTE.write | PTE.dirty : 0;
   k.pt.set(pmd, i, head, PTE.present | PTE.huge | PTE.young | w);
@@ -276,7 +281,7 @@ function doHugePmdWpPage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, pmd: nu
         // pmdp_huge_clear_flush(), then map the new folio; the deposited table stays
         k.hooks.pte.beforeChange.call(mm, start, start + HPAGE_PMD_NR, 'do_huge_zero_wp_pmd');
         k.pt.clear(pmd, i);
-        k.flush('range', mm, start, start + HPAGE_PMD_NR, 'do_huge_zero_wp_pmd', false, false, PMD_SHIFT);
+        flush(k, 'range', mm, start, start + HPAGE_PMD_NR, 'do_huge_zero_wp_pmd', false, false, PMD_SHIFT);
         mapNewThp(k, mm, vma, head, start, pmd, i, false);
         k.stats.v[C.thp_fault_alloc]!++;
         k.stats.v[k.mthpFaultAlloc[PMD_ORDER]!]!++;
@@ -313,7 +318,7 @@ function doHugePmdWpPage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, pmd: nu
 export function defaultPmdReuse(k: Kernel, head: number): 'reuse' | 'copy' {
   const f = k.f;
   if ((f.flags[head]! & PG.anonExclusive) !== 0) return 'reuse';
-  if ((f.flags[head]! & PG.swapcache) !== 0) k.folioFreeSwap(head);
+  if ((f.flags[head]! & PG.swapcache) !== 0) folioFreeSwap(k, head);
   return f.ref[head] === 1 && f.entireMapcount[head] === 1 ? 'reuse' : 'copy';
 }
 
@@ -335,7 +340,7 @@ export function splitHugePmd(k: Kernel, mm: MmStruct, pmd: number, i: number, st
   // pmdp_invalidate(): the PMD goes away (flushed) before the PTE table is installed
   k.hooks.pte.beforeChange.call(mm, start, start + HPAGE_PMD_NR, reason);
   pt.clear(pmd, i);
-  k.flush('range', mm, start, start + HPAGE_PMD_NR, 'split_huge_pmd', false, false, PMD_SHIFT);
+  flush(k, 'range', mm, start, start + HPAGE_PMD_NR, 'split_huge_pmd', false, false, PMD_SHIFT);
   const keep = fl & (PTE.softDirty | PTE.uffdWp | PTE.protNone | PTE.young | PTE.dirty);
   if (val === HUGE_ZERO_PFN) {
     // __split_huge_zero_page_pmd()
@@ -363,7 +368,7 @@ export function splitHugePmd(k: Kernel, mm: MmStruct, pmd: number, i: number, st
 
 /** __split_huge_pmd() for the PMD covering vpn, if it is huge. Returns whether it split. */
 export function splitHugePmdAt(k: Kernel, mm: MmStruct, vpn: number, reason: string): boolean {
-  const pmd = k.tableAt(mm, vpn, 1, false);
+  const pmd = tableAt(k, mm, vpn, 1, false);
   if (pmd < 0) return false;
   const i = tableIndex(vpn, 1);
   if ((k.pt.fl[pmd * PTRS_PER_TABLE + i]! & PTE.huge) === 0) return false;
@@ -383,7 +388,7 @@ export function zapHugePmd(k: Kernel, mm: MmStruct, v: number, end: number, tlb:
     splitHugePmdAt(k, mm, v, reason);
     return false;
   }
-  const pmd = k.tableAt(mm, v, 1, false);
+  const pmd = tableAt(k, mm, v, 1, false);
   const i = tableIndex(v, 1);
   const kk = pmd * PTRS_PER_TABLE + i;
   const fl = k.pt.fl[kk]!;
@@ -412,7 +417,7 @@ export function zapHugePmd(k: Kernel, mm: MmStruct, v: number, end: number, tlb:
  * PMD and return false so copy_pte_range() copies the PTEs.
  */
 export function copyHugePmd(k: Kernel, parent: MmStruct, child: MmStruct, v: number, decide: (pfn: number, head: number) => 'share' | 'copy'): boolean {
-  const pmd = k.tableAt(parent, v, 1, false);
+  const pmd = tableAt(k, parent, v, 1, false);
   const i = tableIndex(v, 1);
   const kk = pmd * PTRS_PER_TABLE + i;
   const fl = k.pt.fl[kk]!;
@@ -423,7 +428,7 @@ export function copyHugePmd(k: Kernel, parent: MmStruct, child: MmStruct, v: num
     splitHugePmd(k, parent, pmd, i, start, 'fork');
     return false;
   }
-  const dpmd = k.tableAt(child, v, 1, true);
+  const dpmd = tableAt(k, child, v, 1, true);
   const dslot = dpmd * PTRS_PER_TABLE + i;
   deposit(k, child, dslot);
   k.stats.v[C.fork_pte_copy]!++;
@@ -460,7 +465,7 @@ export function changeHugePmd(k: Kernel, mm: MmStruct, v: number, end: number, r
     splitHugePmdAt(k, mm, v, reason);
     return -1;
   }
-  const pmd = k.tableAt(mm, v, 1, false);
+  const pmd = tableAt(k, mm, v, 1, false);
   const kk = pmd * PTRS_PER_TABLE + tableIndex(v, 1);
   const fl = k.pt.fl[kk]!;
   const n = update(fl, k.pt.val[kk]!) | PTE.huge | PTE.present;
@@ -482,10 +487,10 @@ export function moveHugePmd(k: Kernel, mm: MmStruct, v: number, end: number, nv:
     splitHugePmdAt(k, mm, v, 'mremap');
     return false;
   }
-  const pmd = k.tableAt(mm, v, 1, false);
+  const pmd = tableAt(k, mm, v, 1, false);
   const i = tableIndex(v, 1);
   const kk = pmd * PTRS_PER_TABLE + i;
-  const dpmd = k.tableAt(mm, nv, 1, true);
+  const dpmd = tableAt(k, mm, nv, 1, true);
   const di = tableIndex(nv, 1);
   if (k.pt.fl[dpmd * PTRS_PER_TABLE + di] !== 0) return false;
   const val = k.pt.val[kk]!;
@@ -514,7 +519,7 @@ export function moveHugePmd(k: Kernel, mm: MmStruct, v: number, end: number, nv:
  * Returns the folio head to reclaim, -1 for none, or -2 when the PMD was split (rescan PTEs).
  */
 export function pageoutHugePmd(k: Kernel, mm: MmStruct, v: number, end: number, pageout: boolean, tlb: MmGather): number {
-  const pmd = k.tableAt(mm, v, 1, false);
+  const pmd = tableAt(k, mm, v, 1, false);
   const i = tableIndex(v, 1);
   const kk = pmd * PTRS_PER_TABLE + i;
   const val = k.pt.val[kk]!;
@@ -533,13 +538,13 @@ export function pageoutHugePmd(k: Kernel, mm: MmStruct, v: number, end: number, 
   }
   f.flags[val]! &= ~PG.referenced;
   if (!pageout) {
-    k.lruBatchAdd(val, 'deactivate');
+    lruBatchAdd(k, val, 'deactivate');
     return -1;
   }
   if ((f.flags[val]! & PG.lru) === 0) return -1;
   // TTU_SPLIT_HUGE_PMD: the mapping becomes PTEs; try_to_unmap then swaps them out
   splitHugePmd(k, mm, pmd, i, start, 'try_to_unmap');
-  if (!k.isolateLru(val)) return -1;
+  if (!isolateLru(k, val)) return -1;
   return val;
 }
 
@@ -561,7 +566,7 @@ export function countThpSwpout(k: Kernel, head: number): void {
  */
 export function madviseCollapse(k: Kernel, mm: MmStruct, start: number, end: number): void {
   const s = thpState(k);
-  k.lruAddDrainAll();
+  lruAddDrainAll(k);
   const f = k.f;
   const pt = k.pt;
   let first = start - (start & (HPAGE_PMD_NR - 1));
@@ -572,7 +577,7 @@ export function madviseCollapse(k: Kernel, mm: MmStruct, start: number, end: num
       k.stats.v[s.ids.thp_collapse_failed]!++;
       continue;
     }
-    const pmd = k.tableAt(mm, v, 1, false);
+    const pmd = tableAt(k, mm, v, 1, false);
     if (pmd < 0) {
       k.stats.v[s.ids.thp_collapse_failed]!++; // nothing mapped: khugepaged has nothing to do
       continue;
@@ -622,7 +627,7 @@ export function madviseCollapse(k: Kernel, mm: MmStruct, start: number, end: num
     // pmdp_collapse_flush(): the PMD is cleared and flushed, then the pages are copied
     k.hooks.pte.beforeChange.call(mm, v, v + HPAGE_PMD_NR, 'collapse');
     pt.clear(pmd, i);
-    k.flush('range', mm, v, v + HPAGE_PMD_NR, 'collapse_huge_page', true, false);
+    flush(k, 'range', mm, v, v + HPAGE_PMD_NR, 'collapse_huge_page', true, false);
     const toPut: number[] = [];
     for (let j = 0; j < HPAGE_PMD_NR; j++) {
       const fl = pt.fl[base + j]!;
@@ -630,7 +635,7 @@ export function madviseCollapse(k: Kernel, mm: MmStruct, start: number, end: num
       if (fl !== 0 && pfn !== ZERO_PFN) {
         f.data[nh + j] = f.data[pfn]!;
         const head = f.head(pfn);
-        k.removeRmapPtes(head, pfn, 1, mm);
+        removeRmapPtes(k, head, pfn, 1, mm);
         toPut.push(head);
       } else f.data[nh + j] = 0;
       pt.clear(t, j);
@@ -640,7 +645,7 @@ export function madviseCollapse(k: Kernel, mm: MmStruct, start: number, end: num
     // the emptied PTE table is deposited with the new PMD mapping
     s.deposited.set(kk, t);
     addNewAnonRmapPmd(k, nh, mm, vma, v);
-    k.lruAdd(nh);
+    lruAdd(k, nh);
     const w = writable || (vma.flags & VM.write) !== 0 ? PTE.write | PTE.dirty : 0;
     pt.set(pmd, i, nh, PTE.present | PTE.huge | PTE.young | w);
     k.hooks.pte.afterSet.call(mm, v, v + HPAGE_PMD_NR);
@@ -703,8 +708,8 @@ export function wpCopyRange(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, tabl
   }
   k.stats.v[thpState(k).ids.cow_copy_pages]! += zero ? 0 : nr;
   f.ref[nh] = nr;
-  k.addNewAnonRmap(nh, mm, vma, start, nr);
-  k.lruAdd(nh);
+  addNewAnonRmap(k, nh, mm, vma, start, nr);
+  lruAdd(k, nh);
   k.stats.v[k.mthpFaultAlloc[order]!]!++;
   // clear + flush the old range, then install the new PTEs
   k.hooks.pte.beforeChange.call(mm, start, start + nr, 'wp_page_copy');
@@ -713,13 +718,13 @@ export function wpCopyRange(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, tabl
     keep |= pt.fl[b + j]! & PTE.softDirty;
     pt.clear(table, (start & 511) + j);
   }
-  k.flush('range', mm, start, start + nr, 'wp_page_copy');
+  flush(k, 'range', mm, start, start + nr, 'wp_page_copy');
   for (let j = 0; j < nr; j++) pt.set(table, (start & 511) + j, nh + j, keep | PTE.present | PTE.young | (unshare ? 0 : PTE.dirty | PTE.write));
   k.charge(k.hw.costs.pteUpdate * nr);
   k.hooks.pte.afterSet.call(mm, start, start + nr);
   if (!zero) {
     for (const pfn of old) {
-      k.removeRmapPtes(oldHead, pfn, 1, mm);
+      removeRmapPtes(k, oldHead, pfn, 1, mm);
       k.folioPut(oldHead);
     }
   }
@@ -768,7 +773,7 @@ export function mappingsInMm(k: Kernel, head: number, mm: MmStruct): number {
     for (let i = 0; i < nr; i++) {
       const vpn = m.vma.addressOf(f.index[head]! + i);
       if (vpn < 0) continue;
-      const t = k.pteTable(mm, vpn);
+      const t = pteTable(k, mm, vpn);
       if (t === -2) {
         if (i === 0 && k.pt.val[hugePmdSlot(k, mm, vpn)] === head) n++;
         continue;
@@ -838,14 +843,14 @@ export function swapinLargeFolio(k: Kernel, mm: MmStruct, vma: Vma, vpn: number,
   k.stats.v[C.pgmajfault]!++;
   k.stats.v[C.swapin_skip_swapcache]!++;
   f.ref[head] = nr;
-  k.addNewAnonRmap(head, mm, vma, start, nr);
-  k.lruAdd(head);
+  addNewAnonRmap(k, head, mm, vma, start, nr);
+  lruAdd(k, head);
   vmf.pfn = head + (vpn - start);
   vmf.head = head;
   vmf.swapSlot = slot;
   vmf.swapExclusive = (pt.fl[table * PTRS_PER_TABLE + vmf.index]! & PTE.swpExclusive) !== 0;
   vmf.swapCacheBypassed = true;
-  for (let j = 0; j < nr; j++) k.swapFree(s0 + j);
+  for (let j = 0; j < nr; j++) swapFree(k, s0 + j);
   mm.swapEnts -= nr;
   const uffd = keep.some((x) => (x & PTE.uffdWp) !== 0);
   const writable = (vma.flags & VM.write) !== 0 && !uffd && (k.hooks.fault.swapinWritable.call(vmf) ?? false);

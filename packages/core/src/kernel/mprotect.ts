@@ -10,6 +10,8 @@ import { C } from '../stats/counters.js';
 import { PTRS_PER_TABLE } from '../units.js';
 import { mergeVmas, vmasForRange } from './mmap.js';
 import { changeHugePmd } from './huge-memory.js';
+import { pteTable, pteTableForWrite } from './pgwalk.js';
+import { flush } from './tlb-flush.js';
 
 export type Prot = 'r' | 'rw' | 'none';
 
@@ -53,7 +55,7 @@ export function changeProtection(
   let pages = 0;
   for (let v = start; v < end; ) {
     const tEnd = Math.min(end, v - (v & 511) + 512);
-    let probe = k.pteTable(mm, v);
+    let probe = pteTable(k, mm, v);
     if (probe === -2) {
       // change_huge_pmd() when the range covers the PMD, else split it and change the PTEs
       const n = changeHugePmd(k, mm, v, end, reason, update);
@@ -62,7 +64,7 @@ export function changeProtection(
         v = tEnd;
         continue;
       }
-      probe = k.pteTable(mm, v);
+      probe = pteTable(k, mm, v);
     }
     if (probe >= 0) {
       let t = probe;
@@ -74,7 +76,7 @@ export function changeProtection(
         let n = update(fl, k.pt.val[kk]!);
         if (n === fl) continue;
         if (!writable) {
-          t = k.pteTableForWrite(mm, a, false, reason);
+          t = pteTableForWrite(k, mm, a, false, reason);
           writable = true;
           k.hooks.pte.beforeChange.call(mm, v, tEnd, reason);
           // the hardware may have rewritten the entries (contpte unfold): recompute
@@ -90,6 +92,6 @@ export function changeProtection(
     v = tEnd;
   }
   k.stats.v[C.mprotect_pte]! += pages;
-  if (pages > 0) k.flush('range', mm, start, end, reason);
+  if (pages > 0) flush(k, 'range', mm, start, end, reason);
   return pages;
 }

@@ -13,6 +13,8 @@ import type { Vma } from '../mm/vma.js';
 import { PTRS_PER_TABLE } from '../units.js';
 import { isPmdFault, validCowOrder } from './huge-memory.js';
 import type { Kernel } from './kernel.js';
+import { lruAddDrain, lruAddDrainAll } from './lru-batch.js';
+import { deleteFromSwapCache, folioFreeSwap } from './swap-cache.js';
 
 /** A `WpReuseRange` answer; one per fault object, filled by `reuseRange()`. */
 class ReuseRange implements WpReuseRange {
@@ -98,13 +100,13 @@ export class VmFault implements FaultContext {
 
   lruAddDrain(cpu: number = this.cpu): void {
     this.kernel.checkCpu(cpu);
-    this.kernel.lruAddDrain(cpu);
+    lruAddDrain(this.kernel, cpu);
   }
   lruAddDrainAll(): void {
-    this.kernel.lruAddDrainAll();
+    lruAddDrainAll(this.kernel);
   }
   freeSwapCache(): boolean {
-    return this.head >= 0 && this.kernel.folioFreeSwap(this.head);
+    return this.head >= 0 && folioFreeSwap(this.kernel, this.head);
   }
   reuseSwapPage(): boolean {
     const k = this.kernel;
@@ -114,7 +116,7 @@ export class VmFault implements FaultContext {
     const inCache = (f.flags[head]! & PG.swapcache) !== 0;
     if (inCache) count += k.swap.count[f.swap[head]! + (this.pfn - head)]!;
     if (count === 1 && inCache && (f.flags[head]! & PG.writeback) === 0) {
-      k.deleteFromSwapCache(head);
+      deleteFromSwapCache(k, head);
       f.flags[head]! |= PG.dirty;
     }
     return count <= 1;
