@@ -21,22 +21,10 @@ export { Cpu, Process, Thread, type PendingFault } from './kernel/task.js';
 export { MmGather } from './kernel/tlb-gather.js';
 export { userAccess, handleMmFault, defaultWpReuse, FaultResult, AccessResult } from './kernel/fault.js';
 export { forkProcess } from './kernel/fork.js';
-export {
-  hugePmdFault,
-  hugePmdSlot,
-  isPmdFault,
-  followHugePmd,
-  splitHugePmd,
-  splitHugePmdAt,
-  defaultPmdReuse,
-  madviseCollapse,
-  validCowOrder,
-  wpCopyRange,
-  reusePteRange,
-  mappingsInMm,
-  thpState,
-  PMD_SHIFT,
-} from './kernel/huge-memory.js';
+export { hugePmdSlot, isPmdFault, followHugePmd, splitHugePmd, splitHugePmdAt, thpState, PMD_SHIFT } from './kernel/huge-memory.js';
+export { hugePmdFault, defaultPmdReuse } from './kernel/huge-pmd-fault.js';
+export { madviseCollapse } from './kernel/khugepaged.js';
+export { validCowOrder, wpCopyRange, reusePteRange, mappingsInMm } from './kernel/large-folio.js';
 export { zapRange, munmap, exitMmap, exitProcess, freePgtables } from './kernel/zap.js';
 export { mmapAnon, splitVma, vmasForRange, mergeVmas } from './kernel/mmap.js';
 export { madvise, ADVICES, type Advice } from './kernel/madvise.js';

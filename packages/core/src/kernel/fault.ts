@@ -12,8 +12,9 @@ import { ZERO_PFN } from '../mem/phys-mem.js';
 import { C } from '../stats/counters.js';
 import { PTRS_PER_TABLE, tableIndex } from '../units.js';
 import type { Thread } from './task.js';
-import type { FaultKind } from '../api/contexts.js';
-import { hugePmdFault, reusePteRange, swapinLargeFolio, validCowOrder, wpCopyRange } from './huge-memory.js';
+import { hugePmdFault } from './huge-pmd-fault.js';
+import { reusePteRange, swapinLargeFolio, validCowOrder, wpCopyRange } from './large-folio.js';
+import { faultDone } from './fault-done.js';
 import { pteTableForWrite } from './pgwalk.js';
 import { addAnonRmapPtes, addNewAnonRmap, anonVmaPrepare, removeRmapPtes } from './rmap.js';
 import { lruAdd, lruAddDrain } from './lru-batch.js';
@@ -127,12 +128,8 @@ export function handleMmFault(k: Kernel, mm: MmStruct, vpn: number, write: boole
   if ((write || unshare) && (fl & PTE.write) === 0) return doWpPage(k, mm, vma, vpn, fl);
   // spurious fault or a stale TLB entry: ptep_set_access_flags()
   k.pt.fl[kk] = fl | PTE.young | (write ? PTE.dirty : 0);
-  done(k, mm, vpn, write, 'spurious', 0);
+  faultDone(k, mm, vpn, write, 'spurious', 0);
   return FaultResult.OK;
-}
-
-function done(k: Kernel, mm: MmStruct, vpn: number, write: boolean, kind: FaultKind, order: number): void {
-  if (k.hooks.fault.handled.isUsed()) k.hooks.fault.handled.call({ mm, vpn, cpu: k.cpu, write, kind, order });
 }
 
 /** Pick the largest allowed order whose aligned range fits the VMA and has no PTE (alloc_anon_folio). */
@@ -168,7 +165,7 @@ function doAnonymousPage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, write: 
     k.pt.set(table, vpn & 511, ZERO_PFN, PTE.present | PTE.young);
     k.charge(k.hw.costs.pteUpdate);
     k.hooks.pte.afterSet.call(mm, vpn, vpn + 1);
-    done(k, mm, vpn, false, 'zero', 0);
+    faultDone(k, mm, vpn, false, 'zero', 0);
     return FaultResult.OK;
   }
   const orders = k.hooks.fault.anonOrders.call(1, vmf) & 0x1ff; // PMD order is not PTE-mapped on fault
@@ -186,7 +183,7 @@ function doAnonymousPage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, write: 
   k.charge(k.hw.costs.pteUpdate * nr);
   k.hooks.pte.afterSet.call(mm, start, start + nr);
   if (order > 0) k.stats.v[k.mthpFaultAlloc[order]!]!++;
-  done(k, mm, vpn, true, 'anon', order);
+  faultDone(k, mm, vpn, true, 'anon', order);
   return FaultResult.OK;
 }
 
@@ -235,7 +232,7 @@ function wpPageReuse(k: Kernel, mm: MmStruct, vpn: number, kk: number, pfn: numb
   if (!vmf.unshare && (k.pt.fl[kk]! & PTE.write) !== 0) {
     // a policy already made this PTE writable with its whole range (reusePteRange)
     k.stats.v[C.pgreuse]!++;
-    done(k, mm, vpn, vmf.write, 'wp-reuse', k.f.order[k.f.head(pfn)]!);
+    faultDone(k, mm, vpn, vmf.write, 'wp-reuse', k.f.order[k.f.head(pfn)]!);
     return;
   }
   if (!vmf.unshare) k.hooks.pte.beforeChange.call(mm, vpn, vpn + 1, 'wp_page_reuse');
@@ -245,7 +242,7 @@ function wpPageReuse(k: Kernel, mm: MmStruct, vpn: number, kk: number, pfn: numb
   if (!vmf.unshare) k.hooks.pte.afterSet.call(mm, vpn, vpn + 1);
   k.stats.v[C.pgreuse]!++;
   k.charge(k.hw.costs.pteUpdate);
-  done(k, mm, vpn, vmf.write, 'wp-reuse', 0);
+  faultDone(k, mm, vpn, vmf.write, 'wp-reuse', 0);
 }
 
 /**
@@ -262,7 +259,7 @@ function wpPageCopy(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, oldPfn: numb
   const order = want > 0 ? validCowOrder(k, vma, vpn, vmf.table, want, zero ? -1 : oldHead) : 0;
   if (order > 0) {
     wpCopyRange(k, mm, vma, vpn, vmf.table, order, zero ? -1 : oldHead, vmf.unshare);
-    done(k, mm, vpn, vmf.write, zero ? 'wp-zero' : 'wp-copy', order);
+    faultDone(k, mm, vpn, vmf.write, zero ? 'wp-zero' : 'wp-copy', order);
     return;
   }
   const nh = k.allocFolio(0, zero);
@@ -290,7 +287,7 @@ function wpPageCopy(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, oldPfn: numb
     removeRmapPtes(k, oldHead, oldPfn, 1, mm);
     k.folioPut(oldHead);
   }
-  done(k, mm, vpn, vmf.write, zero ? 'wp-zero' : 'wp-copy', 0);
+  faultDone(k, mm, vpn, vmf.write, zero ? 'wp-zero' : 'wp-copy', 0);
 }
 
 /** do_swap_page(): the PTE holds a swap entry. */
@@ -371,6 +368,6 @@ function doSwapPage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, write: boole
   k.pt.set(vmf.table, vmf.index, pfn, nfl);
   k.charge(k.hw.costs.pteUpdate);
   k.hooks.pte.afterSet.call(mm, vpn, vpn + 1);
-  done(k, mm, vpn, write, 'swapin', 0);
+  faultDone(k, mm, vpn, write, 'swapin', 0);
   return FaultResult.OK;
 }

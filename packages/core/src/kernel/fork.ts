@@ -10,7 +10,7 @@ import { C } from '../stats/counters.js';
 import { PTRS_PER_TABLE } from '../units.js';
 import { ForkCtx } from '../hooks/contexts.js';
 import { Process as Proc } from './task.js';
-import { copyHugePmd } from './huge-memory.js';
+import { copyHugePmd } from './huge-pmd-ops.js';
 import { pteTable, pteTableForWrite } from './pgwalk.js';
 import { addAnonRmapPtes, addNewAnonRmap } from './rmap.js';
 import { lruAdd } from './lru-batch.js';

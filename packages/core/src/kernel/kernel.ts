@@ -13,7 +13,6 @@ import { GUP_PIN_COUNTING_BIAS, PG, type FolioTable } from '../mem/folios.js';
 import { SwapDevice } from '../mem/swap.js';
 import type { LruBatchKind } from '../mem/lru.js';
 import { PageTablePool } from '../mm/page-table.js';
-import { PTE } from '../mm/pte.js';
 import { MmStruct } from '../mm/mm-struct.js';
 import { AnonVmaRegistry } from '../mm/anon-vma.js';
 import type { Vma } from '../mm/vma.js';

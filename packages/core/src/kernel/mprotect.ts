@@ -9,7 +9,7 @@ import { ZERO_PFN } from '../mem/phys-mem.js';
 import { C } from '../stats/counters.js';
 import { PTRS_PER_TABLE } from '../units.js';
 import { mergeVmas, vmasForRange } from './mmap.js';
-import { changeHugePmd } from './huge-memory.js';
+import { changeHugePmd } from './huge-pmd-ops.js';
 import { pteTable, pteTableForWrite } from './pgwalk.js';
 import { flush } from './tlb-flush.js';
 

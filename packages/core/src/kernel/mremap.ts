@@ -6,7 +6,7 @@ import { C } from '../stats/counters.js';
 import { HPAGE_PMD_NR, PTRS_PER_TABLE } from '../units.js';
 import { vmasForRange } from './mmap.js';
 import { freePgtables, removeVma } from './zap.js';
-import { moveHugePmd } from './huge-memory.js';
+import { moveHugePmd } from './huge-pmd-ops.js';
 import { pteTable, pteTableForWrite } from './pgwalk.js';
 import { flush } from './tlb-flush.js';
 

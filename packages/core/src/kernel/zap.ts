@@ -1,6 +1,6 @@
 /** Unmapping: zap_pte_range(), free_pgtables(), munmap and exit_mmap (mm/memory.c, mm/mmap.c). */
 import type { TableChangeReason } from '../api/contexts.js';
-import { SimError, type Kernel } from './kernel.js';
+import { type Kernel } from './kernel.js';
 import type { MmStruct } from '../mm/mm-struct.js';
 import type { Vma } from '../mm/vma.js';
 import { PTE } from '../mm/pte.js';
@@ -10,7 +10,7 @@ import { LEVEL_SPAN, PTRS_PER_TABLE, tableIndex } from '../units.js';
 import type { MmGather } from './tlb-gather.js';
 import { vmasForRange } from './mmap.js';
 import type { Process } from './task.js';
-import { zapHugePmd } from './huge-memory.js';
+import { zapHugePmd } from './huge-pmd-ops.js';
 import { pteTable, pteTableForWrite, tableAt } from './pgwalk.js';
 import { removeRmapPtes } from './rmap.js';
 import { freeSwapAndCache } from './swap-cache.js';
