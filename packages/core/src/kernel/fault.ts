@@ -12,6 +12,7 @@ import { ZERO_PFN } from '../mem/phys-mem.js';
 import { C } from '../stats/counters.js';
 import { PTRS_PER_TABLE, tableIndex } from '../units.js';
 import type { Thread } from './task.js';
+import type { VmFault } from './vm-fault.js';
 import { hugePmdFault } from './huge-pmd-fault.js';
 import { reusePteRange, swapinLargeFolio, validCowOrder, wpCopyRange } from './large-folio.js';
 import { faultDone } from './fault-done.js';
@@ -96,6 +97,14 @@ export function userAccess(k: Kernel, t: Thread, vpn: number, write: boolean, va
   throw new SimError(`fault loop at page 0x${vpn.toString(16)}: the fault handler did not make progress`, 'internal');
 }
 
+/**
+ * The fault's struct vm_fault: the kernel's one reused VmFault, reset (no allocation per fault).
+ * The only place that reads `k.vmf`; the fault paths get the object as a parameter.
+ */
+export function beginFault(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, write: boolean, unshare: boolean): VmFault {
+  return k.vmf.begin(mm, vma, vpn, k.cpu, write, unshare);
+}
+
 /** handle_mm_fault() → __handle_mm_fault() → handle_pte_fault(). */
 export function handleMmFault(k: Kernel, mm: MmStruct, vpn: number, write: boolean, unshare: boolean): FaultResult {
   k.stats.v[C.pgfault]!++;
@@ -104,10 +113,11 @@ export function handleMmFault(k: Kernel, mm: MmStruct, vpn: number, write: boole
   if (!vma) return FaultResult.SEGV;
   if (write ? (vma.flags & VM.write) === 0 : (vma.flags & VM.read) === 0) return FaultResult.SEGV;
 
-  const vmf = k.vmf.begin(mm, vma, vpn, k.cpu, write, unshare);
+  // the one vm_fault of this kernel, reset for this fault and passed down (as Linux's on-stack vmf)
+  const vmf = beginFault(k, mm, vma, vpn, write, unshare);
 
-  // the PMD level: huge PMD faults and do_huge_pmd_anonymous_page() (huge-memory.ts)
-  const hr = hugePmdFault(k, mm, vma, vpn, write, unshare);
+  // the PMD level: huge PMD faults and do_huge_pmd_anonymous_page() (huge-pmd-fault.ts)
+  const hr = hugePmdFault(k, vmf);
   if (hr >= 0) return hr as FaultResult;
   const t = pteTableForWrite(k, mm, vpn, true, 'fault');
   if (t === -2) throw new SimError('fault on a PMD-mapped THP: PMD mappings are not modelled yet', 'internal');
@@ -116,16 +126,16 @@ export function handleMmFault(k: Kernel, mm: MmStruct, vpn: number, write: boole
   vmf.index = i;
   const kk = t * PTRS_PER_TABLE + i;
   const fl = k.pt.fl[kk]!;
-  if (fl === 0) return doAnonymousPage(k, vmf.mm, vma, vpn, write);
+  if (fl === 0) return doAnonymousPage(k, vmf);
   if ((fl & PTE.swap) !== 0) {
-    const r = doSwapPage(k, mm, vma, vpn, write);
+    const r = doSwapPage(k, vmf);
     // do_swap_page(): a write fault on a page mapped read-only continues in do_wp_page()
     const nfl = k.pt.fl[kk]!;
-    if (r === FaultResult.OK && write && (nfl & PTE.write) === 0) return doWpPage(k, mm, vma, vpn, nfl);
+    if (r === FaultResult.OK && write && (nfl & PTE.write) === 0) return doWpPage(k, vmf, nfl);
     return r;
   }
   if ((fl & PTE.protNone) !== 0) return FaultResult.SEGV;
-  if ((write || unshare) && (fl & PTE.write) === 0) return doWpPage(k, mm, vma, vpn, fl);
+  if ((write || unshare) && (fl & PTE.write) === 0) return doWpPage(k, vmf, fl);
   // spurious fault or a stale TLB entry: ptep_set_access_flags()
   k.pt.fl[kk] = fl | PTE.young | (write ? PTE.dirty : 0);
   faultDone(k, mm, vpn, write, 'spurious', 0);
@@ -153,13 +163,12 @@ function pickAnonOrder(k: Kernel, vma: Vma, vpn: number, table: number, orders: 
 }
 
 /** do_anonymous_page(): first touch of an address. */
-function doAnonymousPage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, write: boolean): FaultResult {
+function doAnonymousPage(k: Kernel, vmf: VmFault): FaultResult {
+  const { mm, vma, vpn, write, table } = vmf;
   if ((vma.flags & VM.uffdMissing) !== 0) {
     k.stats.v[C.uffd_fault]!++;
     return FaultResult.UFFD_MISSING;
   }
-  const vmf = k.vmf;
-  const table = vmf.table;
   if (!write) {
     // map the shared zero page read-only (pte_mkspecial(ZERO_PAGE))
     k.pt.set(table, vpn & 511, ZERO_PFN, PTE.present | PTE.young);
@@ -193,8 +202,8 @@ export function defaultWpReuse(k: Kernel, head: number): 'reuse' | 'copy' {
 }
 
 /** do_wp_page(): write (or unshare) fault on a present, write-protected PTE. */
-function doWpPage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, fl: number): FaultResult {
-  const vmf = k.vmf;
+function doWpPage(k: Kernel, vmf: VmFault, fl: number): FaultResult {
+  const { mm, vma } = vmf;
   const kk = vmf.table * PTRS_PER_TABLE + vmf.index;
   if ((fl & PTE.uffdWp) !== 0 && (vma.flags & VM.uffdWp) !== 0 && vmf.write) {
     // userfaultfd_pte_wp(): hand the fault to the monitor
@@ -206,7 +215,7 @@ function doWpPage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, fl: number): F
     if (vmf.unshare) return FaultResult.OK; // nothing to unshare on the zero page
     vmf.pfn = ZERO_PFN; // fault.cowOrder sees the zero page
     vmf.head = ZERO_PFN;
-    wpPageCopy(k, mm, vma, vpn, -1, -1);
+    wpPageCopy(k, vmf, -1, -1);
     return FaultResult.OK;
   }
   const head = k.f.head(pfn);
@@ -218,16 +227,16 @@ function doWpPage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, fl: number): F
   if (decision !== 'copy') {
     // a range answer (validated when the tap answered): make the whole range writable at once
     if (decision !== 'reuse' && !vmf.unshare && decision.nr > 1) reusePteRange(k, mm, vmf.table, decision.start, decision.nr, head);
-    wpPageReuse(k, mm, vpn, kk, pfn);
+    wpPageReuse(k, vmf, kk, pfn);
     return FaultResult.OK;
   }
-  wpPageCopy(k, mm, vma, vpn, pfn, head);
+  wpPageCopy(k, vmf, pfn, head);
   return FaultResult.OK;
 }
 
 /** wp_page_reuse(): the page is ours alone; make the PTE writable. No flush is needed. */
-function wpPageReuse(k: Kernel, mm: MmStruct, vpn: number, kk: number, pfn: number): void {
-  const vmf = k.vmf;
+function wpPageReuse(k: Kernel, vmf: VmFault, kk: number, pfn: number): void {
+  const { mm, vpn } = vmf;
   k.f.flags[pfn]! |= PG.anonExclusive;
   if (!vmf.unshare && (k.pt.fl[kk]! & PTE.write) !== 0) {
     // a policy already made this PTE writable with its whole range (reusePteRange)
@@ -250,8 +259,8 @@ function wpPageReuse(k: Kernel, mm: MmStruct, vpn: number, kk: number, pfn: numb
  * PTE mapped the zero page). The old PTE is cleared and flushed (ptep_clear_flush) before
  * the new one is installed.
  */
-function wpPageCopy(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, oldPfn: number, oldHead: number): void {
-  const vmf = k.vmf;
+function wpPageCopy(k: Kernel, vmf: VmFault, oldPfn: number, oldHead: number): void {
+  const { mm, vma, vpn } = vmf;
   const zero = oldPfn < 0;
   // fault.cowOrder: a large replacement folio (validated: aligned, inside the VMA and the PTE
   // table, every PTE mapping the same source folio read-only, or none / the zero page)
@@ -291,8 +300,8 @@ function wpPageCopy(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, oldPfn: numb
 }
 
 /** do_swap_page(): the PTE holds a swap entry. */
-function doSwapPage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, write: boolean): FaultResult {
-  const vmf = k.vmf;
+function doSwapPage(k: Kernel, vmf: VmFault): FaultResult {
+  const { mm, vma, vpn, write } = vmf;
   const kk = vmf.table * PTRS_PER_TABLE + vmf.index;
   const fl = k.pt.fl[kk]!;
   const slot = k.pt.val[kk]!;
@@ -312,7 +321,7 @@ function doSwapPage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, write: boole
   } else {
     skipped = k.hooks.fault.swapinSkipCache.call(vmf) ?? (swap.opts.synchronousIo && swap.count[slot] === 1);
     // alloc_swap_folio(): a large folio when the neighbouring swap entries allow it (huge-memory.ts)
-    if (skipped && swap.opts.synchronousIo && swapinLargeFolio(k, mm, vma, vpn, write)) return FaultResult.OK;
+    if (skipped && swap.opts.synchronousIo && swapinLargeFolio(k, vmf)) return FaultResult.OK;
     head = k.allocFolio(0, false);
     pfn = head;
     f.data[head] = swap.data[slot]!;

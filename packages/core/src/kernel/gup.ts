@@ -6,7 +6,7 @@ import { GUP_PIN_COUNTING_BIAS, PG } from '../mem/folios.js';
 import { ZERO_PFN } from '../mem/phys-mem.js';
 import { C } from '../stats/counters.js';
 import { PTRS_PER_TABLE } from '../units.js';
-import { FaultResult, handleMmFault } from './fault.js';
+import { beginFault, FaultResult, handleMmFault } from './fault.js';
 import { followHugePmd } from './huge-memory.js';
 import { pteTable, pteTableForWrite } from './pgwalk.js';
 
@@ -47,7 +47,7 @@ export function pinUserPages(k: Kernel, mm: MmStruct, start: number, end: number
       if (!huge && wt !== t) continue;
       const cand = huge ? huge.pfn : k.pt.val[wt * PTRS_PER_TABLE + (vpn & 511)]!;
       if (!write && !k.mem.isZeroPfn(cand) && (f.flags[cand]! & PG.anonExclusive) === 0) {
-        const vmf = k.vmf.begin(mm, mm.findVma(vpn)!, vpn, k.cpu, false, true);
+        const vmf = beginFault(k, mm, mm.findVma(vpn)!, vpn, false, true);
         vmf.table = huge ? -1 : wt;
         vmf.index = vpn & 511;
         vmf.pfn = cand;

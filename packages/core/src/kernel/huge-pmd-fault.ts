@@ -4,6 +4,7 @@
  * huge_pmd_set_accessed(), map_anon_folio_pmd().
  */
 import { SimError, type Kernel } from './kernel.js';
+import type { VmFault } from './vm-fault.js';
 import type { MmStruct } from '../mm/mm-struct.js';
 import { VM, type Vma } from '../mm/vma.js';
 import { PTE } from '../mm/pte.js';
@@ -27,18 +28,18 @@ import { addNewAnonRmapPmd, deposit, PMD_SHIFT, setExclusive, splitHugePmd, thpS
  * (do_huge_pmd_anonymous_page). Returns a FaultResult (0 = OK, 3 = SEGV), or -1 to continue on
  * the PTE level (no THP, a fallback, or a split).
  */
-export function hugePmdFault(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, write: boolean, unshare: boolean): number {
+export function hugePmdFault(k: Kernel, vmf: VmFault): number {
+  const { mm, vma, vpn, write, unshare } = vmf;
   const pmd = tableAt(k, mm, vpn, 1, true);
   if (pmd < 0) return -1;
   const i = tableIndex(vpn, 1);
   const kk = pmd * PTRS_PER_TABLE + i;
   const fl = k.pt.fl[kk]!;
-  const vmf = k.vmf;
   if ((fl & PTE.huge) !== 0) {
     if ((fl & PTE.protNone) !== 0) return 3;
     vmf.table = pmd;
     vmf.index = i;
-    if ((write || unshare) && (fl & PTE.write) === 0) return doHugePmdWpPage(k, mm, vma, vpn, pmd, i);
+    if ((write || unshare) && (fl & PTE.write) === 0) return doHugePmdWpPage(k, vmf, pmd, i);
     // huge_pmd_set_accessed(): a spurious fault
     k.pt.fl[kk] = fl | PTE.young | (write ? PTE.dirty : 0);
     faultDone(k, mm, vpn, write, 'spurious', PMD_ORDER);
@@ -51,10 +52,11 @@ export function hugePmdFault(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, wri
   // thp_vma_allowable_orders(vma, TVA_PAGEFAULT, PMD_ORDER)
   const orders = k.hooks.fault.anonOrders.call(1, vmf);
   if ((orders & (1 << PMD_ORDER)) === 0) return -1;
-  return doHugePmdAnonymousPage(k, mm, vma, vpn, write, pmd, i);
+  return doHugePmdAnonymousPage(k, vmf, pmd, i);
 }
 
-function doHugePmdAnonymousPage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, write: boolean, pmd: number, i: number): number {
+function doHugePmdAnonymousPage(k: Kernel, vmf: VmFault, pmd: number, i: number): number {
+  const { mm, vma, vpn, write } = vmf;
   const start = vpn - (vpn & (HPAGE_PMD_NR - 1));
   const slot = pmd * PTRS_PER_TABLE + i;
   const s = thpState(k);
@@ -108,8 +110,8 @@ function mapNewThp(k: Kernel, mm: MmStruct, vma: Vma, head: number, start: numbe
  *    PMD writable; 'copy' splits the PMD and falls back to do_wp_page() on the PTE (mainline
  *    since v5.8, 3917c80280c9 "thp: change CoW semantics for anon-THP").
  */
-function doHugePmdWpPage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, pmd: number, i: number): number {
-  const vmf = k.vmf;
+function doHugePmdWpPage(k: Kernel, vmf: VmFault, pmd: number, i: number): number {
+  const { mm, vma, vpn } = vmf;
   const kk = pmd * PTRS_PER_TABLE + i;
   const val = k.pt.val[kk]!;
   const start = vpn - (vpn & (HPAGE_PMD_NR - 1));

@@ -5,6 +5,7 @@
  * alloc_swap_folio() / the large-folio part of do_swap_page() (swapinLargeFolio).
  */
 import { SimError, type Kernel } from './kernel.js';
+import type { VmFault } from './vm-fault.js';
 import type { MmStruct } from '../mm/mm-struct.js';
 import { VM, type Vma } from '../mm/vma.js';
 import { PTE } from '../mm/pte.js';
@@ -163,9 +164,8 @@ export function mappingsInMm(k: Kernel, head: number, mm: MmStruct): number {
  * folio is fresh, so exclusive); `fault.swapinWritable` decides writability for all of them.
  * Returns false when no large order fits (do_swap_page continues with one page).
  */
-export function swapinLargeFolio(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, write: boolean): boolean {
-  const vmf = k.vmf;
-  const table = vmf.table;
+export function swapinLargeFolio(k: Kernel, vmf: VmFault): boolean {
+  const { mm, vma, vpn, write, table } = vmf;
   const pt = k.pt;
   const swap = k.swap;
   const slot = pt.val[table * PTRS_PER_TABLE + vmf.index]!;
