@@ -10,7 +10,7 @@ import { PTE } from '../mm/pte.js';
 import { PG } from '../mem/folios.js';
 import { ZERO_PFN } from '../mem/phys-mem.js';
 import { C } from '../stats/counters.js';
-import { PTRS_PER_TABLE, tableIndex } from '../units.js';
+import { pteIndex, tableIndex } from '../units.js';
 import type { Thread } from './task.js';
 import type { VmFault } from './vm-fault.js';
 import { hugePmdFault } from './huge-pmd-fault.js';
@@ -63,7 +63,7 @@ export function userAccess(k: Kernel, t: Thread, vpn: number, write: boolean, va
     let k0 = -1;
     let level = 3;
     for (; level >= 0; level--) {
-      k0 = tbl * PTRS_PER_TABLE + tableIndex(vpn, level);
+      k0 = pt.slot(tbl, tableIndex(vpn, level));
       fl = pt.fl[k0]!;
       if ((fl & PTE.present) === 0) break;
       w &= fl;
@@ -121,10 +121,10 @@ export function handleMmFault(k: Kernel, mm: MmStruct, vpn: number, write: boole
   if (hr >= 0) return hr as FaultResult;
   const t = pteTableForWrite(k, mm, vpn, true, 'fault');
   if (t === -2) throw new SimError('fault on a PMD-mapped THP: PMD mappings are not modelled yet', 'internal');
-  const i = vpn & 511;
+  const i = pteIndex(vpn);
   vmf.table = t;
   vmf.index = i;
-  const kk = t * PTRS_PER_TABLE + i;
+  const kk = k.pt.slot(t, i);
   const fl = k.pt.fl[kk]!;
   if (fl === 0) return doAnonymousPage(k, vmf);
   if ((fl & PTE.swap) !== 0) {
@@ -149,7 +149,7 @@ function pickAnonOrder(k: Kernel, vma: Vma, vpn: number, table: number, orders: 
     const nr = 1 << o;
     const start = vpn - (vpn & (nr - 1));
     if (start < vma.start || start + nr > vma.end) continue;
-    const b = table * PTRS_PER_TABLE + (start & 511);
+    const b = k.pt.slot(table, pteIndex(start));
     let none = true;
     for (let i = 0; i < nr; i++) {
       if (k.pt.fl[b + i] !== 0) {
@@ -171,7 +171,7 @@ function doAnonymousPage(k: Kernel, vmf: VmFault): FaultResult {
   }
   if (!write) {
     // map the shared zero page read-only (pte_mkspecial(ZERO_PAGE))
-    k.pt.set(table, vpn & 511, ZERO_PFN, PTE.present | PTE.young);
+    k.pt.set(table, pteIndex(vpn), ZERO_PFN, PTE.present | PTE.young);
     k.charge(k.hw.costs.pteUpdate);
     k.hooks.pte.afterSet.call(mm, vpn, vpn + 1);
     faultDone(k, mm, vpn, false, 'zero', 0);
@@ -185,7 +185,7 @@ function doAnonymousPage(k: Kernel, vmf: VmFault): FaultResult {
   k.f.ref[head] = nr; // one reference per mapping PTE (folio_ref_add(nr - 1))
   addNewAnonRmap(k, head, mm, vma, start, nr);
   lruAdd(k, head);
-  const b = start & 511;
+  const b = pteIndex(start);
   for (let i = 0; i < nr; i++) {
     k.pt.set(table, b + i, head + i, PTE.present | PTE.write | PTE.dirty | PTE.young);
   }
@@ -204,7 +204,7 @@ export function defaultWpReuse(k: Kernel, head: number): 'reuse' | 'copy' {
 /** do_wp_page(): write (or unshare) fault on a present, write-protected PTE. */
 function doWpPage(k: Kernel, vmf: VmFault, fl: number): FaultResult {
   const { mm, vma } = vmf;
-  const kk = vmf.table * PTRS_PER_TABLE + vmf.index;
+  const kk = k.pt.slot(vmf.table, vmf.index);
   if ((fl & PTE.uffdWp) !== 0 && (vma.flags & VM.uffdWp) !== 0 && vmf.write) {
     // userfaultfd_pte_wp(): hand the fault to the monitor
     k.stats.v[C.uffd_fault]!++;
@@ -282,7 +282,7 @@ function wpPageCopy(k: Kernel, vmf: VmFault, oldPfn: number, oldHead: number): v
   lruAdd(k, nh);
   const t = vmf.table;
   const i = vmf.index;
-  const kk = t * PTRS_PER_TABLE + i;
+  const kk = k.pt.slot(t, i);
   const oldFl = k.pt.fl[kk]!;
   // ptep_clear_flush()
   k.hooks.pte.beforeChange.call(mm, vpn, vpn + 1, 'wp_page_copy');
@@ -302,7 +302,7 @@ function wpPageCopy(k: Kernel, vmf: VmFault, oldPfn: number, oldHead: number): v
 /** do_swap_page(): the PTE holds a swap entry. */
 function doSwapPage(k: Kernel, vmf: VmFault): FaultResult {
   const { mm, vma, vpn, write } = vmf;
-  const kk = vmf.table * PTRS_PER_TABLE + vmf.index;
+  const kk = k.pt.slot(vmf.table, vmf.index);
   const fl = k.pt.fl[kk]!;
   const slot = k.pt.val[kk]!;
   const f = k.f;

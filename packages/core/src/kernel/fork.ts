@@ -7,7 +7,7 @@ import { PTE } from '../mm/pte.js';
 import { PG } from '../mem/folios.js';
 import { ZERO_PFN } from '../mem/phys-mem.js';
 import { C } from '../stats/counters.js';
-import { PTRS_PER_TABLE } from '../units.js';
+import { PTRS_PER_TABLE, pmdStart, pteIndex } from '../units.js';
 import { ForkCtx } from '../hooks/contexts.js';
 import { Process as Proc } from './task.js';
 import { copyHugePmd } from './huge-pmd-ops.js';
@@ -54,8 +54,8 @@ function copyPageRange(k: Kernel, ctx: ForkCtx, dstVma: Vma): void {
   const pmm = ctx.parent;
   const cmm = ctx.child;
   for (let v = src.start; v < src.end; ) {
-    const tStart = v - (v & 511);
-    const tEnd = Math.min(src.end, tStart + 512);
+    const tStart = pmdStart(v);
+    const tEnd = Math.min(src.end, tStart + PTRS_PER_TABLE);
     let st = pteTable(k, pmm, v);
     if (st === -2) {
       // copy_huge_pmd(): share the THP, or split it (maybe pinned) and copy the PTEs below
@@ -74,7 +74,7 @@ function copyPageRange(k: Kernel, ctx: ForkCtx, dstVma: Vma): void {
     if (st >= 0) {
       ctx.tableStart = tStart;
       ctx.table = st;
-      ctx.fullyCovered = src.start <= tStart && src.end >= tStart + 512;
+      ctx.fullyCovered = src.start <= tStart && src.end >= tStart + PTRS_PER_TABLE;
       const d = k.hooks.fork.pteTable.call(ctx);
       if (d !== 'shared') copyPteRange(k, ctx, pmm, cmm, st, v, tEnd, dstVma);
     }
@@ -89,22 +89,22 @@ function copyPteRange(k: Kernel, ctx: ForkCtx, pmm: MmStruct, cmm: MmStruct, stI
   let st = stIn;
   let dt = -1;
   for (let a = start; a < end; a++) {
-    const sk = st * PTRS_PER_TABLE + (a & 511);
+    const sk = pt.slot(st, pteIndex(a));
     let fl = pt.fl[sk]!;
     if (fl === 0) continue;
     if (dt < 0) {
       dt = pteTableForWrite(k, cmm, a, true, 'fork');
       st = pteTableForWrite(k, pmm, a, false, 'fork'); // the parent's PTEs get write-protected
       k.hooks.pte.beforeChange.call(pmm, start, end, 'fork_wrprotect');
-      fl = pt.fl[st * PTRS_PER_TABLE + (a & 511)]!; // the hardware may have rewritten it
+      fl = pt.fl[pt.slot(st, pteIndex(a))]!; // the hardware may have rewritten it
     }
-    const sk2 = st * PTRS_PER_TABLE + (a & 511);
+    const sk2 = pt.slot(st, pteIndex(a));
     const val = pt.val[sk2]!;
     k.stats.v[C.fork_pte_copy]!++;
     k.charge(k.hw.costs.pteCopy);
     if ((fl & PTE.present) !== 0) {
       if (val === ZERO_PFN) {
-        pt.set(dt, a & 511, val, fl & ~PTE.young);
+        pt.set(dt, pteIndex(a), val, fl & ~PTE.young);
         continue;
       }
       const head = f.head(val);
@@ -119,7 +119,7 @@ function copyPteRange(k: Kernel, ctx: ForkCtx, pmm: MmStruct, cmm: MmStruct, stI
         k.charge(k.hw.costs.copyPage);
         addNewAnonRmap(k, nh, cmm, dstVma, a, 1);
         lruAdd(k, nh);
-        pt.set(dt, a & 511, nh, PTE.present | PTE.write | PTE.dirty | PTE.young);
+        pt.set(dt, pteIndex(a), nh, PTE.present | PTE.write | PTE.dirty | PTE.young);
         k.stats.v[C.fork_page_copy]!++;
         continue;
       }
@@ -132,7 +132,7 @@ function copyPteRange(k: Kernel, ctx: ForkCtx, pmm: MmStruct, cmm: MmStruct, stI
         nfl = fl & ~PTE.write; // ptep_set_wrprotect(src_mm, ...)
         pt.fl[sk2] = nfl;
       }
-      pt.set(dt, a & 511, val, (nfl & ~(PTE.young | PTE.uffdWp)) | (dstVma.flags & VM.uffdWp ? nfl & PTE.uffdWp : 0));
+      pt.set(dt, pteIndex(a), val, (nfl & ~(PTE.young | PTE.uffdWp)) | (dstVma.flags & VM.uffdWp ? nfl & PTE.uffdWp : 0));
     } else if ((fl & PTE.swap) !== 0) {
       // copy_nonpresent_pte(): swap_duplicate(), and neither side stays exclusive
       if (k.swap.count[val] === 0xffff) throw new SimError('swap count overflow', 'internal');
@@ -140,7 +140,7 @@ function copyPteRange(k: Kernel, ctx: ForkCtx, pmm: MmStruct, cmm: MmStruct, stI
       cmm.swapEnts++;
       const nfl = fl & ~PTE.swpExclusive;
       pt.fl[sk2] = nfl;
-      pt.set(dt, a & 511, val, nfl & ~PTE.uffdWp);
+      pt.set(dt, pteIndex(a), val, nfl & ~PTE.uffdWp);
     }
   }
   if (dt >= 0) {

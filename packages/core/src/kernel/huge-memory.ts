@@ -25,7 +25,7 @@ import { PTE } from '../mm/pte.js';
 import { PG } from '../mem/folios.js';
 import { HUGE_ZERO_PFN, ZERO_PFN } from '../mem/phys-mem.js';
 import { C } from '../stats/counters.js';
-import { HPAGE_PMD_NR, PMD_ORDER, PTRS_PER_TABLE, tableIndex } from '../units.js';
+import { HPAGE_PMD_NR, PMD_ORDER, pmdIndex, pmdStart } from '../units.js';
 import { tableAt } from './pgwalk.js';
 import { anonVmaPrepare } from './rmap.js';
 import { flush } from './tlb-flush.js';
@@ -35,7 +35,7 @@ import { flush } from './tlb-flush.js';
 export const PMD_SHIFT = 21;
 
 interface ThpState {
-  /** PMD slot (table * 512 + index) → the PTE table deposited with that PMD mapping */
+  /** PMD slot (pt.slot(table, index)) → the PTE table deposited with that PMD mapping */
   deposited: Map<number, number>;
   hugeZeroAllocated: boolean;
   ids: {
@@ -73,7 +73,7 @@ export function thpState(k: Kernel): ThpState {
 export function hugePmdSlot(k: Kernel, mm: MmStruct, vpn: number): number {
   const pmd = tableAt(k, mm, vpn, 1, false);
   if (pmd < 0) return -1;
-  const kk = pmd * PTRS_PER_TABLE + tableIndex(vpn, 1);
+  const kk = k.pt.slot(pmd, pmdIndex(vpn));
   const fl = k.pt.fl[kk]!;
   return (fl & PTE.huge) !== 0 && (fl & PTE.present) !== 0 ? kk : -1;
 }
@@ -174,7 +174,7 @@ export function withdraw(k: Kernel, mm: MmStruct, slot: number): number {
 export function splitHugePmd(k: Kernel, mm: MmStruct, pmd: number, i: number, start: number, reason: string): number {
   const pt = k.pt;
   const f = k.f;
-  const kk = pmd * PTRS_PER_TABLE + i;
+  const kk = pt.slot(pmd, i);
   const fl = pt.fl[kk]!;
   const val = pt.val[kk]!;
   if ((fl & PTE.huge) === 0) throw new SimError('split of a PMD that is not huge', 'internal');
@@ -212,9 +212,9 @@ export function splitHugePmd(k: Kernel, mm: MmStruct, pmd: number, i: number, st
 export function splitHugePmdAt(k: Kernel, mm: MmStruct, vpn: number, reason: string): boolean {
   const pmd = tableAt(k, mm, vpn, 1, false);
   if (pmd < 0) return false;
-  const i = tableIndex(vpn, 1);
-  if ((k.pt.fl[pmd * PTRS_PER_TABLE + i]! & PTE.huge) === 0) return false;
-  splitHugePmd(k, mm, pmd, i, vpn - (vpn & (HPAGE_PMD_NR - 1)), reason);
+  const i = pmdIndex(vpn);
+  if ((k.pt.fl[k.pt.slot(pmd, i)]! & PTE.huge) === 0) return false;
+  splitHugePmd(k, mm, pmd, i, pmdStart(vpn), reason);
   return true;
 }
 

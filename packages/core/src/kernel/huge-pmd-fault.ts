@@ -11,7 +11,7 @@ import { PTE } from '../mm/pte.js';
 import { PG } from '../mem/folios.js';
 import { HUGE_ZERO_PFN } from '../mem/phys-mem.js';
 import { C } from '../stats/counters.js';
-import { HPAGE_PMD_NR, PMD_ORDER, PTRS_PER_TABLE, tableIndex } from '../units.js';
+import { HPAGE_PMD_NR, PMD_ORDER, pmdIndex, pmdStart } from '../units.js';
 import { tableAt } from './pgwalk.js';
 import { anonVmaPrepare } from './rmap.js';
 import { lruAdd } from './lru-batch.js';
@@ -32,8 +32,8 @@ export function hugePmdFault(k: Kernel, vmf: VmFault): number {
   const { mm, vma, vpn, write, unshare } = vmf;
   const pmd = tableAt(k, mm, vpn, 1, true);
   if (pmd < 0) return -1;
-  const i = tableIndex(vpn, 1);
-  const kk = pmd * PTRS_PER_TABLE + i;
+  const i = pmdIndex(vpn);
+  const kk = k.pt.slot(pmd, i);
   const fl = k.pt.fl[kk]!;
   if ((fl & PTE.huge) !== 0) {
     if ((fl & PTE.protNone) !== 0) return 3;
@@ -47,7 +47,7 @@ export function hugePmdFault(k: Kernel, vmf: VmFault): number {
   }
   if (fl !== 0) return -1;
   if ((vma.flags & VM.uffdMissing) !== 0) return -1;
-  const start = vpn - (vpn & (HPAGE_PMD_NR - 1));
+  const start = pmdStart(vpn);
   if (start < vma.start || start + HPAGE_PMD_NR > vma.end) return -1;
   // thp_vma_allowable_orders(vma, TVA_PAGEFAULT, PMD_ORDER)
   const orders = k.hooks.fault.anonOrders.call(1, vmf);
@@ -57,8 +57,8 @@ export function hugePmdFault(k: Kernel, vmf: VmFault): number {
 
 function doHugePmdAnonymousPage(k: Kernel, vmf: VmFault, pmd: number, i: number): number {
   const { mm, vma, vpn, write } = vmf;
-  const start = vpn - (vpn & (HPAGE_PMD_NR - 1));
-  const slot = pmd * PTRS_PER_TABLE + i;
+  const start = pmdStart(vpn);
+  const slot = k.pt.slot(pmd, i);
   const s = thpState(k);
   if (!write) {
     // set_huge_zero_folio(): read-only PMD of the huge zero page, with a deposited table
@@ -95,7 +95,7 @@ function doHugePmdAnonymousPage(k: Kernel, vmf: VmFault, pmd: number, i: number)
 function mapNewThp(k: Kernel, mm: MmStruct, vma: Vma, head: number, start: number, pmd: number, i: number, depositTable: boolean): void {
   addNewAnonRmapPmd(k, head, mm, vma, start);
   lruAdd(k, head);
-  if (depositTable) deposit(k, mm, pmd * PTRS_PER_TABLE + i);
+  if (depositTable) deposit(k, mm, k.pt.slot(pmd, i));
   const w = (vma.flags & VM.write) !== 0 ? PTE.write | PTE.dirty : 0;
   k.pt.set(pmd, i, head, PTE.present | PTE.huge | PTE.young | w);
   k.charge(k.hw.costs.pteUpdate);
@@ -112,9 +112,9 @@ function mapNewThp(k: Kernel, mm: MmStruct, vma: Vma, head: number, start: numbe
  */
 function doHugePmdWpPage(k: Kernel, vmf: VmFault, pmd: number, i: number): number {
   const { mm, vma, vpn } = vmf;
-  const kk = pmd * PTRS_PER_TABLE + i;
+  const kk = k.pt.slot(pmd, i);
   const val = k.pt.val[kk]!;
-  const start = vpn - (vpn & (HPAGE_PMD_NR - 1));
+  const start = pmdStart(vpn);
   vmf.pfn = val + (vpn & (HPAGE_PMD_NR - 1));
   vmf.head = val;
   if (val === HUGE_ZERO_PFN) {

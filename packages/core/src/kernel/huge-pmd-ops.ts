@@ -9,7 +9,7 @@ import { PTE } from '../mm/pte.js';
 import { PG } from '../mem/folios.js';
 import { HUGE_ZERO_PFN } from '../mem/phys-mem.js';
 import { C } from '../stats/counters.js';
-import { HPAGE_PMD_NR, PTRS_PER_TABLE, tableIndex } from '../units.js';
+import { HPAGE_PMD_NR, pmdIndex, pmdStart } from '../units.js';
 import type { MmGather } from './tlb-gather.js';
 import { tableAt } from './pgwalk.js';
 import { isolateLru, lruBatchAdd } from './lru-batch.js';
@@ -22,14 +22,14 @@ import { addRmapPmd, deposit, removeRmapPmd, setExclusive, splitHugePmd, splitHu
  * whole PMD, else split it and let the PTE loop zap the part. Returns true when zapped whole.
  */
 export function zapHugePmd(k: Kernel, mm: MmStruct, v: number, end: number, tlb: MmGather, reason: string): boolean {
-  const start = v - (v & (HPAGE_PMD_NR - 1));
+  const start = pmdStart(v);
   if (v !== start || end < start + HPAGE_PMD_NR) {
     splitHugePmdAt(k, mm, v, reason);
     return false;
   }
   const pmd = tableAt(k, mm, v, 1, false);
-  const i = tableIndex(v, 1);
-  const kk = pmd * PTRS_PER_TABLE + i;
+  const i = pmdIndex(v);
+  const kk = k.pt.slot(pmd, i);
   const fl = k.pt.fl[kk]!;
   const val = k.pt.val[kk]!;
   k.hooks.pte.beforeChange.call(mm, start, start + HPAGE_PMD_NR, reason);
@@ -57,17 +57,17 @@ export function zapHugePmd(k: Kernel, mm: MmStruct, v: number, end: number, tlb:
  */
 export function copyHugePmd(k: Kernel, parent: MmStruct, child: MmStruct, v: number, decide: (pfn: number, head: number) => 'share' | 'copy'): boolean {
   const pmd = tableAt(k, parent, v, 1, false);
-  const i = tableIndex(v, 1);
-  const kk = pmd * PTRS_PER_TABLE + i;
+  const i = pmdIndex(v);
+  const kk = k.pt.slot(pmd, i);
   const fl = k.pt.fl[kk]!;
   const val = k.pt.val[kk]!;
-  const start = v - (v & (HPAGE_PMD_NR - 1));
+  const start = pmdStart(v);
   if (val !== HUGE_ZERO_PFN && decide(val, val) === 'copy') {
     splitHugePmd(k, parent, pmd, i, start, 'fork');
     return false;
   }
   const dpmd = tableAt(k, child, v, 1, true);
-  const dslot = dpmd * PTRS_PER_TABLE + i;
+  const dslot = k.pt.slot(dpmd, i);
   deposit(k, child, dslot);
   k.stats.v[C.fork_pte_copy]!++;
   k.charge(k.hw.costs.pteCopy);
@@ -98,13 +98,13 @@ export function copyHugePmd(k: Kernel, parent: MmStruct, child: MmStruct, v: num
  * pages changed), else split it (returns -1: continue on the PTEs).
  */
 export function changeHugePmd(k: Kernel, mm: MmStruct, v: number, end: number, reason: string, update: (fl: number, pfn: number) => number): number {
-  const start = v - (v & (HPAGE_PMD_NR - 1));
+  const start = pmdStart(v);
   if (v !== start || end < start + HPAGE_PMD_NR) {
     splitHugePmdAt(k, mm, v, reason);
     return -1;
   }
   const pmd = tableAt(k, mm, v, 1, false);
-  const kk = pmd * PTRS_PER_TABLE + tableIndex(v, 1);
+  const kk = k.pt.slot(pmd, pmdIndex(v));
   const fl = k.pt.fl[kk]!;
   const n = update(fl, k.pt.val[kk]!) | PTE.huge | PTE.present;
   if (n === fl) return 0;
@@ -120,17 +120,17 @@ export function changeHugePmd(k: Kernel, mm: MmStruct, v: number, end: number, r
  * both are PMD aligned and the whole PMD moves; else split it (returns false).
  */
 export function moveHugePmd(k: Kernel, mm: MmStruct, v: number, end: number, nv: number): boolean {
-  const start = v - (v & (HPAGE_PMD_NR - 1));
+  const start = pmdStart(v);
   if (v !== start || end < start + HPAGE_PMD_NR || (nv & (HPAGE_PMD_NR - 1)) !== 0) {
     splitHugePmdAt(k, mm, v, 'mremap');
     return false;
   }
   const pmd = tableAt(k, mm, v, 1, false);
-  const i = tableIndex(v, 1);
-  const kk = pmd * PTRS_PER_TABLE + i;
+  const i = pmdIndex(v);
+  const kk = k.pt.slot(pmd, i);
   const dpmd = tableAt(k, mm, nv, 1, true);
-  const di = tableIndex(nv, 1);
-  if (k.pt.fl[dpmd * PTRS_PER_TABLE + di] !== 0) return false;
+  const di = pmdIndex(nv);
+  if (k.pt.fl[k.pt.slot(dpmd, di)] !== 0) return false;
   const val = k.pt.val[kk]!;
   const fl = k.pt.fl[kk]!;
   k.hooks.pte.beforeChange.call(mm, v, v + HPAGE_PMD_NR, 'mremap');
@@ -139,7 +139,7 @@ export function moveHugePmd(k: Kernel, mm: MmStruct, v: number, end: number, nv:
   const s = thpState(k);
   const dep = s.deposited.get(kk);
   s.deposited.delete(kk);
-  if (dep !== undefined) s.deposited.set(dpmd * PTRS_PER_TABLE + di, dep);
+  if (dep !== undefined) s.deposited.set(k.pt.slot(dpmd, di), dep);
   k.charge(k.hw.costs.pteUpdate);
   k.hooks.pte.afterSet.call(mm, nv, nv + HPAGE_PMD_NR);
   return true;
@@ -158,11 +158,11 @@ export function moveHugePmd(k: Kernel, mm: MmStruct, v: number, end: number, nv:
  */
 export function pageoutHugePmd(k: Kernel, mm: MmStruct, v: number, end: number, pageout: boolean, tlb: MmGather): number {
   const pmd = tableAt(k, mm, v, 1, false);
-  const i = tableIndex(v, 1);
-  const kk = pmd * PTRS_PER_TABLE + i;
+  const i = pmdIndex(v);
+  const kk = k.pt.slot(pmd, i);
   const val = k.pt.val[kk]!;
   const fl = k.pt.fl[kk]!;
-  const start = v - (v & (HPAGE_PMD_NR - 1));
+  const start = pmdStart(v);
   if (val === HUGE_ZERO_PFN) return -1;
   const f = k.f;
   if (f.folioMapcount(val) !== 1) return -1;

@@ -7,7 +7,7 @@ import { VM } from '../mm/vma.js';
 import { PTE } from '../mm/pte.js';
 import { PG } from '../mem/folios.js';
 import { ZERO_PFN } from '../mem/phys-mem.js';
-import { HPAGE_PMD_NR, PMD_ORDER, PTRS_PER_TABLE, tableIndex } from '../units.js';
+import { HPAGE_PMD_NR, PMD_ORDER, pmdIndex, pmdStart } from '../units.js';
 import { tableAt } from './pgwalk.js';
 import { removeRmapPtes } from './rmap.js';
 import { lruAdd, lruAddDrainAll } from './lru-batch.js';
@@ -29,7 +29,7 @@ export function madviseCollapse(k: Kernel, mm: MmStruct, start: number, end: num
   lruAddDrainAll(k);
   const f = k.f;
   const pt = k.pt;
-  let first = start - (start & (HPAGE_PMD_NR - 1));
+  let first = pmdStart(start);
   if (first < start) first += HPAGE_PMD_NR;
   for (let v = first; v + HPAGE_PMD_NR <= end; v += HPAGE_PMD_NR) {
     const vma = mm.findVma(v);
@@ -42,8 +42,8 @@ export function madviseCollapse(k: Kernel, mm: MmStruct, start: number, end: num
       k.stats.v[s.ids.thp_collapse_failed]!++; // nothing mapped: khugepaged has nothing to do
       continue;
     }
-    const i = tableIndex(v, 1);
-    const kk = pmd * PTRS_PER_TABLE + i;
+    const i = pmdIndex(v);
+    const kk = pt.slot(pmd, i);
     const pfl = pt.fl[kk]!;
     if ((pfl & PTE.huge) !== 0) continue; // already a THP (SCAN_PMD_MAPPED)
     if ((pfl & PTE.table) === 0 || pt.refcount[pt.val[kk]!]! > 1) {
@@ -51,7 +51,7 @@ export function madviseCollapse(k: Kernel, mm: MmStruct, start: number, end: num
       continue;
     }
     const t = pt.val[kk]!;
-    const base = t * PTRS_PER_TABLE;
+    const base = pt.slot(t, 0);
     let ok = true;
     let any = false;
     let writable = false;

@@ -12,7 +12,7 @@ import { PTE } from '../mm/pte.js';
 import { PG } from '../mem/folios.js';
 import { ZERO_PFN } from '../mem/phys-mem.js';
 import { C } from '../stats/counters.js';
-import { PMD_ORDER, PTRS_PER_TABLE } from '../units.js';
+import { PMD_ORDER, pteIndex } from '../units.js';
 import { pteTable } from './pgwalk.js';
 import { addNewAnonRmap, removeRmapPtes } from './rmap.js';
 import { lruAdd } from './lru-batch.js';
@@ -35,7 +35,7 @@ export function validCowOrder(k: Kernel, vma: Vma, vpn: number, table: number, o
     const nr = 1 << o;
     const start = vpn - (vpn & (nr - 1));
     if (start < vma.start || start + nr > vma.end) continue;
-    const b = table * PTRS_PER_TABLE + (start & (PTRS_PER_TABLE - 1));
+    const b = pt.slot(table, pteIndex(start));
     let ok = true;
     for (let j = 0; j < nr && ok; j++) {
       const fl = pt.fl[b + j]!;
@@ -60,7 +60,7 @@ export function wpCopyRange(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, tabl
   const start = vpn - (vpn & (nr - 1));
   const zero = oldHead < 0;
   const nh = k.allocFolio(order, zero);
-  const b = table * PTRS_PER_TABLE + (start & (PTRS_PER_TABLE - 1));
+  const b = pt.slot(table, pteIndex(start));
   const old: number[] = [];
   for (let j = 0; j < nr; j++) {
     const fl = pt.fl[b + j]!;
@@ -83,10 +83,10 @@ export function wpCopyRange(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, tabl
   let keep = 0;
   for (let j = 0; j < nr; j++) {
     keep |= pt.fl[b + j]! & PTE.softDirty;
-    pt.clear(table, (start & 511) + j);
+    pt.clear(table, pteIndex(start) + j);
   }
   flush(k, 'range', mm, start, start + nr, 'wp_page_copy');
-  for (let j = 0; j < nr; j++) pt.set(table, (start & 511) + j, nh + j, keep | PTE.present | PTE.young | (unshare ? 0 : PTE.dirty | PTE.write));
+  for (let j = 0; j < nr; j++) pt.set(table, pteIndex(start) + j, nh + j, keep | PTE.present | PTE.young | (unshare ? 0 : PTE.dirty | PTE.write));
   k.charge(k.hw.costs.pteUpdate * nr);
   k.hooks.pte.afterSet.call(mm, start, start + nr);
   if (!zero) {
@@ -106,7 +106,7 @@ export function wpCopyRange(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, tabl
 export function reusePteRange(k: Kernel, mm: MmStruct, table: number, start: number, nr: number, head: number): number {
   const f = k.f;
   const pt = k.pt;
-  const b = table * PTRS_PER_TABLE + (start & (PTRS_PER_TABLE - 1));
+  const b = pt.slot(table, pteIndex(start));
   for (let j = 0; j < nr; j++) {
     const fl = pt.fl[b + j]!;
     if ((fl & PTE.present) === 0 || f.head(pt.val[b + j]!) !== head) throw new SimError(`reusePteRange: PTE ${start + j} does not map folio ${head}`, 'internal');
@@ -146,7 +146,7 @@ export function mappingsInMm(k: Kernel, head: number, mm: MmStruct): number {
         continue;
       }
       if (t < 0) continue;
-      const kk = t * PTRS_PER_TABLE + (vpn & 511);
+      const kk = k.pt.slot(t, pteIndex(vpn));
       if ((k.pt.fl[kk]! & PTE.present) !== 0 && k.pt.val[kk] === head + i) n++;
     }
   }
@@ -168,7 +168,7 @@ export function swapinLargeFolio(k: Kernel, vmf: VmFault): boolean {
   const { mm, vma, vpn, write, table } = vmf;
   const pt = k.pt;
   const swap = k.swap;
-  const slot = pt.val[table * PTRS_PER_TABLE + vmf.index]!;
+  const slot = pt.val[pt.slot(table, vmf.index)]!;
   const orders = k.hooks.fault.anonOrders.call(1, vmf) & ((1 << PMD_ORDER) - 1) & ~1;
   if (orders === 0) return false;
   let order = 0;
@@ -178,7 +178,7 @@ export function swapinLargeFolio(k: Kernel, vmf: VmFault): boolean {
     const start = vpn - (vpn & (nr - 1));
     const s0 = slot - (vpn - start);
     if (start < vma.start || start + nr > vma.end || s0 < 0 || s0 % nr !== 0) continue;
-    const b = table * PTRS_PER_TABLE + (start & (PTRS_PER_TABLE - 1));
+    const b = pt.slot(table, pteIndex(start));
     let ok = true;
     for (let j = 0; j < nr && ok; j++) {
       const fl = pt.fl[b + j]!;
@@ -190,7 +190,7 @@ export function swapinLargeFolio(k: Kernel, vmf: VmFault): boolean {
   const nr = 1 << order;
   const start = vpn - (vpn & (nr - 1));
   const s0 = slot - (vpn - start);
-  const b = table * PTRS_PER_TABLE + (start & (PTRS_PER_TABLE - 1));
+  const b = pt.slot(table, pteIndex(start));
   let head: number;
   try {
     head = k.allocFolio(order, false);
@@ -214,7 +214,7 @@ export function swapinLargeFolio(k: Kernel, vmf: VmFault): boolean {
   vmf.pfn = head + (vpn - start);
   vmf.head = head;
   vmf.swapSlot = slot;
-  vmf.swapExclusive = (pt.fl[table * PTRS_PER_TABLE + vmf.index]! & PTE.swpExclusive) !== 0;
+  vmf.swapExclusive = (pt.fl[pt.slot(table, vmf.index)]! & PTE.swpExclusive) !== 0;
   vmf.swapCacheBypassed = true;
   for (let j = 0; j < nr; j++) swapFree(k, s0 + j);
   mm.swapEnts -= nr;
@@ -224,7 +224,7 @@ export function swapinLargeFolio(k: Kernel, vmf: VmFault): boolean {
   for (let j = 0; j < nr; j++) {
     let nfl = PTE.present | PTE.young | keep[j]!;
     if (writable) nfl |= PTE.write | (write && start + j === vpn ? PTE.dirty : 0);
-    pt.set(table, (start & (PTRS_PER_TABLE - 1)) + j, head + j, nfl);
+    pt.set(table, pteIndex(start) + j, head + j, nfl);
   }
   if (writable) k.stats.v[C.swapin_map_writable]!++;
   k.charge(k.hw.costs.pteUpdate * nr);

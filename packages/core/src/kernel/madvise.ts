@@ -5,7 +5,7 @@ import { VM } from '../mm/vma.js';
 import { PTE } from '../mm/pte.js';
 import { PG } from '../mem/folios.js';
 import { ZERO_PFN } from '../mem/phys-mem.js';
-import { PTRS_PER_TABLE } from '../units.js';
+import { PTRS_PER_TABLE, pmdStart, pteIndex } from '../units.js';
 import { mergeVmas, vmasForRange } from './mmap.js';
 import { zapRange } from './zap.js';
 import { reclaimFolios } from './reclaim.js';
@@ -75,7 +75,7 @@ function coldOrPageout(k: Kernel, mm: MmStruct, start: number, end: number, page
     const s = Math.max(start, vma.start);
     const e = Math.min(end, vma.end);
     for (let v = s; v < e; ) {
-      const tEnd = Math.min(e, v - (v & 511) + 512);
+      const tEnd = Math.min(e, pmdStart(v) + PTRS_PER_TABLE);
       let probe = pteTable(k, mm, v);
       if (probe === -2) {
         // a PMD-mapped THP: swapped out whole when the range covers it (huge-memory.ts)
@@ -98,7 +98,7 @@ function coldOrPageout(k: Kernel, mm: MmStruct, start: number, end: number, page
       const list: number[] = [];
       let t = probe;
       for (let a = v; a < tEnd; a++) {
-        const kk = t * PTRS_PER_TABLE + (a & 511);
+        const kk = pt.slot(t, pteIndex(a));
         const fl = pt.fl[kk]!;
         if ((fl & PTE.present) === 0) continue;
         const pfn = pt.val[kk]!;
@@ -113,15 +113,15 @@ function coldOrPageout(k: Kernel, mm: MmStruct, start: number, end: number, page
           if (pfn !== head || fs < v || fs + nr > tEnd || f.largeMapcount[head] !== nr || (f.flags[head]! & PG.lru) === 0) continue;
           let whole = true;
           for (let j = 1; j < nr && whole; j++) {
-            const kj = t * PTRS_PER_TABLE + ((a + j) & 511);
+            const kj = pt.slot(t, pteIndex(a + j));
             if ((pt.fl[kj]! & PTE.present) === 0 || pt.val[kj] !== head + j) whole = false;
           }
           if (!whole) continue;
           let young = false;
-          for (let j = 0; j < nr; j++) if ((pt.fl[t * PTRS_PER_TABLE + ((a + j) & 511)]! & PTE.young) !== 0) young = true;
+          for (let j = 0; j < nr; j++) if ((pt.fl[pt.slot(t, pteIndex(a + j))]! & PTE.young) !== 0) young = true;
           if (young) {
             t = pteTableForWrite(k, mm, a, false, 'madvise');
-            for (let j = 0; j < nr; j++) pt.fl[t * PTRS_PER_TABLE + ((a + j) & 511)]! &= ~PTE.young;
+            for (let j = 0; j < nr; j++) pt.fl[pt.slot(t, pteIndex(a + j))]! &= ~PTE.young;
             tlb.addRange(a, nr);
           }
           f.flags[head]! &= ~PG.referenced;
@@ -135,7 +135,7 @@ function coldOrPageout(k: Kernel, mm: MmStruct, start: number, end: number, page
         if ((f.flags[head]! & PG.lru) === 0 || f.folioMapcount(head) !== 1) continue;
         if ((fl & PTE.young) !== 0) {
           t = pteTableForWrite(k, mm, a, false, 'madvise');
-          pt.fl[t * PTRS_PER_TABLE + (a & 511)] = fl & ~PTE.young; // ptep_test_and_clear_young()
+          pt.fl[pt.slot(t, pteIndex(a))] = fl & ~PTE.young; // ptep_test_and_clear_young()
           tlb.addRange(a); // tlb_remove_tlb_entry()
         }
         f.flags[head]! &= ~PG.referenced;

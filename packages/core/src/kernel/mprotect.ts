@@ -7,7 +7,7 @@ import { PTE } from '../mm/pte.js';
 import { PG } from '../mem/folios.js';
 import { ZERO_PFN } from '../mem/phys-mem.js';
 import { C } from '../stats/counters.js';
-import { PTRS_PER_TABLE } from '../units.js';
+import { PTRS_PER_TABLE, pmdStart, pteIndex } from '../units.js';
 import { mergeVmas, vmasForRange } from './mmap.js';
 import { changeHugePmd } from './huge-pmd-ops.js';
 import { pteTable, pteTableForWrite } from './pgwalk.js';
@@ -54,7 +54,7 @@ export function changeProtection(
 ): number {
   let pages = 0;
   for (let v = start; v < end; ) {
-    const tEnd = Math.min(end, v - (v & 511) + 512);
+    const tEnd = Math.min(end, pmdStart(v) + PTRS_PER_TABLE);
     let probe = pteTable(k, mm, v);
     if (probe === -2) {
       // change_huge_pmd() when the range covers the PMD, else split it and change the PTEs
@@ -70,7 +70,7 @@ export function changeProtection(
       let t = probe;
       let writable = false;
       for (let a = v; a < tEnd; a++) {
-        const kk = t * PTRS_PER_TABLE + (a & 511);
+        const kk = k.pt.slot(t, pteIndex(a));
         const fl = k.pt.fl[kk]!;
         if ((fl & PTE.present) === 0) continue;
         let n = update(fl, k.pt.val[kk]!);
@@ -80,10 +80,10 @@ export function changeProtection(
           writable = true;
           k.hooks.pte.beforeChange.call(mm, v, tEnd, reason);
           // the hardware may have rewritten the entries (contpte unfold): recompute
-          const k2 = t * PTRS_PER_TABLE + (a & 511);
+          const k2 = k.pt.slot(t, pteIndex(a));
           n = update(k.pt.fl[k2]!, k.pt.val[k2]!);
         }
-        k.pt.fl[t * PTRS_PER_TABLE + (a & 511)] = n;
+        k.pt.fl[k.pt.slot(t, pteIndex(a))] = n;
         k.charge(k.hw.costs.pteUpdate);
         pages++;
       }

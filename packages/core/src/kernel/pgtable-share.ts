@@ -13,7 +13,7 @@ import type { MmStruct } from '../mm/mm-struct.js';
 import { PTE } from '../mm/pte.js';
 import { VM, type Vma } from '../mm/vma.js';
 import { C } from '../stats/counters.js';
-import { PTRS_PER_TABLE, tableIndex } from '../units.js';
+import { PTRS_PER_TABLE, pmdIndex } from '../units.js';
 import type { Kernel } from './kernel.js';
 import { tableAt } from './pgwalk.js';
 import { addAnonRmapPtes, addNewAnonRmap } from './rmap.js';
@@ -68,7 +68,7 @@ export class TableApi implements PageTableApi {
     if (m.dead) return false;
     const pmd = tableAt(this.k, m, tableStart, 1, false);
     if (pmd < 0) return false;
-    const s = this.k.pt.slot(pmd, tableIndex(tableStart, 1));
+    const s = this.k.pt.slot(pmd, pmdIndex(tableStart));
     return (this.k.pt.fl[s]! & PTE.table) !== 0 && this.k.pt.val[s] === table;
   }
 
@@ -77,7 +77,7 @@ export class TableApi implements PageTableApi {
     const { pt } = k;
     const c = ctx as ForkCtx;
     const start = c.tableStart;
-    const pi = tableIndex(start, 1);
+    const pi = pmdIndex(start);
     const ppmd = tableAt(k, c.parent, start, 1, false);
     if (ppmd < 0) return false;
     const pk = pt.slot(ppmd, pi);

@@ -6,7 +6,7 @@ import type { Vma } from '../mm/vma.js';
 import { PTE } from '../mm/pte.js';
 import { PG } from '../mem/folios.js';
 import { ZERO_PFN } from '../mem/phys-mem.js';
-import { LEVEL_SPAN, PTRS_PER_TABLE, tableIndex } from '../units.js';
+import { LEVEL_SPAN, PTRS_PER_TABLE, pmdStart, pteIndex, tableIndex } from '../units.js';
 import type { MmGather } from './tlb-gather.js';
 import { vmasForRange } from './mmap.js';
 import type { Process } from './task.js';
@@ -20,7 +20,7 @@ export function zapRange(k: Kernel, mm: MmStruct, start: number, end: number, tl
   const pt = k.pt;
   const f = k.f;
   for (let v = start; v < end; ) {
-    const tEnd = Math.min(end, v - (v & 511) + 512);
+    const tEnd = Math.min(end, pmdStart(v) + PTRS_PER_TABLE);
     let probe = pteTable(k, mm, v);
     if (probe === -2) {
       // zap_huge_pmd() when the range covers the PMD, else __split_huge_pmd() and zap PTEs
@@ -39,10 +39,10 @@ export function zapRange(k: Kernel, mm: MmStruct, start: number, end: number, tl
       v = tEnd; // the table went away while unsharing (a dropped COW table)
       continue;
     }
-    const base = t * PTRS_PER_TABLE;
+    const base = pt.slot(t, 0);
     k.hooks.pte.beforeChange.call(mm, v, tEnd, reason);
     for (let a = v; a < tEnd; a++) {
-      const i = a & 511;
+      const i = pteIndex(a);
       const fl = pt.fl[base + i]!;
       if (fl === 0) continue;
       if ((fl & PTE.present) !== 0) {
@@ -83,7 +83,7 @@ export function freePgtables(k: Kernel, mm: MmStruct, start: number, end: number
       const parent = tableAt(k, mm, v, level + 1, false);
       if (parent < 0) continue;
       const pi = tableIndex(v, level + 1);
-      const kk = parent * PTRS_PER_TABLE + pi;
+      const kk = k.pt.slot(parent, pi);
       if ((k.pt.fl[kk]! & PTE.table) === 0) continue;
       const t = k.pt.val[kk]!;
       k.pt.clear(parent, pi);

@@ -72,7 +72,7 @@ export class PageTablePool {
 
   /** Set an entry, keeping the used-entry count. */
   set(id: number, i: number, val: number, fl: number): void {
-    const k = id * PTRS_PER_TABLE + i;
+    const k = this.slot(id, i);
     const was = this.fl[k]! !== 0;
     this.val[k] = val;
     this.fl[k] = fl;
@@ -80,7 +80,7 @@ export class PageTablePool {
   }
 
   clear(id: number, i: number): void {
-    const k = id * PTRS_PER_TABLE + i;
+    const k = this.slot(id, i);
     if (this.fl[k] !== 0) {
       this.used[id]!--;
       this.fl[k] = 0;
