@@ -10,7 +10,7 @@ export { FolioTable, PG, GUP_PIN_COUNTING_BIAS } from './mem/folios.js';
 export { PhysMem, ZERO_PFN, HUGE_ZERO_PFN } from './mem/phys-mem.js';
 export { SwapDevice, type SwapDeviceOptions } from './mem/swap.js';
 export { LRU_BATCH_KINDS, type LruBatchKind } from './mem/lru.js';
-export { PTE, PTE_HW_MASK, LEVEL_NAMES } from './mm/pte.js';
+export { PTE, PTE_HW_MASK } from './mm/pte.js';
 export { PageTablePool } from './mm/page-table.js';
 export { Vma, VM } from './mm/vma.js';
 export { MmStruct } from './mm/mm-struct.js';
