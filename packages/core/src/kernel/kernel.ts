@@ -69,7 +69,7 @@ export class Kernel {
   readonly pendingWriteback: number[] = [];
   /** the last value read by access() */
   lastValue = 0;
-  /** the reused vm_fault (handed to the fault paths as a parameter) */
+  /** the reused vm_fault: taken once per fault by beginFault() (fault.ts) and passed down as a parameter */
   readonly vmf: VmFault;
   /** the reused TLB flush request (tlb-flush.ts) */
   readonly flushReq: FlushRequest;
