@@ -10,33 +10,21 @@ export { FolioTable, PG, GUP_PIN_COUNTING_BIAS } from './mem/folios.js';
 export { PhysMem, ZERO_PFN, HUGE_ZERO_PFN } from './mem/phys-mem.js';
 export { SwapDevice, type SwapDeviceOptions } from './mem/swap.js';
 export { LRU_BATCH_KINDS, type LruBatchKind } from './mem/lru.js';
-export { PTE, PTE_HW_MASK, LEVEL_NAMES } from './mm/pte.js';
+export { PTE, PTE_HW_MASK } from './mm/pte.js';
 export { PageTablePool } from './mm/page-table.js';
 export { Vma, VM } from './mm/vma.js';
 export { MmStruct } from './mm/mm-struct.js';
 export { AnonVmaRegistry } from './mm/anon-vma.js';
-export { Kernel, SimError, tableIndex, LEVEL_SPAN } from './kernel/kernel.js';
+export { Kernel, SimError } from './kernel/kernel.js';
 export { defaultKernelConfig, type KernelConfig, type ThpMode } from './kernel/config.js';
 export { Cpu, Process, Thread, type PendingFault } from './kernel/task.js';
 export { MmGather } from './kernel/tlb-gather.js';
 export { userAccess, handleMmFault, defaultWpReuse, FaultResult, AccessResult } from './kernel/fault.js';
 export { forkProcess } from './kernel/fork.js';
-export {
-  hugePmdFault,
-  hugePmdSlot,
-  isPmdFault,
-  followHugePmd,
-  splitHugePmd,
-  splitHugePmdAt,
-  defaultPmdReuse,
-  madviseCollapse,
-  validCowOrder,
-  wpCopyRange,
-  reusePteRange,
-  mappingsInMm,
-  thpState,
-  PMD_SHIFT,
-} from './kernel/huge-memory.js';
+export { hugePmdSlot, isPmdFault, followHugePmd, splitHugePmd, splitHugePmdAt, thpState, PMD_SHIFT } from './kernel/huge-memory.js';
+export { hugePmdFault, defaultPmdReuse } from './kernel/huge-pmd-fault.js';
+export { madviseCollapse } from './kernel/khugepaged.js';
+export { validCowOrder, wpCopyRange, reusePteRange, mappingsInMm } from './kernel/large-folio.js';
 export { zapRange, munmap, exitMmap, exitProcess, freePgtables } from './kernel/zap.js';
 export { mmapAnon, splitVma, vmasForRange, mergeVmas } from './kernel/mmap.js';
 export { madvise, ADVICES, type Advice } from './kernel/madvise.js';

@@ -5,6 +5,30 @@ export const PAGE_SIZE = 1 << PAGE_SHIFT;
 export const PTRS_PER_TABLE = 512;
 export const PMD_ORDER = 9;
 export const HPAGE_PMD_NR = 1 << PMD_ORDER;
+/** Pages covered by one entry at `level` (0 = PTE ... 3 = PGD). */
+export const LEVEL_SPAN = [1, 512, 512 * 512, 512 * 512 * 512] as const;
+
+/** pte_index(): index of `vpn` in its PTE table. */
+export const pteIndex = (vpn: number): number => vpn & (PTRS_PER_TABLE - 1);
+/** pmd_index(): index of `vpn`'s entry in its PMD table. */
+export const pmdIndex = (vpn: number): number => (vpn >>> 9) & (PTRS_PER_TABLE - 1);
+/** First page of the 2 MiB (one PTE table, one PMD entry) containing `vpn` (addr & PMD_MASK). */
+export const pmdStart = (vpn: number): number => vpn - (vpn & (PTRS_PER_TABLE - 1));
+
+/** Index of `vpn` in a table of `level` (0 = PTE table ... 3 = PGD). */
+export function tableIndex(vpn: number, level: number): number {
+  switch (level) {
+    case 0:
+      return vpn & 511;
+    case 1:
+      return (vpn >>> 9) & 511;
+    case 2:
+      return (vpn >>> 18) & 511;
+    default:
+      return Math.floor(vpn / 134217728) & 511;
+  }
+}
+
 /** Largest folio order the allocator hands out (MAX_PAGE_ORDER is 10 in Linux; we need PMD order). */
 export const MAX_FOLIO_ORDER = 9;
 
@@ -23,6 +47,3 @@ export function parseSize(v: number | string): number {
   const n = Number(m[1]) * mult;
   return Number.isSafeInteger(n) ? n : NaN;
 }
-
-/** Bytes → pages, rounding up. */
-export const bytesToPages = (bytes: number): number => Math.ceil(bytes / PAGE_SIZE);

@@ -2,7 +2,7 @@
 import type { Kernel } from '../kernel/kernel.js';
 import { PG } from '../mem/folios.js';
 import { ZERO_PFN } from '../mem/phys-mem.js';
-import { mappingsInMm } from '../kernel/huge-memory.js';
+import { mappingsInMm } from '../kernel/large-folio.js';
 import type { MmStruct } from '../mm/mm-struct.js';
 import type { FolioView, MmView, PageView } from './views.js';
 

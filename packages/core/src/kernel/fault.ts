@@ -10,10 +10,17 @@ import { PTE } from '../mm/pte.js';
 import { PG } from '../mem/folios.js';
 import { ZERO_PFN } from '../mem/phys-mem.js';
 import { C } from '../stats/counters.js';
-import { PTRS_PER_TABLE } from '../units.js';
+import { pteIndex, tableIndex } from '../units.js';
 import type { Thread } from './task.js';
-import type { FaultKind } from '../api/contexts.js';
-import { hugePmdFault, reusePteRange, swapinLargeFolio, validCowOrder, wpCopyRange } from './huge-memory.js';
+import type { VmFault } from './vm-fault.js';
+import { hugePmdFault } from './huge-pmd-fault.js';
+import { reusePteRange, swapinLargeFolio, validCowOrder, wpCopyRange } from './large-folio.js';
+import { faultDone } from './fault-done.js';
+import { pteTableForWrite } from './pgwalk.js';
+import { addAnonRmapPtes, addNewAnonRmap, anonVmaPrepare, removeRmapPtes } from './rmap.js';
+import { lruAdd, lruAddDrain } from './lru-batch.js';
+import { folioFreeSwap, swapFree } from './swap-cache.js';
+import { flushPage } from './tlb-flush.js';
 
 /** What handle_mm_fault() ended with (VM_FAULT_*-like). */
 export const FaultResult = Object.freeze({
@@ -56,7 +63,7 @@ export function userAccess(k: Kernel, t: Thread, vpn: number, write: boolean, va
     let k0 = -1;
     let level = 3;
     for (; level >= 0; level--) {
-      k0 = tbl * PTRS_PER_TABLE + idx(vpn, level);
+      k0 = pt.slot(tbl, tableIndex(vpn, level));
       fl = pt.fl[k0]!;
       if ((fl & PTE.present) === 0) break;
       w &= fl;
@@ -90,8 +97,12 @@ export function userAccess(k: Kernel, t: Thread, vpn: number, write: boolean, va
   throw new SimError(`fault loop at page 0x${vpn.toString(16)}: the fault handler did not make progress`, 'internal');
 }
 
-function idx(vpn: number, level: number): number {
-  return level === 0 ? vpn & 511 : level === 1 ? (vpn >>> 9) & 511 : level === 2 ? (vpn >>> 18) & 511 : Math.floor(vpn / 134217728) & 511;
+/**
+ * The fault's struct vm_fault: the kernel's one reused VmFault, reset (no allocation per fault).
+ * The only place that reads `k.vmf`; the fault paths get the object as a parameter.
+ */
+export function beginFault(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, write: boolean, unshare: boolean): VmFault {
+  return k.vmf.begin(mm, vma, vpn, k.cpu, write, unshare);
 }
 
 /** handle_mm_fault() → __handle_mm_fault() → handle_pte_fault(). */
@@ -102,36 +113,33 @@ export function handleMmFault(k: Kernel, mm: MmStruct, vpn: number, write: boole
   if (!vma) return FaultResult.SEGV;
   if (write ? (vma.flags & VM.write) === 0 : (vma.flags & VM.read) === 0) return FaultResult.SEGV;
 
-  const vmf = k.vmf.begin(mm, vma, vpn, k.cpu, write, unshare);
+  // the one vm_fault of this kernel, reset for this fault and passed down (as Linux's on-stack vmf)
+  const vmf = beginFault(k, mm, vma, vpn, write, unshare);
 
-  // the PMD level: huge PMD faults and do_huge_pmd_anonymous_page() (huge-memory.ts)
-  const hr = hugePmdFault(k, mm, vma, vpn, write, unshare);
+  // the PMD level: huge PMD faults and do_huge_pmd_anonymous_page() (huge-pmd-fault.ts)
+  const hr = hugePmdFault(k, vmf);
   if (hr >= 0) return hr as FaultResult;
-  const t = k.pteTableForWrite(mm, vpn, true, 'fault');
+  const t = pteTableForWrite(k, mm, vpn, true, 'fault');
   if (t === -2) throw new SimError('fault on a PMD-mapped THP: PMD mappings are not modelled yet', 'internal');
-  const i = vpn & 511;
+  const i = pteIndex(vpn);
   vmf.table = t;
   vmf.index = i;
-  const kk = t * PTRS_PER_TABLE + i;
+  const kk = k.pt.slot(t, i);
   const fl = k.pt.fl[kk]!;
-  if (fl === 0) return doAnonymousPage(k, vmf.mm, vma, vpn, write);
+  if (fl === 0) return doAnonymousPage(k, vmf);
   if ((fl & PTE.swap) !== 0) {
-    const r = doSwapPage(k, mm, vma, vpn, write);
+    const r = doSwapPage(k, vmf);
     // do_swap_page(): a write fault on a page mapped read-only continues in do_wp_page()
     const nfl = k.pt.fl[kk]!;
-    if (r === FaultResult.OK && write && (nfl & PTE.write) === 0) return doWpPage(k, mm, vma, vpn, nfl);
+    if (r === FaultResult.OK && write && (nfl & PTE.write) === 0) return doWpPage(k, vmf, nfl);
     return r;
   }
   if ((fl & PTE.protNone) !== 0) return FaultResult.SEGV;
-  if ((write || unshare) && (fl & PTE.write) === 0) return doWpPage(k, mm, vma, vpn, fl);
+  if ((write || unshare) && (fl & PTE.write) === 0) return doWpPage(k, vmf, fl);
   // spurious fault or a stale TLB entry: ptep_set_access_flags()
   k.pt.fl[kk] = fl | PTE.young | (write ? PTE.dirty : 0);
-  done(k, mm, vpn, write, 'spurious', 0);
+  faultDone(k, mm, vpn, write, 'spurious', 0);
   return FaultResult.OK;
-}
-
-function done(k: Kernel, mm: MmStruct, vpn: number, write: boolean, kind: FaultKind, order: number): void {
-  if (k.hooks.fault.handled.isUsed()) k.hooks.fault.handled.call({ mm, vpn, cpu: k.cpu, write, kind, order });
 }
 
 /** Pick the largest allowed order whose aligned range fits the VMA and has no PTE (alloc_anon_folio). */
@@ -141,7 +149,7 @@ function pickAnonOrder(k: Kernel, vma: Vma, vpn: number, table: number, orders: 
     const nr = 1 << o;
     const start = vpn - (vpn & (nr - 1));
     if (start < vma.start || start + nr > vma.end) continue;
-    const b = table * PTRS_PER_TABLE + (start & 511);
+    const b = k.pt.slot(table, pteIndex(start));
     let none = true;
     for (let i = 0; i < nr; i++) {
       if (k.pt.fl[b + i] !== 0) {
@@ -155,19 +163,18 @@ function pickAnonOrder(k: Kernel, vma: Vma, vpn: number, table: number, orders: 
 }
 
 /** do_anonymous_page(): first touch of an address. */
-function doAnonymousPage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, write: boolean): FaultResult {
+function doAnonymousPage(k: Kernel, vmf: VmFault): FaultResult {
+  const { mm, vma, vpn, write, table } = vmf;
   if ((vma.flags & VM.uffdMissing) !== 0) {
     k.stats.v[C.uffd_fault]!++;
     return FaultResult.UFFD_MISSING;
   }
-  const vmf = k.vmf;
-  const table = vmf.table;
   if (!write) {
     // map the shared zero page read-only (pte_mkspecial(ZERO_PAGE))
-    k.pt.set(table, vpn & 511, ZERO_PFN, PTE.present | PTE.young);
+    k.pt.set(table, pteIndex(vpn), ZERO_PFN, PTE.present | PTE.young);
     k.charge(k.hw.costs.pteUpdate);
     k.hooks.pte.afterSet.call(mm, vpn, vpn + 1);
-    done(k, mm, vpn, false, 'zero', 0);
+    faultDone(k, mm, vpn, false, 'zero', 0);
     return FaultResult.OK;
   }
   const orders = k.hooks.fault.anonOrders.call(1, vmf) & 0x1ff; // PMD order is not PTE-mapped on fault
@@ -176,16 +183,16 @@ function doAnonymousPage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, write: 
   const start = vpn - (vpn & (nr - 1));
   const head = k.allocFolio(order, true);
   k.f.ref[head] = nr; // one reference per mapping PTE (folio_ref_add(nr - 1))
-  k.addNewAnonRmap(head, mm, vma, start, nr);
-  k.lruAdd(head);
-  const b = start & 511;
+  addNewAnonRmap(k, head, mm, vma, start, nr);
+  lruAdd(k, head);
+  const b = pteIndex(start);
   for (let i = 0; i < nr; i++) {
     k.pt.set(table, b + i, head + i, PTE.present | PTE.write | PTE.dirty | PTE.young);
   }
   k.charge(k.hw.costs.pteUpdate * nr);
   k.hooks.pte.afterSet.call(mm, start, start + nr);
   if (order > 0) k.stats.v[k.mthpFaultAlloc[order]!]!++;
-  done(k, mm, vpn, true, 'anon', order);
+  faultDone(k, mm, vpn, true, 'anon', order);
   return FaultResult.OK;
 }
 
@@ -195,9 +202,9 @@ export function defaultWpReuse(k: Kernel, head: number): 'reuse' | 'copy' {
 }
 
 /** do_wp_page(): write (or unshare) fault on a present, write-protected PTE. */
-function doWpPage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, fl: number): FaultResult {
-  const vmf = k.vmf;
-  const kk = vmf.table * PTRS_PER_TABLE + vmf.index;
+function doWpPage(k: Kernel, vmf: VmFault, fl: number): FaultResult {
+  const { mm, vma } = vmf;
+  const kk = k.pt.slot(vmf.table, vmf.index);
   if ((fl & PTE.uffdWp) !== 0 && (vma.flags & VM.uffdWp) !== 0 && vmf.write) {
     // userfaultfd_pte_wp(): hand the fault to the monitor
     k.stats.v[C.uffd_fault]!++;
@@ -208,7 +215,7 @@ function doWpPage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, fl: number): F
     if (vmf.unshare) return FaultResult.OK; // nothing to unshare on the zero page
     vmf.pfn = ZERO_PFN; // fault.cowOrder sees the zero page
     vmf.head = ZERO_PFN;
-    wpPageCopy(k, mm, vma, vpn, -1, -1);
+    wpPageCopy(k, vmf, -1, -1);
     return FaultResult.OK;
   }
   const head = k.f.head(pfn);
@@ -220,21 +227,21 @@ function doWpPage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, fl: number): F
   if (decision !== 'copy') {
     // a range answer (validated when the tap answered): make the whole range writable at once
     if (decision !== 'reuse' && !vmf.unshare && decision.nr > 1) reusePteRange(k, mm, vmf.table, decision.start, decision.nr, head);
-    wpPageReuse(k, mm, vpn, kk, pfn);
+    wpPageReuse(k, vmf, kk, pfn);
     return FaultResult.OK;
   }
-  wpPageCopy(k, mm, vma, vpn, pfn, head);
+  wpPageCopy(k, vmf, pfn, head);
   return FaultResult.OK;
 }
 
 /** wp_page_reuse(): the page is ours alone; make the PTE writable. No flush is needed. */
-function wpPageReuse(k: Kernel, mm: MmStruct, vpn: number, kk: number, pfn: number): void {
-  const vmf = k.vmf;
+function wpPageReuse(k: Kernel, vmf: VmFault, kk: number, pfn: number): void {
+  const { mm, vpn } = vmf;
   k.f.flags[pfn]! |= PG.anonExclusive;
   if (!vmf.unshare && (k.pt.fl[kk]! & PTE.write) !== 0) {
     // a policy already made this PTE writable with its whole range (reusePteRange)
     k.stats.v[C.pgreuse]!++;
-    done(k, mm, vpn, vmf.write, 'wp-reuse', k.f.order[k.f.head(pfn)]!);
+    faultDone(k, mm, vpn, vmf.write, 'wp-reuse', k.f.order[k.f.head(pfn)]!);
     return;
   }
   if (!vmf.unshare) k.hooks.pte.beforeChange.call(mm, vpn, vpn + 1, 'wp_page_reuse');
@@ -244,7 +251,7 @@ function wpPageReuse(k: Kernel, mm: MmStruct, vpn: number, kk: number, pfn: numb
   if (!vmf.unshare) k.hooks.pte.afterSet.call(mm, vpn, vpn + 1);
   k.stats.v[C.pgreuse]!++;
   k.charge(k.hw.costs.pteUpdate);
-  done(k, mm, vpn, vmf.write, 'wp-reuse', 0);
+  faultDone(k, mm, vpn, vmf.write, 'wp-reuse', 0);
 }
 
 /**
@@ -252,8 +259,8 @@ function wpPageReuse(k: Kernel, mm: MmStruct, vpn: number, kk: number, pfn: numb
  * PTE mapped the zero page). The old PTE is cleared and flushed (ptep_clear_flush) before
  * the new one is installed.
  */
-function wpPageCopy(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, oldPfn: number, oldHead: number): void {
-  const vmf = k.vmf;
+function wpPageCopy(k: Kernel, vmf: VmFault, oldPfn: number, oldHead: number): void {
+  const { mm, vma, vpn } = vmf;
   const zero = oldPfn < 0;
   // fault.cowOrder: a large replacement folio (validated: aligned, inside the VMA and the PTE
   // table, every PTE mapping the same source folio read-only, or none / the zero page)
@@ -261,7 +268,7 @@ function wpPageCopy(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, oldPfn: numb
   const order = want > 0 ? validCowOrder(k, vma, vpn, vmf.table, want, zero ? -1 : oldHead) : 0;
   if (order > 0) {
     wpCopyRange(k, mm, vma, vpn, vmf.table, order, zero ? -1 : oldHead, vmf.unshare);
-    done(k, mm, vpn, vmf.write, zero ? 'wp-zero' : 'wp-copy', order);
+    faultDone(k, mm, vpn, vmf.write, zero ? 'wp-zero' : 'wp-copy', order);
     return;
   }
   const nh = k.allocFolio(0, zero);
@@ -271,31 +278,31 @@ function wpPageCopy(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, oldPfn: numb
     k.charge(k.hw.costs.copyPage);
     k.stats.v[C.cow_copy]!++;
   }
-  k.addNewAnonRmap(nh, mm, vma, vpn, 1);
-  k.lruAdd(nh);
+  addNewAnonRmap(k, nh, mm, vma, vpn, 1);
+  lruAdd(k, nh);
   const t = vmf.table;
   const i = vmf.index;
-  const kk = t * PTRS_PER_TABLE + i;
+  const kk = k.pt.slot(t, i);
   const oldFl = k.pt.fl[kk]!;
   // ptep_clear_flush()
   k.hooks.pte.beforeChange.call(mm, vpn, vpn + 1, 'wp_page_copy');
   k.pt.clear(t, i);
-  k.flushPage(mm, vpn, 'wp_page_copy');
+  flushPage(k, mm, vpn, 'wp_page_copy');
   const keep = oldFl & PTE.softDirty;
   k.pt.set(t, i, nh, keep | PTE.present | PTE.young | (vmf.unshare ? 0 : PTE.dirty | PTE.write));
   k.charge(k.hw.costs.pteUpdate);
   k.hooks.pte.afterSet.call(mm, vpn, vpn + 1);
   if (!zero) {
-    k.removeRmapPtes(oldHead, oldPfn, 1, mm);
+    removeRmapPtes(k, oldHead, oldPfn, 1, mm);
     k.folioPut(oldHead);
   }
-  done(k, mm, vpn, vmf.write, zero ? 'wp-zero' : 'wp-copy', 0);
+  faultDone(k, mm, vpn, vmf.write, zero ? 'wp-zero' : 'wp-copy', 0);
 }
 
 /** do_swap_page(): the PTE holds a swap entry. */
-function doSwapPage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, write: boolean): FaultResult {
-  const vmf = k.vmf;
-  const kk = vmf.table * PTRS_PER_TABLE + vmf.index;
+function doSwapPage(k: Kernel, vmf: VmFault): FaultResult {
+  const { mm, vma, vpn, write } = vmf;
+  const kk = k.pt.slot(vmf.table, vmf.index);
   const fl = k.pt.fl[kk]!;
   const slot = k.pt.val[kk]!;
   const f = k.f;
@@ -314,7 +321,7 @@ function doSwapPage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, write: boole
   } else {
     skipped = k.hooks.fault.swapinSkipCache.call(vmf) ?? (swap.opts.synchronousIo && swap.count[slot] === 1);
     // alloc_swap_folio(): a large folio when the neighbouring swap entries allow it (huge-memory.ts)
-    if (skipped && swap.opts.synchronousIo && swapinLargeFolio(k, mm, vma, vpn, write)) return FaultResult.OK;
+    if (skipped && swap.opts.synchronousIo && swapinLargeFolio(k, vmf)) return FaultResult.OK;
     head = k.allocFolio(0, false);
     pfn = head;
     f.data[head] = swap.data[slot]!;
@@ -332,18 +339,18 @@ function doSwapPage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, write: boole
       swap.cachedPages++;
       k.stats.v[C.swap_cache_add]!++;
     }
-    k.lruAdd(head);
+    lruAdd(k, head);
   }
   vmf.pfn = pfn;
   vmf.head = head;
   vmf.swapCacheBypassed = skipped;
   // v5.18+: a write fault on a swap-cache folio still in this CPU's LRU batch drains it first,
   // so the refcount tells whether we are the exclusive owner
-  if (k.config.features.swapinDrainLocal && write && !skipped && (f.flags[head]! & PG.lru) === 0) k.lruAddDrain(k.cpu);
+  if (k.config.features.swapinDrainLocal && write && !skipped && (f.flags[head]! & PG.lru) === 0) lruAddDrain(k, k.cpu);
   // a page that never entered the swap cache is certainly exclusive (do_swap_page)
   const exclusive = vmf.swapExclusive || skipped;
   // swap_free(): the PTE's reference to the slot goes away
-  k.swapFree(slot);
+  swapFree(k, slot);
   mm.swapEnts--;
   if (
     k.config.features.swapinFreeOnWrite &&
@@ -351,14 +358,14 @@ function doSwapPage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, write: boole
     (f.flags[head]! & PG.swapcache) !== 0 &&
     f.ref[head] === 2
   ) {
-    k.folioFreeSwap(head); // should_try_to_free_swap()
+    folioFreeSwap(k, head); // should_try_to_free_swap()
   }
   // map it
   if (f.anonVma[head]! < 0 || f.folioMapcount(head) === 0) {
-    f.anonVma[head] = k.anonVmaPrepare(mm, vma);
+    f.anonVma[head] = anonVmaPrepare(k, mm, vma);
     f.index[head] = vma.pgoffOf(vpn);
   }
-  k.addAnonRmapPtes(head, pfn, 1, mm);
+  addAnonRmapPtes(k, head, pfn, 1, mm);
   if (exclusive) f.flags[pfn]! |= PG.anonExclusive;
   const writable = (vma.flags & VM.write) !== 0 && (fl & PTE.uffdWp) === 0 && (k.hooks.fault.swapinWritable.call(vmf) ?? false);
   let nfl = PTE.present | PTE.young | (fl & (PTE.uffdWp | PTE.softDirty));
@@ -370,6 +377,6 @@ function doSwapPage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, write: boole
   k.pt.set(vmf.table, vmf.index, pfn, nfl);
   k.charge(k.hw.costs.pteUpdate);
   k.hooks.pte.afterSet.call(mm, vpn, vpn + 1);
-  done(k, mm, vpn, write, 'swapin', 0);
+  faultDone(k, mm, vpn, write, 'swapin', 0);
   return FaultResult.OK;
 }

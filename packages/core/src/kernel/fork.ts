@@ -7,10 +7,14 @@ import { PTE } from '../mm/pte.js';
 import { PG } from '../mem/folios.js';
 import { ZERO_PFN } from '../mem/phys-mem.js';
 import { C } from '../stats/counters.js';
-import { PTRS_PER_TABLE } from '../units.js';
+import { PTRS_PER_TABLE, pmdStart, pteIndex } from '../units.js';
 import { ForkCtx } from '../hooks/contexts.js';
 import { Process as Proc } from './task.js';
-import { copyHugePmd } from './huge-memory.js';
+import { copyHugePmd } from './huge-pmd-ops.js';
+import { pteTable, pteTableForWrite } from './pgwalk.js';
+import { addAnonRmapPtes, addNewAnonRmap } from './rmap.js';
+import { lruAdd } from './lru-batch.js';
+import { flushMm } from './tlb-flush.js';
 
 /** fork() of `parent` into a new process `childPid`; the child's thread sits on `cpu`. */
 export function forkProcess(k: Kernel, parent: Process, childPid: string, cpu: number): Process {
@@ -36,7 +40,7 @@ export function forkProcess(k: Kernel, parent: Process, childPid: string, cpu: n
     copyPageRange(k, ctx, nv);
   }
   // dup_mmap(): flush_tlb_mm(oldmm) for the write-protected parent PTEs
-  k.flushMm(pmm, 'dup_mmap');
+  flushMm(k, pmm, 'dup_mmap');
   cmm.hasPinned = false;
   const child = new Proc(childPid, cmm);
   k.procs.set(childPid, child);
@@ -50,9 +54,9 @@ function copyPageRange(k: Kernel, ctx: ForkCtx, dstVma: Vma): void {
   const pmm = ctx.parent;
   const cmm = ctx.child;
   for (let v = src.start; v < src.end; ) {
-    const tStart = v - (v & 511);
-    const tEnd = Math.min(src.end, tStart + 512);
-    let st = k.pteTable(pmm, v);
+    const tStart = pmdStart(v);
+    const tEnd = Math.min(src.end, tStart + PTRS_PER_TABLE);
+    let st = pteTable(k, pmm, v);
     if (st === -2) {
       // copy_huge_pmd(): share the THP, or split it (maybe pinned) and copy the PTEs below
       const shared = copyHugePmd(k, pmm, cmm, v, (pfn, head) => {
@@ -65,12 +69,12 @@ function copyPageRange(k: Kernel, ctx: ForkCtx, dstVma: Vma): void {
         v = tEnd;
         continue;
       }
-      st = k.pteTable(pmm, v);
+      st = pteTable(k, pmm, v);
     }
     if (st >= 0) {
       ctx.tableStart = tStart;
       ctx.table = st;
-      ctx.fullyCovered = src.start <= tStart && src.end >= tStart + 512;
+      ctx.fullyCovered = src.start <= tStart && src.end >= tStart + PTRS_PER_TABLE;
       const d = k.hooks.fork.pteTable.call(ctx);
       if (d !== 'shared') copyPteRange(k, ctx, pmm, cmm, st, v, tEnd, dstVma);
     }
@@ -85,22 +89,22 @@ function copyPteRange(k: Kernel, ctx: ForkCtx, pmm: MmStruct, cmm: MmStruct, stI
   let st = stIn;
   let dt = -1;
   for (let a = start; a < end; a++) {
-    const sk = st * PTRS_PER_TABLE + (a & 511);
+    const sk = pt.slot(st, pteIndex(a));
     let fl = pt.fl[sk]!;
     if (fl === 0) continue;
     if (dt < 0) {
-      dt = k.pteTableForWrite(cmm, a, true, 'fork');
-      st = k.pteTableForWrite(pmm, a, false, 'fork'); // the parent's PTEs get write-protected
+      dt = pteTableForWrite(k, cmm, a, true, 'fork');
+      st = pteTableForWrite(k, pmm, a, false, 'fork'); // the parent's PTEs get write-protected
       k.hooks.pte.beforeChange.call(pmm, start, end, 'fork_wrprotect');
-      fl = pt.fl[st * PTRS_PER_TABLE + (a & 511)]!; // the hardware may have rewritten it
+      fl = pt.fl[pt.slot(st, pteIndex(a))]!; // the hardware may have rewritten it
     }
-    const sk2 = st * PTRS_PER_TABLE + (a & 511);
+    const sk2 = pt.slot(st, pteIndex(a));
     const val = pt.val[sk2]!;
     k.stats.v[C.fork_pte_copy]!++;
     k.charge(k.hw.costs.pteCopy);
     if ((fl & PTE.present) !== 0) {
       if (val === ZERO_PFN) {
-        pt.set(dt, a & 511, val, fl & ~PTE.young);
+        pt.set(dt, pteIndex(a), val, fl & ~PTE.young);
         continue;
       }
       const head = f.head(val);
@@ -113,22 +117,22 @@ function copyPteRange(k: Kernel, ctx: ForkCtx, pmm: MmStruct, cmm: MmStruct, stI
         const nh = k.allocFolio(0, false);
         f.data[nh] = f.data[val]!;
         k.charge(k.hw.costs.copyPage);
-        k.addNewAnonRmap(nh, cmm, dstVma, a, 1);
-        k.lruAdd(nh);
-        pt.set(dt, a & 511, nh, PTE.present | PTE.write | PTE.dirty | PTE.young);
+        addNewAnonRmap(k, nh, cmm, dstVma, a, 1);
+        lruAdd(k, nh);
+        pt.set(dt, pteIndex(a), nh, PTE.present | PTE.write | PTE.dirty | PTE.young);
         k.stats.v[C.fork_page_copy]!++;
         continue;
       }
       // folio_try_dup_anon_rmap_pte(): one more mapping, no longer exclusive
       k.folioGet(head);
-      k.addAnonRmapPtes(head, val, 1, cmm);
+      addAnonRmapPtes(k, head, val, 1, cmm);
       f.flags[val]! &= ~PG.anonExclusive;
       let nfl = fl;
       if ((fl & PTE.write) !== 0) {
         nfl = fl & ~PTE.write; // ptep_set_wrprotect(src_mm, ...)
         pt.fl[sk2] = nfl;
       }
-      pt.set(dt, a & 511, val, (nfl & ~(PTE.young | PTE.uffdWp)) | (dstVma.flags & VM.uffdWp ? nfl & PTE.uffdWp : 0));
+      pt.set(dt, pteIndex(a), val, (nfl & ~(PTE.young | PTE.uffdWp)) | (dstVma.flags & VM.uffdWp ? nfl & PTE.uffdWp : 0));
     } else if ((fl & PTE.swap) !== 0) {
       // copy_nonpresent_pte(): swap_duplicate(), and neither side stays exclusive
       if (k.swap.count[val] === 0xffff) throw new SimError('swap count overflow', 'internal');
@@ -136,7 +140,7 @@ function copyPteRange(k: Kernel, ctx: ForkCtx, pmm: MmStruct, cmm: MmStruct, stI
       cmm.swapEnts++;
       const nfl = fl & ~PTE.swpExclusive;
       pt.fl[sk2] = nfl;
-      pt.set(dt, a & 511, val, nfl & ~PTE.uffdWp);
+      pt.set(dt, pteIndex(a), val, nfl & ~PTE.uffdWp);
     }
   }
   if (dt >= 0) {

@@ -5,9 +5,10 @@ import { PTE } from '../mm/pte.js';
 import { GUP_PIN_COUNTING_BIAS, PG } from '../mem/folios.js';
 import { ZERO_PFN } from '../mem/phys-mem.js';
 import { C } from '../stats/counters.js';
-import { PTRS_PER_TABLE } from '../units.js';
-import { FaultResult, handleMmFault } from './fault.js';
+import { pteIndex } from '../units.js';
+import { beginFault, FaultResult, handleMmFault } from './fault.js';
 import { followHugePmd } from './huge-memory.js';
+import { pteTable, pteTableForWrite } from './pgwalk.js';
 
 export interface Pin {
   id: string;
@@ -29,10 +30,10 @@ export function pinUserPages(k: Kernel, mm: MmStruct, start: number, end: number
   for (let vpn = start; vpn < end; vpn++) {
     let pfn = -1;
     for (let tries = 0; tries < 4 && pfn < 0; tries++) {
-      const t = k.pteTable(mm, vpn);
+      const t = pteTable(k, mm, vpn);
       // follow_huge_pmd(): a PMD-mapped THP is pinned through its PMD
       const huge = t === -2 ? followHugePmd(k, mm, vpn) : null;
-      const fl = huge ? huge.fl : t >= 0 ? k.pt.fl[t * PTRS_PER_TABLE + (vpn & 511)]! : 0;
+      const fl = huge ? huge.fl : t >= 0 ? k.pt.fl[k.pt.slot(t, pteIndex(vpn))]! : 0;
       const present = (fl & PTE.present) !== 0 && (fl & PTE.protNone) === 0;
       if (!present || (write && (fl & PTE.write) === 0)) {
         // faultin_page(): FOLL_WRITE breaks CoW, a read maps the zero page
@@ -41,22 +42,22 @@ export function pinUserPages(k: Kernel, mm: MmStruct, start: number, end: number
         continue;
       }
       // a pin must not sit in a shared (copy-on-write) page table: unshare it first
-      const wt = huge ? -1 : k.pteTableForWrite(mm, vpn, false, 'gup');
+      const wt = huge ? -1 : pteTableForWrite(k, mm, vpn, false, 'gup');
       // the table was unshared (a copy-on-write PTE table broken): re-check the new PTE
       if (!huge && wt !== t) continue;
-      const cand = huge ? huge.pfn : k.pt.val[wt * PTRS_PER_TABLE + (vpn & 511)]!;
+      const cand = huge ? huge.pfn : k.pt.val[k.pt.slot(wt, pteIndex(vpn))]!;
       if (!write && !k.mem.isZeroPfn(cand) && (f.flags[cand]! & PG.anonExclusive) === 0) {
-        const vmf = k.vmf.begin(mm, mm.findVma(vpn)!, vpn, k.cpu, false, true);
+        const vmf = beginFault(k, mm, mm.findVma(vpn)!, vpn, false, true);
         vmf.table = huge ? -1 : wt;
-        vmf.index = vpn & 511;
+        vmf.index = pteIndex(vpn);
         vmf.pfn = cand;
         vmf.head = f.head(cand);
         if (k.hooks.fault.gupUnshare.call(vmf) === true) {
           k.stats.v[C.gup_unshare]!++;
           const r = handleMmFault(k, mm, vpn, false, true);
           if (r !== FaultResult.OK) throw new SimError(`pin: unshare fault at page 0x${vpn.toString(16)} failed`, 'segv');
-          const nt = k.pteTable(mm, vpn);
-          pfn = nt === -2 ? followHugePmd(k, mm, vpn)!.pfn : k.pt.val[nt * PTRS_PER_TABLE + (vpn & 511)]!;
+          const nt = pteTable(k, mm, vpn);
+          pfn = nt === -2 ? followHugePmd(k, mm, vpn)!.pfn : k.pt.val[k.pt.slot(nt, pteIndex(vpn))]!;
           break;
         }
       }

@@ -5,11 +5,16 @@ import { VM } from '../mm/vma.js';
 import { PTE } from '../mm/pte.js';
 import { PG } from '../mem/folios.js';
 import { ZERO_PFN } from '../mem/phys-mem.js';
-import { PTRS_PER_TABLE } from '../units.js';
+import { PTRS_PER_TABLE, pmdStart, pteIndex } from '../units.js';
 import { mergeVmas, vmasForRange } from './mmap.js';
 import { zapRange } from './zap.js';
 import { reclaimFolios } from './reclaim.js';
-import { countThpSwpout, madviseCollapse, pageoutHugePmd } from './huge-memory.js';
+import { countThpSwpout } from './huge-memory.js';
+import { pageoutHugePmd } from './huge-pmd-ops.js';
+import { madviseCollapse } from './khugepaged.js';
+import { pteTable, pteTableForWrite } from './pgwalk.js';
+import { isolateLru, lruAddDrain, lruBatchAdd } from './lru-batch.js';
+import { flushBatchedPending } from './tlb-flush.js';
 
 export const ADVICES = ['pageout', 'cold', 'dontneed', 'hugepage', 'nohugepage', 'dontfork', 'dofork', 'wipeonfork', 'keeponfork', 'collapse'] as const;
 export type Advice = (typeof ADVICES)[number];
@@ -64,14 +69,14 @@ function coldOrPageout(k: Kernel, mm: MmStruct, start: number, end: number, page
   const f = k.f;
   const pt = k.pt;
   // madvise_pageout() / madvise_cold(): lru_add_drain() on this CPU first
-  k.lruAddDrain(k.cpu);
+  lruAddDrain(k, k.cpu);
   const tlb = k.gather(mm);
   for (const vma of mm.vmasIn(start, end)) {
     const s = Math.max(start, vma.start);
     const e = Math.min(end, vma.end);
     for (let v = s; v < e; ) {
-      const tEnd = Math.min(e, v - (v & 511) + 512);
-      let probe = k.pteTable(mm, v);
+      const tEnd = Math.min(e, pmdStart(v) + PTRS_PER_TABLE);
+      let probe = pteTable(k, mm, v);
       if (probe === -2) {
         // a PMD-mapped THP: swapped out whole when the range covers it (huge-memory.ts)
         const h = pageoutHugePmd(k, mm, v, e, pageout, tlb);
@@ -83,17 +88,17 @@ function coldOrPageout(k: Kernel, mm: MmStruct, start: number, end: number, page
           v = tEnd;
           continue;
         }
-        probe = k.pteTable(mm, v);
+        probe = pteTable(k, mm, v);
       }
       if (probe < 0) {
         v = tEnd;
         continue;
       }
-      k.flushBatchedPending(mm);
+      flushBatchedPending(k, mm);
       const list: number[] = [];
       let t = probe;
       for (let a = v; a < tEnd; a++) {
-        const kk = t * PTRS_PER_TABLE + (a & 511);
+        const kk = pt.slot(t, pteIndex(a));
         const fl = pt.fl[kk]!;
         if ((fl & PTE.present) === 0) continue;
         const pfn = pt.val[kk]!;
@@ -108,36 +113,36 @@ function coldOrPageout(k: Kernel, mm: MmStruct, start: number, end: number, page
           if (pfn !== head || fs < v || fs + nr > tEnd || f.largeMapcount[head] !== nr || (f.flags[head]! & PG.lru) === 0) continue;
           let whole = true;
           for (let j = 1; j < nr && whole; j++) {
-            const kj = t * PTRS_PER_TABLE + ((a + j) & 511);
+            const kj = pt.slot(t, pteIndex(a + j));
             if ((pt.fl[kj]! & PTE.present) === 0 || pt.val[kj] !== head + j) whole = false;
           }
           if (!whole) continue;
           let young = false;
-          for (let j = 0; j < nr; j++) if ((pt.fl[t * PTRS_PER_TABLE + ((a + j) & 511)]! & PTE.young) !== 0) young = true;
+          for (let j = 0; j < nr; j++) if ((pt.fl[pt.slot(t, pteIndex(a + j))]! & PTE.young) !== 0) young = true;
           if (young) {
-            t = k.pteTableForWrite(mm, a, false, 'madvise');
-            for (let j = 0; j < nr; j++) pt.fl[t * PTRS_PER_TABLE + ((a + j) & 511)]! &= ~PTE.young;
+            t = pteTableForWrite(k, mm, a, false, 'madvise');
+            for (let j = 0; j < nr; j++) pt.fl[pt.slot(t, pteIndex(a + j))]! &= ~PTE.young;
             tlb.addRange(a, nr);
           }
           f.flags[head]! &= ~PG.referenced;
           if (pageout) {
-            if (k.isolateLru(head)) list.push(head);
-          } else k.lruBatchAdd(head, 'deactivate');
+            if (isolateLru(k, head)) list.push(head);
+          } else lruBatchAdd(k, head, 'deactivate');
           a += nr - 1;
           continue;
         }
         // do not interfere with other mappings of this folio, nor with non-LRU folios
         if ((f.flags[head]! & PG.lru) === 0 || f.folioMapcount(head) !== 1) continue;
         if ((fl & PTE.young) !== 0) {
-          t = k.pteTableForWrite(mm, a, false, 'madvise');
-          pt.fl[t * PTRS_PER_TABLE + (a & 511)] = fl & ~PTE.young; // ptep_test_and_clear_young()
+          t = pteTableForWrite(k, mm, a, false, 'madvise');
+          pt.fl[pt.slot(t, pteIndex(a))] = fl & ~PTE.young; // ptep_test_and_clear_young()
           tlb.addRange(a); // tlb_remove_tlb_entry()
         }
         f.flags[head]! &= ~PG.referenced;
         if (pageout) {
-          if (k.isolateLru(head)) list.push(head);
+          if (isolateLru(k, head)) list.push(head);
         } else {
-          k.lruBatchAdd(head, 'deactivate');
+          lruBatchAdd(k, head, 'deactivate');
         }
       }
       if (list.length > 0) reclaimFolios(k, list, 'pageout');

@@ -7,9 +7,11 @@ import { PTE } from '../mm/pte.js';
 import { PG } from '../mem/folios.js';
 import { ZERO_PFN } from '../mem/phys-mem.js';
 import { C } from '../stats/counters.js';
-import { PTRS_PER_TABLE } from '../units.js';
+import { PTRS_PER_TABLE, pmdStart, pteIndex } from '../units.js';
 import { mergeVmas, vmasForRange } from './mmap.js';
-import { changeHugePmd } from './huge-memory.js';
+import { changeHugePmd } from './huge-pmd-ops.js';
+import { pteTable, pteTableForWrite } from './pgwalk.js';
+import { flush } from './tlb-flush.js';
 
 export type Prot = 'r' | 'rw' | 'none';
 
@@ -52,8 +54,8 @@ export function changeProtection(
 ): number {
   let pages = 0;
   for (let v = start; v < end; ) {
-    const tEnd = Math.min(end, v - (v & 511) + 512);
-    let probe = k.pteTable(mm, v);
+    const tEnd = Math.min(end, pmdStart(v) + PTRS_PER_TABLE);
+    let probe = pteTable(k, mm, v);
     if (probe === -2) {
       // change_huge_pmd() when the range covers the PMD, else split it and change the PTEs
       const n = changeHugePmd(k, mm, v, end, reason, update);
@@ -62,26 +64,26 @@ export function changeProtection(
         v = tEnd;
         continue;
       }
-      probe = k.pteTable(mm, v);
+      probe = pteTable(k, mm, v);
     }
     if (probe >= 0) {
       let t = probe;
       let writable = false;
       for (let a = v; a < tEnd; a++) {
-        const kk = t * PTRS_PER_TABLE + (a & 511);
+        const kk = k.pt.slot(t, pteIndex(a));
         const fl = k.pt.fl[kk]!;
         if ((fl & PTE.present) === 0) continue;
         let n = update(fl, k.pt.val[kk]!);
         if (n === fl) continue;
         if (!writable) {
-          t = k.pteTableForWrite(mm, a, false, reason);
+          t = pteTableForWrite(k, mm, a, false, reason);
           writable = true;
           k.hooks.pte.beforeChange.call(mm, v, tEnd, reason);
           // the hardware may have rewritten the entries (contpte unfold): recompute
-          const k2 = t * PTRS_PER_TABLE + (a & 511);
+          const k2 = k.pt.slot(t, pteIndex(a));
           n = update(k.pt.fl[k2]!, k.pt.val[k2]!);
         }
-        k.pt.fl[t * PTRS_PER_TABLE + (a & 511)] = n;
+        k.pt.fl[k.pt.slot(t, pteIndex(a))] = n;
         k.charge(k.hw.costs.pteUpdate);
         pages++;
       }
@@ -90,6 +92,6 @@ export function changeProtection(
     v = tEnd;
   }
   k.stats.v[C.mprotect_pte]! += pages;
-  if (pages > 0) k.flush('range', mm, start, end, reason);
+  if (pages > 0) flush(k, 'range', mm, start, end, reason);
   return pages;
 }

@@ -3,10 +3,12 @@ import { SimError, type Kernel } from './kernel.js';
 import type { MmStruct } from '../mm/mm-struct.js';
 import { Vma } from '../mm/vma.js';
 import { C } from '../stats/counters.js';
-import { HPAGE_PMD_NR, PTRS_PER_TABLE } from '../units.js';
+import { HPAGE_PMD_NR, PTRS_PER_TABLE, pmdStart, pteIndex } from '../units.js';
 import { vmasForRange } from './mmap.js';
 import { freePgtables, removeVma } from './zap.js';
-import { moveHugePmd } from './huge-memory.js';
+import { moveHugePmd } from './huge-pmd-ops.js';
+import { pteTable, pteTableForWrite } from './pgwalk.js';
+import { flush } from './tlb-flush.js';
 
 /** Move [start, end) to a fresh address range; returns the new VMA (named `name`). */
 export function mremapMove(k: Kernel, mm: MmStruct, start: number, end: number, name: string): Vma {
@@ -27,8 +29,8 @@ export function mremapMove(k: Kernel, mm: MmStruct, start: number, end: number, 
   // move_page_tables() → move_ptes()
   let moved = 0;
   for (let v = start; v < end; ) {
-    const tEnd = Math.min(end, v - (v & 511) + 512);
-    let probe = k.pteTable(mm, v);
+    const tEnd = Math.min(end, pmdStart(v) + PTRS_PER_TABLE);
+    let probe = pteTable(k, mm, v);
     if (probe === -2) {
       // move_huge_pmd() for a whole, aligned PMD; else split it and move the PTEs
       if (moveHugePmd(k, mm, v, end, nstart + (v - start))) {
@@ -36,24 +38,24 @@ export function mremapMove(k: Kernel, mm: MmStruct, start: number, end: number, 
         v = tEnd;
         continue;
       }
-      probe = k.pteTable(mm, v);
+      probe = pteTable(k, mm, v);
     }
     if (probe >= 0) {
       let st = -1;
       for (let a = v; a < tEnd; a++) {
-        const fl = k.pt.fl[probe * PTRS_PER_TABLE + (a & 511)]!;
+        const fl = k.pt.fl[k.pt.slot(probe, pteIndex(a))]!;
         if (fl === 0) continue;
         if (st < 0) {
-          st = k.pteTableForWrite(mm, a, false, 'mremap');
+          st = pteTableForWrite(k, mm, a, false, 'mremap');
           k.hooks.pte.beforeChange.call(mm, v, tEnd, 'mremap');
         }
-        const sk = st * PTRS_PER_TABLE + (a & 511);
+        const sk = k.pt.slot(st, pteIndex(a));
         const val = k.pt.val[sk]!;
         const sfl = k.pt.fl[sk]!;
-        k.pt.clear(st, a & 511);
+        k.pt.clear(st, pteIndex(a));
         const na = nstart + (a - start);
-        const dt = k.pteTableForWrite(mm, na, true, 'mremap');
-        k.pt.set(dt, na & 511, val, sfl);
+        const dt = pteTableForWrite(k, mm, na, true, 'mremap');
+        k.pt.set(dt, pteIndex(na), val, sfl);
         k.charge(k.hw.costs.pteUpdate);
         k.hooks.pte.afterSet.call(mm, na, na + 1);
         moved++;
@@ -62,7 +64,7 @@ export function mremapMove(k: Kernel, mm: MmStruct, start: number, end: number, 
     v = tEnd;
   }
   k.stats.v[C.mremap_pte_move]! += moved;
-  if (moved > 0) k.flush('range', mm, start, end, 'move_ptes');
+  if (moved > 0) flush(k, 'range', mm, start, end, 'move_ptes');
   removeVma(k, mm, old);
   const tlb = k.gather(mm);
   freePgtables(k, mm, start, end, tlb);

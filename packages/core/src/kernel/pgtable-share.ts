@@ -13,8 +13,12 @@ import type { MmStruct } from '../mm/mm-struct.js';
 import { PTE } from '../mm/pte.js';
 import { VM, type Vma } from '../mm/vma.js';
 import { C } from '../stats/counters.js';
-import { PTRS_PER_TABLE } from '../units.js';
-import { tableIndex, type Kernel } from './kernel.js';
+import { PTRS_PER_TABLE, pmdIndex } from '../units.js';
+import type { Kernel } from './kernel.js';
+import { tableAt } from './pgwalk.js';
+import { addAnonRmapPtes, addNewAnonRmap } from './rmap.js';
+import { lruAdd } from './lru-batch.js';
+import { flush } from './tlb-flush.js';
 
 export class TableApi implements PageTableApi {
   constructor(private readonly k: Kernel) {}
@@ -62,9 +66,9 @@ export class TableApi implements PageTableApi {
   mapsTable(mm: MmView, tableStart: number, table: number): boolean {
     const m = mm as MmStruct;
     if (m.dead) return false;
-    const pmd = this.k.tableAt(m, tableStart, 1, false);
+    const pmd = tableAt(this.k, m, tableStart, 1, false);
     if (pmd < 0) return false;
-    const s = this.k.pt.slot(pmd, tableIndex(tableStart, 1));
+    const s = this.k.pt.slot(pmd, pmdIndex(tableStart));
     return (this.k.pt.fl[s]! & PTE.table) !== 0 && this.k.pt.val[s] === table;
   }
 
@@ -73,12 +77,12 @@ export class TableApi implements PageTableApi {
     const { pt } = k;
     const c = ctx as ForkCtx;
     const start = c.tableStart;
-    const pi = tableIndex(start, 1);
-    const ppmd = k.tableAt(c.parent, start, 1, false);
+    const pi = pmdIndex(start);
+    const ppmd = tableAt(k, c.parent, start, 1, false);
     if (ppmd < 0) return false;
     const pk = pt.slot(ppmd, pi);
     if ((pt.fl[pk]! & PTE.table) === 0 || pt.val[pk] !== c.table) return false;
-    const cpmd = k.tableAt(c.child, start, 1, true);
+    const cpmd = tableAt(k, c.child, start, 1, true);
     // the RFC's double-count guard: link the table into the child only once
     if (pt.fl[pt.slot(cpmd, pi)] !== 0) return false;
     pt.refcount[c.table]!++;
@@ -108,7 +112,7 @@ export class TableApi implements PageTableApi {
     k.pt.refcount[r.table]!--;
     k.charge(k.hw.costs.pteUpdate);
     // exit_mmap's fullmm flush covers the exiting mm; munmap must flush the span it loses
-    if (r.reason !== 'exit') k.flush('range', r.mm, r.tableStart, r.tableStart + PTRS_PER_TABLE, 'cow_pte_free', true);
+    if (r.reason !== 'exit') flush(k, 'range', r.mm, r.tableStart, r.tableStart + PTRS_PER_TABLE, 'cow_pte_free', true);
     return -1;
   }
 
@@ -145,8 +149,8 @@ export class TableApi implements PageTableApi {
             const nh = k.allocFolio(0, false);
             f.data[nh] = f.data[val]!;
             k.charge(k.hw.costs.copyPage);
-            k.addNewAnonRmap(nh, mm, vma, vpn, 1);
-            k.lruAdd(nh);
+            addNewAnonRmap(k, nh, mm, vma, vpn, 1);
+            lruAdd(k, nh);
             const w = (vma.flags & VM.write) !== 0 ? PTE.write : 0;
             pt.set(nt, i, nh, PTE.present | PTE.dirty | PTE.young | w | (fl & PTE.softDirty));
             k.stats.v[C.fork_page_copy]!++;
@@ -155,7 +159,7 @@ export class TableApi implements PageTableApi {
         }
         // folio_try_dup_anon_rmap_pte()
         k.folioGet(head);
-        k.addAnonRmapPtes(head, val, 1, mm);
+        addAnonRmapPtes(k, head, val, 1, mm);
         f.flags[val]! &= ~PG.anonExclusive;
         let nfl = fl;
         if ((fl & PTE.write) !== 0) {
@@ -179,7 +183,7 @@ export class TableApi implements PageTableApi {
     pt.refcount[t]!--;
     k.charge(k.hw.costs.pteUpdate);
     // this mm's paging-structure caches may still point at the old table
-    k.flush('range', mm, start, start + PTRS_PER_TABLE, 'cow_pte_break', true);
+    flush(k, 'range', mm, start, start + PTRS_PER_TABLE, 'cow_pte_break', true);
     for (const m of users) if (m !== mm) k.hooks.pte.afterSet.call(m, start, start + PTRS_PER_TABLE);
     k.hooks.pte.afterSet.call(mm, start, start + PTRS_PER_TABLE);
     return nt;
@@ -214,7 +218,7 @@ export class TableApi implements PageTableApi {
   flushRange(mm: MmView, start: number, end: number, reason: string, freedTables = false): void {
     const k = this.k;
     const saved = k.cpu;
-    k.flush('range', mm as MmStruct, start, end, reason, freedTables);
+    flush(k, 'range', mm as MmStruct, start, end, reason, freedTables);
     k.cpu = saved;
   }
 }

@@ -3,9 +3,14 @@ import type { Kernel } from './kernel.js';
 import { PTE } from '../mm/pte.js';
 import { PG } from '../mem/folios.js';
 import { C } from '../stats/counters.js';
-import { PTRS_PER_TABLE } from '../units.js';
+import { pteIndex } from '../units.js';
 import { ReclaimCtx } from '../hooks/contexts.js';
 import type { ReclaimReason } from '../api/contexts.js';
+import { pteTable, pteTableForWrite } from './pgwalk.js';
+import { removeRmapPtes } from './rmap.js';
+import { putbackLru } from './lru-batch.js';
+import { addToSwap, deleteFromSwapCache } from './swap-cache.js';
+import { flushPage, tlbBatchAdd, tlbBatchFlush } from './tlb-flush.js';
 
 /**
  * reclaim_pages() → shrink_folio_list() for folios already isolated from the LRU (each holds
@@ -23,7 +28,7 @@ export function reclaimFolios(k: Kernel, heads: number[], reason: ReclaimReason)
       continue;
     }
     if ((f.flags[head]! & PG.swapcache) === 0) {
-      if (!k.swap.enabled || !k.addToSwap(head)) {
+      if (!k.swap.enabled || !addToSwap(k, head)) {
         keep(k, head);
         continue;
       }
@@ -38,7 +43,7 @@ export function reclaimFolios(k: Kernel, heads: number[], reason: ReclaimReason)
     }
     if ((f.flags[head]! & PG.dirty) !== 0) {
       // the TLB must not hold a writable entry while the page is written out
-      k.tlbBatchFlush(true);
+      tlbBatchFlush(k, true);
       pageout(k, head);
     }
     if ((f.flags[head]! & PG.writeback) !== 0) {
@@ -48,7 +53,7 @@ export function reclaimFolios(k: Kernel, heads: number[], reason: ReclaimReason)
     // __remove_mapping(): only the isolation and swap-cache references may remain
     const nr = 1 << f.order[head]!;
     if ((f.flags[head]! & PG.swapcache) !== 0 && f.ref[head] === 1 + nr) {
-      k.deleteFromSwapCache(head);
+      deleteFromSwapCache(k, head);
       k.stats.v[C.pgsteal]! += nr;
       k.hooks.reclaim.reclaimed.call(ctx);
       k.folioPut(head); // the isolation reference: frees it
@@ -56,12 +61,12 @@ export function reclaimFolios(k: Kernel, heads: number[], reason: ReclaimReason)
       keep(k, head);
     }
   }
-  k.tlbBatchFlush(false);
+  tlbBatchFlush(k, false);
 }
 
 function keep(k: Kernel, head: number): void {
   k.stats.v[C.reclaim_keep]!++;
-  k.putbackLru(head);
+  putbackLru(k, head);
 }
 
 /** swap_writepage(): write the folio to its swap slots. Synchronous devices finish at once. */
@@ -94,27 +99,27 @@ export function tryToUnmap(k: Kernel, head: number, batch: boolean): void {
       if (f.mapcount[pfn] === 0) continue;
       const vpn = vma.addressOf(f.index[head]! + i);
       if (vpn < 0) continue;
-      const probe = k.pteTable(mm, vpn);
+      const probe = pteTable(k, mm, vpn);
       if (probe < 0) continue;
-      const pk = probe * PTRS_PER_TABLE + (vpn & 511);
+      const pk = k.pt.slot(probe, pteIndex(vpn));
       if ((k.pt.fl[pk]! & PTE.present) === 0 || k.pt.val[pk] !== pfn) continue;
       // folio_try_share_anon_rmap_pte(): a maybe-pinned exclusive page cannot be unmapped
       const exclusive = (f.flags[pfn]! & PG.anonExclusive) !== 0;
       if (exclusive && f.maybeDmaPinned(head)) return;
-      const t = k.pteTableForWrite(mm, vpn, false, 'reclaim');
+      const t = pteTableForWrite(k, mm, vpn, false, 'reclaim');
       k.hooks.pte.beforeChange.call(mm, vpn, vpn + 1, 'try_to_unmap');
-      const kk = t * PTRS_PER_TABLE + (vpn & 511);
+      const kk = k.pt.slot(t, pteIndex(vpn));
       const fl = k.pt.fl[kk]!;
-      k.pt.clear(t, vpn & 511);
+      k.pt.clear(t, pteIndex(vpn));
       const saved = k.cpu;
-      if (batch) k.tlbBatchAdd(mm, (fl & PTE.dirty) !== 0, vpn);
-      else k.flushPage(mm, vpn, 'try_to_unmap');
+      if (batch) tlbBatchAdd(k, mm, (fl & PTE.dirty) !== 0, vpn);
+      else flushPage(k, mm, vpn, 'try_to_unmap');
       k.cpu = saved;
       if ((fl & PTE.dirty) !== 0) f.flags[head]! |= PG.dirty;
       k.swap.count[slot + i]!++;
-      k.pt.set(t, vpn & 511, slot + i, PTE.swap | (exclusive ? PTE.swpExclusive : 0) | (fl & (PTE.uffdWp | PTE.softDirty)));
+      k.pt.set(t, pteIndex(vpn), slot + i, PTE.swap | (exclusive ? PTE.swpExclusive : 0) | (fl & (PTE.uffdWp | PTE.softDirty)));
       f.flags[pfn]! &= ~PG.anonExclusive;
-      k.removeRmapPtes(head, pfn, 1, mm);
+      removeRmapPtes(k, head, pfn, 1, mm);
       mm.swapEnts++;
       k.charge(k.hw.costs.pteUpdate);
       k.folioPut(head);

@@ -1,6 +1,9 @@
 import type { Kernel } from './kernel.js';
 import type { MmStruct } from '../mm/mm-struct.js';
 import { PG } from '../mem/folios.js';
+import { lruAddDrain } from './lru-batch.js';
+import { folioFreeSwap } from './swap-cache.js';
+import { flush } from './tlb-flush.js';
 
 /**
  * struct mmu_gather (mm/mmu_gather.c): collects the range whose PTEs were changed and the
@@ -33,16 +36,16 @@ export class MmGather {
   /** tlb_finish_mmu(): flush what was gathered, then free the batched pages. */
   finish(reason: string): void {
     if (this.end > this.start || this.freedTables) {
-      if (this.fullmm) this.k.flush('fullmm', this.mm, 0, Number.MAX_SAFE_INTEGER, reason, true);
-      else this.k.flush('range', this.mm, this.start, Math.max(this.end, this.start + 1), reason, this.freedTables);
+      if (this.fullmm) flush(this.k, 'fullmm', this.mm, 0, Number.MAX_SAFE_INTEGER, reason, true);
+      else flush(this.k, 'range', this.mm, this.start, Math.max(this.end, this.start + 1), reason, this.freedTables);
     }
     if (this.pages.length > 0) {
       // free_pages_and_swap_cache(): lru_add_drain() on this CPU, then free_swap_cache() on
       // each folio no longer mapped, so an unmapped swap-cache folio does not linger
-      this.k.lruAddDrain(this.k.cpu);
+      lruAddDrain(this.k, this.k.cpu);
       const f = this.k.f;
       for (const head of this.pages) {
-        if ((f.flags[head]! & PG.swapcache) !== 0 && f.folioMapcount(head) === 0) this.k.folioFreeSwap(head);
+        if ((f.flags[head]! & PG.swapcache) !== 0 && f.folioMapcount(head) === 0) folioFreeSwap(this.k, head);
       }
     }
     for (const head of this.pages) this.k.folioPut(head);

@@ -6,6 +6,10 @@ import { PTE } from '../mm/pte.js';
 import { C } from '../stats/counters.js';
 import { mergeVmas, vmasForRange } from './mmap.js';
 import { canChangePteWritable, changeProtection } from './mprotect.js';
+import { pteTableForWrite } from './pgwalk.js';
+import { addNewAnonRmap } from './rmap.js';
+import { lruAdd } from './lru-batch.js';
+import { pteIndex } from '../units.js';
 
 export function uffdRegister(k: Kernel, mm: MmStruct, start: number, end: number, mode: 'wp' | 'missing'): void {
   const vmas = vmasForRange(k, mm, start, end);
@@ -23,16 +27,16 @@ export function uffdCopy(k: Kernel, mm: MmStruct, start: number, end: number, wp
   for (let vpn = start; vpn < end; vpn++) {
     const vma = mm.findVma(vpn);
     if (!vma) throw new SimError(`uffdCopy: page 0x${vpn.toString(16)} is not mapped`, 'einval');
-    const t = k.pteTableForWrite(mm, vpn, true, 'uffd_copy');
-    if (k.pt.fl[t * 512 + (vpn & 511)] !== 0) throw new SimError(`uffdCopy: page 0x${vpn.toString(16)} is already populated (EEXIST)`, 'eexist');
+    const t = pteTableForWrite(k, mm, vpn, true, 'uffd_copy');
+    if (k.pt.fl[k.pt.slot(t, pteIndex(vpn))] !== 0) throw new SimError(`uffdCopy: page 0x${vpn.toString(16)} is already populated (EEXIST)`, 'eexist');
     const head = k.allocFolio(0, false);
     k.f.data[head] = value(vpn - start) >>> 0;
     k.charge(k.hw.costs.copyPage);
-    k.addNewAnonRmap(head, mm, vma, vpn, 1);
+    addNewAnonRmap(k, head, mm, vma, vpn, 1);
     // mfill_atomic_install_pte(): folio_add_lru_vma() parks it in this CPU's batch
-    k.lruAdd(head);
+    lruAdd(k, head);
     const writable = (vma.flags & VM.write) !== 0 && !wp;
-    k.pt.set(t, vpn & 511, head, PTE.present | PTE.dirty | PTE.young | (writable ? PTE.write : 0) | (wp ? PTE.uffdWp : 0));
+    k.pt.set(t, pteIndex(vpn), head, PTE.present | PTE.dirty | PTE.young | (writable ? PTE.write : 0) | (wp ? PTE.uffdWp : 0));
     k.charge(k.hw.costs.pteUpdate);
     k.hooks.pte.afterSet.call(mm, vpn, vpn + 1);
     k.stats.v[C.uffd_copy]!++;

@@ -10,9 +10,12 @@ import { ZERO_PFN } from '../mem/phys-mem.js';
 import type { MmStruct } from '../mm/mm-struct.js';
 import { PTE } from '../mm/pte.js';
 import type { Vma } from '../mm/vma.js';
-import { PTRS_PER_TABLE } from '../units.js';
-import { isPmdFault, validCowOrder } from './huge-memory.js';
+import { PTRS_PER_TABLE, pteIndex } from '../units.js';
+import { isPmdFault } from './huge-memory.js';
+import { validCowOrder } from './large-folio.js';
 import type { Kernel } from './kernel.js';
+import { lruAddDrain, lruAddDrainAll } from './lru-batch.js';
+import { deleteFromSwapCache, folioFreeSwap } from './swap-cache.js';
 
 /** A `WpReuseRange` answer; one per fault object, filled by `reuseRange()`. */
 class ReuseRange implements WpReuseRange {
@@ -82,13 +85,13 @@ export class VmFault implements FaultContext {
   pfnAt(vpn: number): number {
     if (this.table < 0 || (vpn & ~(PTRS_PER_TABLE - 1)) !== (this.vpn & ~(PTRS_PER_TABLE - 1))) return -1;
     const pt = this.kernel.pt;
-    const s = pt.slot(this.table, vpn & (PTRS_PER_TABLE - 1));
+    const s = pt.slot(this.table, pteIndex(vpn));
     return (pt.fl[s]! & PTE.present) === 0 || (pt.fl[s]! & PTE.table) !== 0 ? -1 : pt.val[s]!;
   }
   markedAt(vpn: number): boolean {
     if (this.table < 0 || (vpn & ~(PTRS_PER_TABLE - 1)) !== (this.vpn & ~(PTRS_PER_TABLE - 1))) return false;
     const pt = this.kernel.pt;
-    return (pt.fl[pt.slot(this.table, vpn & (PTRS_PER_TABLE - 1))]! & (PTE.uffdWp | PTE.protNone)) !== 0;
+    return (pt.fl[pt.slot(this.table, pteIndex(vpn))]! & (PTE.uffdWp | PTE.protNone)) !== 0;
   }
   cowOrderFits(order: number): number {
     if (this.table < 0 || order <= 0) return 0;
@@ -98,13 +101,13 @@ export class VmFault implements FaultContext {
 
   lruAddDrain(cpu: number = this.cpu): void {
     this.kernel.checkCpu(cpu);
-    this.kernel.lruAddDrain(cpu);
+    lruAddDrain(this.kernel, cpu);
   }
   lruAddDrainAll(): void {
-    this.kernel.lruAddDrainAll();
+    lruAddDrainAll(this.kernel);
   }
   freeSwapCache(): boolean {
-    return this.head >= 0 && this.kernel.folioFreeSwap(this.head);
+    return this.head >= 0 && folioFreeSwap(this.kernel, this.head);
   }
   reuseSwapPage(): boolean {
     const k = this.kernel;
@@ -114,7 +117,7 @@ export class VmFault implements FaultContext {
     const inCache = (f.flags[head]! & PG.swapcache) !== 0;
     if (inCache) count += k.swap.count[f.swap[head]! + (this.pfn - head)]!;
     if (count === 1 && inCache && (f.flags[head]! & PG.writeback) === 0) {
-      k.deleteFromSwapCache(head);
+      deleteFromSwapCache(k, head);
       f.flags[head]! |= PG.dirty;
     }
     return count <= 1;

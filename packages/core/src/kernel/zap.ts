@@ -1,45 +1,48 @@
 /** Unmapping: zap_pte_range(), free_pgtables(), munmap and exit_mmap (mm/memory.c, mm/mmap.c). */
 import type { TableChangeReason } from '../api/contexts.js';
-import { SimError, tableIndex, LEVEL_SPAN, type Kernel } from './kernel.js';
+import { type Kernel } from './kernel.js';
 import type { MmStruct } from '../mm/mm-struct.js';
 import type { Vma } from '../mm/vma.js';
 import { PTE } from '../mm/pte.js';
 import { PG } from '../mem/folios.js';
 import { ZERO_PFN } from '../mem/phys-mem.js';
-import { PTRS_PER_TABLE } from '../units.js';
+import { LEVEL_SPAN, PTRS_PER_TABLE, pmdStart, pteIndex, tableIndex } from '../units.js';
 import type { MmGather } from './tlb-gather.js';
 import { vmasForRange } from './mmap.js';
 import type { Process } from './task.js';
-import { zapHugePmd } from './huge-memory.js';
+import { zapHugePmd } from './huge-pmd-ops.js';
+import { pteTable, pteTableForWrite, tableAt } from './pgwalk.js';
+import { removeRmapPtes } from './rmap.js';
+import { freeSwapAndCache } from './swap-cache.js';
 
 /** zap_pte_range() over [start, end) of one VMA. */
 export function zapRange(k: Kernel, mm: MmStruct, start: number, end: number, tlb: MmGather, reason: TableChangeReason): void {
   const pt = k.pt;
   const f = k.f;
   for (let v = start; v < end; ) {
-    const tEnd = Math.min(end, v - (v & 511) + 512);
-    let probe = k.pteTable(mm, v);
+    const tEnd = Math.min(end, pmdStart(v) + PTRS_PER_TABLE);
+    let probe = pteTable(k, mm, v);
     if (probe === -2) {
       // zap_huge_pmd() when the range covers the PMD, else __split_huge_pmd() and zap PTEs
       if (zapHugePmd(k, mm, v, end, tlb, reason)) {
         v = tEnd;
         continue;
       }
-      probe = k.pteTable(mm, v);
+      probe = pteTable(k, mm, v);
     }
     if (probe < 0) {
       v = tEnd;
       continue;
     }
-    const t = k.pteTableForWrite(mm, v, false, reason, tEnd);
+    const t = pteTableForWrite(k, mm, v, false, reason, tEnd);
     if (t < 0) {
       v = tEnd; // the table went away while unsharing (a dropped COW table)
       continue;
     }
-    const base = t * PTRS_PER_TABLE;
+    const base = pt.slot(t, 0);
     k.hooks.pte.beforeChange.call(mm, v, tEnd, reason);
     for (let a = v; a < tEnd; a++) {
-      const i = a & 511;
+      const i = pteIndex(a);
       const fl = pt.fl[base + i]!;
       if (fl === 0) continue;
       if ((fl & PTE.present) !== 0) {
@@ -52,13 +55,13 @@ export function zapRange(k: Kernel, mm: MmStruct, start: number, end: number, tl
         }
         const head = f.head(pfn);
         if ((fl & PTE.dirty) !== 0) f.flags[head]! |= PG.dirty;
-        k.removeRmapPtes(head, pfn, 1, mm);
+        removeRmapPtes(k, head, pfn, 1, mm);
         tlb.removePage(head, a);
       } else if ((fl & PTE.swap) !== 0) {
         const slot = pt.val[base + i]!;
         pt.clear(t, i);
         mm.swapEnts--;
-        k.freeSwapAndCache(slot);
+        freeSwapAndCache(k, slot);
       } else {
         pt.clear(t, i);
       }
@@ -77,10 +80,10 @@ export function freePgtables(k: Kernel, mm: MmStruct, start: number, end: number
     const first = start - (start % span);
     for (let v = first; v < end; v += span) {
       if (mm.covered(v, v + span)) continue;
-      const parent = k.tableAt(mm, v, level + 1, false);
+      const parent = tableAt(k, mm, v, level + 1, false);
       if (parent < 0) continue;
       const pi = tableIndex(v, level + 1);
-      const kk = parent * PTRS_PER_TABLE + pi;
+      const kk = k.pt.slot(parent, pi);
       if ((k.pt.fl[kk]! & PTE.table) === 0) continue;
       const t = k.pt.val[kk]!;
       k.pt.clear(parent, pi);

@@ -86,15 +86,6 @@ export class FolioTable {
   nrPages(head: number): number {
     return 1 << this.order[head]!;
   }
-  test(head: number, flag: number): boolean {
-    return (this.flags[head]! & flag) !== 0;
-  }
-  set(head: number, flag: number): void {
-    this.flags[head]! |= flag;
-  }
-  clear(head: number, flag: number): void {
-    this.flags[head]! &= ~flag;
-  }
   /** folio_mapcount(): total mappings of a folio. */
   folioMapcount(head: number): number {
     return this.order[head] === 0 ? this.mapcount[head]! : this.largeMapcount[head]!;

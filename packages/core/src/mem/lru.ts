@@ -13,8 +13,3 @@ export class CpuLruBatches {
   readonly activate: number[] = [];
 }
 
-export interface LruCounts {
-  /** nr_inactive_anon / nr_active_anon in pages */
-  inactive: number;
-  active: number;
-}

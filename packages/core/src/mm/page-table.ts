@@ -1,5 +1,4 @@
 import { PTRS_PER_TABLE } from '../units.js';
-import { PTE } from './pte.js';
 import { grown } from '../mem/typed.js';
 
 /**
@@ -73,7 +72,7 @@ export class PageTablePool {
 
   /** Set an entry, keeping the used-entry count. */
   set(id: number, i: number, val: number, fl: number): void {
-    const k = id * PTRS_PER_TABLE + i;
+    const k = this.slot(id, i);
     const was = this.fl[k]! !== 0;
     this.val[k] = val;
     this.fl[k] = fl;
@@ -81,7 +80,7 @@ export class PageTablePool {
   }
 
   clear(id: number, i: number): void {
-    const k = id * PTRS_PER_TABLE + i;
+    const k = this.slot(id, i);
     if (this.fl[k] !== 0) {
       this.used[id]!--;
       this.fl[k] = 0;
@@ -89,17 +88,5 @@ export class PageTablePool {
     }
   }
 
-  /** Copy a whole table's entries into a fresh table (used by COW-table breaking and tests). */
-  copyEntries(from: number, to: number): void {
-    const a = from * PTRS_PER_TABLE;
-    const b = to * PTRS_PER_TABLE;
-    this.val.copyWithin(b, a, a + PTRS_PER_TABLE);
-    this.fl.copyWithin(b, a, a + PTRS_PER_TABLE);
-    this.used[to] = this.used[from]!;
-  }
-
   static readonly BYTES_PER_ENTRY = 6;
-  static isLeafOrNone(fl: number): boolean {
-    return (fl & PTE.table) === 0;
-  }
 }

@@ -29,7 +29,3 @@ export const PTE = Object.freeze({
 } as const);
 
 export const PTE_HW_MASK = PTE.hw0 | PTE.hw1 | PTE.hw2 | PTE.hw3;
-
-export type Level = 0 | 1 | 2 | 3; // 3 = pgd, 2 = pud, 1 = pmd, 0 = pte table
-
-export const LEVEL_NAMES = ['pte', 'pmd', 'pud', 'pgd'] as const;

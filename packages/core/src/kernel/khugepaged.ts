@@ -1,0 +1,115 @@
+/**
+ * mm/khugepaged.c: madvise_collapse() → hpage_collapse_scan_pmd() → collapse_huge_page().
+ */
+import { SimError, type Kernel } from './kernel.js';
+import type { MmStruct } from '../mm/mm-struct.js';
+import { VM } from '../mm/vma.js';
+import { PTE } from '../mm/pte.js';
+import { PG } from '../mem/folios.js';
+import { ZERO_PFN } from '../mem/phys-mem.js';
+import { HPAGE_PMD_NR, PMD_ORDER, pmdIndex, pmdStart } from '../units.js';
+import { tableAt } from './pgwalk.js';
+import { removeRmapPtes } from './rmap.js';
+import { lruAdd, lruAddDrainAll } from './lru-batch.js';
+import { flush } from './tlb-flush.js';
+import { addNewAnonRmapPmd, thpState } from './huge-memory.js';
+
+
+/**
+ * madvise(MADV_COLLAPSE) (madvise_collapse → hpage_collapse_scan_pmd → collapse_huge_page):
+ * every PMD-aligned 2 MiB of the range inside one VMA whose PTEs are none, the zero page, or
+ * present anonymous pages with no extra references (is_refcount_suitable: no pins, no LRU batch
+ * or swap-cache reference; swap entries are not swapped in here) is copied into a new order-9
+ * folio mapped by a PMD; the old PTE table becomes the deposited table. MADV_COLLAPSE ignores
+ * the sysfs THP switches but not VM_NOHUGEPAGE. Ranges that cannot be collapsed are counted in
+ * thp_collapse_failed (the syscall would return EAGAIN) and left as they are.
+ */
+export function madviseCollapse(k: Kernel, mm: MmStruct, start: number, end: number): void {
+  const s = thpState(k);
+  lruAddDrainAll(k);
+  const f = k.f;
+  const pt = k.pt;
+  let first = pmdStart(start);
+  if (first < start) first += HPAGE_PMD_NR;
+  for (let v = first; v + HPAGE_PMD_NR <= end; v += HPAGE_PMD_NR) {
+    const vma = mm.findVma(v);
+    if (!vma || vma.end < v + HPAGE_PMD_NR || (vma.flags & VM.nohugepage) !== 0) {
+      k.stats.v[s.ids.thp_collapse_failed]!++;
+      continue;
+    }
+    const pmd = tableAt(k, mm, v, 1, false);
+    if (pmd < 0) {
+      k.stats.v[s.ids.thp_collapse_failed]!++; // nothing mapped: khugepaged has nothing to do
+      continue;
+    }
+    const i = pmdIndex(v);
+    const kk = pt.slot(pmd, i);
+    const pfl = pt.fl[kk]!;
+    if ((pfl & PTE.huge) !== 0) continue; // already a THP (SCAN_PMD_MAPPED)
+    if ((pfl & PTE.table) === 0 || pt.refcount[pt.val[kk]!]! > 1) {
+      k.stats.v[s.ids.thp_collapse_failed]!++;
+      continue;
+    }
+    const t = pt.val[kk]!;
+    const base = pt.slot(t, 0);
+    let ok = true;
+    let any = false;
+    let writable = false;
+    for (let j = 0; j < HPAGE_PMD_NR && ok; j++) {
+      const fl = pt.fl[base + j]!;
+      if (fl === 0) continue;
+      if ((fl & PTE.present) === 0 || (fl & (PTE.uffdWp | PTE.protNone)) !== 0) {
+        ok = false;
+        break;
+      }
+      const pfn = pt.val[base + j]!;
+      if (pfn === ZERO_PFN) continue;
+      any = true;
+      if ((fl & PTE.write) !== 0) writable = true;
+      const head = f.head(pfn);
+      const expect = f.folioMapcount(head) + ((f.flags[head]! & PG.swapcache) !== 0 ? f.nrPages(head) : 0);
+      if ((f.flags[head]! & PG.anon) === 0 || f.ref[head] !== expect || f.maybeDmaPinned(head)) ok = false;
+    }
+    if (!ok || !any) {
+      k.stats.v[s.ids.thp_collapse_failed]!++;
+      continue;
+    }
+    let nh: number;
+    try {
+      nh = k.allocFolio(PMD_ORDER, false);
+    } catch (e) {
+      if (e instanceof SimError && e.code === 'enomem') {
+        k.stats.v[s.ids.thp_collapse_failed]!++;
+        continue;
+      }
+      throw e;
+    }
+    // pmdp_collapse_flush(): the PMD is cleared and flushed, then the pages are copied
+    k.hooks.pte.beforeChange.call(mm, v, v + HPAGE_PMD_NR, 'collapse');
+    pt.clear(pmd, i);
+    flush(k, 'range', mm, v, v + HPAGE_PMD_NR, 'collapse_huge_page', true, false);
+    const toPut: number[] = [];
+    for (let j = 0; j < HPAGE_PMD_NR; j++) {
+      const fl = pt.fl[base + j]!;
+      const pfn = pt.val[base + j]!;
+      if (fl !== 0 && pfn !== ZERO_PFN) {
+        f.data[nh + j] = f.data[pfn]!;
+        const head = f.head(pfn);
+        removeRmapPtes(k, head, pfn, 1, mm);
+        toPut.push(head);
+      } else f.data[nh + j] = 0;
+      pt.clear(t, j);
+    }
+    k.charge(k.hw.costs.copyPage * HPAGE_PMD_NR);
+    for (const h of toPut) k.folioPut(h);
+    // the emptied PTE table is deposited with the new PMD mapping
+    s.deposited.set(kk, t);
+    addNewAnonRmapPmd(k, nh, mm, vma, v);
+    lruAdd(k, nh);
+    const w = writable || (vma.flags & VM.write) !== 0 ? PTE.write | PTE.dirty : 0;
+    pt.set(pmd, i, nh, PTE.present | PTE.huge | PTE.young | w);
+    k.hooks.pte.afterSet.call(mm, v, v + HPAGE_PMD_NR);
+    k.stats.v[s.ids.thp_collapse_alloc]!++;
+  }
+}
+

@@ -1,0 +1,96 @@
+/**
+ * Per-CPU LRU batches and LRU isolation (mm/swap.c: folio_add_lru, folio_batch_move_lru,
+ * lru_add_drain[_all]; mm/vmscan.c: folio_isolate_lru, folio_putback_lru).
+ */
+import { PG } from '../mem/folios.js';
+import type { LruBatchKind } from '../mem/lru.js';
+import { C } from '../stats/counters.js';
+import type { Kernel } from './kernel.js';
+
+/** folio_add_lru(): park the folio in this CPU's lru_add batch, holding a reference. */
+export function lruAdd(k: Kernel, head: number): void {
+  lruBatchAdd(k, head, 'add');
+}
+
+/** folio_batch_add_and_move() into this CPU's batch of `kind`. */
+export function lruBatchAdd(k: Kernel, head: number, kind: LruBatchKind): void {
+  const f = k.f;
+  f.ref[head]!++;
+  f.flags[head]! |= PG.inBatch;
+  const batch = k.cpus[k.cpu]!.lru[kind];
+  batch.push(head);
+  if (kind === 'add') k.stats.v[C.lru_add_batched]!++;
+  // folio_batch_add_and_move(): move when the batch is full, or for a large folio
+  if (batch.length >= k.config.lruBatchSize || f.order[head]! > 0) drainBatch(k, k.cpu, kind);
+}
+
+/** folio_batch_move_lru() for one batch of one CPU. */
+export function drainBatch(k: Kernel, cpu: number, kind: LruBatchKind): void {
+  const batch = k.cpus[cpu]!.lru[kind];
+  if (batch.length === 0) return;
+  const f = k.f;
+  const saved = k.cpu;
+  k.stats.v[C.lru_batch_drain]!++;
+  for (const head of batch) {
+    const nr = 1 << f.order[head]!;
+    f.flags[head]! &= ~PG.inBatch;
+    const fl = f.flags[head]!;
+    if (kind === 'add') {
+      if ((fl & PG.lru) === 0) {
+        f.flags[head]! |= PG.lru;
+        k.lruCount.inactive += nr;
+      }
+    } else if ((fl & PG.lru) !== 0) {
+      const active = (fl & PG.active) !== 0;
+      if (kind === 'activate' && !active) {
+        f.flags[head]! |= PG.active;
+        k.lruCount.inactive -= nr;
+        k.lruCount.active += nr;
+        k.stats.v[C.pgactivate]! += nr;
+      } else if (kind !== 'activate' && active) {
+        f.flags[head]! &= ~PG.active;
+        k.lruCount.active -= nr;
+        k.lruCount.inactive += nr;
+        k.stats.v[kind === 'lazyfree' ? C.pglazyfree : C.pgdeactivate]! += nr;
+      }
+    }
+    if (cpu === saved) k.clock.charge(cpu, k.hw.costs.lruMove);
+    else k.clock.chargeRemote(cpu, k.hw.costs.lruMove);
+    k.folioPut(head);
+  }
+  batch.length = 0;
+  k.cpu = saved;
+}
+
+/** lru_add_drain(): this CPU's batches. */
+export function lruAddDrain(k: Kernel, cpu: number): void {
+  drainBatch(k, cpu, 'add');
+  drainBatch(k, cpu, 'deactivate');
+  drainBatch(k, cpu, 'lazyfree');
+  drainBatch(k, cpu, 'activate');
+}
+
+/** lru_add_drain_all() */
+export function lruAddDrainAll(k: Kernel): void {
+  for (let c = 0; c < k.cpus.length; c++) lruAddDrain(k, c);
+}
+
+/** folio_isolate_lru(): take the folio off its LRU list with a reference. */
+export function isolateLru(k: Kernel, head: number): boolean {
+  const f = k.f;
+  if ((f.flags[head]! & PG.lru) === 0) return false;
+  const nr = 1 << f.order[head]!;
+  if ((f.flags[head]! & PG.active) !== 0) k.lruCount.active -= nr;
+  else k.lruCount.inactive -= nr;
+  f.flags[head]! &= ~(PG.lru | PG.active);
+  f.ref[head]!++;
+  return true;
+}
+
+/** folio_putback_lru() */
+export function putbackLru(k: Kernel, head: number): void {
+  const f = k.f;
+  f.flags[head]! |= PG.lru;
+  k.lruCount.inactive += 1 << f.order[head]!;
+  k.folioPut(head);
+}
