@@ -222,7 +222,7 @@ function doWpPage(k: Kernel, vmf: VmFault, fl: number): FaultResult {
   vmf.pfn = pfn;
   vmf.head = head;
   if (vmf.unshare && (k.f.flags[pfn]! & PG.anonExclusive) !== 0) return FaultResult.OK;
-  if (k.hooks.fault.beforeWpReuse.isUsed()) k.hooks.fault.beforeWpReuse.call(vmf);
+  k.hooks.fault.beforeWpReuse.call(vmf);
   const decision = k.hooks.fault.wpReuse.call(vmf) ?? defaultWpReuse(k, head);
   if (decision !== 'copy') {
     // a range answer (validated when the tap answered): make the whole range writable at once

@@ -146,6 +146,7 @@ function doHugePmdWpPage(k: Kernel, vmf: VmFault, pmd: number, i: number): numbe
   }
   const f = k.f;
   if (vmf.unshare && (f.flags[val]! & PG.anonExclusive) !== 0) return 0;
+  k.hooks.fault.beforeWpReuse.call(vmf);
   const decision = k.hooks.fault.wpReuse.call(vmf) ?? defaultPmdReuse(k, val);
   if (decision === 'reuse') {
     setExclusive(k, val, true);

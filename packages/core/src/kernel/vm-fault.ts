@@ -10,7 +10,7 @@ import { ZERO_PFN } from '../mem/phys-mem.js';
 import type { MmStruct } from '../mm/mm-struct.js';
 import { PTE } from '../mm/pte.js';
 import type { Vma } from '../mm/vma.js';
-import { PTRS_PER_TABLE, pteIndex } from '../units.js';
+import { pmdStart, pteIndex } from '../units.js';
 import { isPmdFault } from './huge-memory.js';
 import { validCowOrder } from './large-folio.js';
 import type { Kernel } from './kernel.js';
@@ -83,13 +83,13 @@ export class VmFault implements FaultContext {
   }
 
   pfnAt(vpn: number): number {
-    if (this.table < 0 || (vpn & ~(PTRS_PER_TABLE - 1)) !== (this.vpn & ~(PTRS_PER_TABLE - 1))) return -1;
+    if (this.table < 0 || pmdStart(vpn) !== pmdStart(this.vpn)) return -1;
     const pt = this.kernel.pt;
     const s = pt.slot(this.table, pteIndex(vpn));
     return (pt.fl[s]! & PTE.present) === 0 || (pt.fl[s]! & PTE.table) !== 0 ? -1 : pt.val[s]!;
   }
   markedAt(vpn: number): boolean {
-    if (this.table < 0 || (vpn & ~(PTRS_PER_TABLE - 1)) !== (this.vpn & ~(PTRS_PER_TABLE - 1))) return false;
+    if (this.table < 0 || pmdStart(vpn) !== pmdStart(this.vpn)) return false;
     const pt = this.kernel.pt;
     return (pt.fl[pt.slot(this.table, pteIndex(vpn))]! & (PTE.uffdWp | PTE.protNone)) !== 0;
   }
