@@ -44,11 +44,21 @@ const frameBytes2 = k.f.capacity * FolioTable.BYTES_PER_FRAME;
 const tableBytes2 = k.pt.capacity * (512 * PageTablePool.BYTES_PER_ENTRY + 13);
 const mapped = pages * 2;
 
-console.log(`mmsim bench: ${GiB} GiB = ${pages.toLocaleString('en-US')} pages, hardware ${hwName}, node ${process.version}`);
+console.log(
+  `mmsim bench: ${GiB} GiB = ${pages.toLocaleString('en-US')} pages, hardware ${hwName}, node ${process.version}`,
+);
 console.log('case                    events        ms       events/s');
 for (const [name, n, ms, what] of rows) {
-  console.log(`${name.padEnd(20)} ${String(n).padStart(10)} ${ms.toFixed(1).padStart(9)} ${Math.round((n / ms) * 1000).toLocaleString('en-US').padStart(14)}  ${what}`);
+  console.log(
+    `${name.padEnd(20)} ${String(n).padStart(10)} ${ms.toFixed(1).padStart(9)} ${Math.round((n / ms) * 1000)
+      .toLocaleString('en-US')
+      .padStart(14)}  ${what}`,
+  );
 }
-console.log(`simulator bytes per mapped 4 KiB page after (a): ${bytesAfterTouch.toFixed(1)}  (frames ${FolioTable.BYTES_PER_FRAME} B + PTEs ${PageTablePool.BYTES_PER_ENTRY} B per page, plus growth slack)`);
-console.log(`after (c), ${mapped.toLocaleString('en-US')} mapped pages in two processes: ${((frameBytes2 + tableBytes2) / mapped).toFixed(1)} bytes per mapped page`);
+console.log(
+  `simulator bytes per mapped 4 KiB page after (a): ${bytesAfterTouch.toFixed(1)}  (frames ${FolioTable.BYTES_PER_FRAME} B + PTEs ${PageTablePool.BYTES_PER_ENTRY} B per page, plus growth slack)`,
+);
+console.log(
+  `after (c), ${mapped.toLocaleString('en-US')} mapped pages in two processes: ${((frameBytes2 + tableBytes2) / mapped).toFixed(1)} bytes per mapped page`,
+);
 console.log(`peak RSS of the simulator process: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);

@@ -26,15 +26,20 @@ function replace(file, marker, body) {
 }
 
 const KERNELS = ['linux-5.8', 'linux-5.9', 'linux-5.18', 'linux-5.19', 'linux-6.8', 'linux-6.18'];
-const fmt = (n, d = 0) => (n === undefined || Number.isNaN(n) ? '—' : n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }));
+const fmt = (n, d = 0) =>
+  n === undefined || Number.isNaN(n)
+    ? '—'
+    : n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 const c = (r, ph, k) => r.phases[ph]?.counters[k] ?? 0;
 
 const tables = {
   async 'fork-1g'() {
     const file = 'examples/fork-1g/fork-1g.yaml';
     const r = await runScenarioFile(join(root, file));
-    const rows = Object.entries(r.phases).map(([name, p]) =>
-      `| ${name} | ${fmt(p.counters.pgfault ?? 0)} | ${fmt(p.counters.cow_copy ?? 0)} | ${fmt(p.counters.pgreuse ?? 0)} | ${fmt(p.counters.fork_pte_copy ?? 0)} | ${fmt(p.meminfo.PageTables)} | ${fmt(p.meminfo.AnonPages)} | ${fmt(p.cycles)} |`);
+    const rows = Object.entries(r.phases).map(
+      ([name, p]) =>
+        `| ${name} | ${fmt(p.counters.pgfault ?? 0)} | ${fmt(p.counters.cow_copy ?? 0)} | ${fmt(p.counters.pgreuse ?? 0)} | ${fmt(p.counters.fork_pte_copy ?? 0)} | ${fmt(p.meminfo.PageTables)} | ${fmt(p.meminfo.AnonPages)} | ${fmt(p.cycles)} |`,
+    );
     const before = r.phases.touch.meminfo.PageTables;
     const after = r.phases.fork.meminfo.PageTables;
     const childPte = r.phases.fork.meminfo.processes.c?.VmPTE;
@@ -63,15 +68,29 @@ Against seed 002 (RFC v1 cover letter, 1 GB mapped, whole-system PageTables; mms
       const rounds = r.phases.write.steps;
       const remote = ['pageout', 'read', 'write'].reduce((n, ph) => n + c(r, ph, 'nr_tlb_remote_flush'), 0);
       const copies = c(r, 'write', 'cow_copy') + c(r, 'read', 'cow_copy');
-      return [rounds, remote / rounds, copies / rounds, c(r, 'write', 'pgfault') / rounds, r.phases.write.cycles / rounds, r];
+      return [
+        rounds,
+        remote / rounds,
+        copies / rounds,
+        c(r, 'write', 'pgfault') / rounds,
+        r.phases.write.cycles / rounds,
+        r,
+      ];
     };
     for (const k of kernels) {
       const [rounds, remote, copies, wf, cyc] = await run(k);
       const [pc, pf] = published[k] ?? ['—', '—'];
-      rows.push(`| ${k} | ${fmt(rounds)} | ${fmt(remote, 2)} | ${pf} | ${fmt(copies, 2)} | ${fmt(wf, 2)} | ${fmt(cyc)} | ${pc} |`);
+      rows.push(
+        `| ${k} | ${fmt(rounds)} | ${fmt(remote, 2)} | ${pf} | ${fmt(copies, 2)} | ${fmt(wf, 2)} | ${fmt(cyc)} | ${pc} |`,
+      );
     }
-    const [rounds, remote, copies, wf, cyc, r] = await run('linux-5.9', 'examples/forceswap/forceswap-eager-drain.yaml');
-    rows.push(`| linux-5.9 + eager-drain plugin | ${fmt(rounds)} | ${fmt(remote, 2)} | — | ${fmt(copies, 2)} | ${fmt(wf, 2)} | ${fmt(cyc)} | — |`);
+    const [rounds, remote, copies, wf, cyc, r] = await run(
+      'linux-5.9',
+      'examples/forceswap/forceswap-eager-drain.yaml',
+    );
+    rows.push(
+      `| linux-5.9 + eager-drain plugin | ${fmt(rounds)} | ${fmt(remote, 2)} | — | ${fmt(copies, 2)} | ${fmt(wf, 2)} | ${fmt(cyc)} | — |`,
+    );
     return `Measured by \`mmsim run ${file} --kernel K\` (hardware ${r.system.hardware}, profile kvm-guest, 2 threads, synchronous swap). Per round = total over all rounds / rounds (the first round CoWs the zero page and has no pending batched flush, so it has fewer flushes).
 
 | kernel | rounds | remote flushes / round | published | copies / round | write faults / round | cycles / timed write | published |
@@ -87,7 +106,9 @@ ${rows.join('\n')}
       const r = await runScenarioFile(join(root, 'examples/refcount/seed001-uffd-wp.yaml'), { kernel: k });
       const n = r.phases.write.steps;
       const wpFaults = c(r, 'resolve', 'pgfault');
-      rows.push(`| ${k} | ${fmt(c(r, 'resolve', 'cow_copy') / n, 2)} | ${fmt(c(r, 'resolve', 'pgreuse') / n, 2)} | ${fmt(wpFaults / n, 2)} | ${fmt(c(r, 'resolve', 'nr_tlb_remote_flush') / n, 2)} | ${fmt(r.phases.resolve.cycles / n)} | ${r.checks.failed === 0 ? 'ok' : r.checks.failed + ' failed'} |`);
+      rows.push(
+        `| ${k} | ${fmt(c(r, 'resolve', 'cow_copy') / n, 2)} | ${fmt(c(r, 'resolve', 'pgreuse') / n, 2)} | ${fmt(wpFaults / n, 2)} | ${fmt(c(r, 'resolve', 'nr_tlb_remote_flush') / n, 2)} | ${fmt(r.phases.resolve.cycles / n)} | ${r.checks.failed === 0 ? 'ok' : r.checks.failed + ' failed'} |`,
+      );
     }
     return `| kernel | copies / round | reuses / round | faults after UFFDIO_WRITEPROTECT / round | remote flushes / round | cycles (resolve + retried write) / round | reads |
 | --- | ---: | ---: | ---: | ---: | ---: | --- |
@@ -100,7 +121,9 @@ ${rows.join('\n')}`;
       const cells = [];
       for (const dev of ['sync', 'cache']) {
         const r = await runScenarioFile(join(root, `examples/refcount/seed003-swap-${dev}.yaml`), { kernel: k });
-        cells.push(`${fmt(c(r, 'write', 'pgfault'))} / ${fmt(c(r, 'write', 'cow_copy'))} / ${fmt(c(r, 'write', 'pgreuse'))}`);
+        cells.push(
+          `${fmt(c(r, 'write', 'pgfault'))} / ${fmt(c(r, 'write', 'cow_copy'))} / ${fmt(c(r, 'write', 'pgreuse'))}`,
+        );
         if (r.checks.failed) cells[cells.length - 1] += ' (check failed)';
       }
       rows.push(`| ${k} | ${cells.join(' | ')} |`);
@@ -116,7 +139,9 @@ ${rows.join('\n')}`;
     const rows = [];
     for (const k of KERNELS) {
       const r = await runScenarioFile(join(root, 'examples/refcount/patch2-remote-batch.yaml'), { kernel: k });
-      rows.push(`| ${k} | ${fmt(c(r, 'write-on-cpu0', 'pgfault'))} | ${fmt(c(r, 'write-on-cpu0', 'cow_copy'))} | ${fmt(c(r, 'write-on-cpu0', 'pgreuse'))} |`);
+      rows.push(
+        `| ${k} | ${fmt(c(r, 'write-on-cpu0', 'pgfault'))} | ${fmt(c(r, 'write-on-cpu0', 'cow_copy'))} | ${fmt(c(r, 'write-on-cpu0', 'pgreuse'))} |`,
+      );
     }
     return `Write phase on cpu 0 after the swap-in on cpu 1:
 
@@ -153,7 +178,9 @@ ${rows.join('\n')}`;
       sc.system.hardwareOptions = { ...sc.system.hardwareOptions, ...opts };
       const sys = await resolveSystem(sc.system, { baseDir: loaded.baseDir, file });
       const r = runScenario(sys, sc, { file });
-      rows.push(`| ${label} | ${fmt(c(r, 'write', 'pgfault'))} | ${fmt(c(r, 'read', 'tlb_miss'))} | ${fmt(c(r, 'write', 'contpte_fold'))} | ${fmt(r.phases.read.cycles)} |`);
+      rows.push(
+        `| ${label} | ${fmt(c(r, 'write', 'pgfault'))} | ${fmt(c(r, 'read', 'tlb_miss'))} | ${fmt(c(r, 'write', 'contpte_fold'))} | ${fmt(r.phases.read.cycles)} |`,
+      );
     }
     const base = Number(rows[0].split('|')[3].replace(/,/g, ''));
     const on = Number(rows[1].split('|')[3].replace(/,/g, ''));
@@ -166,9 +193,23 @@ TLB misses drop ${fmt(base / on, 1)}× with the contiguous bit (one TLB entry pe
 
   async bench() {
     const out = execFileSync('node', [join(root, 'bench/run.mjs')], { encoding: 'utf8' });
-    const x86 = execFileSync('node', [join(root, 'bench/run.mjs')], { encoding: 'utf8', env: { ...process.env, BENCH_HW: 'x86' } });
-    const big = execFileSync('node', ['--max-old-space-size=8192', join(root, 'bench/run.mjs')], { encoding: 'utf8', env: { ...process.env, BENCH_GIB: '64' } });
-    return '```\n$ pnpm bench\n' + out.trim() + '\n\n$ BENCH_HW=x86 pnpm bench\n' + x86.trim() + '\n\n$ BENCH_GIB=64 pnpm bench\n' + big.trim() + '\n```';
+    const x86 = execFileSync('node', [join(root, 'bench/run.mjs')], {
+      encoding: 'utf8',
+      env: { ...process.env, BENCH_HW: 'x86' },
+    });
+    const big = execFileSync('node', ['--max-old-space-size=8192', join(root, 'bench/run.mjs')], {
+      encoding: 'utf8',
+      env: { ...process.env, BENCH_GIB: '64' },
+    });
+    return (
+      '```\n$ pnpm bench\n' +
+      out.trim() +
+      '\n\n$ BENCH_HW=x86 pnpm bench\n' +
+      x86.trim() +
+      '\n\n$ BENCH_GIB=64 pnpm bench\n' +
+      big.trim() +
+      '\n```'
+    );
   },
 };
 

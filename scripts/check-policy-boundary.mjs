@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Policy API boundary: policy code (packages/policy-*/src, examples/policy-*/src) must not reach
-// into the kernel's internals. It must not import Kernel, FolioTable, PageTablePool, PhysMem,
-// SwapDevice or MmStruct from '@mmsim/core' (as a value or a type), and must not access `.kernel`
-// (sys.kernel, ctx.kernel, ...).
+// Policy API boundary: policy code (packages/policy-*/src, examples/policy-*/src) uses the policy
+// API only. Every name it takes from '@mmsim/core' (as a value or a type) must be on the allowlist:
+// the exports of packages/core/src/api/*.ts plus the constants and config types listed in
+// API_EXTRAS. Anything else (Kernel, FolioTable, PG, PTE, VmFault, isPmdFault, ...) is a violation,
+// and so is any `.kernel` access (sys.kernel, ctx.kernel, ...).
 //
 // Usage: node scripts/check-policy-boundary.mjs [--report] [DIR ...]
 //   default (strict): print violations as file:line and exit 1 if there are any
@@ -12,7 +13,52 @@ import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const FORBIDDEN_NAMES = ['Kernel', 'FolioTable', 'PageTablePool', 'PhysMem', 'SwapDevice', 'MmStruct'];
+/** Public constants and configuration types policies may use besides the api/ folder's exports. */
+export const API_EXTRAS = [
+  // geometry (units.ts) and VMA flag bits
+  'VM',
+  'PAGE_SHIFT',
+  'PAGE_SIZE',
+  'PTRS_PER_TABLE',
+  'PMD_ORDER',
+  'HPAGE_PMD_NR',
+  'MAX_FOLIO_ORDER',
+  'LEVEL_SPAN',
+  'pteIndex',
+  'pmdIndex',
+  'pmdStart',
+  'tableIndex',
+  'parseSize',
+  'GUP_PIN_COUNTING_BIAS',
+  // configuration and names
+  'KernelConfig',
+  'ThpMode',
+  'Advice',
+  'ADVICES',
+  'CostKey',
+  'CostProfile',
+  'UNIT_COSTS',
+  'TOKENS',
+  // errors a policy may throw or test for
+  'PluginError',
+];
+
+const API_DIR = fileURLToPath(new URL('../packages/core/src/api/', import.meta.url));
+
+/** Names exported by packages/core/src/api/*.ts: the policy API. */
+export function apiNames(dir = API_DIR) {
+  const names = new Set(API_EXTRAS);
+  for (const f of readdirSync(dir)) {
+    if (!f.endsWith('.ts')) continue;
+    const src = readFileSync(join(dir, f), 'utf8');
+    const decl = /\bexport\s+(?:declare\s+)?(?:type|interface|class|function|const|let|enum)\s+([A-Za-z_$][\w$]*)/g;
+    for (let m; (m = decl.exec(src)); ) names.add(m[1]);
+  }
+  return names;
+}
+
+let allowed;
+const isAllowed = (name) => (allowed ??= apiNames()).has(name);
 const CORE = /^@mmsim\/core(\/.*)?$/;
 
 /** Blanks out comments (keeping newlines and offsets) so commented-out code and prose do not count. */
@@ -43,8 +89,12 @@ export function scanSource(text, file = '<input>') {
     const listStart = m.index + m[0].indexOf('{') + 1;
     for (const part of m[3].split(',')) {
       // `type Kernel as K` / `Kernel as K`: the imported name is the first identifier after `type`
-      const imported = part.trim().replace(/^type\s+/, '').split(/\s+as\s+/)[0]?.trim();
-      if (imported && FORBIDDEN_NAMES.includes(imported)) {
+      const imported = part
+        .trim()
+        .replace(/^type\s+/, '')
+        .split(/\s+as\s+/)[0]
+        ?.trim();
+      if (imported && !isAllowed(imported)) {
         const at = listStart + m[3].indexOf(part) + part.indexOf(imported);
         add(at, `imports ${imported} from '${m[4]}'`);
       }
@@ -54,13 +104,13 @@ export function scanSource(text, file = '<input>') {
   const ns = /\bimport\s+(?:type\s+)?\*\s+as\s+([A-Za-z_$][\w$]*)\s+from\s*['"]([^'"]+)['"]/g;
   for (let m; (m = ns.exec(src)); ) {
     if (!CORE.test(m[2])) continue;
-    const use = new RegExp(`\\b${m[1].replace(/\$/g, '\\$')}\\.(${FORBIDDEN_NAMES.join('|')})\\b`, 'g');
-    for (let u; (u = use.exec(src)); ) add(u.index, `uses ${m[1]}.${u[1]} from '${m[2]}'`);
+    const use = new RegExp(`\\b${m[1].replace(/\$/g, '\\$')}\\.([A-Za-z_$][\\w$]*)`, 'g');
+    for (let u; (u = use.exec(src)); ) if (!isAllowed(u[1])) add(u.index, `uses ${m[1]}.${u[1]} from '${m[2]}'`);
   }
   // import('@mmsim/core').Kernel  (type position)
   const dyn = /\bimport\(\s*['"]([^'"]+)['"]\s*\)\s*\.\s*([A-Za-z_$][\w$]*)/g;
   for (let m; (m = dyn.exec(src)); ) {
-    if (CORE.test(m[1]) && FORBIDDEN_NAMES.includes(m[2])) add(m.index, `imports ${m[2]} from '${m[1]}'`);
+    if (CORE.test(m[1]) && !isAllowed(m[2])) add(m.index, `imports ${m[2]} from '${m[1]}'`);
   }
   // .kernel member access (sys.kernel, ctx.kernel, this.kernel, obj?.kernel)
   const member = /\??\.\s*kernel\b/g;

@@ -60,7 +60,10 @@ if (flag('--dist')) {
     appType: 'custom',
     server: { middlewareMode: true, hmr: false, ws: false, watch: null },
     resolve: { conditions: ['@mmsim/source'] },
-    ssr: { resolve: { conditions: ['@mmsim/source'], externalConditions: ['@mmsim/source'] }, noExternal: [/^@mmsim\//] },
+    ssr: {
+      resolve: { conditions: ['@mmsim/source'], externalConditions: ['@mmsim/source'] },
+      noExternal: [/^@mmsim\//],
+    },
     optimizeDeps: { noDiscovery: true, include: [] },
   });
   closeLoader = () => server.close();
@@ -100,19 +103,29 @@ async function run(name, cow, edit = (r) => r) {
   const config = cli.kernelConfig(s, file);
   const kernelName = s.kernel ?? 'linux-6.18';
   const preset = presets.resolvePreset(kernelName, s.kernelOptions ?? {});
-  if (s.lruBatchSize === undefined && preset.config.lruBatchSize !== undefined) config.lruBatchSize = preset.config.lruBatchSize;
+  if (s.lruBatchSize === undefined && preset.config.lruBatchSize !== undefined)
+    config.lruBatchSize = preset.config.lruBatchSize;
   if (preset.config.features) config.features = { ...preset.config.features };
-  const hardware = await cli.createHardware({ name: s.hardware ?? 'flat', options: { ...(s.hardwareOptions ?? {}) }, baseDir: here, file });
+  const hardware = await cli.createHardware({
+    name: s.hardware ?? 'flat',
+    options: { ...(s.hardwareOptions ?? {}) },
+    baseDir: here,
+    file,
+  });
   const policies = cow ? mine.map((r) => cowPteFactory(typeof r === 'string' ? {} : (r.options ?? {}))) : [];
   const sys = core.createSystem({ hardware, presetPlugins: preset.plugins, policies, config, kernelName });
   const t0 = performance.now();
   const r = core.runScenario(sys, sc, { file });
   const secs = (performance.now() - t0) / 1000;
-  if (r.checks.failed > 0) throw new Error(`${name}: ${r.checks.failed} checks failed: ${JSON.stringify(r.checks.failures.slice(0, 3))}`);
+  if (r.checks.failed > 0)
+    throw new Error(`${name}: ${r.checks.failed} checks failed: ${JSON.stringify(r.checks.failures.slice(0, 3))}`);
   return { r, secs, hw: hardware.name, kernel: kernelName };
 }
 
-const fmt = (n, d = 0) => (n === undefined || Number.isNaN(n) ? '—' : Number(n).toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }));
+const fmt = (n, d = 0) =>
+  n === undefined || Number.isNaN(n)
+    ? '—'
+    : Number(n).toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 const c = (r, ph, n) => r.phases[ph]?.counters[n] ?? 0;
 const cyc = (r, ph) => r.phases[ph]?.cycles ?? 0;
 const ms = (cycles) => cycles / (GHZ * 1e6);
@@ -139,15 +152,27 @@ const tables = {};
     row('PageTables after fork', pt('fork'), '5,432 kB → 3,396 kB'),
     row('PageTables growth at fork', delta, '+2,076 kB → +92 kB'),
     row('child VmPTE after fork', vmpte, '2,096 kB → 44 kB (v5 letter)'),
-    row('child VmRSS after fork', (r) => `${fmt(mi(r, 'fork').processes.c.VmRSS)} kB`, '— (owner model: 0 for the child)'),
+    row(
+      'child VmRSS after fork',
+      (r) => `${fmt(mi(r, 'fork').processes.c.VmRSS)} kB`,
+      '— (owner model: 0 for the child)',
+    ),
     row('fork cycles', (r) => fmt(cyc(r, 'fork')), '—'),
     row('fork time at 3 GHz', (r) => `${fmt(ms(cyc(r, 'fork')), 2)} ms`, '6.5 ms (1 GB, paper, secondary source)'),
-    row('PTE tables shared / copied at fork', (r) => `${fmt(c(r, 'fork', 'cow_pte_share'))} / ${fmt(c(r, 'fork', 'pgtable_alloc'))} allocated`, '—'),
+    row(
+      'PTE tables shared / copied at fork',
+      (r) => `${fmt(c(r, 'fork', 'cow_pte_share'))} / ${fmt(c(r, 'fork', 'pgtable_alloc'))} allocated`,
+      '—',
+    ),
     row('child writes 1 page per table: cycles', (r) => fmt(cyc(r, 'child-write-per-table')), '—'),
     row('… table breaks', (r) => fmt(c(r, 'child-write-per-table', 'cow_pte_break')), '—'),
     row('child exit cycles', (r) => fmt(cyc(r, 'child-exit')), '—'),
     row('parent then writes all: cycles', (r) => fmt(cyc(r, 'parent-write')), '—'),
-    row('… COW copies / reuses (pgreuse)', (r) => `${fmt(c(r, 'parent-write', 'cow_copy'))} / ${fmt(c(r, 'parent-write', 'pgreuse'))}`, '—'),
+    row(
+      '… COW copies / reuses (pgreuse)',
+      (r) => `${fmt(c(r, 'parent-write', 'cow_copy'))} / ${fmt(c(r, 'parent-write', 'pgreuse'))}`,
+      '—',
+    ),
     row('… table reuses', (r) => fmt(c(r, 'parent-write', 'cow_pte_reuse')), '—'),
   ].join('\n');
 }
@@ -229,7 +254,11 @@ const tables = {};
     ...phases.map((ph) => row(`${ph} cycles`, (r) => fmt(cyc(r, ph)))),
     row('fork time at 3 GHz', (r) => `${fmt(ms(cyc(r, 'fork')), 2)} ms`),
     row('total cycles (fork … parent-after)', (r) => fmt(phases.reduce((a, ph) => a + cyc(r, ph), 0))),
-    row('tables shared / broken / reused / dropped', (r) => ['cow_pte_share', 'cow_pte_break', 'cow_pte_reuse', 'cow_pte_free'].map((x) => fmt(c(r, 'total', x) || r.total.counters[x] || 0)).join(' / ')),
+    row('tables shared / broken / reused / dropped', (r) =>
+      ['cow_pte_share', 'cow_pte_break', 'cow_pte_reuse', 'cow_pte_free']
+        .map((x) => fmt(c(r, 'total', x) || r.total.counters[x] || 0))
+        .join(' / '),
+    ),
     row('PageTables after fork', (r) => `${fmt(mi(r, 'fork').PageTables)} kB`),
     row('PageTables while both run (after parent writes)', (r) => `${fmt(mi(r, 'parent-writes').PageTables)} kB`),
     row('COW page copies (parent)', (r) => fmt(c(r, 'parent-writes', 'cow_copy'))),
@@ -251,9 +280,14 @@ const tables = {};
     row('cycles per run (fork + child + exit + server writes)', (r) => fmt(cyc(r, 'runs') / runs)),
     row('µs per run at 3 GHz', (r) => fmt(cyc(r, 'runs') / runs / (GHZ * 1000), 1)),
     row('PTEs copied per run', (r) => fmt(c(r, 'runs', 'fork_pte_copy') / runs, 1)),
-    row('tables shared / broken / dropped per run', (r) => ['cow_pte_share', 'cow_pte_break', 'cow_pte_free'].map((x) => fmt(c(r, 'runs', x) / runs, 1)).join(' / ')),
+    row('tables shared / broken / dropped per run', (r) =>
+      ['cow_pte_share', 'cow_pte_break', 'cow_pte_free'].map((x) => fmt(c(r, 'runs', x) / runs, 1)).join(' / '),
+    ),
     row('page faults per run (all processes)', (r) => fmt(c(r, 'runs', 'pgfault') / runs, 1)),
-    row('COW copies / pgreuse per run', (r) => `${fmt(c(r, 'runs', 'cow_copy') / runs, 1)} / ${fmt(c(r, 'runs', 'pgreuse') / runs, 1)}`),
+    row(
+      'COW copies / pgreuse per run',
+      (r) => `${fmt(c(r, 'runs', 'cow_copy') / runs, 1)} / ${fmt(c(r, 'runs', 'pgreuse') / runs, 1)}`,
+    ),
     row('page-table pages allocated per run', (r) => fmt(c(r, 'runs', 'pgtable_alloc') / runs, 1)),
   ].join('\n');
 }

@@ -16,7 +16,10 @@ const readmePath = join(here, 'README.md');
 const tmp = mkdtempSync(join(tmpdir(), 'mmsim-lf-'));
 const only = process.argv.slice(2);
 
-const fmt = (n, d = 0) => (n === undefined || Number.isNaN(n) ? '—' : n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }));
+const fmt = (n, d = 0) =>
+  n === undefined || Number.isNaN(n)
+    ? '—'
+    : n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 const ctr = (r, ph, k) => r.phases[ph]?.counters[k] ?? 0;
 const pct = (a, b) => `${a >= b ? '+' : ''}${fmt(((a - b) / b) * 100, 1)}%`;
 
@@ -42,7 +45,13 @@ function replace(name, body) {
 
 const tables = {
   async 'fault-orders'() {
-    const sizes = [['4K', 1], ['16K', 4], ['32K', 8], ['64K', 16], ['2048K', 512]];
+    const sizes = [
+      ['4K', 1],
+      ['16K', 4],
+      ['32K', 8],
+      ['64K', 16],
+      ['2048K', 512],
+    ];
     const rows = [];
     let base = 0;
     for (const [size, nr] of sizes) {
@@ -52,7 +61,9 @@ const tables = {
       const f = ctr(r, 'touch', 'pgfault');
       if (size === '4K') base = f;
       const m = r.phases.touch.meminfo;
-      rows.push(`| ${size} | ${fmt(f)} | ÷${fmt(base / f, 0)} | ÷${nr} | ${fmt(m.AnonPages)} | ${fmt(m.AnonHugePages)} | ${fmt(m.PageTables)} | ${fmt(r.phases.touch.cycles)} |`);
+      rows.push(
+        `| ${size} | ${fmt(f)} | ÷${fmt(base / f, 0)} | ÷${nr} | ${fmt(m.AnonPages)} | ${fmt(m.AnonHugePages)} | ${fmt(m.PageTables)} | ${fmt(r.phases.touch.cycles)} |`,
+      );
     }
     return `\`fault-orders.yaml\` (64 MiB first touch, linux-6.18, flat hardware), one run per \`thp:\` block:
 
@@ -63,7 +74,11 @@ ${rows.join('\n')}`;
 
   async barry() {
     const variants = [
-      ['linux-6.8 before the fix (largeFolio era linux-6.8-rc)', { kernel: 'linux-6.8', kernelOptions: { largeFolio: { era: 'linux-6.8-rc' } } }, '2,149 MB'],
+      [
+        'linux-6.8 before the fix (largeFolio era linux-6.8-rc)',
+        { kernel: 'linux-6.8', kernelOptions: { largeFolio: { era: 'linux-6.8-rc' } } },
+        '2,149 MB',
+      ],
       ['linux-6.8 (the fix: large folios are never reused)', { kernel: 'linux-6.8' }, '1,122 MB'],
       ['linux-6.18 (__wp_can_reuse_large_anon_folio)', { kernel: 'linux-6.18' }, '—'],
     ];
@@ -71,7 +86,9 @@ ${rows.join('\n')}`;
     for (const [i, [label, patch, pub]] of variants.entries()) {
       const r = await run('barry-song.yaml', patch, String(i));
       const m = r.phases.rewrite.meminfo;
-      rows.push(`| ${label} | ${pub} | ${fmt(m.MemUsed / 1024)} MB | ${fmt(m.AnonPages / 1024)} MB | ${fmt(ctr(r, 'rewrite', 'pgfault'))} | ${fmt(ctr(r, 'rewrite', 'cow_copy'))} | ${fmt(ctr(r, 'rewrite', 'pgreuse'))} | ${fmt(ctr(r, 'fork', 'thp_deferred_split_page') + ctr(r, 'rewrite', 'thp_deferred_split_page'))} |`);
+      rows.push(
+        `| ${label} | ${pub} | ${fmt(m.MemUsed / 1024)} MB | ${fmt(m.AnonPages / 1024)} MB | ${fmt(ctr(r, 'rewrite', 'pgfault'))} | ${fmt(ctr(r, 'rewrite', 'cow_copy'))} | ${fmt(ctr(r, 'rewrite', 'pgreuse'))} | ${fmt(ctr(r, 'fork', 'thp_deferred_split_page') + ctr(r, 'rewrite', 'thp_deferred_split_page'))} |`,
+      );
     }
     return `\`barry-song.yaml\` (1 GiB, 1 MiB mTHP, fork, the child exits, the parent rewrites). Published figures are \`free -m\` "used" on a 5.7 GB machine (≈ 84 MB of it before the test); mmsim's MemUsed counts only the scenario's frames:
 
@@ -91,8 +108,11 @@ ${rows.join('\n')}`;
         rows.push({ order, contpte, r });
       }
     }
-    const pub = { '0': '+2.6% (M2 VM) / +1.8% (Altra)', '9': '-25.4% (M2 VM) / -6.7% (Altra)' };
-    const lines = rows.map(({ order, contpte, r }) => `| ${order} | ${contpte ? 'on' : 'off'} | ${fmt(ctr(r, 'fork', 'fork_pte_copy'))} | ${fmt(r.phases.fork.meminfo.PageTables)} | ${fmt(r.phases.fork.cycles)} | ${contpte ? pct(cyc[`${order}-true`], cyc[`${order}-false`]) : ''} | ${contpte ? pub[order] : ''} |`);
+    const pub = { 0: '+2.6% (M2 VM) / +1.8% (Altra)', 9: '-25.4% (M2 VM) / -6.7% (Altra)' };
+    const lines = rows.map(
+      ({ order, contpte, r }) =>
+        `| ${order} | ${contpte ? 'on' : 'off'} | ${fmt(ctr(r, 'fork', 'fork_pte_copy'))} | ${fmt(r.phases.fork.meminfo.PageTables)} | ${fmt(r.phases.fork.cycles)} | ${contpte ? pct(cyc[`${order}-true`], cyc[`${order}-false`]) : ''} | ${contpte ? pub[order] : ''} |`,
+    );
     return `\`fork-order.yaml\` (256 MiB touched, then fork; arm64 model \`${rows[0].r.system.hardware}\`, linux-6.18). Order 9 here is a PMD-mapped THP (copy_huge_pmd: one entry per 2 MiB); order 0 copies 65,536 PTEs:
 
 | order | contpte | fork_pte_copy | PageTables kB after fork | fork cycles | contpte vs off | published (contpte v4) |

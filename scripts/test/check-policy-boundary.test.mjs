@@ -21,18 +21,20 @@ export function f(sys) {
 }
 `;
 
-const GOOD = `import { PG, type MmPlugin, type MmSystem, type Vmf } from '@mmsim/core';
+const GOOD = `import { VM, definePlugin, type MmPlugin, type PolicyContext, type FaultContext } from '@mmsim/core';
 import { Kernel } from './my-own-kernel.js'; // not from @mmsim/core
 // sys.kernel in a comment does not count
 export const kernelName = 'kernel';
-export function f(sys: MmSystem) { return sys.hooks; }
+export function f(ctx: PolicyContext) { return ctx.hooks; }
 `;
 
 describe('check-policy-boundary', () => {
   it('finds forbidden core imports and .kernel access, with lines', () => {
     const v = scanSource(BAD, 'bad.ts');
     expect(v.map((x) => `${x.line}: ${x.message}`)).toEqual([
+      "1: imports PG from '@mmsim/core'",
       "1: imports Kernel from '@mmsim/core'",
+      "1: imports Vmf from '@mmsim/core'",
       "4: imports FolioTable from '@mmsim/core'",
       "7: imports PhysMem from '@mmsim/core'",
       "8: uses core.SwapDevice from '@mmsim/core'",
@@ -58,7 +60,10 @@ describe('check-policy-boundary', () => {
     }
     expect(status).toBe(1);
     expect(out).toContain('src/bad.ts:1: imports Kernel');
-    const report = execFileSync(process.execPath, [SCRIPT, '--report', join(dir, 'src')], { cwd: dir, encoding: 'utf8' });
-    expect(report).toContain('5 violation(s)');
+    const report = execFileSync(process.execPath, [SCRIPT, '--report', join(dir, 'src')], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    expect(report).toContain('7 violation(s)');
   });
 });

@@ -16,7 +16,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 // tools/ is not a workspace package: load the built CLI through the examples package
-const { runScenarioFile } = await import(pathToFileURL(createRequire(join(root, 'examples/package.json')).resolve('@mmsim/cli')).href);
+const { runScenarioFile } = await import(
+  pathToFileURL(createRequire(join(root, 'examples/package.json')).resolve('@mmsim/cli')).href
+);
 const simOnly = process.argv.includes('--sim-only');
 const MIB = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 16);
 const THP = '/sys/kernel/mm/transparent_hugepage';
@@ -75,14 +77,28 @@ function simScenario(sc, size) {
   if (sc === 'touch') steps.push(touch('p', 'write', 'touch'));
   if (sc === 'read-write') steps.push(touch('p', 'read', 'read'), touch('p', 'write', 'write'));
   if (sc === 'fork-cow') {
-    steps.push(touch('p', 'write', 'touch'), { op: 'fork', pid: 'p', child: 'c', phase: 'fork' }, touch('c', 'write', 'child-cow'));
+    steps.push(
+      touch('p', 'write', 'touch'),
+      { op: 'fork', pid: 'p', child: 'c', phase: 'fork' },
+      touch('c', 'write', 'child-cow'),
+    );
     steps.push({ op: 'exit', pid: 'c', phase: 'exit' }, touch('p', 'write', 'parent-after-exit'));
   }
   if (sc === 'pageout') {
-    steps.push(touch('p', 'write', 'touch'), { op: 'madvise', pid: 'p', region: 'a', advice: 'pageout', phase: 'pageout' });
+    steps.push(touch('p', 'write', 'touch'), {
+      op: 'madvise',
+      pid: 'p',
+      region: 'a',
+      advice: 'pageout',
+      phase: 'pageout',
+    });
     steps.push(touch('p', 'read', 'read'), touch('p', 'write', 'write'));
   }
-  return { name: `realkernel-${sc}-${size}`, system: { hardware: 'flat', kernel: 'linux-6.18', thp, swap: { synchronousIo: true } }, steps };
+  return {
+    name: `realkernel-${sc}-${size}`,
+    system: { hardware: 'flat', kernel: 'linux-6.18', thp, swap: { synchronousIo: true } },
+    steps,
+  };
 }
 
 const real = simOnly ? JSON.parse(readFileSync(resultsFile, 'utf8')) : measureReal();
@@ -102,7 +118,9 @@ for (const size of SIZES) {
       const simMaj = p ? (p.counters.pgmajfault ?? 0) : 0;
       const d = sim - realFaults;
       maxDiff = Math.max(maxDiff, Math.abs(d));
-      rows.push(`| ${size} | ${sc} | ${phase} | ${realFaults.toLocaleString('en-US')} (${(v.majflt ?? 0).toLocaleString('en-US')} major) | ${sim.toLocaleString('en-US')} (${simMaj.toLocaleString('en-US')} major) | ${d > 0 ? '+' : ''}${d} |`);
+      rows.push(
+        `| ${size} | ${sc} | ${phase} | ${realFaults.toLocaleString('en-US')} (${(v.majflt ?? 0).toLocaleString('en-US')} major) | ${sim.toLocaleString('en-US')} (${simMaj.toLocaleString('en-US')} major) | ${d > 0 ? '+' : ''}${d} |`,
+      );
     }
   }
 }

@@ -10,7 +10,14 @@ import type { Scenario } from '@mmsim/core';
 import { fuzzInputArbitrary, type FuzzInput, type IntentWeights } from './fuzz/intents.js';
 import { runFuzzInput, type ViolationFilter } from './fuzz/run.js';
 import { failingScenario, writeScenario } from './scenario-file.js';
-import { builtinHardware, builtinPolicy, checkKernel, type Composition, type HardwareChoice, type PolicyChoice } from './system.js';
+import {
+  builtinHardware,
+  builtinPolicy,
+  checkKernel,
+  type Composition,
+  type HardwareChoice,
+  type PolicyChoice,
+} from './system.js';
 
 export interface CheckOptions {
   /** kernel preset name (`presetNames()`) */
@@ -78,14 +85,22 @@ export interface CheckResult {
   ms: number;
 }
 
-export function resolveComposition(o: Pick<CheckOptions, 'kernel' | 'hardware' | 'cpus' | 'policies' | 'thp'>): Composition {
+export function resolveComposition(
+  o: Pick<CheckOptions, 'kernel' | 'hardware' | 'cpus' | 'policies' | 'thp'>,
+): Composition {
   checkKernel(o.kernel);
   const hw = typeof o.hardware === 'object' ? o.hardware : builtinHardware(o.hardware ?? 'strict');
-  if (!hw) throw new Error(`unknown hardware "${String(o.hardware)}" (built in: strict, flat; pass { name, create } for others)`);
+  if (!hw)
+    throw new Error(
+      `unknown hardware "${String(o.hardware)}" (built in: strict, flat; pass { name, create } for others)`,
+    );
   const policies = (o.policies ?? []).map((p) => {
     if (typeof p !== 'string') return p;
     const b = builtinPolicy(p);
-    if (!b) throw new Error(`unknown built-in policy "${p}" (built in: unsafe-large-cow, no-flush-cow, large-folios; pass { ref, create } for others)`);
+    if (!b)
+      throw new Error(
+        `unknown built-in policy "${p}" (built in: unsafe-large-cow, no-flush-cow, large-folios; pass { ref, create } for others)`,
+      );
     return b;
   });
   return { kernel: o.kernel, hardware: hw, cpus: o.cpus ?? 2, policies, ...(o.thp ? { thp: true } : {}) };
@@ -107,8 +122,15 @@ export function checkComposition(o: CheckOptions): CheckResult {
     ms: 0,
   };
   const tableRegions =
-    o.tableRegions ?? (o.thp === true || o.kernel.includes('cowpte') || (o.policies ?? []).some((p) => JSON.stringify(p).includes('cowpte')));
-  const arb = fuzzInputArbitrary(o.maxSteps, { largeFolios: o.largeFolios ?? 'random', tableRegions, ...(o.weights ? { weights: o.weights } : {}) });
+    o.tableRegions ??
+    (o.thp === true ||
+      o.kernel.includes('cowpte') ||
+      (o.policies ?? []).some((p) => JSON.stringify(p).includes('cowpte')));
+  const arb = fuzzInputArbitrary(o.maxSteps, {
+    largeFolios: o.largeFolios ?? 'random',
+    tableRegions,
+    ...(o.weights ? { weights: o.weights } : {}),
+  });
   const seen = new Set<string>();
   let seed = o.seed;
   let remaining = o.runs;
@@ -136,7 +158,9 @@ export function checkComposition(o: CheckOptions): CheckResult {
     const out = runFuzzInput(c, input, o.failOn);
     const v = out.violations[0]!;
     const key = `${v.kind}:${v.message.replace(/\d+/g, 'N')}`;
-    const pol = c.policies.map((p) => path.basename(typeof p.ref === 'string' ? p.ref : p.ref.name).replace(/\.[cm]?[jt]s$/, '')).join('+');
+    const pol = c.policies
+      .map((p) => path.basename(typeof p.ref === 'string' ? p.ref : p.ref.name).replace(/\.[cm]?[jt]s$/, ''))
+      .join('+');
     const name = `${o.name ?? `check-${o.kernel}${pol ? `+${pol}` : ''}`}-${seed}-${result.violations.length + 1}`;
     const dir = o.outDir ? path.resolve(o.outDir) : undefined;
     const scenario = failingScenario(c, input.variant, out.steps, v, { name, ...(dir ? { dir } : {}) });
@@ -166,7 +190,9 @@ export function formatCheckResult(r: CheckResult): string {
   const lines = [head];
   for (const v of r.violations) {
     lines.push(`  [${v.kind}] ${v.message}`);
-    lines.push(`    shrunk ${v.originalSteps} → ${v.shrunkSteps} steps${v.file ? `, replay: mmsim run ${v.file}` : ''}`);
+    lines.push(
+      `    shrunk ${v.originalSteps} → ${v.shrunkSteps} steps${v.file ? `, replay: mmsim run ${v.file}` : ''}`,
+    );
   }
   return lines.join('\n');
 }

@@ -58,7 +58,10 @@ export function parseCheckArgs(argv: readonly string[]): CheckCommandOptions {
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const [flag, inline] =
+      a.startsWith('--') && a.includes('=')
+        ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]
+        : [a, undefined];
     const val = (): string => {
       const v = inline ?? argv[++i];
       if (v === undefined) throw new UsageError(`${flag} needs a value`);
@@ -92,7 +95,8 @@ export function parseCheckArgs(argv: readonly string[]): CheckCommandOptions {
         break;
       case '--large-folios': {
         const v = val();
-        if (v !== 'always' && v !== 'never' && v !== 'random') throw new UsageError('--large-folios: always, never or random');
+        if (v !== 'always' && v !== 'never' && v !== 'random')
+          throw new UsageError('--large-folios: always, never or random');
         o.largeFolios = v;
         break;
       }
@@ -140,7 +144,9 @@ export async function checkCommand(args: readonly string[] | CheckCommandOptions
   let policies: PolicyChoice[];
   try {
     hardware = await resolveHardware(o.hardware ?? 'strict', io);
-    policies = await Promise.all((Array.isArray(o.policy) ? o.policy : o.policy ? [o.policy] : []).map((p) => resolvePolicy(p, io)));
+    policies = await Promise.all(
+      (Array.isArray(o.policy) ? o.policy : o.policy ? [o.policy] : []).map((p) => resolvePolicy(p, io)),
+    );
   } catch (e) {
     io.stderr.write(`mmsim check: ${(e as Error).message}\n`);
     return 2;
@@ -165,7 +171,10 @@ export async function checkCommand(args: readonly string[] | CheckCommandOptions
   if (o.json) {
     io.stdout.write(
       JSON.stringify(
-        results.map((r) => ({ ...r, violations: r.violations.map(({ scenario, ...v }) => ({ ...v, scenario: v.file ? undefined : scenario })) })),
+        results.map((r) => ({
+          ...r,
+          violations: r.violations.map(({ scenario, ...v }) => ({ ...v, scenario: v.file ? undefined : scenario })),
+        })),
         null,
         2,
       ) + '\n',
@@ -188,7 +197,10 @@ async function resolveHardware(name: string, io: CheckIO): Promise<HardwareChoic
 async function resolvePolicy(name: string, io: CheckIO): Promise<PolicyChoice> {
   const b = builtinPolicy(name);
   if (b) return b;
-  if (!io.loadPolicy) throw new Error(`policy "${name}" needs the CLI's loader (built in here: unsafe-large-cow, no-flush-cow, large-folios)`);
+  if (!io.loadPolicy)
+    throw new Error(
+      `policy "${name}" needs the CLI's loader (built in here: unsafe-large-cow, no-flush-cow, large-folios)`,
+    );
   const factory = await io.loadPolicy(name);
   factory();
   return { ref: name, create: factory };

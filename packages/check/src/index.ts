@@ -2,27 +2,85 @@
  * @mmsim/check: invariants, a reference model and property-based fuzzing for any mmsim
  * policy composition.
  */
-export { checkInvariants, takeCensus, folioHeads, batchRefs, ViolationList, type Violation, type Census } from './invariants/index.js';
-export { invariantsPlugin, InvariantViolationError, type InvariantsPlugin, type InvariantsPluginOptions } from './plugins/invariants.js';
-export { ReferenceModel, type PageAttrs, type PinExpectation, type PinPage, type ProcModel } from './model/reference.js';
+export {
+  checkInvariants,
+  takeCensus,
+  folioHeads,
+  batchRefs,
+  ViolationList,
+  type Violation,
+  type Census,
+} from './invariants/index.js';
+export {
+  invariantsPlugin,
+  InvariantViolationError,
+  type InvariantsPlugin,
+  type InvariantsPluginOptions,
+} from './plugins/invariants.js';
+export {
+  ReferenceModel,
+  type PageAttrs,
+  type PinExpectation,
+  type PinPage,
+  type ProcModel,
+} from './model/reference.js';
 export { StepDriver, type DriverOptions, type Region } from './driver/driver.js';
 export { StrictTlbHardware, createHardware as createStrictTlbHardware } from './hardware/strict-tlb.js';
 export { largeFoliosPolicy, type LargeFoliosOptions } from './policies/large-folios.js';
 export { unsafeLargeCowPolicy, type UnsafeLargeCowOptions } from './policies/unsafe-large-cow.js';
 export { noFlushCowPolicy } from './policies/no-flush-cow.js';
-export { intentArbitrary, fuzzInputArbitrary, DEFAULT_WEIGHTS, type Intent, type FuzzInput, type IntentWeights, type RunVariant } from './fuzz/intents.js';
+export {
+  intentArbitrary,
+  fuzzInputArbitrary,
+  DEFAULT_WEIGHTS,
+  type Intent,
+  type FuzzInput,
+  type IntentWeights,
+  type RunVariant,
+} from './fuzz/intents.js';
 export { runFuzzInput, type RunOutcome, type ViolationFilter } from './fuzz/run.js';
-export { buildSystem, systemSpec, builtinHardware, builtinPolicy, MODULE_FILES, type Composition, type HardwareChoice, type PolicyChoice } from './system.js';
+export {
+  buildSystem,
+  systemSpec,
+  builtinHardware,
+  builtinPolicy,
+  MODULE_FILES,
+  type Composition,
+  type HardwareChoice,
+  type PolicyChoice,
+} from './system.js';
 export { failingScenario, writeScenario } from './scenario-file.js';
-export { checkComposition, resolveComposition, formatCheckResult, type CheckOptions, type CheckResult, type CheckViolation } from './check.js';
+export {
+  checkComposition,
+  resolveComposition,
+  formatCheckResult,
+  type CheckOptions,
+  type CheckResult,
+  type CheckViolation,
+} from './check.js';
 export { assertCompositionSound, assertPolicySound, CompositionUnsoundError, type SoundnessOptions } from './assert.js';
 export { checkCommand, parseCheckArgs, CHECK_USAGE, type CheckCommandOptions, type CheckIO } from './cli.js';
 export { soak, type SoakOptions, type SoakResult } from './soak.js';
 export { replayScenario, systemOf, type ReplayResult, type LoadHardware } from './replay.js';
 export { composeSystem, assembleSystem, type ComposeOptions, type AssembleOptions } from './compose/compose.js';
 export { kernelConfig, thpConfig, type ConfigOverrides } from './compose/config.js';
-export { createHardware, hardwareFactory, FLAT_HARDWARE, DEFAULT_HARDWARE, DEFAULT_CPUS, type BuiltinHardware, type HardwareRequest } from './compose/hardware.js';
+export {
+  createHardware,
+  hardwareFactory,
+  FLAT_HARDWARE,
+  DEFAULT_HARDWARE,
+  DEFAULT_CPUS,
+  type BuiltinHardware,
+  type HardwareRequest,
+} from './compose/hardware.js';
 export { loadPolicy, pluginsFromModule, guardApply, isPlugin, type PluginRequest } from './compose/plugins.js';
-export { importNative, isPathSpecifier, isClass, ModuleLoadError, type ModuleImporter, type ModuleNamespace } from './compose/modules.js';
+export {
+  importNative,
+  isPathSpecifier,
+  isClass,
+  ModuleLoadError,
+  type ModuleImporter,
+  type ModuleNamespace,
+} from './compose/modules.js';
 export { systemError, errorText } from './compose/errors.js';
 export { HISTORICAL_PRESETS, isHistorical } from './known.js';

@@ -4,7 +4,14 @@
  * runScenario, and say whether it failed (a failed `expect`, or a step that threw, e.g. the
  * invariants plugin or a stale TLB hit).
  */
-import { runScenario, ScenarioSchema, type HardwareModel, type MmSystem, type RunResult, type Scenario } from '@mmsim/core';
+import {
+  runScenario,
+  ScenarioSchema,
+  type HardwareModel,
+  type MmSystem,
+  type RunResult,
+  type Scenario,
+} from '@mmsim/core';
 import { composeSystem } from './compose/compose.js';
 import { FLAT_HARDWARE, type BuiltinHardware } from './compose/hardware.js';
 import { isPathSpecifier } from './compose/modules.js';
@@ -24,13 +31,20 @@ export async function systemOf(sc: Scenario, baseDir: string, loadHardware?: Loa
   const name = sc.system?.hardware;
   const builtins: Record<string, BuiltinHardware> = { flat: FLAT_HARDWARE };
   if (loadHardware && name !== undefined && name !== 'flat' && !isPathSpecifier(name)) {
-    builtins[name] = { description: name, load: async () => ({ createHardware: (o: Record<string, unknown>) => loadHardware(name, o) }) };
+    builtins[name] = {
+      description: name,
+      load: async () => ({ createHardware: (o: Record<string, unknown>) => loadHardware(name, o) }),
+    };
   }
   return composeSystem(sc.system, { baseDir, file: sc.name, builtinHardware: builtins });
 }
 
 /** Run a scenario object (or the JSON of one); `baseDir` resolves relative plugin paths. */
-export async function replayScenario(input: Scenario | unknown, baseDir: string, opts: { loadHardware?: LoadHardware } = {}): Promise<ReplayResult> {
+export async function replayScenario(
+  input: Scenario | unknown,
+  baseDir: string,
+  opts: { loadHardware?: LoadHardware } = {},
+): Promise<ReplayResult> {
   const sc = ScenarioSchema.parse(input);
   let sys: MmSystem;
   try {
@@ -40,7 +54,8 @@ export async function replayScenario(input: Scenario | unknown, baseDir: string,
   }
   try {
     const result = runScenario(sys, sc, { file: sc.name });
-    if (result.checks.failed > 0) return { failed: true, message: result.checks.failures.map((f) => `${f.step}: ${f.message}`).join('; '), result };
+    if (result.checks.failed > 0)
+      return { failed: true, message: result.checks.failures.map((f) => `${f.step}: ${f.message}`).join('; '), result };
     return { failed: false, message: 'passed', result };
   } catch (e) {
     return { failed: true, message: e instanceof Error ? e.message : String(e) };

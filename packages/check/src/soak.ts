@@ -35,7 +35,13 @@ export function soak(o: SoakOptions = {}): SoakResult {
   const t0 = performance.now();
   const results: CheckResult[] = [];
   for (const kernel of kernels) {
-    const r = checkComposition({ kernel, runs: o.runs ?? 5000, seed: o.seed ?? 1, maxSteps: o.maxSteps ?? 60, ...(o.outDir ? { outDir: o.outDir } : {}) });
+    const r = checkComposition({
+      kernel,
+      runs: o.runs ?? 5000,
+      seed: o.seed ?? 1,
+      maxSteps: o.maxSteps ?? 60,
+      ...(o.outDir ? { outDir: o.outDir } : {}),
+    });
     results.push(r);
     log(formatCheckResult(r));
   }
@@ -46,7 +52,9 @@ export function soak(o: SoakOptions = {}): SoakResult {
     violations: results.reduce((a, r) => a + r.violations.length, 0),
     ms: performance.now() - t0,
   };
-  log(`soak: ${kernels.length} presets, ${out.runs} runs, ${out.steps} steps, ${out.violations} violation(s), ${(out.ms / 1000).toFixed(1)} s`);
+  log(
+    `soak: ${kernels.length} presets, ${out.runs} runs, ${out.steps} steps, ${out.violations} violation(s), ${(out.ms / 1000).toFixed(1)} s`,
+  );
   return out;
 }
 
@@ -68,4 +76,5 @@ function main(argv: string[]): number {
   return soak(o).violations > 0 ? 1 : 0;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = main(process.argv.slice(2));
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href)
+  process.exitCode = main(process.argv.slice(2));

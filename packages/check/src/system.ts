@@ -5,7 +5,15 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FlatHardware, type HardwareFactoryOptions, type HardwareModel, type AnyPlugin, type MmSystem, type PluginRefSpec, type SystemSpec } from '@mmsim/core';
+import {
+  FlatHardware,
+  type HardwareFactoryOptions,
+  type HardwareModel,
+  type AnyPlugin,
+  type MmSystem,
+  type PluginRefSpec,
+  type SystemSpec,
+} from '@mmsim/core';
 import { getPreset, presetNames } from '@mmsim/presets';
 import { assembleSystem } from './compose/compose.js';
 import { createHardware as createStrictTlb } from './hardware/strict-tlb.js';
@@ -49,14 +57,21 @@ export const MODULE_FILES = {
 
 /** Built-in hardware names: `strict` (the checker's coherence-checking TLB) and `flat`. */
 export function builtinHardware(name: string, options: Record<string, unknown> = {}): HardwareChoice | undefined {
-  if (name === 'strict' || name === 'strict-tlb') return { name: 'strict-tlb', create: (o) => createStrictTlb({ ...options, ...o }), ref: `file:${MODULE_FILES.strictTlb}`, options };
+  if (name === 'strict' || name === 'strict-tlb')
+    return {
+      name: 'strict-tlb',
+      create: (o) => createStrictTlb({ ...options, ...o }),
+      ref: `file:${MODULE_FILES.strictTlb}`,
+      options,
+    };
   if (name === 'flat') return { name: 'flat', create: (o) => new FlatHardware(o.cpus ?? 2), ref: 'flat', options };
   return undefined;
 }
 
 /** Built-in policy names: the demo policies of this package. */
 export function builtinPolicy(name: string, options: Record<string, unknown> = {}): PolicyChoice | undefined {
-  const ref = (file: string): PluginRefSpec => (Object.keys(options).length ? { name: `file:${file}`, options } : `file:${file}`);
+  const ref = (file: string): PluginRefSpec =>
+    Object.keys(options).length ? { name: `file:${file}`, options } : `file:${file}`;
   switch (name) {
     case 'unsafe-large-cow':
       return { ref: ref(MODULE_FILES.unsafeLargeCow), create: () => unsafeLargeCowPolicy(options) };
@@ -105,7 +120,11 @@ export function buildSystem(c: Composition, v: RunSystemOptions): MmSystem {
  * relative to `dir` (the scenario file's directory) when given, else absolute.
  * `withInvariants` adds the invariants plugin, so replaying fails on a broken invariant.
  */
-export function systemSpec(c: Composition, v: RunSystemOptions, opts: { dir?: string; withInvariants?: boolean } = {}): SystemSpec {
+export function systemSpec(
+  c: Composition,
+  v: RunSystemOptions,
+  opts: { dir?: string; withInvariants?: boolean } = {},
+): SystemSpec {
   const rel = (ref: string): string => {
     if (!ref.startsWith('file:')) return ref;
     const abs = ref.slice('file:'.length);

@@ -13,12 +13,32 @@ import leakyPolicy from './fixtures/leaky-policy.js';
 function io() {
   const out: string[] = [];
   const err: string[] = [];
-  return { out, err, io: { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) } } };
+  return {
+    out,
+    err,
+    io: { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) } },
+  };
 }
 
 describe('checkCommand', () => {
   it('parses the flags', () => {
-    expect(parseCheckArgs(['--kernel', 'linux-6.18', '-k', 'linux-6.8', '--policy=no-flush-cow', '--runs', '10', '--seed', '3', '--out', 'x', '--large-folios', 'never'])).toEqual({
+    expect(
+      parseCheckArgs([
+        '--kernel',
+        'linux-6.18',
+        '-k',
+        'linux-6.8',
+        '--policy=no-flush-cow',
+        '--runs',
+        '10',
+        '--seed',
+        '3',
+        '--out',
+        'x',
+        '--large-folios',
+        'never',
+      ]),
+    ).toEqual({
       kernel: ['linux-6.18', 'linux-6.8'],
       policy: ['no-flush-cow'],
       runs: 10,
@@ -75,7 +95,14 @@ describe.skipIf(!existsSync(cliSrc))('the real `mmsim run` replays a found scena
   it('exit code 2 (a failed step: the invariants plugin) for an invariant violation', async (ctx) => {
     const dir = mkdtempSync(path.join(tmpdir(), 'mmsim-check-'));
     const leaky = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'leaky-policy.ts');
-    const c = checkComposition({ kernel: 'linux-6.18', policies: [{ ref: leaky, create: () => leakyPolicy() }], runs: 200, seed: 1, maxSteps: 30, outDir: dir });
+    const c = checkComposition({
+      kernel: 'linux-6.18',
+      policies: [{ ref: leaky, create: () => leakyPolicy() }],
+      runs: 200,
+      seed: 1,
+      maxSteps: 30,
+      outDir: dir,
+    });
     const file = c.violations[0]!.file!;
     let runCli: (argv: string[], io: unknown) => Promise<number>;
     try {

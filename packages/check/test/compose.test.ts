@@ -4,7 +4,13 @@ import type { MmSystem } from '@mmsim/core';
 import { buildSystem, resolveComposition, systemOf, systemSpec } from '../src/index.js';
 
 function summary(sys: MmSystem) {
-  return { kernel: sys.kernelName, hardware: sys.hardware.name, cpus: sys.hardware.ncpus, plugins: sys.plugins.map((p) => p.name), config: sys.config };
+  return {
+    kernel: sys.kernelName,
+    hardware: sys.hardware.name,
+    cpus: sys.hardware.ncpus,
+    plugins: sys.plugins.map((p) => p.name),
+    config: sys.config,
+  };
 }
 
 describe('`mmsim check` runs and their replays build the same system', () => {

@@ -22,7 +22,8 @@ describe('policy-cowpte composed with each current preset', () => {
         seed: 4242,
         maxSteps: 40,
       });
-      if (r.violations.length > 0) throw new Error(formatCheckResult(r) + '\n' + JSON.stringify(r.violations[0]!.scenario.steps));
+      if (r.violations.length > 0)
+        throw new Error(formatCheckResult(r) + '\n' + JSON.stringify(r.violations[0]!.scenario.steps));
       expect(r.counters.cow_pte_share).toBeGreaterThan(10);
       expect(r.counters.cow_pte_break).toBeGreaterThan(5);
     });

@@ -45,14 +45,28 @@ describe('unsafe-large-cow (seed 004: replacing exclusive, pinned sub-pages)', (
 
   it('is found by fuzzing, shrunk, and the scenario fails under replay', async () => {
     // the default op mix: it finds the MADV_WIPEONFORK path of the thread by itself
-    const { v, replay } = await findAndReplay({ kernel: 'linux-6.18', policies: ['unsafe-large-cow'], runs: 3000, seed: 1, maxSteps: 50 });
+    const { v, replay } = await findAndReplay({
+      kernel: 'linux-6.18',
+      policies: ['unsafe-large-cow'],
+      runs: 3000,
+      seed: 1,
+      maxSteps: 50,
+    });
     expect(v.kind).toBe('pin');
     expect(replay.message).toMatch(/read \d+, expected \d+/);
   });
 
   it('with the fix from the thread (only maybe-shared sub-pages are replaced) the budget finds nothing', () => {
     const fixed = builtinPolicy('unsafe-large-cow', { respectExclusive: true })!;
-    const r = checkComposition({ kernel: 'linux-6.18', policies: [fixed], runs: 1500, seed: 1, maxSteps: 50, largeFolios: true, weights: LARGE });
+    const r = checkComposition({
+      kernel: 'linux-6.18',
+      policies: [fixed],
+      runs: 1500,
+      seed: 1,
+      maxSteps: 50,
+      largeFolios: true,
+      weights: LARGE,
+    });
     expect(r.violations).toEqual([]);
     expect(r.runs).toBe(1500);
   });
@@ -60,13 +74,26 @@ describe('unsafe-large-cow (seed 004: replacing exclusive, pinned sub-pages)', (
 
 describe('no-flush-cow (a COW that skips the TLB flush)', () => {
   it('is found on the strict TLB, shrunk, and the replay hits the stale entry', async () => {
-    const { v, replay } = await findAndReplay({ kernel: 'linux-6.18', policies: ['no-flush-cow'], runs: 3000, seed: 1, maxSteps: 50 });
+    const { v, replay } = await findAndReplay({
+      kernel: 'linux-6.18',
+      policies: ['no-flush-cow'],
+      runs: 3000,
+      seed: 1,
+      maxSteps: 50,
+    });
     expect(v.kind).toBe('tlb');
     expect(replay.message).toMatch(/stale TLB entry/);
   });
 
   it('goes unnoticed on hardware without a TLB', () => {
-    const r = checkComposition({ kernel: 'linux-6.18', policies: ['no-flush-cow'], hardware: 'flat', runs: 300, seed: 1, maxSteps: 40 });
+    const r = checkComposition({
+      kernel: 'linux-6.18',
+      policies: ['no-flush-cow'],
+      hardware: 'flat',
+      runs: 300,
+      seed: 1,
+      maxSteps: 40,
+    });
     expect(r.violations).toEqual([]);
   });
 });

@@ -4,10 +4,26 @@ import type { Step } from '@mmsim/core';
 /** Drive `steps` on a composition; return the first violation (or null) and the driver. */
 export function drive(
   steps: Step[],
-  o: { kernel?: string; policies?: string[]; largeFolios?: boolean; swapSync?: boolean; cpus?: number; hardware?: string; thp?: boolean } = {},
+  o: {
+    kernel?: string;
+    policies?: string[];
+    largeFolios?: boolean;
+    swapSync?: boolean;
+    cpus?: number;
+    hardware?: string;
+    thp?: boolean;
+  } = {},
 ): { violation: Violation | null; d: StepDriver; at: number } {
-  const c = resolveComposition({ kernel: o.kernel ?? 'linux-6.18', policies: o.policies ?? [], cpus: o.cpus ?? 2, hardware: o.hardware ?? 'strict', ...(o.thp ? { thp: true } : {}) });
-  const d = new StepDriver(buildSystem(c, { largeFolios: o.largeFolios ?? false, swapSync: o.swapSync ?? true, smallBatches: false }));
+  const c = resolveComposition({
+    kernel: o.kernel ?? 'linux-6.18',
+    policies: o.policies ?? [],
+    cpus: o.cpus ?? 2,
+    hardware: o.hardware ?? 'strict',
+    ...(o.thp ? { thp: true } : {}),
+  });
+  const d = new StepDriver(
+    buildSystem(c, { largeFolios: o.largeFolios ?? false, swapSync: o.swapSync ?? true, smallBatches: false }),
+  );
   for (let i = 0; i < steps.length; i++) {
     const v = d.exec(steps[i]!);
     if (v.length) return { violation: v[0]!, d, at: i };

@@ -12,7 +12,19 @@ import { checkComposition, HISTORICAL_PRESETS, replayScenario, type Violation } 
 import { drive, P } from './helpers.js';
 
 /** pins, forks, exits and page-outs: the op mix of the pin/COW bugs */
-const PINS = { spawn: 1, mmap: 2, write: 6, read: 1, fork: 3, exit: 2, munmap: 1, madvise: 1, pageout: 3, pin: 3, readPin: 1 };
+const PINS = {
+  spawn: 1,
+  mmap: 2,
+  write: 6,
+  read: 1,
+  fork: 3,
+  exit: 2,
+  munmap: 1,
+  madvise: 1,
+  pageout: 3,
+  pin: 3,
+  readPin: 1,
+};
 const leak = (v: Violation) => v.kind === 'pin-leak';
 const ops = (steps: Step[]) => steps.map((s) => s.op);
 
@@ -36,7 +48,15 @@ describe('linux-5.7: the vmsplice leak (mapcount rule, no GUP unsharing)', () =>
 
   it('fuzzing with read-only pins finds it, shrunk; the scenario fails under replay', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'mmsim-check-'));
-    const r = checkComposition({ kernel: 'linux-5.7', runs: 3000, seed: 1, maxSteps: 50, failOn: leak, weights: { ...PINS, pageout: 0 }, outDir: dir });
+    const r = checkComposition({
+      kernel: 'linux-5.7',
+      runs: 3000,
+      seed: 1,
+      maxSteps: 50,
+      failOn: leak,
+      weights: { ...PINS, pageout: 0 },
+      outDir: dir,
+    });
     expect(r.violations).toHaveLength(1);
     const v = r.violations[0]!;
     expect(v.kind).toBe('pin-leak');
@@ -49,7 +69,15 @@ describe('linux-5.7: the vmsplice leak (mapcount rule, no GUP unsharing)', () =>
 describe('linux-5.9: the leak through swap-in (reuse_swap_page by mapcount)', () => {
   it('is found by fuzzing with page-outs, shrunk, and needs the page-out', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'mmsim-check-'));
-    const r = checkComposition({ kernel: 'linux-5.9', runs: 3000, seed: 1, maxSteps: 50, failOn: leak, weights: PINS, outDir: dir });
+    const r = checkComposition({
+      kernel: 'linux-5.9',
+      runs: 3000,
+      seed: 1,
+      maxSteps: 50,
+      failOn: leak,
+      weights: PINS,
+      outDir: dir,
+    });
     expect(r.violations).toHaveLength(1);
     const v = r.violations[0]!;
     expect(v.kind).toBe('pin-leak');
@@ -59,7 +87,14 @@ describe('linux-5.9: the leak through swap-in (reuse_swap_page by mapcount)', ()
   });
 
   it('without page-outs, the same budget finds no leak in linux-5.9', () => {
-    const r = checkComposition({ kernel: 'linux-5.9', runs: 3000, seed: 1, maxSteps: 50, failOn: leak, weights: { ...PINS, pageout: 0, madvise: 0 } });
+    const r = checkComposition({
+      kernel: 'linux-5.9',
+      runs: 3000,
+      seed: 1,
+      maxSteps: 50,
+      failOn: leak,
+      weights: { ...PINS, pageout: 0, madvise: 0 },
+    });
     expect(r.violations).toEqual([]);
   });
 });
@@ -67,7 +102,17 @@ describe('linux-5.9: the leak through swap-in (reuse_swap_page by mapcount)', ()
 describe('linux-5.9: the THP path of the leak (do_huge_pmd_wp_page by mapcount)', () => {
   it('is found by fuzzing with PMD-sized THPs, shrunk, and fails under replay', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'mmsim-check-'));
-    const r = checkComposition({ kernel: 'linux-5.9', thp: true, largeFolios: false, runs: 3000, seed: 1, maxSteps: 50, failOn: leak, weights: { ...PINS, pageout: 0, madvise: 0 }, outDir: dir });
+    const r = checkComposition({
+      kernel: 'linux-5.9',
+      thp: true,
+      largeFolios: false,
+      runs: 3000,
+      seed: 1,
+      maxSteps: 50,
+      failOn: leak,
+      weights: { ...PINS, pageout: 0, madvise: 0 },
+      outDir: dir,
+    });
     expect(r.violations).toHaveLength(1);
     const v = r.violations[0]!;
     expect(v.kind).toBe('pin-leak');
@@ -78,7 +123,16 @@ describe('linux-5.9: the THP path of the leak (do_huge_pmd_wp_page by mapcount)'
   });
 
   it('linux-5.18 (page_count rule for THP) survives the same budget', () => {
-    const r = checkComposition({ kernel: 'linux-5.18', thp: true, largeFolios: false, runs: 3000, seed: 1, maxSteps: 50, failOn: leak, weights: { ...PINS, pageout: 0, madvise: 0 } });
+    const r = checkComposition({
+      kernel: 'linux-5.18',
+      thp: true,
+      largeFolios: false,
+      runs: 3000,
+      seed: 1,
+      maxSteps: 50,
+      failOn: leak,
+      weights: { ...PINS, pageout: 0, madvise: 0 },
+    });
     expect(r.violations).toEqual([]);
     expect(r.counters.thp_fault_alloc).toBeGreaterThan(100);
   });

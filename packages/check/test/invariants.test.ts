@@ -1,11 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { createSystem, FlatHardware, forkProcess, mmapAnon, exitMmap, madvise, pinUserPages, userAccess, GUP_PIN_COUNTING_BIAS } from '@mmsim/core';
+import {
+  createSystem,
+  FlatHardware,
+  forkProcess,
+  mmapAnon,
+  exitMmap,
+  madvise,
+  pinUserPages,
+  userAccess,
+  GUP_PIN_COUNTING_BIAS,
+} from '@mmsim/core';
 import { resolvePreset } from '@mmsim/presets';
 import { checkInvariants } from '../src/index.js';
 
 function system(kernel = 'linux-6.18') {
   const { config, plugins } = resolvePreset(kernel);
-  return createSystem({ hardware: new FlatHardware(2), presetPlugins: plugins, config: { ...config, swap: { slots: 256, synchronousIo: false } } as never });
+  return createSystem({
+    hardware: new FlatHardware(2),
+    presetPlugins: plugins,
+    config: { ...config, swap: { slots: 256, synchronousIo: false } } as never,
+  });
 }
 
 /** A busy state: two processes sharing pages after fork, one page swapped out, one pinned. */

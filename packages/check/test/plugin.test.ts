@@ -9,7 +9,14 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createSystem, FlatHardware, runScenario, ScenarioSchema } from '@mmsim/core';
 import { resolvePreset } from '@mmsim/presets';
-import { assertPolicySound, checkComposition, CompositionUnsoundError, invariantsPlugin, replayScenario, type PolicyChoice } from '../src/index.js';
+import {
+  assertPolicySound,
+  checkComposition,
+  CompositionUnsoundError,
+  invariantsPlugin,
+  replayScenario,
+  type PolicyChoice,
+} from '../src/index.js';
 import leakyPolicy from './fixtures/leaky-policy.js';
 
 const LEAKY = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'leaky-policy.ts');
@@ -17,7 +24,12 @@ const leaky: PolicyChoice = { ref: LEAKY, create: () => leakyPolicy() };
 
 function run(policies: ReturnType<typeof invariantsPlugin | typeof leakyPolicy>[]) {
   const { config, plugins } = resolvePreset('linux-6.18');
-  const sys = createSystem({ hardware: new FlatHardware(2), presetPlugins: plugins, policies, config: config as never });
+  const sys = createSystem({
+    hardware: new FlatHardware(2),
+    presetPlugins: plugins,
+    policies,
+    config: config as never,
+  });
   const steps = [
     { op: 'spawn', pid: 'p', cpu: 0 },
     { op: 'mmap', pid: 'p', name: 'a', size: '64KiB' },
@@ -39,7 +51,9 @@ describe('invariantsPlugin', () => {
   });
 
   it('fails the step where a policy breaks the refcount', () => {
-    expect(() => run([leakyPolicy(), invariantsPlugin()])).toThrow(/steps\[2\].*invariant violated.*\[refcount\] folio \d+ \(order 0\): refcount 3, expected 2/);
+    expect(() => run([leakyPolicy(), invariantsPlugin()])).toThrow(
+      /steps\[2\].*invariant violated.*\[refcount\] folio \d+ \(order 0\): refcount 3, expected 2/,
+    );
   });
 
   it('can collect instead of throwing', () => {
@@ -53,7 +67,14 @@ describe('invariantsPlugin', () => {
 describe('an invariant violation found by fuzzing', () => {
   it('is shrunk to a few steps and its scenario fails under replay through the plugin', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'mmsim-check-'));
-    const r = checkComposition({ kernel: 'linux-6.18', policies: [leaky], runs: 200, seed: 1, maxSteps: 30, outDir: dir });
+    const r = checkComposition({
+      kernel: 'linux-6.18',
+      policies: [leaky],
+      runs: 200,
+      seed: 1,
+      maxSteps: 30,
+      outDir: dir,
+    });
     const v = r.violations[0]!;
     expect(v.kind).toBe('refcount');
     expect(v.shrunkSteps).toBeLessThanOrEqual(6);

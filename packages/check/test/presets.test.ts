@@ -16,12 +16,14 @@ describe('current presets keep every invariant and the reference model', () => {
   for (const kernel of current) {
     it(`${kernel} with PMD-sized THPs: 600 runs`, () => {
       const r = checkComposition({ kernel, thp: true, runs: 600, seed: 77, maxSteps: 40 });
-      if (r.violations.length > 0) throw new Error(formatCheckResult(r) + '\n' + JSON.stringify(r.violations[0]!.scenario.steps));
+      if (r.violations.length > 0)
+        throw new Error(formatCheckResult(r) + '\n' + JSON.stringify(r.violations[0]!.scenario.steps));
       expect(r.counters.thp_fault_alloc).toBeGreaterThan(20);
     });
     it(`${kernel}: ${RUNS} runs`, () => {
       const r = checkComposition({ kernel, runs: RUNS, seed: 20251123, maxSteps: 40 });
-      if (r.violations.length > 0) throw new Error(formatCheckResult(r) + '\n' + JSON.stringify(r.violations[0]!.scenario.steps));
+      if (r.violations.length > 0)
+        throw new Error(formatCheckResult(r) + '\n' + JSON.stringify(r.violations[0]!.scenario.steps));
       expect(r.runs).toBe(RUNS);
       expect(r.steps).toBeGreaterThan(RUNS * 5);
       if (kernel.includes('cowpte')) {

@@ -17,7 +17,8 @@ describe('current presets on hw-x86 and hw-arm64 with coherence checking', () =>
     for (const kernel of ['linux-5.19', 'linux-6.18', 'linux-6.18+cowpte']) {
       it(`${kernel} on ${hardware.name}: 300 runs`, () => {
         const r = checkComposition({ kernel, hardware, runs: 300, seed: 99, maxSteps: 40 });
-        if (r.violations.length > 0) throw new Error(formatCheckResult(r) + '\n' + JSON.stringify(r.violations[0]!.scenario.steps));
+        if (r.violations.length > 0)
+          throw new Error(formatCheckResult(r) + '\n' + JSON.stringify(r.violations[0]!.scenario.steps));
         expect(r.runs).toBe(300);
         expect(r.counters.tlb_miss).toBeGreaterThan(100);
       });

@@ -5,7 +5,9 @@ import 'reflect-metadata';
 const debug = !!process.env.MMSIM_DEBUG && process.env.MMSIM_DEBUG !== '0';
 
 function die(e: unknown): void {
-  process.stderr.write(`mmsim: internal error: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}${debug ? '' : ' (set MMSIM_DEBUG=1 for the stack)'}\n`);
+  process.stderr.write(
+    `mmsim: internal error: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}${debug ? '' : ' (set MMSIM_DEBUG=1 for the stack)'}\n`,
+  );
   if (debug && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
   process.exit(3);
 }

@@ -31,7 +31,8 @@ export interface CliIO {
 const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 function parseSeed(v: string): number {
-  if (!/^-?\d+$/.test(v.trim()) || !Number.isSafeInteger(Number(v))) throw new InvalidArgumentError('expected an integer');
+  if (!/^-?\d+$/.test(v.trim()) || !Number.isSafeInteger(Number(v)))
+    throw new InvalidArgumentError('expected an integer');
   return Number(v);
 }
 
@@ -65,7 +66,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     .description('run a scenario file (.json, .yaml/.yml, .ts/.js)')
     .argument('<file>', 'the scenario file')
     .option('-k, --kernel <preset>', "kernel preset, overrides the file's system.kernel (see `mmsim list`)")
-    .option('--hardware <name>', "flat, x86, arm64, a package name or ./path; overrides system.hardware")
+    .option('--hardware <name>', 'flat, x86, arm64, a package name or ./path; overrides system.hardware')
     .option('--json', 'print the result as one JSON document on stdout')
     .option('--seed <n>', "seed for random choices (overrides the file's seed)", parseSeed)
     .addHelpText('after', '\nExit codes: 0 ok, 1 a check failed, 2 bad input, 3 internal error.')
@@ -84,7 +85,9 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
 
   program
     .command('check')
-    .description('fuzz kernel presets × hardware × policies against the invariants and the reference model (mmsim check --help)')
+    .description(
+      'fuzz kernel presets × hardware × policies against the invariants and the reference model (mmsim check --help)',
+    )
     .allowUnknownOption(true)
     .helpOption(false)
     .argument('[args...]')
@@ -92,7 +95,9 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       code = await checkCommand(args, {
         ...io,
         loadHardware: async (name) => {
-          const mod = Object.hasOwn(BUILTIN_HARDWARE, name) ? await BUILTIN_HARDWARE[name]!.load() : await importModule(name, process.cwd());
+          const mod = Object.hasOwn(BUILTIN_HARDWARE, name)
+            ? await BUILTIN_HARDWARE[name]!.load()
+            : await importModule(name, process.cwd());
           const f = hardwareFactory(mod);
           if (!f) throw new Error(`hardware "${name}" exports no createHardware`);
           return (o) => f({ cpus: 2, ...o });
@@ -154,6 +159,7 @@ export function reportError(e: unknown, io: Pick<CliIO, 'stderr'>, debug = false
 
 function stackOf(e: unknown): string {
   let s = '';
-  for (let c: unknown = e, depth = 0; c instanceof Error && depth < 5; c = c.cause, depth++) s += `${depth ? 'caused by: ' : ''}${c.stack ?? c.message}\n`;
+  for (let c: unknown = e, depth = 0; c instanceof Error && depth < 5; c = c.cause, depth++)
+    s += `${depth ? 'caused by: ' : ''}${c.stack ?? c.message}\n`;
   return s || `${String(e)}\n`;
 }

@@ -14,7 +14,10 @@ export interface SourceLocation {
 export type LocatedScenarioError = ScenarioError & { location?: SourceLocation };
 
 /** Attach a source location (kept off the message, which stays `file: where field "x": detail`). */
-export function withLocation<E extends ScenarioError>(err: E, loc: SourceLocation | undefined): E & { location?: SourceLocation } {
+export function withLocation<E extends ScenarioError>(
+  err: E,
+  loc: SourceLocation | undefined,
+): E & { location?: SourceLocation } {
   if (loc && !(err as LocatedScenarioError).location) (err as LocatedScenarioError).location = loc;
   return err;
 }

@@ -26,7 +26,8 @@ export function formatResult(r: RunResult, opts: FormatOptions = {}): string {
   const names = Object.keys(r.phases);
   const cols: Array<[string, PhaseResult]> = names.map((n) => [n, r.phases[n]!]);
   if (cols.length !== 1) cols.push(['total', r.total]);
-  const columns = cols.length - (cols.length > 1 ? 1 : 0) <= (opts.maxPhaseColumns ?? 6) ? phaseColumns(cols) : undefined;
+  const columns =
+    cols.length - (cols.length > 1 ? 1 : 0) <= (opts.maxPhaseColumns ?? 6) ? phaseColumns(cols) : undefined;
   if (columns && widthOf(columns) <= W) out.push(...columns);
   else for (const [name, p] of cols) out.push(...phaseBlock(name, p, W), '');
   if (out[out.length - 1] !== '') out.push('');
@@ -82,10 +83,16 @@ function meminfoRows(cols: ReadonlyArray<[string, PhaseResult]>): MeminfoRow[] {
   const any = (f: (p: PhaseResult) => number | undefined) => cols.some(([, p]) => (f(p) ?? 0) !== 0);
   const rows: MeminfoRow[] = [{ label: 'AnonPages', get: (p) => p.meminfo.AnonPages }];
   if (any((p) => p.meminfo.AnonHugePages)) rows.push({ label: 'AnonHugePages', get: (p) => p.meminfo.AnonHugePages });
-  rows.push({ label: 'PageTables', get: (p) => p.meminfo.PageTables }, { label: 'SwapCached', get: (p) => p.meminfo.SwapCached });
+  rows.push(
+    { label: 'PageTables', get: (p) => p.meminfo.PageTables },
+    { label: 'SwapCached', get: (p) => p.meminfo.SwapCached },
+  );
   for (const pid of processNames(cols)) {
     const proc = (p: PhaseResult) => p.meminfo.processes?.[pid];
-    rows.push({ label: `${pid} VmRSS`, get: (p) => proc(p)?.VmRSS }, { label: `${pid} VmPTE`, get: (p) => proc(p)?.VmPTE });
+    rows.push(
+      { label: `${pid} VmRSS`, get: (p) => proc(p)?.VmRSS },
+      { label: `${pid} VmPTE`, get: (p) => proc(p)?.VmPTE },
+    );
     if (any((p) => proc(p)?.VmSwap)) rows.push({ label: `${pid} VmSwap`, get: (p) => proc(p)?.VmSwap });
   }
   return rows;
@@ -113,7 +120,9 @@ function phaseColumns(cols: ReadonlyArray<[string, PhaseResult]>): string[] {
 /** One phase as a block: counters and meminfo flowed into columns. */
 function phaseBlock(name: string, p: PhaseResult, W: number): string[] {
   const title = `${name === 'total' ? 'total' : `phase ${name}`}: ${num(p.steps)} step${p.steps === 1 ? '' : 's'}, ${num(p.cycles)} cycles`;
-  const counters = Object.entries(p.counters).filter(([, v]) => v !== 0).map(([k, v]): [string, string] => [k, num(v)]);
+  const counters = Object.entries(p.counters)
+    .filter(([, v]) => v !== 0)
+    .map(([k, v]): [string, string] => [k, num(v)]);
   const mem = meminfoRows([[name, p]])
     .map((m): [string, string] => [m.label, fmtOpt(m.get(p))])
     .filter(([, v]) => v !== DASH);

@@ -4,7 +4,15 @@
  * `createHardware(options)` (or a default export factory). Loading is @mmsim/check's
  * createHardware (the composer's) with these built-ins and the CLI's module loader.
  */
-import { createHardware as composerCreateHardware, DEFAULT_CPUS, DEFAULT_HARDWARE, FLAT_HARDWARE, hardwareFactory, type BuiltinHardware, type HardwareRequest } from '@mmsim/check';
+import {
+  createHardware as composerCreateHardware,
+  DEFAULT_CPUS,
+  DEFAULT_HARDWARE,
+  FLAT_HARDWARE,
+  hardwareFactory,
+  type BuiltinHardware,
+  type HardwareRequest,
+} from '@mmsim/check';
 import type { HardwareModel } from '@mmsim/core';
 import { importModule, type ModuleNamespace } from './modules.js';
 
@@ -13,8 +21,14 @@ export { DEFAULT_CPUS, DEFAULT_HARDWARE, hardwareFactory, type HardwareRequest }
 /** Built-in hardware names and the packages behind them. */
 export const BUILTIN_HARDWARE: Readonly<Record<string, BuiltinHardware>> = {
   flat: FLAT_HARDWARE,
-  x86: { description: '@mmsim/hw-x86: TLBs with PCID, IPI shootdowns', load: async () => (await import('@mmsim/hw-x86')) as unknown as ModuleNamespace },
-  arm64: { description: '@mmsim/hw-arm64: TLBI broadcast, contpte', load: async () => (await import('@mmsim/hw-arm64')) as unknown as ModuleNamespace },
+  x86: {
+    description: '@mmsim/hw-x86: TLBs with PCID, IPI shootdowns',
+    load: async () => (await import('@mmsim/hw-x86')) as unknown as ModuleNamespace,
+  },
+  arm64: {
+    description: '@mmsim/hw-arm64: TLBI broadcast, contpte',
+    load: async () => (await import('@mmsim/hw-arm64')) as unknown as ModuleNamespace,
+  },
 };
 
 export const HARDWARE_PACKAGES: Readonly<Record<string, string>> = { x86: '@mmsim/hw-x86', arm64: '@mmsim/hw-arm64' };

@@ -2,7 +2,14 @@
  * @mmsim/cli: the `mmsim` command, and its pieces as a library (load a scenario file, compose
  * its system, run it, format the result).
  */
-export { loadScenarioFile, readScenario, validateScenario, locateError, SCENARIO_EXTENSIONS, type LoadedScenario } from './load.js';
+export {
+  loadScenarioFile,
+  readScenario,
+  validateScenario,
+  locateError,
+  SCENARIO_EXTENSIONS,
+  type LoadedScenario,
+} from './load.js';
 export { resolveSystem, kernelConfig, thpConfig, type ResolveOptions } from './resolve.js';
 export { createHardware, BUILTIN_HARDWARE, DEFAULT_HARDWARE, DEFAULT_CPUS, type HardwareRequest } from './hardware.js';
 export { loadPolicy, pluginsFromModule, type PluginRequest } from './plugins.js';

@@ -12,7 +12,12 @@ export interface Listing {
 export async function listing(): Promise<Listing> {
   const presets = presetNames().map((name) => {
     const p = getPreset(name)!;
-    return { name, description: p.description, ...(p.extends ? { extends: p.extends } : {}), default: name === DEFAULT_PRESET };
+    return {
+      name,
+      description: p.description,
+      ...(p.extends ? { extends: p.extends } : {}),
+      default: name === DEFAULT_PRESET,
+    };
   });
   const hardware: Listing['hardware'] = [];
   for (const [name, h] of Object.entries(BUILTIN_HARDWARE)) {
@@ -31,7 +36,14 @@ export function formatListing(l: Listing): string {
   const lines: string[] = ['kernel presets (--kernel, system.kernel):'];
   lines.push(...described(l.presets.map((p) => [p.name + (p.default ? ' *' : ''), p.description])));
   lines.push('', 'hardware (--hardware, system.hardware; or a package name / ./path exporting createHardware):');
-  lines.push(...described(l.hardware.map((h) => [h.name + (h.default ? ' *' : ''), h.description + (h.available ? '' : ' (not available: no createHardware export)')])));
+  lines.push(
+    ...described(
+      l.hardware.map((h) => [
+        h.name + (h.default ? ' *' : ''),
+        h.description + (h.available ? '' : ' (not available: no createHardware export)'),
+      ]),
+    ),
+  );
   lines.push('', 'ops:');
   lines.push(...wrap(l.ops, 96, '  '));
   lines.push('', '* default');

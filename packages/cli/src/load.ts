@@ -124,7 +124,10 @@ function parseJson(file: string, text: string): unknown {
     if (lc) loc = { line: Number(lc[1]), column: Number(lc[2]) };
     else if (pos) loc = lineCol(text, Number(pos[1]));
     else if (/end of JSON input/.test(msg)) loc = lineCol(text, text.length);
-    msg = msg.replace(/\s*\(line \d+ column \d+\)/, '').replace(/\s*in JSON at position \d+/, '').replace(/^JSON\.parse: /, '');
+    msg = msg
+      .replace(/\s*\(line \d+ column \d+\)/, '')
+      .replace(/\s*in JSON at position \d+/, '')
+      .replace(/^JSON\.parse: /, '');
     throw fileError(file, `invalid JSON: ${msg}`, loc);
   }
 }
@@ -146,11 +149,13 @@ async function importScenarioModule(file: string, abs: string): Promise<unknown>
   try {
     mod = await importFile(abs);
   } catch (e) {
-    const msg = e instanceof ModuleLoadError && e.cause instanceof Error ? e.cause.message.split('\n')[0]! : (e as Error).message;
+    const msg =
+      e instanceof ModuleLoadError && e.cause instanceof Error ? e.cause.message.split('\n')[0]! : (e as Error).message;
     throw fileError(file, `cannot load the module: ${msg}`);
   }
   let value = 'default' in mod ? mod.default : mod.scenario;
-  if (value === undefined) throw fileError(file, 'the module has no default export (export default defineScenario({...}))');
+  if (value === undefined)
+    throw fileError(file, 'the module has no default export (export default defineScenario({...}))');
   if (typeof value === 'function') {
     try {
       value = await (value as () => unknown)();

@@ -38,10 +38,17 @@ export function resolveModule(spec: string, baseDir: string): string {
     return require.resolve(spec);
   } catch (e) {
     // ESM-only packages (exports with only an "import" condition)
-    const viaImport = getJiti().esmResolve(spec, { parentURL: pathToFileURL(path.join(baseDir, '__mmsim_resolve__.js')), conditions: ['node', 'import', 'default'], try: true });
+    const viaImport = getJiti().esmResolve(spec, {
+      parentURL: pathToFileURL(path.join(baseDir, '__mmsim_resolve__.js')),
+      conditions: ['node', 'import', 'default'],
+      try: true,
+    });
     if (viaImport) return viaImport.startsWith('file:') ? fileURLToPath(viaImport) : viaImport;
     const code = (e as { code?: string }).code;
-    if (code === 'MODULE_NOT_FOUND') throw new ModuleLoadError(`cannot find package "${spec}" (looked from ${path.relative(process.cwd(), baseDir) || '.'}; is it installed?)`);
+    if (code === 'MODULE_NOT_FOUND')
+      throw new ModuleLoadError(
+        `cannot find package "${spec}" (looked from ${path.relative(process.cwd(), baseDir) || '.'}; is it installed?)`,
+      );
     throw new ModuleLoadError(`cannot resolve "${spec}": ${(e as Error).message.split('\n')[0]}`, { cause: e });
   }
 }
@@ -53,7 +60,9 @@ export async function importFile(absPath: string): Promise<ModuleNamespace> {
     return (await import(pathToFileURL(absPath).href)) as ModuleNamespace;
   } catch (e) {
     const msg = e instanceof Error ? e.message.split('\n')[0]! : String(e);
-    throw new ModuleLoadError(`failed to load ${path.relative(process.cwd(), absPath) || absPath}: ${msg}`, { cause: e });
+    throw new ModuleLoadError(`failed to load ${path.relative(process.cwd(), absPath) || absPath}: ${msg}`, {
+      cause: e,
+    });
   }
 }
 

@@ -23,7 +23,11 @@ export interface ProgressOptions {
 const NONE: Progress = { onProgress() {}, stop() {}, shown: false };
 
 /** A progress reporter on `stream`, or a no-op when `isTTY` is false. */
-export function createProgress(stream: NodeJS.WritableStream | undefined, isTTY: boolean, opts: ProgressOptions = {}): Progress {
+export function createProgress(
+  stream: NodeJS.WritableStream | undefined,
+  isTTY: boolean,
+  opts: ProgressOptions = {},
+): Progress {
   if (!isTTY || !stream) return NONE;
   const now = opts.now ?? Date.now;
   const delay = opts.delayMs ?? 2000;
@@ -35,7 +39,14 @@ export function createProgress(stream: NodeJS.WritableStream | undefined, isTTY:
       if (!bar) {
         if (now() - start < delay || done >= total) return;
         bar = new cliProgress.SingleBar(
-          { stream, format: 'mmsim {bar} {percentage}% | {value}/{total} steps | ETA {eta_formatted}', hideCursor: true, clearOnComplete: true, gracefulExit: true, fps: 10 },
+          {
+            stream,
+            format: 'mmsim {bar} {percentage}% | {value}/{total} steps | ETA {eta_formatted}',
+            hideCursor: true,
+            clearOnComplete: true,
+            gracefulExit: true,
+            fps: 10,
+          },
           cliProgress.Presets.shades_classic,
         );
         bar.start(total, done);

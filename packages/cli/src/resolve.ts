@@ -23,5 +23,10 @@ export interface ResolveOptions {
 
 /** Compose the system a scenario asks for. Throws ScenarioError naming the `system.*` field. */
 export function resolveSystem(spec: SystemSpec | undefined, opts: ResolveOptions): Promise<MmSystem> {
-  return composeSystem(spec, { ...opts, importModule, builtinHardware: BUILTIN_HARDWARE, hardwarePackages: HARDWARE_PACKAGES });
+  return composeSystem(spec, {
+    ...opts,
+    importModule,
+    builtinHardware: BUILTIN_HARDWARE,
+    hardwarePackages: HARDWARE_PACKAGES,
+  });
 }

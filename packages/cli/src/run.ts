@@ -19,7 +19,12 @@ export async function runScenarioFile(file: string, opts: RunFileOptions = {}): 
   const loaded = await readScenario(file);
   const { scenario } = loaded;
   try {
-    const system = await resolveSystem(scenario.system, { baseDir: loaded.baseDir, file, kernel: opts.kernel, hardware: opts.hardware });
+    const system = await resolveSystem(scenario.system, {
+      baseDir: loaded.baseDir,
+      file,
+      kernel: opts.kernel,
+      hardware: opts.hardware,
+    });
     const systemOptions: Record<string, unknown> = {};
     if (scenario.system?.hardwareOptions) systemOptions.hardwareOptions = scenario.system.hardwareOptions;
     if (scenario.system?.kernelOptions) systemOptions.kernelOptions = scenario.system.kernelOptions;
@@ -32,7 +37,9 @@ export async function runScenarioFile(file: string, opts: RunFileOptions = {}): 
   } catch (e) {
     if (e instanceof ScenarioError) {
       // a name given on the command line is not in the file: no line to point at
-      const fromFlag = (e.field === 'system.kernel' && opts.kernel !== undefined) || (e.field === 'system.hardware' && opts.hardware !== undefined);
+      const fromFlag =
+        (e.field === 'system.kernel' && opts.kernel !== undefined) ||
+        (e.field === 'system.hardware' && opts.hardware !== undefined);
       throw fromFlag ? e : locateError(e, loaded);
     }
     throw e;

@@ -3,7 +3,12 @@
 export type Align = 'l' | 'r';
 
 /** Lay out rows as aligned columns separated by `gap` spaces; trailing spaces trimmed. */
-export function table(rows: ReadonlyArray<ReadonlyArray<string>>, align: ReadonlyArray<Align>, gap = 2, indent = ''): string[] {
+export function table(
+  rows: ReadonlyArray<ReadonlyArray<string>>,
+  align: ReadonlyArray<Align>,
+  gap = 2,
+  indent = '',
+): string[] {
   const widths: number[] = [];
   for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
   return rows.map((r) => {

@@ -15,7 +15,10 @@ describe('mmsim commands and usage errors', () => {
     const j = await mmsim('list', '--json');
     const l = JSON.parse(j.stdout);
     expect(l.presets.map((p: { name: string }) => p.name)).toContain('linux-6.18');
-    expect(l.hardware.find((h: { name: string }) => h.name === 'flat')).toMatchObject({ available: true, default: true });
+    expect(l.hardware.find((h: { name: string }) => h.name === 'flat')).toMatchObject({
+      available: true,
+      default: true,
+    });
     expect(l.ops).toContain('repeat');
   });
 

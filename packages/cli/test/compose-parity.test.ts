@@ -8,7 +8,13 @@ import { fixture } from './helpers.js';
 const baseDir = path.resolve(fixture('.'));
 
 function summary(sys: MmSystem) {
-  return { kernel: sys.kernelName, hardware: sys.hardware.name, cpus: sys.hardware.ncpus, plugins: sys.plugins.map((p) => p.name), config: sys.config };
+  return {
+    kernel: sys.kernelName,
+    hardware: sys.hardware.name,
+    cpus: sys.hardware.ncpus,
+    plugins: sys.plugins.map((p) => p.name),
+    config: sys.config,
+  };
 }
 
 const blocks: Record<string, SystemSpec> = {
@@ -43,8 +49,13 @@ describe('one composer: `mmsim run` and check’s replay build the same system',
   }
 
   it('loads default-export objects, named factories and CommonJS exports', async () => {
-    const sys = await resolveSystem(blocks['every kind of plugin module, hardware by path'], { baseDir, file: 'inline' });
-    expect(sys.plugins.map((p) => p.name)).toEqual(expect.arrayContaining(['always-reuse', 'default-object', 'named-factory-x', 'cjs-one', 'cjs-two']));
+    const sys = await resolveSystem(blocks['every kind of plugin module, hardware by path'], {
+      baseDir,
+      file: 'inline',
+    });
+    expect(sys.plugins.map((p) => p.name)).toEqual(
+      expect.arrayContaining(['always-reuse', 'default-object', 'named-factory-x', 'cjs-one', 'cjs-two']),
+    );
   });
 
   it('replay reports a bad plugin with the same field as `mmsim run`', async () => {

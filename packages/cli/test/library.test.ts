@@ -20,7 +20,13 @@ describe('library API', () => {
   it('resolveSystem composes hardware, preset and policies', async () => {
     const baseDir = path.resolve(fixture('.'));
     const sys = await resolveSystem(
-      { hardware: 'flat', hardwareOptions: { cpus: 3 }, kernel: 'linux-5.8', policies: [{ name: './plugins/always-copy.ts', options: { decision: 'reuse' } }], lruBatchSize: 9 },
+      {
+        hardware: 'flat',
+        hardwareOptions: { cpus: 3 },
+        kernel: 'linux-5.8',
+        policies: [{ name: './plugins/always-copy.ts', options: { decision: 'reuse' } }],
+        lruBatchSize: 9,
+      },
       { baseDir, file: 'inline' },
     );
     expect(sys.hardware.name).toBe('flat');
@@ -29,13 +35,20 @@ describe('library API', () => {
     expect(sys.config.lruBatchSize).toBe(9);
     expect(sys.config.features.thpAlignAnon).toBe(false);
     expect(sys.plugins.map((p) => p.name)).toContain('always-reuse');
-    const err = await resolveSystem({ policies: ['x', '@nope/nope'] }, { baseDir, file: 'inline' }).catch((e: unknown) => e);
+    const err = await resolveSystem({ policies: ['x', '@nope/nope'] }, { baseDir, file: 'inline' }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ScenarioError);
     expect((err as ScenarioError).field).toBe('system.policies[0]');
   });
 
   it('thpConfig normalises sizes to sysfs spelling', () => {
-    expect(thpConfig({ top: 'always', '2M': 'never', '64KiB': 'madvise', '16K': 'inherit' }, 'f')).toEqual({ top: 'always', '2048K': 'never', '64K': 'madvise', '16K': 'inherit' });
+    expect(thpConfig({ top: 'always', '2M': 'never', '64KiB': 'madvise', '16K': 'inherit' }, 'f')).toEqual({
+      top: 'always',
+      '2048K': 'never',
+      '64K': 'madvise',
+      '16K': 'inherit',
+    });
     expect(() => thpConfig({ '4K': 'always' }, 'f')).toThrow(/system\.thp\.4K/);
   });
 

@@ -60,7 +60,8 @@ describe('mmsim run', () => {
     for (const p of [...Object.values(result.phases), result.total] as any[]) {
       expect(p.counters).toEqual(expect.any(Object));
       expect(typeof p.cycles).toBe('number');
-      for (const k of ['AnonPages', 'PageTables', 'SwapCached', 'AnonHugePages']) expect(typeof p.meminfo[k]).toBe('number');
+      for (const k of ['AnonPages', 'PageTables', 'SwapCached', 'AnonHugePages'])
+        expect(typeof p.meminfo[k]).toBe('number');
       for (const proc of Object.values(p.meminfo.processes) as any[]) {
         expect(typeof proc.VmRSS).toBe('number');
         expect(typeof proc.VmPTE).toBe('number');
@@ -115,7 +116,11 @@ describe('mmsim run', () => {
     const j = await mmsim('run', fixture('failed-expect.yaml'), '--json');
     expect(j.code).toBe(1);
     const result = JSON.parse(j.stdout);
-    expect(result.checks).toEqual({ passed: 1, failed: 1, failures: [{ step: 'steps[4]', message: 'read 5, expected 7' }] });
+    expect(result.checks).toEqual({
+      passed: 1,
+      failed: 1,
+      failures: [{ step: 'steps[4]', message: 'read 5, expected 7' }],
+    });
     expect(result.phases.check).toBeDefined();
   });
 
@@ -138,7 +143,13 @@ describe('mmsim run', () => {
   it('--hardware and --kernel override the file', async () => {
     // a path given with --hardware is relative to the working directory
     const hw = fixture('hw/test-hw.mjs');
-    const { result } = await runJson('touch16.json', '--hardware', hw.startsWith('.') ? hw : `./${hw}`, '--kernel', 'linux-5.8');
+    const { result } = await runJson(
+      'touch16.json',
+      '--hardware',
+      hw.startsWith('.') ? hw : `./${hw}`,
+      '--kernel',
+      'linux-5.8',
+    );
     expect(result.system.hardware).toBe('test-hw');
     expect(result.system.kernel).toBe('linux-5.8');
     expect(result.system.options.lruBatchSize).toBe(15);

@@ -21,7 +21,15 @@ export { Cpu, Process, Thread, type PendingFault } from './kernel/task.js';
 export { MmGather } from './kernel/tlb-gather.js';
 export { userAccess, handleMmFault, defaultWpReuse, FaultResult, AccessResult } from './kernel/fault.js';
 export { forkProcess } from './kernel/fork.js';
-export { hugePmdSlot, isPmdFault, followHugePmd, splitHugePmd, splitHugePmdAt, thpState, PMD_SHIFT } from './kernel/huge-memory.js';
+export {
+  hugePmdSlot,
+  isPmdFault,
+  followHugePmd,
+  splitHugePmd,
+  splitHugePmdAt,
+  thpState,
+  PMD_SHIFT,
+} from './kernel/huge-memory.js';
 export { hugePmdFault, defaultPmdReuse } from './kernel/huge-pmd-fault.js';
 export { madviseCollapse } from './kernel/khugepaged.js';
 export { validCowOrder, wpCopyRange, reusePteRange, mappingsInMm } from './kernel/large-folio.js';
@@ -68,6 +76,22 @@ export { PluginError, isKernelPlugin, showValue, type KernelPlugin, type AnyPlug
 export { STAGE } from './di/instrument.js';
 export * from './scenario/schema.js';
 export { ScenarioError, describePath, fromZod } from './scenario/errors.js';
-export { runScenario, countSteps, prng, type RunResult, type RunOptions, type PhaseResult, type CheckFailure } from './scenario/runner.js';
-export { OpExecutor, OP_HANDLERS, type OpExecutorOptions, type OpHandler, type OpName, type OpRegion, type StepOf } from './scenario/ops/executor.js';
+export {
+  runScenario,
+  countSteps,
+  prng,
+  type RunResult,
+  type RunOptions,
+  type PhaseResult,
+  type CheckFailure,
+} from './scenario/runner.js';
+export {
+  OpExecutor,
+  OP_HANDLERS,
+  type OpExecutorOptions,
+  type OpHandler,
+  type OpName,
+  type OpRegion,
+  type StepOf,
+} from './scenario/ops/executor.js';
 export type { OpObserver, AccessStep, TouchStep, ReadPinStep } from './scenario/ops/observer.js';

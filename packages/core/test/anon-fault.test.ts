@@ -16,7 +16,12 @@ describe('anonymous faults (do_anonymous_page)', () => {
       ],
     });
     // 4 faults (the access hits the mapped zero page: no fifth fault); PUD + PMD + PTE table
-    expect(ctrs(r, 'read', ['pgfault', 'pgalloc', 'pgtable_alloc', 'cow_zero'])).toEqual({ pgfault: 4, pgalloc: 0, pgtable_alloc: 3, cow_zero: 0 });
+    expect(ctrs(r, 'read', ['pgfault', 'pgalloc', 'pgtable_alloc', 'cow_zero'])).toEqual({
+      pgfault: 4,
+      pgalloc: 0,
+      pgtable_alloc: 3,
+      cow_zero: 0,
+    });
     expect(mem(r, 'read')).toMatchObject({ AnonPages: 0, MemUsed: 0, PageTables: 12 });
     expect(mem(r, 'read').processes.p).toMatchObject({ VmRSS: 0, VmPTE: 12 });
     expect(r.checks).toEqual({ passed: 1, failed: 0, failures: [] });
@@ -34,7 +39,13 @@ describe('anonymous faults (do_anonymous_page)', () => {
         { op: 'access', pid: 'p', region: 'b', offset: 0, access: 'read', expect: 42 },
       ],
     });
-    expect(ctrs(r, 'write', ['pgfault', 'pgalloc', 'lru_add_batched', 'cow_zero', 'pgreuse'])).toEqual({ pgfault: 4, pgalloc: 4, lru_add_batched: 4, cow_zero: 0, pgreuse: 0 });
+    expect(ctrs(r, 'write', ['pgfault', 'pgalloc', 'lru_add_batched', 'cow_zero', 'pgreuse'])).toEqual({
+      pgfault: 4,
+      pgalloc: 4,
+      lru_add_batched: 4,
+      cow_zero: 0,
+      pgreuse: 0,
+    });
     expect(mem(r, 'write')).toMatchObject({ AnonPages: 16, MemUsed: 16, PageTables: 12 });
     expect(mem(r, 'write').processes.p).toMatchObject({ VmRSS: 16, RssAnon: 16 });
     // the pages are mapped writable: reading them faults no more
@@ -54,7 +65,9 @@ describe('anonymous faults (do_anonymous_page)', () => {
         { op: 'access', pid: 'p', region: 'b', offset: '4KiB', access: 'read', expect: 3 },
       ],
     });
-    expect(ctrs(r, 'write', ['pgfault', 'cow_zero', 'cow_copy', 'pgalloc', 'nr_tlb_local_flush_one', 'nr_tlb_remote_flush'])).toEqual({
+    expect(
+      ctrs(r, 'write', ['pgfault', 'cow_zero', 'cow_copy', 'pgalloc', 'nr_tlb_local_flush_one', 'nr_tlb_remote_flush']),
+    ).toEqual({
       pgfault: 4,
       cow_zero: 4,
       cow_copy: 0,
@@ -93,7 +106,11 @@ describe('anonymous faults (do_anonymous_page)', () => {
   it('a read touch with a 2 MiB stride allocates the same tables but no pages', () => {
     const r = run({
       name: 'stride',
-      steps: [...spawn, { op: 'mmap', pid: 'p', name: 'big', size: '64MiB' }, { op: 'touch', pid: 'p', region: 'big', access: 'read', stride: '2MiB', phase: 't' }],
+      steps: [
+        ...spawn,
+        { op: 'mmap', pid: 'p', name: 'big', size: '64MiB' },
+        { op: 'touch', pid: 'p', region: 'big', access: 'read', stride: '2MiB', phase: 't' },
+      ],
     });
     expect(ctrs(r, 't', ['pgfault', 'pgalloc'])).toEqual({ pgfault: 32, pgalloc: 0 });
     expect(mem(r, 't')).toMatchObject({ PageTables: 136, AnonPages: 0 });

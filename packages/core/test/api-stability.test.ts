@@ -32,8 +32,10 @@ const remoteBatch = {
   ],
 };
 
-const system = (policies: MmPlugin[]) => createSystem({ hardware: new FlatHardware(2), policies, config: { swap: { synchronousIo: true } } });
-const counter = (r: ReturnType<typeof runScenario>, phase: string, name: string) => r.phases[phase]?.counters[name] ?? 0;
+const system = (policies: MmPlugin[]) =>
+  createSystem({ hardware: new FlatHardware(2), policies, config: { swap: { synchronousIo: true } } });
+const counter = (r: ReturnType<typeof runScenario>, phase: string, name: string) =>
+  r.phases[phase]?.counters[name] ?? 0;
 
 describe('policy API 1.0 stability: a plugin compiled once at API 1.0.0', () => {
   it('loads, drains the remote batch before the reuse decision, and reuses the page', async () => {

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { createSystem, FlatHardware, forkProcess, madvise, mmapAnon, userAccess, PG, PTE, PTRS_PER_TABLE } from '../src/index.js';
+import {
+  createSystem,
+  FlatHardware,
+  forkProcess,
+  madvise,
+  mmapAnon,
+  userAccess,
+  PG,
+  PTE,
+  PTRS_PER_TABLE,
+} from '../src/index.js';
 import { ctr, ctrs, mem, run, runError } from './helpers.js';
 
 function setup(cpus = 1) {
@@ -55,7 +65,13 @@ describe('fork (dup_mmap / copy_page_range)', () => {
       { op: 'touch', pid: 'p', region: 'b', access: 'write' },
       { op: 'fork', pid: 'p', child: 'c', phase: 'fork' },
     ];
-    const F = ['fork_pte_copy', 'nr_tlb_local_flush_all', 'nr_tlb_remote_flush', 'nr_tlb_remote_flush_received', 'tlb_flush_request'];
+    const F = [
+      'fork_pte_copy',
+      'nr_tlb_local_flush_all',
+      'nr_tlb_remote_flush',
+      'nr_tlb_remote_flush_received',
+      'tlb_flush_request',
+    ];
     expect(ctrs(run({ name: 'local', steps: steps(false) }), 'fork', F)).toEqual({
       fork_pte_copy: 4,
       nr_tlb_local_flush_all: 1,
@@ -110,9 +126,18 @@ describe('fork (dup_mmap / copy_page_range)', () => {
         { op: 'access', pid: 'c', region: 'b', access: 'read', expect: 5 },
       ],
     });
-    expect(ctrs(r, 'fork', ['fork_pte_copy', 'pgalloc', 'pgtable_alloc'])).toEqual({ fork_pte_copy: 0, pgalloc: 0, pgtable_alloc: 0 });
+    expect(ctrs(r, 'fork', ['fork_pte_copy', 'pgalloc', 'pgtable_alloc'])).toEqual({
+      fork_pte_copy: 0,
+      pgalloc: 0,
+      pgtable_alloc: 0,
+    });
     // the child's PTEs are none: do_anonymous_page, not a zero-page CoW
-    expect(ctrs(r, 'cw', ['cow_zero', 'cow_copy', 'pgfault', 'pgalloc'])).toEqual({ cow_zero: 0, cow_copy: 0, pgfault: 2, pgalloc: 2 });
+    expect(ctrs(r, 'cw', ['cow_zero', 'cow_copy', 'pgfault', 'pgalloc'])).toEqual({
+      cow_zero: 0,
+      cow_copy: 0,
+      pgfault: 2,
+      pgalloc: 2,
+    });
     expect(r.checks).toEqual({ passed: 2, failed: 0, failures: [] });
   });
 
@@ -187,7 +212,9 @@ describe('fork (dup_mmap / copy_page_range)', () => {
     expect(p.mm.swapEnts).toBe(2);
     const t = k.pteTable(p.mm, vma.start);
     const slot = k.pt.val[t * PTRS_PER_TABLE + (vma.start & 511)]!;
-    expect(k.pt.fl[t * PTRS_PER_TABLE + (vma.start & 511)]! & (PTE.swap | PTE.swpExclusive)).toBe(PTE.swap | PTE.swpExclusive);
+    expect(k.pt.fl[t * PTRS_PER_TABLE + (vma.start & 511)]! & (PTE.swap | PTE.swpExclusive)).toBe(
+      PTE.swap | PTE.swpExclusive,
+    );
     expect(k.swap.count[slot]).toBe(1);
     const before = sys.stats.snapshot();
     const c = forkProcess(k, p, 'c', 0);

@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { createSystem, definePlugin, FlatHardware, GUP_PIN_COUNTING_BIAS, mmapAnon, munmap, pinUserPages, readPin, unpinUserPages, userAccess, PG, type MmPlugin } from '../src/index.js';
+import {
+  createSystem,
+  definePlugin,
+  FlatHardware,
+  GUP_PIN_COUNTING_BIAS,
+  mmapAnon,
+  munmap,
+  pinUserPages,
+  readPin,
+  unpinUserPages,
+  userAccess,
+  PG,
+  type MmPlugin,
+} from '../src/index.js';
 import { ctr, ctrs, mem, run } from './helpers.js';
 
 /** The v5.8 do_wp_page rule: reuse when mapped once, whatever the refcount says. */
@@ -81,7 +94,11 @@ describe('GUP pins (FOLL_PIN)', () => {
     });
     expect(ctrs(r, 'read', ['pgfault', 'pswpin'])).toEqual({ pgfault: 1, pswpin: 1 });
     // page 1 goes out, the pinned page 0 stays mapped (folio_try_share_anon_rmap_pte fails)
-    expect(ctrs(r, 'pageout', ['pswpout', 'pgsteal', 'reclaim_keep'])).toEqual({ pswpout: 1, pgsteal: 1, reclaim_keep: 1 });
+    expect(ctrs(r, 'pageout', ['pswpout', 'pgsteal', 'reclaim_keep'])).toEqual({
+      pswpout: 1,
+      pgsteal: 1,
+      reclaim_keep: 1,
+    });
     // Untapped reclaim.shouldReclaim: the pinned folio still enters the swap cache (as before
     // v5.11's "don't put pinned pages into the swap cache"; later eras tap shouldReclaim), then
     // try_to_unmap() refuses it: it stays mapped, in the swap cache, and both slots are taken.

@@ -1,4 +1,13 @@
-import { createSystem, FlatHardware, ScenarioSchema, runScenario, type AnyPlugin, type MmSystem, type RunResult, type SystemOptions } from '../src/index.js';
+import {
+  createSystem,
+  FlatHardware,
+  ScenarioSchema,
+  runScenario,
+  type AnyPlugin,
+  type MmSystem,
+  type RunResult,
+  type SystemOptions,
+} from '../src/index.js';
 
 export function flatSystem(cpus = 2, opts: Partial<SystemOptions> = {}) {
   return createSystem({ hardware: new FlatHardware(cpus), ...opts });
@@ -15,7 +24,11 @@ export interface RunOpts {
 /** Parse and run a scenario object on a flat-hardware system; also return the system. */
 export function runSys(scenario: unknown, opts: RunOpts = {}): { r: RunResult; sys: MmSystem } {
   const sc = ScenarioSchema.parse(scenario);
-  const sys = flatSystem(opts.cpus ?? 2, { policies: opts.policies ?? [], presetPlugins: opts.presetPlugins ?? [], config: opts.config ?? {} });
+  const sys = flatSystem(opts.cpus ?? 2, {
+    policies: opts.policies ?? [],
+    presetPlugins: opts.presetPlugins ?? [],
+    config: opts.config ?? {},
+  });
   const r = runScenario(sys, sc, { file: 'test.json', ...(opts.seed !== undefined ? { seed: opts.seed } : {}) });
   return { r, sys };
 }

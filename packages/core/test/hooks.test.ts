@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { createHooks, definePlugin, mmapAnon, PluginError, ScenarioError, userAccess, type MmPlugin, type WpAnswer } from '../src/index.js';
+import {
+  createHooks,
+  definePlugin,
+  mmapAnon,
+  PluginError,
+  ScenarioError,
+  userAccess,
+  type MmPlugin,
+  type WpAnswer,
+} from '../src/index.js';
 import { ctr, ctrs, flatSystem, mem, run } from './helpers.js';
 
 const wpPlugin = (name: string, answer: WpAnswer | undefined): MmPlugin =>
@@ -23,14 +32,24 @@ describe('hooks', () => {
   it('the catalogue is frozen', () => {
     const h = createHooks();
     expect(Object.isFrozen(h)).toBe(true);
-    for (const g of ['fault', 'fork', 'reclaim', 'tlbFlush', 'pgtable', 'pte', 'sched', 'mm'] as const) expect(Object.isFrozen(h[g])).toBe(true);
+    for (const g of ['fault', 'fork', 'reclaim', 'tlbFlush', 'pgtable', 'pte', 'sched', 'mm'] as const)
+      expect(Object.isFrozen(h[g])).toBe(true);
     expect(() => {
       (h.fault as unknown as Record<string, unknown>).wpReuse = null;
     }).toThrow(TypeError);
     expect(() => {
       (h as unknown as Record<string, unknown>).extra = {};
     }).toThrow(TypeError);
-    expect(Object.keys(h.fault).sort()).toEqual(['anonOrders', 'beforeWpReuse', 'cowOrder', 'gupUnshare', 'handled', 'swapinSkipCache', 'swapinWritable', 'wpReuse']);
+    expect(Object.keys(h.fault).sort()).toEqual([
+      'anonOrders',
+      'beforeWpReuse',
+      'cowOrder',
+      'gupUnshare',
+      'handled',
+      'swapinSkipCache',
+      'swapinWritable',
+      'wpReuse',
+    ]);
   });
 
   it('untapped wpReuse: the default rule reuses an exclusive, drained page', () => {
@@ -39,15 +58,32 @@ describe('hooks', () => {
 
   it('a research policy takes precedence over a preset plugin on the same bail hook', () => {
     const preset = wpPlugin('preset-copy', 'copy');
-    expect(ctrs(run(rewrite, { presetPlugins: [preset] }), 'wp', ['pgreuse', 'cow_copy'])).toEqual({ pgreuse: 0, cow_copy: 1 });
+    expect(ctrs(run(rewrite, { presetPlugins: [preset] }), 'wp', ['pgreuse', 'cow_copy'])).toEqual({
+      pgreuse: 0,
+      cow_copy: 1,
+    });
     const research = wpPlugin('research-reuse', 'reuse');
-    expect(ctrs(run(rewrite, { presetPlugins: [preset], policies: [research] }), 'wp', ['pgreuse', 'cow_copy'])).toEqual({ pgreuse: 1, cow_copy: 0 });
+    expect(
+      ctrs(run(rewrite, { presetPlugins: [preset], policies: [research] }), 'wp', ['pgreuse', 'cow_copy']),
+    ).toEqual({ pgreuse: 1, cow_copy: 0 });
     // the other way round too: the research policy's 'copy' beats the preset's 'reuse'
     expect(
-      ctrs(run(rewrite, { presetPlugins: [wpPlugin('preset-reuse', 'reuse')], policies: [wpPlugin('research-copy', 'copy')] }), 'wp', ['pgreuse', 'cow_copy']),
+      ctrs(
+        run(rewrite, {
+          presetPlugins: [wpPlugin('preset-reuse', 'reuse')],
+          policies: [wpPlugin('research-copy', 'copy')],
+        }),
+        'wp',
+        ['pgreuse', 'cow_copy'],
+      ),
     ).toEqual({ pgreuse: 0, cow_copy: 1 });
     // a policy answering undefined passes the decision on to the preset
-    expect(ctrs(run(rewrite, { presetPlugins: [preset], policies: [wpPlugin('research-pass', undefined)] }), 'wp', ['pgreuse', 'cow_copy'])).toEqual({ pgreuse: 0, cow_copy: 1 });
+    expect(
+      ctrs(run(rewrite, { presetPlugins: [preset], policies: [wpPlugin('research-pass', undefined)] }), 'wp', [
+        'pgreuse',
+        'cow_copy',
+      ]),
+    ).toEqual({ pgreuse: 0, cow_copy: 1 });
   });
 
   it('a plugin that throws in a hook becomes a PluginError, and a ScenarioError naming the plugin and the step', () => {
@@ -95,7 +131,11 @@ describe('hooks', () => {
   });
 
   it('fault.anonOrders waterfall: 16-page folios take 1/16 of the faults', () => {
-    const mthp = definePlugin({ name: 'mthp64', api: '^1.0.0', apply: (sys) => sys.hooks.fault.anonOrders.tap('mthp64', () => 1 << 4) });
+    const mthp = definePlugin({
+      name: 'mthp64',
+      api: '^1.0.0',
+      apply: (sys) => sys.hooks.fault.anonOrders.tap('mthp64', () => 1 << 4),
+    });
     const r = run(
       {
         name: 'mthp',
@@ -119,13 +159,28 @@ describe('hooks', () => {
   });
 
   it('fault.anonOrders falls back to order 0 where the aligned block leaves the VMA or is not all none', () => {
-    const mthp = definePlugin({ name: 'mthp64', api: '^1.0.0', apply: (sys) => sys.hooks.fault.anonOrders.tap('mthp64', () => 1 << 4) });
+    const mthp = definePlugin({
+      name: 'mthp64',
+      api: '^1.0.0',
+      apply: (sys) => sys.hooks.fault.anonOrders.tap('mthp64', () => 1 << 4),
+    });
     // 40 pages ending at a PMD boundary: [B-40, B-32) lies in a block that starts before the VMA
     const edge = run(
-      { name: 'edge', steps: [{ op: 'spawn', pid: 'p', cpu: 0 }, { op: 'mmap', pid: 'p', name: 'b', size: '160KiB' }, { op: 'touch', pid: 'p', region: 'b', access: 'write', phase: 't' }] },
+      {
+        name: 'edge',
+        steps: [
+          { op: 'spawn', pid: 'p', cpu: 0 },
+          { op: 'mmap', pid: 'p', name: 'b', size: '160KiB' },
+          { op: 'touch', pid: 'p', region: 'b', access: 'write', phase: 't' },
+        ],
+      },
       { policies: [mthp] },
     );
-    expect(ctrs(edge, 't', ['pgfault', 'mthp_64kB_anon_fault_alloc', 'pgalloc'])).toEqual({ pgfault: 8 + 2, mthp_64kB_anon_fault_alloc: 2, pgalloc: 40 });
+    expect(ctrs(edge, 't', ['pgfault', 'mthp_64kB_anon_fault_alloc', 'pgalloc'])).toEqual({
+      pgfault: 8 + 2,
+      mthp_64kB_anon_fault_alloc: 2,
+      pgalloc: 40,
+    });
     // a zero-page PTE inside the first block: that block falls back (15 order-0 faults + 1 cow_zero)
     const hole = run(
       {
@@ -139,21 +194,46 @@ describe('hooks', () => {
       },
       { policies: [mthp] },
     );
-    expect(ctrs(hole, 't', ['pgfault', 'mthp_64kB_anon_fault_alloc', 'cow_zero', 'pgalloc'])).toEqual({ pgfault: 16 + 3, mthp_64kB_anon_fault_alloc: 3, cow_zero: 1, pgalloc: 64 });
+    expect(ctrs(hole, 't', ['pgfault', 'mthp_64kB_anon_fault_alloc', 'cow_zero', 'pgalloc'])).toEqual({
+      pgfault: 16 + 3,
+      mthp_64kB_anon_fault_alloc: 3,
+      cow_zero: 1,
+      pgalloc: 64,
+    });
   });
 
   it('fault.anonOrders is a waterfall: each tap refines the previous value', () => {
-    const offer = definePlugin({ name: 'offer', api: '^1.0.0', apply: (sys) => sys.hooks.fault.anonOrders.tap('offer', (o) => o | (1 << 4) | (1 << 2)) });
-    const veto = definePlugin({ name: 'veto', api: '^1.0.0', apply: (sys) => sys.hooks.fault.anonOrders.tap('veto', (o) => o & ~(1 << 4)) });
-    const steps = [{ op: 'spawn', pid: 'p', cpu: 0 }, { op: 'mmap', pid: 'p', name: 'b', size: '256KiB' }, { op: 'touch', pid: 'p', region: 'b', access: 'write', phase: 't' }];
+    const offer = definePlugin({
+      name: 'offer',
+      api: '^1.0.0',
+      apply: (sys) => sys.hooks.fault.anonOrders.tap('offer', (o) => o | (1 << 4) | (1 << 2)),
+    });
+    const veto = definePlugin({
+      name: 'veto',
+      api: '^1.0.0',
+      apply: (sys) => sys.hooks.fault.anonOrders.tap('veto', (o) => o & ~(1 << 4)),
+    });
+    const steps = [
+      { op: 'spawn', pid: 'p', cpu: 0 },
+      { op: 'mmap', pid: 'p', name: 'b', size: '256KiB' },
+      { op: 'touch', pid: 'p', region: 'b', access: 'write', phase: 't' },
+    ];
     const both = run({ name: 'wf', steps }, { presetPlugins: [offer], policies: [veto] });
     // the research policy takes precedence on a waterfall too: it runs after the preset and vetoes 64K
-    expect(ctrs(both, 't', ['pgfault', 'mthp_16kB_anon_fault_alloc', 'mthp_64kB_anon_fault_alloc'])).toEqual({ pgfault: 16, mthp_16kB_anon_fault_alloc: 16, mthp_64kB_anon_fault_alloc: 0 });
+    expect(ctrs(both, 't', ['pgfault', 'mthp_16kB_anon_fault_alloc', 'mthp_64kB_anon_fault_alloc'])).toEqual({
+      pgfault: 16,
+      mthp_16kB_anon_fault_alloc: 16,
+      mthp_64kB_anon_fault_alloc: 0,
+    });
     // pinned before the preset with enforce: 'pre', it sees the untapped value and vetoes nothing
     const pre = run({ name: 'wf', steps }, { presetPlugins: [offer], policies: [{ ...veto, enforce: 'pre' }] });
     expect(ctr(pre, 't', 'pgfault')).toBe(4);
     const ordered = run({ name: 'wf2', steps }, { presetPlugins: [offer, veto] });
-    expect(ctrs(ordered, 't', ['pgfault', 'mthp_16kB_anon_fault_alloc', 'mthp_64kB_anon_fault_alloc'])).toEqual({ pgfault: 16, mthp_16kB_anon_fault_alloc: 16, mthp_64kB_anon_fault_alloc: 0 });
+    expect(ctrs(ordered, 't', ['pgfault', 'mthp_16kB_anon_fault_alloc', 'mthp_64kB_anon_fault_alloc'])).toEqual({
+      pgfault: 16,
+      mthp_16kB_anon_fault_alloc: 16,
+      mthp_64kB_anon_fault_alloc: 0,
+    });
   });
 });
 
@@ -170,7 +250,17 @@ describe('plugin errors name the plugin', () => {
     };
     let err: unknown;
     try {
-      run({ name: 'x', steps: [{ op: 'spawn', pid: 'p' }, { op: 'mmap', pid: 'p', name: 'a', size: '4KiB' }, { op: 'touch', pid: 'p', region: 'a', access: 'write' }] }, { policies: [plugin] });
+      run(
+        {
+          name: 'x',
+          steps: [
+            { op: 'spawn', pid: 'p' },
+            { op: 'mmap', pid: 'p', name: 'a', size: '4KiB' },
+            { op: 'touch', pid: 'p', region: 'a', access: 'write' },
+          ],
+        },
+        { policies: [plugin] },
+      );
     } catch (e) {
       err = e;
     }

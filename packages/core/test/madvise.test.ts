@@ -7,7 +7,15 @@ const start = (size = '16KiB', value = 11) => [
   { op: 'mmap', pid: 'p', name: 'b', size },
   { op: 'touch', pid: 'p', region: 'b', access: 'write', value },
 ];
-const readAll = (n: number, expect: number) => Array.from({ length: n }, (_, i) => ({ op: 'access', pid: 'p', region: 'b', offset: i * 4096, access: 'read', expect }));
+const readAll = (n: number, expect: number) =>
+  Array.from({ length: n }, (_, i) => ({
+    op: 'access',
+    pid: 'p',
+    region: 'b',
+    offset: i * 4096,
+    access: 'read',
+    expect,
+  }));
 
 describe('madvise', () => {
   it('dontneed: the pages are freed, later reads see zeroes from the zero page', () => {
@@ -20,7 +28,11 @@ describe('madvise', () => {
         ...readAll(4, 0),
       ],
     });
-    expect(ctrs(r, 'dontneed', ['pgfree', 'pgtable_free', 'nr_tlb_local_flush_one'])).toEqual({ pgfree: 4, pgtable_free: 0, nr_tlb_local_flush_one: 4 });
+    expect(ctrs(r, 'dontneed', ['pgfree', 'pgtable_free', 'nr_tlb_local_flush_one'])).toEqual({
+      pgfree: 4,
+      pgtable_free: 0,
+      nr_tlb_local_flush_one: 4,
+    });
     expect(mem(r, 'dontneed')).toMatchObject({ AnonPages: 0, MemUsed: 0, PageTables: 12 });
     expect(ctrs(r, 'read', ['pgfault', 'pgalloc'])).toEqual({ pgfault: 4, pgalloc: 0 });
     expect(r.checks).toEqual({ passed: 4, failed: 0, failures: [] });
@@ -29,9 +41,16 @@ describe('madvise', () => {
   it('pageout with a synchronous device: pswpout, swap entries; the read is a major fault that skips the swap cache', () => {
     const r = run({
       name: 'pageout-sync',
-      steps: [...start(), { op: 'madvise', pid: 'p', region: 'b', advice: 'pageout', phase: 'pageout' }, { op: 'phase', name: 'read' }, ...readAll(4, 11)],
+      steps: [
+        ...start(),
+        { op: 'madvise', pid: 'p', region: 'b', advice: 'pageout', phase: 'pageout' },
+        { op: 'phase', name: 'read' },
+        ...readAll(4, 11),
+      ],
     });
-    expect(ctrs(r, 'pageout', ['pswpout', 'pgsteal', 'swap_cache_add', 'swap_cache_del', 'reclaim_keep', 'pgfree'])).toEqual({
+    expect(
+      ctrs(r, 'pageout', ['pswpout', 'pgsteal', 'swap_cache_add', 'swap_cache_del', 'reclaim_keep', 'pgfree']),
+    ).toEqual({
       pswpout: 4,
       pgsteal: 4,
       swap_cache_add: 4,
@@ -92,11 +111,22 @@ describe('madvise', () => {
       },
       { config: { swap: { synchronousIo: false } } },
     );
-    expect(ctrs(r, 'pageout', ['pswpout', 'pgsteal', 'reclaim_keep', 'pgfree'])).toEqual({ pswpout: 4, pgsteal: 0, reclaim_keep: 4, pgfree: 0 });
+    expect(ctrs(r, 'pageout', ['pswpout', 'pgsteal', 'reclaim_keep', 'pgfree'])).toEqual({
+      pswpout: 4,
+      pgsteal: 0,
+      reclaim_keep: 4,
+      pgfree: 0,
+    });
     const m = mem(r, 'pageout');
     expect(m).toMatchObject({ AnonPages: 0, SwapCached: 16, MemUsed: 16, Inactive_anon: 16 });
     expect(m.processes.p!.VmSwap).toBe(16);
-    expect(ctrs(r, 'read', ['pgfault', 'swapin_cache_hit', 'pswpin', 'pgmajfault', 'pgalloc'])).toEqual({ pgfault: 4, swapin_cache_hit: 4, pswpin: 0, pgmajfault: 0, pgalloc: 0 });
+    expect(ctrs(r, 'read', ['pgfault', 'swapin_cache_hit', 'pswpin', 'pgmajfault', 'pgalloc'])).toEqual({
+      pgfault: 4,
+      swapin_cache_hit: 4,
+      pswpin: 0,
+      pgmajfault: 0,
+      pgalloc: 0,
+    });
     expect(mem(r, 'read')).toMatchObject({ AnonPages: 16, SwapCached: 16, MemUsed: 16 });
     expect(ctrs(r, 'pageout2', ['pswpout', 'pgsteal', 'pgfree'])).toEqual({ pswpout: 0, pgsteal: 4, pgfree: 4 });
     const m2 = mem(r, 'pageout2');
@@ -178,8 +208,14 @@ describe('madvise', () => {
       { op: 'madvise', pid: 'p', region: 'b', advice: 'pageout', phase: 'pageout' },
     ];
     // young: try_to_unmap_flush_dirty() + the flush of the young-bit range
-    expect(ctrs(run({ name: 'young', steps: steps(false) }), 'pageout', ['pswpout', 'nr_tlb_remote_flush'])).toEqual({ pswpout: 1, nr_tlb_remote_flush: 2 });
+    expect(ctrs(run({ name: 'young', steps: steps(false) }), 'pageout', ['pswpout', 'nr_tlb_remote_flush'])).toEqual({
+      pswpout: 1,
+      nr_tlb_remote_flush: 2,
+    });
     // old (cold cleared the bit): only the dirty flush
-    expect(ctrs(run({ name: 'old', steps: steps(true) }), 'pageout', ['pswpout', 'nr_tlb_remote_flush'])).toEqual({ pswpout: 1, nr_tlb_remote_flush: 1 });
+    expect(ctrs(run({ name: 'old', steps: steps(true) }), 'pageout', ['pswpout', 'nr_tlb_remote_flush'])).toEqual({
+      pswpout: 1,
+      nr_tlb_remote_flush: 1,
+    });
   });
 });

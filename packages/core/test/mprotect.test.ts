@@ -14,7 +14,12 @@ describe('mprotect (change_protection)', () => {
   it("a write to an 'r' region is a segfault naming the step; reads still work", () => {
     const err = runError({
       name: 'ro',
-      steps: [...base(false), { op: 'mprotect', pid: 'p', region: 'b', prot: 'r' }, { op: 'access', pid: 'p', region: 'b', access: 'read', expect: 4 }, { op: 'access', pid: 'p', region: 'b', offset: '8KiB', access: 'write' }],
+      steps: [
+        ...base(false),
+        { op: 'mprotect', pid: 'p', region: 'b', prot: 'r' },
+        { op: 'access', pid: 'p', region: 'b', access: 'read', expect: 4 },
+        { op: 'access', pid: 'p', region: 'b', offset: '8KiB', access: 'write' },
+      ],
     });
     expect(err).toBeInstanceOf(ScenarioError);
     const se = err as ScenarioError;
@@ -25,12 +30,19 @@ describe('mprotect (change_protection)', () => {
   });
 
   it("'none' makes reads fault too", () => {
-    const err = runError({ name: 'none', steps: [...base(false), { op: 'mprotect', pid: 'p', region: 'b', prot: 'none' }, { op: 'access', pid: 'p', region: 'b', access: 'read' }] });
+    const err = runError({
+      name: 'none',
+      steps: [
+        ...base(false),
+        { op: 'mprotect', pid: 'p', region: 'b', prot: 'none' },
+        { op: 'access', pid: 'p', region: 'b', access: 'read' },
+      ],
+    });
     expect((err as ScenarioError).where).toBe('steps[5]');
     expect(err.message).toMatch(/segmentation fault: read/);
   });
 
-  it("r then rw: the flush is counted once, the next writes fault and reuse (exclusive, refcount 1)", () => {
+  it('r then rw: the flush is counted once, the next writes fault and reuse (exclusive, refcount 1)', () => {
     const r = run({
       name: 'r-rw',
       steps: [
@@ -58,7 +70,10 @@ describe('mprotect (change_protection)', () => {
       { op: 'touch', pid: 'p', region: 'b', access: 'write', value: 5, phase: 'write' },
     ];
     const on = run({ name: 'tcw', steps }, { config: { features: { tryChangeWritable: true } } });
-    expect(ctrs(on, 'rw', ['mprotect_pte', 'nr_tlb_remote_flush'])).toEqual({ mprotect_pte: 4, nr_tlb_remote_flush: 1 });
+    expect(ctrs(on, 'rw', ['mprotect_pte', 'nr_tlb_remote_flush'])).toEqual({
+      mprotect_pte: 4,
+      nr_tlb_remote_flush: 1,
+    });
     expect(ctrs(on, 'write', ['pgfault', 'pgreuse', 'cow_copy'])).toEqual({ pgfault: 0, pgreuse: 0, cow_copy: 0 });
     const off = run({ name: 'no-tcw', steps }, { config: { features: { tryChangeWritable: false } } });
     expect(ctrs(off, 'write', ['pgfault', 'pgreuse', 'cow_copy'])).toEqual({ pgfault: 4, pgreuse: 4, cow_copy: 0 });

@@ -8,7 +8,14 @@ const head = [
   // fresh values 1..8, one per page in order
   { op: 'touch', pid: 'p', region: 'a', access: 'write', phase: 'touch' },
 ];
-const expectB = [0, 1, 2, 3].map((i) => ({ op: 'access', pid: 'p', region: 'b', offset: i * 4096, access: 'read', expect: 5 + i }));
+const expectB = [0, 1, 2, 3].map((i) => ({
+  op: 'access',
+  pid: 'p',
+  region: 'b',
+  offset: i * 4096,
+  access: 'read',
+  expect: 5 + i,
+}));
 
 describe('mremap (move_vma / move_page_tables)', () => {
   it('moves the PTEs: contents preserved, the rest of the old region intact, one flush of the old range', () => {
@@ -21,7 +28,16 @@ describe('mremap (move_vma / move_page_tables)', () => {
         { op: 'access', pid: 'p', region: 'a', offset: '12KiB', access: 'read', expect: 4 },
       ],
     });
-    expect(ctrs(r, 'move', ['mremap_pte_move', 'pgalloc', 'pgfault', 'nr_tlb_remote_flush', 'pgtable_alloc', 'pgtable_free'])).toEqual({
+    expect(
+      ctrs(r, 'move', [
+        'mremap_pte_move',
+        'pgalloc',
+        'pgfault',
+        'nr_tlb_remote_flush',
+        'pgtable_alloc',
+        'pgtable_free',
+      ]),
+    ).toEqual({
       mremap_pte_move: 4,
       pgalloc: 0,
       pgfault: 0,
@@ -37,15 +53,26 @@ describe('mremap (move_vma / move_page_tables)', () => {
   it('the old range is unmapped', () => {
     const err = runError({
       name: 'old-range',
-      steps: [...head, { op: 'mremap', pid: 'p', region: 'a', offset: '16KiB', size: '16KiB', to: 'b' }, { op: 'access', pid: 'p', region: 'a', offset: '20KiB', access: 'read' }],
+      steps: [
+        ...head,
+        { op: 'mremap', pid: 'p', region: 'a', offset: '16KiB', size: '16KiB', to: 'b' },
+        { op: 'access', pid: 'p', region: 'a', offset: '20KiB', access: 'read' },
+      ],
     });
     expect(err.message).toMatch(/steps\[5\]/);
     expect(err.message).toMatch(/segmentation fault/);
   });
 
   it('moving a whole region frees its old PTE table', () => {
-    const r = run({ name: 'whole', steps: [...head, { op: 'mremap', pid: 'p', region: 'a', offset: 0, size: '32KiB', to: 'b', phase: 'move' }] });
-    expect(ctrs(r, 'move', ['mremap_pte_move', 'pgtable_alloc', 'pgtable_free'])).toEqual({ mremap_pte_move: 8, pgtable_alloc: 1, pgtable_free: 1 });
+    const r = run({
+      name: 'whole',
+      steps: [...head, { op: 'mremap', pid: 'p', region: 'a', offset: 0, size: '32KiB', to: 'b', phase: 'move' }],
+    });
+    expect(ctrs(r, 'move', ['mremap_pte_move', 'pgtable_alloc', 'pgtable_free'])).toEqual({
+      mremap_pte_move: 8,
+      pgtable_alloc: 1,
+      pgtable_free: 1,
+    });
     expect(mem(r, 'move')).toMatchObject({ PageTables: 12 });
   });
 
@@ -60,7 +87,11 @@ describe('mremap (move_vma / move_page_tables)', () => {
         ...expectB,
       ],
     });
-    expect(ctrs(r, 'pageout', ['pswpout', 'pgsteal', 'reclaim_keep'])).toEqual({ pswpout: 4, pgsteal: 4, reclaim_keep: 0 });
+    expect(ctrs(r, 'pageout', ['pswpout', 'pgsteal', 'reclaim_keep'])).toEqual({
+      pswpout: 4,
+      pgsteal: 4,
+      reclaim_keep: 0,
+    });
     expect(mem(r, 'pageout')).toMatchObject({ AnonPages: 16, MemUsed: 16 });
     expect(mem(r, 'pageout').processes.p!.VmSwap).toBe(16);
     expect(ctrs(r, 'read', ['pswpin', 'pgmajfault'])).toEqual({ pswpin: 4, pgmajfault: 4 });

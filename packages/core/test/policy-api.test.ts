@@ -53,13 +53,25 @@ describe('policy API: answers are validated', () => {
   }
 
   it('an order outside 0..9 from fault.cowOrder is refused too', () => {
-    const bad: MmPlugin = { name: 'order-99', api: '^1.0.0', apply: (ctx) => ctx.hooks.fault.cowOrder.tap('x', () => 99) };
-    expect(runError(rewrite, { policies: [answering('copy', 'copy'), bad] }).message).toMatch(/plugin "order-99" answered 99 from hook fault\.cowOrder: expected a folio order/);
+    const bad: MmPlugin = {
+      name: 'order-99',
+      api: '^1.0.0',
+      apply: (ctx) => ctx.hooks.fault.cowOrder.tap('x', () => 99),
+    };
+    expect(runError(rewrite, { policies: [answering('copy', 'copy'), bad] }).message).toMatch(
+      /plugin "order-99" answered 99 from hook fault\.cowOrder: expected a folio order/,
+    );
   });
 
   it('valid answers pass: reuse and copy decide', () => {
-    expect(ctrs(run(rewrite, { policies: [answering('r', 'reuse')] }), 'wp', ['pgreuse', 'cow_copy'])).toEqual({ pgreuse: 1, cow_copy: 0 });
-    expect(ctrs(run(rewrite, { policies: [answering('c', 'copy')] }), 'wp', ['pgreuse', 'cow_copy'])).toEqual({ pgreuse: 0, cow_copy: 1 });
+    expect(ctrs(run(rewrite, { policies: [answering('r', 'reuse')] }), 'wp', ['pgreuse', 'cow_copy'])).toEqual({
+      pgreuse: 1,
+      cow_copy: 0,
+    });
+    expect(ctrs(run(rewrite, { policies: [answering('c', 'copy')] }), 'wp', ['pgreuse', 'cow_copy'])).toEqual({
+      pgreuse: 0,
+      cow_copy: 1,
+    });
   });
 });
 
@@ -81,7 +93,9 @@ describe('policy API: loading checks the API range', () => {
 
   it('a 0.x plugin (no api field) is refused with a porting hint', () => {
     const legacy = { name: 'legacy', apply: () => {} } as unknown as MmPlugin;
-    expect(() => flatSystem(1, { policies: [legacy] })).toThrow(/plugin "legacy" cannot load: .*api: "\^1\.0\.0".*Porting/);
+    expect(() => flatSystem(1, { policies: [legacy] })).toThrow(
+      /plugin "legacy" cannot load: .*api: "\^1\.0\.0".*Porting/,
+    );
   });
 
   it('a plugin whose apply() throws is a PluginError naming it', () => {
@@ -126,8 +140,15 @@ describe('policy API: hooks and context', () => {
     };
     // without a drain the page still sits in cpu 0's lru_add batch: refcount 2, copied
     expect(ctrs(run(parked), 'wp', ['pgreuse', 'cow_copy'])).toEqual({ pgreuse: 0, cow_copy: 1 });
-    const drain: MmPlugin = { name: 'drain', api: '^1.0.0', apply: (ctx) => ctx.hooks.fault.beforeWpReuse.tap('drain', (f) => f.lruAddDrainAll()) };
-    expect(ctrs(run(parked, { policies: [drain] }), 'wp', ['pgreuse', 'cow_copy'])).toEqual({ pgreuse: 1, cow_copy: 0 });
+    const drain: MmPlugin = {
+      name: 'drain',
+      api: '^1.0.0',
+      apply: (ctx) => ctx.hooks.fault.beforeWpReuse.tap('drain', (f) => f.lruAddDrainAll()),
+    };
+    expect(ctrs(run(parked, { policies: [drain] }), 'wp', ['pgreuse', 'cow_copy'])).toEqual({
+      pgreuse: 1,
+      cow_copy: 0,
+    });
   });
 
   it('a range answer makes the whole range of a large folio writable at once', () => {
@@ -142,26 +163,51 @@ describe('policy API: hooks and context', () => {
         { op: 'touch', pid: 'p', region: 'b', access: 'write', phase: 'wp' },
       ],
     };
-    const orders: MmPlugin = { name: 'o16', api: '^1.0.0', apply: (ctx) => ctx.hooks.fault.anonOrders.tap('o16', (o) => o | (1 << 4)) };
+    const orders: MmPlugin = {
+      name: 'o16',
+      api: '^1.0.0',
+      apply: (ctx) => ctx.hooks.fault.anonOrders.tap('o16', (o) => o | (1 << 4)),
+    };
     const whole: MmPlugin = {
       name: 'whole',
       api: '^1.0.0',
       apply: (ctx) =>
-        ctx.hooks.fault.wpReuse.tap('whole', (f) => (f.folio.refcount === f.folio.mapcount && f.folio.mappingsIn(f.mm) === f.folio.mapcount ? f.reuseRange(f.address - (f.address % 16), 16) : 'copy')),
+        ctx.hooks.fault.wpReuse.tap('whole', (f) =>
+          f.folio.refcount === f.folio.mapcount && f.folio.mappingsIn(f.mm) === f.folio.mapcount
+            ? f.reuseRange(f.address - (f.address % 16), 16)
+            : 'copy',
+        ),
     };
     const r = run(sc, { policies: [orders, whole] });
     expect(ctrs(r, 'wp', ['pgfault', 'pgreuse', 'cow_copy'])).toEqual({ pgfault: 1, pgreuse: 1, cow_copy: 0 });
     // one page at a time without the range: 16 faults
-    const page: MmPlugin = { name: 'page', api: '^1.0.0', apply: (ctx) => ctx.hooks.fault.wpReuse.tap('page', () => 'reuse') };
-    expect(ctrs(run(sc, { policies: [orders, page] }), 'wp', ['pgfault', 'pgreuse'])).toEqual({ pgfault: 16, pgreuse: 16 });
+    const page: MmPlugin = {
+      name: 'page',
+      api: '^1.0.0',
+      apply: (ctx) => ctx.hooks.fault.wpReuse.tap('page', () => 'reuse'),
+    };
+    expect(ctrs(run(sc, { policies: [orders, page] }), 'wp', ['pgfault', 'pgreuse'])).toEqual({
+      pgfault: 16,
+      pgreuse: 16,
+    });
     // a range that leaves the folio is refused
-    const wide: MmPlugin = { name: 'wide', api: '^1.0.0', apply: (ctx) => ctx.hooks.fault.wpReuse.tap('wide', (f) => f.reuseRange(f.address - (f.address % 32), 32)) };
-    expect(runError(sc, { policies: [orders, wide] }).message).toMatch(/plugin "wide" answered .* from hook fault\.wpReuse: range .* is not 1\.\.16 pages/);
+    const wide: MmPlugin = {
+      name: 'wide',
+      api: '^1.0.0',
+      apply: (ctx) => ctx.hooks.fault.wpReuse.tap('wide', (f) => f.reuseRange(f.address - (f.address % 32), 32)),
+    };
+    expect(runError(sc, { policies: [orders, wide] }).message).toMatch(
+      /plugin "wide" answered .* from hook fault\.wpReuse: range .* is not 1\.\.16 pages/,
+    );
   });
 
   it('pgtable.freed reports freed page-table pages', () => {
     let freed = 0;
-    const p: MmPlugin = { name: 'pt', api: '^1.0.0', apply: (ctx) => ctx.hooks.pgtable.freed.tap('pt', (e) => void (freed += e.refcount === 0 ? 1 : 0)) };
+    const p: MmPlugin = {
+      name: 'pt',
+      api: '^1.0.0',
+      apply: (ctx) => ctx.hooks.pgtable.freed.tap('pt', (e) => void (freed += e.refcount === 0 ? 1 : 0)),
+    };
     const r = run(rewrite, { policies: [p] });
     // the child's PTE, PMD and PUD tables and its PGD go at exit
     expect(freed).toBe(ctr(r, 'total', 'pgtable_free'));
@@ -176,11 +222,26 @@ describe('policy API: hooks and context', () => {
       ...(enforce ? { enforce } : {}),
       apply: (ctx) => ctx.hooks.fault.handled.tap(name, () => void order.push(name)),
     });
-    const perTap: MmPlugin = { name: 'late', api: '^1.0.0', enforce: 'pre', apply: (ctx) => ctx.hooks.fault.handled.tap({ name: 'late', enforce: 'post' }, () => void order.push('late')) };
-    run({ name: 'one', steps: [{ op: 'spawn', pid: 'p' }, { op: 'mmap', pid: 'p', name: 'a', size: '4KiB' }, { op: 'touch', pid: 'p', region: 'a', access: 'write' }] }, {
-      presetPlugins: [tapper('preset'), tapper('first', 'pre')],
-      policies: [perTap, tapper('last', 'post')],
-    });
+    const perTap: MmPlugin = {
+      name: 'late',
+      api: '^1.0.0',
+      enforce: 'pre',
+      apply: (ctx) => ctx.hooks.fault.handled.tap({ name: 'late', enforce: 'post' }, () => void order.push('late')),
+    };
+    run(
+      {
+        name: 'one',
+        steps: [
+          { op: 'spawn', pid: 'p' },
+          { op: 'mmap', pid: 'p', name: 'a', size: '4KiB' },
+          { op: 'touch', pid: 'p', region: 'a', access: 'write' },
+        ],
+      },
+      {
+        presetPlugins: [tapper('preset'), tapper('first', 'pre')],
+        policies: [perTap, tapper('last', 'post')],
+      },
+    );
     expect(order).toEqual(['first', 'preset', 'late', 'last']);
   });
 
@@ -215,7 +276,11 @@ describe('policy API: hooks and context', () => {
       api: '^1.0.0',
       apply: (ctx) => ctx.hooks.fault.handled.tap('owner', (e) => getHooks(ctx).ping.call(e.vpn)),
     };
-    const listener: MmPlugin = { name: 'listener', api: '^1.0.0', apply: (ctx) => getHooks(ctx).ping.tap('listener', (n) => void pings.push(n)) };
+    const listener: MmPlugin = {
+      name: 'listener',
+      api: '^1.0.0',
+      apply: (ctx) => getHooks(ctx).ping.tap('listener', (n) => void pings.push(n)),
+    };
     const a = flatSystem(1, { policies: [owner, listener] });
     const b = flatSystem(1, { policies: [owner] });
     expect(getHooks(a.key)).not.toBe(getHooks(b.key));

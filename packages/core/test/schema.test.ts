@@ -22,7 +22,14 @@ describe('scenario schema: bad input names the file, the step path and the field
   });
 
   it('wrong field type', () => {
-    const e = parseError({ name: 'x', steps: [spawn, { op: 'mmap', pid: 'p', name: 'b', size: '4KiB' }, { op: 'thread', pid: 'p', cpu: 1, spin: 'yes' }] });
+    const e = parseError({
+      name: 'x',
+      steps: [
+        spawn,
+        { op: 'mmap', pid: 'p', name: 'b', size: '4KiB' },
+        { op: 'thread', pid: 'p', cpu: 1, spin: 'yes' },
+      ],
+    });
     expect(e.where).toBe('steps[2]');
     expect(e.field).toBe('spin');
     const e2 = parseError({ name: 'x', steps: [{ op: 'spawn', pid: 5 }] });
@@ -31,7 +38,10 @@ describe('scenario schema: bad input names the file, the step path and the field
   });
 
   it('unknown field', () => {
-    const e = parseError({ name: 'x', steps: [spawn, { op: 'mmap', pid: 'p', name: 'b', size: '4KiB', colour: 'red' }] });
+    const e = parseError({
+      name: 'x',
+      steps: [spawn, { op: 'mmap', pid: 'p', name: 'b', size: '4KiB', colour: 'red' }],
+    });
     expect(e.where).toBe('steps[1]');
     expect(e.field).toBe('colour');
     expect(e.message).toContain('unknown field(s) "colour"');
@@ -47,7 +57,11 @@ describe('scenario schema: bad input names the file, the step path and the field
   it('bad input inside a repeat names the nested step', () => {
     const e = parseError({
       name: 'x',
-      steps: [spawn, { op: 'mmap', pid: 'p', name: 'b', size: '4KiB' }, { op: 'repeat', times: 2, steps: [{ op: 'touch', pid: 'p', region: 'b', access: 'execute' }] }],
+      steps: [
+        spawn,
+        { op: 'mmap', pid: 'p', name: 'b', size: '4KiB' },
+        { op: 'repeat', times: 2, steps: [{ op: 'touch', pid: 'p', region: 'b', access: 'execute' }] },
+      ],
     });
     expect(e.where).toBe('steps[2].steps[0]');
     expect(e.field).toBe('access');
@@ -61,13 +75,25 @@ describe('scenario schema: bad input names the file, the step path and the field
 
   it('runtime errors name the step and the field too (unknown region, size beyond the region, dead process)', () => {
     const base = [spawn, { op: 'mmap', pid: 'p', name: 'b', size: '8KiB' }];
-    const e1 = runError({ name: 'x', steps: [...base, { op: 'touch', pid: 'p', region: 'nope', access: 'read' }] }) as ScenarioError;
+    const e1 = runError({
+      name: 'x',
+      steps: [...base, { op: 'touch', pid: 'p', region: 'nope', access: 'read' }],
+    }) as ScenarioError;
     expect([e1.where, e1.field]).toEqual(['steps[2]', 'region']);
-    const e2 = runError({ name: 'x', steps: [...base, { op: 'madvise', pid: 'p', region: 'b', offset: '4KiB', size: '8KiB', advice: 'pageout' }] }) as ScenarioError;
+    const e2 = runError({
+      name: 'x',
+      steps: [...base, { op: 'madvise', pid: 'p', region: 'b', offset: '4KiB', size: '8KiB', advice: 'pageout' }],
+    }) as ScenarioError;
     expect([e2.where, e2.field]).toEqual(['steps[2]', 'size']);
-    const e3 = runError({ name: 'x', steps: [...base, { op: 'exit', pid: 'p' }, { op: 'touch', pid: 'p', region: 'b', access: 'read' }] }) as ScenarioError;
+    const e3 = runError({
+      name: 'x',
+      steps: [...base, { op: 'exit', pid: 'p' }, { op: 'touch', pid: 'p', region: 'b', access: 'read' }],
+    }) as ScenarioError;
     expect([e3.where, e3.field]).toEqual(['steps[3]', 'pid']);
-    const e4 = runError({ name: 'x', steps: [...base, { op: 'repeat', times: 2, steps: [{ op: 'munmap', pid: 'p', region: 'b', size: '3000' }] }] }) as ScenarioError;
+    const e4 = runError({
+      name: 'x',
+      steps: [...base, { op: 'repeat', times: 2, steps: [{ op: 'munmap', pid: 'p', region: 'b', size: '3000' }] }],
+    }) as ScenarioError;
     expect([e4.where, e4.field]).toEqual(['steps[2].steps[0]', 'size']);
   });
 });

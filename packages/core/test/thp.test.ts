@@ -18,10 +18,22 @@ const MiB2 = 2 * 1024 * 1024;
 describe('PMD-mapped THP', () => {
   it('a write fault maps an order-9 folio with one PMD: AnonHugePages, deposited table in PageTables', () => {
     const { r, sys } = runSys(
-      { name: 't', steps: [{ op: 'spawn', pid: 'p' }, { op: 'mmap', pid: 'p', name: 'a', size: '4MiB' }, { op: 'touch', pid: 'p', region: 'a', access: 'write', phase: 't' }] },
+      {
+        name: 't',
+        steps: [
+          { op: 'spawn', pid: 'p' },
+          { op: 'mmap', pid: 'p', name: 'a', size: '4MiB' },
+          { op: 'touch', pid: 'p', region: 'a', access: 'write', phase: 't' },
+        ],
+      },
       { policies: [thp()] },
     );
-    expect(ctrs(r, 't', ['pgfault', 'thp_fault_alloc', 'mthp_2048kB_anon_fault_alloc', 'pgalloc'])).toEqual({ pgfault: 2, thp_fault_alloc: 2, mthp_2048kB_anon_fault_alloc: 2, pgalloc: 1024 });
+    expect(ctrs(r, 't', ['pgfault', 'thp_fault_alloc', 'mthp_2048kB_anon_fault_alloc', 'pgalloc'])).toEqual({
+      pgfault: 2,
+      thp_fault_alloc: 2,
+      mthp_2048kB_anon_fault_alloc: 2,
+      pgalloc: 1024,
+    });
     const m = mem(r, 't');
     expect(m.AnonHugePages).toBe(4096);
     expect(m.AnonPages).toBe(4096);
@@ -36,7 +48,14 @@ describe('PMD-mapped THP', () => {
 
   it('falls back to PTEs when the aligned 2 MiB does not fit the VMA', () => {
     const { r } = runSys(
-      { name: 't', steps: [{ op: 'spawn', pid: 'p' }, { op: 'mmap', pid: 'p', name: 'a', size: '3MiB', align: '2MiB' }, { op: 'touch', pid: 'p', region: 'a', access: 'write', phase: 't' }] },
+      {
+        name: 't',
+        steps: [
+          { op: 'spawn', pid: 'p' },
+          { op: 'mmap', pid: 'p', name: 'a', size: '3MiB', align: '2MiB' },
+          { op: 'touch', pid: 'p', region: 'a', access: 'write', phase: 't' },
+        ],
+      },
       { policies: [thp()] },
     );
     expect(ctrs(r, 't', ['pgfault', 'thp_fault_alloc'])).toEqual({ pgfault: 1 + 256, thp_fault_alloc: 1 });
@@ -53,13 +72,26 @@ describe('PMD-mapped THP', () => {
       { op: 'touch', pid: 'p', region: 'a', access: 'write', size: '4KiB', phase: 'write' },
     ];
     const split = runSys({ name: 't', steps }, { policies: [thp(false)] }).r;
-    expect(ctrs(split, 'read', ['pgfault', 'thp_zero_page_alloc', 'thp_fault_alloc'])).toEqual({ pgfault: 2, thp_zero_page_alloc: 1, thp_fault_alloc: 0 });
+    expect(ctrs(split, 'read', ['pgfault', 'thp_zero_page_alloc', 'thp_fault_alloc'])).toEqual({
+      pgfault: 2,
+      thp_zero_page_alloc: 1,
+      thp_fault_alloc: 0,
+    });
     expect(mem(split, 'read').AnonPages).toBe(0);
     expect(mem(split, 'read').PageTables).toBe(16);
-    expect(ctrs(split, 'write', ['pgfault', 'thp_split_pmd', 'cow_zero', 'thp_fault_alloc'])).toEqual({ pgfault: 1, thp_split_pmd: 1, cow_zero: 1, thp_fault_alloc: 0 });
+    expect(ctrs(split, 'write', ['pgfault', 'thp_split_pmd', 'cow_zero', 'thp_fault_alloc'])).toEqual({
+      pgfault: 1,
+      thp_split_pmd: 1,
+      cow_zero: 1,
+      thp_fault_alloc: 0,
+    });
     expect(mem(split, 'write').AnonPages).toBe(4);
     const huge = runSys({ name: 't', steps }, { policies: [thp(true)] }).r;
-    expect(ctrs(huge, 'write', ['pgfault', 'thp_split_pmd', 'thp_fault_alloc'])).toEqual({ pgfault: 1, thp_split_pmd: 0, thp_fault_alloc: 1 });
+    expect(ctrs(huge, 'write', ['pgfault', 'thp_split_pmd', 'thp_fault_alloc'])).toEqual({
+      pgfault: 1,
+      thp_split_pmd: 0,
+      thp_fault_alloc: 1,
+    });
     expect(mem(huge, 'write').AnonHugePages).toBe(2048);
     expect(mem(huge, 'write').PageTables).toBe(16);
   });
@@ -91,7 +123,12 @@ describe('PMD-mapped THP', () => {
     expect(mem(r, 'cow').AnonPages).toBe(2048 + 4);
     expect(mem(r, 'cow').AnonHugePages).toBe(2048);
     // after the child's exit the folio's only reference is the parent's PMD: reused whole
-    expect(ctrs(r, 'reuse', ['pgfault', 'pgreuse', 'thp_split_pmd', 'cow_copy'])).toEqual({ pgfault: 1, pgreuse: 1, thp_split_pmd: 0, cow_copy: 0 });
+    expect(ctrs(r, 'reuse', ['pgfault', 'pgreuse', 'thp_split_pmd', 'cow_copy'])).toEqual({
+      pgfault: 1,
+      pgreuse: 1,
+      thp_split_pmd: 0,
+      cow_copy: 0,
+    });
     expect(mem(r, 'reuse').AnonPages).toBe(2048);
     expect(mem(r, 'reuse').MemUsed).toBe(2048);
   });
@@ -102,28 +139,83 @@ describe('PMD-mapped THP', () => {
       { op: 'mmap', pid: 'p', name: 'a', size: '2MiB' },
       { op: 'touch', pid: 'p', region: 'a', access: 'write' },
     ];
-    const un = runSys({ name: 't', steps: [...base, { op: 'munmap', pid: 'p', region: 'a', offset: '1MiB', size: '64KiB', phase: 'x' }, { op: 'access', pid: 'p', region: 'a', offset: '1088KiB', access: 'read' }] }, { policies: [thp()] }).r;
-    expect(ctrs(un, 'x', ['thp_split_pmd', 'thp_deferred_split_page'])).toEqual({ thp_split_pmd: 1, thp_deferred_split_page: 1 });
+    const un = runSys(
+      {
+        name: 't',
+        steps: [
+          ...base,
+          { op: 'munmap', pid: 'p', region: 'a', offset: '1MiB', size: '64KiB', phase: 'x' },
+          { op: 'access', pid: 'p', region: 'a', offset: '1088KiB', access: 'read' },
+        ],
+      },
+      { policies: [thp()] },
+    ).r;
+    expect(ctrs(un, 'x', ['thp_split_pmd', 'thp_deferred_split_page'])).toEqual({
+      thp_split_pmd: 1,
+      thp_deferred_split_page: 1,
+    });
     expect(mem(un, 'x').AnonHugePages).toBe(0);
     expect(mem(un, 'x').AnonPages).toBe(2048 - 64);
     expect(mem(un, 'x').MemUsed).toBe(2048);
-    const mp = runSys({ name: 't', steps: [...base, { op: 'mprotect', pid: 'p', region: 'a', offset: 0, size: '1MiB', prot: 'r', phase: 'x' }] }, { policies: [thp()] }).r;
-    expect(ctrs(mp, 'x', ['thp_split_pmd', 'thp_deferred_split_page'])).toEqual({ thp_split_pmd: 1, thp_deferred_split_page: 0 });
+    const mp = runSys(
+      {
+        name: 't',
+        steps: [...base, { op: 'mprotect', pid: 'p', region: 'a', offset: 0, size: '1MiB', prot: 'r', phase: 'x' }],
+      },
+      { policies: [thp()] },
+    ).r;
+    expect(ctrs(mp, 'x', ['thp_split_pmd', 'thp_deferred_split_page'])).toEqual({
+      thp_split_pmd: 1,
+      thp_deferred_split_page: 0,
+    });
     expect(mem(mp, 'x').AnonPages).toBe(2048);
-    const whole = runSys({ name: 't', steps: [...base, { op: 'mprotect', pid: 'p', region: 'a', prot: 'r', phase: 'x' }, { op: 'access', pid: 'p', region: 'a', access: 'read', offset: 4096 }] }, { policies: [thp()] }).r;
+    const whole = runSys(
+      {
+        name: 't',
+        steps: [
+          ...base,
+          { op: 'mprotect', pid: 'p', region: 'a', prot: 'r', phase: 'x' },
+          { op: 'access', pid: 'p', region: 'a', access: 'read', offset: 4096 },
+        ],
+      },
+      { policies: [thp()] },
+    ).r;
     expect(ctrs(whole, 'x', ['thp_split_pmd'])).toEqual({ thp_split_pmd: 0 });
     expect(mem(whole, 'x').AnonHugePages).toBe(2048);
-    const dn = runSys({ name: 't', steps: [...base, { op: 'madvise', pid: 'p', region: 'a', offset: '4KiB', size: '4KiB', advice: 'dontneed', phase: 'x' }] }, { policies: [thp()] }).r;
-    expect(ctrs(dn, 'x', ['thp_split_pmd', 'thp_deferred_split_page'])).toEqual({ thp_split_pmd: 1, thp_deferred_split_page: 1 });
+    const dn = runSys(
+      {
+        name: 't',
+        steps: [
+          ...base,
+          { op: 'madvise', pid: 'p', region: 'a', offset: '4KiB', size: '4KiB', advice: 'dontneed', phase: 'x' },
+        ],
+      },
+      { policies: [thp()] },
+    ).r;
+    expect(ctrs(dn, 'x', ['thp_split_pmd', 'thp_deferred_split_page'])).toEqual({
+      thp_split_pmd: 1,
+      thp_deferred_split_page: 1,
+    });
     expect(mem(dn, 'x').AnonPages).toBe(2044);
-    const all = runSys({ name: 't', steps: [...base, { op: 'madvise', pid: 'p', region: 'a', advice: 'dontneed', phase: 'x' }] }, { policies: [thp()] }).r;
+    const all = runSys(
+      { name: 't', steps: [...base, { op: 'madvise', pid: 'p', region: 'a', advice: 'dontneed', phase: 'x' }] },
+      { policies: [thp()] },
+    ).r;
     expect(ctrs(all, 'x', ['thp_split_pmd', 'pgfree'])).toEqual({ thp_split_pmd: 0, pgfree: 512 });
     expect(mem(all, 'x')).toMatchObject({ AnonPages: 0, AnonHugePages: 0, MemUsed: 0, PageTables: 8 });
   });
 
   it('exit frees the THP and the deposited table', () => {
     const { r, sys } = runSys(
-      { name: 't', steps: [{ op: 'spawn', pid: 'p' }, { op: 'mmap', pid: 'p', name: 'a', size: '2MiB' }, { op: 'touch', pid: 'p', region: 'a', access: 'write' }, { op: 'exit', pid: 'p', phase: 'x' }] },
+      {
+        name: 't',
+        steps: [
+          { op: 'spawn', pid: 'p' },
+          { op: 'mmap', pid: 'p', name: 'a', size: '2MiB' },
+          { op: 'touch', pid: 'p', region: 'a', access: 'write' },
+          { op: 'exit', pid: 'p', phase: 'x' },
+        ],
+      },
       { policies: [thp()] },
     );
     expect(mem(r, 'x')).toMatchObject({ AnonPages: 0, AnonHugePages: 0, MemUsed: 0, PageTables: 0 });
@@ -167,7 +259,11 @@ describe('PMD-mapped THP', () => {
       { policies: [thp()] },
     );
     expect(r.checks.failed).toBe(0);
-    expect(ctrs(r, 'out', ['pswpout', 'thp_split_pmd', 'thp_swpout'])).toEqual({ pswpout: 512, thp_split_pmd: 1, thp_swpout: 1 });
+    expect(ctrs(r, 'out', ['pswpout', 'thp_split_pmd', 'thp_swpout'])).toEqual({
+      pswpout: 512,
+      thp_split_pmd: 1,
+      thp_swpout: 1,
+    });
     expect(mem(r, 'out')).toMatchObject({ AnonPages: 0, AnonHugePages: 0, MemUsed: 0 });
     expect(ctr(r, 'in', 'pswpin')).toBe(512);
     expect(ctr(r, 'collapse', 'thp_collapse_alloc')).toBe(1);
@@ -178,7 +274,10 @@ describe('PMD-mapped THP', () => {
     const copyPinned = definePlugin({
       name: 'copy-pinned',
       api: '^1.0.0',
-      apply: (sys) => sys.hooks.fork.page.tap('copy-pinned', (ctx) => (ctx.parent.hasPinned && ctx.folio.maybePinned ? 'copy' : undefined)),
+      apply: (sys) =>
+        sys.hooks.fork.page.tap('copy-pinned', (ctx) =>
+          ctx.parent.hasPinned && ctx.folio.maybePinned ? 'copy' : undefined,
+        ),
     });
     const { r } = runSys(
       {

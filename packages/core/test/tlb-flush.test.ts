@@ -36,7 +36,18 @@ function forceswap(spin: boolean) {
   };
 }
 
-const F = ['nr_tlb_remote_flush', 'nr_tlb_remote_flush_received', 'nr_tlb_local_flush_all', 'nr_tlb_local_flush_one', 'cow_copy', 'pgreuse', 'pswpout', 'pswpin', 'pgmajfault', 'pgfault'];
+const F = [
+  'nr_tlb_remote_flush',
+  'nr_tlb_remote_flush_received',
+  'nr_tlb_local_flush_all',
+  'nr_tlb_local_flush_one',
+  'cow_copy',
+  'pgreuse',
+  'pswpout',
+  'pswpin',
+  'pgmajfault',
+  'pgfault',
+];
 
 /*
  * Where the flushes of one steady-state round come from (kernel-notes §2), with cpu 1 in
@@ -66,7 +77,11 @@ describe('TLB flush accounting through FlatHardware: the seed-000 forceswap loop
       pgmajfault: ROUNDS,
       pgfault: 2 * ROUNDS,
     });
-    expect(ctrs(r, 'first', ['nr_tlb_remote_flush', 'cow_copy', 'pgreuse'])).toEqual({ nr_tlb_remote_flush: 2, cow_copy: 0, pgreuse: 1 });
+    expect(ctrs(r, 'first', ['nr_tlb_remote_flush', 'cow_copy', 'pgreuse'])).toEqual({
+      nr_tlb_remote_flush: 2,
+      cow_copy: 0,
+      pgreuse: 1,
+    });
   });
 
   it('default v5.9 rule (refcount): 4 remote flushes and 1 copy per round', () => {
@@ -83,7 +98,11 @@ describe('TLB flush accounting through FlatHardware: the seed-000 forceswap loop
       pgmajfault: ROUNDS,
       pgfault: 2 * ROUNDS,
     });
-    expect(ctrs(r, 'first', ['nr_tlb_remote_flush', 'cow_copy', 'pgreuse'])).toEqual({ nr_tlb_remote_flush: 3, cow_copy: 1, pgreuse: 0 });
+    expect(ctrs(r, 'first', ['nr_tlb_remote_flush', 'cow_copy', 'pgreuse'])).toEqual({
+      nr_tlb_remote_flush: 3,
+      cow_copy: 1,
+      pgreuse: 0,
+    });
     // the copied-from page waits in the batch until the next pageout drains it: 2 frames at the end
     expect(r.total.meminfo).toMatchObject({ AnonPages: 4, MemUsed: 8 });
   });
@@ -102,6 +121,10 @@ describe('TLB flush accounting through FlatHardware: the seed-000 forceswap loop
 
   it('the batch reference is what forces the copy: lruBatchSize 1 drains at once and the default rule reuses', () => {
     const r = run(forceswap(true), { config: { lruBatchSize: 1 } });
-    expect(ctrs(r, 'steady', ['nr_tlb_remote_flush', 'cow_copy', 'pgreuse'])).toEqual({ nr_tlb_remote_flush: 3 * ROUNDS, cow_copy: 0, pgreuse: ROUNDS });
+    expect(ctrs(r, 'steady', ['nr_tlb_remote_flush', 'cow_copy', 'pgreuse'])).toEqual({
+      nr_tlb_remote_flush: 3 * ROUNDS,
+      cow_copy: 0,
+      pgreuse: ROUNDS,
+    });
   });
 });

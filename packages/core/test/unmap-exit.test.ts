@@ -112,7 +112,14 @@ describe('munmap and exit (zap_pte_range, free_pgtables, exit_mmap)', () => {
       );
       expect(ctr(r, 'total', 'pswpout')).toBeGreaterThan(0);
       const m = mem(r, 'drained');
-      expect(m).toMatchObject({ MemUsed: 0, AnonPages: 0, PageTables: 0, SwapCached: 0, Inactive_anon: 0, Active_anon: 0 });
+      expect(m).toMatchObject({
+        MemUsed: 0,
+        AnonPages: 0,
+        PageTables: 0,
+        SwapCached: 0,
+        Inactive_anon: 0,
+        Active_anon: 0,
+      });
       expect(m.SwapFree).toBe(m.SwapTotal);
       expect(m.processes).toEqual({});
     }

@@ -44,7 +44,11 @@ describe('userfaultfd', () => {
 
   it('wp mode (seed 001): the write blocks; after unprotect the retried write copies, the page still being in the LRU batch', () => {
     const r = run(wp(false));
-    expect(ctrs(r, 'copy', ['uffd_copy', 'lru_add_batched', 'pgfault'])).toEqual({ uffd_copy: 1, lru_add_batched: 1, pgfault: 0 });
+    expect(ctrs(r, 'copy', ['uffd_copy', 'lru_add_batched', 'pgfault'])).toEqual({
+      uffd_copy: 1,
+      lru_add_batched: 1,
+      pgfault: 0,
+    });
     expect(ctrs(r, 'write', F)).toEqual({ pgfault: 1, uffd_fault: 1, uffd_wp_change: 0, pgreuse: 0, cow_copy: 0 });
     expect(ctrs(r, 'unprotect', F)).toEqual({ pgfault: 1, uffd_fault: 0, uffd_wp_change: 1, pgreuse: 0, cow_copy: 1 });
     expect(r.checks).toEqual({ passed: 2, failed: 0, failures: [] });

@@ -83,8 +83,18 @@ describe('write-protect faults (do_wp_page), default v5.9 rule: reuse iff order 
       { op: 'drain', cpu: drainCpu },
       { op: 'touch', pid: 'p', region: 'b', access: 'write', phase: 'write' },
     ];
-    expect(ctrs(run({ name: 'other', steps: steps(0) }), 'write', WP)).toEqual({ pgfault: 1, pgreuse: 0, cow_copy: 1, cow_zero: 0 });
-    expect(ctrs(run({ name: 'own', steps: steps(1) }), 'write', WP)).toEqual({ pgfault: 1, pgreuse: 1, cow_copy: 0, cow_zero: 0 });
+    expect(ctrs(run({ name: 'other', steps: steps(0) }), 'write', WP)).toEqual({
+      pgfault: 1,
+      pgreuse: 0,
+      cow_copy: 1,
+      cow_zero: 0,
+    });
+    expect(ctrs(run({ name: 'own', steps: steps(1) }), 'write', WP)).toEqual({
+      pgfault: 1,
+      pgreuse: 1,
+      cow_copy: 0,
+      cow_zero: 0,
+    });
   });
 
   it('the LRU batch size decides when the batch drains by itself (15 vs 31)', () => {
@@ -102,14 +112,26 @@ describe('write-protect faults (do_wp_page), default v5.9 rule: reuse iff order 
     const r15 = run({ name: 'b15', steps }, { config: { lruBatchSize: 15 } });
     expect(ctr(r15, 'touch', 'lru_batch_drain')).toBe(1);
     expect(mem(r15, 'touch')).toMatchObject({ Inactive_anon: 60, AnonPages: 80 });
-    expect(ctrs(r15, 'rewrite', [...WP, 'lru_batch_drain'])).toEqual({ pgfault: 20, pgreuse: 15, cow_copy: 5, cow_zero: 0, lru_batch_drain: 0 });
+    expect(ctrs(r15, 'rewrite', [...WP, 'lru_batch_drain'])).toEqual({
+      pgfault: 20,
+      pgreuse: 15,
+      cow_copy: 5,
+      cow_zero: 0,
+      lru_batch_drain: 0,
+    });
     expect(mem(r15, 'rewrite')).toMatchObject({ AnonPages: 80, MemUsed: 100, Inactive_anon: 60 });
     // 31: all 20 stay batched. Rewrite: pages 1-11 copy (batch 20 → 31 with the 11th copy,
     // which drains it: the 11 old pages are freed), pages 12-20 are then reused.
     const r31 = run({ name: 'b31', steps }, { config: { lruBatchSize: 31 } });
     expect(ctr(r31, 'touch', 'lru_batch_drain')).toBe(0);
     expect(mem(r31, 'touch')).toMatchObject({ Inactive_anon: 0, AnonPages: 80 });
-    expect(ctrs(r31, 'rewrite', [...WP, 'lru_batch_drain'])).toEqual({ pgfault: 20, pgreuse: 9, cow_copy: 11, cow_zero: 0, lru_batch_drain: 1 });
+    expect(ctrs(r31, 'rewrite', [...WP, 'lru_batch_drain'])).toEqual({
+      pgfault: 20,
+      pgreuse: 9,
+      cow_copy: 11,
+      cow_zero: 0,
+      lru_batch_drain: 1,
+    });
     expect(mem(r31, 'rewrite')).toMatchObject({ AnonPages: 80, MemUsed: 80, Inactive_anon: 80 });
     // mprotect(r) changed 20 PTEs; mprotect(rw) without tryChangeWritable changes none
     expect(ctr(r31, 'protect', 'mprotect_pte')).toBe(20);

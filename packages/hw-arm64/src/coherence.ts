@@ -5,7 +5,15 @@ import { SimError, type Kernel, type MmStruct } from '@mmsim/core';
  * another frame, or permits an access the page table no longer permits, means a PTE changed
  * with no invalidation since the entry was filled: a missing TLB flush.
  */
-export function checkCoherent(k: Kernel, cpu: number, mm: MmStruct, vpn: number, write: boolean, pfn: number, level: string): void {
+export function checkCoherent(
+  k: Kernel,
+  cpu: number,
+  mm: MmStruct,
+  vpn: number,
+  write: boolean,
+  pfn: number,
+  level: string,
+): void {
   const now = k.translate(mm, vpn, write);
   if (now === pfn) return;
   throw new SimError(

@@ -1,4 +1,13 @@
-import { HUGE_ZERO_PFN, PTE, PTE_HW_MASK, SimError, ZERO_PFN, type Kernel, type MmStruct, type Stats } from '@mmsim/core';
+import {
+  HUGE_ZERO_PFN,
+  PTE,
+  PTE_HW_MASK,
+  SimError,
+  ZERO_PFN,
+  type Kernel,
+  type MmStruct,
+  type Stats,
+} from '@mmsim/core';
 import type { CounterIds } from './counters.js';
 
 /** The contiguous hint, PTE_CONT (bit 52 on real hardware), kept in core's first hardware bit. */
@@ -101,15 +110,18 @@ export class ContPte {
     const n = this.span;
     const f0 = fl[base]!;
     const p0 = val[base]!;
-    if ((f0 & PTE.present) === 0 || (f0 & (PTE.protNone | PTE.swap | PTE.table)) !== 0) return 'an entry is not a valid page descriptor';
+    if ((f0 & PTE.present) === 0 || (f0 & (PTE.protNone | PTE.swap | PTE.table)) !== 0)
+      return 'an entry is not a valid page descriptor';
     if (p0 % n !== 0) return `the output address (pfn ${p0}) is not aligned to the block`;
     const attrs = f0 & ~IGNORED;
     for (let i = 0; i < n; i++) {
       const fi = fl[base + i]!;
-      if ((fi & PTE.present) === 0 || (fi & (PTE.protNone | PTE.swap | PTE.table)) !== 0) return `entry ${i} is not a valid page descriptor`;
+      if ((fi & PTE.present) === 0 || (fi & (PTE.protNone | PTE.swap | PTE.table)) !== 0)
+        return `entry ${i} is not a valid page descriptor`;
       if (withCont && (fi & PTE_CONT) === 0) return `entry ${i} lacks the contiguous bit`;
       if (val[base + i] !== p0 + i) return `entry ${i} maps pfn ${val[base + i]}, not ${p0 + i} (not contiguous)`;
-      if ((fi & ~IGNORED) !== attrs) return `entry ${i} has attributes 0x${(fi & ~IGNORED).toString(16)}, entry 0 has 0x${attrs.toString(16)}`;
+      if ((fi & ~IGNORED) !== attrs)
+        return `entry ${i} has attributes 0x${(fi & ~IGNORED).toString(16)}, entry 0 has 0x${attrs.toString(16)}`;
     }
     return null;
   }

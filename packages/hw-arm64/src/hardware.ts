@@ -72,9 +72,19 @@ export class Arm64Hardware implements HardwareModel {
     this.sys = system;
     this.k = system.kernel;
     this.ids = defineCounters(system.stats);
-    this.tlbi = new BroadcastTlbi(this.cores, this.asidEpoch, system.stats, system.clock, this.costs, this.ids, this.options.tlbiRange);
+    this.tlbi = new BroadcastTlbi(
+      this.cores,
+      this.asidEpoch,
+      system.stats,
+      system.clock,
+      this.costs,
+      this.ids,
+      this.options.tlbiRange,
+    );
     if (this.options.contpte) {
-      this.contpte = new ContPte(this.k, this.options.granule.contPages, system.stats, this.ids, (mm, s, e) => this.flushBlock(mm, s, e));
+      this.contpte = new ContPte(this.k, this.options.granule.contPages, system.stats, this.ids, (mm, s, e) =>
+        this.flushBlock(mm, s, e),
+      );
     }
     const h = system.hooks;
     h.tlbFlush.request.tap({ name: 'arm64-tlbi', stage: -1000 }, (r) => this.flush(r));
@@ -153,12 +163,21 @@ export class Arm64Hardware implements HardwareModel {
     // a write through an entry without write permission (or with clean dirty state) walks again
     if (write && arr.writable[e] === 0) return -1;
     const pfn = arr.pfn[e]! + (vpn - arr.baseOf(e));
-    if (this.options.coherenceCheck) checkCoherent(this.k, cpu, mm, vpn, write, pfn, arr === t.l1 ? 'L1 TLB' : 'L2 TLB');
+    if (this.options.coherenceCheck)
+      checkCoherent(this.k, cpu, mm, vpn, write, pfn, arr === t.l1 ? 'L1 TLB' : 'L2 TLB');
     this.sys.clock.charge(cpu, this.costs.memAccess);
     return pfn;
   }
 
-  tlbFill(cpu: number, mm: MmStruct, vpn: number, pfn: number, writable: boolean, leafShift: number, pteSlot: number): void {
+  tlbFill(
+    cpu: number,
+    mm: MmStruct,
+    vpn: number,
+    pfn: number,
+    writable: boolean,
+    leafShift: number,
+    pteSlot: number,
+  ): void {
     const c = this.costs;
     const v = this.sys.stats.v;
     const huge = leafShift > 12;
@@ -271,7 +290,10 @@ export class Arm64Hardware implements HardwareModel {
   /* ------------------------------------------------------------ reporting */
 
   /** TLB reach of one core (entries and base pages they map), for `mm` or every ASID. */
-  reach(cpu: number, mm?: MmStruct): { l1: { entries: number; pages: number }; l2: { entries: number; pages: number } } {
+  reach(
+    cpu: number,
+    mm?: MmStruct,
+  ): { l1: { entries: number; pages: number }; l2: { entries: number; pages: number } } {
     const asid = mm ? this.asidOf(mm) : -1;
     const t = this.cores[cpu]!;
     return { l1: t.l1.reach(asid), l2: t.l2.reach(asid) };

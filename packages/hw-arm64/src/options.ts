@@ -1,5 +1,11 @@
 import { GRANULES, type Granule, type GranuleGeometry } from './granule.js';
-import { resolveProfile, type Arm64Profile, type CustomProfile, type ProfileName, type TlbGeometry } from './profiles.js';
+import {
+  resolveProfile,
+  type Arm64Profile,
+  type CustomProfile,
+  type ProfileName,
+  type TlbGeometry,
+} from './profiles.js';
 
 /** Options of `createHardware()`; README "Options" documents each. */
 export interface Arm64HardwareOptions {
@@ -44,8 +50,20 @@ export interface ResolvedOptions {
 }
 
 const KNOWN = new Set([
-  'cpus', 'profile', 'granule', 'contpte', 'hpa', 'hafdbs', 'coherenceCheck', 'asidBits', 'tlbiRange', 'vmstatTlb',
-  'l1Entries', 'l1Ways', 'l2Entries', 'l2Ways',
+  'cpus',
+  'profile',
+  'granule',
+  'contpte',
+  'hpa',
+  'hafdbs',
+  'coherenceCheck',
+  'asidBits',
+  'tlbiRange',
+  'vmstatTlb',
+  'l1Entries',
+  'l1Ways',
+  'l2Entries',
+  'l2Ways',
 ]);
 
 function underTest(): boolean {
@@ -55,7 +73,8 @@ function underTest(): boolean {
 
 function int(name: string, v: unknown, min: number): number | undefined {
   if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new Error(`option ${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
+    throw new Error(`option ${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -81,7 +100,9 @@ export function resolveOptions(raw: Record<string, unknown> = {}): ResolvedOptio
   if (asidBits > 16) throw new Error(`option asidBits must be at most 16, got ${asidBits}`);
   const geometry: TlbGeometry = {
     l1Entries: int('l1Entries', raw.l1Entries, 1) ?? profile.geometry.l1Entries,
-    l1Ways: int('l1Ways', raw.l1Ways, 1) ?? (raw.l1Entries !== undefined ? (raw.l1Entries as number) : profile.geometry.l1Ways),
+    l1Ways:
+      int('l1Ways', raw.l1Ways, 1) ??
+      (raw.l1Entries !== undefined ? (raw.l1Entries as number) : profile.geometry.l1Ways),
     l2Entries: int('l2Entries', raw.l2Entries, 1) ?? profile.geometry.l2Entries,
     l2Ways: int('l2Ways', raw.l2Ways, 1) ?? profile.geometry.l2Ways,
   };

@@ -28,7 +28,9 @@ describe('contiguous bit (contpte.c)', () => {
     const vma = region(r, p, 64);
     touch(r, p, vma.start, 64, true);
     touch(r, p, vma.start, 64, false);
-    const d = delta(r, ['contpte_fold', 'contpte_unfold', 'tlbi_va', 'dsb_ish'], () => mprotect(r.k, p.mm, vma.start + 5, vma.start + 6, 'r'));
+    const d = delta(r, ['contpte_fold', 'contpte_unfold', 'tlbi_va', 'dsb_ish'], () =>
+      mprotect(r.k, p.mm, vma.start + 5, vma.start + 6, 'r'),
+    );
     // unfold: TLBI of the 16-page block + DSB; mprotect's own flush: 1 page + DSB
     expect(d).toEqual({ contpte_fold: 0, contpte_unfold: 1, tlbi_va: 17, dsb_ish: 2 });
     expect(contBits(r, p.mm, vma.start, 64)).toBe(48);
@@ -36,7 +38,9 @@ describe('contiguous bit (contpte.c)', () => {
     touch(r, p, vma.start, 64, false);
     expect(() => userAccess(r.k, p.main, vma.start + 5, true, 9)).toThrow(/segmentation fault/);
     // back to rw: the PTE is writable again (can_change_pte_writable) and the block refolds
-    const d2 = delta(r, ['contpte_fold', 'contpte_unfold'], () => mprotect(r.k, p.mm, vma.start + 5, vma.start + 6, 'rw'));
+    const d2 = delta(r, ['contpte_fold', 'contpte_unfold'], () =>
+      mprotect(r.k, p.mm, vma.start + 5, vma.start + 6, 'rw'),
+    );
     expect(d2).toEqual({ contpte_fold: 1, contpte_unfold: 0 });
     expect(contBits(r, p.mm, vma.start, 64)).toBe(64);
     touch(r, p, vma.start, 64, true, 1, 7);
@@ -104,7 +108,9 @@ describe('contiguous bit (contpte.c)', () => {
     r.k.pt.fl[t * 512 + ((vma.start + 7) & 511)]! &= ~PTE_CONT;
     r.k.flushMm(p.mm, 'test');
     expect(() => userAccess(r.k, p.main, vma.start, false, 0)).toThrow(SimError);
-    expect(() => userAccess(r.k, p.main, vma.start, false, 0)).toThrow(/misprogrammed contiguous block.*lacks the contiguous bit/);
+    expect(() => userAccess(r.k, p.main, vma.start, false, 0)).toThrow(
+      /misprogrammed contiguous block.*lacks the contiguous bit/,
+    );
 
     // (2) the bit set by hand over order-0 pages: not physically contiguous / aligned
     const r2 = rig({ contpte: false }, 0);

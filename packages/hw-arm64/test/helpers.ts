@@ -11,7 +11,11 @@ export interface Rig {
  * A 4-CPU arm64 system. `order` > 0 taps fault.anonOrders so anonymous faults allocate folios
  * of that order (4: 64 KiB, one contpte block each).
  */
-export function rig(opts: Arm64HardwareOptions = {}, order = 4, config: Parameters<typeof createSystem>[0]['config'] = {}): Rig {
+export function rig(
+  opts: Arm64HardwareOptions = {},
+  order = 4,
+  config: Parameters<typeof createSystem>[0]['config'] = {},
+): Rig {
   const hw = createHardware({ cpus: 4, coherenceCheck: true, ...opts });
   const sys = createSystem({ hardware: hw, config });
   if (order > 0) sys.hooks.fault.anonOrders.tap('test-orders', () => 1 << order);

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { createSystem, runScenario, ScenarioSchema, type HardwareFactoryOptions, type HardwareModel } from '@mmsim/core';
+import {
+  createSystem,
+  runScenario,
+  ScenarioSchema,
+  type HardwareFactoryOptions,
+  type HardwareModel,
+} from '@mmsim/core';
 
 type HardwareFactory = (options?: HardwareFactoryOptions) => HardwareModel;
 import { createHardware, PLUGIN_NAME, PROFILES, Arm64Hardware, GRANULES } from '../src/index.js';

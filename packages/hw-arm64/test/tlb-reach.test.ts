@@ -11,7 +11,14 @@ function misses(opts: Parameters<typeof rig>[0], order = 4) {
   const p = r.k.spawn('a', 0);
   const vma = region(r, p, PAGES);
   touch(r, p, vma.start, PAGES, true); // fault everything in
-  return { r, p, vma, d: delta(r, ['tlb_miss', 'page_walk', 'tlb_fill_contpte', 'tlb_fill_coalesced'], () => touch(r, p, vma.start, PAGES, false, ROUNDS)) };
+  return {
+    r,
+    p,
+    vma,
+    d: delta(r, ['tlb_miss', 'page_walk', 'tlb_fill_contpte', 'tlb_fill_coalesced'], () =>
+      touch(r, p, vma.start, PAGES, false, ROUNDS),
+    ),
+  };
 }
 
 describe('TLB reach', () => {

@@ -2,7 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { madvise, munmap, tryToUnmap, userAccess } from '@mmsim/core';
 import { delta, region, rig, touch } from './helpers.js';
 
-const FLUSH = ['tlbi_va', 'tlbi_asid', 'tlbi_broadcast', 'dsb_ish', 'ipi_sent', 'nr_tlb_remote_flush', 'nr_tlb_remote_flush_received', 'nr_tlb_local_flush_one', 'nr_tlb_local_flush_all'] as const;
+const FLUSH = [
+  'tlbi_va',
+  'tlbi_asid',
+  'tlbi_broadcast',
+  'dsb_ish',
+  'ipi_sent',
+  'nr_tlb_remote_flush',
+  'nr_tlb_remote_flush_received',
+  'nr_tlb_local_flush_one',
+  'nr_tlb_local_flush_all',
+] as const;
 
 describe('broadcast TLB invalidation', () => {
   it('a shootdown reaches every core with no IPI', () => {
@@ -104,7 +114,13 @@ describe('broadcast TLB invalidation', () => {
     const batched = run(true);
     const immediate = run(false);
     expect(batched).toMatchObject({ tlbi_va: 64, tlbi_broadcast: 64, dsb_ish: 1, ipi_sent: 0, nr_tlb_remote_flush: 0 });
-    expect(immediate).toMatchObject({ tlbi_va: 64, tlbi_broadcast: 64, dsb_ish: 64, ipi_sent: 0, nr_tlb_remote_flush: 0 });
+    expect(immediate).toMatchObject({
+      tlbi_va: 64,
+      tlbi_broadcast: 64,
+      dsb_ish: 64,
+      ipi_sent: 0,
+      nr_tlb_remote_flush: 0,
+    });
   });
 
   it('madvise(PAGEOUT) of dirty pages: try_to_unmap_flush_dirty() waits once per folio before pageout', () => {

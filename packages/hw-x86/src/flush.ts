@@ -51,7 +51,15 @@ export class FlushEngine {
     }
   }
 
-  private flushMmRange(cpu: number, mm: MmStruct, start: number, end: number, unit: number, full: boolean, freedTables: boolean): void {
+  private flushMmRange(
+    cpu: number,
+    mm: MmStruct,
+    start: number,
+    end: number,
+    unit: number,
+    full: boolean,
+    freedTables: boolean,
+  ): void {
     const hw = this.hw;
     const s = hw.sys.stats.v;
     const costs = hw.costs;
@@ -82,7 +90,15 @@ export class FlushEngine {
   }
 
   /** One target of a shootdown. Returns whether an IPI was sent. */
-  private sendIpi(c: number, mm: MmStruct | null, full: boolean, start: number, end: number, unit: number, freedTables: boolean): boolean {
+  private sendIpi(
+    c: number,
+    mm: MmStruct | null,
+    full: boolean,
+    start: number,
+    end: number,
+    unit: number,
+    freedTables: boolean,
+  ): boolean {
     const hw = this.hw;
     const s = hw.sys.stats.v;
     const lazy = hw.isLazy(c);

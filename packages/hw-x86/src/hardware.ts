@@ -44,7 +44,9 @@ export class X86Hardware implements HardwareModel {
     this.ids = defineX86Counters(system.stats);
     const name = `${PLUGIN_NAME}:tlb`;
     system.hooks.tlbFlush.request.tap({ name, stage: -1000 }, (r: FlushRequest) => this.flushes.request(r));
-    system.hooks.sched.switchMm.tap({ name, stage: -1000 }, (cpu: number, _prev: MmStruct | null, next: MmStruct) => this.switchMm(cpu, next));
+    system.hooks.sched.switchMm.tap({ name, stage: -1000 }, (cpu: number, _prev: MmStruct | null, next: MmStruct) =>
+      this.switchMm(cpu, next),
+    );
     system.hooks.mm.destroyed.tap({ name, stage: -1000 }, (mm: MmStruct) => this.mmDestroyed(mm));
   }
 
@@ -134,7 +136,15 @@ export class X86Hardware implements HardwareModel {
     return pfn;
   }
 
-  tlbFill(cpu: number, mm: MmStruct, vpn: number, pfn: number, writable: boolean, leafShift: number, pteSlot: number): void {
+  tlbFill(
+    cpu: number,
+    mm: MmStruct,
+    vpn: number,
+    pfn: number,
+    writable: boolean,
+    leafShift: number,
+    pteSlot: number,
+  ): void {
     const a = this.asid;
     if (a.loadedMm[cpu] !== mm) this.switchMm(cpu, mm);
     const slot = a.loadedAsid[cpu]!;

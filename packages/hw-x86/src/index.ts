@@ -4,7 +4,15 @@
  */
 export { createHardware } from './create.js';
 export { X86Hardware } from './hardware.js';
-export { BARE_METAL, KVM_GUEST, KVM_EXIT_CYCLES, PROFILES, resolveProfile, type X86CostProfile, type ProfileName } from './profiles.js';
+export {
+  BARE_METAL,
+  KVM_GUEST,
+  KVM_EXIT_CYCLES,
+  PROFILES,
+  resolveProfile,
+  type X86CostProfile,
+  type ProfileName,
+} from './profiles.js';
 export { PLUGIN_NAME, TLB_NR_DYN_ASIDS, TLB_SINGLE_PAGE_FLUSH_CEILING } from './constants.js';
 export { X86_COUNTERS, type X86Counter } from './counters.js';
 export type { X86HardwareOptions, ResolvedX86Options } from './options.js';

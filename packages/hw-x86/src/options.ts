@@ -50,7 +50,18 @@ export interface ResolvedX86Options {
 }
 
 const BOOL_KEYS = ['pcid', 'lazyTlbSkip', 'coherenceCheck', 'coalescing', 'pagingStructureCache'] as const;
-const INT_KEYS = ['cpus', 'l1Entries', 'l1Ways', 'l1Entries2M', 'l1Ways2M', 'stlbEntries', 'stlbWays', 'stlbEntries2M', 'stlbWays2M', 'flushCeiling'] as const;
+const INT_KEYS = [
+  'cpus',
+  'l1Entries',
+  'l1Ways',
+  'l1Entries2M',
+  'l1Ways2M',
+  'stlbEntries',
+  'stlbWays',
+  'stlbEntries2M',
+  'stlbWays2M',
+  'flushCeiling',
+] as const;
 const KNOWN = new Set<string>([...BOOL_KEYS, ...INT_KEYS, 'profile', 'paging-structure-cache', 'pscache']);
 
 export function resolveOptions(o: X86HardwareOptions & Record<string, unknown>): ResolvedX86Options {

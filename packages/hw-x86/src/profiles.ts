@@ -68,7 +68,8 @@ export function resolveProfile(p: ProfileName | Partial<X86CostProfile> | undefi
   const out: X86CostProfile = { ...BARE_METAL };
   for (const [k, v] of Object.entries(p)) {
     if (!(k in BARE_METAL)) throw new Error(`unknown cost "${k}" in the x86 cost profile`);
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`cost "${k}" must be a non-negative number`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+      throw new Error(`cost "${k}" must be a non-negative number`);
     (out as unknown as Record<string, number>)[k] = v;
   }
   return out;

@@ -1,9 +1,20 @@
 import { describe, expect, test } from 'vitest';
-import { mmapAnon, PTE, PTRS_PER_TABLE, ScenarioError, ScenarioSchema, runScenario, SimError, userAccess, type KernelPlugin, type MmStruct } from '@mmsim/core';
+import {
+  mmapAnon,
+  PTE,
+  PTRS_PER_TABLE,
+  ScenarioError,
+  ScenarioSchema,
+  runScenario,
+  SimError,
+  userAccess,
+  type KernelPlugin,
+  type MmStruct,
+} from '@mmsim/core';
 import { x86System } from './helpers.js';
 
 describe('TLB coherence checking', () => {
-  test('a PTE changed behind the TLB\'s back (no flush) is caught on the next hit', () => {
+  test("a PTE changed behind the TLB's back (no flush) is caught on the next hit", () => {
     const sys = x86System();
     const k = sys.kernel;
     const p = k.spawn('p', 0);
@@ -82,7 +93,7 @@ describe('TLB coherence checking', () => {
     expect((err as Error).message).toMatch(/stale TLB entry/);
   });
 
-  test('the kernel\'s own paths stay coherent (fork, COW, mprotect, munmap, pageout) on 2 CPUs', () => {
+  test("the kernel's own paths stay coherent (fork, COW, mprotect, munmap, pageout) on 2 CPUs", () => {
     const sys = x86System({}, []);
     const sc = ScenarioSchema.parse({
       name: 'mixed',

@@ -59,7 +59,7 @@ describe('flush_tlb_mm_range', () => {
     expect(sys.stats.get('ipi_sent')).toBe(2);
   });
 
-  test('the 33-page ceiling: 33 pages are INVLPG\'d one by one, 34 make a full flush', () => {
+  test("the 33-page ceiling: 33 pages are INVLPG'd one by one, 34 make a full flush", () => {
     const a = setup({}, 'spin');
     madvise(a.k, a.p.mm, a.vma.start, a.vma.start + 33, 'dontneed');
     expect(a.d('nr_tlb_local_flush_one')).toBe(33);

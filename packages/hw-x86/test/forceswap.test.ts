@@ -57,6 +57,8 @@ describe('forceswap (seed 000)', () => {
     expect(Math.abs(per['kvm-guest v5.8']! / SEED.v58.cycles - 1)).toBeLessThanOrEqual(0.25);
     expect(Math.abs(per['kvm-guest v5.9+']! / SEED.mainline.cycles - 1)).toBeLessThanOrEqual(0.25);
     // the IPI is what makes the copy expensive in a guest
-    expect(per['kvm-guest v5.9+']! / per['kvm-guest v5.8']!).toBeGreaterThan(per['bare-metal v5.9+']! / per['bare-metal v5.8']!);
+    expect(per['kvm-guest v5.9+']! / per['kvm-guest v5.8']!).toBeGreaterThan(
+      per['bare-metal v5.9+']! / per['bare-metal v5.8']!,
+    );
   });
 });

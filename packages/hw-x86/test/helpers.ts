@@ -1,4 +1,12 @@
-import { createSystem, ScenarioSchema, runScenario, type AnyPlugin, type MmPlugin, type RunResult, type MmSystem } from '@mmsim/core';
+import {
+  createSystem,
+  ScenarioSchema,
+  runScenario,
+  type AnyPlugin,
+  type MmPlugin,
+  type RunResult,
+  type MmSystem,
+} from '@mmsim/core';
 import { createHardware } from '../src/index.js';
 import type { X86HardwareOptions } from '../src/options.js';
 
@@ -11,12 +19,19 @@ export const v58Reuse: MmPlugin = {
   name: 'test-v5.8-wp-reuse',
   api: '^1.0.0',
   apply(ctx) {
-    ctx.hooks.fault.wpReuse.tap('test-v5.8-wp-reuse', (vmf) => (vmf.folio.order === 0 && vmf.page.mapcount === 1 ? 'reuse' : undefined));
+    ctx.hooks.fault.wpReuse.tap('test-v5.8-wp-reuse', (vmf) =>
+      vmf.folio.order === 0 && vmf.page.mapcount === 1 ? 'reuse' : undefined,
+    );
   },
 };
 
 /** Seed 000's forceswap: rounds of MADV_PAGEOUT / read / timed write of one page. */
-export function forceswap(opts: { threads: number; rounds: number; v58: boolean; profile?: 'bare-metal' | 'kvm-guest' }): RunResult {
+export function forceswap(opts: {
+  threads: number;
+  rounds: number;
+  v58: boolean;
+  profile?: 'bare-metal' | 'kvm-guest';
+}): RunResult {
   const steps: unknown[] = [
     { op: 'spawn', pid: 'p', cpu: 0 },
     { op: 'mmap', pid: 'p', name: 'buf', size: 4096 },

@@ -1,6 +1,14 @@
 import { describe, expect, test } from 'vitest';
 import { createSystem, mmapAnon, userAccess, type MmPlugin } from '@mmsim/core';
-import { BARE_METAL, createHardware, KVM_GUEST, PLUGIN_NAME, X86Hardware, TLB_NR_DYN_ASIDS, TLB_SINGLE_PAGE_FLUSH_CEILING } from '../src/index.js';
+import {
+  BARE_METAL,
+  createHardware,
+  KVM_GUEST,
+  PLUGIN_NAME,
+  X86Hardware,
+  TLB_NR_DYN_ASIDS,
+  TLB_SINGLE_PAGE_FLUSH_CEILING,
+} from '../src/index.js';
 
 describe('createHardware', () => {
   test('defaults, exports and the HardwareModel shape', () => {
@@ -78,7 +86,11 @@ describe('TLB hierarchy', () => {
   });
 
   test('AMD-style coalescing: an aligned contiguous order-2 folio fills one entry for 4 pages', () => {
-    const order2: MmPlugin = { name: 'order2', api: '^1.0.0', apply: (s) => void s.hooks.fault.anonOrders.tap('order2', () => 0b101) };
+    const order2: MmPlugin = {
+      name: 'order2',
+      api: '^1.0.0',
+      apply: (s) => void s.hooks.fault.anonOrders.tap('order2', () => 0b101),
+    };
     const sys = createSystem({ hardware: createHardware({ cpus: 1, coalescing: true }), policies: [order2] });
     const k = sys.kernel;
     const p = k.spawn('p', 0);

@@ -147,7 +147,8 @@ export class CowPtePolicy implements MmPlugin {
       throw new Error('policy-cowpte: shareHigherLevels (COW of PMD tables) is not implemented; see the README');
     }
     const minTables = options.minTables ?? 1;
-    if (!Number.isInteger(minTables) || minTables < 1) throw new Error(`policy-cowpte: minTables must be an integer >= 1, got ${String(options.minTables)}`);
+    if (!Number.isInteger(minTables) || minTables < 1)
+      throw new Error(`policy-cowpte: minTables must be an integer >= 1, got ${String(options.minTables)}`);
     this.options = {
       minTables,
       excludeRegions: [...(options.excludeRegions ?? [])],

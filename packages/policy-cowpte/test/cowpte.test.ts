@@ -1,12 +1,28 @@
 import { describe, expect, it } from 'vitest';
-import { forkProcess, meminfo, mmapAnon, PG, PTE, PTRS_PER_TABLE, userAccess, type Kernel, type Process } from '@mmsim/core';
+import {
+  forkProcess,
+  meminfo,
+  mmapAnon,
+  PG,
+  PTE,
+  PTRS_PER_TABLE,
+  userAccess,
+  type Kernel,
+  type Process,
+} from '@mmsim/core';
 import { cowSystem, exit, invariants, pteTables } from './helpers.js';
 
 const T = PTRS_PER_TABLE;
 
 function counters(sys: ReturnType<typeof cowSystem>['sys']) {
   const s = sys.stats;
-  return { share: s.get('cow_pte_share'), brk: s.get('cow_pte_break'), reuse: s.get('cow_pte_reuse'), free: s.get('cow_pte_free'), cow: s.get('cow_copy') };
+  return {
+    share: s.get('cow_pte_share'),
+    brk: s.get('cow_pte_break'),
+    reuse: s.get('cow_pte_reuse'),
+    free: s.get('cow_pte_free'),
+    cow: s.get('cow_copy'),
+  };
 }
 
 function fill(k: Kernel, p: Process, start: number, n: number, base: number) {

@@ -22,13 +22,19 @@ export const copyPinnedAtFork: MmPlugin = {
   name: 'test-copy-pinned',
   api: '^1.0.0',
   apply(ctx) {
-    ctx.hooks.fork.page.tap('test-copy-pinned', (c) => (c.parent.hasPinned && c.folio.maybePinned ? 'copy' : undefined));
+    ctx.hooks.fork.page.tap('test-copy-pinned', (c) =>
+      c.parent.hasPinned && c.folio.maybePinned ? 'copy' : undefined,
+    );
   },
 };
 
 export function cowSystem(opts: CowPteOptions | null = {}, cpus = 2, extra: MmPlugin[] = [copyPinnedAtFork]) {
   const policy = opts ? cowPte(opts) : null;
-  const sys = createSystem({ hardware: new FlatHardware(cpus), presetPlugins: extra, policies: policy ? [policy] : [] });
+  const sys = createSystem({
+    hardware: new FlatHardware(cpus),
+    presetPlugins: extra,
+    policies: policy ? [policy] : [],
+  });
   return { sys, k: sys.kernel, policy: policy as CowPtePolicy };
 }
 
@@ -103,7 +109,8 @@ export function invariants(k: Kernel): string[] {
     liveBelowPgd++;
     if (pt.refcount[t] !== u.length) errs.push(`table ${t}: refcount ${pt.refcount[t]} but ${u.length} users`);
     const owner = pt.owner[t]!;
-    if (!u.some((m) => m.id === owner)) errs.push(`table ${t}: owner ${owner} is not among its users ${u.map((m) => m.id)}`);
+    if (!u.some((m) => m.id === owner))
+      errs.push(`table ${t}: owner ${owner} is not among its users ${u.map((m) => m.id)}`);
     bytes.set(owner, (bytes.get(owner) ?? 0) + 4096);
     if (pt.level[t] !== 0) continue;
     for (let i = 0; i < PTRS_PER_TABLE; i++) {
@@ -121,9 +128,12 @@ export function invariants(k: Kernel): string[] {
   }
   for (const mm of k.mms) {
     if (mm.dead) continue;
-    if (mm.rssAnon !== (rss.get(mm.id) ?? 0)) errs.push(`mm ${mm.id}: rssAnon ${mm.rssAnon}, its tables map ${rss.get(mm.id) ?? 0}`);
-    if (mm.swapEnts !== (swp.get(mm.id) ?? 0)) errs.push(`mm ${mm.id}: swapEnts ${mm.swapEnts}, its tables hold ${swp.get(mm.id) ?? 0}`);
-    if (mm.pgtablesBytes !== (bytes.get(mm.id) ?? 0)) errs.push(`mm ${mm.id}: pgtablesBytes ${mm.pgtablesBytes}, owns ${bytes.get(mm.id) ?? 0}`);
+    if (mm.rssAnon !== (rss.get(mm.id) ?? 0))
+      errs.push(`mm ${mm.id}: rssAnon ${mm.rssAnon}, its tables map ${rss.get(mm.id) ?? 0}`);
+    if (mm.swapEnts !== (swp.get(mm.id) ?? 0))
+      errs.push(`mm ${mm.id}: swapEnts ${mm.swapEnts}, its tables hold ${swp.get(mm.id) ?? 0}`);
+    if (mm.pgtablesBytes !== (bytes.get(mm.id) ?? 0))
+      errs.push(`mm ${mm.id}: pgtablesBytes ${mm.pgtablesBytes}, owns ${bytes.get(mm.id) ?? 0}`);
   }
   if (pt.liveAccounted !== liveBelowPgd) errs.push(`liveAccounted ${pt.liveAccounted}, reachable ${liveBelowPgd}`);
   for (let pfn = 0; pfn < f.capacity; pfn++) {

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { createSystem, FlatHardware, forkProcess, mmapAnon, munmap, PluginError, PTRS_PER_TABLE, userAccess, type MmPlugin, type MmView } from '@mmsim/core';
+import {
+  createSystem,
+  FlatHardware,
+  forkProcess,
+  mmapAnon,
+  munmap,
+  PluginError,
+  PTRS_PER_TABLE,
+  userAccess,
+  type MmPlugin,
+  type MmView,
+} from '@mmsim/core';
 import cowPte, { CowPtePolicy, type CowPteBrokenEvent, type CowPteTableEvent } from '../src/index.js';
 import { copyPinnedAtFork, exit } from './helpers.js';
 
@@ -7,7 +18,12 @@ const T = PTRS_PER_TABLE;
 
 /** Another plugin of the same system, listening to policy-cowpte's own hooks. */
 function listener() {
-  const seen = { shared: [] as CowPteTableEvent[], broken: [] as CowPteBrokenEvent[], reused: [] as CowPteTableEvent[], dropped: [] as CowPteTableEvent[] };
+  const seen = {
+    shared: [] as CowPteTableEvent[],
+    broken: [] as CowPteBrokenEvent[],
+    reused: [] as CowPteTableEvent[],
+    dropped: [] as CowPteTableEvent[],
+  };
   const plugin: MmPlugin = {
     name: 'test-cowpte-listener',
     api: '^1.0.0',
@@ -47,10 +63,19 @@ describe('CowPtePolicy.getHooks (plugin-owned hooks)', () => {
   it('another plugin counts exactly the shares, breaks, reuses and drops', () => {
     const { plugin, seen } = listener();
     // the listener is applied before policy-cowpte: the hooks exist as soon as someone asks
-    const sys = createSystem({ hardware: new FlatHardware(2), presetPlugins: [copyPinnedAtFork, plugin], policies: [cowPte()] });
+    const sys = createSystem({
+      hardware: new FlatHardware(2),
+      presetPlugins: [copyPinnedAtFork, plugin],
+      policies: [cowPte()],
+    });
     const { p, c, vma } = scenario(sys);
     expect(counts(sys)).toEqual({ shared: 3, broken: 1, reused: 1, dropped: 2 });
-    expect({ shared: seen.shared.length, broken: seen.broken.length, reused: seen.reused.length, dropped: seen.dropped.length }).toEqual(counts(sys));
+    expect({
+      shared: seen.shared.length,
+      broken: seen.broken.length,
+      reused: seen.reused.length,
+      dropped: seen.dropped.length,
+    }).toEqual(counts(sys));
     const tables = seen.shared.map((e) => e.table);
     expect(new Set(tables).size).toBe(3);
     expect(seen.shared.map((e) => [e.mm.id, e.start])).toEqual([0, 1, 2].map((i) => [c.mm.id, vma.start + i * T]));
@@ -68,8 +93,16 @@ describe('CowPtePolicy.getHooks (plugin-owned hooks)', () => {
 
   it('a second system has its own hooks (no cross-talk)', () => {
     const a = listener();
-    const sysA = createSystem({ hardware: new FlatHardware(2), presetPlugins: [copyPinnedAtFork, a.plugin], policies: [cowPte()] });
-    const sysB = createSystem({ hardware: new FlatHardware(2), presetPlugins: [copyPinnedAtFork], policies: [cowPte()] });
+    const sysA = createSystem({
+      hardware: new FlatHardware(2),
+      presetPlugins: [copyPinnedAtFork, a.plugin],
+      policies: [cowPte()],
+    });
+    const sysB = createSystem({
+      hardware: new FlatHardware(2),
+      presetPlugins: [copyPinnedAtFork],
+      policies: [cowPte()],
+    });
     expect(CowPtePolicy.getHooks(sysA.key)).not.toBe(CowPtePolicy.getHooks(sysB.key));
     let inB = 0;
     CowPtePolicy.getHooks(sysB.key).shared.tap('test-b', () => void inB++);
@@ -100,7 +133,11 @@ describe('CowPtePolicy.getHooks (plugin-owned hooks)', () => {
         });
       },
     };
-    const sys = createSystem({ hardware: new FlatHardware(2), presetPlugins: [copyPinnedAtFork, bad], policies: [cowPte()] });
+    const sys = createSystem({
+      hardware: new FlatHardware(2),
+      presetPlugins: [copyPinnedAtFork, bad],
+      policies: [cowPte()],
+    });
     const k = sys.kernel;
     const p = k.spawn('p', 0);
     const v = mmapAnon(k, p.mm, T, 'buf');

@@ -67,7 +67,11 @@ describe('isolation', () => {
     const t2 = pteTables(k, p.mm)[2]![1];
     expect(k.pt.refcount[t2]).toBe(3);
     userAccess(k, g.main, s + 2 * T, true, 55);
-    expect([read(k, p, s + 2 * T), read(k, c, s + 2 * T), read(k, g, s + 2 * T)]).toEqual([1000 + 2 * T, 1000 + 2 * T, 55]);
+    expect([read(k, p, s + 2 * T), read(k, c, s + 2 * T), read(k, g, s + 2 * T)]).toEqual([
+      1000 + 2 * T,
+      1000 + 2 * T,
+      55,
+    ]);
     expect(invariants(k)).toEqual([]);
     finish(k, [p, c, g]);
   });
@@ -242,7 +246,7 @@ describe('munmap, mprotect, madvise, mremap on shared tables', () => {
     finish(k, [p, c]);
   });
 
-  it('MADV_DONTNEED of a whole shared table drops the caller\'s reference (no break) and zeroes only the caller', () => {
+  it("MADV_DONTNEED of a whole shared table drops the caller's reference (no break) and zeroes only the caller", () => {
     const { k, p, s, sys } = setup(1);
     const c = forkProcess(k, p, 'c', 1);
     madvise(k, c.mm, s, s + T, 'dontneed');

@@ -71,10 +71,11 @@ describe('many forks and exits', () => {
       const errs = invariants(k);
       expect(errs, `step ${step}`).toEqual([]);
     }
-    for (const e of live) for (const [i, v] of e.model) {
-      userAccess(k, e.p.main, s + i, false, 0);
-      expect(k.lastValue).toBe(v);
-    }
+    for (const e of live)
+      for (const [i, v] of e.model) {
+        userAccess(k, e.p.main, s + i, false, 0);
+        expect(k.lastValue).toBe(v);
+      }
     expect(sys.stats.get('cow_pte_share')).toBeGreaterThan(10);
     expect(sys.stats.get('cow_pte_break')).toBeGreaterThan(5);
     expect(sys.stats.get('cow_pte_reuse')).toBeGreaterThan(1);
@@ -95,7 +96,7 @@ describe('many forks and exits', () => {
     }
   });
 
-  it('a fork server: 50 short-lived children writing a little never copy the parent\'s tables back', () => {
+  it("a fork server: 50 short-lived children writing a little never copy the parent's tables back", () => {
     const { k, sys } = cowSystem();
     const p = k.spawn('p', 0);
     const vma = mmapAnon(k, p.mm, 8 * T, 'heap');
@@ -152,7 +153,8 @@ describe('options, scenarios and presets', () => {
 
   it('minTables and excludeRegions restrict sharing; shareHigherLevels is rejected', async () => {
     const { createSystem, FlatHardware } = await import('@mmsim/core');
-    const run = (o: object) => runScenario(createSystem({ hardware: new FlatHardware(2), policies: [cowPte(o)] }), scenario([]));
+    const run = (o: object) =>
+      runScenario(createSystem({ hardware: new FlatHardware(2), policies: [cowPte(o)] }), scenario([]));
     expect(run({ minTables: 3 }).phases.fork!.counters.cow_pte_share ?? 0).toBe(0);
     expect(run({ minTables: 2 }).phases.fork!.counters.cow_pte_share).toBe(2);
     expect(run({ excludeRegions: ['buf'] }).phases.fork!.counters.cow_pte_share ?? 0).toBe(0);

@@ -7,7 +7,15 @@ import { LargeFolioPolicy, type LargeFolioOptions } from './plugin.js';
 
 export { LargeFolioPolicy, type LargeFolioOptions } from './plugin.js';
 export { mthpOrders, rfcOrders, sizeMode, sizeKey, ANON_ORDERS } from './orders.js';
-export { wpReuse, cowOrder, type ReuseRule, type CowRule, type ZeroWpRule, type HugeZeroWpRule, type WpOptions } from './wp.js';
+export {
+  wpReuse,
+  cowOrder,
+  type ReuseRule,
+  type CowRule,
+  type ZeroWpRule,
+  type HugeZeroWpRule,
+  type WpOptions,
+} from './wp.js';
 
 /** The settings of each kernel era / research variant. */
 export const ERAS = Object.freeze({

@@ -24,12 +24,21 @@ export class LargeFolioPolicy implements MmPlugin {
   /** the policy API range this package is built for */
   readonly api = '^1.0.0';
   readonly name: string;
-  constructor(readonly options: LargeFolioOptions, label?: string) {
-    if (!['mthp', 'rfc', 'none'].includes(options.orders)) throw new Error(`policy-large-folio: unknown orders rule "${options.orders}" (known: mthp, rfc, none)`);
-    if (!['never', 'refcount', 'mapcount', 'rfc'].includes(options.reuse)) throw new Error(`policy-large-folio: unknown reuse rule "${options.reuse}" (known: never, refcount, mapcount, rfc)`);
-    if (!['page', 'folio', 'folio-unsafe'].includes(options.cow)) throw new Error(`policy-large-folio: unknown cow rule "${options.cow}" (known: page, folio, folio-unsafe)`);
+  constructor(
+    readonly options: LargeFolioOptions,
+    label?: string,
+  ) {
+    if (!['mthp', 'rfc', 'none'].includes(options.orders))
+      throw new Error(`policy-large-folio: unknown orders rule "${options.orders}" (known: mthp, rfc, none)`);
+    if (!['never', 'refcount', 'mapcount', 'rfc'].includes(options.reuse))
+      throw new Error(
+        `policy-large-folio: unknown reuse rule "${options.reuse}" (known: never, refcount, mapcount, rfc)`,
+      );
+    if (!['page', 'folio', 'folio-unsafe'].includes(options.cow))
+      throw new Error(`policy-large-folio: unknown cow rule "${options.cow}" (known: page, folio, folio-unsafe)`);
     const m = options.maxOrder ?? 4;
-    if (!Number.isInteger(m) || m < 2 || m > 8) throw new Error(`policy-large-folio: maxOrder must be an integer from 2 to 8 (got ${String(options.maxOrder)})`);
+    if (!Number.isInteger(m) || m < 2 || m > 8)
+      throw new Error(`policy-large-folio: maxOrder must be an integer from 2 to 8 (got ${String(options.maxOrder)})`);
     this.name = `${LargeFolioPolicy.PLUGIN_NAME}(${label ?? `${options.orders},${options.reuse},${options.cow}`})`;
   }
 

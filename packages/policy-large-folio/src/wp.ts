@@ -61,7 +61,8 @@ function folioRange(ctx: FaultContext): Range | null {
   const head = folio.head;
   const nr = folio.nrPages;
   const start = ctx.address - (ctx.page.pfn - head);
-  if ((start & (nr - 1)) !== 0 || (start & ~(PTRS_PER_TABLE - 1)) !== (ctx.address & ~(PTRS_PER_TABLE - 1))) return null;
+  if ((start & (nr - 1)) !== 0 || (start & ~(PTRS_PER_TABLE - 1)) !== (ctx.address & ~(PTRS_PER_TABLE - 1)))
+    return null;
   if (start < ctx.vma.start || start + nr > ctx.vma.end) return null;
   for (let j = 0; j < nr; j++) {
     if (ctx.pfnAt(start + j) !== head + j || ctx.markedAt(start + j)) return null;
@@ -106,8 +107,16 @@ export function wpReuse(ctx: FaultContext, o: WpOptions): WpAnswer | undefined {
   if (ctx.level === 'pmd') return pmdReuse(ctx);
   if (ctx.page.exclusive) {
     if (!ctx.unshare) {
-      if (o.reuse === 'rfc') return reuse(ctx, largestRange(ctx, (pfn) => folio.isExclusive(pfn)));
-      if (o.contpteReuse) return reuse(ctx, wholeIf(ctx, (pfn) => folio.isExclusive(pfn)));
+      if (o.reuse === 'rfc')
+        return reuse(
+          ctx,
+          largestRange(ctx, (pfn) => folio.isExclusive(pfn)),
+        );
+      if (o.contpteReuse)
+        return reuse(
+          ctx,
+          wholeIf(ctx, (pfn) => folio.isExclusive(pfn)),
+        );
     }
     return 'reuse';
   }
@@ -127,14 +136,22 @@ export function wpReuse(ctx: FaultContext, o: WpOptions): WpAnswer | undefined {
       if (folio.mappingsIn(ctx.mm) !== lmc) return 'copy'; // maybe mapped shared
       if (folio.swapcache) ctx.freeSwapCache();
       if (folio.largeMapcount !== folio.refcount) return 'copy';
-      if (o.contpteReuse && !ctx.unshare) return reuse(ctx, wholeIf(ctx, () => true));
+      if (o.contpteReuse && !ctx.unshare)
+        return reuse(
+          ctx,
+          wholeIf(ctx, () => true),
+        );
       return 'reuse';
     }
     case 'rfc': {
       const lmc = folio.largeMapcount;
       if (folio.swapcache) ctx.freeSwapCache();
       if (folio.refcount !== lmc || folio.mappingsIn(ctx.mm) !== lmc) return 'copy';
-      if (!ctx.unshare) return reuse(ctx, largestRange(ctx, () => true));
+      if (!ctx.unshare)
+        return reuse(
+          ctx,
+          largestRange(ctx, () => true),
+        );
       return 'reuse';
     }
   }

@@ -25,10 +25,19 @@ describe('CoW and reuse of PTE-mapped large folios per era', () => {
     expect(cs(r618, 'rewrite', ['pgfault', 'cow_copy', 'pgreuse'])).toEqual({ pgfault: 64, cow_copy: 0, pgreuse: 64 });
     expect(mem(r618, 'rewrite')).toMatchObject({ AnonPages: 256, MemUsed: 256 });
     const rfc = run(forkExitRewrite, pol('rfc-v2'));
-    expect(cs(rfc, 'rewrite', ['pgfault', 'cow_copy', 'pgreuse', 'pgreuse_range'])).toEqual({ pgfault: 4, cow_copy: 0, pgreuse: 4, pgreuse_range: 4 });
+    expect(cs(rfc, 'rewrite', ['pgfault', 'cow_copy', 'pgreuse', 'pgreuse_range'])).toEqual({
+      pgfault: 4,
+      cow_copy: 0,
+      pgreuse: 4,
+      pgreuse_range: 4,
+    });
     // contpte-friendly 6.18: the first reuse makes the whole exclusive folio writable
     const cont = run(forkExitRewrite, pol('linux-6.18', { contpteReuse: true }), T64);
-    expect(cs(cont, 'rewrite', ['pgfault', 'pgreuse', 'pgreuse_range'])).toEqual({ pgfault: 4, pgreuse: 4, pgreuse_range: 4 });
+    expect(cs(cont, 'rewrite', ['pgfault', 'pgreuse', 'pgreuse_range'])).toEqual({
+      pgfault: 4,
+      pgreuse: 4,
+      pgreuse_range: 4,
+    });
   });
 
   it('child writes after fork: mainline copies one page, the RFC copies the 64K range', () => {
@@ -50,7 +59,12 @@ describe('CoW and reuse of PTE-mapped large folios per era', () => {
     }
     const rfc = run(steps, pol('rfc-v2'));
     expect(rfc.checks.failed).toBe(0);
-    expect(cs(rfc, 'child', ['pgfault', 'cow_copy', 'cow_copy_pages', 'mthp_64kB_anon_fault_alloc'])).toEqual({ pgfault: 1, cow_copy: 1, cow_copy_pages: 16, mthp_64kB_anon_fault_alloc: 1 });
+    expect(cs(rfc, 'child', ['pgfault', 'cow_copy', 'cow_copy_pages', 'mthp_64kB_anon_fault_alloc'])).toEqual({
+      pgfault: 1,
+      cow_copy: 1,
+      cow_copy_pages: 16,
+      mthp_64kB_anon_fault_alloc: 1,
+    });
     // the parent's folio is still shared by nobody: the parent now reuses it whole
     expect(mem(rfc, 'child')).toMatchObject({ AnonPages: 128, MemUsed: 128 });
   });
@@ -66,7 +80,11 @@ describe('CoW and reuse of PTE-mapped large folios per era', () => {
     expect(cs(main, 'read', ['pgfault'])).toEqual({ pgfault: 32 });
     expect(cs(main, 'write', ['pgfault', 'cow_zero'])).toEqual({ pgfault: 32, cow_zero: 32 });
     const rfc = run(steps, pol('rfc-v2'));
-    expect(cs(rfc, 'write', ['pgfault', 'cow_zero', 'mthp_64kB_anon_fault_alloc'])).toEqual({ pgfault: 2, cow_zero: 2, mthp_64kB_anon_fault_alloc: 2 });
+    expect(cs(rfc, 'write', ['pgfault', 'cow_zero', 'mthp_64kB_anon_fault_alloc'])).toEqual({
+      pgfault: 2,
+      cow_zero: 2,
+      mthp_64kB_anon_fault_alloc: 2,
+    });
     expect(mem(rfc, 'write').AnonPages).toBe(128);
   });
 
@@ -79,10 +97,18 @@ describe('CoW and reuse of PTE-mapped large folios per era', () => {
     ];
     const thp = { top: 'always' } as const;
     const r68 = run(steps, pol('linux-6.8'), thp);
-    expect(cs(r68, 'write', ['pgfault', 'thp_split_pmd', 'cow_zero'])).toEqual({ pgfault: 512, thp_split_pmd: 1, cow_zero: 512 });
+    expect(cs(r68, 'write', ['pgfault', 'thp_split_pmd', 'cow_zero'])).toEqual({
+      pgfault: 512,
+      thp_split_pmd: 1,
+      cow_zero: 512,
+    });
     expect(mem(r68, 'write')).toMatchObject({ AnonPages: 2048, AnonHugePages: 0 });
     const r618 = run(steps, pol('linux-6.18'), thp);
-    expect(cs(r618, 'write', ['pgfault', 'thp_split_pmd', 'thp_fault_alloc'])).toEqual({ pgfault: 1, thp_split_pmd: 0, thp_fault_alloc: 1 });
+    expect(cs(r618, 'write', ['pgfault', 'thp_split_pmd', 'thp_fault_alloc'])).toEqual({
+      pgfault: 1,
+      thp_split_pmd: 0,
+      thp_fault_alloc: 1,
+    });
     expect(mem(r618, 'write')).toMatchObject({ AnonPages: 2048, AnonHugePages: 2048, PageTables: 12 });
   });
 
@@ -120,7 +146,11 @@ describe('CoW and reuse of PTE-mapped large folios per era', () => {
         pol(era),
         { top: 'always' },
       );
-      expect(cs(r, 'rewrite', ['pgfault', 'pgreuse', 'thp_split_pmd'])).toEqual({ pgfault: 1, pgreuse: 1, thp_split_pmd: 0 });
+      expect(cs(r, 'rewrite', ['pgfault', 'pgreuse', 'thp_split_pmd'])).toEqual({
+        pgfault: 1,
+        pgreuse: 1,
+        thp_split_pmd: 0,
+      });
       expect(mem(r, 'rewrite').AnonHugePages).toBe(2048);
     }
   });
@@ -148,7 +178,11 @@ describe("the RFC's exclusive sub-page hazard (David Hildenbrand)", () => {
     const r = run(steps, pol('rfc-v2'));
     expect(r.checks).toMatchObject({ failed: 0 });
     // [0, 16K) is copied as one 16K folio; the 32K block holding page 5 is left alone
-    expect(cs(r, 'cow', ['cow_copy', 'cow_copy_pages', 'mthp_16kB_anon_fault_alloc'])).toEqual({ cow_copy: 1, cow_copy_pages: 4, mthp_16kB_anon_fault_alloc: 1 });
+    expect(cs(r, 'cow', ['cow_copy', 'cow_copy_pages', 'mthp_16kB_anon_fault_alloc'])).toEqual({
+      cow_copy: 1,
+      cow_copy_pages: 4,
+      mthp_16kB_anon_fault_alloc: 1,
+    });
   });
 
   it('unsafeRfcCow copies the whole 64K range over the pinned page: the pin is left behind', () => {

@@ -11,7 +11,9 @@ describe('order selection', () => {
     expect(mthpOrders({ top: 'always' }, vma())).toBe(1 << 9); // 2048K inherits by default
     expect(mthpOrders({ top: 'never', '64K': 'always' }, vma())).toBe(1 << 4);
     expect(mthpOrders({ top: 'madvise', '64K': 'inherit', '16K': 'madvise' }, vma())).toBe(0);
-    expect(mthpOrders({ top: 'madvise', '64K': 'inherit', '16K': 'madvise' }, vma(VM.hugepage))).toBe((1 << 4) | (1 << 2) | (1 << 9));
+    expect(mthpOrders({ top: 'madvise', '64K': 'inherit', '16K': 'madvise' }, vma(VM.hugepage))).toBe(
+      (1 << 4) | (1 << 2) | (1 << 9),
+    );
     expect(mthpOrders({ top: 'always', '64K': 'always', '2048K': 'never' }, vma(VM.nohugepage))).toBe(0);
     expect(rfcOrders({ top: 'never' }, vma(), 4)).toBe(0b11100);
   });
@@ -28,7 +30,14 @@ describe('order selection', () => {
       [largeFolioPolicy({ era: 'linux-6.18' })],
       thp,
     );
-    expect(cs(r, 't', ['pgfault', 'mthp_2048kB_anon_fault_alloc', 'mthp_64kB_anon_fault_alloc', 'mthp_16kB_anon_fault_alloc'])).toEqual({
+    expect(
+      cs(r, 't', [
+        'pgfault',
+        'mthp_2048kB_anon_fault_alloc',
+        'mthp_64kB_anon_fault_alloc',
+        'mthp_16kB_anon_fault_alloc',
+      ]),
+    ).toEqual({
       pgfault: 1 + 1 + 0 + 2,
       mthp_2048kB_anon_fault_alloc: 1,
       mthp_64kB_anon_fault_alloc: 1,
@@ -54,7 +63,11 @@ describe('order selection', () => {
     // pre: [128K,192K) is cut by the VMA end (184K) → 16K at [128K,144K)
     expect(c(r, 'pre', 'mthp_16kB_anon_fault_alloc')).toBe(1);
     // [8K,16K): 2 x order 0; [16K,64K): 3 x 16K; [64K,128K): 64K; [144K,176K): 2 x 16K; [176K,184K): 2 x order 0
-    expect(cs(r, 't', ['pgfault', 'mthp_64kB_anon_fault_alloc', 'mthp_16kB_anon_fault_alloc'])).toEqual({ pgfault: 2 + 3 + 1 + 2 + 2 + 0, mthp_64kB_anon_fault_alloc: 1, mthp_16kB_anon_fault_alloc: 5 });
+    expect(cs(r, 't', ['pgfault', 'mthp_64kB_anon_fault_alloc', 'mthp_16kB_anon_fault_alloc'])).toEqual({
+      pgfault: 2 + 3 + 1 + 2 + 2 + 0,
+      mthp_64kB_anon_fault_alloc: 1,
+      mthp_16kB_anon_fault_alloc: 5,
+    });
     expect(mem(r, 't').AnonPages).toBe(176);
   });
 

@@ -15,8 +15,18 @@ export const ERAS = Object.freeze({
   'linux-5.8': { wp: 'mapcount', swapin: 'reuse-swap-page', fork: 'share', gup: 'cow-break' },
   'linux-5.9': { wp: 'refcount', swapin: 'reuse-swap-page', fork: 'copy-pinned', gup: 'never' },
   'linux-5.18': { wp: 'cow-fixes', swapin: 'refcount', fork: 'copy-pinned', gup: 'never' },
-  'linux-5.19': { wp: 'anon-exclusive', swapin: 'exclusive-write', fork: 'copy-pinned-exclusive', gup: 'anon-exclusive' },
-  'linux-6.11': { wp: 'anon-exclusive', swapin: 'exclusive-always', fork: 'copy-pinned-exclusive', gup: 'anon-exclusive' },
+  'linux-5.19': {
+    wp: 'anon-exclusive',
+    swapin: 'exclusive-write',
+    fork: 'copy-pinned-exclusive',
+    gup: 'anon-exclusive',
+  },
+  'linux-6.11': {
+    wp: 'anon-exclusive',
+    swapin: 'exclusive-always',
+    fork: 'copy-pinned-exclusive',
+    gup: 'anon-exclusive',
+  },
 } satisfies Record<string, RefcountPolicyOptions>);
 
 export type Era = keyof typeof ERAS;

@@ -24,7 +24,8 @@ export class RefcountPolicy implements MmPlugin {
   readonly api = '^1.0.0';
   readonly name: string;
   constructor(readonly options: RefcountPolicyOptions) {
-    if (!(options.wp in WP_RULES)) throw new Error(`policy-refcount: unknown wp rule "${options.wp}" (known: ${Object.keys(WP_RULES).join(', ')})`);
+    if (!(options.wp in WP_RULES))
+      throw new Error(`policy-refcount: unknown wp rule "${options.wp}" (known: ${Object.keys(WP_RULES).join(', ')})`);
     this.name = `${RefcountPolicy.PLUGIN_NAME}(${options.wp})`;
   }
 

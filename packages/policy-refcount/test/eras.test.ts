@@ -2,11 +2,26 @@ import { describe, expect, it } from 'vitest';
 import { createSystem, FlatHardware, runScenario, ScenarioSchema, type RunResult } from '@mmsim/core';
 import refcountPolicy, { type Era } from '../src/index.js';
 
-const FEATURES: Record<Era, { lruBatchSize: number; tryChangeWritable: boolean; uffdTryChangeWritable: boolean; swapinFreeOnWrite: boolean; swapinDrainLocal?: boolean }> = {
+const FEATURES: Record<
+  Era,
+  {
+    lruBatchSize: number;
+    tryChangeWritable: boolean;
+    uffdTryChangeWritable: boolean;
+    swapinFreeOnWrite: boolean;
+    swapinDrainLocal?: boolean;
+  }
+> = {
   'linux-5.7': { lruBatchSize: 15, tryChangeWritable: false, uffdTryChangeWritable: false, swapinFreeOnWrite: false },
   'linux-5.8': { lruBatchSize: 15, tryChangeWritable: false, uffdTryChangeWritable: false, swapinFreeOnWrite: false },
   'linux-5.9': { lruBatchSize: 15, tryChangeWritable: false, uffdTryChangeWritable: false, swapinFreeOnWrite: false },
-  'linux-5.18': { lruBatchSize: 15, tryChangeWritable: false, uffdTryChangeWritable: false, swapinFreeOnWrite: false, swapinDrainLocal: true },
+  'linux-5.18': {
+    lruBatchSize: 15,
+    tryChangeWritable: false,
+    uffdTryChangeWritable: false,
+    swapinFreeOnWrite: false,
+    swapinDrainLocal: true,
+  },
   'linux-5.19': { lruBatchSize: 15, tryChangeWritable: true, uffdTryChangeWritable: false, swapinFreeOnWrite: true },
   'linux-6.11': { lruBatchSize: 31, tryChangeWritable: true, uffdTryChangeWritable: true, swapinFreeOnWrite: true },
 };
@@ -18,7 +33,12 @@ function run(era: Era, steps: unknown[], opts: { synchronousIo?: boolean; cpus?:
     presetPlugins: [refcountPolicy({ era })],
     config: {
       lruBatchSize: f.lruBatchSize,
-      features: { tryChangeWritable: f.tryChangeWritable, uffdTryChangeWritable: f.uffdTryChangeWritable, swapinFreeOnWrite: f.swapinFreeOnWrite, swapinDrainLocal: f.swapinDrainLocal ?? f.swapinFreeOnWrite },
+      features: {
+        tryChangeWritable: f.tryChangeWritable,
+        uffdTryChangeWritable: f.uffdTryChangeWritable,
+        swapinFreeOnWrite: f.swapinFreeOnWrite,
+        swapinDrainLocal: f.swapinDrainLocal ?? f.swapinFreeOnWrite,
+      },
       swap: { synchronousIo: opts.synchronousIo ?? true },
     },
   });
@@ -89,7 +109,14 @@ describe('seed 003: swap out, read, then write a single-owner page', () => {
     for (const [i, sync] of [true, false].entries()) {
       it(`${era}, ${sync ? 'synchronous' : 'swap-cache'} device: ${expected[era][i]}`, () => {
         const r = run(era, steps, { synchronousIo: sync });
-        const got = c(r, 'write', 'pgfault') === 0 ? 'no-fault' : c(r, 'write', 'cow_copy') === 1 ? 'copy' : c(r, 'write', 'pgreuse') === 1 ? 'reuse' : '?';
+        const got =
+          c(r, 'write', 'pgfault') === 0
+            ? 'no-fault'
+            : c(r, 'write', 'cow_copy') === 1
+              ? 'copy'
+              : c(r, 'write', 'pgreuse') === 1
+                ? 'reuse'
+                : '?';
         expect(got).toBe(expected[era][i]);
         expect(c(r, 'read', sync ? 'swapin_skip_swapcache' : 'swapin_cache_hit')).toBe(1);
         expect(r.checks).toMatchObject({ failed: 0, passed: 2 });

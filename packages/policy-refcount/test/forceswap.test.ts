@@ -3,9 +3,21 @@ import { createSystem, FlatHardware, runScenario, ScenarioSchema } from '@mmsim/
 import refcountPolicy, { ERAS, type Era } from '../src/index.js';
 
 const presetLike: Record<string, { era: Era; lruBatchSize: number; features: Record<string, boolean> }> = {
-  'linux-5.8': { era: 'linux-5.8', lruBatchSize: 15, features: { tryChangeWritable: false, swapinFreeOnWrite: false, swapinDrainLocal: false } },
-  'linux-5.9': { era: 'linux-5.9', lruBatchSize: 15, features: { tryChangeWritable: false, swapinFreeOnWrite: false, swapinDrainLocal: false } },
-  'linux-5.18': { era: 'linux-5.18', lruBatchSize: 15, features: { tryChangeWritable: false, swapinFreeOnWrite: false } },
+  'linux-5.8': {
+    era: 'linux-5.8',
+    lruBatchSize: 15,
+    features: { tryChangeWritable: false, swapinFreeOnWrite: false, swapinDrainLocal: false },
+  },
+  'linux-5.9': {
+    era: 'linux-5.9',
+    lruBatchSize: 15,
+    features: { tryChangeWritable: false, swapinFreeOnWrite: false, swapinDrainLocal: false },
+  },
+  'linux-5.18': {
+    era: 'linux-5.18',
+    lruBatchSize: 15,
+    features: { tryChangeWritable: false, swapinFreeOnWrite: false },
+  },
   'linux-5.19': { era: 'linux-5.19', lruBatchSize: 15, features: { tryChangeWritable: true, swapinFreeOnWrite: true } },
   'linux-6.11': { era: 'linux-6.11', lruBatchSize: 31, features: { tryChangeWritable: true, swapinFreeOnWrite: true } },
 };

@@ -32,11 +32,15 @@ export interface KernelPreset {
   slots: Record<string, PresetSlot>;
 }
 
-const lf = (e: NonNullable<Parameters<typeof largeFolioPolicy>[0]>): PresetSlot => (o) =>
-  largeFolioPolicy({ ...e, ...((o.largeFolio as object | undefined) ?? {}) });
+const lf =
+  (e: NonNullable<Parameters<typeof largeFolioPolicy>[0]>): PresetSlot =>
+  (o) =>
+    largeFolioPolicy({ ...e, ...((o.largeFolio as object | undefined) ?? {}) });
 
-const era = (e: Parameters<typeof refcountPolicy>[0]): PresetSlot => (o) =>
-  refcountPolicy({ ...e, ...((o.refcount as object | undefined) ?? {}) });
+const era =
+  (e: Parameters<typeof refcountPolicy>[0]): PresetSlot =>
+  (o) =>
+    refcountPolicy({ ...e, ...((o.refcount as object | undefined) ?? {}) });
 
 export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
   'linux-5.7': {
@@ -49,7 +53,16 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
   'linux-5.8': {
     name: 'linux-5.8',
     description: 'v5.8: reuse_swap_page() mapcount rule in do_wp_page(); PAGEVEC_SIZE 15',
-    config: { lruBatchSize: 15, features: { tryChangeWritable: false, uffdTryChangeWritable: false, thpAlignAnon: false, swapinFreeOnWrite: false, swapinDrainLocal: false } },
+    config: {
+      lruBatchSize: 15,
+      features: {
+        tryChangeWritable: false,
+        uffdTryChangeWritable: false,
+        thpAlignAnon: false,
+        swapinFreeOnWrite: false,
+        swapinDrainLocal: false,
+      },
+    },
     // PMD-sized THP only (set thp: { top: always | madvise } in a scenario); the per-size
     // mTHP switches of v6.8 are read the same way but did not exist yet
     slots: { refcount: era({ era: 'linux-5.8' }), largeFolio: lf({ era: 'linux-6.8' }) },
@@ -84,14 +97,16 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
   },
   'linux-6.18': {
     name: 'linux-6.18',
-    description: 'v6.18: folio_batch of 31 (9cecde80aae0, v6.9); exclusive swap-ins mapped writable on read faults (c18160dba5ff, v6.11); large-folio reuse',
+    description:
+      'v6.18: folio_batch of 31 (9cecde80aae0, v6.9); exclusive swap-ins mapped writable on read faults (c18160dba5ff, v6.11); large-folio reuse',
     extends: 'linux-6.8',
     config: { lruBatchSize: 31 },
     slots: { refcount: era({ era: 'linux-6.11' }), largeFolio: lf({ era: 'linux-6.18' }) },
   },
   'anon-folio-rfc-v2': {
     name: 'anon-folio-rfc-v2',
-    description: 'research: Ryan Roberts\' variable-order anonymous folios RFC v2 (v6.3-based, seed 004): order-4 folios, same-order CoW without replacing exclusive sub-pages, largest-range reuse',
+    description:
+      "research: Ryan Roberts' variable-order anonymous folios RFC v2 (v6.3-based, seed 004): order-4 folios, same-order CoW without replacing exclusive sub-pages, largest-range reuse",
     extends: 'linux-5.19',
     config: {},
     slots: { largeFolio: lf({ era: 'rfc-v2' }) },
@@ -127,7 +142,10 @@ export function presetChain(name: string): KernelPreset[] {
 }
 
 /** The merged configuration and the plugin list of a preset (ancestors first). */
-export function resolvePreset(name: string, options: Record<string, unknown> = {}): { config: PresetConfig; plugins: MmPlugin[] } {
+export function resolvePreset(
+  name: string,
+  options: Record<string, unknown> = {},
+): { config: PresetConfig; plugins: MmPlugin[] } {
   const chain = presetChain(name);
   const config: PresetConfig = { features: {} };
   const slots = new Map<string, PresetSlot>();

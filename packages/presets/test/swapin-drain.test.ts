@@ -19,7 +19,11 @@ describe('do_swap_page() drains the local LRU batch on a write fault (v5.18+)', 
   ];
   const run = (kernel: string) => {
     const { config, plugins } = resolvePreset(kernel);
-    const sys = createSystem({ hardware: new FlatHardware(2), presetPlugins: plugins, config: { ...config, swap: { synchronousIo: false } } as never });
+    const sys = createSystem({
+      hardware: new FlatHardware(2),
+      presetPlugins: plugins,
+      config: { ...config, swap: { synchronousIo: false } } as never,
+    });
     return runScenario(sys, ScenarioSchema.parse({ name: 'swapin-drain', steps }));
   };
   it('linux-5.18: one fault, mapped writable at swap-in', () => {
@@ -39,7 +43,11 @@ describe('do_swap_page() drains the local LRU batch on a write fault (v5.18+)', 
     const sys = createSystem({
       hardware: new FlatHardware(2),
       presetPlugins: plugins,
-      config: { ...config, features: { ...config.features, swapinDrainLocal: false }, swap: { synchronousIo: false } } as never,
+      config: {
+        ...config,
+        features: { ...config.features, swapinDrainLocal: false },
+        swap: { synchronousIo: false },
+      } as never,
     });
     const r = runScenario(sys, ScenarioSchema.parse({ name: 'no-drain', steps }));
     expect(r.phases.write!.counters).toMatchObject({ pgfault: 1, pgreuse: 1 });

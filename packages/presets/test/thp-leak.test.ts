@@ -18,7 +18,11 @@ describe('the THP path of the v5.9 leak (do_huge_pmd_wp_page and reuse_swap_page
   ];
   const runThp = async (kernel: string) => {
     const { config, plugins } = resolvePreset(kernel);
-    const sys = createSystem({ hardware: new FlatHardware(2), presetPlugins: plugins, config: { ...config, thp: { top: 'madvise' } } as never });
+    const sys = createSystem({
+      hardware: new FlatHardware(2),
+      presetPlugins: plugins,
+      config: { ...config, thp: { top: 'madvise' } } as never,
+    });
     return runScenario(sys, ScenarioSchema.parse({ name: 'thp-leak', steps }));
   };
   it('linux-5.9 leaks through the THP write fault', async () => {

@@ -4,7 +4,14 @@
  * both the CLI (which depends on check) and check's replay can import that may use @mmsim/presets.
  */
 import path from 'node:path';
-import { createSystem, ScenarioError, type HardwareModel, type AnyPlugin, type MmSystem, type SystemSpec } from '@mmsim/core';
+import {
+  createSystem,
+  ScenarioError,
+  type HardwareModel,
+  type AnyPlugin,
+  type MmSystem,
+  type SystemSpec,
+} from '@mmsim/core';
 import { DEFAULT_PRESET, getPreset, presetNames, resolvePreset } from '@mmsim/presets';
 import { kernelConfig } from './config.js';
 import { errorText, systemError } from './errors.js';
@@ -54,7 +61,13 @@ export async function composeSystem(spec: SystemSpec | undefined, opts: ComposeO
   const policies: AnyPlugin[] = [];
   const refs = s.policies ?? [];
   for (let i = 0; i < refs.length; i++) {
-    for (const p of await loadPolicy({ ref: refs[i]!, index: i, baseDir, file, ...(opts.importModule ? { importModule: opts.importModule } : {}) })) {
+    for (const p of await loadPolicy({
+      ref: refs[i]!,
+      index: i,
+      baseDir,
+      file,
+      ...(opts.importModule ? { importModule: opts.importModule } : {}),
+    })) {
       policies.push(guardApply(p, file, `system.policies[${i}]`));
     }
   }
@@ -79,7 +92,11 @@ type ResolvedPreset = ReturnType<typeof resolvePreset>;
 function presetOf(s: SystemSpec, file: string, kernelSource = ''): ResolvedPreset {
   const kernelName = s.kernel ?? DEFAULT_PRESET;
   if (!getPreset(kernelName)) {
-    throw systemError(file, 'system.kernel', `unknown kernel preset "${kernelName}"${kernelSource} (known: ${presetNames().join(', ')})`);
+    throw systemError(
+      file,
+      'system.kernel',
+      `unknown kernel preset "${kernelName}"${kernelSource} (known: ${presetNames().join(', ')})`,
+    );
   }
   try {
     return resolvePreset(kernelName, s.kernelOptions ?? {});
@@ -98,7 +115,8 @@ export function assembleSystem(s: SystemSpec, o: AssembleOptions): MmSystem {
   const config = kernelConfig(s, file);
   const kernelName = s.kernel ?? DEFAULT_PRESET;
   const preset = o.preset ?? presetOf(s, file);
-  if (s.lruBatchSize === undefined && preset.config.lruBatchSize !== undefined) config.lruBatchSize = preset.config.lruBatchSize;
+  if (s.lruBatchSize === undefined && preset.config.lruBatchSize !== undefined)
+    config.lruBatchSize = preset.config.lruBatchSize;
   if (preset.config.features) config.features = { ...preset.config.features };
   const presetPlugins = o.guard ? preset.plugins.map((p) => guardApply(p, file, 'system.kernel')) : preset.plugins;
   if (!o.guard) return createSystem({ hardware: o.hardware, presetPlugins, policies: o.policies, config, kernelName });

@@ -39,8 +39,18 @@ export function thpConfig(thp: Record<string, ThpMode>, file: string): Record<st
     }
     const bytes = parseSize(key);
     const pagesN = bytes / PAGE_SIZE;
-    if (Number.isNaN(bytes) || !Number.isInteger(pagesN) || pagesN < 2 || pagesN > 512 || (pagesN & (pagesN - 1)) !== 0) {
-      throw systemError(file, `system.thp.${key}`, `not a THP size: use "top" or a power-of-two size from 8K to 2048K (e.g. "64K", "2048K")`);
+    if (
+      Number.isNaN(bytes) ||
+      !Number.isInteger(pagesN) ||
+      pagesN < 2 ||
+      pagesN > 512 ||
+      (pagesN & (pagesN - 1)) !== 0
+    ) {
+      throw systemError(
+        file,
+        `system.thp.${key}`,
+        `not a THP size: use "top" or a power-of-two size from 8K to 2048K (e.g. "64K", "2048K")`,
+      );
     }
     out[`${bytes / 1024}K`] = mode;
   }

@@ -5,7 +5,14 @@
  */
 import { FlatHardware, type CostProfile, type HardwareFactoryOptions, type HardwareModel } from '@mmsim/core';
 import { errorText, systemError } from './errors.js';
-import { importNative, isClass, isPathSpecifier, ModuleLoadError, type ModuleImporter, type ModuleNamespace } from './modules.js';
+import {
+  importNative,
+  isClass,
+  isPathSpecifier,
+  ModuleLoadError,
+  type ModuleImporter,
+  type ModuleNamespace,
+} from './modules.js';
 
 export const DEFAULT_HARDWARE = 'flat';
 export const DEFAULT_CPUS = 2;
@@ -18,7 +25,10 @@ export interface BuiltinHardware {
 
 export const FLAT_HARDWARE: BuiltinHardware = {
   description: 'core FlatHardware: no TLB, unit costs, x86-style flush accounting',
-  load: async () => ({ createHardware: (o: HardwareFactoryOptions = {}) => new FlatHardware(o.cpus ?? DEFAULT_CPUS, (o.costs ?? {}) as Partial<CostProfile>) }),
+  load: async () => ({
+    createHardware: (o: HardwareFactoryOptions = {}) =>
+      new FlatHardware(o.cpus ?? DEFAULT_CPUS, (o.costs ?? {}) as Partial<CostProfile>),
+  }),
 };
 
 export interface HardwareRequest {
@@ -52,21 +62,26 @@ export function hardwareFactory(mod: ModuleNamespace): Factory | undefined {
 export async function createHardware(req: HardwareRequest): Promise<HardwareModel> {
   const { name, file } = req;
   const builtins = req.builtins ?? { flat: FLAT_HARDWARE };
-  const fail = (detail: string) => systemError(file, 'system.hardware', req.source ? `${detail} (from ${req.source})` : detail);
+  const fail = (detail: string) =>
+    systemError(file, 'system.hardware', req.source ? `${detail} (from ${req.source})` : detail);
   const builtin = Object.hasOwn(builtins, name) ? builtins[name] : undefined;
   let mod: ModuleNamespace;
   try {
     mod = builtin ? await builtin.load() : await (req.importModule ?? importNative)(name, req.baseDir);
   } catch (e) {
     if (e instanceof ModuleLoadError && !builtin && !isPathSpecifier(name) && /cannot find package/.test(e.message)) {
-      throw fail(`unknown hardware "${name}" (built in: ${Object.keys(builtins).join(', ')}; or a package name or ./path exporting createHardware)`);
+      throw fail(
+        `unknown hardware "${name}" (built in: ${Object.keys(builtins).join(', ')}; or a package name or ./path exporting createHardware)`,
+      );
     }
     throw fail(`hardware "${name}": ${errorText(e)}`);
   }
   const factory = hardwareFactory(mod);
   if (!factory) {
     const pkg = req.packages?.[name];
-    throw fail(`hardware "${name}"${pkg && pkg !== name ? ` (${pkg})` : ''} does not export createHardware(options) or a default factory${pkg ? ' (is it built and implemented yet?)' : ''}`);
+    throw fail(
+      `hardware "${name}"${pkg && pkg !== name ? ` (${pkg})` : ''} does not export createHardware(options) or a default factory${pkg ? ' (is it built and implemented yet?)' : ''}`,
+    );
   }
   const options = { cpus: DEFAULT_CPUS, ...req.options };
   let hw: unknown;
@@ -76,8 +91,17 @@ export async function createHardware(req: HardwareRequest): Promise<HardwareMode
     throw fail(`hardware "${name}" rejected its options ${JSON.stringify(req.options)}: ${errorText(e)}`);
   }
   const h = hw as Partial<HardwareModel> | null;
-  if (!h || typeof h !== 'object' || typeof h.apply !== 'function' || typeof h.tlbLookup !== 'function' || typeof h.tlbFill !== 'function' || typeof h.ncpus !== 'number') {
-    throw fail(`hardware "${name}": createHardware() did not return a HardwareModel (name, ncpus, costs, apply, tlbLookup, tlbFill)`);
+  if (
+    !h ||
+    typeof h !== 'object' ||
+    typeof h.apply !== 'function' ||
+    typeof h.tlbLookup !== 'function' ||
+    typeof h.tlbFill !== 'function' ||
+    typeof h.ncpus !== 'number'
+  ) {
+    throw fail(
+      `hardware "${name}": createHardware() did not return a HardwareModel (name, ncpus, costs, apply, tlbLookup, tlbFill)`,
+    );
   }
   return h as HardwareModel;
 }

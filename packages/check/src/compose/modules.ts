@@ -16,7 +16,17 @@ export class ModuleLoadError extends Error {
 
 /** `./x`, `../x`, `/abs/x`, `file:` URLs and Windows drive paths are paths; the rest are packages. */
 export function isPathSpecifier(spec: string): boolean {
-  return spec === '.' || spec === '..' || spec.startsWith('./') || spec.startsWith('../') || spec.startsWith('file:') || path.isAbsolute(spec) || /^[a-zA-Z]:[\\/]/.test(spec) || spec.startsWith('.\\') || spec.startsWith('..\\');
+  return (
+    spec === '.' ||
+    spec === '..' ||
+    spec.startsWith('./') ||
+    spec.startsWith('../') ||
+    spec.startsWith('file:') ||
+    path.isAbsolute(spec) ||
+    /^[a-zA-Z]:[\\/]/.test(spec) ||
+    spec.startsWith('.\\') ||
+    spec.startsWith('..\\')
+  );
 }
 
 /** True for `class X {}` (which must be called with `new`). */
@@ -29,13 +39,16 @@ export function isClass(f: unknown): f is new (...args: unknown[]) => unknown {
  * `baseDir`, package names through import() as this package sees them.
  */
 export const importNative: ModuleImporter = async (spec, baseDir) => {
-  const target = isPathSpecifier(spec) ? pathToFileURL(spec.startsWith('file:') ? fileURLToPath(spec) : path.resolve(baseDir, spec)).href : spec;
+  const target = isPathSpecifier(spec)
+    ? pathToFileURL(spec.startsWith('file:') ? fileURLToPath(spec) : path.resolve(baseDir, spec)).href
+    : spec;
   try {
     return (await import(target)) as ModuleNamespace;
   } catch (e) {
     const msg = e instanceof Error ? e.message.split('\n')[0]! : String(e);
     const code = (e as { code?: string }).code;
-    if (!isPathSpecifier(spec) && code === 'ERR_MODULE_NOT_FOUND' && msg.includes(`'${spec}'`)) throw new ModuleLoadError(`cannot find package "${spec}"`, { cause: e });
+    if (!isPathSpecifier(spec) && code === 'ERR_MODULE_NOT_FOUND' && msg.includes(`'${spec}'`))
+      throw new ModuleLoadError(`cannot find package "${spec}"`, { cause: e });
     throw new ModuleLoadError(`failed to load ${spec}: ${msg}`, { cause: e });
   }
 };

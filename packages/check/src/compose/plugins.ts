@@ -6,7 +6,14 @@
  */
 import { apiMismatch, isKernelPlugin, type AnyPlugin, type PluginRefSpec } from '@mmsim/core';
 import { errorText, systemError } from './errors.js';
-import { importNative, isClass, isPathSpecifier, ModuleLoadError, type ModuleImporter, type ModuleNamespace } from './modules.js';
+import {
+  importNative,
+  isClass,
+  isPathSpecifier,
+  ModuleLoadError,
+  type ModuleImporter,
+  type ModuleNamespace,
+} from './modules.js';
 
 export interface PluginRequest {
   ref: PluginRefSpec;
@@ -19,7 +26,12 @@ export interface PluginRequest {
 }
 
 export function isPlugin(p: unknown): p is AnyPlugin {
-  return !!p && typeof p === 'object' && typeof (p as AnyPlugin).apply === 'function' && typeof (p as AnyPlugin).name === 'string';
+  return (
+    !!p &&
+    typeof p === 'object' &&
+    typeof (p as AnyPlugin).apply === 'function' &&
+    typeof (p as AnyPlugin).name === 'string'
+  );
 }
 
 /** Turn whatever the module exports into plugins. Returns undefined when nothing fits. */
@@ -49,7 +61,8 @@ export async function loadPolicy(req: PluginRequest): Promise<AnyPlugin[]> {
   try {
     mod = await (req.importModule ?? importNative)(name, req.baseDir);
   } catch (e) {
-    if (e instanceof ModuleLoadError && !isPathSpecifier(name) && /cannot find package/.test(e.message)) throw fail(`unknown plugin: ${e.message}`);
+    if (e instanceof ModuleLoadError && !isPathSpecifier(name) && /cannot find package/.test(e.message))
+      throw fail(`unknown plugin: ${e.message}`);
     throw fail(`plugin "${name}": ${errorText(e)}`);
   }
   let plugins: unknown[] | undefined;
@@ -60,7 +73,8 @@ export async function loadPolicy(req: PluginRequest): Promise<AnyPlugin[]> {
   }
   if (!plugins) throw fail(`plugin "${name}" has no default export factory, "plugin" or "plugins" export`);
   const bad = plugins.findIndex((p) => !isPlugin(p));
-  if (bad >= 0) throw fail(`plugin "${name}": the factory returned something that is not an AnyPlugin ({ name, api, apply(ctx) })`);
+  if (bad >= 0)
+    throw fail(`plugin "${name}": the factory returned something that is not an AnyPlugin ({ name, api, apply(ctx) })`);
   for (const p of plugins as AnyPlugin[]) {
     if (isKernelPlugin(p)) continue;
     // the policy API range, checked here too so the message names the scenario field

@@ -18,7 +18,13 @@ const T_TABLE = PTE.table;
 const T_PRESENT = PTE.present;
 const T_SWAP = PTE.swap;
 const idx = (vpn: number, level: number): number =>
-  level === 0 ? vpn & 511 : level === 1 ? (vpn >>> 9) & 511 : level === 2 ? (vpn >>> 18) & 511 : Math.floor(vpn / 134217728) & 511;
+  level === 0
+    ? vpn & 511
+    : level === 1
+      ? (vpn >>> 9) & 511
+      : level === 2
+        ? (vpn >>> 18) & 511
+        : Math.floor(vpn / 134217728) & 511;
 
 /** What mm maps at vpn, from the page tables (no fault, no TLB). */
 export function resolve(k: Kernel, mm: MmStruct, vpn: number): Resolved {
@@ -68,7 +74,8 @@ export class CoherenceChecker {
   constructor(private readonly d: StepDriver) {}
 
   private where(pid: string, vpn: number): { region: string; offset: number } | undefined {
-    for (const [name, r] of this.d.regions.get(pid) ?? []) if (vpn >= r.start && vpn < r.start + r.pages) return { region: name, offset: (vpn - r.start) * PAGE_SIZE };
+    for (const [name, r] of this.d.regions.get(pid) ?? [])
+      if (vpn >= r.start && vpn < r.start + r.pages) return { region: name, offset: (vpn - r.start) * PAGE_SIZE };
     return undefined;
   }
 
@@ -77,7 +84,9 @@ export class CoherenceChecker {
     const p = this.d.alive(pid);
     if (!p) return undefined;
     if (!p.main.pending) return {};
-    const t = p.threads.find((x) => !x.pending && !p.threads.slice(0, p.threads.indexOf(x)).some((y) => y.cpu === x.cpu));
+    const t = p.threads.find(
+      (x) => !x.pending && !p.threads.slice(0, p.threads.indexOf(x)).some((y) => y.cpu === x.cpu),
+    );
     return t ? { cpu: t.cpu } : undefined;
   }
 
@@ -129,7 +138,12 @@ export class CoherenceChecker {
           const r = owner ? resolve(k, owner.mm, pp.vpn) : ({ kind: 'none' } as const);
           const same = (r.kind === 'page' && r.pfn === pfn) || (r.kind === 'swap' && k.swap.cache[r.slot] === pfn);
           if (!same) {
-            const now = r.kind === 'page' ? `pfn ${r.pfn}` : r.kind === 'swap' ? `swap slot ${r.slot}${(k.swap.cache[r.slot] ?? -1) >= 0 ? ` (cached pfn ${k.swap.cache[r.slot]})` : ''}` : 'nothing';
+            const now =
+              r.kind === 'page'
+                ? `pfn ${r.pfn}`
+                : r.kind === 'swap'
+                  ? `swap slot ${r.slot}${(k.swap.cache[r.slot] ?? -1) >= 0 ? ` (cached pfn ${k.swap.cache[r.slot]})` : ''}`
+                  : 'nothing';
             found.push({
               key: `pin-page:${id}:${i}`,
               violation: {
@@ -185,7 +199,9 @@ export class CoherenceChecker {
     const w = this.where(pid, vpn);
     if (!t || t.pending || !w) return [];
     const who = t === p.main ? {} : { cpu };
-    return access === 'read' ? [{ op: 'access', pid, ...w, ...who, access: 'read' }] : [{ op: 'access', pid, ...w, ...who, access: 'write', value: ++this.seq }];
+    return access === 'read'
+      ? [{ op: 'access', pid, ...w, ...who, access: 'read' }]
+      : [{ op: 'access', pid, ...w, ...who, access: 'write', value: ++this.seq }];
   }
 
   /** The owner writes the page; reading through the pin must then show the write. */

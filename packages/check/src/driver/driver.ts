@@ -117,7 +117,12 @@ export class StepDriver {
       // run the witness steps, so the recorded scenario shows the problem when replayed
       let seen = false;
       for (const w of bad.witness) if (this.run(w, true).length > 0) seen = true;
-      const note = bad.witness.length === 0 ? ' (no witness step could be built)' : seen ? '' : ' (the witness steps did not show it)';
+      const note =
+        bad.witness.length === 0
+          ? ' (no witness step could be built)'
+          : seen
+            ? ''
+            : ' (the witness steps did not show it)';
       return [{ kind: bad.violation.kind, message: bad.violation.message + note }];
     }
     return out;
@@ -133,7 +138,10 @@ export class StepDriver {
       this.x.exec(s, `steps[${this.steps.length - 1}]`);
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
-      out.push({ kind: /stale TLB/.test(msg) ? 'tlb' : 'error', message: `step ${this.steps.length - 1} (${s.op}) threw: ${msg}` });
+      out.push({
+        kind: /stale TLB/.test(msg) ? 'tlb' : 'error',
+        message: `step ${this.steps.length - 1} (${s.op}) threw: ${msg}`,
+      });
     }
     if (out.length === 0 && this.invariants) {
       const pinned: number[] = [];
@@ -178,7 +186,8 @@ export class StepDriver {
       onMremap: (pid, a, b, newStart) => m.mremap(pid, a, b, newStart),
       onPin: (id, pid, a, b, write) => m.pin(id, pid, a, b, write),
       onUnpin: (id) => m.unpin(id),
-      onUffdRegister: (pid, a, b, mode) => m.setAttrs(pid, a, b, (at) => (mode === 'wp' ? (at.uffdWp = true) : (at.uffdMissing = true))),
+      onUffdRegister: (pid, a, b, mode) =>
+        m.setAttrs(pid, a, b, (at) => (mode === 'wp' ? (at.uffdWp = true) : (at.uffdMissing = true))),
       onWrite: (pid, vpn, value) => m.write(pid, vpn, value),
       onAccess: (s, _where, t, vpn, r) => {
         if (s.access === 'write') return;
@@ -195,7 +204,10 @@ export class StepDriver {
       },
       onReadPin: (s, _where, vals) => this.checkPin(s, vals),
       onTouchBlocked: (_s, _where, vpn) => {
-        this.out.push({ kind: 'error', message: `step ${this.steps.length - 1} (touch) blocked in userfaultfd at page 0x${vpn.toString(16)}, where the model has no registration` });
+        this.out.push({
+          kind: 'error',
+          message: `step ${this.steps.length - 1} (touch) blocked in userfaultfd at page 0x${vpn.toString(16)}, where the model has no registration`,
+        });
         return true;
       },
     };

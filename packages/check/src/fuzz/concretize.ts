@@ -31,7 +31,12 @@ export class Concretizer {
   }
 
   /** [a, b) in pages and the step's offset/size in bytes, clamped to the region. */
-  private range(pid: string, r: string, off: number, len: number): { a: number; b: number; offset: number; size: number } | null {
+  private range(
+    pid: string,
+    r: string,
+    off: number,
+    len: number,
+  ): { a: number; b: number; offset: number; size: number } | null {
     const reg = this.d.region(pid, r);
     if (!reg) return null;
     const o = off % reg.pages;
@@ -39,7 +44,12 @@ export class Concretizer {
     return { a: reg.start + o, b: reg.start + o + n, offset: o * PAGE_SIZE, size: n * PAGE_SIZE };
   }
 
-  private pagesOk(pid: string, a: number, b: number, ok: (at: NonNullable<ReturnType<StepDriver['model']['attrs']>>) => boolean): boolean {
+  private pagesOk(
+    pid: string,
+    a: number,
+    b: number,
+    ok: (at: NonNullable<ReturnType<StepDriver['model']['attrs']>>) => boolean,
+  ): boolean {
     for (let v = a; v < b; v++) {
       const at = this.d.model.attrs(pid, v);
       if (!at || !ok(at)) return false;
@@ -78,7 +88,10 @@ export class Concretizer {
     }
     const live = PIDS.filter((x) => d.alive(x));
     if (i.t === 'spawn') {
-      const pid = this.pick(PIDS.filter((x) => !d.alive(x)), i.p);
+      const pid = this.pick(
+        PIDS.filter((x) => !d.alive(x)),
+        i.p,
+      );
       return pid ? { op: 'spawn', pid, cpu: i.cpu % this.ncpus } : null;
     }
     const pid = this.pick(live, i.p);
@@ -93,7 +106,10 @@ export class Concretizer {
         return { op: 'thread', pid, cpu, ...(i.spin ? { spin: true } : {}) };
       }
       case 'fork': {
-        const child = this.pick(PIDS.filter((x) => !d.alive(x)), i.c);
+        const child = this.pick(
+          PIDS.filter((x) => !d.alive(x)),
+          i.c,
+        );
         if (!child) return null;
         const cpu = this.cpuOf(pid, i.cpu);
         return { op: 'fork', pid, child, ...(cpu !== undefined ? { cpu } : {}) };
@@ -101,7 +117,10 @@ export class Concretizer {
       case 'exit':
         return { op: 'exit', pid };
       case 'mmap': {
-        const name = this.pick(REGIONS.filter((r) => !d.region(pid, r)), i.r);
+        const name = this.pick(
+          REGIONS.filter((r) => !d.region(pid, r)),
+          i.r,
+        );
         if (!name) return null;
         return { op: 'mmap', pid, name, size: i.pages * PAGE_SIZE, ...(i.adv !== 'none' ? { advice: i.adv } : {}) };
       }
@@ -149,7 +168,10 @@ export class Concretizer {
         if (!this.anyMapped(pid, a, b) || this.blockedIn(pid, a, b)) return null;
         return { op: 'mprotect', pid, ...r, prot: i.prot };
       case 'mremap': {
-        const to = this.pick(REGIONS.filter((x) => !d.region(pid, x)), i.to);
+        const to = this.pick(
+          REGIONS.filter((x) => !d.region(pid, x)),
+          i.to,
+        );
         if (!to) return null;
         if (!this.pagesOk(pid, a, b, () => true)) return null;
         const vmas = p.mm.vmasIn(a, b);
@@ -157,11 +179,30 @@ export class Concretizer {
         return { op: 'mremap', pid, ...r, to };
       }
       case 'pin': {
-        const id = this.pick(PIN_IDS.filter((x) => !d.pins.has(x)), i.id);
+        const id = this.pick(
+          PIN_IDS.filter((x) => !d.pins.has(x)),
+          i.id,
+        );
         if (!id) return null;
-        if (!this.pagesOk(pid, a, b, (at) => (i.write ? at.prot === 'rw' : at.prot !== 'none') && !at.uffdMissing && !at.uffdWp)) return null;
+        if (
+          !this.pagesOk(
+            pid,
+            a,
+            b,
+            (at) => (i.write ? at.prot === 'rw' : at.prot !== 'none') && !at.uffdMissing && !at.uffdWp,
+          )
+        )
+          return null;
         const cpu = this.cpuOf(pid, -1);
-        return { op: 'pin', pid, ...r, write: i.write, ...(i.longterm ? { longterm: true } : {}), id, ...(cpu !== undefined ? { cpu } : {}) };
+        return {
+          op: 'pin',
+          pid,
+          ...r,
+          write: i.write,
+          ...(i.longterm ? { longterm: true } : {}),
+          id,
+          ...(cpu !== undefined ? { cpu } : {}),
+        };
       }
       case 'uffdRegister':
         if (!this.anyMapped(pid, a, b)) return null;
@@ -186,7 +227,14 @@ export class Concretizer {
         if (s0 < 0) return null;
         let e0 = s0;
         while (e0 < rgn.start + rgn.pages && e0 - s0 < b - a && d.model.attrs(pid, e0)?.uffdWp) e0++;
-        return { op: 'uffdWriteProtect', pid, region, offset: (s0 - rgn.start) * PAGE_SIZE, size: (e0 - s0) * PAGE_SIZE, enable: i.enable };
+        return {
+          op: 'uffdWriteProtect',
+          pid,
+          region,
+          offset: (s0 - rgn.start) * PAGE_SIZE,
+          size: (e0 - s0) * PAGE_SIZE,
+          enable: i.enable,
+        };
       }
     }
     return null;

@@ -44,7 +44,8 @@ const off = fc.oneof({ weight: 3, arbitrary: fc.nat({ max: 1 }) }, { weight: 1, 
 const len = fc.integer({ min: 1, max: 32 });
 const cpu = fc.integer({ min: -1, max: 3 });
 /** smaller pids and regions are likelier: most runs act on p0/p1 and a/b */
-const near = (n: fc.Arbitrary<number>) => fc.oneof({ weight: 3, arbitrary: n.map((x) => x % 2) }, { weight: 1, arbitrary: n });
+const near = (n: fc.Arbitrary<number>) =>
+  fc.oneof({ weight: 3, arbitrary: n.map((x) => x % 2) }, { weight: 1, arbitrary: n });
 
 /** advice mix: page-outs, zaps and partial-fork advice matter most */
 const ADVICE_WEIGHTS: Record<string, number> = { pageout: 3, dontneed: 2, dontfork: 2, wipeonfork: 2 };
@@ -79,13 +80,22 @@ export const DEFAULT_WEIGHTS: IntentWeights = {
   drain: 1,
 };
 
-export function intentArbitrary(weights: IntentWeights = DEFAULT_WEIGHTS, regionPages: readonly number[] = REGION_PAGES): fc.Arbitrary<Intent> {
+export function intentArbitrary(
+  weights: IntentWeights = DEFAULT_WEIGHTS,
+  regionPages: readonly number[] = REGION_PAGES,
+): fc.Arbitrary<Intent> {
   const P = near(pid);
   const R = near(reg);
   const arbs: Record<Intent['t'] | 'pinWrite' | 'pageout', fc.Arbitrary<Intent>> = {
     spawn: fc.record({ t: fc.constant('spawn' as const), p: P, cpu: fc.nat({ max: 3 }) }),
     thread: fc.record({ t: fc.constant('thread' as const), p: P, cpu: fc.nat({ max: 3 }), spin: fc.boolean() }),
-    mmap: fc.record({ t: fc.constant('mmap' as const), p: P, r: R, pages: fc.constantFrom(...regionPages), adv: fc.constantFrom('none' as const, 'none' as const, 'hugepage' as const, 'nohugepage' as const) }),
+    mmap: fc.record({
+      t: fc.constant('mmap' as const),
+      p: P,
+      r: R,
+      pages: fc.constantFrom(...regionPages),
+      adv: fc.constantFrom('none' as const, 'none' as const, 'hugepage' as const, 'nohugepage' as const),
+    }),
     munmap: fc.record({ t: fc.constant('munmap' as const), p: P, r: R, off, len }),
     write: fc.record({ t: fc.constant('write' as const), p: P, r: R, off, cpu }),
     read: fc.record({ t: fc.constant('read' as const), p: P, r: R, off, cpu }),
@@ -93,16 +103,62 @@ export function intentArbitrary(weights: IntentWeights = DEFAULT_WEIGHTS, region
     fork: fc.record({ t: fc.constant('fork' as const), p: P, c: pid, cpu }),
     exit: fc.record({ t: fc.constant('exit' as const), p: pid }),
     madvise: fc.record({ t: fc.constant('madvise' as const), p: P, r: R, off, len, advice: adviceArb }),
-    pageout: fc.record({ t: fc.constant('madvise' as const), p: P, r: R, off, len, advice: fc.constant('pageout' as const) }),
-    mprotect: fc.record({ t: fc.constant('mprotect' as const), p: P, r: R, off, len, prot: fc.constantFrom('r' as const, 'rw' as const, 'none' as const) }),
+    pageout: fc.record({
+      t: fc.constant('madvise' as const),
+      p: P,
+      r: R,
+      off,
+      len,
+      advice: fc.constant('pageout' as const),
+    }),
+    mprotect: fc.record({
+      t: fc.constant('mprotect' as const),
+      p: P,
+      r: R,
+      off,
+      len,
+      prot: fc.constantFrom('r' as const, 'rw' as const, 'none' as const),
+    }),
     mremap: fc.record({ t: fc.constant('mremap' as const), p: P, r: R, off, len, to: reg }),
-    pin: fc.record({ t: fc.constant('pin' as const), p: P, r: R, off, len: fc.integer({ min: 1, max: 4 }), write: fc.constant(false), longterm: fc.boolean(), id: fc.nat({ max: PIN_IDS.length - 1 }) }),
-    pinWrite: fc.record({ t: fc.constant('pin' as const), p: P, r: R, off, len: fc.integer({ min: 1, max: 4 }), write: fc.constant(true), longterm: fc.boolean(), id: fc.nat({ max: PIN_IDS.length - 1 }) }),
+    pin: fc.record({
+      t: fc.constant('pin' as const),
+      p: P,
+      r: R,
+      off,
+      len: fc.integer({ min: 1, max: 4 }),
+      write: fc.constant(false),
+      longterm: fc.boolean(),
+      id: fc.nat({ max: PIN_IDS.length - 1 }),
+    }),
+    pinWrite: fc.record({
+      t: fc.constant('pin' as const),
+      p: P,
+      r: R,
+      off,
+      len: fc.integer({ min: 1, max: 4 }),
+      write: fc.constant(true),
+      longterm: fc.boolean(),
+      id: fc.nat({ max: PIN_IDS.length - 1 }),
+    }),
     unpin: fc.record({ t: fc.constant('unpin' as const), id: fc.nat({ max: PIN_IDS.length - 1 }) }),
     readPin: fc.record({ t: fc.constant('readPin' as const), id: fc.nat({ max: PIN_IDS.length - 1 }) }),
-    uffdRegister: fc.record({ t: fc.constant('uffdRegister' as const), p: P, r: R, off, len, mode: fc.constantFrom('wp' as const, 'missing' as const) }),
+    uffdRegister: fc.record({
+      t: fc.constant('uffdRegister' as const),
+      p: P,
+      r: R,
+      off,
+      len,
+      mode: fc.constantFrom('wp' as const, 'missing' as const),
+    }),
     uffdCopy: fc.record({ t: fc.constant('uffdCopy' as const), p: P, r: R, off, len, wp: fc.boolean() }),
-    uffdWriteProtect: fc.record({ t: fc.constant('uffdWriteProtect' as const), p: P, r: R, off, len, enable: fc.boolean() }),
+    uffdWriteProtect: fc.record({
+      t: fc.constant('uffdWriteProtect' as const),
+      p: P,
+      r: R,
+      off,
+      len,
+      enable: fc.boolean(),
+    }),
     drain: fc.record({ t: fc.constant('drain' as const), cpu }),
   };
   const entries = Object.entries(arbs)
@@ -134,7 +190,9 @@ export function intentKind(i: Intent): string {
 /** Kinds every swarm keeps: without them nothing happens. */
 const ALWAYS = ['spawn', 'mmap', 'write'];
 
-export function variantArbitrary(opts: { largeFolios?: boolean | 'random'; weights?: IntentWeights } = {}): fc.Arbitrary<RunVariant> {
+export function variantArbitrary(
+  opts: { largeFolios?: boolean | 'random'; weights?: IntentWeights } = {},
+): fc.Arbitrary<RunVariant> {
   const lf = opts.largeFolios ?? 'random';
   const kinds = Object.entries(opts.weights ?? DEFAULT_WEIGHTS)
     .filter(([k, w]) => w > 0 && !ALWAYS.includes(k))
@@ -164,18 +222,36 @@ export function fuzzInputArbitrary(
 ): fc.Arbitrary<FuzzInput> {
   const scenes: Intent[][] = [
     [],
-    [{ t: 'spawn', p: 0, cpu: 0 }, { t: 'mmap', p: 0, r: 0, pages: 16, adv: 'none' }],
-    [{ t: 'spawn', p: 0, cpu: 0 }, { t: 'thread', p: 0, cpu: 1, spin: false }, { t: 'mmap', p: 0, r: 0, pages: 32, adv: 'none' }],
-    [{ t: 'spawn', p: 0, cpu: 0 }, { t: 'mmap', p: 0, r: 0, pages: 4, adv: 'none' }],
+    [
+      { t: 'spawn', p: 0, cpu: 0 },
+      { t: 'mmap', p: 0, r: 0, pages: 16, adv: 'none' },
+    ],
+    [
+      { t: 'spawn', p: 0, cpu: 0 },
+      { t: 'thread', p: 0, cpu: 1, spin: false },
+      { t: 'mmap', p: 0, r: 0, pages: 32, adv: 'none' },
+    ],
+    [
+      { t: 'spawn', p: 0, cpu: 0 },
+      { t: 'mmap', p: 0, r: 0, pages: 4, adv: 'none' },
+    ],
   ];
-  if (opts.tableRegions) scenes.push([{ t: 'spawn', p: 0, cpu: 0 }, { t: 'mmap', p: 0, r: 0, pages: 512, adv: 'none' }]);
+  if (opts.tableRegions)
+    scenes.push([
+      { t: 'spawn', p: 0, cpu: 0 },
+      { t: 'mmap', p: 0, r: 0, pages: 512, adv: 'none' },
+    ]);
   return fc.record({
     variant: variantArbitrary(opts),
     // the first intents set the scene: start with a process and a mapping most of the time
     intents: fc
       .tuple(
         fc.constantFrom<Intent[]>(...scenes),
-        fc.array(intentArbitrary(opts.weights, opts.tableRegions ? TABLE_REGION_PAGES : REGION_PAGES), { minLength: 1, maxLength: maxSteps, size: 'max' }),
+        fc.array(intentArbitrary(opts.weights, opts.tableRegions ? TABLE_REGION_PAGES : REGION_PAGES), {
+          minLength: 1,
+          maxLength: maxSteps,
+          size: 'max',
+        }),
       )
       .map(([pre, rest]) => [...pre, ...rest]),
   });

@@ -25,7 +25,14 @@ export function runFuzzInput(c: Composition, input: FuzzInput, failOn?: Violatio
   try {
     sys = buildSystem(c, input.variant);
   } catch (e) {
-    return { steps: [], violations: [{ kind: 'setup', message: `building the system failed: ${e instanceof Error ? e.message : String(e)}` }], ignored: [], counters: {} };
+    return {
+      steps: [],
+      violations: [
+        { kind: 'setup', message: `building the system failed: ${e instanceof Error ? e.message : String(e)}` },
+      ],
+      ignored: [],
+      counters: {},
+    };
   }
   const d = new StepDriver(sys, failOn ? { failOn } : {});
   const cz = new Concretizer(d, c.cpus);

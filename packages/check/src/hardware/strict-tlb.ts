@@ -10,7 +10,17 @@
  * (whatever mm_cpumask says), so only flushes that were never requested are caught.
  * Costs are core's unit costs; this model is for checking, not for figures.
  */
-import { PTE, SimError, UNIT_COSTS, type CostProfile, type FlushRequest, type HardwareFactoryOptions, type HardwareModel, type MmStruct, type MmSystem } from '@mmsim/core';
+import {
+  PTE,
+  SimError,
+  UNIT_COSTS,
+  type CostProfile,
+  type FlushRequest,
+  type HardwareFactoryOptions,
+  type HardwareModel,
+  type MmStruct,
+  type MmSystem,
+} from '@mmsim/core';
 
 interface Entry {
   pfn: number;
@@ -85,7 +95,15 @@ export class StrictTlbHardware implements HardwareModel, AuditableHardware {
     return e.pfn;
   }
 
-  tlbFill(cpu: number, mm: MmStruct, vpn: number, pfn: number, writable: boolean, _leafShift: number, pteSlot: number): void {
+  tlbFill(
+    cpu: number,
+    mm: MmStruct,
+    vpn: number,
+    pfn: number,
+    writable: boolean,
+    _leafShift: number,
+    pteSlot: number,
+  ): void {
     let m = this.tlbs[cpu]!.get(mm.id);
     if (!m) this.tlbs[cpu]!.set(mm.id, (m = new Map()));
     m.set(vpn, { pfn, writable, dirty: (this.sys.kernel.pt.fl[pteSlot]! & PTE.dirty) !== 0 });

@@ -69,7 +69,14 @@ export function takeCensus(k: Kernel): Census {
   const pt = k.pt;
   const f = k.f;
   const SPAN = [1, 512, 512 * 512, 512 * 512 * 512];
-  const walk = (mm: MmStruct, table: number, level: number, writable: boolean, base: number, owner: MmStruct | null): void => {
+  const walk = (
+    mm: MmStruct,
+    table: number,
+    level: number,
+    writable: boolean,
+    base: number,
+    owner: MmStruct | null,
+  ): void => {
     const span = SPAN[level]!;
     // pt.used counts the non-empty entries (PageTablePool.set/clear keep it): stop after the last
     const used = pt.used[table]!;
@@ -90,11 +97,17 @@ export function takeCensus(k: Kernel): Census {
         }
         inc(c.tableRefs, val);
         if (pt.refcount[val]! <= 0) {
-          c.problems.push({ kind: 'pagetable', message: `mm ${mm.id}: entry for page 0x${vpn.toString(16)} points at freed table ${val}` });
+          c.problems.push({
+            kind: 'pagetable',
+            message: `mm ${mm.id}: entry for page 0x${vpn.toString(16)} points at freed table ${val}`,
+          });
           continue;
         }
         if (pt.level[val] !== level - 1) {
-          c.problems.push({ kind: 'pagetable', message: `mm ${mm.id}: level-${level} entry points at table ${val} of level ${pt.level[val]}` });
+          c.problems.push({
+            kind: 'pagetable',
+            message: `mm ${mm.id}: level-${level} entry points at table ${val} of level ${pt.level[val]}`,
+          });
           continue;
         }
         // a shared table (or any table reached twice) is walked once: entries count once
@@ -102,19 +115,36 @@ export function takeCensus(k: Kernel): Census {
         visited.add(val);
         const shared = pt.refcount[val]! > 1;
         if (shared && (fl & T_WRITE) !== 0) {
-          c.problems.push({ kind: 'pagetable', message: `mm ${mm.id}: shared table ${val} (refcount ${pt.refcount[val]}) is writable at the level above` });
+          c.problems.push({
+            kind: 'pagetable',
+            message: `mm ${mm.id}: shared table ${val} (refcount ${pt.refcount[val]}) is writable at the level above`,
+          });
         }
-        walk(mm, val, level - 1, writable && (fl & T_WRITE) !== 0, vpn, shared ? (byId.get(pt.owner[val]!) ?? null) : owner);
+        walk(
+          mm,
+          val,
+          level - 1,
+          writable && (fl & T_WRITE) !== 0,
+          vpn,
+          shared ? (byId.get(pt.owner[val]!) ?? null) : owner,
+        );
         continue;
       }
       if ((fl & T_PRESENT) !== 0) {
         if (val === ZERO) {
-          if ((fl & T_WRITE) !== 0 && writable) c.problems.push({ kind: 'zero-page', message: `mm ${mm.id}: page 0x${vpn.toString(16)} maps the shared zero page writable` });
+          if ((fl & T_WRITE) !== 0 && writable)
+            c.problems.push({
+              kind: 'zero-page',
+              message: `mm ${mm.id}: page 0x${vpn.toString(16)} maps the shared zero page writable`,
+            });
           continue;
         }
         if (k.mem.isZeroPfn(val)) continue;
         if ((f.flags[f.head(val)]! & ALLOCATED) === 0) {
-          c.problems.push({ kind: 'use-after-free', message: `mm ${mm.id}: page 0x${vpn.toString(16)} maps pfn ${val}, which is free` });
+          c.problems.push({
+            kind: 'use-after-free',
+            message: `mm ${mm.id}: page 0x${vpn.toString(16)} maps pfn ${val}, which is free`,
+          });
           continue;
         }
         if (level === 0) {
@@ -130,7 +160,11 @@ export function takeCensus(k: Kernel): Census {
         if (owner) c.mms.get(owner)!.swapEnts++;
       }
     }
-    if (seen !== used) c.problems.push({ kind: 'pagetable', message: `table ${table} (level ${level}) counts ${used} used entries but has ${seen}` });
+    if (seen !== used)
+      c.problems.push({
+        kind: 'pagetable',
+        message: `table ${table} (level ${level}) counts ${used} used entries but has ${seen}`,
+      });
   };
   for (const mm of k.mms) {
     if (pt.refcount[mm.pgd]! <= 0) {

@@ -50,11 +50,18 @@ export interface FolioCheckOptions {
   pinnedPfns?: readonly number[];
 }
 
-export function checkFolios(k: Kernel, c: Census, v: ViolationList, opts: FolioCheckOptions = {}, heads: readonly number[] = folioHeads(k)): void {
+export function checkFolios(
+  k: Kernel,
+  c: Census,
+  v: ViolationList,
+  opts: FolioCheckOptions = {},
+  heads: readonly number[] = folioHeads(k),
+): void {
   const f = k.f;
   const batches = batchRefs(k);
   for (const [head] of batches) {
-    if ((f.flags[head]! & PG.allocated) === 0) v.add('use-after-free', `an LRU batch references folio ${head}, which is free`);
+    if ((f.flags[head]! & PG.allocated) === 0)
+      v.add('use-after-free', `an LRU batch references folio ${head}, which is free`);
   }
   let expectPins: Map<number, number> | null = null;
   if (opts.pinnedPfns) {
@@ -64,7 +71,8 @@ export function checkFolios(k: Kernel, c: Census, v: ViolationList, opts: FolioC
       expectPins.set(h, (expectPins.get(h) ?? 0) + 1);
     }
     for (const [h] of expectPins) {
-      if ((f.flags[h]! & PG.allocated) === 0) v.add('use-after-free', `a live pin holds pfn in folio ${h}, which is free`);
+      if ((f.flags[h]! & PG.allocated) === 0)
+        v.add('use-after-free', `a live pin holds pfn in folio ${h}, which is free`);
     }
   }
   for (const head of heads) {
@@ -75,19 +83,35 @@ export function checkFolios(k: Kernel, c: Census, v: ViolationList, opts: FolioC
       const pfn = head + i;
       const m = c.pteMaps.get(pfn) ?? 0;
       maps += m;
-      if (f.mapcount[pfn] !== m) v.add('mapcount', `page ${pfn} (folio ${head}, order ${order}): mapcount ${f.mapcount[pfn]}, but ${m} PTE(s) map it`);
+      if (f.mapcount[pfn] !== m)
+        v.add(
+          'mapcount',
+          `page ${pfn} (folio ${head}, order ${order}): mapcount ${f.mapcount[pfn]}, but ${m} PTE(s) map it`,
+        );
       const excl = (f.flags[pfn]! & PG.anonExclusive) !== 0;
       const total = m + (c.pmdMaps.get(head) ?? 0);
-      if (excl && total !== 1) v.add('exclusive', `page ${pfn} (folio ${head}) is PageAnonExclusive but mapped ${total} times`);
+      if (excl && total !== 1)
+        v.add('exclusive', `page ${pfn} (folio ${head}) is PageAnonExclusive but mapped ${total} times`);
       const w = c.writableMaps.get(pfn) ?? 0;
       if (w > 0 && (total !== 1 || !excl)) {
-        v.add('exclusive', `page ${pfn} (folio ${head}) is mapped writable while ${!excl ? 'not PageAnonExclusive' : `mapped ${total} times`} (mapcount ${f.mapcount[pfn]})`);
+        v.add(
+          'exclusive',
+          `page ${pfn} (folio ${head}) is mapped writable while ${!excl ? 'not PageAnonExclusive' : `mapped ${total} times`} (mapcount ${f.mapcount[pfn]})`,
+        );
       }
     }
     const pmd = c.pmdMaps.get(head) ?? 0;
     if (order > 0) {
-      if (f.largeMapcount[head] !== maps + pmd) v.add('mapcount', `folio ${head} (order ${order}): large mapcount ${f.largeMapcount[head]}, but ${maps} PTE + ${pmd} PMD mappings`);
-      if (f.entireMapcount[head] !== pmd) v.add('mapcount', `folio ${head} (order ${order}): entire mapcount ${f.entireMapcount[head]}, but ${pmd} PMD mappings`);
+      if (f.largeMapcount[head] !== maps + pmd)
+        v.add(
+          'mapcount',
+          `folio ${head} (order ${order}): large mapcount ${f.largeMapcount[head]}, but ${maps} PTE + ${pmd} PMD mappings`,
+        );
+      if (f.entireMapcount[head] !== pmd)
+        v.add(
+          'mapcount',
+          `folio ${head} (order ${order}): entire mapcount ${f.entireMapcount[head]}, but ${pmd} PMD mappings`,
+        );
     }
     const pins = f.pincount[head]!;
     if (pins < 0) v.add('pin', `folio ${head}: negative pincount ${pins}`);
@@ -107,7 +131,10 @@ export function checkFolios(k: Kernel, c: Census, v: ViolationList, opts: FolioC
       v.add('leak', `folio ${head} (order ${order}) is allocated with no reference at all`);
     }
     if (((f.flags[head]! & PG.inBatch) !== 0) !== batch > 0) {
-      v.add('lru', `folio ${head}: PG_inBatch is ${(f.flags[head]! & PG.inBatch) !== 0} but it sits in ${batch} LRU batch slot(s)`);
+      v.add(
+        'lru',
+        `folio ${head}: PG_inBatch is ${(f.flags[head]! & PG.inBatch) !== 0} but it sits in ${batch} LRU batch slot(s)`,
+      );
     }
   }
   // mapped frames that are not allocated folios are reported by the census (use-after-free)
@@ -125,6 +152,9 @@ export function checkLru(k: Kernel, v: ViolationList, heads: readonly number[] =
     else inactive += 1 << f.order[head]!;
   }
   if (k.lruCount.inactive !== inactive || k.lruCount.active !== active) {
-    v.add('lru', `LRU sizes inactive ${k.lruCount.inactive} / active ${k.lruCount.active} pages, but the folios on LRU lists add up to ${inactive} / ${active}`);
+    v.add(
+      'lru',
+      `LRU sizes inactive ${k.lruCount.inactive} / active ${k.lruCount.active} pages, but the folios on LRU lists add up to ${inactive} / ${active}`,
+    );
   }
 }

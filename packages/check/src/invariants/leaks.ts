@@ -25,18 +25,26 @@ export function checkLeaks(k: Kernel, v: ViolationList, heads: readonly number[]
       held += nr;
       continue;
     }
-    v.add('leak', `every process exited, but folio ${head} (order ${f.order[head]}) is still allocated: refcount ${f.ref[head]}, mapcount ${f.folioMapcount(head)}, ${f.pincount[head]} pin(s)${(f.flags[head]! & PG.swapcache) !== 0 ? ', in the swap cache' : ''}`);
+    v.add(
+      'leak',
+      `every process exited, but folio ${head} (order ${f.order[head]}) is still allocated: refcount ${f.ref[head]}, mapcount ${f.folioMapcount(head)}, ${f.pincount[head]} pin(s)${(f.flags[head]! & PG.swapcache) !== 0 ? ', in the swap cache' : ''}`,
+    );
   }
   if (k.mem.allocatedPages !== held && v.ok) {
-    v.add('leak', `every process exited: ${k.mem.allocatedPages} frames allocated, but only ${held} are held by pins or LRU batches`);
+    v.add(
+      'leak',
+      `every process exited: ${k.mem.allocatedPages} frames allocated, but only ${held} are held by pins or LRU batches`,
+    );
   }
   const sw = k.swap;
   for (let s = 0; s < sw.count.length; s++) {
     if (sw.count[s] === 0 && sw.hasCache[s] === 0) continue;
     const pfn = sw.cache[s]!;
     if (sw.count[s] === 0 && pfn >= 0 && f.pincount[f.head(pfn)]! > 0) continue;
-    v.add('leak', `every process exited, but swap slot ${s} is still used (count ${sw.count[s]}, ${sw.hasCache[s] ? `caching pfn ${pfn}` : 'not cached'})`);
+    v.add(
+      'leak',
+      `every process exited, but swap slot ${s} is still used (count ${sw.count[s]}, ${sw.hasCache[s] ? `caching pfn ${pfn}` : 'not cached'})`,
+    );
     break;
   }
 }
-

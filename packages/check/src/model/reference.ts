@@ -73,7 +73,8 @@ export class ReferenceModel {
 
   mmap(pid: string, start: number, pages: number, prot: Prot = 'rw'): void {
     const p = this.proc(pid);
-    for (let v = start; v < start + pages; v++) p.pages.set(v, { prot, dontfork: false, wipeonfork: false, uffdMissing: false, uffdWp: false });
+    for (let v = start; v < start + pages; v++)
+      p.pages.set(v, { prot, dontfork: false, wipeonfork: false, uffdMissing: false, uffdWp: false });
   }
 
   attrs(pid: string, vpn: number): PageAttrs | undefined {
@@ -87,7 +88,8 @@ export class ReferenceModel {
   write(pid: string, vpn: number, value: number): void {
     const p = this.proc(pid);
     p.values.set(vpn, value >>> 0);
-    if (!this.origin.has(value >>> 0)) this.origin.set(value >>> 0, { inc: p.lineage[p.lineage.length - 1]!.inc, time: ++this.time });
+    if (!this.origin.has(value >>> 0))
+      this.origin.set(value >>> 0, { inc: p.lineage[p.lineage.length - 1]!.inc, time: ++this.time });
     for (const pages of this.pins.values()) {
       for (const pp of pages) if (pp.pid === pid && pp.vpn === vpn && !pp.strict) pp.allowed.add(value >>> 0);
     }

@@ -13,7 +13,8 @@ export interface LargeFoliosOptions {
 
 export function largeFoliosPolicy(options: LargeFoliosOptions = {}): MmPlugin {
   const orders = options.orders ?? [2, 4];
-  for (const o of orders) if (!Number.isInteger(o) || o < 1 || o > 8) throw new Error(`large-folios: order ${o} is not in 1..8`);
+  for (const o of orders)
+    if (!Number.isInteger(o) || o < 1 || o > 8) throw new Error(`large-folios: order ${o} is not in 1..8`);
   const mask = orders.reduce((m, o) => m | (1 << o), 0);
   const mode = options.mode ?? 'always';
   return {

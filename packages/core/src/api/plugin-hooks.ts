@@ -10,7 +10,10 @@ import { applyingFor, instrumentGroup } from '../di/instrument.js';
  * then `getHooks(ctx).shared.tap(...)` in any plugin of the same system. The hooks are
  * instrumented like core's (attribution of exceptions, enforce), named `<owner>:<hook>`.
  */
-export function definePluginHooks<T extends object>(owner: string, create: () => T): (of: PolicyContext | SystemKey) => T {
+export function definePluginHooks<T extends object>(
+  owner: string,
+  create: () => T,
+): (of: PolicyContext | SystemKey) => T {
   const bySystem = new WeakMap<SystemKey, T>();
   return (of) => {
     const key: SystemKey = 'system' in of ? of.system : of;

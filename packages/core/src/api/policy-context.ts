@@ -64,18 +64,29 @@ export function createPolicyContext(system: MmSystem, plugin: string): PolicyCon
       return k.cpu;
     },
     charge: (cycles: number) => {
-      if (!Number.isFinite(cycles) || cycles < 0) throw new PluginError(plugin, 'charge', new Error('cycles must be a finite number >= 0'), cycles, 'answer');
+      if (!Number.isFinite(cycles) || cycles < 0)
+        throw new PluginError(plugin, 'charge', new Error('cycles must be a finite number >= 0'), cycles, 'answer');
       k.charge(cycles);
     },
     mmById: (id: number) => k.mmById(id),
     resolve<T>(token: ServiceToken<T> | InjectionToken<T>): T {
-      if (INTERNAL.has(token)) throw new PluginError(plugin, 'resolve', new Error('the kernel is not a policy service; use the context and hook contexts'));
-      if (!system.container.isRegistered(token, true)) throw new PluginError(plugin, 'resolve', new Error(`no service registered for ${String(token)}`));
+      if (INTERNAL.has(token))
+        throw new PluginError(
+          plugin,
+          'resolve',
+          new Error('the kernel is not a policy service; use the context and hook contexts'),
+        );
+      if (!system.container.isRegistered(token, true))
+        throw new PluginError(plugin, 'resolve', new Error(`no service registered for ${String(token)}`));
       return system.container.resolve(token);
     },
     provide<T>(token: ServiceToken<T>, value: T): void {
       if (INTERNAL.has(token) || Object.values(TOKENS).includes(token as never)) {
-        throw new PluginError(plugin, 'provide', new Error(`${String(token)} is one of core's services and cannot be replaced`));
+        throw new PluginError(
+          plugin,
+          'provide',
+          new Error(`${String(token)} is one of core's services and cannot be replaced`),
+        );
       }
       system.container.register(token, { useValue: value });
     },

@@ -46,7 +46,10 @@ export interface PageTableApi {
    * exclusive writable page). `users`: every mm mapping the table (told of the change, break
    * before make, like contpte needs). Returns the new table.
    */
-  copy(ctx: TableUnshareContext, opts?: { readonly copyExclusiveWritable?: boolean; readonly users?: readonly MmView[] }): number;
+  copy(
+    ctx: TableUnshareContext,
+    opts?: { readonly copyExclusiveWritable?: boolean; readonly users?: readonly MmView[] },
+  ): number;
   /**
    * Owner model: move the table's RSS, swap entries and 4 KiB of page-table charge to `to`, from
    * `from` (default: the current owner, `mmById(owner(table))`; pass it for an owner that

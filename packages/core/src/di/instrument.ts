@@ -42,7 +42,13 @@ function registerFor(hookName: string, applying: Applying) {
   return (tap: TapInfo): TapInfo => {
     const plugin = applying.name === '(after setup)' ? tap.name : applying.name;
     if (tap.enforce !== undefined && tap.enforce !== 'pre' && tap.enforce !== 'post') {
-      throw new PluginError(plugin, hookName, new Error(`tap option enforce must be 'pre' or 'post'`), tap.enforce, 'load');
+      throw new PluginError(
+        plugin,
+        hookName,
+        new Error(`tap option enforce must be 'pre' or 'post'`),
+        tap.enforce,
+        'load',
+      );
     }
     tap.stage = stageOf(tap, applying, spec);
     if (tap.type !== 'sync') return tap;
@@ -72,7 +78,9 @@ export function instrumentGroup(prefix: string, group: Record<string, unknown>, 
     if (h instanceof HookMap) {
       h.intercept({
         factory: (key, created) => {
-          (created as unknown as AnyHook).intercept({ register: registerFor(`${prefix}${name}.for(${String(key)})`, applying) });
+          (created as unknown as AnyHook).intercept({
+            register: registerFor(`${prefix}${name}.for(${String(key)})`, applying),
+          });
           return created as never;
         },
       });

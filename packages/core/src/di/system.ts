@@ -113,10 +113,22 @@ export function createSystem(opts: SystemOptions): MmSystem {
 function checkPlugin(p: AnyPlugin): void {
   const name = typeof p?.name === 'string' ? p.name : '(unnamed)';
   if (p === null || typeof p !== 'object' || typeof p.name !== 'string' || typeof p.apply !== 'function') {
-    throw new PluginError(name, 'load', new Error('not a plugin: expected an object with a string `name` and an `apply(ctx)` method'), undefined, 'load');
+    throw new PluginError(
+      name,
+      'load',
+      new Error('not a plugin: expected an object with a string `name` and an `apply(ctx)` method'),
+      undefined,
+      'load',
+    );
   }
   if (p.enforce !== undefined && p.enforce !== 'pre' && p.enforce !== 'post') {
-    throw new PluginError(name, 'load', new Error(`enforce must be 'pre' or 'post', got ${JSON.stringify(p.enforce)}`), undefined, 'load');
+    throw new PluginError(
+      name,
+      'load',
+      new Error(`enforce must be 'pre' or 'post', got ${JSON.stringify(p.enforce)}`),
+      undefined,
+      'load',
+    );
   }
   if (isKernelPlugin(p)) return;
   if (!('api' in p) || p.api === undefined) {

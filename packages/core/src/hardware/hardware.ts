@@ -39,7 +39,15 @@ export interface HardwareModel {
    * `leafShift` is 12 for a PTE, 21 for a PMD mapping; `pteSlot` is the global index of the
    * leaf entry in the page-table pool (`kernel.pt.fl[pteSlot]`), for models that read its bits.
    */
-  tlbFill(cpu: number, mm: MmStruct, vpn: number, pfn: number, writable: boolean, leafShift: number, pteSlot: number): void;
+  tlbFill(
+    cpu: number,
+    mm: MmStruct,
+    vpn: number,
+    pfn: number,
+    writable: boolean,
+    leafShift: number,
+    pteSlot: number,
+  ): void;
   /** Extra state for the output (e.g. TLB reach); optional. */
   describe?(): Record<string, unknown>;
 }

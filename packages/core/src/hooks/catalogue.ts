@@ -151,7 +151,10 @@ export interface HookSpec {
 }
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
-const oneOf = (...xs: readonly unknown[]) => (v: unknown) => v === undefined || xs.includes(v);
+const oneOf =
+  (...xs: readonly unknown[]) =>
+  (v: unknown) =>
+    v === undefined || xs.includes(v);
 const bail = (expected: string, ok: (v: unknown, args: readonly unknown[]) => boolean | string): HookSpec => ({
   kind: 'bail',
   expected,
@@ -173,12 +176,15 @@ function checkRange(v: unknown, args: readonly unknown[]): boolean | string {
   if (v !== ctx.range) return 'a range answer must be the value of ctx.reuseRange(start, nr)';
   const { start, nr } = v as { start: number; nr: number };
   if (ctx.level !== 'pte') return 'a range answer is only valid on a PTE-mapped folio (level "pte")';
-  if (!isInt(start) || !isInt(nr) || nr < 1 || nr > ctx.folio.nrPages) return `range [${start}, +${nr}) is not 1..${ctx.folio.nrPages} pages`;
-  if (ctx.address < start || ctx.address >= start + nr) return `range [${start}, +${nr}) does not contain the faulting address ${ctx.address}`;
+  if (!isInt(start) || !isInt(nr) || nr < 1 || nr > ctx.folio.nrPages)
+    return `range [${start}, +${nr}) is not 1..${ctx.folio.nrPages} pages`;
+  if (ctx.address < start || ctx.address >= start + nr)
+    return `range [${start}, +${nr}) does not contain the faulting address ${ctx.address}`;
   if (start < ctx.vma.start || start + nr > ctx.vma.end) return `range [${start}, +${nr}) leaves the VMA`;
   for (let v2 = start; v2 < start + nr; v2++) {
     const pfn = ctx.pfnAt(v2);
-    if (pfn < 0 || !ctx.folio.contains(pfn) || ctx.markedAt(v2)) return `PTE ${v2} of range [${start}, +${nr}) does not map this folio`;
+    if (pfn < 0 || !ctx.folio.contains(pfn) || ctx.markedAt(v2))
+      return `PTE ${v2} of range [${start}, +${nr}) does not map this folio`;
   }
   return true;
 }
@@ -187,8 +193,9 @@ function checkRange(v: unknown, args: readonly unknown[]): boolean | string {
 export const HOOK_SPECS: Readonly<Record<string, HookSpec>> = Object.freeze({
   'fault.anonOrders': waterfall('an order bitmask (integer 0..0x3ff)', (v) => isInt(v) && v >= 0 && v <= 0x3ff),
   'fault.beforeWpReuse': notify,
-  'fault.wpReuse': bail("'reuse', 'copy', ctx.reuseRange(start, nr) or undefined", (v, a) =>
-    oneOf('reuse', 'copy')(v) || (typeof v === 'object' && v !== null ? checkRange(v, a) : false),
+  'fault.wpReuse': bail(
+    "'reuse', 'copy', ctx.reuseRange(start, nr) or undefined",
+    (v, a) => oneOf('reuse', 'copy')(v) || (typeof v === 'object' && v !== null ? checkRange(v, a) : false),
   ),
   'fault.cowOrder': waterfall('a folio order (integer 0..9)', (v) => isInt(v) && v >= 0 && v <= 9),
   'fault.swapinWritable': bail('true, false or undefined', oneOf(true, false)),
@@ -197,7 +204,10 @@ export const HOOK_SPECS: Readonly<Record<string, HookSpec>> = Object.freeze({
   'fault.handled': notify,
   'fork.pteTable': bail("'copy', 'shared' or undefined", oneOf('copy', 'shared')),
   'fork.page': bail("'share', 'copy' or undefined", oneOf('share', 'copy')),
-  'fork.unshareTable': bail('a PTE table id (integer >= -1) or undefined', (v) => v === undefined || (isInt(v) && v >= -1)),
+  'fork.unshareTable': bail(
+    'a PTE table id (integer >= -1) or undefined',
+    (v) => v === undefined || (isInt(v) && v >= -1),
+  ),
   'fork.done': notify,
   'reclaim.shouldReclaim': bail('true, false or undefined', oneOf(true, false)),
   'reclaim.unmapFlush': bail("'batch', 'immediate' or undefined", oneOf('batch', 'immediate')),

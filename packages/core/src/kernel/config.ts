@@ -45,6 +45,12 @@ export function defaultKernelConfig(): KernelConfig {
     memoryPages: 0,
     swap: { slots: 1 << 20, synchronousIo: true },
     thp: { top: 'never' },
-    features: { tryChangeWritable: false, uffdTryChangeWritable: false, thpAlignAnon: true, swapinFreeOnWrite: true, swapinDrainLocal: true },
+    features: {
+      tryChangeWritable: false,
+      uffdTryChangeWritable: false,
+      thpAlignAnon: true,
+      swapinFreeOnWrite: true,
+      swapinDrainLocal: true,
+    },
   };
 }

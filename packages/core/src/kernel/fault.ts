@@ -73,7 +73,11 @@ export function userAccess(k: Kernel, t: Thread, vpn: number, write: boolean, va
     if ((fl & PTE.present) !== 0 && (fl & PTE.protNone) === 0 && (!write || (w & PTE.write) !== 0)) {
       const span = level * 9;
       const pfn = pt.val[k0]! + (span === 0 ? 0 : vpn & ((1 << span) - 1));
-      if (level === 0 && k.hw.managesAccessFlags === false && ((fl & PTE.young) === 0 || (write && (fl & PTE.dirty) === 0))) {
+      if (
+        level === 0 &&
+        k.hw.managesAccessFlags === false &&
+        ((fl & PTE.young) === 0 || (write && (fl & PTE.dirty) === 0))
+      ) {
         // no hardware A/D update: an access-flag (or dirty-bit) fault; the kernel sets it
         // (handle_pte_fault → pte_mkyoung / pte_mkdirty) and the access is retried
         handleMmFault(k, mm, vpn, write, false);
@@ -89,7 +93,10 @@ export function userAccess(k: Kernel, t: Thread, vpn: number, write: boolean, va
     const r = handleMmFault(k, mm, vpn, write, false);
     if (r === FaultResult.OK) continue;
     if (r === FaultResult.SEGV) {
-      throw new SimError(`segmentation fault: ${write ? 'write' : 'read'} at page 0x${vpn.toString(16)} of "${t.proc.pid}"`, 'segv');
+      throw new SimError(
+        `segmentation fault: ${write ? 'write' : 'read'} at page 0x${vpn.toString(16)} of "${t.proc.pid}"`,
+        'segv',
+      );
     }
     t.pending = { vpn, write, value, reason: r === FaultResult.UFFD_MISSING ? 'uffd-missing' : 'uffd-wp' };
     return AccessResult.BLOCKED;
@@ -226,7 +233,8 @@ function doWpPage(k: Kernel, vmf: VmFault, fl: number): FaultResult {
   const decision = k.hooks.fault.wpReuse.call(vmf) ?? defaultWpReuse(k, head);
   if (decision !== 'copy') {
     // a range answer (validated when the tap answered): make the whole range writable at once
-    if (decision !== 'reuse' && !vmf.unshare && decision.nr > 1) reusePteRange(k, mm, vmf.table, decision.start, decision.nr, head);
+    if (decision !== 'reuse' && !vmf.unshare && decision.nr > 1)
+      reusePteRange(k, mm, vmf.table, decision.start, decision.nr, head);
     wpPageReuse(k, vmf, kk, pfn);
     return FaultResult.OK;
   }
@@ -352,12 +360,7 @@ function doSwapPage(k: Kernel, vmf: VmFault): FaultResult {
   // swap_free(): the PTE's reference to the slot goes away
   swapFree(k, slot);
   mm.swapEnts--;
-  if (
-    k.config.features.swapinFreeOnWrite &&
-    write &&
-    (f.flags[head]! & PG.swapcache) !== 0 &&
-    f.ref[head] === 2
-  ) {
+  if (k.config.features.swapinFreeOnWrite && write && (f.flags[head]! & PG.swapcache) !== 0 && f.ref[head] === 2) {
     folioFreeSwap(k, head); // should_try_to_free_swap()
   }
   // map it
@@ -367,7 +370,8 @@ function doSwapPage(k: Kernel, vmf: VmFault): FaultResult {
   }
   addAnonRmapPtes(k, head, pfn, 1, mm);
   if (exclusive) f.flags[pfn]! |= PG.anonExclusive;
-  const writable = (vma.flags & VM.write) !== 0 && (fl & PTE.uffdWp) === 0 && (k.hooks.fault.swapinWritable.call(vmf) ?? false);
+  const writable =
+    (vma.flags & VM.write) !== 0 && (fl & PTE.uffdWp) === 0 && (k.hooks.fault.swapinWritable.call(vmf) ?? false);
   let nfl = PTE.present | PTE.young | (fl & (PTE.uffdWp | PTE.softDirty));
   if (writable) {
     nfl |= PTE.write | (write ? PTE.dirty : 0);

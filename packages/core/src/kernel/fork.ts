@@ -83,7 +83,16 @@ function copyPageRange(k: Kernel, ctx: ForkCtx, dstVma: Vma): void {
 }
 
 /** copy_pte_range() → copy_present_pte() / copy_nonpresent_pte(). */
-function copyPteRange(k: Kernel, ctx: ForkCtx, pmm: MmStruct, cmm: MmStruct, stIn: number, start: number, end: number, dstVma: Vma): void {
+function copyPteRange(
+  k: Kernel,
+  ctx: ForkCtx,
+  pmm: MmStruct,
+  cmm: MmStruct,
+  stIn: number,
+  start: number,
+  end: number,
+  dstVma: Vma,
+): void {
   const pt = k.pt;
   const f = k.f;
   let st = stIn;
@@ -132,7 +141,12 @@ function copyPteRange(k: Kernel, ctx: ForkCtx, pmm: MmStruct, cmm: MmStruct, stI
         nfl = fl & ~PTE.write; // ptep_set_wrprotect(src_mm, ...)
         pt.fl[sk2] = nfl;
       }
-      pt.set(dt, pteIndex(a), val, (nfl & ~(PTE.young | PTE.uffdWp)) | (dstVma.flags & VM.uffdWp ? nfl & PTE.uffdWp : 0));
+      pt.set(
+        dt,
+        pteIndex(a),
+        val,
+        (nfl & ~(PTE.young | PTE.uffdWp)) | (dstVma.flags & VM.uffdWp ? nfl & PTE.uffdWp : 0),
+      );
     } else if ((fl & PTE.swap) !== 0) {
       // copy_nonpresent_pte(): swap_duplicate(), and neither side stays exclusive
       if (k.swap.count[val] === 0xffff) throw new SimError('swap count overflow', 'internal');

@@ -23,7 +23,15 @@ export interface Pin {
  * pin_user_pages() over [start, end): fault pages in (writable for a write pin, unshared for a
  * read-only pin when fault.gupUnshare says so), then take a pin on each page.
  */
-export function pinUserPages(k: Kernel, mm: MmStruct, start: number, end: number, write: boolean, longterm: boolean, id: string): Pin {
+export function pinUserPages(
+  k: Kernel,
+  mm: MmStruct,
+  start: number,
+  end: number,
+  write: boolean,
+  longterm: boolean,
+  id: string,
+): Pin {
   const pfns: number[] = [];
   mm.hasPinned = true; // MMF_HAS_PINNED
   const f = k.f;
@@ -55,7 +63,8 @@ export function pinUserPages(k: Kernel, mm: MmStruct, start: number, end: number
         if (k.hooks.fault.gupUnshare.call(vmf) === true) {
           k.stats.v[C.gup_unshare]!++;
           const r = handleMmFault(k, mm, vpn, false, true);
-          if (r !== FaultResult.OK) throw new SimError(`pin: unshare fault at page 0x${vpn.toString(16)} failed`, 'segv');
+          if (r !== FaultResult.OK)
+            throw new SimError(`pin: unshare fault at page 0x${vpn.toString(16)} failed`, 'segv');
           const nt = pteTable(k, mm, vpn);
           pfn = nt === -2 ? followHugePmd(k, mm, vpn)!.pfn : k.pt.val[k.pt.slot(nt, pteIndex(vpn))]!;
           break;

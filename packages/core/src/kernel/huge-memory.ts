@@ -30,7 +30,6 @@ import { tableAt } from './pgwalk.js';
 import { anonVmaPrepare } from './rmap.js';
 import { flush } from './tlb-flush.js';
 
-
 /** Stride of a PMD-sized TLB flush (flush_pmd_tlb_range). */
 export const PMD_SHIFT = 21;
 
@@ -221,4 +220,3 @@ export function splitHugePmdAt(k: Kernel, mm: MmStruct, vpn: number, reason: str
 export function countThpSwpout(k: Kernel, head: number): void {
   if (k.f.order[head] === PMD_ORDER) k.stats.v[thpState(k).ids.thp_swpout]!++;
 }
-

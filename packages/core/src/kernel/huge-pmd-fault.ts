@@ -92,7 +92,16 @@ function doHugePmdAnonymousPage(k: Kernel, vmf: VmFault, pmd: number, i: number)
 }
 
 /** map_anon_folio_pmd(): rmap, LRU, deposit (when `depositTable`), the PMD entry. */
-function mapNewThp(k: Kernel, mm: MmStruct, vma: Vma, head: number, start: number, pmd: number, i: number, depositTable: boolean): void {
+function mapNewThp(
+  k: Kernel,
+  mm: MmStruct,
+  vma: Vma,
+  head: number,
+  start: number,
+  pmd: number,
+  i: number,
+  depositTable: boolean,
+): void {
   addNewAnonRmapPmd(k, head, mm, vma, start);
   lruAdd(k, head);
   if (depositTable) deposit(k, mm, k.pt.slot(pmd, i));
@@ -173,4 +182,3 @@ export function defaultPmdReuse(k: Kernel, head: number): 'reuse' | 'copy' {
   if ((f.flags[head]! & PG.swapcache) !== 0) folioFreeSwap(k, head);
   return f.ref[head] === 1 && f.entireMapcount[head] === 1 ? 'reuse' : 'copy';
 }
-

@@ -13,7 +13,16 @@ import { HPAGE_PMD_NR, pmdIndex, pmdStart } from '../units.js';
 import type { MmGather } from './tlb-gather.js';
 import { tableAt } from './pgwalk.js';
 import { isolateLru, lruBatchAdd } from './lru-batch.js';
-import { addRmapPmd, deposit, removeRmapPmd, setExclusive, splitHugePmd, splitHugePmdAt, thpState, withdraw } from './huge-memory.js';
+import {
+  addRmapPmd,
+  deposit,
+  removeRmapPmd,
+  setExclusive,
+  splitHugePmd,
+  splitHugePmdAt,
+  thpState,
+  withdraw,
+} from './huge-memory.js';
 
 /* ------------------------------------------------------------------ zap */
 
@@ -55,7 +64,13 @@ export function zapHugePmd(k: Kernel, mm: MmStruct, v: number, end: number, tlb:
  * (a maybe-pinned exclusive folio: folio_try_dup_anon_rmap_pmd() fails) — split the parent's
  * PMD and return false so copy_pte_range() copies the PTEs.
  */
-export function copyHugePmd(k: Kernel, parent: MmStruct, child: MmStruct, v: number, decide: (pfn: number, head: number) => 'share' | 'copy'): boolean {
+export function copyHugePmd(
+  k: Kernel,
+  parent: MmStruct,
+  child: MmStruct,
+  v: number,
+  decide: (pfn: number, head: number) => 'share' | 'copy',
+): boolean {
   const pmd = tableAt(k, parent, v, 1, false);
   const i = pmdIndex(v);
   const kk = k.pt.slot(pmd, i);
@@ -97,7 +112,14 @@ export function copyHugePmd(k: Kernel, parent: MmStruct, child: MmStruct, v: num
  * change_huge_pmd(): apply `update` to a huge PMD when [v, end) covers it whole (returns the
  * pages changed), else split it (returns -1: continue on the PTEs).
  */
-export function changeHugePmd(k: Kernel, mm: MmStruct, v: number, end: number, reason: string, update: (fl: number, pfn: number) => number): number {
+export function changeHugePmd(
+  k: Kernel,
+  mm: MmStruct,
+  v: number,
+  end: number,
+  reason: string,
+  update: (fl: number, pfn: number) => number,
+): number {
   const start = pmdStart(v);
   if (v !== start || end < start + HPAGE_PMD_NR) {
     splitHugePmdAt(k, mm, v, reason);
@@ -156,7 +178,14 @@ export function moveHugePmd(k: Kernel, mm: MmStruct, v: number, end: number, nv:
  * gets 512 contiguous swap slots (THP_SWAP, as x86-64 and arm64 do; thp_swpout).
  * Returns the folio head to reclaim, -1 for none, or -2 when the PMD was split (rescan PTEs).
  */
-export function pageoutHugePmd(k: Kernel, mm: MmStruct, v: number, end: number, pageout: boolean, tlb: MmGather): number {
+export function pageoutHugePmd(
+  k: Kernel,
+  mm: MmStruct,
+  v: number,
+  end: number,
+  pageout: boolean,
+  tlb: MmGather,
+): number {
   const pmd = tableAt(k, mm, v, 1, false);
   const i = pmdIndex(v);
   const kk = k.pt.slot(pmd, i);

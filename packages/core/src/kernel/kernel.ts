@@ -185,7 +185,8 @@ export class Kernel {
     if (this.pt.refcount[id]! > 1) {
       // a shared table: drop this mm's reference only
       const left = --this.pt.refcount[id]!;
-      if (this.hooks.pgtable.freed.isUsed()) this.hooks.pgtable.freed.call({ mm, table: id, level: this.pt.level[id]!, refcount: left });
+      if (this.hooks.pgtable.freed.isUsed())
+        this.hooks.pgtable.freed.call({ mm, table: id, level: this.pt.level[id]!, refcount: left });
       return;
     }
     const level = this.pt.level[id]!;
@@ -306,7 +307,16 @@ export class Kernel {
     return folioFreeSwap(this, head);
   }
   /** tlb-flush.ts flush() */
-  flush(kind: FlushKind, mm: MmStruct | null, start: number, end: number, reason: string, freedTables = false, writable = false, strideShift = PAGE_SHIFT): void {
+  flush(
+    kind: FlushKind,
+    mm: MmStruct | null,
+    start: number,
+    end: number,
+    reason: string,
+    freedTables = false,
+    writable = false,
+    strideShift = PAGE_SHIFT,
+  ): void {
     flush(this, kind, mm, start, end, reason, freedTables, writable, strideShift);
   }
   /** tlb-flush.ts flushPage() */

@@ -14,7 +14,6 @@ import { lruAdd, lruAddDrainAll } from './lru-batch.js';
 import { flush } from './tlb-flush.js';
 import { addNewAnonRmapPmd, thpState } from './huge-memory.js';
 
-
 /**
  * madvise(MADV_COLLAPSE) (madvise_collapse → hpage_collapse_scan_pmd → collapse_huge_page):
  * every PMD-aligned 2 MiB of the range inside one VMA whose PTEs are none, the zero page, or
@@ -112,4 +111,3 @@ export function madviseCollapse(k: Kernel, mm: MmStruct, start: number, end: num
     k.stats.v[s.ids.thp_collapse_alloc]!++;
   }
 }
-

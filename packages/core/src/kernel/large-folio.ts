@@ -21,7 +21,6 @@ import { flush } from './tlb-flush.js';
 import { faultDone } from './fault-done.js';
 import { hugePmdSlot, thpState } from './huge-memory.js';
 
-
 /**
  * For wp_page_copy() of a large range: the largest order <= `order` whose naturally aligned
  * range around vpn lies in the VMA and the PTE table and whose PTEs all map pages of `oldHead`
@@ -41,7 +40,12 @@ export function validCowOrder(k: Kernel, vma: Vma, vpn: number, table: number, o
       const fl = pt.fl[b + j]!;
       if (oldHead < 0) {
         if (fl !== 0 && ((fl & PTE.present) === 0 || pt.val[b + j] !== ZERO_PFN || (fl & PTE.uffdWp) !== 0)) ok = false;
-      } else if ((fl & PTE.present) === 0 || (fl & (PTE.write | PTE.uffdWp | PTE.protNone)) !== 0 || f.head(pt.val[b + j]!) !== oldHead) ok = false;
+      } else if (
+        (fl & PTE.present) === 0 ||
+        (fl & (PTE.write | PTE.uffdWp | PTE.protNone)) !== 0 ||
+        f.head(pt.val[b + j]!) !== oldHead
+      )
+        ok = false;
     }
     if (ok) return o;
   }
@@ -53,7 +57,16 @@ export function validCowOrder(k: Kernel, vma: Vma, vpn: number, table: number, o
  * validCowOrder): one new folio, the old PTEs cleared and flushed as one range, the new ones
  * installed writable (just young for an unshare). `oldHead` -1: the zero page (a zeroed folio).
  */
-export function wpCopyRange(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, table: number, order: number, oldHead: number, unshare: boolean): void {
+export function wpCopyRange(
+  k: Kernel,
+  mm: MmStruct,
+  vma: Vma,
+  vpn: number,
+  table: number,
+  order: number,
+  oldHead: number,
+  unshare: boolean,
+): void {
   const f = k.f;
   const pt = k.pt;
   const nr = 1 << order;
@@ -86,7 +99,8 @@ export function wpCopyRange(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, tabl
     pt.clear(table, pteIndex(start) + j);
   }
   flush(k, 'range', mm, start, start + nr, 'wp_page_copy');
-  for (let j = 0; j < nr; j++) pt.set(table, pteIndex(start) + j, nh + j, keep | PTE.present | PTE.young | (unshare ? 0 : PTE.dirty | PTE.write));
+  for (let j = 0; j < nr; j++)
+    pt.set(table, pteIndex(start) + j, nh + j, keep | PTE.present | PTE.young | (unshare ? 0 : PTE.dirty | PTE.write));
   k.charge(k.hw.costs.pteUpdate * nr);
   k.hooks.pte.afterSet.call(mm, start, start + nr);
   if (!zero) {
@@ -109,7 +123,8 @@ export function reusePteRange(k: Kernel, mm: MmStruct, table: number, start: num
   const b = pt.slot(table, pteIndex(start));
   for (let j = 0; j < nr; j++) {
     const fl = pt.fl[b + j]!;
-    if ((fl & PTE.present) === 0 || f.head(pt.val[b + j]!) !== head) throw new SimError(`reusePteRange: PTE ${start + j} does not map folio ${head}`, 'internal');
+    if ((fl & PTE.present) === 0 || f.head(pt.val[b + j]!) !== head)
+      throw new SimError(`reusePteRange: PTE ${start + j} does not map folio ${head}`, 'internal');
   }
   k.hooks.pte.beforeChange.call(mm, start, start + nr, 'wp_page_reuse');
   for (let j = 0; j < nr; j++) {
@@ -182,7 +197,8 @@ export function swapinLargeFolio(k: Kernel, vmf: VmFault): boolean {
     let ok = true;
     for (let j = 0; j < nr && ok; j++) {
       const fl = pt.fl[b + j]!;
-      if ((fl & PTE.swap) === 0 || pt.val[b + j] !== s0 + j || swap.count[s0 + j] !== 1 || swap.cache[s0 + j]! >= 0) ok = false;
+      if ((fl & PTE.swap) === 0 || pt.val[b + j] !== s0 + j || swap.count[s0 + j] !== 1 || swap.cache[s0 + j]! >= 0)
+        ok = false;
     }
     if (ok) order = o;
   }
@@ -232,4 +248,3 @@ export function swapinLargeFolio(k: Kernel, vmf: VmFault): boolean {
   faultDone(k, mm, vpn, write, 'swapin', order);
   return true;
 }
-

@@ -16,7 +16,18 @@ import { pteTable, pteTableForWrite } from './pgwalk.js';
 import { isolateLru, lruAddDrain, lruBatchAdd } from './lru-batch.js';
 import { flushBatchedPending } from './tlb-flush.js';
 
-export const ADVICES = ['pageout', 'cold', 'dontneed', 'hugepage', 'nohugepage', 'dontfork', 'dofork', 'wipeonfork', 'keeponfork', 'collapse'] as const;
+export const ADVICES = [
+  'pageout',
+  'cold',
+  'dontneed',
+  'hugepage',
+  'nohugepage',
+  'dontfork',
+  'dofork',
+  'wipeonfork',
+  'keeponfork',
+  'collapse',
+] as const;
 export type Advice = (typeof ADVICES)[number];
 
 export function madvise(k: Kernel, mm: MmStruct, start: number, end: number, advice: Advice): void {
@@ -30,7 +41,8 @@ export function madvise(k: Kernel, mm: MmStruct, start: number, end: number, adv
     case 'dontneed': {
       // zap_page_range_single()
       const tlb = k.gather(mm);
-      for (const v of mm.vmasIn(start, end)) zapRange(k, mm, Math.max(start, v.start), Math.min(end, v.end), tlb, 'madvise_dontneed');
+      for (const v of mm.vmasIn(start, end))
+        zapRange(k, mm, Math.max(start, v.start), Math.min(end, v.end), tlb, 'madvise_dontneed');
       tlb.finish('madvise_dontneed');
       break;
     }
@@ -110,7 +122,14 @@ function coldOrPageout(k: Kernel, mm: MmStruct, start: number, end: number, page
           // mm only; else mainline would split_folio(), which is not modelled: skipped
           const nr = 1 << f.order[head]!;
           const fs = a - (pfn - head);
-          if (pfn !== head || fs < v || fs + nr > tEnd || f.largeMapcount[head] !== nr || (f.flags[head]! & PG.lru) === 0) continue;
+          if (
+            pfn !== head ||
+            fs < v ||
+            fs + nr > tEnd ||
+            f.largeMapcount[head] !== nr ||
+            (f.flags[head]! & PG.lru) === 0
+          )
+            continue;
           let whole = true;
           for (let j = 1; j < nr && whole; j++) {
             const kj = pt.slot(t, pteIndex(a + j));

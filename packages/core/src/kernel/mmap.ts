@@ -6,7 +6,13 @@ import { HPAGE_PMD_NR } from '../units.js';
 import { splitHugePmdAt } from './huge-memory.js';
 
 /** mmap(MAP_PRIVATE|MAP_ANONYMOUS) of `pages` pages; returns the VMA. */
-export function mmapAnon(k: Kernel, mm: MmStruct, pages: number, name: string, opts: { alignPages?: number; flags?: number } = {}): Vma {
+export function mmapAnon(
+  k: Kernel,
+  mm: MmStruct,
+  pages: number,
+  name: string,
+  opts: { alignPages?: number; flags?: number } = {},
+): Vma {
   if (!Number.isSafeInteger(pages) || pages <= 0) throw new SimError(`mmap of ${pages} pages`, 'einval');
   let align = opts.alignPages ?? 1;
   // thp_get_unmapped_area(): PMD-align anonymous mappings of at least 2 MiB (v6.7+)
@@ -51,7 +57,13 @@ export function mergeVmas(k: Kernel, mm: MmStruct): void {
     const a = v[i]!;
     const b = v[i + 1]!;
     const anonOk = a.anonVma === b.anonVma || a.anonVma < 0 || b.anonVma < 0;
-    if (a.end === b.start && a.flags === b.flags && a.name === b.name && anonOk && a.pgoff + (a.end - a.start) === b.pgoff) {
+    if (
+      a.end === b.start &&
+      a.flags === b.flags &&
+      a.name === b.name &&
+      anonOk &&
+      a.pgoff + (a.end - a.start) === b.pgoff
+    ) {
       a.end = b.end;
       if (a.anonVma < 0 && b.anonVma >= 0) {
         a.anonVma = b.anonVma;

@@ -26,7 +26,8 @@ export function mprotect(k: Kernel, mm: MmStruct, start: number, end: number, pr
     changeProtection(k, mm, vma, vma.start, vma.end, 'mprotect', (fl, pfn) => {
       let n = fl & ~(PTE.write | PTE.protNone);
       if (prot === 'none') n |= PTE.protNone;
-      else if (prot === 'rw' && k.config.features.tryChangeWritable && canChangePteWritable(k, vma, n, pfn)) n |= PTE.write;
+      else if (prot === 'rw' && k.config.features.tryChangeWritable && canChangePteWritable(k, vma, n, pfn))
+        n |= PTE.write;
       return n;
     });
   }

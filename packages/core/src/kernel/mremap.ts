@@ -71,4 +71,3 @@ export function mremapMove(k: Kernel, mm: MmStruct, start: number, end: number, 
   tlb.finish('mremap');
   return nv;
 }
-

@@ -116,7 +116,10 @@ export class TableApi implements PageTableApi {
     return -1;
   }
 
-  copy(ctx: TableUnshareContext, opts: { readonly copyExclusiveWritable?: boolean; readonly users?: readonly MmView[] } = {}): number {
+  copy(
+    ctx: TableUnshareContext,
+    opts: { readonly copyExclusiveWritable?: boolean; readonly users?: readonly MmView[] } = {},
+  ): number {
     const k = this.k;
     const { pt, f } = k;
     const r = ctx as TableUnshareRequest;

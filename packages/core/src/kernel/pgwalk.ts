@@ -37,7 +37,14 @@ export function tableAt(k: Kernel, mm: MmStruct, vpn: number, level: number, all
  * The PTE table covering vpn, ready to be modified: a shared (copy-on-write) table is first
  * unshared through `fork.unshareTable`. -1 when there is none (and !alloc), -2 for a huge PMD.
  */
-export function pteTableForWrite(k: Kernel, mm: MmStruct, vpn: number, alloc: boolean, reason: TableChangeReason, end = vpn + 1): number {
+export function pteTableForWrite(
+  k: Kernel,
+  mm: MmStruct,
+  vpn: number,
+  alloc: boolean,
+  reason: TableChangeReason,
+  end = vpn + 1,
+): number {
   const pmd = tableAt(k, mm, vpn, 1, alloc);
   if (pmd < 0) return pmd;
   const i = pmdIndex(vpn);
@@ -55,7 +62,16 @@ export function pteTableForWrite(k: Kernel, mm: MmStruct, vpn: number, alloc: bo
   return t;
 }
 
-function unshareTable(k: Kernel, mm: MmStruct, vpn: number, end: number, pmd: number, i: number, t: number, reason: TableChangeReason): number {
+function unshareTable(
+  k: Kernel,
+  mm: MmStruct,
+  vpn: number,
+  end: number,
+  pmd: number,
+  i: number,
+  t: number,
+  reason: TableChangeReason,
+): number {
   const req: TableUnshareRequest = {
     mm,
     tableStart: pmdStart(vpn),

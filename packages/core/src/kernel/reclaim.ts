@@ -117,7 +117,12 @@ export function tryToUnmap(k: Kernel, head: number, batch: boolean): void {
       k.cpu = saved;
       if ((fl & PTE.dirty) !== 0) f.flags[head]! |= PG.dirty;
       k.swap.count[slot + i]!++;
-      k.pt.set(t, pteIndex(vpn), slot + i, PTE.swap | (exclusive ? PTE.swpExclusive : 0) | (fl & (PTE.uffdWp | PTE.softDirty)));
+      k.pt.set(
+        t,
+        pteIndex(vpn),
+        slot + i,
+        PTE.swap | (exclusive ? PTE.swpExclusive : 0) | (fl & (PTE.uffdWp | PTE.softDirty)),
+      );
       f.flags[pfn]! &= ~PG.anonExclusive;
       removeRmapPtes(k, head, pfn, 1, mm);
       mm.swapEnts++;

@@ -10,7 +10,17 @@ import { PAGE_SHIFT } from '../units.js';
 import type { Kernel } from './kernel.js';
 
 /** Issue a flush request to the hardware (tlbFlush.request), in the kernel's one reused request object. */
-export function flush(k: Kernel, kind: FlushKind, mm: MmStruct | null, start: number, end: number, reason: string, freedTables = false, writable = false, strideShift = PAGE_SHIFT): void {
+export function flush(
+  k: Kernel,
+  kind: FlushKind,
+  mm: MmStruct | null,
+  start: number,
+  end: number,
+  reason: string,
+  freedTables = false,
+  writable = false,
+  strideShift = PAGE_SHIFT,
+): void {
   const r = k.flushReq;
   r.kind = kind;
   r.mm = mm;

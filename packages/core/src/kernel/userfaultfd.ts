@@ -22,13 +22,21 @@ export function uffdRegister(k: Kernel, mm: MmStruct, start: number, end: number
  * UFFDIO_COPY → mfill_atomic_pte_copy(): allocate pages holding `values` and map them;
  * with `wp` they are mapped write-protected with the uffd-wp bit (UFFDIO_COPY_MODE_WP).
  */
-export function uffdCopy(k: Kernel, mm: MmStruct, start: number, end: number, wp: boolean, value: (i: number) => number): void {
+export function uffdCopy(
+  k: Kernel,
+  mm: MmStruct,
+  start: number,
+  end: number,
+  wp: boolean,
+  value: (i: number) => number,
+): void {
   k.charge(k.hw.costs.syscall);
   for (let vpn = start; vpn < end; vpn++) {
     const vma = mm.findVma(vpn);
     if (!vma) throw new SimError(`uffdCopy: page 0x${vpn.toString(16)} is not mapped`, 'einval');
     const t = pteTableForWrite(k, mm, vpn, true, 'uffd_copy');
-    if (k.pt.fl[k.pt.slot(t, pteIndex(vpn))] !== 0) throw new SimError(`uffdCopy: page 0x${vpn.toString(16)} is already populated (EEXIST)`, 'eexist');
+    if (k.pt.fl[k.pt.slot(t, pteIndex(vpn))] !== 0)
+      throw new SimError(`uffdCopy: page 0x${vpn.toString(16)} is already populated (EEXIST)`, 'eexist');
     const head = k.allocFolio(0, false);
     k.f.data[head] = value(vpn - start) >>> 0;
     k.charge(k.hw.costs.copyPage);
@@ -36,7 +44,12 @@ export function uffdCopy(k: Kernel, mm: MmStruct, start: number, end: number, wp
     // mfill_atomic_install_pte(): folio_add_lru_vma() parks it in this CPU's batch
     lruAdd(k, head);
     const writable = (vma.flags & VM.write) !== 0 && !wp;
-    k.pt.set(t, pteIndex(vpn), head, PTE.present | PTE.dirty | PTE.young | (writable ? PTE.write : 0) | (wp ? PTE.uffdWp : 0));
+    k.pt.set(
+      t,
+      pteIndex(vpn),
+      head,
+      PTE.present | PTE.dirty | PTE.young | (writable ? PTE.write : 0) | (wp ? PTE.uffdWp : 0),
+    );
     k.charge(k.hw.costs.pteUpdate);
     k.hooks.pte.afterSet.call(mm, vpn, vpn + 1);
     k.stats.v[C.uffd_copy]!++;
@@ -53,7 +66,8 @@ export function uffdWriteProtect(k: Kernel, mm: MmStruct, start: number, end: nu
   const vmas = mm.vmasIn(start, end);
   if (vmas.length === 0) throw new SimError('uffdWriteProtect: no mapping in the range', 'einval');
   for (const vma of vmas) {
-    if ((vma.flags & VM.uffdWp) === 0) throw new SimError('uffdWriteProtect: the range is not registered in wp mode', 'einval');
+    if ((vma.flags & VM.uffdWp) === 0)
+      throw new SimError('uffdWriteProtect: the range is not registered in wp mode', 'einval');
     const s = Math.max(start, vma.start);
     const e = Math.min(end, vma.end);
     const n = changeProtection(k, mm, vma, s, e, 'uffd_wp', (fl, pfn) => {

@@ -16,7 +16,14 @@ import { removeRmapPtes } from './rmap.js';
 import { freeSwapAndCache } from './swap-cache.js';
 
 /** zap_pte_range() over [start, end) of one VMA. */
-export function zapRange(k: Kernel, mm: MmStruct, start: number, end: number, tlb: MmGather, reason: TableChangeReason): void {
+export function zapRange(
+  k: Kernel,
+  mm: MmStruct,
+  start: number,
+  end: number,
+  tlb: MmGather,
+  reason: TableChangeReason,
+): void {
   const pt = k.pt;
   const f = k.f;
   for (let v = start; v < end; ) {

@@ -62,7 +62,8 @@ export class FolioTable {
     // grow by 1/8 at a time (not doubling) so large simulations waste little
     let cap = Math.max(1024, this.capacity);
     while (cap < minCapacity) cap = Math.ceil((cap * 1.125) / 512) * 512;
-    const g = <T extends Int32Array | Uint16Array | Uint8Array | Uint32Array | Float64Array>(a: T, fill?: number): T => grown(a, cap, fill);
+    const g = <T extends Int32Array | Uint16Array | Uint8Array | Uint32Array | Float64Array>(a: T, fill?: number): T =>
+      grown(a, cap, fill);
     this.ref = g(this.ref);
     this.mapcount = g(this.mapcount);
     this.largeMapcount = g(this.largeMapcount);

@@ -12,4 +12,3 @@ export class CpuLruBatches {
   readonly lazyfree: number[] = [];
   readonly activate: number[] = [];
 }
-

@@ -66,7 +66,11 @@ export class SwapDevice {
       this.ensure(this.opts.slots);
       for (let s = 0; s + nr <= this.opts.slots; s += nr) {
         let ok = true;
-        for (let i = 0; i < nr; i++) if (this.count[s + i] !== 0 || this.hasCache[s + i] !== 0 || !this.isFree(s + i)) { ok = false; break; }
+        for (let i = 0; i < nr; i++)
+          if (this.count[s + i] !== 0 || this.hasCache[s + i] !== 0 || !this.isFree(s + i)) {
+            ok = false;
+            break;
+          }
         if (ok) {
           for (let i = 0; i < nr; i++) this.takeFree(s + i);
           this.used += nr;

@@ -9,7 +9,10 @@ export class ScenarioError extends Error {
     readonly detail: string,
     cause?: unknown,
   ) {
-    super(`${file}: ${where}${field ? ` field "${field}"` : ''}: ${detail}`, cause === undefined ? undefined : { cause });
+    super(
+      `${file}: ${where}${field ? ` field "${field}"` : ''}: ${detail}`,
+      cause === undefined ? undefined : { cause },
+    );
     this.name = 'ScenarioError';
   }
 }
@@ -36,7 +39,10 @@ export function fromZod(file: string, err: z.ZodError, input: unknown): Scenario
   const { where, field } = describePath(issue.path);
   let detail = issue.message;
   // name the unknown op, or the unknown key, plainly
-  if (field === 'op' || (issue.code === 'invalid_union' && (issue as { note?: string }).note === 'No matching discriminator')) {
+  if (
+    field === 'op' ||
+    (issue.code === 'invalid_union' && (issue as { note?: string }).note === 'No matching discriminator')
+  ) {
     const v = pick(input, issue.path);
     detail = `unknown op ${JSON.stringify(v)}`;
   } else if (issue.code === 'unrecognized_keys') {

@@ -113,7 +113,13 @@ class Runner implements OpObserver {
     for (const p of this.k.procs.values()) {
       if (!p.alive) continue;
       for (const t of p.threads) {
-        if (t.pending) blocked.push({ pid: p.pid, cpu: t.cpu, reason: t.pending.reason, addr: `0x${(t.pending.vpn * PAGE_SIZE).toString(16)}` });
+        if (t.pending)
+          blocked.push({
+            pid: p.pid,
+            cpu: t.cpu,
+            reason: t.pending.reason,
+            addr: `0x${(t.pending.vpn * PAGE_SIZE).toString(16)}`,
+          });
       }
     }
     return {
@@ -122,7 +128,13 @@ class Runner implements OpObserver {
         hardware: this.sys.hardware.name,
         kernel: this.sys.kernelName,
         policies: this.sys.plugins.map((p) => p.name),
-        options: { cpus: this.sys.hardware.ncpus, lruBatchSize: this.sys.config.lruBatchSize, swap: this.sys.config.swap, thp: this.sys.config.thp, ...this.opts.systemOptions },
+        options: {
+          cpus: this.sys.hardware.ncpus,
+          lruBatchSize: this.sys.config.lruBatchSize,
+          swap: this.sys.config.swap,
+          thp: this.sys.config.thp,
+          ...this.opts.systemOptions,
+        },
       },
       seed: this.seed,
       phases,
@@ -135,8 +147,15 @@ class Runner implements OpObserver {
   private result(acc: PhaseAcc): PhaseResult {
     const names = this.sys.stats.counterNames();
     const counters: Record<string, number> = {};
-    for (let i = 0; i < names.length && i < acc.counters.length; i++) if (acc.counters[i] !== 0) counters[names[i]!] = acc.counters[i]!;
-    return { counters, cycles: acc.cycles, cyclesByCpu: Array.from(acc.byCpu), meminfo: acc.meminfo ?? meminfo(this.k), steps: acc.steps };
+    for (let i = 0; i < names.length && i < acc.counters.length; i++)
+      if (acc.counters[i] !== 0) counters[names[i]!] = acc.counters[i]!;
+    return {
+      counters,
+      cycles: acc.cycles,
+      cyclesByCpu: Array.from(acc.byCpu),
+      meminfo: acc.meminfo ?? meminfo(this.k),
+      steps: acc.steps,
+    };
   }
 
   /* ---------------------------------------------------------------- phases */
@@ -159,7 +178,13 @@ class Runner implements OpObserver {
     let acc = this.phases.get(this.phaseName);
     if (!acc) {
       if (!changed) return; // an empty phase (e.g. 'main' before the first named phase)
-      acc = { counters: new Float64Array(n), cycles: 0, byCpu: new Float64Array(this.k.cpus.length), meminfo: null, steps: 0 };
+      acc = {
+        counters: new Float64Array(n),
+        cycles: 0,
+        byCpu: new Float64Array(this.k.cpus.length),
+        meminfo: null,
+        steps: 0,
+      };
       this.phases.set(this.phaseName, acc);
     }
     if (acc.counters.length < n) {
@@ -236,7 +261,8 @@ class Runner implements OpObserver {
   onReadPin(s: ReadPinStep, where: string, vals: number[]): void {
     if (s.expect === undefined) return;
     const exp = Array.isArray(s.expect) ? s.expect : vals.map(() => s.expect as number);
-    if (exp.length !== vals.length) this.x.fail(where, 'expect', `pin "${s.id}" covers ${vals.length} pages, expect lists ${exp.length}`);
+    if (exp.length !== vals.length)
+      this.x.fail(where, 'expect', `pin "${s.id}" covers ${vals.length} pages, expect lists ${exp.length}`);
     for (let i = 0; i < vals.length; i++) this.check(`${where} page ${i}`, vals[i]!, exp[i]!);
   }
 
@@ -244,7 +270,8 @@ class Runner implements OpObserver {
     if (got >>> 0 === want >>> 0) this.checks.passed++;
     else {
       this.checks.failed++;
-      if (this.checks.failures.length < 100) this.checks.failures.push({ step: where, message: `read ${got}, expected ${want}` });
+      if (this.checks.failures.length < 100)
+        this.checks.failures.push({ step: where, message: `read ${got}, expected ${want}` });
     }
   }
 }

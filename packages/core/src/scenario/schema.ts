@@ -7,7 +7,11 @@ import { parseSize } from '../units.js';
 import { ADVICES } from '../kernel/madvise.js';
 
 export const Size = z.union([z.number(), z.string()]).superRefine((v, ctx) => {
-  if (Number.isNaN(parseSize(v))) ctx.addIssue({ code: 'custom', message: `not a size: ${JSON.stringify(v)} (use bytes or e.g. "4KiB", "2MiB", "1GiB")` });
+  if (Number.isNaN(parseSize(v)))
+    ctx.addIssue({
+      code: 'custom',
+      message: `not a size: ${JSON.stringify(v)} (use bytes or e.g. "4KiB", "2MiB", "1GiB")`,
+    });
 });
 
 const pid = z.string().min(1);
@@ -58,9 +62,31 @@ const AccessOp = z.strictObject({
 const Fork = z.strictObject({ op: z.literal('fork'), pid, child: pid, ...base });
 const Exit = z.strictObject({ op: z.literal('exit'), pid, ...base });
 const Madvise = z.strictObject({ op: z.literal('madvise'), pid, ...range, advice: z.enum(ADVICES), ...base });
-const Mprotect = z.strictObject({ op: z.literal('mprotect'), pid, ...range, prot: z.enum(['r', 'rw', 'none']), ...base });
-const Mremap = z.strictObject({ op: z.literal('mremap'), pid, region: z.string().min(1), offset: Size.optional(), size: Size.optional(), to: z.string().min(1), ...base });
-const Pin = z.strictObject({ op: z.literal('pin'), pid, ...range, write: z.boolean(), longterm: z.boolean().optional(), id: z.string().min(1), ...base });
+const Mprotect = z.strictObject({
+  op: z.literal('mprotect'),
+  pid,
+  ...range,
+  prot: z.enum(['r', 'rw', 'none']),
+  ...base,
+});
+const Mremap = z.strictObject({
+  op: z.literal('mremap'),
+  pid,
+  region: z.string().min(1),
+  offset: Size.optional(),
+  size: Size.optional(),
+  to: z.string().min(1),
+  ...base,
+});
+const Pin = z.strictObject({
+  op: z.literal('pin'),
+  pid,
+  ...range,
+  write: z.boolean(),
+  longterm: z.boolean().optional(),
+  id: z.string().min(1),
+  ...base,
+});
 const Unpin = z.strictObject({ op: z.literal('unpin'), id: z.string().min(1), ...base });
 const ReadPin = z.strictObject({
   op: z.literal('readPin'),
@@ -68,9 +94,28 @@ const ReadPin = z.strictObject({
   expect: z.union([z.number().int(), z.array(z.number().int())]).optional(),
   ...base,
 });
-const UffdRegister = z.strictObject({ op: z.literal('uffdRegister'), pid, ...range, mode: z.enum(['wp', 'missing']), ...base });
-const UffdCopy = z.strictObject({ op: z.literal('uffdCopy'), pid, ...range, wp: z.boolean().optional(), value: z.number().int().optional(), ...base });
-const UffdWriteProtect = z.strictObject({ op: z.literal('uffdWriteProtect'), pid, ...range, enable: z.boolean(), ...base });
+const UffdRegister = z.strictObject({
+  op: z.literal('uffdRegister'),
+  pid,
+  ...range,
+  mode: z.enum(['wp', 'missing']),
+  ...base,
+});
+const UffdCopy = z.strictObject({
+  op: z.literal('uffdCopy'),
+  pid,
+  ...range,
+  wp: z.boolean().optional(),
+  value: z.number().int().optional(),
+  ...base,
+});
+const UffdWriteProtect = z.strictObject({
+  op: z.literal('uffdWriteProtect'),
+  pid,
+  ...range,
+  enable: z.boolean(),
+  ...base,
+});
 const Drain = z.strictObject({ op: z.literal('drain'), ...base });
 const Phase = z.strictObject({ op: z.literal('phase'), name: z.string().min(1), cpu: z.number().int().optional() });
 
@@ -117,13 +162,36 @@ export const StepSchema: z.ZodType<Step> = z.lazy(() =>
     UffdWriteProtect,
     Drain,
     Phase,
-    z.strictObject({ op: z.literal('repeat'), times: z.number().int().nonnegative(), steps: z.array(StepSchema), phase }),
+    z.strictObject({
+      op: z.literal('repeat'),
+      times: z.number().int().nonnegative(),
+      steps: z.array(StepSchema),
+      phase,
+    }),
   ]),
 ) as z.ZodType<Step>;
 
 export const OP_NAMES = [
-  'spawn', 'thread', 'mmap', 'munmap', 'touch', 'access', 'fork', 'exit', 'madvise', 'mprotect', 'mremap',
-  'pin', 'unpin', 'readPin', 'uffdRegister', 'uffdCopy', 'uffdWriteProtect', 'drain', 'phase', 'repeat',
+  'spawn',
+  'thread',
+  'mmap',
+  'munmap',
+  'touch',
+  'access',
+  'fork',
+  'exit',
+  'madvise',
+  'mprotect',
+  'mremap',
+  'pin',
+  'unpin',
+  'readPin',
+  'uffdRegister',
+  'uffdCopy',
+  'uffdWriteProtect',
+  'drain',
+  'phase',
+  'repeat',
 ] as const;
 
 const ThpMode = z.enum(['always', 'inherit', 'madvise', 'never']);

@@ -8,7 +8,8 @@ export const access: OpHandler<'access'> = (x, s, where) => {
   const p = x.proc(s.pid, where);
   let addr: number;
   if (s.addr !== undefined) addr = typeof s.addr === 'number' ? s.addr : parseInt(s.addr, 16);
-  else if (s.region !== undefined) addr = x.region(s.pid, s.region, where).start * PAGE_SIZE + x.bytes(s.offset, where, 'offset', 0);
+  else if (s.region !== undefined)
+    addr = x.region(s.pid, s.region, where).start * PAGE_SIZE + x.bytes(s.offset, where, 'offset', 0);
   else return x.fail(where, 'addr', 'access needs "addr" or "region"');
   const t = x.thread(p, s.cpu, where);
   if (t.pending) x.fail(where, 'pid', `the thread of "${s.pid}" on cpu ${t.cpu} is blocked in userfaultfd`);
@@ -29,7 +30,8 @@ export const touch: OpHandler<'touch'> = (x, s, where) => {
   const size = x.bytes(s.size, where, 'size', r.pages * PAGE_SIZE - off);
   const stride = x.bytes(s.stride, where, 'stride', PAGE_SIZE);
   if (stride <= 0) x.fail(where, 'stride', 'must be positive');
-  if (off + size > r.pages * PAGE_SIZE) x.fail(where, 'size', `offset + size (${off + size}) is beyond the region (${r.pages * PAGE_SIZE} bytes)`);
+  if (off + size > r.pages * PAGE_SIZE)
+    x.fail(where, 'size', `offset + size (${off + size}) is beyond the region (${r.pages * PAGE_SIZE} bytes)`);
   const t = x.thread(p, s.cpu, where);
   if (t.pending) x.fail(where, 'pid', `the thread of "${s.pid}" on cpu ${t.cpu} is blocked in userfaultfd`);
   const write = s.access === 'write';
@@ -55,7 +57,11 @@ export const touch: OpHandler<'touch'> = (x, s, where) => {
     const vpn = Math.floor(addr / PAGE_SIZE);
     if (userAccess(k, t, vpn, write, value) === AccessResult.BLOCKED) {
       if (obs.onTouchBlocked?.(s, where, vpn)) return;
-      x.fail(where, 'region', `the thread blocked in userfaultfd at 0x${addr.toString(16)}; use "access" steps for userfaultfd flows`);
+      x.fail(
+        where,
+        'region',
+        `the thread blocked in userfaultfd at 0x${addr.toString(16)}; use "access" steps for userfaultfd flows`,
+      );
     }
     if (onWrite !== undefined) onWrite.call(obs, s.pid, vpn, value);
   }

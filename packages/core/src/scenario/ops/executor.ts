@@ -118,7 +118,8 @@ export class OpExecutor {
   }
 
   checkCpu(cpu: number, path: string): void {
-    if (cpu >= this.k.cpus.length) this.fail(path, 'cpu', `cpu ${cpu} does not exist (the hardware has ${this.k.cpus.length} CPUs)`);
+    if (cpu >= this.k.cpus.length)
+      this.fail(path, 'cpu', `cpu ${cpu} does not exist (the hardware has ${this.k.cpus.length} CPUs)`);
   }
 
   bytes(v: number | string | undefined, path: string, field: string, dflt: number): number {
@@ -135,13 +136,19 @@ export class OpExecutor {
   }
 
   /** [start, end) in pages of a region range; offset and size must be page multiples. */
-  pageRange(s: { region: string; offset?: number | string | undefined; size?: number | string | undefined }, pid: string, path: string): [number, number] {
+  pageRange(
+    s: { region: string; offset?: number | string | undefined; size?: number | string | undefined },
+    pid: string,
+    path: string,
+  ): [number, number] {
     const r = this.region(pid, s.region, path);
     const off = this.bytes(s.offset, path, 'offset', 0);
     const size = this.bytes(s.size, path, 'size', r.pages * PAGE_SIZE - off);
     if (off % PAGE_SIZE !== 0) this.fail(path, 'offset', `${off} is not a multiple of ${PAGE_SIZE}`);
-    if (size % PAGE_SIZE !== 0 || size <= 0) this.fail(path, 'size', `${size} is not a positive multiple of ${PAGE_SIZE}`);
-    if (off + size > r.pages * PAGE_SIZE) this.fail(path, 'size', `offset + size (${off + size}) is beyond the region (${r.pages * PAGE_SIZE} bytes)`);
+    if (size % PAGE_SIZE !== 0 || size <= 0)
+      this.fail(path, 'size', `${size} is not a positive multiple of ${PAGE_SIZE}`);
+    if (off + size > r.pages * PAGE_SIZE)
+      this.fail(path, 'size', `offset + size (${off + size}) is beyond the region (${r.pages * PAGE_SIZE} bytes)`);
     return [r.start + off / PAGE_SIZE, r.start + (off + size) / PAGE_SIZE];
   }
 

@@ -21,7 +21,8 @@ export const uffdCopyOp: OpHandler<'uffdCopy'> = (x, s, where) => {
     written?.push(v);
     return v;
   });
-  if (onWrite) for (let vpn = a; vpn < b; vpn++) onWrite.call(x.observer, s.pid, vpn, written ? written[vpn - a]! : fixed! >>> 0);
+  if (onWrite)
+    for (let vpn = a; vpn < b; vpn++) onWrite.call(x.observer, s.pid, vpn, written ? written[vpn - a]! : fixed! >>> 0);
   x.wake(p, a, b, 'uffd-missing', where);
 };
 
