@@ -289,6 +289,29 @@ describe('policy API: hooks and context', () => {
     expect(pings).toEqual([5]);
   });
 
+  it('the faulting entry is readable: a present, write-protected, dirty PTE at the write fault', () => {
+    const seen: unknown[] = [];
+    const p: MmPlugin = {
+      name: 'entry',
+      api: '^1.0.0',
+      apply: (ctx) =>
+        ctx.hooks.fault.wpReuse.tap('entry', (f) => {
+          const e = f.entry;
+          seen.push({
+            present: e.present,
+            writable: e.writable,
+            dirty: e.dirty,
+            swap: e.swap,
+            uffdWp: e.uffdWp,
+            level: f.level,
+          });
+          return undefined;
+        }),
+    };
+    run(rewrite, { policies: [p] });
+    expect(seen).toEqual([{ present: true, writable: false, dirty: true, swap: false, uffdWp: false, level: 'pte' }]);
+  });
+
   it('counters defined through the context show in the output', () => {
     const p: MmPlugin = {
       name: 'counting',

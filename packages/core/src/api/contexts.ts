@@ -2,7 +2,7 @@
  * The contexts hooks pass to policy taps, and the literal unions of their reasons, kinds and
  * answers. Every context is Readonly and reused from call to call: read it inside the tap.
  */
-import type { FolioView, MmView, PageView, VmaView } from './views.js';
+import type { EntryView, FolioView, MmView, PageView, VmaView } from './views.js';
 
 /** Where a fault or decision sits in the page table. */
 export type Level = 'pte' | 'pmd';
@@ -28,6 +28,8 @@ export interface FaultContext {
   readonly folio: FolioView;
   /** the mapped page of that folio */
   readonly page: PageView;
+  /** the faulting entry (PTE, or PMD when level is 'pmd'); all false before a table exists */
+  readonly entry: EntryView;
   /** do_swap_page(): the swap PTE carried the exclusive marker (SWP_EXCLUSIVE) */
   readonly swapExclusive: boolean;
   /** do_swap_page(): the page was read without entering the swap cache (SWP_SYNCHRONOUS_IO) */

@@ -91,6 +91,28 @@ export interface FolioView {
   mappingsIn(mm: MmView): number;
 }
 
+/** The faulting page-table entry (the PTE, or the PMD for a PMD-level fault), as it is now. */
+export interface EntryView {
+  /** the entry maps a page (pte_present) */
+  readonly present: boolean;
+  /** a swap entry (is_swap_pte) */
+  readonly swap: boolean;
+  /** pte_write */
+  readonly writable: boolean;
+  /** pte_dirty */
+  readonly dirty: boolean;
+  /** pte_young (the accessed bit) */
+  readonly young: boolean;
+  /** pte_uffd_wp / pte_swp_uffd_wp */
+  readonly uffdWp: boolean;
+  /** pte_soft_dirty */
+  readonly softDirty: boolean;
+  /** pte_protnone (PROT_NONE) */
+  readonly protNone: boolean;
+  /** a swap entry's exclusive marker (pte_swp_exclusive) */
+  readonly swapExclusive: boolean;
+}
+
 /** A counter the plugin defined, vmstat style (`ctx.stats.define(name)`). */
 export interface Counter {
   readonly name: string;

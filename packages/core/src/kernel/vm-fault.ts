@@ -4,6 +4,7 @@
  * Policies see it as a `FaultContext` (api/contexts.ts): read-only views plus named actions.
  */
 import type { FaultContext, Level, WpReuseRange } from '../api/contexts.js';
+import type { EntryView } from '../api/views.js';
 import { FolioRef, PageRef } from '../api/folio-ref.js';
 import { PG } from '../mem/folios.js';
 import { ZERO_PFN } from '../mem/phys-mem.js';
@@ -22,6 +23,44 @@ class ReuseRange implements WpReuseRange {
   readonly reuse = 'range' as const;
   start = 0;
   nr = 0;
+}
+
+/** The faulting entry of a VmFault, read at call time. */
+class EntryRef implements EntryView {
+  constructor(private readonly vmf: VmFault) {}
+  private bit(b: number): boolean {
+    const v = this.vmf;
+    if (v.table < 0 || v.index < 0) return false;
+    const pt = v.kernel.pt;
+    return (pt.fl[pt.slot(v.table, v.index)]! & b) !== 0;
+  }
+  get present(): boolean {
+    return this.bit(PTE.present);
+  }
+  get swap(): boolean {
+    return this.bit(PTE.swap);
+  }
+  get writable(): boolean {
+    return this.bit(PTE.write);
+  }
+  get dirty(): boolean {
+    return this.bit(PTE.dirty);
+  }
+  get young(): boolean {
+    return this.bit(PTE.young);
+  }
+  get uffdWp(): boolean {
+    return this.bit(PTE.uffdWp);
+  }
+  get softDirty(): boolean {
+    return this.bit(PTE.softDirty);
+  }
+  get protNone(): boolean {
+    return this.bit(PTE.protNone);
+  }
+  get swapExclusive(): boolean {
+    return this.bit(PTE.swpExclusive);
+  }
 }
 
 export class VmFault implements FaultContext {
@@ -48,6 +87,7 @@ export class VmFault implements FaultContext {
   swapCacheBypassed = false;
   readonly folio: FolioRef;
   readonly page: PageRef;
+  readonly entry: EntryRef = new EntryRef(this);
   /** the range answer handed out by reuseRange() */
   readonly range = new ReuseRange();
 
