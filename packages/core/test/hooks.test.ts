@@ -44,6 +44,8 @@ describe('hooks', () => {
       'anonOrders',
       'beforeWpReuse',
       'cowOrder',
+      'entered',
+      'exited',
       'gupUnshare',
       'handled',
       'swapinSkipCache',
@@ -266,5 +268,35 @@ describe('plugin errors name the plugin', () => {
     }
     expect(String((err as Error).message)).toContain('plugin "outer" threw in hook fault.anonOrders: boom');
     expect(String((err as Error).message)).toContain('steps[2]');
+  });
+});
+
+describe('fault.entered / fault.exited', () => {
+  it('one pair per pgfault, in order, with the outcome; handled events fall in between', () => {
+    const log: string[] = [];
+    const tracer = definePlugin({
+      name: 'tracer',
+      api: '^1.0.0',
+      apply(ctx) {
+        ctx.hooks.fault.entered.tap('tracer', (e) => void log.push(`enter ${e.vpn} ${e.write ? 'w' : 'r'}`));
+        ctx.hooks.fault.handled.tap('tracer', (e) => void log.push(`handled ${e.kind}`));
+        ctx.hooks.fault.exited.tap('tracer', (e) => void log.push(`exit ${e.vpn} ${e.outcome}`));
+      },
+    });
+    const r = run(rewrite, { policies: [tracer] });
+    const enters = log.filter((l) => l.startsWith('enter')).length;
+    expect(enters).toBe(r.total.counters.pgfault);
+    expect(log.filter((l) => l.startsWith('exit')).length).toBe(enters);
+    // properly paired: never two entries without an exit between them
+    let open = 0;
+    for (const l of log) {
+      if (l.startsWith('enter')) expect(++open).toBe(1);
+      if (l.startsWith('exit')) expect(--open).toBe(0);
+    }
+    expect(log.slice(-3)).toEqual([
+      expect.stringMatching(/^enter \d+ w$/),
+      'handled wp-reuse',
+      expect.stringMatching(/ ok$/),
+    ]);
   });
 });

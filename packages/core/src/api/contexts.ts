@@ -158,6 +158,24 @@ export interface FaultEvent {
   readonly order: number;
 }
 
+/** How handle_mm_fault() ended (fault.exited): VM_FAULT_* in words. */
+export type FaultOutcome = 'ok' | 'uffd-missing' | 'uffd-wp' | 'segv';
+
+/** fault.entered: handle_mm_fault() was called (before any work is charged for the fault). */
+export interface FaultEnteredEvent {
+  readonly mm: MmView;
+  readonly vpn: number;
+  readonly cpu: number;
+  readonly write: boolean;
+  /** FAULT_FLAG_UNSHARE (GUP's read pin of a shared anon page) */
+  readonly unshare: boolean;
+}
+
+/** fault.exited: handle_mm_fault() returned; one per fault.entered (and per pgfault). */
+export interface FaultExitedEvent extends FaultEnteredEvent {
+  readonly outcome: FaultOutcome;
+}
+
 export interface MadviseEvent {
   readonly mm: MmView;
   readonly start: number;

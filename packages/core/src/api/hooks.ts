@@ -4,7 +4,9 @@
  */
 import type {
   FaultContext,
+  FaultEnteredEvent,
   FaultEvent,
+  FaultExitedEvent,
   ForkPageContext,
   ForkTableContext,
   MadviseEvent,
@@ -62,6 +64,8 @@ export interface FlushEvent {
 /** The policy-facing hook catalogue (frozen). docs/policy-api.md documents every hook. */
 export interface PolicyHooks {
   readonly fault: {
+    readonly entered: NotifyHook<[FaultEnteredEvent]>;
+    readonly exited: NotifyHook<[FaultExitedEvent]>;
     readonly anonOrders: WaterfallHook<number, [FaultContext]>;
     readonly beforeWpReuse: NotifyHook<[FaultContext]>;
     readonly wpReuse: BailHook<[FaultContext], WpAnswer>;

@@ -2,7 +2,9 @@ import { HookMap, SyncBailHook, SyncHook, SyncWaterfallHook } from 'tapable';
 import type { MmStruct } from '../mm/mm-struct.js';
 import type {
   FaultContext,
+  FaultEnteredEvent,
   FaultEvent,
+  FaultExitedEvent,
   ForkPageContext,
   ForkTableContext,
   MadviseEvent,
@@ -24,6 +26,18 @@ import type { Advice } from '../kernel/madvise.js';
 export function createHooks() {
   return Object.freeze({
     fault: Object.freeze({
+      /**
+       * Notification: handle_mm_fault() was entered, before pgfault is counted and the entry
+       * cost charged. Tools (e.g. @mmsim/trace) take a fault's begin time here.
+       */
+      entered: new SyncHook<[FaultEnteredEvent]>(['event']),
+      /**
+       * Notification: handle_mm_fault() returned, with its outcome. Exactly one per `entered`
+       * (and per pgfault), unless the fault threw (the run then stops). A fault may report
+       * several `handled` events in between (a swap-in that continues in do_wp_page()) or none
+       * (userfaultfd, SIGSEGV, an unshare with nothing to do).
+       */
+      exited: new SyncHook<[FaultExitedEvent]>(['event']),
       /**
        * Orders a new anonymous folio may have (bit n = order n), as thp_vma_allowable_orders()
        * returns them. do_anonymous_page() / alloc_anon_folio() then pick the highest order whose
@@ -191,6 +205,8 @@ function checkRange(v: unknown, args: readonly unknown[]): boolean | string {
 
 /** The answer contract of every hook (see docs/policy-api.md). */
 export const HOOK_SPECS: Readonly<Record<string, HookSpec>> = Object.freeze({
+  'fault.entered': notify,
+  'fault.exited': notify,
   'fault.anonOrders': waterfall('an order bitmask (integer 0..0x3ff)', (v) => isInt(v) && v >= 0 && v <= 0x3ff),
   'fault.beforeWpReuse': notify,
   'fault.wpReuse': bail(

@@ -112,8 +112,24 @@ export function beginFault(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, write
   return k.vmf.begin(mm, vma, vpn, k.cpu, write, unshare);
 }
 
-/** handle_mm_fault() → __handle_mm_fault() → handle_pte_fault(). */
+const OUTCOME = ['ok', 'uffd-missing', 'uffd-wp', 'segv'] as const;
+
+/**
+ * handle_mm_fault(): the fault.entered / fault.exited notifications around the fault (no
+ * allocation when nobody taps them).
+ */
 export function handleMmFault(k: Kernel, mm: MmStruct, vpn: number, write: boolean, unshare: boolean): FaultResult {
+  const h = k.hooks.fault;
+  if (h.entered.taps.length === 0 && h.exited.taps.length === 0) return doHandleMmFault(k, mm, vpn, write, unshare);
+  const cpu = k.cpu;
+  h.entered.call({ mm, vpn, cpu, write, unshare });
+  const r = doHandleMmFault(k, mm, vpn, write, unshare);
+  h.exited.call({ mm, vpn, cpu, write, unshare, outcome: OUTCOME[r] });
+  return r;
+}
+
+/** __handle_mm_fault() → handle_pte_fault(). */
+function doHandleMmFault(k: Kernel, mm: MmStruct, vpn: number, write: boolean, unshare: boolean): FaultResult {
   k.stats.v[C.pgfault]!++;
   k.charge(k.hw.costs.faultEntry);
   const vma = mm.findVma(vpn);

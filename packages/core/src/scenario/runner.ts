@@ -49,6 +49,11 @@ export interface RunOptions {
   onProgress?: (done: number, total: number) => void;
   /** called after every leaf step that succeeded (e.g. @mmsim/check's invariants) */
   afterStep?: (where: string, step: Step) => void;
+  /**
+   * called when a named phase starts (before its first step), once the previous phase's
+   * counters are closed; tools such as @mmsim/trace sample state there
+   */
+  onPhase?: (name: string) => void;
   /** extra entries for result.system.options */
   systemOptions?: Record<string, unknown>;
 }
@@ -164,6 +169,7 @@ class Runner implements OpObserver {
     if (name === this.phaseName) return;
     this.closePhase();
     this.phaseName = name;
+    this.opts.onPhase?.(name);
   }
 
   /** Add what happened since the last snapshot to the current phase. */

@@ -52,8 +52,20 @@ export class Stats {
 export class CostClock {
   cycles = 0;
   byCpu: Float64Array;
+  private remoteObservers: Array<(cpu: number, cycles: number) => void> = [];
   constructor(ncpus: number) {
     this.byCpu = new Float64Array(ncpus);
+  }
+  /**
+   * Observe chargeRemote(): `fn(cpu, cycles)` runs before the charge is added, so
+   * `byCpu[cpu]` is then the time the remote work starts on that CPU's time line (tools such
+   * as @mmsim/trace; the hardware models need not know). Returns the function that stops it.
+   */
+  observeRemote(fn: (cpu: number, cycles: number) => void): () => void {
+    this.remoteObservers = [...this.remoteObservers, fn];
+    return () => {
+      this.remoteObservers = this.remoteObservers.filter((f) => f !== fn);
+    };
   }
   /** Charge the acting CPU. */
   charge(cpu: number, c: number): void {
@@ -62,6 +74,8 @@ export class CostClock {
   }
   /** Charge a CPU that works on someone else's behalf (not on the acting thread's path). */
   chargeRemote(cpu: number, c: number): void {
+    const obs = this.remoteObservers;
+    for (let i = 0; i < obs.length; i++) obs[i]!(cpu, c);
     this.byCpu[cpu]! += c;
   }
 }
