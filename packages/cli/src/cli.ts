@@ -11,6 +11,7 @@ import { formatResult } from './format.js';
 import { formatListing, listing } from './list.js';
 import { createProgress } from './progress.js';
 import { runScenarioFile } from './run.js';
+import { recordTrace, writeTraceFile, type TraceRecorder } from '@mmsim/trace';
 import { checkCommand } from '@mmsim/check';
 import type { AnyPlugin } from '@mmsim/core';
 import { BUILTIN_HARDWARE, hardwareFactory } from './hardware.js';
@@ -41,6 +42,7 @@ interface RunFlags {
   hardware?: string;
   json?: boolean;
   seed?: number;
+  traceOut?: string;
 }
 
 /** Run the CLI with `argv` (without node and the script). Resolves to the exit code. */
@@ -69,6 +71,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     .option('--hardware <name>', 'flat, x86, arm64, a package name or ./path; overrides system.hardware')
     .option('--json', 'print the result as one JSON document on stdout')
     .option('--seed <n>', "seed for random choices (overrides the file's seed)", parseSeed)
+    .option('--trace-out <file>', 'write a Perfetto / chrome://tracing timeline (trace-event JSON) to <file>')
     .addHelpText('after', '\nExit codes: 0 ok, 1 a check failed, 2 bad input, 3 internal error.')
     .action(async (file: string, flags: RunFlags) => {
       code = await runCommand(file, flags, io, debug);
@@ -121,13 +124,16 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
 async function runCommand(file: string, flags: RunFlags, io: CliIO, debug: boolean): Promise<number> {
   const progress = createProgress(io.stderr as NodeJS.WritableStream, io.isTTY === true);
   let result;
+  let trace: TraceRecorder | undefined;
   try {
     result = await runScenarioFile(file, {
       kernel: flags.kernel,
       hardware: flags.hardware,
       seed: flags.seed,
       onProgress: progress.onProgress,
+      instrument: flags.traceOut ? (s) => (trace = recordTrace(s)).runOptions : undefined,
     });
+    if (flags.traceOut && trace) await writeTraceFile(flags.traceOut, trace);
   } catch (e) {
     progress.stop();
     return reportError(e, io, debug);

@@ -1,5 +1,5 @@
 /** Load a scenario file, compose its system and run it. */
-import { runScenario, ScenarioError, type RunResult } from '@mmsim/core';
+import { runScenario, ScenarioError, type MmSystem, type RunOptions, type RunResult } from '@mmsim/core';
 import { locateError, readScenario } from './load.js';
 import { resolveSystem } from './resolve.js';
 
@@ -12,6 +12,8 @@ export interface RunFileOptions {
   seed?: number | undefined;
   /** called every 1024 leaf steps and at the end */
   onProgress?: ((done: number, total: number) => void) | undefined;
+  /** called with the composed system before the run (e.g. @mmsim/trace's recordTrace) */
+  instrument?: ((system: MmSystem) => Pick<RunOptions, 'onPhase'> | undefined) | undefined;
 }
 
 /** Run a scenario file. Throws ScenarioError for bad input, bad plugins and failed steps. */
@@ -28,7 +30,9 @@ export async function runScenarioFile(file: string, opts: RunFileOptions = {}): 
     const systemOptions: Record<string, unknown> = {};
     if (scenario.system?.hardwareOptions) systemOptions.hardwareOptions = scenario.system.hardwareOptions;
     if (scenario.system?.kernelOptions) systemOptions.kernelOptions = scenario.system.kernelOptions;
+    const extra = opts.instrument?.(system);
     return runScenario(system, scenario, {
+      ...extra,
       file,
       ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),

@@ -281,7 +281,10 @@ export function recordTrace(system: MmSystem, opts: TraceOptions = {}): TraceRec
     const bc = broadcastId >= 0 ? system.stats.v[broadcastId]! - f.broadcast : 0;
     if (f.remotes.length > 0) args.ipis = f.remotes.length;
     if (bc > 0) args.tlbiBroadcast = bc;
-    push({ ph: 'i', s: 't', cat: 'tlb', name: `flush ${f.reason}`, pid: MACHINE_PID, tid, ts: us(b), args }, 'instants');
+    push(
+      { ph: 'i', s: 't', cat: 'tlb', name: `flush ${f.reason}`, pid: MACHINE_PID, tid, ts: us(b), args },
+      'instants',
+    );
     if (e <= b) return;
     push(
       { ph: 'X', cat: 'tlb', name: `tlb flush (${f.kind})`, pid: MACHINE_PID, tid, ts: us(b), dur: us(e - b), args },

@@ -165,7 +165,9 @@ describe('bounded size', () => {
     const rss = t.traceEvents.filter((e) => e.name === 'RSS (kB)');
     expect(rss.at(-1)!.args).toEqual({ p: 400_000 });
     expect(rss.length).toBeLessThanOrEqual(t.metadata.limits.maxSamples + 1);
-    console.log(`100k faults: ${(json.length / 1e6).toFixed(1)} MB, ${t.traceEvents.length} events, ${slices} fault slices`);
+    console.log(
+      `100k faults: ${(json.length / 1e6).toFixed(1)} MB, ${t.traceEvents.length} events, ${slices} fault slices`,
+    );
   });
 
   it('a small maxEvents / maxSamples thins the samples and keeps a whole prefix', () => {
