@@ -16,6 +16,17 @@ export const ARM64_COUNTERS = [
   'tlb_fill_coalesced',
   'asid_alloc',
   'asid_rollover',
+  // comparable across architectures (hw-x86 counts the same names; docs/counters.md)
+  /** TLBI sequences (one per flush request or completed reclaim batch) with another CPU in the mask */
+  'tlb_remote_inval',
+  /** per tlb_remote_inval: CPUs of the mask other than the initiator */
+  'tlb_remote_inval_cpus',
+  /** TLBI sequences with no other CPU in the mask, the initiator having the mm loaded */
+  'tlb_local_inval',
+  /** base (4 KiB) pages covered by counted sequences of per-VA / range TLBIs */
+  'tlb_inval_pages',
+  /** counted sequences that invalidated the whole ASID (TLBI ASIDE1IS) */
+  'tlb_inval_full',
 ] as const;
 
 export type Arm64Counter = (typeof ARM64_COUNTERS)[number];

@@ -40,6 +40,13 @@ export class Arm64Hardware implements HardwareModel {
   private unmapMm: MmStruct | null = null;
   private unmapStart = 0;
   private unmapEnd = 0;
+  /** per initiating CPU: its pending reclaim batch (batch-add TLBIs not yet completed by a
+   *  batch-flush): the union of the batched mms' cpumasks (ncpus x ncpus), the base pages of
+   *  its per-VA TLBIs, whether one was ASID-wide, whether there is one at all */
+  private readonly batchMask: Uint8Array;
+  private readonly batchPages: Float64Array;
+  private readonly batchFull: Uint8Array;
+  private readonly batchPending: Uint8Array;
 
   constructor(readonly options: ResolvedOptions) {
     this.ncpus = options.cpus;
@@ -57,6 +64,10 @@ export class Arm64Hardware implements HardwareModel {
     this.coalescePages = Math.max(options.hpa, options.granule.granulePages);
     this.coalesceShift = this.coalescePages > 1 ? Math.log2(this.coalescePages) : 0;
     this.walkLevels = options.granule.walkLevels;
+    this.batchMask = new Uint8Array(options.cpus * options.cpus);
+    this.batchPages = new Float64Array(options.cpus);
+    this.batchFull = new Uint8Array(options.cpus);
+    this.batchPending = new Uint8Array(options.cpus);
   }
 
   /** FEAT_HAFDBS: without it, core takes access-flag and dirty-bit faults. */
@@ -226,7 +237,35 @@ export class Arm64Hardware implements HardwareModel {
   /** Break-before-make invalidation of a contpte block: __flush_tlb_range(..., PAGE_SIZE, true, 3). */
   private flushBlock(mm: MmStruct, start: number, end: number): void {
     const ctx = mm.hwContext as AsidContext | undefined;
-    this.tlbi.flushRange(ctx, this.asidOf(mm), start, end, this.k.cpu, true);
+    const cpu = this.k.cpu;
+    if (end > start)
+      this.countComparable(cpu, mm.cpumask, this.cpuMm[cpu] === mm, this.tlbi.aboveCeiling(end - start), end - start);
+    this.tlbi.flushRange(ctx, this.asidOf(mm), start, end, cpu, true);
+  }
+
+  /**
+   * The architecture-neutral counters (docs/counters.md, "Comparable across architectures"),
+   * once per TLBI sequence a flush request (or a completed reclaim batch) issues: remote when
+   * `mask` (core's mm_cpumask; the union of them for a batch) has a CPU other than the
+   * initiator, the test x86 uses for a shootdown; else local when the initiator has the mm
+   * loaded. The TLBIs themselves are broadcast either way. `pages`: base pages of per-VA /
+   * range TLBIs, unless `full` (TLBI ASIDE1IS).
+   */
+  private countComparable(cpu: number, mask: Uint8Array, loadedHere: boolean, full: boolean, pages: number): void {
+    const v = this.sys.stats.v;
+    const ids = this.ids;
+    let others = 0;
+    for (let c = 0; c < this.ncpus; c++) if (c !== cpu && mask[c]) others++;
+    if (others > 0) {
+      v[ids.tlb_remote_inval]!++;
+      v[ids.tlb_remote_inval_cpus]! += others;
+    } else if (loadedHere) {
+      v[ids.tlb_local_inval]!++;
+    } else {
+      return;
+    }
+    if (full) v[ids.tlb_inval_full]!++;
+    else v[ids.tlb_inval_pages]! += pages;
   }
 
   private flush(r: FlushRequest): void {
@@ -241,6 +280,8 @@ export class Arm64Hardware implements HardwareModel {
           if (this.tlbi.aboveCeiling(pages)) v[C.nr_tlb_local_flush_all]!++;
           else v[C.nr_tlb_local_flush_one]! += pages;
         }
+        if (pages > 0)
+          this.countComparable(r.cpu, mm.cpumask, this.cpuMm[r.cpu] === mm, this.tlbi.aboveCeiling(pages), pages);
         this.tlbi.flushRange(ctx, asid, r.start, r.end, r.cpu, true);
         return;
       }
@@ -262,6 +303,7 @@ export class Arm64Hardware implements HardwareModel {
           start = this.unmapStart;
           end = this.unmapEnd;
         }
+        this.batchAdd(r.cpu, mm, start, end);
         if (end <= start) {
           this.tlbi.flushAsid(mm.hwContext as AsidContext | undefined, this.asidOf(mm), r.cpu, false);
           return;
@@ -272,6 +314,7 @@ export class Arm64Hardware implements HardwareModel {
       }
       case 'batch-flush':
         // arch_tlbbatch_flush(): one DSB ISH completes every TLBI issued at batch-add
+        this.batchComplete(r.cpu);
         this.tlbi.dsb(r.cpu);
         return;
       case 'fullmm':
@@ -282,8 +325,33 @@ export class Arm64Hardware implements HardwareModel {
     }
   }
 
+  /** Record a batch-add's TLBIs in the initiator's pending batch (for the comparable counters). */
+  private batchAdd(cpu: number, mm: MmStruct, start: number, end: number): void {
+    const n = this.ncpus;
+    const row = cpu * n;
+    const mask = mm.cpumask;
+    for (let c = 0; c < n; c++) if (mask[c]) this.batchMask[row + c] = 1;
+    this.batchPending[cpu] = 1;
+    if (end <= start || this.tlbi.aboveCeiling(end - start)) this.batchFull[cpu] = 1;
+    else this.batchPages[cpu]! += end - start;
+  }
+
+  /** arch_tlbbatch_flush() completes the batch's TLBIs: one TLBI sequence, counted now. */
+  private batchComplete(cpu: number): void {
+    if (this.batchPending[cpu] === 0) return;
+    const n = this.ncpus;
+    const row = cpu * n;
+    const mask = this.batchMask.subarray(row, row + n);
+    this.countComparable(cpu, mask, mask[cpu] === 1, this.batchFull[cpu] === 1, this.batchPages[cpu]!);
+    mask.fill(0);
+    this.batchPages[cpu] = 0;
+    this.batchFull[cpu] = 0;
+    this.batchPending[cpu] = 0;
+  }
+
   private flushMm(mm: MmStruct, cpu: number): void {
     if (this.options.vmstatTlb) this.sys.stats.v[C.nr_tlb_local_flush_all]!++;
+    this.countComparable(cpu, mm.cpumask, this.cpuMm[cpu] === mm, true, 0);
     this.tlbi.flushAsid(mm.hwContext as AsidContext | undefined, this.asidOf(mm), cpu, true);
   }
 

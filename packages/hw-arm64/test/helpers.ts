@@ -1,4 +1,16 @@
-import { createSystem, mmapAnon, userAccess, type Kernel, type MmSystem, type Process, type Vma } from '@mmsim/core';
+import {
+  createSystem,
+  mmapAnon,
+  runScenario,
+  ScenarioSchema,
+  userAccess,
+  type Kernel,
+  type MmPlugin,
+  type MmSystem,
+  type Process,
+  type RunResult,
+  type Vma,
+} from '@mmsim/core';
 import { createHardware, type Arm64Hardware, type Arm64HardwareOptions } from '../src/index.js';
 
 export interface Rig {
@@ -43,4 +55,47 @@ export function delta(r: Rig, names: readonly string[], fn: () => void): Record<
   const before = names.map((n) => r.sys.stats.get(n));
   fn();
   return Object.fromEntries(names.map((n, i) => [n, r.sys.stats.get(n) - before[i]!]));
+}
+
+/** The v5.8 do_wp_page() rule (reuse_swap_page: mapcount only, refcount ignored), as in hw-x86's tests. */
+export const v58Reuse: MmPlugin = {
+  name: 'test-v5.8-wp-reuse',
+  api: '^1.0.0',
+  apply(ctx) {
+    ctx.hooks.fault.wpReuse.tap('test-v5.8-wp-reuse', (vmf) =>
+      vmf.folio.order === 0 && vmf.page.mapcount === 1 ? 'reuse' : undefined,
+    );
+  },
+};
+
+/**
+ * Seed 000's forceswap on arm64, the same scenario as hw-x86's test/helpers.ts forceswap():
+ * rounds of MADV_PAGEOUT / read / write of one page, with a spinning second thread.
+ */
+export function forceswap(opts: { threads: number; rounds: number; v58: boolean }): RunResult {
+  const sc = ScenarioSchema.parse({
+    name: 'forceswap',
+    system: { swap: { synchronousIo: true } },
+    steps: [
+      { op: 'spawn', pid: 'p', cpu: 0 },
+      ...(opts.threads > 1 ? [{ op: 'thread', pid: 'p', cpu: 1, spin: true }] : []),
+      { op: 'mmap', pid: 'p', name: 'buf', size: 4096 },
+      { op: 'access', pid: 'p', region: 'buf', access: 'write', value: 1 },
+      {
+        op: 'repeat',
+        times: opts.rounds,
+        steps: [
+          { op: 'madvise', pid: 'p', region: 'buf', advice: 'pageout', phase: 'pageout' },
+          { op: 'access', pid: 'p', region: 'buf', access: 'read', phase: 'read' },
+          { op: 'access', pid: 'p', region: 'buf', access: 'write', phase: 'write' },
+        ],
+      },
+    ],
+  });
+  const sys = createSystem({
+    hardware: createHardware({ cpus: 2 }),
+    policies: opts.v58 ? [v58Reuse] : [],
+    config: { swap: { synchronousIo: true } },
+  });
+  return runScenario(sys, sc, { file: 'forceswap.json' });
 }

@@ -20,6 +20,17 @@ export const X86_COUNTERS = [
   'tlb_lazy_catchup',
   /** fills that coalesced 4 PTEs into one entry */
   'tlb_coalesced_fill',
+  // comparable across architectures (hw-arm64 counts the same names; docs/counters.md)
+  /** invalidation requests that had to reach another CPU of the mask (== nr_tlb_remote_flush) */
+  'tlb_remote_inval',
+  /** per tlb_remote_inval: CPUs of the mask other than the initiator (IPI'd or lazily skipped) */
+  'tlb_remote_inval_cpus',
+  /** invalidation requests with no other CPU in the mask, the initiator having the mm loaded */
+  'tlb_local_inval',
+  /** base (4 KiB) pages covered by counted requests done as a range (INVLPG per stride) */
+  'tlb_inval_pages',
+  /** counted requests done as a full flush of the mm (ASID) or of the batch's CPUs */
+  'tlb_inval_full',
 ] as const;
 
 export type X86Counter = (typeof X86_COUNTERS)[number];

@@ -86,7 +86,32 @@ export class FlushEngine {
       }
       if (ipis > 0) cycles += costs.ipiSend + (ipis - 1) * costs.ipiPerTarget;
     }
+    this.countComparable(cpu, mask, hw.asid.loadedMm[cpu] === mm, full, end - start);
     if (cycles > 0) hw.sys.clock.charge(cpu, cycles);
+  }
+
+  /**
+   * The architecture-neutral counters (docs/counters.md, "Comparable across architectures"),
+   * once per flush_tlb_mm_range() / arch_tlbbatch_flush(): remote when `mask` has a CPU other
+   * than the initiator (exactly when nr_tlb_remote_flush is counted), else local when the
+   * initiator flushed its own TLB; `pages` (base pages of a range) or full.
+   */
+  private countComparable(cpu: number, mask: Uint8Array, loadedHere: boolean, full: boolean, pages: number): void {
+    const hw = this.hw;
+    const s = hw.sys.stats.v;
+    const ids = hw.ids;
+    let others = 0;
+    for (let c = 0; c < hw.ncpus; c++) if (c !== cpu && mask[c]) others++;
+    if (others > 0) {
+      s[ids.tlb_remote_inval]!++;
+      s[ids.tlb_remote_inval_cpus]! += others;
+    } else if (loadedHere) {
+      s[ids.tlb_local_inval]!++;
+    } else {
+      return;
+    }
+    if (full) s[ids.tlb_inval_full]!++;
+    else s[ids.tlb_inval_pages]! += pages;
   }
 
   /** One target of a shootdown. Returns whether an IPI was sent. */
@@ -199,6 +224,7 @@ export class FlushEngine {
       }
       if (ipis > 0) cycles += hw.costs.ipiSend + (ipis - 1) * hw.costs.ipiPerTarget;
     }
+    this.countComparable(cpu, bm.subarray(row, row + n), bm[row + cpu] === 1, true, 0);
     bm.fill(0, row, row + n);
     if (cycles > 0) hw.sys.clock.charge(cpu, cycles);
   }
