@@ -155,7 +155,7 @@ describe('renderReport', () => {
     const html = renderReport(doc, { title: `t${XSS}` });
     expect(html).not.toContain(XSS);
     expect(html).not.toMatch(/<img/i);
-    expect(html).not.toMatch(/onerror=alert/i.source.replace('onerror', '<[^>]*onerror') as never);
+    expect(html).not.toMatch(/<[a-z][^>]*\sonerror=/i);
     expect(html.match(/<script\b/g)).toHaveLength(3);
     expect(html.match(/<\/script>/g)).toHaveLength(3);
     expect(html).toContain('&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;');
