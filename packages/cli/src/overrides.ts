@@ -2,6 +2,7 @@
  * `--set PATH=VALUE` (one field of the scenario by dot path, VALUE as JSON when it parses, else a
  * string) and `--policy NAME` / `--policy 'NAME={"opt":1}'` (one more `system.policies` entry).
  */
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { SystemSchema, type PluginRefSpec } from '@mmsim/core';
 import { FlagError } from './flag-error.js';
@@ -126,10 +127,19 @@ export function parsePolicyFlag(spec: string, cwd = process.cwd()): PluginRefSpe
   }
   if (name.trim() === '') throw new FlagError('--policy', spec, 'expected NAME or NAME={json options}');
   if (isPathSpecifier(name) && !name.startsWith('file:') && !path.isAbsolute(name)) name = path.resolve(cwd, name);
+  else if (!isPathSpecifier(name) && isFile(path.resolve(cwd, name))) name = path.resolve(cwd, name); // `dir/x.ts` typed in a shell
   return options ? { name, options } : name;
 }
 
 /** `--policy` as it reads in a re-run (relative paths made absolute). */
 export function policyFlagText(ref: PluginRefSpec): string {
   return typeof ref === 'string' ? ref : `${ref.name}=${JSON.stringify(ref.options ?? {})}`;
+}
+
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
 }
