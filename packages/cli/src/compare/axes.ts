@@ -109,9 +109,13 @@ function dedupe(flag: string, values: string[] | undefined): Array<string | unde
 /** A short name for a policy spec: `@scope/policy-x={...}` → `policy-x`, `./dir/my-policy.ts` → `my-policy`. */
 export function policyShortName(spec: string): string {
   const name = /^([^=]+)=\{/.exec(spec)?.[1] ?? spec;
-  const base = name.replace(/\\/g, '/').split('/').pop() ?? name;
-  const isPath = /^(\.{1,2}\/|\/|file:)/.test(name);
-  return isPath ? base.replace(/\.(?:[mc]?[jt]s|tsx)$/, '').replace(/^index$/, name) : name.replace(/^@[^/]+\//, '');
+  const MODULE_EXT = /\.(?:[mc]?[jt]s|tsx)$/;
+  const isPath = /^(\.{1,2}\/|\/|file:)/.test(name) || MODULE_EXT.test(name);
+  if (!isPath) return name.replace(/^@[^/]+\//, '');
+  const parts = name.replace(/\\/g, '/').split('/').filter(Boolean);
+  let base = (parts.pop() ?? name).replace(MODULE_EXT, '');
+  if (base === 'index' && parts.length > 0) base = parts.pop()!;
+  return base;
 }
 
 /** `linux-5.8/x86/+policy-cowpte/profile=kvm-guest/N=4`: kernel and hardware always, the rest when they vary. */

@@ -29,6 +29,25 @@ export function workerFile(): string {
   throw new Error(`mmsim compare: no worker script at ${own} (run \`pnpm build\`)`);
 }
 
+/**
+ * The parent's execArgv without the repository's `@mmsim/source` export condition (set by the
+ * test runner: it points at TypeScript sources, which the worker, running the built files,
+ * cannot load natively).
+ */
+export function workerExecArgv(argv: readonly string[] = process.execArgv): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if ((a === '--conditions' || a === '-C') && argv[i + 1] === '@mmsim/source') {
+      i++;
+      continue;
+    }
+    if (a === '--conditions=@mmsim/source') continue;
+    out.push(a);
+  }
+  return out;
+}
+
 export interface RunJobsOptions {
   jobs: number;
   /** after each finished job */
@@ -63,7 +82,13 @@ export function runJobs(requests: RunRequest[], o: RunJobsOptions): PoolRun {
     })();
   } else {
     const n = Math.min(o.jobs, requests.length);
-    pool = new Tinypool({ filename: workerFile(), minThreads: n, maxThreads: n, isolateWorkers: false });
+    pool = new Tinypool({
+      filename: workerFile(),
+      minThreads: n,
+      maxThreads: n,
+      isolateWorkers: false,
+      execArgv: workerExecArgv(),
+    });
     const p = pool;
     work = Promise.all(
       requests.map((req, i) =>
