@@ -50,6 +50,38 @@ export async function compareCommand(
   io: CliIO,
   report: (e: unknown) => number,
 ): Promise<number> {
+  // from the start: a Ctrl-C while the configurations are checked exits 130 too
+  let interrupted = false;
+  let stopRuns: (() => void) | undefined;
+  const onSignal = () => {
+    interrupted = true;
+    stopRuns?.();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await compare(file, flags, io, report, {
+      interrupted: () => interrupted,
+      onStop: (f) => (stopRuns = f),
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+interface Interrupt {
+  interrupted(): boolean;
+  onStop(stop: () => void): void;
+}
+
+async function compare(
+  file: string,
+  flags: CompareFlags,
+  io: CliIO,
+  report: (e: unknown) => number,
+  sig: Interrupt,
+): Promise<number> {
   let plan;
   let counters: string[] | undefined;
   try {
@@ -65,6 +97,10 @@ export async function compareCommand(
     return report(e);
   }
   for (const n of plan.notes) io.stderr.write(`mmsim: ${n}\n`);
+  if (sig.interrupted()) {
+    io.stderr.write('mmsim: interrupted before the first run\n');
+    return 130;
+  }
 
   const total = plan.runs.length;
   const progress = createProgress(io.stderr as NodeJS.WritableStream, io.isTTY === true, {
@@ -76,20 +112,13 @@ export async function compareCommand(
     plan.runs.map((r) => r.request),
     { jobs: flags.jobs ?? defaultJobs(), onResult: () => progress.onProgress(++finished, total) },
   );
-  let interrupted = false;
-  const onSignal = () => {
-    interrupted = true;
-    void run.stop();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  sig.onStop(() => void run.stop());
   try {
     await run.done;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     progress.stop();
   }
+  const interrupted = sig.interrupted();
 
   if (!interrupted) {
     const i = run.results.findIndex((r) => r?.error);
