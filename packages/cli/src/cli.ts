@@ -1,24 +1,24 @@
 /**
- * The `mmsim` command line: `mmsim run FILE [--kernel P] [--hardware H] [--json] [--seed N]`
- * and `mmsim list`. Exit codes: 0 ok, 1 the run completed but a check failed, 2 bad input
- * (usage, scenario, plugin or step errors), 3 an internal error.
+ * The `mmsim` command line: `mmsim run FILE [--kernel P] [--hardware H] [--policy S]... [--set P=V]...
+ * [--var N=V]... [--json] [--seed N]`, `mmsim compare` (compare/), `mmsim list` and `mmsim check`.
+ * Exit codes: 0 ok, 1 the run completed but a check failed, 2 bad input (usage, scenario, plugin
+ * or step errors), 3 an internal error, 130 interrupted.
  */
 import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { ScenarioError } from '@mmsim/core';
 import { errorText, type LocatedScenarioError } from './errors.js';
-import { formatResult } from './format.js';
 import { formatListing, listing } from './list.js';
-import { createProgress } from './progress.js';
-import { runScenarioFile } from './run.js';
-import { recordTrace, writeTraceFile, type TraceRecorder } from '@mmsim/trace';
+import { isFlagError } from './flag-error.js';
+import { runCommand, type RunFlags } from './run-command.js';
+import { compareCommand, type CompareFlags } from './compare/command.js';
 import { checkCommand } from '@mmsim/check';
 import type { AnyPlugin } from '@mmsim/core';
 import { BUILTIN_HARDWARE, hardwareFactory } from './hardware.js';
 import { importModule } from './modules.js';
 import { pluginsFromModule } from './plugins.js';
 
-export const EXIT = { ok: 0, checksFailed: 1, badInput: 2, internal: 3 } as const;
+export const EXIT = { ok: 0, checksFailed: 1, badInput: 2, internal: 3, interrupted: 130 } as const;
 
 export interface CliIO {
   stdout: { write(s: string): unknown };
@@ -37,12 +37,12 @@ function parseSeed(v: string): number {
   return Number(v);
 }
 
-interface RunFlags {
-  kernel?: string;
-  hardware?: string;
-  json?: boolean;
-  seed?: number;
-  traceOut?: string;
+/** a repeatable option's values */
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+function parseJobs(v: string): number {
+  if (!/^\d+$/.test(v.trim()) || Number(v) < 1) throw new InvalidArgumentError('expected a positive integer');
+  return Number(v);
 }
 
 /** Run the CLI with `argv` (without node and the script). Resolves to the exit code. */
@@ -66,15 +66,46 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   program
     .command('run')
     .description('run a scenario file (.json, .yaml/.yml, .ts/.js)')
-    .argument('<file>', 'the scenario file')
+    .argument('[file]', 'the scenario file')
     .option('-k, --kernel <preset>', "kernel preset, overrides the file's system.kernel (see `mmsim list`)")
     .option('--hardware <name>', 'flat, x86, arm64, a package name or ./path; overrides system.hardware')
+    .option('--policy <spec>', 'add a policy: NAME or \'NAME={"opt":1}\' (repeatable)', collect)
+    .option('--set <path=value>', 'override one field of the file by dot path (repeatable)', collect)
+    .option('--var <name=value>', 'fill ${NAME} in the file (repeatable)', collect)
+    .option('--config <file.json>', 're-run the "config" of a `mmsim run --json` document')
     .option('--json', 'print the result as one JSON document on stdout')
     .option('--seed <n>', "seed for random choices (overrides the file's seed)", parseSeed)
     .option('--trace-out <file>', 'write a Perfetto / chrome://tracing timeline (trace-event JSON) to <file>')
+    // (reserved: --explain is registered here by its own change)
     .addHelpText('after', '\nExit codes: 0 ok, 1 a check failed, 2 bad input, 3 internal error.')
-    .action(async (file: string, flags: RunFlags) => {
-      code = await runCommand(file, flags, io, debug);
+    .action(async (file: string | undefined, flags: RunFlags) => {
+      code = await runCommand(file, flags, io, (e) => reportError(e, io, debug));
+    });
+
+  program
+    .command('compare')
+    .description('run the cross product of kernels × hardware × policies × --set × --var × seeds, compare counters')
+    .argument('<file>', 'the scenario file')
+    .option('-k, --kernel <preset>', 'a kernel preset (repeatable)', collect)
+    .option('--hardware <name>', 'a hardware model (repeatable)', collect)
+    .option('--policy <spec>', 'one more configuration with this policy added (repeatable)', collect)
+    .option('--set <path=value>', 'override one field (repeatable; values of one PATH are alternatives)', collect)
+    .option('--var <name=v1,v2,...>', 'fill ${NAME} with each value in turn (repeatable)', collect)
+    .option('--seeds <n>', 'run seeds 1..N per configuration', parseJobs)
+    .option('--baseline <label>', 'the configuration ratios are against (default: the first)')
+    .option(
+      '-j, --jobs <n>',
+      'parallel runs on worker threads (default: the number of cores; 1 = in-process)',
+      parseJobs,
+    )
+    .option('--counters <a,b,...>', 'counters to show (total, or PHASE:counter; `cycles` too)')
+    .option('--json', 'print { baseline, configs } as one JSON document on stdout')
+    .option('--export-csv <file>', 'write the table as CSV')
+    .option('--export-markdown <file>', 'write the table as Markdown')
+    // (reserved: --report and --queue are registered here by their own changes)
+    .addHelpText('after', '\nExit codes: 0 ok, 1 a check failed, 2 bad input, 3 internal error, 130 interrupted.')
+    .action(async (file: string, flags: CompareFlags) => {
+      code = await compareCommand(file, flags, io, (e) => reportError(e, io, debug));
     });
 
   program
@@ -121,28 +152,6 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   return code;
 }
 
-async function runCommand(file: string, flags: RunFlags, io: CliIO, debug: boolean): Promise<number> {
-  const progress = createProgress(io.stderr as NodeJS.WritableStream, io.isTTY === true);
-  let result;
-  let trace: TraceRecorder | undefined;
-  try {
-    result = await runScenarioFile(file, {
-      kernel: flags.kernel,
-      hardware: flags.hardware,
-      seed: flags.seed,
-      onProgress: progress.onProgress,
-      instrument: flags.traceOut ? (s) => (trace = recordTrace(s)).runOptions : undefined,
-    });
-    if (flags.traceOut && trace) await writeTraceFile(flags.traceOut, trace);
-  } catch (e) {
-    progress.stop();
-    return reportError(e, io, debug);
-  }
-  progress.stop();
-  io.stdout.write(flags.json ? JSON.stringify(result, null, 2) + '\n' : formatResult(result, { file }));
-  return result.checks.failed > 0 ? EXIT.checksFailed : EXIT.ok;
-}
-
 function isScenarioError(e: unknown): e is LocatedScenarioError {
   // duck-typed: a ScenarioError may come from another copy of core (e.g. a plugin's)
   return e instanceof Error && e.name === 'ScenarioError' && typeof (e as ScenarioError).where === 'string';
@@ -150,6 +159,10 @@ function isScenarioError(e: unknown): e is LocatedScenarioError {
 
 /** Print an error on stderr (one line, or a few) and return the exit code. */
 export function reportError(e: unknown, io: Pick<CliIO, 'stderr'>, debug = false): number {
+  if (isFlagError(e)) {
+    io.stderr.write(`mmsim: ${e.message}\n`);
+    return EXIT.badInput;
+  }
   if (isScenarioError(e)) {
     const lines = e.message.split('\n').filter((l) => l.trim() !== '');
     io.stderr.write(`mmsim: ${lines.slice(0, 4).join('\n  ')}\n`);

@@ -32,8 +32,21 @@ export async function loadScenarioFile(file: string): Promise<Scenario> {
   return (await readScenario(file)).scenario;
 }
 
+/**
+ * Changes to a scenario before it is validated (the `--var`, `--set`, `--policy` and
+ * `--hardware` flags of `mmsim run` / `mmsim compare`).
+ */
+export interface ScenarioPrepare {
+  /** rewrite the file's text before parsing (JSON and YAML files only; `--var`) */
+  text?: (text: string) => string;
+  /** the file's text is not available (a .ts/.js module) but `text` was given: throw */
+  noText?: () => never;
+  /** change the parsed object before validation (it is a fresh copy) */
+  input?: (input: unknown) => unknown | Promise<unknown>;
+}
+
 /** Like loadScenarioFile, also returning the file's location helpers. */
-export async function readScenario(file: string): Promise<LoadedScenario> {
+export async function readScenario(file: string, prepare: ScenarioPrepare = {}): Promise<LoadedScenario> {
   const abs = path.resolve(file);
   const ext = path.extname(abs).toLowerCase();
   if (!(SCENARIO_EXTENSIONS as readonly string[]).includes(ext)) {
@@ -42,13 +55,28 @@ export async function readScenario(file: string): Promise<LoadedScenario> {
   let input: unknown;
   let locate: Locator = () => undefined;
   if (ext === '.json' || ext === '.yaml' || ext === '.yml') {
-    const text = await readText(file, abs);
+    let text = await readText(file, abs);
+    if (prepare.text) text = prepare.text(text);
     input = ext === '.json' ? parseJson(file, text) : parseYaml(file, text);
     locate = createLocator(text) ?? locate;
   } else {
+    if (prepare.text) prepare.noText?.();
     input = await importScenarioModule(file, abs);
+    if (prepare.input) input = structuredCloneSafe(input);
   }
+  if (prepare.input) input = await prepare.input(input);
   return { scenario: validateScenario(file, input, locate), file, path: abs, baseDir: path.dirname(abs), locate };
+}
+
+/** A deep copy of a module's scenario object (functions and class instances kept as they are). */
+function structuredCloneSafe(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(structuredCloneSafe);
+  if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = structuredCloneSafe(x);
+    return out;
+  }
+  return v;
 }
 
 /** Validate a plain object against ScenarioSchema. */

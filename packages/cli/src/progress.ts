@@ -18,6 +18,8 @@ export interface ProgressOptions {
   delayMs?: number;
   /** clock, for tests */
   now?: () => number;
+  /** what is counted (default 'steps'; `mmsim compare` counts 'runs') */
+  unit?: string;
 }
 
 const NONE: Progress = { onProgress() {}, stop() {}, shown: false };
@@ -41,7 +43,7 @@ export function createProgress(
         bar = new cliProgress.SingleBar(
           {
             stream,
-            format: 'mmsim {bar} {percentage}% | {value}/{total} steps | ETA {eta_formatted}',
+            format: `mmsim {bar} {percentage}% | {value}/{total} ${opts.unit ?? 'steps'} | ETA {eta_formatted}`,
             hideCursor: true,
             clearOnComplete: true,
             gracefulExit: true,

@@ -1,6 +1,10 @@
 /** Load a scenario file, compose its system and run it. */
 import { runScenario, ScenarioError, type MmSystem, type RunOptions, type RunResult } from '@mmsim/core';
-import { locateError, readScenario } from './load.js';
+import { buildConfig, type RunConfig } from './config.js';
+import { FlagError } from './flag-error.js';
+import { locateError } from './load.js';
+import { policyFlagText } from './overrides.js';
+import { prepareScenario, type PreparedScenario, type RunRequest } from './prepare.js';
 import { resolveSystem } from './resolve.js';
 
 export interface RunFileOptions {
@@ -10,42 +14,96 @@ export interface RunFileOptions {
   hardware?: string | undefined;
   /** overrides the file's seed */
   seed?: number | undefined;
+  /** `--policy` values: more `system.policies` entries */
+  policies?: readonly string[] | undefined;
+  /** `--set PATH=VALUE` values */
+  sets?: readonly string[] | undefined;
+  /** `--var NAME=VALUE`: fills `${NAME}` in the file */
+  vars?: Readonly<Record<string, string>> | undefined;
   /** called every 1024 leaf steps and at the end */
   onProgress?: ((done: number, total: number) => void) | undefined;
   /** called with the composed system before the run (e.g. @mmsim/trace's recordTrace) */
   instrument?: ((system: MmSystem) => Pick<RunOptions, 'onPhase'> | undefined) | undefined;
 }
 
+/** The `mmsim run --json` document: the RunResult plus `config`. */
+export type RunDocument = RunResult & { config: RunConfig };
+
+export interface RunOutput {
+  document: RunDocument;
+  /** lines for stderr (e.g. hardware options dropped for --hardware) */
+  notes: string[];
+}
+
 /** Run a scenario file. Throws ScenarioError for bad input, bad plugins and failed steps. */
 export async function runScenarioFile(file: string, opts: RunFileOptions = {}): Promise<RunResult> {
-  const loaded = await readScenario(file);
-  const { scenario } = loaded;
+  const { config: _config, ...result } = (await runFile(file, opts)).document;
+  return result;
+}
+
+/** Compose options: `flagErrors` names `--kernel` / `--hardware` in their errors (FlagError). */
+export interface ComposeRequestOptions {
+  flagErrors?: boolean;
+}
+
+/**
+ * Prepare a request's scenario and compose its system, without running it (`mmsim compare`
+ * checks every configuration this way before the first run). Throws FlagError or ScenarioError.
+ */
+export async function composeRequest(req: RunRequest, o: ComposeRequestOptions = {}) {
+  const prep = await prepareScenario(req);
+  const { loaded } = prep;
   try {
-    const system = await resolveSystem(scenario.system, {
+    const system = await resolveSystem(loaded.scenario.system, {
       baseDir: loaded.baseDir,
-      file,
-      kernel: opts.kernel,
-      hardware: opts.hardware,
+      file: req.file,
+      kernel: req.kernel,
+      hardware: req.hardware,
     });
+    return { prep, system };
+  } catch (e) {
+    throw mapError(e, req, prep, o);
+  }
+}
+
+function mapError(e: unknown, req: RunRequest, prep: PreparedScenario, o: ComposeRequestOptions): unknown {
+  if (!(e instanceof ScenarioError)) return e;
+  // a policy given with --policy: name the flag
+  const m = /^system\.policies\[(\d+)\]$/.exec(e.field ?? '');
+  if (m && Number(m[1]) >= prep.filePolicies) {
+    const i = Number(m[1]) - prep.filePolicies;
+    const ref = prep.policyRefs[i];
+    return new FlagError('--policy', req.policies?.[i] ?? (ref ? policyFlagText(ref) : '?'), e.detail);
+  }
+  const fromKernel = e.field === 'system.kernel' && req.kernel !== undefined;
+  const fromHardware = e.field === 'system.hardware' && req.hardware !== undefined;
+  if (o.flagErrors && fromKernel)
+    return new FlagError('--kernel', req.kernel!, e.detail.replace(/ \(from --kernel\)/, ''));
+  if (o.flagErrors && fromHardware)
+    return new FlagError('--hardware', req.hardware!, e.detail.replace(/ \(from --hardware\)/, ''));
+  // a name given on the command line is not in the file: no line to point at
+  return fromKernel || fromHardware ? e : locateError(e, prep.loaded);
+}
+
+/** Run a scenario file with the `mmsim run` flags; the result carries its `config`. */
+export async function runFile(file: string, opts: RunFileOptions = {}): Promise<RunOutput> {
+  const req: RunRequest = { ...opts, file };
+  const { prep, system } = await composeRequest(req);
+  const { scenario } = prep.loaded;
+  try {
     const systemOptions: Record<string, unknown> = {};
     if (scenario.system?.hardwareOptions) systemOptions.hardwareOptions = scenario.system.hardwareOptions;
     if (scenario.system?.kernelOptions) systemOptions.kernelOptions = scenario.system.kernelOptions;
     const extra = opts.instrument?.(system);
-    return runScenario(system, scenario, {
+    const result = runScenario(system, scenario, {
       ...extra,
       file,
       ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       systemOptions,
     });
+    return { document: { ...result, config: buildConfig(req, prep, result) }, notes: prep.notes };
   } catch (e) {
-    if (e instanceof ScenarioError) {
-      // a name given on the command line is not in the file: no line to point at
-      const fromFlag =
-        (e.field === 'system.kernel' && opts.kernel !== undefined) ||
-        (e.field === 'system.hardware' && opts.hardware !== undefined);
-      throw fromFlag ? e : locateError(e, loaded);
-    }
-    throw e;
+    throw mapError(e, req, prep, {});
   }
 }

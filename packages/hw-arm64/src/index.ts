@@ -8,7 +8,12 @@ import { Arm64Hardware } from './hardware.js';
 import { resolveOptions, type Arm64HardwareOptions } from './options.js';
 
 export { Arm64Hardware, PLUGIN_NAME } from './hardware.js';
-export { resolveOptions, type Arm64HardwareOptions, type ResolvedOptions } from './options.js';
+export {
+  resolveOptions,
+  hardwareOptionNames,
+  type Arm64HardwareOptions,
+  type ResolvedOptions,
+} from './options.js';
 export {
   PROFILES,
   NEOVERSE_N1,

@@ -66,6 +66,9 @@ const KNOWN = new Set([
   'l2Ways',
 ]);
 
+/** The option names createHardware() accepts (e.g. for `mmsim run --hardware` to drop another model's). */
+export const hardwareOptionNames: readonly string[] = Object.freeze([...KNOWN]);
+
 function underTest(): boolean {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
   return !!env && (env.VITEST !== undefined || env.NODE_ENV === 'test');

@@ -16,6 +16,7 @@ export {
 export { PLUGIN_NAME, TLB_NR_DYN_ASIDS, TLB_SINGLE_PAGE_FLUSH_CEILING } from './constants.js';
 export { X86_COUNTERS, type X86Counter } from './counters.js';
 export type { X86HardwareOptions, ResolvedX86Options } from './options.js';
+export { hardwareOptionNames } from './options.js';
 export { TlbArray, TLBF } from './tlb-array.js';
 export { TlbHierarchy, PSC_ENTRIES } from './tlb-hierarchy.js';
 export { AsidState } from './asid.js';

@@ -64,6 +64,9 @@ const INT_KEYS = [
 ] as const;
 const KNOWN = new Set<string>([...BOOL_KEYS, ...INT_KEYS, 'profile', 'paging-structure-cache', 'pscache']);
 
+/** The option names createHardware() accepts (e.g. for `mmsim run --hardware` to drop another model's). */
+export const hardwareOptionNames: readonly string[] = Object.freeze([...KNOWN]);
+
 export function resolveOptions(o: X86HardwareOptions & Record<string, unknown>): ResolvedX86Options {
   for (const k of Object.keys(o)) {
     if (!KNOWN.has(k)) throw new Error(`unknown x86 hardware option "${k}" (known: ${[...KNOWN].join(', ')})`);
