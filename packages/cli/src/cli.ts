@@ -102,7 +102,8 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     .option('--json', 'print { baseline, configs } as one JSON document on stdout')
     .option('--export-csv <file>', 'write the table as CSV')
     .option('--export-markdown <file>', 'write the table as Markdown')
-    // (reserved: --report and --queue are registered here by their own changes)
+    .option('--report <file.html>', 'write a self-contained HTML report with plots (@mmsim/report)')
+    // (reserved: --queue is registered here by its own change)
     .addHelpText('after', '\nExit codes: 0 ok, 1 a check failed, 2 bad input, 3 internal error, 130 interrupted.')
     .action(async (file: string, flags: CompareFlags) => {
       code = await compareCommand(file, flags, io, (e) => reportError(e, io, debug));

@@ -6,6 +6,7 @@
  * print what finished and exit 130.
  */
 import { writeFile } from 'node:fs/promises';
+import { renderReport, type CompareDocument as ReportDocument } from '@mmsim/report';
 import os from 'node:os';
 import type { RunResult } from '@mmsim/core';
 import type { CliIO } from '../cli.js';
@@ -22,6 +23,7 @@ export interface CompareFlags extends PlanFlags {
   json?: boolean;
   exportCsv?: string;
   exportMarkdown?: string;
+  report?: string;
 }
 
 /** One entry of the `--json` document (contract v2). */
@@ -160,14 +162,20 @@ async function compare(
     ...(entries.length < total ? { missing: total - entries.length } : {}),
   };
 
+  const doc: CompareDocument = { baseline: plan.baseline, configs: entries };
   if (flags.json) {
-    const doc: CompareDocument = { baseline: plan.baseline, configs: entries };
     io.stdout.write(JSON.stringify(doc, null, 2) + '\n');
   } else io.stdout.write(formatCompare(rows, shown, meta));
   try {
     if (flags.exportCsv) await writeOut('--export-csv', flags.exportCsv, compareCsv(rows, shown));
     if (flags.exportMarkdown)
       await writeOut('--export-markdown', flags.exportMarkdown, compareMarkdown(rows, shown, meta));
+    if (flags.report)
+      await writeOut(
+        '--report',
+        flags.report,
+        renderReport(doc as unknown as ReportDocument, { counters: shown.filter((c) => !c.includes(':')), baseline }),
+      );
   } catch (e) {
     return report(e);
   }
