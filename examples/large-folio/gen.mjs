@@ -1,19 +1,19 @@
 #!/usr/bin/env node
-// Regenerates the measured tables of examples/large-folio/README.md from the scenarios next to
-// it, through @mmsim/cli's runScenarioFile (run `pnpm build` first). Variants (thp blocks,
-// hardware options, kernel options) are written as temporary JSON copies of the YAML files.
+// Regenerates the measured tables of examples/large-folio/README.md. Each table is one
+// `mmsim compare … --json` run of the built CLI (run `pnpm build` first); this script only
+// joins compare's configurations with the published numbers and formats them. The exact
+// command is printed above each table ("Measured by").
 //   node examples/large-folio/gen.mjs [TABLE...]
 // The real-kernel table is written by tools/realkernel/compare.mjs.
-import 'reflect-metadata';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readScenario, runScenarioFile } from '@mmsim/cli';
 
 const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '../..');
+const bin = 'packages/cli/dist/bin.js';
 const readmePath = join(here, 'README.md');
-const tmp = mkdtempSync(join(tmpdir(), 'mmsim-lf-'));
 const only = process.argv.slice(2);
 
 const fmt = (n, d = 0) =>
@@ -22,15 +22,27 @@ const fmt = (n, d = 0) =>
     : n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 const ctr = (r, ph, k) => r.phases[ph]?.counters[k] ?? 0;
 const pct = (a, b) => `${a >= b ? '+' : ''}${fmt(((a - b) / b) * 100, 1)}%`;
+const quote = (a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
 
-/** Run `file` with its `system` patched by `patch` (a shallow merge). */
-async function run(file, patch = {}, label = 'v') {
-  const { scenario } = await readScenario(join(here, file));
-  const sc = { ...scenario, system: { ...scenario.system, ...patch } };
-  const out = join(tmp, `${file.replace(/\W/g, '_')}-${label}.json`);
-  writeFileSync(out, JSON.stringify(sc));
-  return runScenarioFile(out);
+/**
+ * Run `mmsim compare <file> <args> --json` (from the repository root) and return its
+ * configurations (cross-product order) and the command line as it reads in the README.
+ */
+function compare(file, args) {
+  const argv = ['compare', relative(root, join(here, file)), ...args, '--json'];
+  const out = execFileSync(process.execPath, [bin, ...argv], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const doc = JSON.parse(out);
+  const command = ['node', bin, ...argv].map(quote).join(' ');
+  return { configs: doc.configs, measuredBy: `Measured by: \`${command}\`` };
 }
+
+/** The `n` configurations of a compare run, in cross-product order. */
+function results({ configs }, n) {
+  if (configs.length !== n) throw new Error(`compare: expected ${n} configurations, got ${configs.length}`);
+  return configs.map((c) => c.result);
+}
+
+const json = (v) => JSON.stringify(v);
 
 function replace(name, body) {
   const text = readFileSync(readmePath, 'utf8');
@@ -44,7 +56,7 @@ function replace(name, body) {
 }
 
 const tables = {
-  async 'fault-orders'() {
+  'fault-orders'() {
     const sizes = [
       ['4K', 1],
       ['16K', 4],
@@ -52,62 +64,76 @@ const tables = {
       ['64K', 16],
       ['2048K', 512],
     ];
-    const rows = [];
-    let base = 0;
-    for (const [size, nr] of sizes) {
-      const thp = { top: 'never', '2048K': 'never' };
-      if (size !== '4K') thp[size] = 'always';
-      const r = await run('fault-orders.yaml', { thp }, size);
+    // one --set system.thp=<block> per folio size: the values of one path are alternatives
+    const thp = (size) => ({ top: 'never', '2048K': 'never', ...(size === '4K' ? {} : { [size]: 'always' }) });
+    const c = compare(
+      'fault-orders.yaml',
+      sizes.flatMap(([size]) => ['--set', `system.thp=${json(thp(size))}`]),
+    );
+    const rs = results(c, sizes.length);
+    const base = ctr(rs[0], 'touch', 'pgfault');
+    const rows = sizes.map(([size, nr], i) => {
+      const r = rs[i];
       const f = ctr(r, 'touch', 'pgfault');
-      if (size === '4K') base = f;
       const m = r.phases.touch.meminfo;
-      rows.push(
-        `| ${size} | ${fmt(f)} | ÷${fmt(base / f, 0)} | ÷${nr} | ${fmt(m.AnonPages)} | ${fmt(m.AnonHugePages)} | ${fmt(m.PageTables)} | ${fmt(r.phases.touch.cycles)} |`,
-      );
-    }
+      return `| ${size} | ${fmt(f)} | ÷${fmt(base / f, 0)} | ÷${nr} | ${fmt(m.AnonPages)} | ${fmt(m.AnonHugePages)} | ${fmt(m.PageTables)} | ${fmt(r.phases.touch.cycles)} |`;
+    });
     return `\`fault-orders.yaml\` (64 MiB first touch, linux-6.18, flat hardware), one run per \`thp:\` block:
+
+${c.measuredBy}
 
 | folio size | pgfault | measured | published (seed 004: by the folio's page count) | AnonPages kB | AnonHugePages kB | PageTables kB | cycles (unit costs) |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 ${rows.join('\n')}`;
   },
 
-  async barry() {
-    const variants = [
-      [
-        'linux-6.8 before the fix (largeFolio era linux-6.8-rc)',
-        { kernel: 'linux-6.8', kernelOptions: { largeFolio: { era: 'linux-6.8-rc' } } },
-        '2,149 MB',
-      ],
-      ['linux-6.8 (the fix: large folios are never reused)', { kernel: 'linux-6.8' }, '1,122 MB'],
-      ['linux-6.18 (__wp_can_reuse_large_anon_folio)', { kernel: 'linux-6.18' }, '—'],
-    ];
-    const rows = [];
-    for (const [i, [label, patch, pub]] of variants.entries()) {
-      const r = await run('barry-song.yaml', patch, String(i));
+  barry() {
+    // kernels × largeFolio options: [6.8 pre-fix era, 6.8, 6.18 pre-fix era (not shown), 6.18]
+    const c = compare('barry-song.yaml', [
+      '--kernel',
+      'linux-6.8',
+      '--kernel',
+      'linux-6.18',
+      '--set',
+      `system.kernelOptions.largeFolio=${json({ era: 'linux-6.8-rc' })}`,
+      '--set',
+      'system.kernelOptions.largeFolio={}',
+    ]);
+    const rs = results(c, 4);
+    const rows = [
+      ['linux-6.8 before the fix (largeFolio era linux-6.8-rc)', rs[0], '2,149 MB'],
+      ['linux-6.8 (the fix: large folios are never reused)', rs[1], '1,122 MB'],
+      ['linux-6.18 (__wp_can_reuse_large_anon_folio)', rs[3], '—'],
+    ].map(([label, r, pub]) => {
       const m = r.phases.rewrite.meminfo;
-      rows.push(
-        `| ${label} | ${pub} | ${fmt(m.MemUsed / 1024)} MB | ${fmt(m.AnonPages / 1024)} MB | ${fmt(ctr(r, 'rewrite', 'pgfault'))} | ${fmt(ctr(r, 'rewrite', 'cow_copy'))} | ${fmt(ctr(r, 'rewrite', 'pgreuse'))} | ${fmt(ctr(r, 'fork', 'thp_deferred_split_page') + ctr(r, 'rewrite', 'thp_deferred_split_page'))} |`,
-      );
-    }
+      return `| ${label} | ${pub} | ${fmt(m.MemUsed / 1024)} MB | ${fmt(m.AnonPages / 1024)} MB | ${fmt(ctr(r, 'rewrite', 'pgfault'))} | ${fmt(ctr(r, 'rewrite', 'cow_copy'))} | ${fmt(ctr(r, 'rewrite', 'pgreuse'))} | ${fmt(ctr(r, 'fork', 'thp_deferred_split_page') + ctr(r, 'rewrite', 'thp_deferred_split_page'))} |`;
+    });
     return `\`barry-song.yaml\` (1 GiB, 1 MiB mTHP, fork, the child exits, the parent rewrites). Published figures are \`free -m\` "used" on a 5.7 GB machine (≈ 84 MB of it before the test); mmsim's MemUsed counts only the scenario's frames:
+
+${c.measuredBy}
 
 | kernel | published used | MemUsed | AnonPages | rewrite pgfault | cow_copy | pgreuse | deferred splits |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 ${rows.join('\n')}`;
   },
 
-  async 'fork-order'() {
+  'fork-order'() {
+    // order (2048K never / always) × contpte (off / on)
+    const c = compare('fork-order.yaml', [
+      '--set',
+      'system.thp.2048K=never',
+      '--set',
+      'system.thp.2048K=always',
+      '--set',
+      'system.hardwareOptions.contpte=false',
+      '--set',
+      'system.hardwareOptions.contpte=true',
+    ]);
+    const rs = results(c, 4);
     const rows = [];
-    const cyc = {};
-    for (const order of [0, 9]) {
-      for (const contpte of [false, true]) {
-        const thp = { top: 'never', '2048K': order === 9 ? 'always' : 'never' };
-        const r = await run('fork-order.yaml', { thp, hardwareOptions: { cpus: 2, contpte } }, `${order}-${contpte}`);
-        cyc[`${order}-${contpte}`] = r.phases.fork.cycles;
-        rows.push({ order, contpte, r });
-      }
-    }
+    for (const [i, order] of [0, 9].entries())
+      for (const [j, contpte] of [false, true].entries()) rows.push({ order, contpte, r: rs[i * 2 + j] });
+    const cyc = Object.fromEntries(rows.map(({ order, contpte, r }) => [`${order}-${contpte}`, r.phases.fork.cycles]));
     const pub = { 0: '+2.6% (M2 VM) / +1.8% (Altra)', 9: '-25.4% (M2 VM) / -6.7% (Altra)' };
     const lines = rows.map(
       ({ order, contpte, r }) =>
@@ -115,12 +141,14 @@ ${rows.join('\n')}`;
     );
     return `\`fork-order.yaml\` (256 MiB touched, then fork; arm64 model \`${rows[0].r.system.hardware}\`, linux-6.18). Order 9 here is a PMD-mapped THP (copy_huge_pmd: one entry per 2 MiB); order 0 copies 65,536 PTEs:
 
+${c.measuredBy}
+
 | order | contpte | fork_pte_copy | PageTables kB after fork | fork cycles | contpte vs off | published (contpte v4) |
 | --- | --- | ---: | ---: | ---: | ---: | --- |
 ${lines.join('\n')}`;
   },
 
-  async kbuild() {
+  kbuild() {
     const variants = [
       ['order 0', 'arm64', false, false],
       ['order 4 (64K)', 'arm64', true, false],
@@ -128,21 +156,30 @@ ${lines.join('\n')}`;
       ['order 0', 'x86', false, false],
       ['order 4 (64K)', 'x86', true, false],
     ];
-    const res = [];
-    for (const [i, [label, hw, o4, contpte]] of variants.entries()) {
-      const thp = { top: 'never', '2048K': 'never', ...(o4 ? { '64K': 'always' } : {}) };
-      const hardwareOptions = hw === 'arm64' ? { cpus: 2, contpte } : { cpus: 2 };
-      const r = await run('kbuild.yaml', { hardware: hw, hardwareOptions, thp }, String(i));
-      res.push({ label, hw, r });
-    }
+    // x86 takes no contpte option, so hardware, its options and the thp block pair up: one
+    // --set system=<block> per row (alternatives of one path)
+    const system = ([, hw, o4, contpte]) => ({
+      hardware: hw,
+      hardwareOptions: hw === 'arm64' ? { cpus: 2, contpte } : { cpus: 2 },
+      kernel: 'linux-6.18',
+      thp: { top: 'never', '2048K': 'never', ...(o4 ? { '64K': 'always' } : {}) },
+    });
+    const c = compare(
+      'kbuild.yaml',
+      variants.flatMap((v) => ['--set', `system=${json(system(v))}`]),
+    );
+    const rs = results(c, variants.length);
     const base = {};
-    const lines = res.map(({ label, hw, r }) => {
+    const lines = variants.map(([label, hw], i) => {
+      const r = rs[i];
       const t = r.total;
       if (!base[hw]) base[hw] = t;
       const last = r.phases.last.meminfo;
       return `| ${hw} | ${label} | ${fmt(t.counters.pgfault ?? 0)} | ${fmt(t.counters.tlb_miss ?? 0)} | ${fmt(t.counters.pgalloc ?? 0)} | ${fmt(last.AnonPages)} | ${fmt(t.cycles)} | ${pct(t.cycles, base[hw].cycles)} |`;
     });
     return `\`kbuild.yaml\` (48 short compile jobs forked from a long-lived make). The last job touches every third page of 1200 KiB (100 pages written): its AnonPages shows the bloat of large folios:
+
+${c.measuredBy}
 
 | hardware | folios | pgfault | tlb_miss | pgalloc (pages) | last job AnonPages kB (400 kB written) | cycles | vs order 0 |
 | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |
@@ -154,5 +191,5 @@ Published (contpte v4, Ampere Altra, kernel build -j8, vs order 0): mTHP real -4
 
 for (const [name, fn] of Object.entries(tables)) {
   if (only.length > 0 && !only.includes(name)) continue;
-  replace(name, await fn());
+  replace(name, fn());
 }
