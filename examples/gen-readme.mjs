@@ -45,7 +45,12 @@ function compare(file, args) {
   const argv = [bin, 'compare', file, ...args, '--jobs', '2', '--json'];
   let out;
   try {
-    out = execFileSync('node', argv, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'inherit'] });
+    out = execFileSync('node', argv, {
+      cwd: root,
+      encoding: 'utf8',
+      maxBuffer: 1 << 30,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
   } catch (e) {
     if (e.status !== 1 || !e.stdout) throw e;
     out = e.stdout;
@@ -60,8 +65,7 @@ function pick(doc, pred) {
   if (hits.length !== 1) throw new Error(`expected one configuration, got ${hits.length}`);
   return hits[0].result;
 }
-const byKernel = (doc, k, extra = () => true) =>
-  pick(doc, (e) => e.kernel === k && extra(e));
+const byKernel = (doc, k, extra = () => true) => pick(doc, (e) => e.kernel === k && extra(e));
 
 const hasPart = (e, part) => e.label.split('/').includes(part);
 
@@ -102,7 +106,13 @@ Against seed 002 (RFC v1 cover letter, 1 GB mapped, whole-system PageTables; mms
       const rounds = r.phases.write.steps;
       const remote = ['pageout', 'read', 'write'].reduce((n, ph) => n + c(r, ph, 'nr_tlb_remote_flush'), 0);
       const copies = c(r, 'write', 'cow_copy') + c(r, 'read', 'cow_copy');
-      return [rounds, remote / rounds, copies / rounds, c(r, 'write', 'pgfault') / rounds, r.phases.write.cycles / rounds];
+      return [
+        rounds,
+        remote / rounds,
+        copies / rounds,
+        c(r, 'write', 'pgfault') / rounds,
+        r.phases.write.cycles / rounds,
+      ];
     };
     const rows = [];
     for (const k of KERNELS) {
