@@ -1,17 +1,17 @@
 #!/usr/bin/env node
 // Regenerates the measured tables in README.md files from the scenarios next to them
-// (pnpm examples:readme, after pnpm build). Nothing in those tables is typed by hand.
-import 'reflect-metadata';
+// (pnpm examples:readme, after pnpm build). Nothing in those tables is typed by hand: every
+// measured table comes from one `mmsim compare ... --json` run (its command line is printed
+// above the table); this script only joins that JSON with the published columns and formats it.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runScenarioFile, readScenario, resolveSystem } from '@mmsim/cli';
-import { runScenario } from '@mmsim/core';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const only = process.argv.slice(2);
+const bin = join(root, 'packages/cli/dist/bin.js');
 
 function replace(file, marker, body) {
   const path = join(root, file);
@@ -26,16 +26,53 @@ function replace(file, marker, body) {
 }
 
 const KERNELS = ['linux-5.8', 'linux-5.9', 'linux-5.18', 'linux-5.19', 'linux-6.8', 'linux-6.18'];
+const kernelFlags = (ks = KERNELS) => ks.flatMap((k) => ['--kernel', k]);
 const fmt = (n, d = 0) =>
   n === undefined || Number.isNaN(n)
     ? '—'
     : n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 const c = (r, ph, k) => r.phases[ph]?.counters[k] ?? 0;
 
+/** A shell-quoted argument for the "Measured by" line. */
+const quote = (a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+
+/**
+ * Run `mmsim compare FILE ARGS --jobs 2 --json` and return { cmd, doc }: `cmd` is the command
+ * line for the README (without --jobs/--json), `doc` the parsed { baseline, configs }.
+ * Exit 1 (a check failed) still prints the document: the semantics table reports failures.
+ */
+function compare(file, args) {
+  const argv = [bin, 'compare', file, ...args, '--jobs', '2', '--json'];
+  let out;
+  try {
+    out = execFileSync('node', argv, {
+      cwd: root,
+      encoding: 'utf8',
+      maxBuffer: 1 << 30,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+  } catch (e) {
+    if (e.status !== 1 || !e.stdout) throw e;
+    out = e.stdout;
+  }
+  const doc = JSON.parse(out);
+  return { cmd: `mmsim compare ${[file, ...args].map(quote).join(' ')}`, doc };
+}
+
+/** The result of the configuration matching `pred` (exactly one). */
+function pick(doc, pred) {
+  const hits = doc.configs.filter(pred);
+  if (hits.length !== 1) throw new Error(`expected one configuration, got ${hits.length}`);
+  return hits[0].result;
+}
+const byKernel = (doc, k, extra = () => true) => pick(doc, (e) => e.kernel === k && extra(e));
+
+const hasPart = (e, part) => e.label.split('/').includes(part);
+
 const tables = {
   async 'fork-1g'() {
-    const file = 'examples/fork-1g/fork-1g.yaml';
-    const r = await runScenarioFile(join(root, file));
+    const { cmd, doc } = compare('examples/fork-1g/fork-1g.yaml', []);
+    const r = doc.configs[0].result;
     const rows = Object.entries(r.phases).map(
       ([name, p]) =>
         `| ${name} | ${fmt(p.counters.pgfault ?? 0)} | ${fmt(p.counters.cow_copy ?? 0)} | ${fmt(p.counters.pgreuse ?? 0)} | ${fmt(p.counters.fork_pte_copy ?? 0)} | ${fmt(p.meminfo.PageTables)} | ${fmt(p.meminfo.AnonPages)} | ${fmt(p.cycles)} |`,
@@ -43,7 +80,7 @@ const tables = {
     const before = r.phases.touch.meminfo.PageTables;
     const after = r.phases.fork.meminfo.PageTables;
     const childPte = r.phases.fork.meminfo.processes.c?.VmPTE;
-    return `Measured by \`mmsim run ${file}\` (hardware ${r.system.hardware}, kernel ${r.system.kernel}):
+    return `Measured by \`${cmd}\` (hardware ${r.system.hardware}, kernel ${r.system.kernel}):
 
 | phase | pgfault | cow_copy | pgreuse | fork_pte_copy | PageTables kB | AnonPages kB | cycles |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
@@ -59,12 +96,13 @@ Against seed 002 (RFC v1 cover letter, 1 GB mapped, whole-system PageTables; mms
   },
 
   async forceswap() {
-    const file = 'examples/forceswap/forceswap.yaml';
-    const kernels = KERNELS;
     const published = { 'linux-5.8': ['1,606', '3.00'], 'linux-5.9': ['10,534 ¹', '4.00 ¹'] };
-    const rows = [];
-    const run = async (kernel, f = file) => {
-      const r = await runScenarioFile(join(root, f), { kernel });
+    const { cmd, doc } = compare('examples/forceswap/forceswap.yaml', [
+      ...kernelFlags(),
+      '--policy',
+      '@mmsim-example/policy-eager-drain={"allCpus":true}',
+    ]);
+    const perRound = (r) => {
       const rounds = r.phases.write.steps;
       const remote = ['pageout', 'read', 'write'].reduce((n, ph) => n + c(r, ph, 'nr_tlb_remote_flush'), 0);
       const copies = c(r, 'write', 'cow_copy') + c(r, 'read', 'cow_copy');
@@ -74,24 +112,22 @@ Against seed 002 (RFC v1 cover letter, 1 GB mapped, whole-system PageTables; mms
         copies / rounds,
         c(r, 'write', 'pgfault') / rounds,
         r.phases.write.cycles / rounds,
-        r,
       ];
     };
-    for (const k of kernels) {
-      const [rounds, remote, copies, wf, cyc] = await run(k);
+    const rows = [];
+    for (const k of KERNELS) {
+      const [rounds, remote, copies, wf, cyc] = perRound(byKernel(doc, k, (e) => e.policies.length === 0));
       const [pc, pf] = published[k] ?? ['—', '—'];
       rows.push(
         `| ${k} | ${fmt(rounds)} | ${fmt(remote, 2)} | ${pf} | ${fmt(copies, 2)} | ${fmt(wf, 2)} | ${fmt(cyc)} | ${pc} |`,
       );
     }
-    const [rounds, remote, copies, wf, cyc, r] = await run(
-      'linux-5.9',
-      'examples/forceswap/forceswap-eager-drain.yaml',
-    );
+    const r = byKernel(doc, 'linux-5.9', (e) => e.policies.length === 1);
+    const [rounds, remote, copies, wf, cyc] = perRound(r);
     rows.push(
       `| linux-5.9 + eager-drain plugin | ${fmt(rounds)} | ${fmt(remote, 2)} | — | ${fmt(copies, 2)} | ${fmt(wf, 2)} | ${fmt(cyc)} | — |`,
     );
-    return `Measured by \`mmsim run ${file} --kernel K\` (hardware ${r.system.hardware}, profile kvm-guest, 2 threads, synchronous swap). Per round = total over all rounds / rounds (the first round CoWs the zero page and has no pending batched flush, so it has fewer flushes).
+    return `Measured by \`${cmd}\` (hardware ${r.system.hardware}, profile kvm-guest, 2 threads, synchronous swap; the table shows the plugin only under linux-5.9). Per round = total over all rounds / rounds (the first round CoWs the zero page and has no pending batched flush, so it has fewer flushes).
 
 | kernel | rounds | remote flushes / round | published | copies / round | write faults / round | cycles / timed write | published |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
@@ -101,26 +137,36 @@ ${rows.join('\n')}
   },
 
   async seed001() {
+    const { cmd, doc } = compare('examples/refcount/seed001-uffd-wp.yaml', kernelFlags());
     const rows = [];
     for (const k of KERNELS) {
-      const r = await runScenarioFile(join(root, 'examples/refcount/seed001-uffd-wp.yaml'), { kernel: k });
+      const r = byKernel(doc, k);
       const n = r.phases.write.steps;
       const wpFaults = c(r, 'resolve', 'pgfault');
       rows.push(
         `| ${k} | ${fmt(c(r, 'resolve', 'cow_copy') / n, 2)} | ${fmt(c(r, 'resolve', 'pgreuse') / n, 2)} | ${fmt(wpFaults / n, 2)} | ${fmt(c(r, 'resolve', 'nr_tlb_remote_flush') / n, 2)} | ${fmt(r.phases.resolve.cycles / n)} | ${r.checks.failed === 0 ? 'ok' : r.checks.failed + ' failed'} |`,
       );
     }
-    return `| kernel | copies / round | reuses / round | faults after UFFDIO_WRITEPROTECT / round | remote flushes / round | cycles (resolve + retried write) / round | reads |
+    return `Measured by \`${cmd}\`:
+
+| kernel | copies / round | reuses / round | faults after UFFDIO_WRITEPROTECT / round | remote flushes / round | cycles (resolve + retried write) / round | reads |
 | --- | ---: | ---: | ---: | ---: | ---: | --- |
 ${rows.join('\n')}`;
   },
 
   async seed003() {
+    const { cmd, doc } = compare('examples/refcount/seed003-swap-sync.yaml', [
+      ...kernelFlags(),
+      '--set',
+      'system.swap.synchronousIo=true',
+      '--set',
+      'system.swap.synchronousIo=false',
+    ]);
     const rows = [];
     for (const k of KERNELS) {
       const cells = [];
-      for (const dev of ['sync', 'cache']) {
-        const r = await runScenarioFile(join(root, `examples/refcount/seed003-swap-${dev}.yaml`), { kernel: k });
+      for (const sync of ['true', 'false']) {
+        const r = byKernel(doc, k, (e) => hasPart(e, `synchronousIo=${sync}`));
         cells.push(
           `${fmt(c(r, 'write', 'pgfault'))} / ${fmt(c(r, 'write', 'cow_copy'))} / ${fmt(c(r, 'write', 'pgreuse'))}`,
         );
@@ -128,7 +174,7 @@ ${rows.join('\n')}`;
       }
       rows.push(`| ${k} | ${cells.join(' | ')} |`);
     }
-    return `Write phase, as faults / copies / reuses over 1,024 pages:
+    return `Measured by \`${cmd}\`. Write phase, as faults / copies / reuses over 1,024 pages:
 
 | kernel | synchronous device | swap-cache device |
 | --- | ---: | ---: |
@@ -136,14 +182,15 @@ ${rows.join('\n')}`;
   },
 
   async patch2() {
+    const { cmd, doc } = compare('examples/refcount/patch2-remote-batch.yaml', kernelFlags());
     const rows = [];
     for (const k of KERNELS) {
-      const r = await runScenarioFile(join(root, 'examples/refcount/patch2-remote-batch.yaml'), { kernel: k });
+      const r = byKernel(doc, k);
       rows.push(
         `| ${k} | ${fmt(c(r, 'write-on-cpu0', 'pgfault'))} | ${fmt(c(r, 'write-on-cpu0', 'cow_copy'))} | ${fmt(c(r, 'write-on-cpu0', 'pgreuse'))} |`,
       );
     }
-    return `Write phase on cpu 0 after the swap-in on cpu 1:
+    return `Measured by \`${cmd}\`. Write phase on cpu 0 after the swap-in on cpu 1:
 
 | kernel | write faults | copies | reuses |
 | --- | ---: | ---: | ---: |
@@ -151,40 +198,52 @@ ${rows.join('\n')}`;
   },
 
   async semantics() {
+    const kernels = ['linux-5.7', ...KERNELS];
+    const files = ['vmsplice', 'vmsplice-swap', 'vmsplice-thp'];
+    // one compare per column (one scenario file each)
+    const runs = files.map((f) => compare(`examples/refcount/${f}.yaml`, kernelFlags(kernels)));
     const rows = [];
-    for (const k of ['linux-5.7', ...KERNELS]) {
-      const cells = [];
-      for (const f of ['vmsplice', 'vmsplice-swap', 'vmsplice-thp']) {
-        const r = await runScenarioFile(join(root, `examples/refcount/${f}.yaml`), { kernel: k });
-        cells.push(r.checks.failed ? `**leaks** (${r.checks.failures[0].message})` : 'keeps the old contents');
-      }
+    for (const k of kernels) {
+      const cells = runs.map(({ doc }) => {
+        const r = byKernel(doc, k);
+        return r.checks.failed ? `**leaks** (${r.checks.failures[0].message})` : 'keeps the old contents';
+      });
       rows.push(`| ${k} | ${cells.join(' | ')} |`);
     }
-    return `| kernel | vmsplice | vmsplice through swap | vmsplice on a THP |
+    return `Measured by ${runs.map(({ cmd }) => `\`${cmd}\``).join(', ')} (one per column):
+
+| kernel | vmsplice | vmsplice through swap | vmsplice on a THP |
 | --- | --- | --- | --- |
 ${rows.join('\n')}`;
   },
 
   async contpte() {
-    const file = join(root, 'examples/contpte/tlb-reach.yaml');
+    const { cmd, doc } = compare('examples/contpte/tlb-reach.yaml', [
+      '--set',
+      'system.hardwareOptions.contpte=false',
+      '--set',
+      'system.hardwareOptions.contpte=true',
+      '--set',
+      'system.hardwareOptions.hpa=0',
+      '--set',
+      'system.hardwareOptions.hpa=4',
+    ]);
     const rows = [];
-    for (const [label, opts] of [
-      ['contpte off', { contpte: false }],
-      ['contpte on', { contpte: true }],
-      ['contpte off, HPA 4', { contpte: false, hpa: 4 }],
+    for (const [label, contpte, hpa] of [
+      ['contpte off', false, 0],
+      ['contpte on', true, 0],
+      ['contpte off, HPA 4', false, 4],
     ]) {
-      const loaded = await readScenario(file);
-      const sc = structuredClone(loaded.scenario);
-      sc.system.hardwareOptions = { ...sc.system.hardwareOptions, ...opts };
-      const sys = await resolveSystem(sc.system, { baseDir: loaded.baseDir, file });
-      const r = runScenario(sys, sc, { file });
+      const r = pick(doc, (e) => hasPart(e, `contpte=${contpte}`) && hasPart(e, `hpa=${hpa}`));
       rows.push(
         `| ${label} | ${fmt(c(r, 'write', 'pgfault'))} | ${fmt(c(r, 'read', 'tlb_miss'))} | ${fmt(c(r, 'write', 'contpte_fold'))} | ${fmt(r.phases.read.cycles)} |`,
       );
     }
     const base = Number(rows[0].split('|')[3].replace(/,/g, ''));
     const on = Number(rows[1].split('|')[3].replace(/,/g, ''));
-    return `| hardware | write faults | TLB misses while reading | contpte folds | cycles reading |
+    return `Measured by \`${cmd}\` (contpte on with HPA 4 is run too and not shown):
+
+| hardware | write faults | TLB misses while reading | contpte folds | cycles reading |
 | --- | ---: | ---: | ---: | ---: |
 ${rows.join('\n')}
 
