@@ -20,13 +20,52 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 process.on('uncaughtException', die);
 process.on('unhandledRejection', die);
 
-try {
-  const { runCli } = await import('./cli.js');
-  process.exitCode = await runCli(process.argv.slice(2), {
-    stdout: process.stdout,
-    stderr: process.stderr,
-    isTTY: process.stderr.isTTY === true,
+/**
+ * `mmsim run` runs in a worker thread so that SIGINT / SIGTERM are seen while the synchronous
+ * run loop is busy (interrupt.ts): the first signal sets the shared flag, the runner stops at
+ * the next leaf step and the worker prints what finished (exit 130); a second signal, or a
+ * step that does not end within 2 s, ends the process at once (130, nothing on stdout).
+ */
+async function runInWorker(argv: string[]): Promise<number> {
+  const { Worker } = await import('node:worker_threads');
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const isTTY = process.stderr.isTTY === true;
+  const worker = new Worker(new URL('./run-worker.js', import.meta.url), {
+    workerData: { argv, isTTY, columns: process.stderr.columns, flag },
   });
+  let signals = 0;
+  const onSignal = () => {
+    signals++;
+    Atomics.store(flag, 0, 1);
+    const hard = () => {
+      process.stderr.write('\nmmsim: interrupted\n');
+      process.exit(130);
+    };
+    if (signals > 1) hard();
+    else setTimeout(hard, 2000).unref();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return new Promise<number>((resolve, reject) => {
+    let code: number | undefined;
+    worker.on('message', (m: { code: number }) => (code = m.code));
+    worker.on('error', reject);
+    worker.on('exit', (c) => resolve(code ?? (c === 0 ? 0 : 3)));
+  });
+}
+
+try {
+  const argv = process.argv.slice(2);
+  if (argv[0] === 'run' && !argv.includes('--help') && !argv.includes('-h')) {
+    process.exitCode = await runInWorker(argv);
+  } else {
+    const { runCli } = await import('./cli.js');
+    process.exitCode = await runCli(process.argv.slice(2), {
+      stdout: process.stdout,
+      stderr: process.stderr,
+      isTTY: process.stderr.isTTY === true,
+    });
+  }
 } catch (e) {
   die(e);
 }

@@ -49,6 +49,8 @@ function header(r: RunResult, file: string | undefined, W: number): string[] {
   flatten(o, '', flat, new Set(['cpus', 'hardwareOptions.cpus']));
   if (flat.length) lines.push(...wrapList(label('options'), flat, W));
   lines.push(`${label('seed')}${r.seed}`);
+  if (r.interrupted)
+    lines.push(`${label('status')}INTERRUPTED: incomplete, the phases so far (${r.total.steps} steps done)`);
   return lines;
 }
 

@@ -6,6 +6,7 @@ import { formatResult } from './format.js';
 import { createProgress } from './progress.js';
 import { runFile } from './run.js';
 import { parseVarFlag } from './vars.js';
+import { interruptCheck } from './interrupt.js';
 import type { CliIO } from './cli.js';
 import { recordTrace, writeTraceFile, type TraceRecorder } from '@mmsim/trace';
 
@@ -95,6 +96,7 @@ export async function runCommand(
     out = await runFile(opts.file, {
       ...opts,
       onProgress: progress.onProgress,
+      shouldStop: interruptCheck(),
       instrument: flags.traceOut ? (s) => (trace = recordTrace(s)).runOptions : undefined,
     });
     if (flags.traceOut && trace) await writeTraceFile(flags.traceOut, trace);
@@ -106,5 +108,9 @@ export async function runCommand(
   for (const n of out.notes) io.stderr.write(`mmsim: ${n}\n`);
   const { document } = out;
   io.stdout.write(flags.json ? JSON.stringify(document, null, 2) + '\n' : formatResult(document, { file: opts.file }));
+  if (document.interrupted) {
+    io.stderr.write('mmsim: interrupted: the output is incomplete (the phases finished so far)\n');
+    return 130; // EXIT.interrupted
+  }
   return document.checks.failed > 0 ? 1 : 0;
 }

@@ -22,6 +22,8 @@ export interface RunFileOptions {
   vars?: Readonly<Record<string, string>> | undefined;
   /** called every 1024 leaf steps and at the end */
   onProgress?: ((done: number, total: number) => void) | undefined;
+  /** polled between leaf steps: true stops the run (the result is marked interrupted) */
+  shouldStop?: (() => boolean) | undefined;
   /** called with the composed system before the run (e.g. @mmsim/trace's recordTrace) */
   instrument?: ((system: MmSystem) => Pick<RunOptions, 'onPhase'> | undefined) | undefined;
 }
@@ -100,6 +102,7 @@ export async function runFile(file: string, opts: RunFileOptions = {}): Promise<
       file,
       ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      ...(opts.shouldStop ? { shouldStop: opts.shouldStop } : {}),
       systemOptions,
     });
     return { document: { ...result, config: buildConfig(req, prep, result) }, notes: prep.notes };

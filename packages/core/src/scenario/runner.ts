@@ -39,6 +39,13 @@ export interface RunResult {
   checks: { passed: number; failed: number; failures: CheckFailure[] };
   /** threads still blocked in userfaultfd at the end */
   blocked: Array<{ pid: string; cpu: number; reason: string; addr: string }>;
+  /**
+   * present (true) only when RunOptions.shouldStop stopped the run: the phases are those
+   * finished so far, the last one cut short
+   */
+  interrupted?: true;
+  /** present (true) with `interrupted` */
+  incomplete?: true;
 }
 
 export interface RunOptions {
@@ -54,6 +61,11 @@ export interface RunOptions {
    * counters are closed; tools such as @mmsim/trace sample state there
    */
   onPhase?: (name: string) => void;
+  /**
+   * polled between leaf steps (every step, so keep it cheap, e.g. an Atomics.load); when it
+   * returns true the run stops and the result is what finished, with `interrupted: true`
+   */
+  shouldStop?: () => boolean;
   /** extra entries for result.system.options */
   systemOptions?: Record<string, unknown>;
 }
@@ -72,6 +84,9 @@ export function countSteps(steps: readonly Step[]): number {
   for (const s of steps) n += s.op === 'repeat' ? s.times * countSteps(s.steps) : 1;
   return n;
 }
+
+/** Thrown from afterOp when shouldStop() says so; passes through wrapError and ends the run. */
+class Interrupt extends Error {}
 
 /** The runner is the executor's observer: phases, expectations, afterStep and progress. */
 class Runner implements OpObserver {
@@ -102,7 +117,13 @@ class Runner implements OpObserver {
   }
 
   run(): RunResult {
-    this.x.runSteps(this.sc.steps, 'steps');
+    let interrupted = false;
+    try {
+      this.x.runSteps(this.sc.steps, 'steps');
+    } catch (e) {
+      if (!(e instanceof Interrupt)) throw e;
+      interrupted = true;
+    }
     this.closePhase();
     this.opts.onProgress?.(this.done, this.total);
     const phases: Record<string, PhaseResult> = {};
@@ -146,6 +167,7 @@ class Runner implements OpObserver {
       total: this.result(totalAcc),
       checks: this.checks,
       blocked,
+      ...(interrupted ? { interrupted: true as const, incomplete: true as const } : {}),
     };
   }
 
@@ -223,6 +245,7 @@ class Runner implements OpObserver {
     this.done++;
     this.curSteps++;
     if (this.opts.onProgress && (this.done & 1023) === 0) this.opts.onProgress(this.done, this.total);
+    if (this.opts.shouldStop?.()) throw new Interrupt('interrupted');
   }
 
   onPhase(name: string): void {
@@ -231,7 +254,7 @@ class Runner implements OpObserver {
 
   wrapError(e: unknown, s: Step, where: string): Error {
     const file = this.opts.file ?? '<scenario>';
-    if (e instanceof ScenarioError) return e;
+    if (e instanceof ScenarioError || e instanceof Interrupt) return e;
     if (e instanceof PluginError) {
       e.step = where;
       return new ScenarioError(file, where, undefined, `op ${s.op}: ${e.message}`, e);
