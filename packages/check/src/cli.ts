@@ -132,6 +132,16 @@ export async function checkCommand(args: readonly string[] | CheckCommandOptions
     io.stdout.write(`${CHECK_USAGE}\n`);
     return 0;
   }
+  for (const [flag, v] of [
+    ['--runs', o.runs],
+    ['--max-steps', o.maxSteps],
+    ['--cpus', o.cpus],
+  ] as const) {
+    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1)) {
+      io.stderr.write(`mmsim check: ${flag} must be >= 1 (got ${v})\n${CHECK_USAGE}\n`);
+      return 2;
+    }
+  }
   const kernels = o.kernel === undefined ? presetNames() : Array.isArray(o.kernel) ? o.kernel : [o.kernel];
   const known = new Set(presetNames());
   for (const k of kernels) {

@@ -26,3 +26,24 @@ describe('mmsim check --help and --thp', () => {
     expect(r.code).toBe(0);
   });
 });
+
+describe('mmsim check: numeric flags out of range are bad input (exit 2)', () => {
+  for (const [flag, v] of [
+    ['--runs', '0'],
+    ['--runs', '-1'],
+    ['--max-steps', '0'],
+    ['--cpus', '0'],
+    ['--cpus', '-2'],
+  ] as const) {
+    it(`${flag} ${v}`, async () => {
+      const r = await mmsim('check', '--kernel', 'linux-6.18', flag, v);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`${flag} must be >= 1`);
+      expect(r.stdout).toBe('');
+    });
+  }
+  it('--max-steps 1 and --cpus 1 still run', async () => {
+    const r = await mmsim('check', '--kernel', 'linux-6.18', '--runs', '5', '--max-steps', '1', '--cpus', '1');
+    expect(r.code).toBe(0);
+  });
+});
