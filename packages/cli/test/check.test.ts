@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { mmsim } from './helpers.js';
 
 describe('mmsim check', () => {
@@ -45,5 +48,32 @@ describe('mmsim check: numeric flags out of range are bad input (exit 2)', () =>
   it('--max-steps 1 and --cpus 1 still run', async () => {
     const r = await mmsim('check', '--kernel', 'linux-6.18', '--runs', '5', '--max-steps', '1', '--cpus', '1');
     expect(r.code).toBe(0);
+  });
+});
+
+describe('mmsim check --out: an unusable directory is bad input (exit 2), found before fuzzing', () => {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'mmsim-check-out-'));
+  const file = path.join(tmp, 'a-file');
+  writeFileSync(file, 'x');
+  for (const [what, out] of [
+    ['an existing regular file', file],
+    ['a path under a regular file', path.join(file, 'sub')],
+    ['a path under /dev/null', '/dev/null/found'],
+    ['a path under /proc (mkdir -p loops there)', '/proc/nope'],
+  ] as const) {
+    it(what, async () => {
+      const t0 = Date.now();
+      const r = await mmsim('check', '--kernel', 'linux-6.18', '--runs', '1', '--out', out);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`--out ${out}`);
+      expect(r.stderr).not.toContain('internal error');
+      expect(Date.now() - t0).toBeLessThan(5000);
+    }, 10_000);
+  }
+  it('a new nested directory is created', async () => {
+    const out = path.join(tmp, 'x', 'y');
+    const r = await mmsim('check', '--kernel', 'linux-6.18', '--runs', '1', '--out', out);
+    expect(r.code).toBe(0);
+    expect(statSync(out).isDirectory()).toBe(true);
   });
 });
