@@ -1,5 +1,6 @@
 /** A failing run as a scenario file that `mmsim run` replays and that fails the same way. */
-import { accessSync, constants, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { accessSync, constants, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Scenario, Step } from '@mmsim/core';
 import type { Violation } from './invariants/index.js';
@@ -95,4 +96,32 @@ export function writeScenario(dir: string, file: string, sc: Scenario): string {
     throw new OutDirError(dir, `cannot write ${p}: ${reason(e)}`);
   }
   return p;
+}
+
+/**
+ * Write a finding as `finding-<first 16 hex digits of the SHA-1 of the file's bytes>.json` (as
+ * libFuzzer/AFL name crashes): runs with other hardware, CPUs, policies or seeds never overwrite
+ * each other's reproducers. An existing file is never overwritten: the same bytes → the same
+ * name, and the file is kept as it is. Returns the path.
+ */
+export function writeFinding(dir: string, sc: Scenario): string {
+  ensureOutDir(dir);
+  const text = JSON.stringify(sc, null, 2) + '\n';
+  const sha = createHash('sha1').update(text).digest('hex');
+  for (const name of [`finding-${sha.slice(0, 16)}.json`, `finding-${sha}.json`]) {
+    const p = path.join(dir, name);
+    try {
+      writeFileSync(p, text, { flag: 'wx' });
+      return p;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new OutDirError(dir, `cannot write ${p}: ${reason(e)}`);
+      let old: string | undefined;
+      try {
+        old = readFileSync(p, 'utf8');
+      } catch {}
+      if (old === text) return p; // already found
+      // a different file under the short name: try the full hash
+    }
+  }
+  throw new OutDirError(dir, `finding-${sha}.json exists with other content; not overwriting it`);
 }

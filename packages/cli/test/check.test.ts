@@ -77,3 +77,25 @@ describe('mmsim check --out: an unusable directory is bad input (exit 2), found 
     expect(statSync(out).isDirectory()).toBe(true);
   });
 });
+
+describe('mmsim check --out: findings are named by content hash and never overwritten', () => {
+  const find = (out: string, ...more: string[]) =>
+    mmsim('check', '--kernel', 'linux-5.8', '--runs', '200', '--seed', '1', '--out', out, ...more);
+  it('runs with other CPU counts keep both reproducers; a rerun keeps the file', async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'mmsim-check-find-'));
+    const a = await find(out, '--cpus', '2');
+    expect(a.code).toBe(1);
+    const files1 = readdirSync(out);
+    expect(files1).toHaveLength(1);
+    expect(files1[0]).toMatch(/^finding-[0-9a-f]{16}\.json$/);
+    const first = readFileSync(path.join(out, files1[0]!), 'utf8');
+    const b = await find(out, '--cpus', '3');
+    expect(b.code).toBe(1);
+    expect(readdirSync(out)).toHaveLength(2);
+    const again = await find(out, '--cpus', '2');
+    expect(again.code).toBe(1);
+    expect(readdirSync(out)).toHaveLength(2);
+    expect(again.stdout).toContain(files1[0]);
+    expect(readFileSync(path.join(out, files1[0]!), 'utf8')).toBe(first);
+  });
+});
