@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import type { Scenario } from '@mmsim/core';
 import { fuzzInputArbitrary, type FuzzInput, type IntentWeights } from './fuzz/intents.js';
 import { runFuzzInput, type ViolationFilter } from './fuzz/run.js';
-import { failingScenario, writeScenario } from './scenario-file.js';
+import { failingScenario, writeFinding } from './scenario-file.js';
 import {
   builtinHardware,
   builtinPolicy,
@@ -33,7 +33,7 @@ export interface CheckOptions {
   seed: number;
   /** most ops per run */
   maxSteps: number;
-  /** write each failing scenario here (as `<name>.json`) */
+  /** write each failing scenario here (as `finding-<sha1 prefix>.json`, never overwriting a file) */
   outDir?: string;
   /** large-folio setups (a policy tapping fault.anonOrders): always, never, or per run (default) */
   largeFolios?: boolean | 'random';
@@ -173,7 +173,7 @@ export function checkComposition(o: CheckOptions): CheckResult {
       originalSteps: firstLen,
       shrunkSteps: out.steps.length,
     };
-    if (dir) cv.file = writeScenario(dir, `${name}.json`, scenario);
+    if (dir) cv.file = writeFinding(dir, scenario);
     if (!seen.has(key)) {
       seen.add(key);
       result.violations.push(cv);

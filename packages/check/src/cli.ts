@@ -11,6 +11,7 @@
 import type { HardwareModel, AnyPlugin } from '@mmsim/core';
 import { presetNames } from '@mmsim/presets';
 import { checkComposition, formatCheckResult, type CheckResult } from './check.js';
+import { ensureOutDir, OutDirError } from './scenario-file.js';
 import { builtinHardware, builtinPolicy, type HardwareChoice, type PolicyChoice } from './system.js';
 
 export interface CheckCommandOptions {
@@ -132,6 +133,16 @@ export async function checkCommand(args: readonly string[] | CheckCommandOptions
     io.stdout.write(`${CHECK_USAGE}\n`);
     return 0;
   }
+  for (const [flag, v] of [
+    ['--runs', o.runs],
+    ['--max-steps', o.maxSteps],
+    ['--cpus', o.cpus],
+  ] as const) {
+    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1)) {
+      io.stderr.write(`mmsim check: ${flag} must be >= 1 (got ${v})\n${CHECK_USAGE}\n`);
+      return 2;
+    }
+  }
   const kernels = o.kernel === undefined ? presetNames() : Array.isArray(o.kernel) ? o.kernel : [o.kernel];
   const known = new Set(presetNames());
   for (const k of kernels) {
@@ -151,20 +162,36 @@ export async function checkCommand(args: readonly string[] | CheckCommandOptions
     io.stderr.write(`mmsim check: ${(e as Error).message}\n`);
     return 2;
   }
+  if (o.out !== undefined) {
+    // before fuzzing: a bad --out is bad input now, not an internal error once a finding is written
+    try {
+      ensureOutDir(o.out);
+    } catch (e) {
+      io.stderr.write(`mmsim check: ${(e as Error).message}\n`);
+      return 2;
+    }
+  }
   const results: CheckResult[] = [];
   for (const kernel of kernels) {
-    const r = checkComposition({
-      kernel,
-      hardware,
-      cpus: o.cpus ?? 2,
-      policies,
-      runs: o.runs ?? 200,
-      seed: o.seed ?? 1,
-      maxSteps: o.maxSteps ?? 40,
-      largeFolios: o.largeFolios === 'always' ? true : o.largeFolios === 'never' ? false : 'random',
-      ...(o.thp ? { thp: true } : {}),
-      ...(o.out ? { outDir: o.out } : {}),
-    });
+    let r: CheckResult;
+    try {
+      r = checkComposition({
+        kernel,
+        hardware,
+        cpus: o.cpus ?? 2,
+        policies,
+        runs: o.runs ?? 200,
+        seed: o.seed ?? 1,
+        maxSteps: o.maxSteps ?? 40,
+        largeFolios: o.largeFolios === 'always' ? true : o.largeFolios === 'never' ? false : 'random',
+        ...(o.thp ? { thp: true } : {}),
+        ...(o.out ? { outDir: o.out } : {}),
+      });
+    } catch (e) {
+      if (!(e instanceof OutDirError)) throw e;
+      io.stderr.write(`mmsim check: ${e.message}\n`);
+      return 2;
+    }
     results.push(r);
     if (!o.json) io.stdout.write(formatCheckResult(r) + '\n');
   }

@@ -49,7 +49,7 @@ export {
   type HardwareChoice,
   type PolicyChoice,
 } from './system.js';
-export { failingScenario, writeScenario } from './scenario-file.js';
+export { ensureOutDir, failingScenario, OutDirError, writeFinding, writeScenario } from './scenario-file.js';
 export {
   checkComposition,
   resolveComposition,
