@@ -221,7 +221,8 @@ export const ScenarioSchema = z.strictObject({
   name: z.string().min(1),
   description: z.string().optional(),
   system: SystemSchema.optional(),
-  seed: z.number().int().optional(),
+  /** 0..2^32-1: the PRNG takes it modulo 2^32, so other values would alias one of these */
+  seed: z.number().int().min(0).max(0xffffffff).optional(),
   steps: z.array(StepSchema),
 });
 
