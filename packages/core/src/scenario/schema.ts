@@ -6,13 +6,17 @@ import { z } from 'zod';
 import { parseSize } from '../units.js';
 import { ADVICES } from '../kernel/madvise.js';
 
-export const Size = z.union([z.number(), z.string()]).superRefine((v, ctx) => {
-  if (Number.isNaN(parseSize(v)))
-    ctx.addIssue({
-      code: 'custom',
-      message: `not a size: ${JSON.stringify(v)} (use bytes or e.g. "4KiB", "2MiB", "1GiB")`,
-    });
-});
+// z.number() rejects Infinity and NaN (YAML `.inf`, `.nan`) with a bare "Invalid input": the
+// custom member lets every number through to the "not a size" check below
+export const Size = z
+  .union([z.number(), z.string(), z.custom<number>((v) => typeof v === 'number')])
+  .superRefine((v, ctx) => {
+    if (Number.isNaN(parseSize(v)))
+      ctx.addIssue({
+        code: 'custom',
+        message: `not a size: ${typeof v === 'number' ? String(v) : JSON.stringify(v)} (use bytes or e.g. "4KiB", "2MiB", "1GiB")`,
+      });
+  });
 
 const pid = z.string().min(1);
 const phase = z.string().min(1).optional();
