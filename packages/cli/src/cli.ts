@@ -32,8 +32,9 @@ export interface CliIO {
 const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 function parseSeed(v: string): number {
-  if (!/^-?\d+$/.test(v.trim()) || !Number.isSafeInteger(Number(v)))
-    throw new InvalidArgumentError('expected an integer');
+  // the PRNG takes the seed modulo 2^32: -1 and 4294967295 would run the same, reported apart
+  if (!/^\d+$/.test(v.trim()) || Number(v) > 0xffffffff)
+    throw new InvalidArgumentError('expected an integer from 0 to 4294967295');
   return Number(v);
 }
 

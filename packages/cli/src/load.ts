@@ -56,6 +56,8 @@ export async function readScenario(file: string, prepare: ScenarioPrepare = {}):
   let locate: Locator = () => undefined;
   if (ext === '.json' || ext === '.yaml' || ext === '.yml') {
     let text = await readText(file, abs);
+    // a UTF-8 byte order mark (Windows editors): JSON.parse rejects it, and it shifts positions
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     if (prepare.text) text = prepare.text(text);
     input = ext === '.json' ? parseJson(file, text) : parseYaml(file, text);
     locate = createLocator(text) ?? locate;

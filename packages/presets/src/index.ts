@@ -154,5 +154,11 @@ export function resolvePreset(
     Object.assign(config.features!, p.config.features ?? {});
     for (const [slot, make] of Object.entries(p.slots)) slots.set(slot, make);
   }
+  for (const key of Object.keys(options)) {
+    if (!slots.has(key))
+      throw new Error(
+        `kernelOptions.${key}: preset "${name}" has no slot "${key}" (known slots: ${[...slots.keys()].join(', ')})`,
+      );
+  }
   return { config, plugins: [...slots.values()].map((make) => make(options)) };
 }

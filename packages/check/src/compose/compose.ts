@@ -12,7 +12,7 @@ import {
   type MmSystem,
   type SystemSpec,
 } from '@mmsim/core';
-import { DEFAULT_PRESET, getPreset, presetNames, resolvePreset } from '@mmsim/presets';
+import { DEFAULT_PRESET, getPreset, presetChain, presetNames, resolvePreset } from '@mmsim/presets';
 import { kernelConfig } from './config.js';
 import { errorText, systemError } from './errors.js';
 import { createHardware, DEFAULT_HARDWARE, type BuiltinHardware } from './hardware.js';
@@ -98,8 +98,18 @@ function presetOf(s: SystemSpec, file: string, kernelSource = ''): ResolvedPrese
       `unknown kernel preset "${kernelName}"${kernelSource} (known: ${presetNames().join(', ')})`,
     );
   }
+  const options = s.kernelOptions ?? {};
+  const known = [...new Set(presetChain(kernelName).flatMap((p) => Object.keys(p.slots)))];
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key))
+      throw systemError(
+        file,
+        `system.kernelOptions.${key}`,
+        `kernel preset "${kernelName}"${kernelSource} has no slot "${key}" (known slots: ${known.join(', ')})`,
+      );
+  }
   try {
-    return resolvePreset(kernelName, s.kernelOptions ?? {});
+    return resolvePreset(kernelName, options);
   } catch (e) {
     throw systemError(file, 'system.kernel', `kernel preset "${kernelName}"${kernelSource}: ${errorText(e)}`);
   }

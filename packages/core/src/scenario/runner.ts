@@ -126,7 +126,7 @@ class Runner implements OpObserver {
     }
     this.closePhase();
     this.opts.onProgress?.(this.done, this.total);
-    const phases: Record<string, PhaseResult> = {};
+    const phases: Record<string, PhaseResult> = Object.create(null);
     for (const [name, acc] of this.phases) phases[name] = this.result(acc);
     const totalAcc: PhaseAcc = {
       counters: this.sys.stats.snapshot(),
@@ -173,7 +173,7 @@ class Runner implements OpObserver {
 
   private result(acc: PhaseAcc): PhaseResult {
     const names = this.sys.stats.counterNames();
-    const counters: Record<string, number> = {};
+    const counters: Record<string, number> = Object.create(null);
     for (let i = 0; i < names.length && i < acc.counters.length; i++)
       if (acc.counters[i] !== 0) counters[names[i]!] = acc.counters[i]!;
     return {

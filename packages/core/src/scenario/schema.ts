@@ -6,13 +6,17 @@ import { z } from 'zod';
 import { parseSize } from '../units.js';
 import { ADVICES } from '../kernel/madvise.js';
 
-export const Size = z.union([z.number(), z.string()]).superRefine((v, ctx) => {
-  if (Number.isNaN(parseSize(v)))
-    ctx.addIssue({
-      code: 'custom',
-      message: `not a size: ${JSON.stringify(v)} (use bytes or e.g. "4KiB", "2MiB", "1GiB")`,
-    });
-});
+// z.number() rejects Infinity and NaN (YAML `.inf`, `.nan`) with a bare "Invalid input": the
+// custom member lets every number through to the "not a size" check below
+export const Size = z
+  .union([z.number(), z.string(), z.custom<number>((v) => typeof v === 'number')])
+  .superRefine((v, ctx) => {
+    if (Number.isNaN(parseSize(v)))
+      ctx.addIssue({
+        code: 'custom',
+        message: `not a size: ${typeof v === 'number' ? String(v) : JSON.stringify(v)} (use bytes or e.g. "4KiB", "2MiB", "1GiB")`,
+      });
+  });
 
 const pid = z.string().min(1);
 const phase = z.string().min(1).optional();
@@ -221,7 +225,8 @@ export const ScenarioSchema = z.strictObject({
   name: z.string().min(1),
   description: z.string().optional(),
   system: SystemSchema.optional(),
-  seed: z.number().int().optional(),
+  /** 0..2^32-1: the PRNG takes it modulo 2^32, so other values would alias one of these */
+  seed: z.number().int().min(0).max(0xffffffff).optional(),
   steps: z.array(StepSchema),
 });
 

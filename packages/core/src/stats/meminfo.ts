@@ -25,7 +25,7 @@ export interface Meminfo {
 
 /** What /proc/meminfo and /proc/PID/status would show now. */
 export function meminfo(k: Kernel): Meminfo {
-  const processes: Record<string, ProcessMeminfo> = {};
+  const processes: Record<string, ProcessMeminfo> = Object.create(null);
   for (const [pid, p] of k.procs) {
     if (!p.alive) continue;
     const mm = p.mm;

@@ -8,9 +8,13 @@ export const access: OpHandler<'access'> = (x, s, where) => {
   const p = x.proc(s.pid, where);
   let addr: number;
   if (s.addr !== undefined) addr = typeof s.addr === 'number' ? s.addr : parseInt(s.addr, 16);
-  else if (s.region !== undefined)
-    addr = x.region(s.pid, s.region, where).start * PAGE_SIZE + x.bytes(s.offset, where, 'offset', 0);
-  else return x.fail(where, 'addr', 'access needs "addr" or "region"');
+  else if (s.region !== undefined) {
+    const r = x.region(s.pid, s.region, where);
+    const off = x.bytes(s.offset, where, 'offset', 0);
+    if (off < 0 || off >= r.pages * PAGE_SIZE)
+      x.fail(where, 'offset', `${off} is beyond the region "${s.region}" (${r.pages * PAGE_SIZE} bytes)`);
+    addr = r.start * PAGE_SIZE + off;
+  } else return x.fail(where, 'addr', 'access needs "addr" or "region"');
   const t = x.thread(p, s.cpu, where);
   if (t.pending) x.fail(where, 'pid', `the thread of "${s.pid}" on cpu ${t.cpu} is blocked in userfaultfd`);
   const write = s.access === 'write';
