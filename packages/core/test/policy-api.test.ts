@@ -312,6 +312,14 @@ describe('policy API: hooks and context', () => {
     expect(seen).toEqual([{ present: true, writable: false, dirty: true, swap: false, uffdWp: false, level: 'pte' }]);
   });
 
+  it('an instrumented hook counts as used only once something taps it (no event built per fault otherwise)', () => {
+    const sys = flatSystem(1);
+    expect(sys.hooks.fault.handled.isUsed()).toBe(false);
+    expect(sys.hooks.pgtable.freed.isUsed()).toBe(false);
+    sys.hooks.fault.handled.tap('probe', () => {});
+    expect(sys.hooks.fault.handled.isUsed()).toBe(true);
+  });
+
   it('counters defined through the context show in the output', () => {
     const p: MmPlugin = {
       name: 'counting',

@@ -26,7 +26,22 @@ interface TapInfo {
   fn: (...args: unknown[]) => unknown;
   type: string;
 }
-type AnyHook = { intercept(i: { register?: (tap: TapInfo) => TapInfo }): void };
+type AnyHook = {
+  intercept(i: { register?: (tap: TapInfo) => TapInfo }): void;
+  taps: unknown[];
+  isUsed(): boolean;
+};
+
+/**
+ * Intercept `h` with a register-only interceptor. tapable counts interceptors in isUsed(), so
+ * without this every instrumented hook would look tapped and each `if (h.isUsed()) h.call({...})`
+ * site would build its event object on every call; a register interceptor changes no call, so
+ * "used" means "has taps".
+ */
+function interceptRegister(h: AnyHook, register: (tap: TapInfo) => TapInfo): void {
+  h.intercept({ register });
+  h.isUsed = () => h.taps.length > 0;
+}
 
 /** Stage for a tap: explicit stage, else the tap's or plugin's enforce, else the precedence. */
 function stageOf(tap: TapInfo, a: Applying, spec: HookSpec): number {
@@ -78,14 +93,15 @@ export function instrumentGroup(prefix: string, group: Record<string, unknown>, 
     if (h instanceof HookMap) {
       h.intercept({
         factory: (key, created) => {
-          (created as unknown as AnyHook).intercept({
-            register: registerFor(`${prefix}${name}.for(${String(key)})`, applying),
-          });
+          interceptRegister(
+            created as unknown as AnyHook,
+            registerFor(`${prefix}${name}.for(${String(key)})`, applying),
+          );
           return created as never;
         },
       });
     } else if (h && typeof (h as AnyHook).intercept === 'function') {
-      (h as AnyHook).intercept({ register: registerFor(`${prefix}${name}`, applying) });
+      interceptRegister(h as AnyHook, registerFor(`${prefix}${name}`, applying));
     }
   }
 }

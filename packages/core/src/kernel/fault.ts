@@ -120,7 +120,7 @@ const OUTCOME = ['ok', 'uffd-missing', 'uffd-wp', 'segv'] as const;
  */
 export function handleMmFault(k: Kernel, mm: MmStruct, vpn: number, write: boolean, unshare: boolean): FaultResult {
   const h = k.hooks.fault;
-  if (h.entered.taps.length === 0 && h.exited.taps.length === 0) return doHandleMmFault(k, mm, vpn, write, unshare);
+  if (!h.entered.isUsed() && !h.exited.isUsed()) return doHandleMmFault(k, mm, vpn, write, unshare);
   const cpu = k.cpu;
   h.entered.call({ mm, vpn, cpu, write, unshare });
   const r = doHandleMmFault(k, mm, vpn, write, unshare);
