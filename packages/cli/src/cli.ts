@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { ScenarioError } from '@mmsim/core';
 import { errorText, type LocatedScenarioError } from './errors.js';
-import { formatListing, listing } from './list.js';
+import { formatListing, LIST_SECTIONS, listing, listSections } from './list.js';
 import { isFlagError } from './flag-error.js';
 import { runCommand, type RunFlags } from './run-command.js';
 import { compareCommand, type CompareFlags } from './compare/command.js';
@@ -112,11 +112,18 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
 
   program
     .command('list')
-    .description('list kernel presets, hardware models and scenario ops')
+    .description(
+      `list kernel presets, hardware, installed policy packages, hooks, counters, cost profiles and ops (SECTION: ${LIST_SECTIONS.join(' | ')})`,
+    )
+    .argument('[section]')
     .option('--json', 'as JSON')
-    .action(async (flags: { json?: boolean }) => {
-      const l = await listing();
-      io.stdout.write(flags.json ? JSON.stringify(l, null, 2) + '\n' : formatListing(l));
+    .action(async (sectionArg: string | undefined, flags: { json?: boolean }) => {
+      try {
+        const l = await listing(listSections(sectionArg));
+        io.stdout.write(flags.json ? JSON.stringify(l, null, 2) + '\n' : formatListing(l));
+      } catch (e) {
+        code = reportError(e, io, debug);
+      }
     });
 
   program

@@ -1,6 +1,7 @@
 /** Load a scenario file, compose its system and run it. */
 import { runScenario, ScenarioError, type MmSystem, type RunOptions, type RunResult } from '@mmsim/core';
 import { buildConfig, type RunConfig } from './config.js';
+import { checkEra } from './era.js';
 import { FlagError } from './flag-error.js';
 import { locateError } from './load.js';
 import { policyFlagText } from './overrides.js';
@@ -62,6 +63,7 @@ export async function composeRequest(req: RunRequest, o: ComposeRequestOptions =
       kernel: req.kernel,
       hardware: req.hardware,
     });
+    checkEra(loaded, req.kernel);
     return { prep, system };
   } catch (e) {
     throw mapError(e, req, prep, o);

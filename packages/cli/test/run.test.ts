@@ -158,7 +158,7 @@ describe('mmsim run', () => {
 
   it('maps system settings into the kernel configuration', async () => {
     const { result } = await runJson('system-config.yaml');
-    expect(result.system.kernel).toBe('linux-5.8');
+    expect(result.system.kernel).toBe('linux-6.8');
     expect(result.system.options).toMatchObject({
       cpus: 4,
       lruBatchSize: 7,

@@ -6,7 +6,7 @@
 import { LargeFolioPolicy, type LargeFolioOptions } from './plugin.js';
 
 export { LargeFolioPolicy, type LargeFolioOptions } from './plugin.js';
-export { mthpOrders, rfcOrders, sizeMode, sizeKey, ANON_ORDERS } from './orders.js';
+export { mthpOrders, pmdOrders, rfcOrders, sizeMode, sizeKey, ANON_ORDERS } from './orders.js';
 export {
   wpReuse,
   cowOrder,
@@ -19,6 +19,8 @@ export {
 
 /** The settings of each kernel era / research variant. */
 export const ERAS = Object.freeze({
+  /** v5.8 to v6.7: PMD-sized THP only (no mTHP); PMD CoW splits (3917c80280c9, v5.8) */
+  'linux-5.8': { orders: 'pmd', zeroWp: 'page', hugeZeroWp: 'split', cow: 'page', reuse: 'never' },
   /** v6.8 as released with "prohibit the last subpage from reusing the entire large folio" */
   'linux-6.8': { orders: 'mthp', zeroWp: 'page', hugeZeroWp: 'split', cow: 'page', reuse: 'never' },
   /** mTHP before Barry Song's fix: the folio refcount decides, the last sub-page reuses the folio */

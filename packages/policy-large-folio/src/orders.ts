@@ -40,6 +40,14 @@ export function mthpOrders(thp: ThpSettings, vma: VmaView): number {
 }
 
 /**
+ * Before v6.8 (no per-size switches, 3485b88390b0): the PMD order only, decided by the global
+ * `enabled` switch (hugepage_vma_check() / transparent_hugepage_active()).
+ */
+export function pmdOrders(thp: ThpSettings, vma: VmaView): number {
+  return mthpOrders({ top: thp.top ?? 'never' }, vma) & (1 << PMD_ORDER);
+}
+
+/**
  * The RFC v2's orders: every order from 2 up to `maxOrder` (arch_wants_pte_order(), order-4 =
  * 64 KiB by default), no sysfs switch; the PMD order still follows the THP settings. Core's
  * alloc_anon_folio() then takes the highest whose aligned range fits the VMA and the PMD with

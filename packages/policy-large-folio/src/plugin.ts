@@ -1,10 +1,10 @@
 import type { MmPlugin, PolicyContext, VmaView } from '@mmsim/core';
-import { mthpOrders, rfcOrders } from './orders.js';
+import { mthpOrders, pmdOrders, rfcOrders } from './orders.js';
 import { cowOrder, wpReuse, type CowRule, type HugeZeroWpRule, type ReuseRule, type ZeroWpRule } from './wp.js';
 
 export interface LargeFolioOptions {
   /** order selection: mainline mTHP sysfs rules, the RFC's fixed max order, or none (order 0) */
-  orders: 'mthp' | 'rfc' | 'none';
+  orders: 'mthp' | 'pmd' | 'rfc' | 'none';
   /** the RFC's maximum order (default 4 = 64 KiB) */
   maxOrder?: number;
   zeroWp: ZeroWpRule;
@@ -28,8 +28,8 @@ export class LargeFolioPolicy implements MmPlugin {
     readonly options: LargeFolioOptions,
     label?: string,
   ) {
-    if (!['mthp', 'rfc', 'none'].includes(options.orders))
-      throw new Error(`policy-large-folio: unknown orders rule "${options.orders}" (known: mthp, rfc, none)`);
+    if (!['mthp', 'pmd', 'rfc', 'none'].includes(options.orders))
+      throw new Error(`policy-large-folio: unknown orders rule "${options.orders}" (known: mthp, pmd, rfc, none)`);
     if (!['never', 'refcount', 'mapcount', 'rfc'].includes(options.reuse))
       throw new Error(
         `policy-large-folio: unknown reuse rule "${options.reuse}" (known: never, refcount, mapcount, rfc)`,
@@ -48,7 +48,13 @@ export class LargeFolioPolicy implements MmPlugin {
     const thp = ctx.config.thp;
     const maxOrder = o.maxOrder ?? 4;
     const allowed = (vma: VmaView): number =>
-      o.orders === 'mthp' ? mthpOrders(thp, vma) : o.orders === 'rfc' ? rfcOrders(thp, vma, maxOrder) : 0;
+      o.orders === 'mthp'
+        ? mthpOrders(thp, vma)
+        : o.orders === 'pmd'
+          ? pmdOrders(thp, vma)
+          : o.orders === 'rfc'
+            ? rfcOrders(thp, vma, maxOrder)
+            : 0;
     if (o.orders !== 'none') hooks.fault.anonOrders.tap(this.name, (orders, f) => orders | allowed(f.vma));
     hooks.fault.wpReuse.tap(this.name, (f) => wpReuse(f, o));
     hooks.fault.cowOrder.tap(this.name, (order, f) => cowOrder(order, f, o, () => allowed(f.vma)));

@@ -23,6 +23,11 @@ export interface KernelPreset {
   readonly description: string;
   /** the preset this one extends (its config and plugins come first) */
   readonly extends?: string;
+  /**
+   * The mainline release whose interfaces the preset has ('5.9', '6.18'; a research preset
+   * names its base). Unset: the nearest ancestor's. era-rules.ts checks scenarios against it.
+   */
+  readonly kernelVersion?: string;
   readonly config: PresetConfig;
   /**
    * The preset's policy plugins by slot ('refcount', 'largeFolio', ...). A preset that extends
@@ -45,6 +50,7 @@ const era =
 export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
   'linux-5.7': {
     name: 'linux-5.7',
+    kernelVersion: '5.7',
     description: 'v5.7: the mapcount rule without the GUP COW-break workaround (CVE-2020-29374 reproducer)',
     extends: 'linux-5.8',
     config: {},
@@ -52,6 +58,7 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
   },
   'linux-5.8': {
     name: 'linux-5.8',
+    kernelVersion: '5.8',
     description: 'v5.8: reuse_swap_page() mapcount rule in do_wp_page(); PAGEVEC_SIZE 15',
     config: {
       lruBatchSize: 15,
@@ -64,11 +71,12 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
       },
     },
     // PMD-sized THP only (set thp: { top: always | madvise } in a scenario); the per-size
-    // mTHP switches of v6.8 are read the same way but did not exist yet
-    slots: { refcount: era({ era: 'linux-5.8' }), largeFolio: lf({ era: 'linux-6.8' }) },
+    // mTHP switches arrived in v6.8 (era-rules.ts rejects them here)
+    slots: { refcount: era({ era: 'linux-5.8' }), largeFolio: lf({ era: 'linux-5.8' }) },
   },
   'linux-5.9': {
     name: 'linux-5.9',
+    kernelVersion: '5.9',
     description: 'v5.9: do_wp_page() simplification (09854ba94c6a), page_count() == 1',
     extends: 'linux-5.8',
     config: {},
@@ -76,6 +84,7 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
   },
   'linux-5.18': {
     name: 'linux-5.18',
+    kernelVersion: '5.18',
     description: 'v5.18: COW fixes part 1 (swap cache exclusive reuse, local lru_add_drain)',
     extends: 'linux-5.9',
     config: { features: { swapinDrainLocal: true } },
@@ -83,6 +92,7 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
   },
   'linux-5.19': {
     name: 'linux-5.19',
+    kernelVersion: '5.19',
     description: 'v5.19: PageAnonExclusive; mprotect upgrades exclusive pages writable',
     extends: 'linux-5.18',
     config: { features: { tryChangeWritable: true, swapinFreeOnWrite: true } },
@@ -90,6 +100,7 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
   },
   'linux-6.8': {
     name: 'linux-6.8',
+    kernelVersion: '6.8',
     description: 'v6.8: multi-size THP (mTHP); THP-aligned anonymous mappings (efa7df3e3bb5, v6.7)',
     extends: 'linux-5.19',
     config: { features: { thpAlignAnon: true, uffdTryChangeWritable: true } },
@@ -97,6 +108,7 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
   },
   'linux-6.18': {
     name: 'linux-6.18',
+    kernelVersion: '6.18',
     description:
       'v6.18: folio_batch of 31 (9cecde80aae0, v6.9); exclusive swap-ins mapped writable on read faults (c18160dba5ff, v6.11); large-folio reuse',
     extends: 'linux-6.8',
@@ -105,6 +117,7 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
   },
   'anon-folio-rfc-v2': {
     name: 'anon-folio-rfc-v2',
+    kernelVersion: '6.3',
     description:
       "research: Ryan Roberts' variable-order anonymous folios RFC v2 (v6.3-based, seed 004): order-4 folios, same-order CoW without replacing exclusive sub-pages, largest-range reuse",
     extends: 'linux-5.19',
@@ -115,6 +128,8 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
 });
 
 export const DEFAULT_PRESET = 'linux-6.18';
+
+export { ERA_RULES, eraProblems, type EraRule, type EraProblem, type EraScenario } from './era-rules.js';
 
 /** Registering a preset from a plugin package or a research repository. */
 const extra = new Map<string, KernelPreset>();
@@ -128,6 +143,13 @@ export function getPreset(name: string): KernelPreset | undefined {
 
 export function presetNames(): string[] {
   return [...new Set([...Object.keys(PRESETS), ...extra.keys()])];
+}
+
+/** The mainline release a preset's interfaces are those of (its own, or the nearest ancestor's). */
+export function presetKernelVersion(name: string): string | undefined {
+  return presetChain(name)
+    .reverse()
+    .find((p) => p.kernelVersion !== undefined)?.kernelVersion;
 }
 
 /** The preset's chain, oldest ancestor first. */

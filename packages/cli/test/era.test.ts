@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { fixture, mmsim, runJson } from './helpers.js';
+
+describe('era rules: what the preset kernel does not have yet is bad input', () => {
+  it('per-size mTHP switches on a pre-6.8 preset: exit 2 naming the field, the version and the commit', async () => {
+    const r = await mmsim('run', fixture('era/mthp-on-5.9.yaml'));
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.split('\n')[0]).toBe(
+      `mmsim: ${fixture('era/mthp-on-5.9.yaml')}: scenario field "system.thp.64K": kernel preset "linux-5.9" (v5.9) has no per-size mTHP switches (/sys/kernel/mm/transparent_hugepage/hugepages-<size>kB/enabled): it arrived in v6.8 (3485b88390b0); use linux-6.8 or later`,
+    );
+    expect(r.stderr).toContain('mthp-on-5.9.yaml:4:');
+  });
+
+  it('the same file runs on linux-6.8 (--kernel), with 64 KiB folios', async () => {
+    const { result } = await runJson('era/mthp-on-5.9.yaml', '--kernel', 'linux-6.8');
+    expect(result.system.kernel).toBe('linux-6.8');
+    expect(result.total.counters.mthp_64kB_anon_fault_alloc).toBe(16);
+    expect(result.total.counters.pgfault).toBe(16);
+  });
+
+  it('MADV_COLLAPSE before v6.1 names the step inside the repeat', async () => {
+    const r = await mmsim('run', fixture('era/collapse-on-5.19.yaml'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      'steps[2].steps[1] field "advice": kernel preset "linux-5.19" (v5.19) has no MADV_COLLAPSE',
+    );
+    expect(r.stderr).toContain('(7d8faaf15545)');
+  });
+
+  it('PMD THP on linux-5.9 is allowed, and its policy is named for its own era', async () => {
+    const { result } = await runJson('era/thp-top-on-5.9.yaml');
+    expect(result.system.policies).toContain('policy-large-folio(linux-5.8)');
+    expect(result.total.counters.thp_fault_alloc).toBe(2);
+    expect(result.total.counters.pgfault).toBe(2);
+  });
+});

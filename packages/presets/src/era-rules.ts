@@ -1,0 +1,120 @@
+/**
+ * What a preset's kernel does not have yet. A scenario that uses an interface newer than the
+ * preset's `kernelVersion` is an error (exit 2): on the real kernel the sysfs file is missing
+ * or the call fails with EINVAL, so a silent run would model a kernel that never existed.
+ * docs/scenario-format.md ("Era rules") lists them; each cites the commit that added the
+ * interface.
+ */
+import { presetKernelVersion, presetNames } from './index.js';
+
+/** The parts of a scenario the rules read (a parsed scenario satisfies it). */
+export interface EraScenario {
+  system?: { thp?: Record<string, unknown> | undefined } | undefined;
+  steps?: readonly unknown[] | undefined;
+}
+
+export interface EraProblem {
+  /** `scenario` or `steps[3].steps[1]` */
+  where: string;
+  /** `system.thp.64K`, `advice` */
+  field: string;
+  detail: string;
+}
+
+export interface EraRule {
+  readonly id: string;
+  /** the first mainline release with the interface */
+  readonly since: string;
+  /** the commit that added it (12 hex digits) */
+  readonly commit: string;
+  /** what the interface is, for messages and docs */
+  readonly what: string;
+  /** where a scenario uses it */
+  find(sc: EraScenario): Array<{ where: string; field: string; value: string }>;
+}
+
+interface StepLike {
+  op?: unknown;
+  advice?: unknown;
+  steps?: unknown;
+}
+
+/** Every leaf or repeat step with its `steps[i].steps[j]` path. */
+function* walkSteps(steps: readonly unknown[] | undefined, prefix = 'steps'): Generator<[string, StepLike]> {
+  if (!Array.isArray(steps)) return;
+  for (let i = 0; i < steps.length; i++) {
+    const s = steps[i] as StepLike;
+    if (!s || typeof s !== 'object') continue;
+    const where = `${prefix}[${i}]`;
+    yield [where, s];
+    if (s.op === 'repeat') yield* walkSteps(s.steps as unknown[] | undefined, `${where}.steps`);
+  }
+}
+
+const madvise = (advice: string) => (sc: EraScenario) => {
+  const out: Array<{ where: string; field: string; value: string }> = [];
+  for (const [where, s] of walkSteps(sc.steps)) {
+    if (s.op === 'madvise' && s.advice === advice) out.push({ where, field: 'advice', value: advice });
+  }
+  return out;
+};
+
+export const ERA_RULES: readonly EraRule[] = Object.freeze([
+  {
+    id: 'mthp-sysfs',
+    since: '6.8',
+    commit: '3485b88390b0',
+    what: 'per-size mTHP switches (/sys/kernel/mm/transparent_hugepage/hugepages-<size>kB/enabled)',
+    find: (sc) =>
+      Object.keys(sc.system?.thp ?? {})
+        .filter((k) => k !== 'top')
+        .map((k) => ({ where: 'scenario', field: `system.thp.${k}`, value: k })),
+  },
+  {
+    id: 'madv-collapse',
+    since: '6.1',
+    commit: '7d8faaf15545',
+    what: 'MADV_COLLAPSE',
+    find: madvise('collapse'),
+  },
+]);
+
+/** Compare dotted release numbers: '5.19' < '6.1'. */
+function older(a: string, b: string): boolean {
+  const x = a.split('.').map(Number);
+  const y = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = (x[i] ?? 0) - (y[i] ?? 0);
+    if (d !== 0) return d < 0;
+  }
+  return false;
+}
+
+/** "; use linux-6.8 or later": the oldest preset that has the interface. */
+function suggest(since: string): string {
+  let best: [string, string] | undefined;
+  for (const name of presetNames()) {
+    const v = presetKernelVersion(name);
+    if (v === undefined || older(v, since) || !/^linux-[\d.]+$/.test(name)) continue;
+    if (!best || older(v, best[1])) best = [name, v];
+  }
+  return best ? `; use ${best[0]} or later` : '';
+}
+
+/** The era rules a scenario breaks on `preset` (none when the preset names no version). */
+export function eraProblems(preset: string, sc: EraScenario): EraProblem[] {
+  const version = presetKernelVersion(preset);
+  if (version === undefined) return [];
+  const out: EraProblem[] = [];
+  for (const rule of ERA_RULES) {
+    if (!older(version, rule.since)) continue;
+    for (const u of rule.find(sc)) {
+      out.push({
+        where: u.where,
+        field: u.field,
+        detail: `kernel preset "${preset}" (v${version}) has no ${rule.what}: it arrived in v${rule.since} (${rule.commit})${suggest(rule.since)}`,
+      });
+    }
+  }
+  return out;
+}
