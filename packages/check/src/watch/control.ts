@@ -6,6 +6,7 @@
  * the watchdog after its budget).
  */
 import vm from 'node:vm';
+import { isMainThread } from 'node:worker_threads';
 import type { CheckControl } from '../check.js';
 import { TapWatch } from './taps.js';
 import type { Watchdog } from './watchdog.js';
@@ -37,6 +38,7 @@ export function signalControl(watchdog?: Watchdog): SignalControl {
     taps,
     stopped: () => broken || (watchdog !== undefined && watchdog.fired() >= 0),
     guard<T>(run: () => T): T {
+      if (!isMainThread) return run(); // a worker (tests) gets no signals; breakOnSigint is the process's
       (ctx as { run: unknown }).run = run;
       try {
         return script.runInContext(ctx, { breakOnSigint: true }) as T;

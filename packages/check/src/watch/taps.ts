@@ -37,7 +37,12 @@ export class TapWatch implements TapMonitor {
   private readonly ids = new Map<string, number>();
   private readonly stack: number[] = [];
   private cur = -1;
-  private readonly ring: Entry[] = Array.from({ length: RING }, () => ({ id: -1, step: -1, answer: undefined, address: -1 }));
+  private readonly ring: Entry[] = Array.from({ length: RING }, () => ({
+    id: -1,
+    step: -1,
+    answer: undefined,
+    address: -1,
+  }));
   private pos = 0;
   private step = -1;
   private readonly ops: string[] = [];
