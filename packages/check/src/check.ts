@@ -10,6 +10,7 @@ import type { Scenario } from '@mmsim/core';
 import { fuzzInputArbitrary, type FuzzInput, type IntentWeights } from './fuzz/intents.js';
 import { runFuzzInput, type ViolationFilter } from './fuzz/run.js';
 import { failingScenario, writeFinding } from './scenario-file.js';
+import { formatDecision, TapWatch, type Decision } from './watch/taps.js';
 import {
   builtinHardware,
   builtinPolicy,
@@ -67,6 +68,10 @@ export interface CheckViolation {
   /** ops in the first failing run and after shrinking */
   originalSteps: number;
   shrunkSteps: number;
+  /** the extra policies' tap calls that preceded the violation in the shrunk run (watch/taps.ts) */
+  decisions?: Decision[];
+  /** the policies whose taps ran in the step that broke the invariant */
+  blame?: string[];
 }
 
 export interface CheckResult {
@@ -83,6 +88,9 @@ export interface CheckResult {
   counters: Record<string, number>;
   violations: CheckViolation[];
   ms: number;
+  /** set when a signal stopped this composition's check: runs and findings are what finished */
+  interrupted?: true;
+  incomplete?: true;
 }
 
 export function resolveComposition(
@@ -106,10 +114,29 @@ export function resolveComposition(
   return { kernel: o.kernel, hardware: hw, cpus: o.cpus ?? 2, policies, ...(o.thp ? { thp: true } : {}) };
 }
 
-export function checkComposition(o: CheckOptions): CheckResult {
+/** How the CLI stops a check: a signal, or the watchdog of a tap that does not return. */
+export interface CheckControl {
+  /** true once the check should stop (checked before every fuzzing run) */
+  stopped(): boolean;
+  /** run one fuzzing run; may throw when the run is broken off (then stopped() is true) */
+  guard<T>(run: () => T): T;
+  /** watches the policies' taps (with the watchdog's shared flags); default: a fresh one */
+  taps?: TapWatch;
+}
+
+interface Search {
+  o: CheckOptions;
+  c: Composition;
+  result: CheckResult;
+  arb: fc.Arbitrary<FuzzInput>;
+  taps: TapWatch;
+  seen: Set<string>;
+  t0: number;
+}
+
+function startSearch(o: CheckOptions, taps?: TapWatch): Search {
   const t0 = performance.now();
   const c = resolveComposition(o);
-  const maxViolations = o.maxViolations ?? 1;
   const result: CheckResult = {
     kernel: o.kernel,
     hardware: c.hardware.name,
@@ -131,57 +158,112 @@ export function checkComposition(o: CheckOptions): CheckResult {
     tableRegions,
     ...(o.weights ? { weights: o.weights } : {}),
   });
-  const seen = new Set<string>();
+  return { o, c, result, arb, taps: taps ?? new TapWatch(), seen: new Set(), t0 };
+}
+
+/** The property's body: one run, counted as fuzzing or shrinking. */
+function evaluate(s: Search, input: FuzzInput, phase: { failing: boolean; firstLen: number }): boolean {
+  const { result } = s;
+  const out = runFuzzInput(s.c, input, s.o.failOn, s.taps);
+  if (!phase.failing) {
+    result.runs++;
+    result.steps += out.steps.length;
+    for (const [k, v] of Object.entries(out.counters)) result.counters[k] = (result.counters[k] ?? 0) + v;
+  } else result.shrinkRuns++;
+  if (out.violations.length > 0 && !phase.failing) {
+    phase.failing = true;
+    phase.firstLen = out.steps.length;
+  }
+  // a different class of violation than the one being shrunk still counts as a failure
+  return out.violations.length === 0;
+}
+
+/** The shrunk counterexample → a finding (written with outDir). */
+function record(s: Search, input: FuzzInput, seed: number, firstLen: number, cpath: string | undefined): void {
+  const { o, c, result } = s;
+  const out = runFuzzInput(c, input, o.failOn, s.taps);
+  const v = out.violations[0]!;
+  const key = `${v.kind}:${v.message.replace(/\d+/g, 'N')}`;
+  const pol = c.policies
+    .map((p) => path.basename(typeof p.ref === 'string' ? p.ref : p.ref.name).replace(/\.[cm]?[jt]s$/, ''))
+    .join('+');
+  const name = `${o.name ?? `check-${o.kernel}${pol ? `+${pol}` : ''}`}-${seed}-${result.violations.length + 1}`;
+  const dir = o.outDir ? path.resolve(o.outDir) : undefined;
+  const scenario = failingScenario(c, input.variant, out.steps, v, { name, ...(dir ? { dir } : {}) });
+  const cv: CheckViolation = {
+    kind: v.kind,
+    message: v.message,
+    scenario,
+    seed,
+    ...(cpath ? { path: cpath } : {}),
+    originalSteps: firstLen,
+    shrunkSteps: out.steps.length,
+  };
+  if (out.decisions?.length) cv.decisions = out.decisions;
+  if (out.blame?.length) cv.blame = out.blame;
+  if (dir) cv.file = writeFinding(dir, scenario);
+  if (!s.seen.has(key)) {
+    s.seen.add(key);
+    result.violations.push(cv);
+  }
+}
+
+const nextSeed = (seed: number): number => (seed * 1103515245 + 12345) | 0; // look further with another seed
+
+export function checkComposition(o: CheckOptions): CheckResult {
+  const s = startSearch(o);
+  const maxViolations = o.maxViolations ?? 1;
   let seed = o.seed;
   let remaining = o.runs;
-  while (remaining > 0 && result.violations.length < maxViolations) {
-    let failing = false;
-    let firstLen = 0;
-    const prop = fc.property(arb, (input: FuzzInput) => {
-      const out = runFuzzInput(c, input, o.failOn);
-      if (!failing) {
-        result.runs++;
-        result.steps += out.steps.length;
-        for (const [k, v] of Object.entries(out.counters)) result.counters[k] = (result.counters[k] ?? 0) + v;
-      } else result.shrinkRuns++;
-      if (out.violations.length > 0 && !failing) {
-        failing = true;
-        firstLen = out.steps.length;
-      }
-      // a different class of violation than the one being shrunk still counts as a failure
-      return out.violations.length === 0;
-    });
+  while (remaining > 0 && s.result.violations.length < maxViolations) {
+    const phase = { failing: false, firstLen: 0 };
+    const prop = fc.property(s.arb, (input: FuzzInput) => evaluate(s, input, phase));
     const r = fc.check(prop, { numRuns: remaining, seed });
     remaining -= r.numRuns;
     if (!r.failed || !r.counterexample) break;
-    const input = r.counterexample[0] as FuzzInput;
-    const out = runFuzzInput(c, input, o.failOn);
-    const v = out.violations[0]!;
-    const key = `${v.kind}:${v.message.replace(/\d+/g, 'N')}`;
-    const pol = c.policies
-      .map((p) => path.basename(typeof p.ref === 'string' ? p.ref : p.ref.name).replace(/\.[cm]?[jt]s$/, ''))
-      .join('+');
-    const name = `${o.name ?? `check-${o.kernel}${pol ? `+${pol}` : ''}`}-${seed}-${result.violations.length + 1}`;
-    const dir = o.outDir ? path.resolve(o.outDir) : undefined;
-    const scenario = failingScenario(c, input.variant, out.steps, v, { name, ...(dir ? { dir } : {}) });
-    const cv: CheckViolation = {
-      kind: v.kind,
-      message: v.message,
-      scenario,
-      seed,
-      ...(r.counterexamplePath ? { path: r.counterexamplePath } : {}),
-      originalSteps: firstLen,
-      shrunkSteps: out.steps.length,
-    };
-    if (dir) cv.file = writeFinding(dir, scenario);
-    if (!seen.has(key)) {
-      seen.add(key);
-      result.violations.push(cv);
-    }
-    seed = (seed * 1103515245 + 12345) | 0; // look further with another seed
+    record(s, r.counterexample[0] as FuzzInput, seed, phase.firstLen, r.counterexamplePath ?? undefined);
+    seed = nextSeed(seed);
   }
-  result.ms = performance.now() - t0;
-  return result;
+  s.result.ms = performance.now() - s.t0;
+  return s.result;
+}
+
+/**
+ * checkComposition() for the CLI: yields to the event loop before every run (so a signal
+ * handler runs) and stops when `ctl.stopped()`; the result then says `interrupted` and
+ * `incomplete` and holds what finished (runs, findings so far).
+ */
+export async function checkCompositionAsync(o: CheckOptions, ctl: CheckControl): Promise<CheckResult> {
+  const s = startSearch(o, ctl.taps);
+  const maxViolations = o.maxViolations ?? 1;
+  let seed = o.seed;
+  let remaining = o.runs;
+  const stop = () => new fc.PreconditionFailure(true); // fast-check: end the check, not a failure
+  while (remaining > 0 && s.result.violations.length < maxViolations && !ctl.stopped()) {
+    const phase = { failing: false, firstLen: 0 };
+    const prop = fc.asyncProperty(s.arb, async (input: FuzzInput) => {
+      await new Promise((r) => setImmediate(r));
+      if (ctl.stopped()) throw stop();
+      try {
+        return ctl.guard(() => evaluate(s, input, phase));
+      } catch (e) {
+        if (ctl.stopped()) throw stop();
+        throw e;
+      }
+    });
+    const r = await fc.check(prop, { numRuns: remaining, seed });
+    remaining -= r.numRuns;
+    if (ctl.stopped()) break;
+    if (!r.failed || !r.counterexample) break;
+    record(s, r.counterexample[0] as FuzzInput, seed, phase.firstLen, r.counterexamplePath ?? undefined);
+    seed = nextSeed(seed);
+  }
+  if (ctl.stopped()) {
+    s.result.interrupted = true;
+    s.result.incomplete = true;
+  }
+  s.result.ms = performance.now() - s.t0;
+  return s.result;
 }
 
 /** One line per violation plus the figures, for logs and the CLI. */
@@ -190,9 +272,15 @@ export function formatCheckResult(r: CheckResult): string {
   const lines = [head];
   for (const v of r.violations) {
     lines.push(`  [${v.kind}] ${v.message}`);
+    if (v.decisions?.length) {
+      lines.push('    decisions before it:');
+      for (const d of v.decisions) lines.push(`      ${formatDecision(d)}`);
+    }
+    if (v.blame?.length) lines.push(`    blame: ${v.blame.join(', ')} (its tap ran in the step that broke it)`);
     lines.push(
       `    shrunk ${v.originalSteps} → ${v.shrunkSteps} steps${v.file ? `, replay: mmsim run ${v.file}` : ''}`,
     );
   }
+  if (r.interrupted) lines.push(`status INTERRUPTED: incomplete, ${r.runs} runs finished`);
   return lines.join('\n');
 }

@@ -6,13 +6,21 @@
  *
  * `--kernel` may repeat (default: every preset); `--policy` names a built-in demo policy
  * (unsafe-large-cow, no-flush-cow, large-folios) or, through `io.loadPolicy`, a package/path.
- * Exit codes: 0 no violation, 1 violations found (scenarios written with --out), 2 bad usage.
+ * Exit codes: 0 no violation, 1 violations found (scenarios written with --out), 2 bad usage or a
+ * policy tap that did not return within --tap-timeout, 130 interrupted (SIGINT / SIGTERM: what
+ * finished is printed, marked interrupted / incomplete).
  */
+import { isMainThread } from 'node:worker_threads';
 import type { HardwareModel, AnyPlugin } from '@mmsim/core';
 import { presetNames } from '@mmsim/presets';
-import { checkComposition, formatCheckResult, type CheckResult } from './check.js';
+import { checkCompositionAsync, formatCheckResult, type CheckResult } from './check.js';
 import { ensureOutDir, OutDirError } from './scenario-file.js';
 import { builtinHardware, builtinPolicy, type HardwareChoice, type PolicyChoice } from './system.js';
+import { signalControl } from './watch/control.js';
+import { startWatchdog } from './watch/watchdog.js';
+
+/** Default `--tap-timeout`: a policy tap running this long (ms) is taken to be stuck. */
+export const DEFAULT_TAP_TIMEOUT_MS = 1000;
 
 export interface CheckCommandOptions {
   kernel?: string | string[];
@@ -27,6 +35,8 @@ export interface CheckCommandOptions {
   /** PMD-sized THP on, with whole-table regions */
   thp?: boolean;
   json?: boolean;
+  /** a policy tap running longer than this (ms) stops the check: exit 2 (default 1000) */
+  tapTimeout?: number;
   help?: boolean;
 }
 
@@ -44,7 +54,9 @@ export interface CheckIO {
 
 export const CHECK_USAGE = `usage: mmsim check [--kernel P]... [--hardware strict|flat|x86|arm64|PKG] [--cpus N] [--policy X]...
                    [--runs N] [--seed S] [--max-steps N] [--out DIR] [--large-folios always|never|random] [--thp] [--json]
-  --thp   PMD-sized THP on (thp: { top: always }) with whole-table regions`;
+                   [--tap-timeout MS]
+  --thp   PMD-sized THP on (thp: { top: always }) with whole-table regions
+  --tap-timeout MS   a policy's tap that does not return within MS ms (default 1000) is a plugin error (exit 2)`;
 
 class UsageError extends Error {}
 
@@ -104,6 +116,9 @@ export function parseCheckArgs(argv: readonly string[]): CheckCommandOptions {
       case '--json':
         o.json = true;
         break;
+      case '--tap-timeout':
+        o.tapTimeout = int(flag, val());
+        break;
       case '--thp':
         o.thp = true;
         break;
@@ -137,6 +152,7 @@ export async function checkCommand(args: readonly string[] | CheckCommandOptions
     ['--runs', o.runs],
     ['--max-steps', o.maxSteps],
     ['--cpus', o.cpus],
+    ['--tap-timeout', o.tapTimeout],
   ] as const) {
     if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1)) {
       io.stderr.write(`mmsim check: ${flag} must be >= 1 (got ${v})\n${CHECK_USAGE}\n`);
@@ -171,29 +187,52 @@ export async function checkCommand(args: readonly string[] | CheckCommandOptions
       return 2;
     }
   }
+  const budget = o.tapTimeout ?? DEFAULT_TAP_TIMEOUT_MS;
+  // the watchdog signals this process: only when the check owns it (the CLI), not in a worker (tests)
+  const watchdog = isMainThread ? startWatchdog(budget) : undefined;
+  const ctl = signalControl(watchdog);
   const results: CheckResult[] = [];
-  for (const kernel of kernels) {
-    let r: CheckResult;
-    try {
-      r = checkComposition({
-        kernel,
-        hardware,
-        cpus: o.cpus ?? 2,
-        policies,
-        runs: o.runs ?? 200,
-        seed: o.seed ?? 1,
-        maxSteps: o.maxSteps ?? 40,
-        largeFolios: o.largeFolios === 'always' ? true : o.largeFolios === 'never' ? false : 'random',
-        ...(o.thp ? { thp: true } : {}),
-        ...(o.out ? { outDir: o.out } : {}),
-      });
-    } catch (e) {
-      if (!(e instanceof OutDirError)) throw e;
-      io.stderr.write(`mmsim check: ${e.message}\n`);
-      return 2;
+  try {
+    for (const kernel of kernels) {
+      let r: CheckResult;
+      try {
+        r = await checkCompositionAsync(
+          {
+            kernel,
+            hardware,
+            cpus: o.cpus ?? 2,
+            policies,
+            runs: o.runs ?? 200,
+            seed: o.seed ?? 1,
+            maxSteps: o.maxSteps ?? 40,
+            largeFolios: o.largeFolios === 'always' ? true : o.largeFolios === 'never' ? false : 'random',
+            ...(o.thp ? { thp: true } : {}),
+            ...(o.out ? { outDir: o.out } : {}),
+          },
+          ctl,
+        );
+      } catch (e) {
+        if (!(e instanceof OutDirError)) throw e;
+        io.stderr.write(`mmsim check: ${e.message}\n`);
+        return 2;
+      }
+      const stuck = watchdog ? watchdog.fired() : -1;
+      if (stuck >= 0) {
+        // a plugin that does not answer is a bad plugin (exit 2), like one that answers out of type
+        const t = ctl.taps.taps[stuck]!;
+        const where = ctl.taps.where();
+        io.stderr.write(
+          `mmsim check: plugin "${t.plugin}"'s tap on ${t.hook} did not return within ${budget} ms (${kernel}${where ? `, ${where} of a fuzzing run` : ''}; --tap-timeout MS allows more)\n`,
+        );
+        return 2;
+      }
+      results.push(r);
+      if (!o.json) io.stdout.write(formatCheckResult(r) + '\n');
+      if (r.interrupted) break;
     }
-    results.push(r);
-    if (!o.json) io.stdout.write(formatCheckResult(r) + '\n');
+  } finally {
+    ctl.close();
+    await watchdog?.close();
   }
   if (o.json) {
     io.stdout.write(
@@ -206,6 +245,11 @@ export async function checkCommand(args: readonly string[] | CheckCommandOptions
         2,
       ) + '\n',
     );
+  }
+  if (ctl.signal() !== undefined) {
+    const runs = results.reduce((a, r) => a + r.runs, 0);
+    io.stderr.write(`mmsim: interrupted: the output is incomplete (${runs} fuzzing runs finished)\n`);
+    return 130;
   }
   return results.some((r) => r.violations.length > 0) ? 1 : 0;
 }

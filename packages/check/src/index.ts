@@ -52,14 +52,24 @@ export {
 export { ensureOutDir, failingScenario, OutDirError, writeFinding, writeScenario } from './scenario-file.js';
 export {
   checkComposition,
+  checkCompositionAsync,
   resolveComposition,
   formatCheckResult,
   type CheckOptions,
   type CheckResult,
   type CheckViolation,
+  type CheckControl,
 } from './check.js';
+export { TapWatch, formatDecision, blameOf, type Decision } from './watch/taps.js';
 export { assertCompositionSound, assertPolicySound, CompositionUnsoundError, type SoundnessOptions } from './assert.js';
-export { checkCommand, parseCheckArgs, CHECK_USAGE, type CheckCommandOptions, type CheckIO } from './cli.js';
+export {
+  checkCommand,
+  parseCheckArgs,
+  CHECK_USAGE,
+  DEFAULT_TAP_TIMEOUT_MS,
+  type CheckCommandOptions,
+  type CheckIO,
+} from './cli.js';
 export { soak, type SoakOptions, type SoakResult } from './soak.js';
 export { replayScenario, systemOf, type ReplayResult, type LoadHardware } from './replay.js';
 export { composeSystem, assembleSystem, type ComposeOptions, type AssembleOptions } from './compose/compose.js';

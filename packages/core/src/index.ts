@@ -73,7 +73,7 @@ export { meminfo, type Meminfo, type ProcessMeminfo } from './stats/meminfo.js';
 export { TOKENS } from './di/tokens.js';
 export { createSystem, resolvePolicies, type MmSystem, type SystemOptions } from './di/system.js';
 export { PluginError, isKernelPlugin, showValue, type KernelPlugin, type AnyPlugin } from './di/plugin.js';
-export { STAGE } from './di/instrument.js';
+export { STAGE, setTapMonitor, type TapMonitor } from './di/instrument.js';
 export * from './scenario/schema.js';
 export { ScenarioError, describePath, fromZod } from './scenario/errors.js';
 export {

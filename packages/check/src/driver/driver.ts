@@ -22,6 +22,7 @@ import {
 } from '@mmsim/core';
 import { checkInvariants, type Violation } from '../invariants/index.js';
 import { ReferenceModel } from '../model/reference.js';
+import type { TapWatch } from '../watch/taps.js';
 import { CoherenceChecker } from './coherence.js';
 
 export type Region = OpRegion;
@@ -37,6 +38,8 @@ export interface DriverOptions {
    * recorded scenario fails only on the violations looked for.
    */
   failOn?: (v: Violation) => boolean;
+  /** told the index of each step, so the policies' decisions are known per step */
+  taps?: TapWatch;
 }
 
 export class StepDriver {
@@ -53,6 +56,7 @@ export class StepDriver {
   /** violations `failOn` passed over */
   readonly ignored: Violation[] = [];
   private readonly suppressed = new Set<string>();
+  private readonly taps: TapWatch | undefined;
 
   constructor(
     readonly sys: MmSystem,
@@ -62,6 +66,7 @@ export class StepDriver {
     this.invariants = opts.invariants ?? true;
     this.coherence = (opts.coherence ?? true) ? new CoherenceChecker(this) : null;
     this.accept = opts.failOn ?? (() => true);
+    this.taps = opts.taps;
     this.x = new OpExecutor(this.k, { observer: this.modelObserver() });
   }
 
@@ -131,6 +136,7 @@ export class StepDriver {
   /** Execute and record one step; the step's own checks and the invariants. */
   private run(s: Step, witness = false): Violation[] {
     this.steps.push(s);
+    this.taps?.beginStep(this.steps.length - 1, s.op);
     const out: Violation[] = [];
     this.witnessing = witness;
     this.out = out;

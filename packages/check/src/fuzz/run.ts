@@ -1,8 +1,9 @@
 /** One fuzzing run: build the system, turn intents into steps, drive them, stop at the first violation. */
-import type { Step } from '@mmsim/core';
+import { setTapMonitor, type MmSystem, type Step } from '@mmsim/core';
 import { StepDriver } from '../driver/driver.js';
 import type { Violation } from '../invariants/index.js';
 import { buildSystem, type Composition } from '../system.js';
+import { blameOf, type Decision, type TapWatch } from '../watch/taps.js';
 import { Concretizer } from './concretize.js';
 import { intentKind, type FuzzInput } from './intents.js';
 
@@ -15,13 +16,20 @@ export interface RunOutcome {
   ignored: Violation[];
   /** the run's non-zero counters (what the run exercised) */
   counters: Record<string, number>;
+  /** with a TapWatch and a violation: the policies' tap calls that preceded it */
+  decisions?: Decision[];
+  /** the policies whose taps ran in the failing step */
+  blame?: string[];
 }
 
 /** Which violations fail a run (default: all). */
 export type ViolationFilter = (v: Violation) => boolean;
 
-export function runFuzzInput(c: Composition, input: FuzzInput, failOn?: ViolationFilter): RunOutcome {
-  let sys;
+/** `taps`: watch the extra policies' taps of this run (their decisions, the watchdog's view). */
+export function runFuzzInput(c: Composition, input: FuzzInput, failOn?: ViolationFilter, taps?: TapWatch): RunOutcome {
+  let sys: MmSystem;
+  taps?.reset();
+  const prev = taps ? setTapMonitor(taps) : null;
   try {
     sys = buildSystem(c, input.variant);
   } catch (e) {
@@ -33,16 +41,26 @@ export function runFuzzInput(c: Composition, input: FuzzInput, failOn?: Violatio
       ignored: [],
       counters: {},
     };
+  } finally {
+    if (taps) setTapMonitor(prev);
   }
-  const d = new StepDriver(sys, failOn ? { failOn } : {});
+  const d = new StepDriver(sys, { ...(failOn ? { failOn } : {}), ...(taps ? { taps } : {}) });
   const cz = new Concretizer(d, c.cpus);
   const swarm = input.variant.swarm ? new Set(input.variant.swarm) : null;
   for (const intent of input.intents) {
     if (swarm && !swarm.has(intentKind(intent))) continue;
     const s = cz.step(intent);
     if (!s) continue;
+    const at = d.steps.length;
     const vs = d.exec(s);
-    if (vs.length > 0) return { steps: d.steps, violations: vs, ignored: d.ignored, counters: sys.stats.toRecord() };
+    if (vs.length > 0) {
+      const out: RunOutcome = { steps: d.steps, violations: vs, ignored: d.ignored, counters: sys.stats.toRecord() };
+      if (taps) {
+        out.decisions = taps.decisionsBefore(at);
+        out.blame = blameOf(out.decisions, at);
+      }
+      return out;
+    }
     // a thrown step or a broken invariant leaves a state not worth going on with
     if (d.ignored.some((v) => !/^(read|pin)/.test(v.kind))) break;
   }

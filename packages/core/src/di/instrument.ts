@@ -52,6 +52,43 @@ function stageOf(tap: TapInfo, a: Applying, spec: HookSpec): number {
   return STAGE.normal;
 }
 
+/**
+ * A watcher of plugin taps (`mmsim check` sets one while it builds its systems): which taps
+ * run, for how long, and what they answer. Off (null) by default: a tap is wrapped with the
+ * watcher only if one is set when the tap is made, so `mmsim run` pays nothing for it.
+ */
+export interface TapMonitor {
+  /** an id (>= 0) to watch this tap with, or -1 not to watch it */
+  register(plugin: string, hook: string, precedence: Applying['precedence']): number;
+  /** the tap is called */
+  enter(id: number): void;
+  /** the tap returned `answer` (undefined when it threw) to a call with `args` */
+  exit(id: number, answer: unknown, args: readonly unknown[]): void;
+}
+
+let monitor: TapMonitor | null = null;
+
+/** Set (or clear, with null) the tap watcher of taps made from now on; returns the previous one. */
+export function setTapMonitor(m: TapMonitor | null): TapMonitor | null {
+  const prev = monitor;
+  monitor = m;
+  return prev;
+}
+
+/** `fn` with the watcher's enter/exit around each call. */
+function watched(m: TapMonitor, id: number, fn: (...args: unknown[]) => unknown) {
+  return function (this: unknown, ...args: unknown[]) {
+    m.enter(id);
+    let r: unknown;
+    try {
+      r = fn.apply(this, args);
+    } finally {
+      m.exit(id, r, args);
+    }
+    return r;
+  };
+}
+
 function registerFor(hookName: string, applying: Applying) {
   const spec = hookSpec(hookName);
   return (tap: TapInfo): TapInfo => {
@@ -67,7 +104,9 @@ function registerFor(hookName: string, applying: Applying) {
     }
     tap.stage = stageOf(tap, applying, spec);
     if (tap.type !== 'sync') return tap;
-    const fn = tap.fn;
+    const m = monitor;
+    const id = m ? m.register(plugin, hookName, applying.precedence) : -1;
+    const fn = id >= 0 ? watched(m!, id, tap.fn) : tap.fn;
     const validate = spec.kind !== 'notify';
     tap.fn = function (this: unknown, ...args: unknown[]) {
       let r: unknown;
