@@ -46,9 +46,14 @@ describe('--explain: decisions of fault.wpReuse with the references behind them'
       },
     });
     expect(r.phases.write!.counters.cow_copy).toBe(4);
-    expect(r.decisions).toEqual(r.phases.write!.decisions);
-    expect(r.phases.read!.decisions).toEqual({});
-    const rec = records[0]!;
+    expect(r.decisions!['fault.wpReuse']).toEqual(wp(r, 'write'));
+    // the swap-in (untapped: core's default maps it read-only) found the same batch reference
+    expect(r.phases.read!.decisions).toEqual({
+      'fault.swapinWritable': {
+        read_only: { count: 4, by: { lru_batch: 4, lru_batch_local: 4 }, taps: { '(default)': 4 } },
+      },
+    });
+    const rec = records.find((x) => x.hook === 'fault.wpReuse')!;
     expect(rec).toMatchObject({
       hook: 'fault.wpReuse',
       answer: 'copy',
@@ -79,7 +84,11 @@ describe('--explain: decisions of fault.wpReuse with the references behind them'
     expect(copy.count).toBe(4);
     expect(copy.by?.swapcache).toBe(4);
     expect(copy.avoidable_by_free_swap).toBe(4 - (copy.by?.lru_batch ?? 0));
-    expect(records.every((x) => x.flags.includes('swapcache') && x.holders.swapcache === 1)).toBe(true);
+    expect(
+      records
+        .filter((x) => x.hook === 'fault.wpReuse')
+        .every((x) => x.flags.includes('swapcache') && x.holders.swapcache === 1),
+    ).toBe(true);
   });
 
   it('after fork the other mapping forces the copy: nothing avoidable; the tap that answered is named', () => {

@@ -128,8 +128,33 @@ export class Explainer {
       : [...this.ring.slice(this.next), ...this.ring.slice(0, this.next)];
   }
 
-  /** A fault.wpReuse answer for the folio at `head` (vmf: the fault), decided by `tap`. */
+  /** A fault.wpReuse answer for the folio at `head` (vmf: the fault), decided by `answeredBy`. */
   wpReuse(vmf: VmFault, head: number, answer: 'reuse' | 'copy' | 'reuse_range', answeredBy: string): void {
+    this.record('fault.wpReuse', vmf, head, answer, answeredBy, true);
+  }
+
+  /** A fault.swapinWritable answer (do_swap_page(), small folios) for the folio just mapped. */
+  swapinWritable(vmf: VmFault, head: number, writable: boolean, answeredBy: string): void {
+    this.record('fault.swapinWritable', vmf, head, writable ? 'writable' : 'read_only', answeredBy, false);
+  }
+
+  /** A fault.gupUnshare answer (a read-only pin of a page that may be shared). */
+  gupUnshare(vmf: VmFault, head: number, unshare: boolean, answeredBy: string): void {
+    this.record('fault.gupUnshare', vmf, head, unshare ? 'unshare' : 'keep', answeredBy, false);
+  }
+
+  /**
+   * Record one answer. The faulting PTE (or PMD) is one of the folio's mappings; the others
+   * count under `mapped`. `counterfactual`: a copy answer gets its avoidable_by_* counts.
+   */
+  private record(
+    hookName: string,
+    vmf: VmFault,
+    head: number,
+    answer: string,
+    answeredBy: string,
+    counterfactual: boolean,
+  ): void {
     const k = this.k;
     const tap = answeredBy || DEFAULT_TAP;
     const f = k.f;
@@ -138,9 +163,16 @@ export class Explainer {
     for (const [bit, name] of FLAG_NAMES) if ((f.flags[head]! & bit) !== 0) flags.push(name);
     const local = h.lruBatches.reduce((n, b) => n + (b.cpu === vmf.cpu ? b.refs : 0), 0);
     const remote = h.lruBatch - local;
-    const otherMaps = h.mapped > 0 ? h.mapped - 1 : 0; // the faulting PTE (or PMD) is one mapping
+    const otherMaps = h.mapped > 0 ? h.mapped - 1 : 0;
     const avoidable: Avoidable[] = [];
-    if (answer === 'copy' && f.order[head] === 0 && otherMaps === 0 && h.pinned === 0 && h.other === 0) {
+    if (
+      counterfactual &&
+      answer === 'copy' &&
+      f.order[head] === 0 &&
+      otherMaps === 0 &&
+      h.pinned === 0 &&
+      h.other === 0
+    ) {
       // had this mechanism dropped its references, the refcount would have been 1
       if (h.swapcache === 0 && h.lruBatch > 0) {
         if (remote === 0) avoidable.push('avoidable_by_drain_local');
@@ -149,7 +181,7 @@ export class Explainer {
       if (h.lruBatch === 0 && h.swapcache > 0 && this.swapFreeable(head)) avoidable.push('avoidable_by_free_swap');
     }
     const rec: DecisionRecord = {
-      hook: 'fault.wpReuse',
+      hook: hookName,
       answer,
       tap,
       step: this.step,

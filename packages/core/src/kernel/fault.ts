@@ -390,8 +390,10 @@ function doSwapPage(k: Kernel, vmf: VmFault): FaultResult {
   }
   addAnonRmapPtes(k, head, pfn, 1, mm);
   if (exclusive) f.flags[pfn]! |= PG.anonExclusive;
-  const writable =
-    (vma.flags & VM.write) !== 0 && (fl & PTE.uffdWp) === 0 && (k.hooks.fault.swapinWritable.call(vmf) ?? false);
+  const asks = (vma.flags & VM.write) !== 0 && (fl & PTE.uffdWp) === 0;
+  if (asks && k.explain !== null) clearDecider();
+  const writable = asks && (k.hooks.fault.swapinWritable.call(vmf) ?? false);
+  if (asks && k.explain !== null) k.explain.swapinWritable(vmf, head, writable, decider());
   let nfl = PTE.present | PTE.young | (fl & (PTE.uffdWp | PTE.softDirty));
   if (writable) {
     nfl |= PTE.write | (write ? PTE.dirty : 0);

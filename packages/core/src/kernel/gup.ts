@@ -9,6 +9,7 @@ import { pteIndex } from '../units.js';
 import { beginFault, FaultResult, handleMmFault } from './fault.js';
 import { followHugePmd } from './huge-memory.js';
 import { pteTable, pteTableForWrite } from './pgwalk.js';
+import { clearDecider, decider } from '../di/instrument.js';
 
 export interface Pin {
   id: string;
@@ -60,7 +61,10 @@ export function pinUserPages(
         vmf.index = pteIndex(vpn);
         vmf.pfn = cand;
         vmf.head = f.head(cand);
-        if (k.hooks.fault.gupUnshare.call(vmf) === true) {
+        if (k.explain !== null) clearDecider();
+        const unshare = k.hooks.fault.gupUnshare.call(vmf) === true;
+        if (k.explain !== null) k.explain.gupUnshare(vmf, vmf.head, unshare, decider());
+        if (unshare) {
           k.stats.v[C.gup_unshare]!++;
           const r = handleMmFault(k, mm, vpn, false, true);
           if (r !== FaultResult.OK)
