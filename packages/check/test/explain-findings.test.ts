@@ -16,6 +16,8 @@ describe('mmsim check: a finding carries the decision records of the shrunk run 
     // the folio is mapped by both processes after fork (and still in cpu 0's lru_add batch)
     expect(last.holders).toMatchObject({ refcount: 3, mapped: 2, lruBatch: 1, swapcache: 0, pinned: 0, other: 0 });
     expect(last.holders.lruBatches).toEqual([{ cpu: 0, kind: 'add', refs: 1 }]);
+    // per process: the parent and the forked child map it once each
+    expect({ ...last.mappedBy }).toEqual({ p0: 1, p1: 1 });
     const text = formatCheckResult(r).split('\n');
     const i = text.indexOf('    write-fault decisions of the shrunk run (last ones, --explain):');
     expect(i).toBeGreaterThan(0);

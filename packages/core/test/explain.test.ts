@@ -65,6 +65,7 @@ describe('--explain: decisions of fault.wpReuse with the references behind them'
     expect(rec.step).toBe('steps[6]');
     expect(rec.holders).toMatchObject({ refcount: 2, mapped: 1, lruBatch: 1, swapcache: 0, pinned: 0, other: 0 });
     expect(rec.holders.lruBatches).toEqual([{ cpu: 0, kind: 'add', refs: 1 }]);
+    expect({ ...rec.mappedBy }).toEqual({ p: 1 });
     expect(describeHolders(rec.holders)).toBe('2 = 1 mapped + 1 lru_batch(cpu0 add)');
   });
 
@@ -152,5 +153,29 @@ describe('--explain: decisions of fault.wpReuse with the references behind them'
     expect(r.decisions).toBeUndefined();
     expect(r.phases.write!.decisions).toBeUndefined();
     expect(sys.kernel.explain).toBeNull();
+  });
+});
+
+describe('--explain: pins and mappings are named', () => {
+  it('a pinned page shared by fork (no fork.page policy): the child’s write copies; the record names both processes and the pin', () => {
+    const { r, records } = explained({
+      name: 'explain-pin',
+      steps: [
+        { op: 'spawn', pid: 'p', cpu: 0 },
+        { op: 'mmap', pid: 'p', name: 'b', size: '4KiB' },
+        { op: 'touch', pid: 'p', region: 'b', access: 'write', value: 1 },
+        { op: 'drain' },
+        { op: 'pin', pid: 'p', region: 'b', id: 'dma', write: true },
+        { op: 'fork', pid: 'p', child: 'c' },
+        { op: 'access', pid: 'c', region: 'b', access: 'write', value: 2, phase: 'child' },
+      ],
+    });
+    expect(wp(r, 'child')).toEqual({ copy: { count: 1, by: { mapped: 1, gup_pin: 1 }, taps: { '(default)': 1 } } });
+    expect(records).toHaveLength(1);
+    const rec = records[0]!;
+    expect(rec.holders).toMatchObject({ refcount: 1026, mapped: 2, pinned: 1024, pins: 1, lruBatch: 0, other: 0 });
+    expect({ ...rec.mappedBy }).toEqual({ p: 1, c: 1 });
+    expect({ ...rec.pinnedBy }).toEqual({ dma: 1 });
+    expect(rec.avoidable).toEqual([]);
   });
 });

@@ -13,6 +13,7 @@ import { PG } from '../mem/folios.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { VmFault } from '../kernel/vm-fault.js';
 import { refHolders, type RefHolders } from './holders.js';
+import { mappingsInMm } from '../kernel/large-folio.js';
 
 /** The reference kinds a decision is counted under in `by` (docs/counters.md "Decisions"). */
 export const HOLDER_KINDS = [
@@ -51,6 +52,10 @@ export interface DecisionRecord {
   order: number;
   flags: string[];
   holders: RefHolders;
+  /** holders.mapped per process (rmap walk: mappingsInMm), pid → mappings */
+  mappedBy: Record<string, number>;
+  /** holders.pins per pin (the scenario's pin id) → pages of this folio it holds */
+  pinnedBy: Record<string, number>;
   /** the avoidable_by_* this copy counts under (empty for reuses) */
   avoidable: Avoidable[];
 }
@@ -194,6 +199,8 @@ export class Explainer {
       order: f.order[head]!,
       flags,
       holders: h,
+      mappedBy: this.mappedBy(head),
+      pinnedBy: h.pins > 0 ? this.pinnedBy(head) : Object.create(null),
       avoidable,
     };
     const present: HolderKind[] = [];
@@ -235,6 +242,27 @@ export class Explainer {
     if (slot < 0) return false;
     for (let i = 0; i < 1 << f.order[head]!; i++) if (k.swap.count[slot + i] !== 0) return false;
     return true;
+  }
+
+  private mappedBy(head: number): Record<string, number> {
+    const out: Record<string, number> = Object.create(null);
+    for (const p of this.k.procs.values()) {
+      if (!p.alive) continue;
+      const n = mappingsInMm(this.k, head, p.mm);
+      if (n > 0) out[p.pid] = n;
+    }
+    return out;
+  }
+
+  private pinnedBy(head: number): Record<string, number> {
+    const out: Record<string, number> = Object.create(null);
+    const f = this.k.f;
+    for (const pin of this.k.livePins) {
+      let n = 0;
+      for (const pfn of pin.pfns) if (f.head(pfn) === head) n++;
+      if (n > 0) out[pin.id] = (out[pin.id] ?? 0) + n;
+    }
+    return out;
   }
 
   private pidOf(vmf: VmFault): string {

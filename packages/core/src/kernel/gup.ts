@@ -86,7 +86,9 @@ export function pinUserPages(
     pfns.push(pfn);
     k.stats.v[C.gup_pin]!++;
   }
-  return { id, mm, write, longterm, pfns };
+  const pin: Pin = { id, mm, write, longterm, pfns };
+  k.livePins.add(pin);
+  return pin;
 }
 
 export function unpinUserPages(k: Kernel, pin: Pin): void {
@@ -96,6 +98,7 @@ export function unpinUserPages(k: Kernel, pin: Pin): void {
     k.stats.v[C.gup_unpin]!++;
   }
   pin.pfns.length = 0;
+  k.livePins.delete(pin);
 }
 
 /** Read every pinned page through the pin (what a device doing DMA would see). */
