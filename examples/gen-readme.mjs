@@ -197,6 +197,52 @@ ${rows.join('\n')}`;
 ${rows.join('\n')}`;
   },
 
+  async why() {
+    // one mmsim compare --explain --json per scenario; `decisions` of the phase that writes
+    const cases = [
+      ['seed 000 forceswap (100,000 rounds)', 'examples/forceswap/forceswap.yaml', [], 'write'],
+      ['seed 001 uffd write-protect (1,000 rounds)', 'examples/refcount/seed001-uffd-wp.yaml', [], 'resolve'],
+      [
+        'seed 003 swap-in, synchronous device',
+        'examples/refcount/seed003-swap-sync.yaml',
+        ['--set', 'system.swap.synchronousIo=true'],
+        'write',
+      ],
+      [
+        'seed 003 swap-in, swap-cache device',
+        'examples/refcount/seed003-swap-sync.yaml',
+        ['--set', 'system.swap.synchronousIo=false'],
+        'write',
+      ],
+      [
+        'patch 2 limit: swap-in on cpu 1, write on cpu 0',
+        'examples/refcount/patch2-remote-batch.yaml',
+        [],
+        'write-on-cpu0',
+      ],
+    ];
+    const ks = ['linux-5.9', 'linux-5.18'];
+    const cmds = [];
+    const rows = [];
+    for (const [what, file, extra, phase] of cases) {
+      const { cmd, doc } = compare(file, [...kernelFlags(ks), ...extra, '--explain']);
+      cmds.push(cmd);
+      for (const k of ks) {
+        const r = byKernel(doc, k);
+        const copy = r.phases[phase]?.decisions?.['fault.wpReuse']?.copy ?? { count: 0 };
+        const by = copy.by ?? {};
+        rows.push(
+          `| ${what} | ${k} | ${fmt(copy.count)} | ${fmt(by.lru_batch_local ?? 0)} | ${fmt(by.lru_batch_remote ?? 0)} | ${fmt(by.swapcache ?? 0)} | ${fmt(by.mapped ?? 0)} | ${fmt(copy.avoidable_by_drain_local ?? 0)} | ${fmt(copy.avoidable_by_drain_all ?? 0)} | ${fmt(copy.avoidable_by_free_swap ?? 0)} |`,
+        );
+      }
+    }
+    return `Measured by ${cmds.map((c) => `\`${c}\``).join(', ')}. Copies of the write phase, counted under each reference present beyond the faulting mapping (\`by\`), and the copies a drain or freeing the swap cache would have turned into reuses (refcount 1):
+
+| scenario | kernel | copies | LRU batch of the faulting CPU | LRU batch of another CPU | swap cache | other mappings | avoidable by local drain | by drain all | by freeing swap |
+| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+${rows.join('\n')}`;
+  },
+
   async semantics() {
     const kernels = ['linux-5.7', ...KERNELS];
     const files = ['vmsplice', 'vmsplice-swap', 'vmsplice-thp'];
@@ -279,6 +325,7 @@ const targets = {
   seed003: ['examples/refcount/README.md', 'table seed003'],
   patch2: ['examples/refcount/README.md', 'table patch2'],
   semantics: ['examples/refcount/README.md', 'table semantics'],
+  why: ['README.md', 'table why'],
   contpte: ['examples/contpte/README.md', 'table contpte'],
   bench: ['README.md', 'bench'],
 };

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import fc from 'fast-check';
-import type { Scenario } from '@mmsim/core';
+import { describeHolders, type DecisionRecord, type Scenario } from '@mmsim/core';
 import { fuzzInputArbitrary, type FuzzInput, type IntentWeights } from './fuzz/intents.js';
 import { runFuzzInput, type ViolationFilter } from './fuzz/run.js';
 import { failingScenario, writeFinding } from './scenario-file.js';
@@ -72,6 +72,8 @@ export interface CheckViolation {
   decisions?: Decision[];
   /** the policies whose taps ran in the step that broke the invariant */
   blame?: string[];
+  /** the last fault.wpReuse decisions of the shrunk run, with the references behind each (--explain) */
+  explained?: DecisionRecord[];
 }
 
 export interface CheckResult {
@@ -181,7 +183,7 @@ function evaluate(s: Search, input: FuzzInput, phase: { failing: boolean; firstL
 /** The shrunk counterexample → a finding (written with outDir). */
 function record(s: Search, input: FuzzInput, seed: number, firstLen: number, cpath: string | undefined): void {
   const { o, c, result } = s;
-  const out = runFuzzInput(c, input, o.failOn, s.taps);
+  const out = runFuzzInput(c, input, o.failOn, s.taps, true);
   const v = out.violations[0]!;
   const key = `${v.kind}:${v.message.replace(/\d+/g, 'N')}`;
   const pol = c.policies
@@ -201,6 +203,7 @@ function record(s: Search, input: FuzzInput, seed: number, firstLen: number, cpa
   };
   if (out.decisions?.length) cv.decisions = out.decisions;
   if (out.blame?.length) cv.blame = out.blame;
+  if (out.explained?.length) cv.explained = out.explained;
   if (dir) cv.file = writeFinding(dir, scenario);
   if (!s.seen.has(key)) {
     s.seen.add(key);
@@ -266,6 +269,11 @@ export async function checkCompositionAsync(o: CheckOptions, ctl: CheckControl):
   return s.result;
 }
 
+/** "steps[3] cpu0 p 0x1000: fault.wpReuse → reuse (by x), refcount 2 = 1 mapped + 1 lru_batch(cpu0 add)" */
+export function formatRecord(d: DecisionRecord): string {
+  return `${d.step} cpu${d.cpu} ${d.pid} ${d.addr}: ${d.hook} → ${d.answer} (by ${d.tap}), refcount ${describeHolders(d.holders)}${d.avoidable.length ? `; ${d.avoidable.join(', ')}` : ''}`;
+}
+
 /** One line per violation plus the figures, for logs and the CLI. */
 export function formatCheckResult(r: CheckResult): string {
   const head = `${r.kernel} on ${r.hardware}${r.policies.length ? ` + ${r.policies.map((p) => path.basename(p)).join(', ')}` : ''}: ${r.runs} runs, ${r.steps} steps, ${r.violations.length} violation(s) (${(r.ms / 1000).toFixed(1)} s${r.shrinkRuns ? `, ${r.shrinkRuns} shrink runs` : ''})`;
@@ -277,6 +285,10 @@ export function formatCheckResult(r: CheckResult): string {
       for (const d of v.decisions) lines.push(`      ${formatDecision(d)}`);
     }
     if (v.blame?.length) lines.push(`    blame: ${v.blame.join(', ')} (its tap ran in the step that broke it)`);
+    if (v.explained?.length) {
+      lines.push('    write-fault decisions of the shrunk run (last ones, --explain):');
+      for (const d of v.explained) lines.push(`      ${formatRecord(d)}`);
+    }
     lines.push(
       `    shrunk ${v.originalSteps} → ${v.shrunkSteps} steps${v.file ? `, replay: mmsim run ${v.file}` : ''}`,
     );

@@ -9,6 +9,8 @@ import {
   pinUserPages,
   userAccess,
   GUP_PIN_COUNTING_BIAS,
+  describeHolders,
+  refHolders,
 } from '@mmsim/core';
 import { resolvePreset } from '@mmsim/presets';
 import { checkInvariants } from '../src/index.js';
@@ -61,6 +63,11 @@ describe('invariants', () => {
     const vs = checkInvariants(k);
     expect(vs.map((x) => x.kind)).toContain('refcount');
     expect(vs[0]!.message).toMatch(/refcount \d+, expected \d+ = \d+ PTE/);
+    // the decomposition by holder (what --explain reports) names the untracked reference
+    const h = refHolders(k, k.f.head(pfn));
+    expect(h.other).toBe(1);
+    expect(vs[0]!.message).toContain(`(by holder: ${describeHolders(h)})`);
+    expect(describeHolders(h)).toMatch(/ \+ 1 other$/);
   });
 
   it('catch a wrong mapcount, RSS and AnonPages', () => {

@@ -77,7 +77,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     .option('--json', 'print the result as one JSON document on stdout')
     .option('--seed <n>', "seed for random choices (overrides the file's seed)", parseSeed)
     .option('--trace-out <file>', 'write a Perfetto / chrome://tracing timeline (trace-event JSON) to <file>')
-    // (reserved: --explain is registered here by its own change)
+    .option('--explain', 'record why each write fault copied or reused: the references behind every decision')
     .addHelpText('after', '\nExit codes: 0 ok, 1 a check failed, 2 bad input, 3 internal error.')
     .action(async (file: string | undefined, flags: RunFlags) => {
       code = await runCommand(file, flags, io, (e) => reportError(e, io, debug));
@@ -104,6 +104,10 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     .option('--export-csv <file>', 'write the table as CSV')
     .option('--export-markdown <file>', 'write the table as Markdown')
     .option('--report <file.html>', 'write a self-contained HTML report with plots (@mmsim/report)')
+    .option(
+      '--explain',
+      'each run records its decisions (`decisions` in --json; --counters fault.wpReuse.copy.lru_batch)',
+    )
     // (reserved: --queue is registered here by its own change)
     .addHelpText('after', '\nExit codes: 0 ok, 1 a check failed, 2 bad input, 3 internal error, 130 interrupted.')
     .action(async (file: string, flags: CompareFlags) => {

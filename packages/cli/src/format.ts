@@ -6,6 +6,7 @@
  */
 import type { PhaseResult, RunResult } from '@mmsim/core';
 import { num, pairs, table, width as widthOf, wrapList, type Align } from './table.js';
+import { whySection } from './format-why.js';
 
 export interface FormatOptions {
   /** line width to fit (default 100) */
@@ -14,6 +15,8 @@ export interface FormatOptions {
   file?: string;
   /** most phases shown side by side (default 6) */
   maxPhaseColumns?: number;
+  /** print the why section (`--explain`; shown anyway when the result has decisions) */
+  explain?: boolean;
 }
 
 const LABEL_W = 10;
@@ -31,6 +34,7 @@ export function formatResult(r: RunResult, opts: FormatOptions = {}): string {
   if (columns && widthOf(columns) <= W) out.push(...columns);
   else for (const [name, p] of cols) out.push(...phaseBlock(name, p, W), '');
   if (out[out.length - 1] !== '') out.push('');
+  out.push(...whySection(r, W));
   out.push(...checks(r));
   out.push(...blocked(r));
   return out.join('\n') + '\n';

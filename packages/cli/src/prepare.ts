@@ -4,7 +4,7 @@
  * policies added (`--policy`), then validated.
  */
 import path from 'node:path';
-import type { PluginRefSpec } from '@mmsim/core';
+import type { ExplainerOptions, PluginRefSpec } from '@mmsim/core';
 import { FlagError } from './flag-error.js';
 import { DEFAULT_HARDWARE } from './hardware.js';
 import { filterHardwareOptions } from './hardware-options.js';
@@ -24,6 +24,8 @@ export interface RunRequest {
   sets?: readonly string[] | undefined;
   /** `--var NAME=VALUE`: one value each */
   vars?: Readonly<Record<string, string>> | undefined;
+  /** `--explain`: the document gains `decisions` */
+  explain?: boolean | ExplainerOptions | undefined;
 }
 
 export interface PreparedScenario {

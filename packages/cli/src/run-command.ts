@@ -20,6 +20,7 @@ export interface RunFlags {
   var?: string[];
   config?: string;
   traceOut?: string;
+  explain?: boolean;
 }
 
 /** `--var NAME=VALUE` flags (one value each) → a record. */
@@ -97,6 +98,8 @@ export async function runCommand(
       ...opts,
       onProgress: progress.onProgress,
       shouldStop: interruptCheck(),
+      // the timeline's fault slices carry each decision's explanation (recorder.onDecision)
+      explain: flags.explain ? { onRecord: (r) => trace?.onDecision(r) } : undefined,
       instrument: flags.traceOut ? (s) => (trace = recordTrace(s)).runOptions : undefined,
     });
     if (flags.traceOut && trace) await writeTraceFile(flags.traceOut, trace);
@@ -107,7 +110,11 @@ export async function runCommand(
   progress.stop();
   for (const n of out.notes) io.stderr.write(`mmsim: ${n}\n`);
   const { document } = out;
-  io.stdout.write(flags.json ? JSON.stringify(document, null, 2) + '\n' : formatResult(document, { file: opts.file }));
+  io.stdout.write(
+    flags.json
+      ? JSON.stringify(document, null, 2) + '\n'
+      : formatResult(document, { file: opts.file, explain: flags.explain === true }),
+  );
   if (document.interrupted) {
     io.stderr.write('mmsim: interrupted: the output is incomplete (the phases finished so far)\n');
     return 130; // EXIT.interrupted

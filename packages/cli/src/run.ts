@@ -25,6 +25,8 @@ export interface RunFileOptions {
   onProgress?: ((done: number, total: number) => void) | undefined;
   /** polled between leaf steps: true stops the run (the result is marked interrupted) */
   shouldStop?: (() => boolean) | undefined;
+  /** `--explain`: record the decision hooks' answers (result.decisions); onRecord sees each */
+  explain?: RunOptions['explain'] | undefined;
   /** called with the composed system before the run (e.g. @mmsim/trace's recordTrace) */
   instrument?: ((system: MmSystem) => Pick<RunOptions, 'onPhase'> | undefined) | undefined;
 }
@@ -105,6 +107,7 @@ export async function runFile(file: string, opts: RunFileOptions = {}): Promise<
       ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       ...(opts.shouldStop ? { shouldStop: opts.shouldStop } : {}),
+      ...(opts.explain ? { explain: opts.explain } : {}),
       systemOptions,
     });
     return { document: { ...result, config: buildConfig(req, prep, result) }, notes: prep.notes };

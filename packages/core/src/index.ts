@@ -74,6 +74,18 @@ export { TOKENS } from './di/tokens.js';
 export { createSystem, resolvePolicies, type MmSystem, type SystemOptions } from './di/system.js';
 export { PluginError, isKernelPlugin, showValue, type KernelPlugin, type AnyPlugin } from './di/plugin.js';
 export { STAGE, setTapMonitor, type TapMonitor } from './di/instrument.js';
+export { refHolders, describeHolders, type RefHolders, type BatchHolder } from './explain/holders.js';
+export {
+  Explainer,
+  HOLDER_KINDS,
+  AVOIDABLE,
+  type HolderKind,
+  type Avoidable,
+  type DecisionRecord,
+  type AnswerSummary,
+  type Decisions,
+  type ExplainerOptions,
+} from './explain/explainer.js';
 export * from './scenario/schema.js';
 export { ScenarioError, describePath, fromZod } from './scenario/errors.js';
 export {

@@ -15,6 +15,7 @@
  * - RunOptions.onPhase and every `sampleEvery` faults: counter samples.
  */
 import type { FaultEnteredEvent, FaultEvent, FaultExitedEvent, FlushRequest, MmStruct, MmSystem } from '@mmsim/core';
+import { describeHolders, type DecisionRecord } from '@mmsim/core';
 import type { ChromeTrace, TraceEvent, TraceMetadata } from './format.js';
 
 export interface TraceOptions {
@@ -36,6 +37,11 @@ export interface TraceOptions {
 export interface TraceRecorder {
   /** pass these to runScenario() (phase boundaries are counter sample points) */
   readonly runOptions: { onPhase(name: string): void };
+  /**
+   * a decision record (`--explain`, RunOptions.explain.onRecord): the open fault slice on its
+   * CPU carries it as arguments (tap, answer, refcount by holder, counterfactuals)
+   */
+  onDecision(r: DecisionRecord): void;
   /** stop observing the system (the hooks' taps stay, but record nothing) */
   stop(): void;
   /** the trace so far, as a JSON-serialisable object */
@@ -60,6 +66,8 @@ interface FaultFrame {
   unshare: boolean;
   kinds: string[];
   order: number;
+  /** the decision's explanation (onDecision), when --explain is on */
+  explain?: Record<string, unknown>;
 }
 interface Remote {
   cpu: number;
@@ -227,6 +235,7 @@ export function recordTrace(system: MmSystem, opts: TraceOptions = {}): TraceRec
         write: f.write,
         unshare: f.unshare,
         outcome,
+        ...(f.explain ? { explain: f.explain } : {}),
       },
     };
   };
@@ -437,6 +446,19 @@ export function recordTrace(system: MmSystem, opts: TraceOptions = {}): TraceRec
   };
 
   return {
+    onDecision(r: DecisionRecord) {
+      if (!active) return;
+      const top = stacks[r.cpu]?.at(-1);
+      if (top?.type !== 'fault') return;
+      top.explain = {
+        hook: r.hook,
+        answer: r.answer,
+        tap: r.tap,
+        step: r.step,
+        refcount: describeHolders(r.holders),
+        ...(r.avoidable.length ? { avoidable: r.avoidable.join(',') } : {}),
+      };
+    },
     runOptions: {
       onPhase(_name: string) {
         if (!active) return;

@@ -1,5 +1,5 @@
 /** One fuzzing run: build the system, turn intents into steps, drive them, stop at the first violation. */
-import { setTapMonitor, type MmSystem, type Step } from '@mmsim/core';
+import { Explainer, setTapMonitor, type DecisionRecord, type MmSystem, type Step } from '@mmsim/core';
 import { StepDriver } from '../driver/driver.js';
 import type { Violation } from '../invariants/index.js';
 import { buildSystem, type Composition } from '../system.js';
@@ -20,13 +20,24 @@ export interface RunOutcome {
   decisions?: Decision[];
   /** the policies whose taps ran in the failing step */
   blame?: string[];
+  /** with `explain`: the last decision records (core's Explainer) before the violation */
+  explained?: DecisionRecord[];
 }
+
+/** decision records kept for a finding */
+const EXPLAINED = 16;
 
 /** Which violations fail a run (default: all). */
 export type ViolationFilter = (v: Violation) => boolean;
 
 /** `taps`: watch the extra policies' taps of this run (their decisions, the watchdog's view). */
-export function runFuzzInput(c: Composition, input: FuzzInput, failOn?: ViolationFilter, taps?: TapWatch): RunOutcome {
+export function runFuzzInput(
+  c: Composition,
+  input: FuzzInput,
+  failOn?: ViolationFilter,
+  taps?: TapWatch,
+  explain = false,
+): RunOutcome {
   let sys: MmSystem;
   taps?.reset();
   const prev = taps ? setTapMonitor(taps) : null;
@@ -46,12 +57,16 @@ export function runFuzzInput(c: Composition, input: FuzzInput, failOn?: Violatio
   }
   const d = new StepDriver(sys, { ...(failOn ? { failOn } : {}), ...(taps ? { taps } : {}) });
   const cz = new Concretizer(d, c.cpus);
+  // `--explain` for the finding's run: every fault.wpReuse answer with the references behind it
+  const ex = explain ? new Explainer(sys.kernel, { keep: EXPLAINED }) : null;
+  sys.kernel.explain = ex;
   const swarm = input.variant.swarm ? new Set(input.variant.swarm) : null;
   for (const intent of input.intents) {
     if (swarm && !swarm.has(intentKind(intent))) continue;
     const s = cz.step(intent);
     if (!s) continue;
     const at = d.steps.length;
+    if (ex) ex.step = `steps[${at}]`;
     const vs = d.exec(s);
     if (vs.length > 0) {
       const out: RunOutcome = { steps: d.steps, violations: vs, ignored: d.ignored, counters: sys.stats.toRecord() };
@@ -59,6 +74,7 @@ export function runFuzzInput(c: Composition, input: FuzzInput, failOn?: Violatio
         out.decisions = taps.decisionsBefore(at);
         out.blame = blameOf(out.decisions, at);
       }
+      if (ex) out.explained = ex.records();
       return out;
     }
     // a thrown step or a broken invariant leaves a state not worth going on with

@@ -11,7 +11,7 @@
  *   PageAnonExclusive     => the page is mapped exactly once
  *   an effectively writable PTE => the page is mapped once and PageAnonExclusive
  */
-import { GUP_PIN_COUNTING_BIAS, LRU_BATCH_KINDS, PG, type Kernel } from '@mmsim/core';
+import { describeHolders, LRU_BATCH_KINDS, PG, refHolders, type Kernel } from '@mmsim/core';
 import type { Census } from './census.js';
 import type { ViolationList } from './violation.js';
 
@@ -118,15 +118,20 @@ export function checkFolios(
     if (expectPins && pins !== (expectPins.get(head) ?? 0)) {
       v.add('pin', `folio ${head}: pincount ${pins}, but the live pins hold ${expectPins.get(head) ?? 0} of its pages`);
     }
-    const pinRefs = pins * (order === 0 ? GUP_PIN_COUNTING_BIAS : 1);
-    const batch = batches.get(head) ?? 0;
-    const cache = (f.flags[head]! & PG.swapcache) !== 0 ? nr : 0;
+    // core's reference provenance (what `--explain` reports), with the mappings counted here
+    const h = refHolders(k, head);
+    const pinRefs = h.pinned;
+    const batch = h.lruBatch;
+    const cache = h.swapcache;
     const expected = maps + pmd + pinRefs + batch + cache;
     if (f.ref[head] !== expected) {
       v.add(
         'refcount',
-        `folio ${head} (order ${order}): refcount ${f.ref[head]}, expected ${expected} = ${maps} PTE + ${pmd} PMD mappings + ${pinRefs} for ${pins} pin(s) + ${batch} LRU-batch + ${cache} swap-cache`,
+        `folio ${head} (order ${order}): refcount ${f.ref[head]}, expected ${expected} = ${maps} PTE + ${pmd} PMD mappings + ${pinRefs} for ${pins} pin(s) + ${batch} LRU-batch + ${cache} swap-cache (by holder: ${describeHolders(h)})`,
       );
+    } else if (h.other !== 0) {
+      // the decomposition by holder must sum to the refcount (its mapcounts are checked above)
+      v.add('refcount', `folio ${head} (order ${order}): references by holder ${describeHolders(h)}`);
     } else if (expected === 0) {
       v.add('leak', `folio ${head} (order ${order}) is allocated with no reference at all`);
     }

@@ -24,6 +24,7 @@ export interface CompareFlags extends PlanFlags {
   exportCsv?: string;
   exportMarkdown?: string;
   report?: string;
+  explain?: boolean;
 }
 
 /** One entry of the `--json` document (contract v2). */
@@ -111,7 +112,7 @@ async function compare(
   });
   let finished = 0;
   const run = runJobs(
-    plan.runs.map((r) => r.request),
+    plan.runs.map((r) => (flags.explain ? { ...r.request, explain: true } : r.request)),
     { jobs: flags.jobs ?? defaultJobs(), onResult: () => progress.onProgress(++finished, total) },
   );
   sig.onStop(() => void run.stop());

@@ -3,7 +3,7 @@
  * `PHASE:counter` from one phase, `cycles` for the cost), its mean ± standard deviation over the
  * seeds, and its ratio and difference against the baseline.
  */
-import type { RunResult } from '@mmsim/core';
+import type { AnswerSummary, Decisions, HolderKind, RunResult } from '@mmsim/core';
 
 /** The counters shown when `--counters` is not given, in this order, when they differ. */
 export const PREFERRED_COUNTERS = [
@@ -22,14 +22,31 @@ export const PREFERRED_COUNTERS = [
 ] as const;
 export const DEFAULT_COUNTER_LIMIT = 6;
 
-/** The value of `counter` in a result (0 when the run did not count it). */
+/**
+ * The value of `counter` in a result (0 when the run did not count it). A name with dots is a
+ * `--explain` decision: `fault.wpReuse.copy` (its count), `fault.wpReuse.copy.lru_batch` (the
+ * `by` count of a holder) or `fault.wpReuse.copy.avoidable_by_drain_local`.
+ */
 export function counterValue(r: RunResult, counter: string): number {
   const colon = counter.indexOf(':');
   const phase = colon >= 0 ? r.phases[counter.slice(0, colon)] : r.total;
   const name = colon >= 0 ? counter.slice(colon + 1) : counter;
   if (!phase) return 0;
   if (name === 'cycles') return phase.cycles;
+  if (name.includes('.')) return decisionValue(colon >= 0 ? phase.decisions : r.decisions, name);
   return phase.counters[name] ?? 0;
+}
+
+function decisionValue(d: Decisions | undefined, name: string): number {
+  const parts = name.split('.');
+  // hook names are group.name (fault.wpReuse)
+  const hook = d?.[`${parts[0]}.${parts[1]}`];
+  const s = hook?.[parts[2] ?? ''];
+  if (!s) return 0;
+  const key = parts[3];
+  if (key === undefined || key === 'count') return s.count;
+  if (key.startsWith('avoidable_by_')) return (s[key as keyof AnswerSummary] as number | undefined) ?? 0;
+  return s.by?.[key as HolderKind] ?? 0;
 }
 
 export interface Summary {

@@ -68,6 +68,21 @@ export interface TapMonitor {
 
 let monitor: TapMonitor | null = null;
 
+/**
+ * The plugin whose tap last answered a bail hook (explain/explainer.ts reads it right after a
+ * decision hook's call, having cleared it before): one store per answering tap.
+ */
+let lastDecider = '';
+
+/** Forget the last answering plugin (before a decision hook is called). */
+export function clearDecider(): void {
+  lastDecider = '';
+}
+/** The plugin whose tap answered the bail hook called since clearDecider(), or '' if none did. */
+export function decider(): string {
+  return lastDecider;
+}
+
 /** Set (or clear, with null) the tap watcher of taps made from now on; returns the previous one. */
 export function setTapMonitor(m: TapMonitor | null): TapMonitor | null {
   const prev = monitor;
@@ -108,6 +123,7 @@ function registerFor(hookName: string, applying: Applying) {
     const id = m ? m.register(plugin, hookName, applying.precedence) : -1;
     const fn = id >= 0 ? watched(m!, id, tap.fn) : tap.fn;
     const validate = spec.kind !== 'notify';
+    const bail = spec.kind === 'bail';
     tap.fn = function (this: unknown, ...args: unknown[]) {
       let r: unknown;
       try {
@@ -120,6 +136,7 @@ function registerFor(hookName: string, applying: Applying) {
         const why = spec.check(r, args);
         if (why !== null) throw new PluginError(plugin, hookName, new Error(why), r, 'answer');
       }
+      if (bail && r !== undefined) lastDecider = plugin;
       return r;
     };
     return tap;

@@ -21,6 +21,7 @@ import { addAnonRmapPtes, addNewAnonRmap, anonVmaPrepare, removeRmapPtes } from 
 import { lruAdd, lruAddDrain } from './lru-batch.js';
 import { folioFreeSwap, swapFree } from './swap-cache.js';
 import { flushPage } from './tlb-flush.js';
+import { clearDecider, decider } from '../di/instrument.js';
 
 /** What handle_mm_fault() ended with (VM_FAULT_*-like). */
 export const FaultResult = Object.freeze({
@@ -246,7 +247,10 @@ function doWpPage(k: Kernel, vmf: VmFault, fl: number): FaultResult {
   vmf.head = head;
   if (vmf.unshare && (k.f.flags[pfn]! & PG.anonExclusive) !== 0) return FaultResult.OK;
   k.hooks.fault.beforeWpReuse.call(vmf);
+  if (k.explain !== null) clearDecider();
   const decision = k.hooks.fault.wpReuse.call(vmf) ?? defaultWpReuse(k, head);
+  if (k.explain !== null)
+    k.explain.wpReuse(vmf, head, decision === 'copy' || decision === 'reuse' ? decision : 'reuse_range', decider());
   if (decision !== 'copy') {
     // a range answer (validated when the tap answered): make the whole range writable at once
     if (decision !== 'reuse' && !vmf.unshare && decision.nr > 1)
@@ -386,8 +390,10 @@ function doSwapPage(k: Kernel, vmf: VmFault): FaultResult {
   }
   addAnonRmapPtes(k, head, pfn, 1, mm);
   if (exclusive) f.flags[pfn]! |= PG.anonExclusive;
-  const writable =
-    (vma.flags & VM.write) !== 0 && (fl & PTE.uffdWp) === 0 && (k.hooks.fault.swapinWritable.call(vmf) ?? false);
+  const asks = (vma.flags & VM.write) !== 0 && (fl & PTE.uffdWp) === 0;
+  if (asks && k.explain !== null) clearDecider();
+  const writable = asks && (k.hooks.fault.swapinWritable.call(vmf) ?? false);
+  if (asks && k.explain !== null) k.explain.swapinWritable(vmf, head, writable, decider());
   let nfl = PTE.present | PTE.young | (fl & (PTE.uffdWp | PTE.softDirty));
   if (writable) {
     nfl |= PTE.write | (write ? PTE.dirty : 0);

@@ -9,6 +9,7 @@ import { pteIndex } from '../units.js';
 import { beginFault, FaultResult, handleMmFault } from './fault.js';
 import { followHugePmd } from './huge-memory.js';
 import { pteTable, pteTableForWrite } from './pgwalk.js';
+import { clearDecider, decider } from '../di/instrument.js';
 
 export interface Pin {
   id: string;
@@ -60,7 +61,10 @@ export function pinUserPages(
         vmf.index = pteIndex(vpn);
         vmf.pfn = cand;
         vmf.head = f.head(cand);
-        if (k.hooks.fault.gupUnshare.call(vmf) === true) {
+        if (k.explain !== null) clearDecider();
+        const unshare = k.hooks.fault.gupUnshare.call(vmf) === true;
+        if (k.explain !== null) k.explain.gupUnshare(vmf, vmf.head, unshare, decider());
+        if (unshare) {
           k.stats.v[C.gup_unshare]!++;
           const r = handleMmFault(k, mm, vpn, false, true);
           if (r !== FaultResult.OK)
@@ -82,7 +86,9 @@ export function pinUserPages(
     pfns.push(pfn);
     k.stats.v[C.gup_pin]!++;
   }
-  return { id, mm, write, longterm, pfns };
+  const pin: Pin = { id, mm, write, longterm, pfns };
+  k.livePins.add(pin);
+  return pin;
 }
 
 export function unpinUserPages(k: Kernel, pin: Pin): void {
@@ -92,6 +98,7 @@ export function unpinUserPages(k: Kernel, pin: Pin): void {
     k.stats.v[C.gup_unpin]!++;
   }
   pin.pfns.length = 0;
+  k.livePins.delete(pin);
 }
 
 /** Read every pinned page through the pin (what a device doing DMA would see). */

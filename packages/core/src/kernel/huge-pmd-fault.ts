@@ -18,6 +18,7 @@ import { lruAdd } from './lru-batch.js';
 import { folioFreeSwap } from './swap-cache.js';
 import { flush } from './tlb-flush.js';
 import { faultDone } from './fault-done.js';
+import { clearDecider, decider } from '../di/instrument.js';
 import { addNewAnonRmapPmd, deposit, PMD_SHIFT, setExclusive, splitHugePmd, thpState } from './huge-memory.js';
 
 /* ------------------------------------------------------------------ faults */
@@ -156,7 +157,9 @@ function doHugePmdWpPage(k: Kernel, vmf: VmFault, pmd: number, i: number): numbe
   const f = k.f;
   if (vmf.unshare && (f.flags[val]! & PG.anonExclusive) !== 0) return 0;
   k.hooks.fault.beforeWpReuse.call(vmf);
+  if (k.explain !== null) clearDecider();
   const decision = k.hooks.fault.wpReuse.call(vmf) ?? defaultPmdReuse(k, val);
+  if (k.explain !== null) k.explain.wpReuse(vmf, val, decision === 'reuse' ? 'reuse' : 'copy', decider());
   if (decision === 'reuse') {
     setExclusive(k, val, true);
     const fl = k.pt.fl[kk]!;

@@ -12,6 +12,8 @@ import { PhysMem } from '../mem/phys-mem.js';
 import { GUP_PIN_COUNTING_BIAS, PG, type FolioTable } from '../mem/folios.js';
 import { SwapDevice } from '../mem/swap.js';
 import type { LruBatchKind } from '../mem/lru.js';
+import type { Pin } from './gup.js';
+import type { Explainer } from '../explain/explainer.js';
 import { PageTablePool } from '../mm/page-table.js';
 import { MmStruct } from '../mm/mm-struct.js';
 import { AnonVmaRegistry } from '../mm/anon-vma.js';
@@ -67,6 +69,10 @@ export class Kernel {
   readonly lruCount = { inactive: 0, active: 0 };
   /** folios under asynchronous swap writeback, completed by completeWriteback() */
   readonly pendingWriteback: number[] = [];
+  /** FOLL_PIN pins not yet unpinned (gup.ts), so explanations can name the pin holding a page */
+  readonly livePins = new Set<Pin>();
+  /** decision records (`--explain`), null when off: explain/explainer.ts */
+  explain: Explainer | null = null;
   /** the last value read by access() */
   lastValue = 0;
   /** the reused vm_fault: taken once per fault by beginFault() (fault.ts) and passed down as a parameter */

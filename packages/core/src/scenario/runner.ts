@@ -10,6 +10,7 @@ import { ScenarioError } from './errors.js';
 import type { Scenario, Step } from './schema.js';
 import { OpExecutor } from './ops/executor.js';
 import type { AccessStep, OpObserver, ReadPinStep } from './ops/observer.js';
+import { Explainer, type Decisions, type ExplainerOptions } from '../explain/explainer.js';
 
 export { prng } from './prng.js';
 
@@ -23,6 +24,8 @@ export interface PhaseResult {
   meminfo: Meminfo;
   /** leaf steps executed in the phase */
   steps: number;
+  /** with RunOptions.explain: the decision hooks' answers in the phase (explain/explainer.ts) */
+  decisions?: Decisions;
 }
 
 export interface CheckFailure {
@@ -46,6 +49,8 @@ export interface RunResult {
   interrupted?: true;
   /** present (true) with `interrupted` */
   incomplete?: true;
+  /** with RunOptions.explain: the decision hooks' answers over the whole run */
+  decisions?: Decisions;
 }
 
 export interface RunOptions {
@@ -68,6 +73,11 @@ export interface RunOptions {
   shouldStop?: () => boolean;
   /** extra entries for result.system.options */
   systemOptions?: Record<string, unknown>;
+  /**
+   * record every decision hook's answer with the references behind it (`--explain`):
+   * result.decisions and each phase's decisions; onRecord sees each record
+   */
+  explain?: boolean | ExplainerOptions;
 }
 
 interface PhaseAcc {
@@ -102,6 +112,7 @@ class Runner implements OpObserver {
   private readonly total: number;
   private readonly checks = { passed: 0, failed: 0, failures: [] as CheckFailure[] };
   private readonly pendingExpect = new Map<Thread, { step: string; expect: number }>();
+  private readonly explainer: Explainer | null;
 
   constructor(
     private readonly sys: MmSystem,
@@ -114,20 +125,28 @@ class Runner implements OpObserver {
     this.snapByCpu = sys.clock.byCpu.slice();
     this.total = countSteps(sc.steps);
     this.x = new OpExecutor(this.k, { file: opts.file, seed, observer: this });
+    this.explainer = opts.explain ? new Explainer(this.k, opts.explain === true ? {} : opts.explain) : null;
   }
 
   run(): RunResult {
     let interrupted = false;
+    const prevExplain = this.k.explain;
+    this.k.explain = this.explainer;
     try {
       this.x.runSteps(this.sc.steps, 'steps');
     } catch (e) {
       if (!(e instanceof Interrupt)) throw e;
       interrupted = true;
+    } finally {
+      this.k.explain = prevExplain;
     }
     this.closePhase();
     this.opts.onProgress?.(this.done, this.total);
     const phases: Record<string, PhaseResult> = Object.create(null);
-    for (const [name, acc] of this.phases) phases[name] = this.result(acc);
+    for (const [name, acc] of this.phases) {
+      phases[name] = this.result(acc);
+      if (this.explainer) phases[name].decisions = this.explainer.phase(name);
+    }
     const totalAcc: PhaseAcc = {
       counters: this.sys.stats.snapshot(),
       cycles: this.sys.clock.cycles,
@@ -168,6 +187,7 @@ class Runner implements OpObserver {
       checks: this.checks,
       blocked,
       ...(interrupted ? { interrupted: true as const, incomplete: true as const } : {}),
+      ...(this.explainer ? { decisions: this.explainer.totals() } : {}),
     };
   }
 
@@ -191,6 +211,7 @@ class Runner implements OpObserver {
     if (name === this.phaseName) return;
     this.closePhase();
     this.phaseName = name;
+    this.explainer?.enterPhase(name);
     this.opts.onPhase?.(name);
   }
 
@@ -234,7 +255,8 @@ class Runner implements OpObserver {
 
   /* ------------------------------------------------------ executor hooks */
 
-  beforeOp(s: Step, _where: string): void {
+  beforeOp(s: Step, where: string): void {
+    if (this.explainer !== null) this.explainer.step = where;
     const ph = (s as { phase?: string }).phase;
     if (ph) this.enterPhase(ph);
   }

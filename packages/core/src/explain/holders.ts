@@ -1,0 +1,94 @@
+/**
+ * Reference provenance: a folio's _refcount split by who holds each reference. What the
+ * kernel's page_ref tracepoints (CONFIG_DEBUG_PAGE_REF) only log as +1/-1, named here:
+ *   mappings (PTE and PMD, per process) + GUP pins (GUP_PIN_COUNTING_BIAS each on a small
+ *   folio, 1 on a large one: try_grab_folio) + occurrences in each CPU's LRU batches
+ *   (folio_batch_add_and_move) + the swap cache (one per page: add_to_swap_cache)
+ *   + a remainder, which must be 0 between steps (mmsim check reports it).
+ * Computed on demand (explanations, invariants); nothing on the fault path calls it.
+ */
+import { GUP_PIN_COUNTING_BIAS, PG } from '../mem/folios.js';
+import { LRU_BATCH_KINDS, type LruBatchKind } from '../mem/lru.js';
+import type { Kernel } from '../kernel/kernel.js';
+
+/** References in one CPU's LRU batch of one kind. */
+export interface BatchHolder {
+  cpu: number;
+  kind: LruBatchKind;
+  refs: number;
+}
+
+export interface RefHolders {
+  /** _refcount */
+  refcount: number;
+  /** references from page-table mappings: PTE mappings of every page + PMD mappings */
+  mapped: number;
+  /** of those, PMD mappings (_entire_mapcount) */
+  pmdMapped: number;
+  /** references from FOLL_PIN pins */
+  pinned: number;
+  /** the pins (_pincount) */
+  pins: number;
+  /** references parked in per-CPU LRU batches, per CPU and batch (empty: none) */
+  lruBatches: BatchHolder[];
+  /** sum of lruBatches */
+  lruBatch: number;
+  /** references held by the swap cache (one per page while PG_swapcache) */
+  swapcache: number;
+  /** refcount minus everything above: 0 unless something took a reference nobody tracks */
+  other: number;
+}
+
+/** Occurrences of `head` in `cpu`'s batch of `kind`. */
+function inBatch(k: Kernel, cpu: number, kind: LruBatchKind, head: number): number {
+  const b = k.cpus[cpu]!.lru[kind];
+  let n = 0;
+  for (let i = 0; i < b.length; i++) if (b[i] === head) n++;
+  return n;
+}
+
+/** The references of the folio whose head page is `head`, by holder. */
+export function refHolders(k: Kernel, head: number): RefHolders {
+  const f = k.f;
+  const order = f.order[head]!;
+  const nr = 1 << order;
+  const mapped = order === 0 ? f.mapcount[head]! : f.largeMapcount[head]!;
+  const pins = f.pincount[head]!;
+  const pinned = pins * (order === 0 ? GUP_PIN_COUNTING_BIAS : 1);
+  const lruBatches: BatchHolder[] = [];
+  let lruBatch = 0;
+  // every batch is scanned (not only when PG_inBatch says so): the invariants use this too
+  for (let c = 0; c < k.cpus.length; c++) {
+    for (const kind of LRU_BATCH_KINDS) {
+      const refs = inBatch(k, c, kind, head);
+      if (refs > 0) {
+        lruBatches.push({ cpu: c, kind, refs });
+        lruBatch += refs;
+      }
+    }
+  }
+  const swapcache = (f.flags[head]! & PG.swapcache) !== 0 ? nr : 0;
+  const refcount = f.ref[head]!;
+  return {
+    refcount,
+    mapped,
+    pmdMapped: order === 0 ? 0 : f.entireMapcount[head]!,
+    pinned,
+    pins,
+    lruBatches,
+    lruBatch,
+    swapcache,
+    other: refcount - mapped - pinned - lruBatch - swapcache,
+  };
+}
+
+/** "3 = 1 mapped + 1 lru_batch(cpu0 add) + 1 swapcache": the decomposition as text. */
+export function describeHolders(h: RefHolders): string {
+  const parts: string[] = [];
+  if (h.mapped) parts.push(`${h.mapped} mapped${h.pmdMapped ? ` (${h.pmdMapped} by PMD)` : ''}`);
+  if (h.pinned) parts.push(`${h.pinned} for ${h.pins} pin(s)`);
+  for (const b of h.lruBatches) parts.push(`${b.refs} lru_batch(cpu${b.cpu} ${b.kind})`);
+  if (h.swapcache) parts.push(`${h.swapcache} swapcache`);
+  if (h.other) parts.push(`${h.other} other`);
+  return `${h.refcount} = ${parts.length ? parts.join(' + ') : '0'}`;
+}
