@@ -14,6 +14,7 @@ import { isMainThread } from 'node:worker_threads';
 import type { HardwareModel, AnyPlugin } from '@mmsim/core';
 import { presetNames } from '@mmsim/presets';
 import { checkCompositionAsync, formatCheckResult, type CheckResult } from './check.js';
+import { pluginProblem } from './compose/plugins.js';
 import { ensureOutDir, OutDirError } from './scenario-file.js';
 import { builtinHardware, builtinPolicy, type HardwareChoice, type PolicyChoice } from './system.js';
 import { signalControl } from './watch/control.js';
@@ -273,6 +274,8 @@ async function resolvePolicy(name: string, io: CheckIO): Promise<PolicyChoice> {
       `policy "${name}" needs the CLI's loader (built in here: unsafe-large-cow, no-flush-cow, large-folios)`,
     );
   const factory = await io.loadPolicy(name);
-  factory();
+  // fail now on a plugin that cannot load (not in every fuzzing run, as a finding)
+  const why = pluginProblem(factory());
+  if (why) throw new Error(`policy "${name}": ${why}`);
   return { ref: name, create: factory };
 }

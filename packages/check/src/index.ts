@@ -83,14 +83,24 @@ export {
   type BuiltinHardware,
   type HardwareRequest,
 } from './compose/hardware.js';
-export { loadPolicy, pluginsFromModule, guardApply, isPlugin, type PluginRequest } from './compose/plugins.js';
+export {
+  loadPolicy,
+  pluginsFromModule,
+  pluginProblem,
+  pluginName,
+  guardApply,
+  isPlugin,
+  type PluginRequest,
+} from './compose/plugins.js';
 export {
   importNative,
   isPathSpecifier,
   isClass,
   ModuleLoadError,
+  settledModule,
   type ModuleImporter,
   type ModuleNamespace,
 } from './compose/modules.js';
 export { systemError, errorText } from './compose/errors.js';
+export { isThenable, settleOrStall } from './compose/stalled.js';
 export { HISTORICAL_PRESETS, isHistorical } from './known.js';

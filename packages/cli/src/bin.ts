@@ -59,12 +59,14 @@ try {
   if (argv[0] === 'run' && !argv.includes('--help') && !argv.includes('-h')) {
     process.exitCode = await runInWorker(argv);
   } else {
+    const { routeUserOutput } = await import('./user-output.js');
+    const stdout = routeUserOutput();
     const { runCli } = await import('./cli.js');
-    process.exitCode = await runCli(process.argv.slice(2), {
-      stdout: process.stdout,
-      stderr: process.stderr,
-      isTTY: process.stderr.isTTY === true,
-    });
+    const { guardStalled } = await import('./stalled.js');
+    process.exitCode = await guardStalled(
+      runCli(process.argv.slice(2), { stdout, stderr: process.stderr, isTTY: process.stderr.isTTY === true }),
+      process.stderr,
+    );
   }
 } catch (e) {
   die(e);

@@ -8,7 +8,15 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createJiti, type Jiti } from 'jiti';
-import { isClass, isPathSpecifier, ModuleLoadError, type ModuleImporter, type ModuleNamespace } from '@mmsim/check';
+import {
+  isClass,
+  isPathSpecifier,
+  ModuleLoadError,
+  settledModule,
+  type ModuleImporter,
+  type ModuleNamespace,
+} from '@mmsim/check';
+import { loadingModule } from './stalled.js';
 
 export { isClass, isPathSpecifier, ModuleLoadError, type ModuleNamespace };
 
@@ -55,12 +63,16 @@ export function resolveModule(spec: string, baseDir: string): string {
 
 /** Import a file (TypeScript through jiti). Load errors become ModuleLoadError. */
 export async function importFile(absPath: string): Promise<ModuleNamespace> {
+  const rel = path.relative(process.cwd(), absPath) || absPath;
+  loadingModule(rel);
   try {
-    if (TS_EXT.test(absPath)) return (await getJiti().import(absPath)) as ModuleNamespace;
-    return (await import(pathToFileURL(absPath).href)) as ModuleNamespace;
+    const load = TS_EXT.test(absPath) ? getJiti().import(absPath) : import(pathToFileURL(absPath).href);
+    // a top-level await or a Promise default export that never settles is a load error, not exit 13
+    return await settledModule(load as Promise<ModuleNamespace>, rel);
   } catch (e) {
+    if (e instanceof ModuleLoadError) throw e;
     const msg = e instanceof Error ? e.message.split('\n')[0]! : String(e);
-    throw new ModuleLoadError(`failed to load ${path.relative(process.cwd(), absPath) || absPath}: ${msg}`, {
+    throw new ModuleLoadError(`failed to load ${rel}: ${msg}`, {
       cause: e,
     });
   }

@@ -3,6 +3,8 @@ import 'reflect-metadata';
 import { parentPort, workerData } from 'node:worker_threads';
 
 // everything else loads after reflect-metadata (tsyringe needs the polyfill at import time)
+const { routeUserOutput } = await import('./user-output.js');
+const stdout = routeUserOutput();
 const { runCli } = await import('./cli.js');
 const { setInterruptFlag } = await import('./interrupt.js');
 
@@ -10,5 +12,9 @@ const data = workerData as { argv: string[]; isTTY: boolean; columns?: number; f
 setInterruptFlag(data.flag);
 // the progress bar sizes itself from the (main thread's) terminal
 if (data.columns) (process.stderr as { columns?: number }).columns = data.columns;
-const code = await runCli(data.argv, { stdout: process.stdout, stderr: process.stderr, isTTY: data.isTTY });
+const { guardStalled } = await import('./stalled.js');
+const code = await guardStalled(
+  runCli(data.argv, { stdout, stderr: process.stderr, isTTY: data.isTTY }),
+  process.stderr,
+);
 parentPort!.postMessage({ code });

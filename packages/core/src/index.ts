@@ -72,7 +72,14 @@ export { C, CORE_COUNTERS, type CoreCounter } from './stats/counters.js';
 export { meminfo, type Meminfo, type ProcessMeminfo } from './stats/meminfo.js';
 export { TOKENS } from './di/tokens.js';
 export { createSystem, resolvePolicies, type MmSystem, type SystemOptions } from './di/system.js';
-export { PluginError, isKernelPlugin, showValue, type KernelPlugin, type AnyPlugin } from './di/plugin.js';
+export {
+  ASYNC_APPLY_DETAIL,
+  PluginError,
+  isKernelPlugin,
+  showValue,
+  type KernelPlugin,
+  type AnyPlugin,
+} from './di/plugin.js';
 export { STAGE, setTapMonitor, type TapMonitor } from './di/instrument.js';
 export { refHolders, describeHolders, type RefHolders, type BatchHolder } from './explain/holders.js';
 export {

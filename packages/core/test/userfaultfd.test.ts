@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ctrs, mem, run } from './helpers.js';
+import { ScenarioError } from '../src/index.js';
+import { ctrs, mem, run, runError } from './helpers.js';
 
 describe('userfaultfd', () => {
   it('missing mode: the access blocks, UFFDIO_COPY resolves it and the value is visible', () => {
@@ -69,5 +70,66 @@ describe('userfaultfd', () => {
     // mprotect's MM_CP_TRY_CHANGE_WRITABLE alone does not apply to uffd unprotect
     const mp = run(wp(false), { config: { features: { tryChangeWritable: true, uffdTryChangeWritable: false } } });
     expect(ctrs(mp, 'unprotect', F)).toEqual({ pgfault: 1, uffd_fault: 0, uffd_wp_change: 1, pgreuse: 0, cow_copy: 1 });
+  });
+
+  describe('monitor ops on ranges userfaultfd does not cover are step errors (mfill_atomic, mwriteprotect_range)', () => {
+    const sc = (...steps: unknown[]) => ({
+      name: 'uffd-errors',
+      steps: [{ op: 'spawn', pid: 'p', cpu: 0 }, { op: 'mmap', pid: 'p', name: 'b', size: '16KiB' }, ...steps],
+    });
+    const fails = (s: unknown, field: string, msg: string) => {
+      const e = runError(s);
+      expect(e).toBeInstanceOf(ScenarioError);
+      expect(e.message).toBe(`test.json: steps[3] field "${field}": ${msg}`);
+    };
+
+    it('uffdCopy on a region never registered: ENOENT naming the step and region (was: silently mapped)', () =>
+      fails(
+        sc({ op: 'drain' }, { op: 'uffdCopy', pid: 'p', region: 'b', size: '8KiB', value: 1 }),
+        'region',
+        'op uffdCopy: pages 0x7effffffc-0x7effffffd are not registered with userfaultfd (no uffdRegister covers them) (ENOENT)',
+      ));
+
+    it('uffdCopy past the registered part of a region: the copy crosses into an unregistered VMA, ENOENT', () =>
+      fails(
+        sc(
+          { op: 'uffdRegister', pid: 'p', region: 'b', size: '8KiB', mode: 'missing' },
+          { op: 'uffdCopy', pid: 'p', region: 'b', offset: '4KiB', size: '8KiB', value: 1 },
+        ),
+        'region',
+        'op uffdCopy: the range spans more than one VMA (split at page 0x7effffffe); a copy must stay inside one (ENOENT)',
+      ));
+
+    it('uffdCopy with wp on a range registered only in missing mode: EINVAL naming the field wp', () =>
+      fails(
+        sc(
+          { op: 'uffdRegister', pid: 'p', region: 'b', mode: 'missing' },
+          { op: 'uffdCopy', pid: 'p', region: 'b', size: '4KiB', wp: true, value: 1 },
+        ),
+        'wp',
+        'op uffdCopy: wp is set but the range is not registered in wp mode (EINVAL)',
+      ));
+
+    it('uffdWriteProtect on a range registered only in missing mode: ENOENT naming the region', () =>
+      fails(
+        sc(
+          { op: 'uffdRegister', pid: 'p', region: 'b', mode: 'missing' },
+          { op: 'uffdWriteProtect', pid: 'p', region: 'b', enable: true },
+        ),
+        'region',
+        'op uffdWriteProtect: the range is not registered in wp mode (ENOENT)',
+      ));
+
+    it('uffdCopy into a wp-registered range without wp is accepted (any registration covers UFFDIO_COPY)', () => {
+      const r = run(
+        sc(
+          { op: 'uffdRegister', pid: 'p', region: 'b', mode: 'wp' },
+          { op: 'uffdCopy', pid: 'p', region: 'b', size: '4KiB', value: 9, phase: 'copy' },
+          { op: 'access', pid: 'p', region: 'b', access: 'read', expect: 9 },
+        ),
+      );
+      expect(ctrs(r, 'copy', ['uffd_copy'])).toEqual({ uffd_copy: 1 });
+      expect(r.checks).toEqual({ passed: 1, failed: 0, failures: [] });
+    });
   });
 });

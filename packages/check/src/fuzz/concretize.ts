@@ -208,13 +208,28 @@ export class Concretizer {
         if (!this.anyMapped(pid, a, b)) return null;
         return { op: 'uffdRegister', pid, ...r, mode: i.mode };
       case 'uffdCopy': {
-        if (!this.pagesOk(pid, a, b, (at) => at.prot !== 'none')) return null;
+        // mfill_atomic(): the copy stays inside the one VMA at a (ENOENT otherwise), which is
+        // registered with userfaultfd (ENOENT), in wp mode for a wp copy (EINVAL)
+        const vma = p.mm.findVma(a);
+        if (!vma) return null;
+        const e = Math.min(b, vma.end);
+        const registered = (at: { uffdMissing: boolean; uffdWp: boolean }) =>
+          i.wp ? at.uffdWp : at.uffdMissing || at.uffdWp;
+        if (!this.pagesOk(pid, a, e, (at) => at.prot !== 'none' && registered(at))) return null;
         const k = d.k;
-        for (let v = a; v < b; v++) {
+        for (let v = a; v < e; v++) {
           const t = k.pteTable(p.mm, v);
           if (t === -2 || (t >= 0 && k.pt.fl[t * PTRS_PER_TABLE + (v & 511)] !== 0)) return null;
         }
-        return { op: 'uffdCopy', pid, ...r, ...(i.wp ? { wp: true } : {}), value: this.value() };
+        return {
+          op: 'uffdCopy',
+          pid,
+          region,
+          offset,
+          size: (e - a) * PAGE_SIZE,
+          ...(i.wp ? { wp: true } : {}),
+          value: this.value(),
+        };
       }
       case 'uffdWriteProtect': {
         // the range must be registered in wp mode: use the run of wp-registered pages at or after a

@@ -24,6 +24,10 @@ export function isKernelPlugin(p: AnyPlugin): p is KernelPlugin {
   return (p as KernelPlugin).internal === true;
 }
 
+/** Why a plugin whose apply() returns a Promise is refused: hooks are tapped synchronously, before the run. */
+export const ASYNC_APPLY_DETAIL =
+  'its apply() returned a Promise: apply must be synchronous (do asynchronous set-up in the module, e.g. an async factory, which is awaited at load time)';
+
 /** Thrown (wrapping the cause) when a plugin cannot load, throws in a tap or answers out of type. */
 export class PluginError extends Error {
   /** the scenario step being run, when known (set by the runner) */

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { TOKENS } from './tokens.js';
-import { PluginError, isKernelPlugin, type AnyPlugin } from './plugin.js';
+import { ASYNC_APPLY_DETAIL, PluginError, isKernelPlugin, type AnyPlugin } from './plugin.js';
 import { createHooks, type Hooks } from '../hooks/catalogue.js';
 import type { HardwareModel } from '../hardware/hardware.js';
 import { CostClock, Stats } from '../stats/stats.js';
@@ -11,6 +11,7 @@ import { apiMismatch } from '../api/version.js';
 import { createPolicyContext, hardwareInfo } from '../api/policy-context.js';
 import type { SystemKey } from '../api/plugin.js';
 import { instrumentHooks, type Applying } from './instrument.js';
+import { ScenarioError } from '../scenario/errors.js';
 
 export interface SystemOptions {
   hardware: HardwareModel;
@@ -95,12 +96,19 @@ export function createSystem(opts: SystemOptions): MmSystem {
     applying.name = p.name;
     applying.enforce = p.enforce;
     applying.precedence = preset.includes(p) ? 'normal' : 'override';
+    let r: unknown;
     try {
-      if (isKernelPlugin(p)) p.apply(system);
-      else p.apply(createPolicyContext(system, p.name));
+      if (isKernelPlugin(p)) r = p.apply(system);
+      else r = p.apply(createPolicyContext(system, p.name));
     } catch (e) {
-      if (e instanceof PluginError) throw e;
+      // a guarded apply (the composer's guardApply) already names the scenario field
+      if (e instanceof PluginError || e instanceof ScenarioError) throw e;
       throw new PluginError(p.name, 'apply', e);
+    }
+    if (isThenable(r)) {
+      // its rejection is this error, not an unhandled rejection after the run
+      r.then(undefined, () => undefined);
+      throw new PluginError(p.name, 'apply', new Error(ASYNC_APPLY_DETAIL), undefined, 'load');
     }
   }
   applying.name = '(after setup)';
@@ -111,8 +119,15 @@ export function createSystem(opts: SystemOptions): MmSystem {
 
 /** A plugin's shape and API range, before anything is applied. */
 function checkPlugin(p: AnyPlugin): void {
-  const name = typeof p?.name === 'string' ? p.name : '(unnamed)';
-  if (p === null || typeof p !== 'object' || typeof p.name !== 'string' || typeof p.apply !== 'function') {
+  let raw: unknown;
+  try {
+    raw = p?.name;
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    throw new PluginError('(unnamed)', 'load', new Error(`reading its name threw: ${why}`), undefined, 'load');
+  }
+  const name = typeof raw === 'string' ? raw : '(unnamed)';
+  if (p === null || typeof p !== 'object' || typeof raw !== 'string' || typeof p.apply !== 'function') {
     throw new PluginError(
       name,
       'load',
@@ -144,6 +159,14 @@ function checkPlugin(p: AnyPlugin): void {
   }
   const why = apiMismatch(p.api);
   if (why) throw new PluginError(name, 'load', new Error(why), undefined, 'load');
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (
+    v !== null &&
+    (typeof v === 'object' || typeof v === 'function') &&
+    typeof (v as { then?: unknown }).then === 'function'
+  );
 }
 
 /** The policies registered in a system's container (multi-injection). */

@@ -33,7 +33,9 @@ const MMAP_BASE = 0x7f00_0000_0000 / 4096;
 export class SimError extends Error {
   constructor(
     message: string,
-    readonly code: 'segv' | 'einval' | 'eexist' | 'enomem' | 'internal' = 'einval',
+    readonly code: 'segv' | 'einval' | 'enoent' | 'eexist' | 'enomem' | 'internal' = 'einval',
+    /** the scenario field the error is about, when the syscall's argument maps to one (e.g. `region`) */
+    readonly field?: string,
   ) {
     super(message);
     this.name = 'SimError';

@@ -31,9 +31,11 @@ export function uffdCopy(
   value: (i: number) => number,
 ): void {
   k.charge(k.hw.costs.syscall);
+  const vma = copyDstVma(mm, start, end);
+  // mfill_atomic(): a UFFDIO_COPY_MODE_WP copy needs a VMA registered in wp mode, else -EINVAL
+  if (wp && (vma.flags & VM.uffdWp) === 0)
+    throw new SimError('uffdCopy: wp is set but the range is not registered in wp mode (EINVAL)', 'einval', 'wp');
   for (let vpn = start; vpn < end; vpn++) {
-    const vma = mm.findVma(vpn);
-    if (!vma) throw new SimError(`uffdCopy: page 0x${vpn.toString(16)} is not mapped`, 'einval');
     const t = pteTableForWrite(k, mm, vpn, true, 'uffd_copy');
     if (k.pt.fl[k.pt.slot(t, pteIndex(vpn))] !== 0)
       throw new SimError(`uffdCopy: page 0x${vpn.toString(16)} is already populated (EEXIST)`, 'eexist');
@@ -57,6 +59,30 @@ export function uffdCopy(
 }
 
 /**
+ * mfill_atomic() → find_dst_vma(): the range must lie inside one VMA registered with
+ * userfaultfd (in either mode), else -ENOENT.
+ */
+function copyDstVma(mm: MmStruct, start: number, end: number) {
+  const hex = (v: number) => `0x${v.toString(16)}`;
+  const enoent = (msg: string) => new SimError(`uffdCopy: ${msg} (ENOENT)`, 'enoent', 'region');
+  const vma = mm.findVma(start);
+  if (!vma) throw enoent(`page ${hex(start)} is not mapped`);
+  if (vma.end < end) {
+    const next = mm.findVma(vma.end);
+    throw enoent(
+      next
+        ? `the range spans more than one VMA (split at page ${hex(vma.end)}); a copy must stay inside one`
+        : `page ${hex(vma.end)} is not mapped`,
+    );
+  }
+  if ((vma.flags & (VM.uffdMissing | VM.uffdWp)) === 0)
+    throw enoent(
+      `${end - start === 1 ? `page ${hex(start)} is` : `pages ${hex(start)}-${hex(end - 1)} are`} not registered with userfaultfd (no uffdRegister covers them)`,
+    );
+  return vma;
+}
+
+/**
  * UFFDIO_WRITEPROTECT → mwriteprotect_range() → change_protection(MM_CP_UFFD_WP[_RESOLVE]).
  * Resolving keeps the PTE read-only unless the kernel upgrades exclusive pages
  * (MM_CP_TRY_CHANGE_WRITABLE); the retried write then goes through do_wp_page().
@@ -64,10 +90,11 @@ export function uffdCopy(
 export function uffdWriteProtect(k: Kernel, mm: MmStruct, start: number, end: number, enable: boolean): void {
   k.charge(k.hw.costs.syscall);
   const vmas = mm.vmasIn(start, end);
-  if (vmas.length === 0) throw new SimError('uffdWriteProtect: no mapping in the range', 'einval');
+  // mwriteprotect_range(): err = -ENOENT unless every VMA of the range is registered in wp mode
+  if (vmas.length === 0) throw new SimError('uffdWriteProtect: no mapping in the range (ENOENT)', 'enoent', 'region');
   for (const vma of vmas) {
     if ((vma.flags & VM.uffdWp) === 0)
-      throw new SimError('uffdWriteProtect: the range is not registered in wp mode', 'einval');
+      throw new SimError('uffdWriteProtect: the range is not registered in wp mode (ENOENT)', 'enoent', 'region');
     const s = Math.max(start, vma.start);
     const e = Math.min(end, vma.end);
     const n = changeProtection(k, mm, vma, s, e, 'uffd_wp', (fl, pfn) => {

@@ -282,8 +282,10 @@ class Runner implements OpObserver {
       return new ScenarioError(file, where, undefined, `op ${s.op}: ${e.message}`, e);
     }
     if (e instanceof SimError) {
-      const field = e.code === 'segv' ? ('region' in s ? 'region' : 'addr') : undefined;
-      return new ScenarioError(file, where, field, `op ${s.op}: ${e.message}`);
+      const field = e.field ?? (e.code === 'segv' ? ('region' in s ? 'region' : 'addr') : undefined);
+      // kernel messages start with the syscall's name; the op already names it
+      const msg = e.message.startsWith(`${s.op}: `) ? e.message.slice(s.op.length + 2) : e.message;
+      return new ScenarioError(file, where, field, `op ${s.op}: ${msg}`);
     }
     const msg = e instanceof Error ? e.message : String(e);
     return new ScenarioError(file, where, undefined, `op ${s.op}: internal error: ${msg}`);
