@@ -4,13 +4,16 @@
  * Validation uses core's ScenarioSchema; every problem is a ScenarioError naming the file,
  * the step and the field.
  */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
 import { fromZod, ScenarioError, ScenarioSchema, type Scenario } from '@mmsim/core';
 import { fileError, withLocation, type SourceLocation } from './errors.js';
+import { checkNesting } from './limits.js';
 import { createLocator, parseWhere, type Locator } from './locate.js';
 import { importFile, ModuleLoadError } from './modules.js';
+import { parseYaml } from './parse-yaml.js';
 
 export const SCENARIO_EXTENSIONS = ['.json', '.yaml', '.yml', '.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'] as const;
 
@@ -54,20 +57,57 @@ export async function readScenario(file: string, prepare: ScenarioPrepare = {}):
   }
   let input: unknown;
   let locate: Locator = () => undefined;
+  let validating = locate;
   if (ext === '.json' || ext === '.yaml' || ext === '.yml') {
-    let text = await readText(file, abs);
-    // a UTF-8 byte order mark (Windows editors): JSON.parse rejects it, and it shifts positions
-    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    if (prepare.text) text = prepare.text(text);
-    input = ext === '.json' ? parseJson(file, text) : parseYaml(file, text);
-    locate = createLocator(text) ?? locate;
-  } else {
-    if (prepare.text) prepare.noText?.();
-    input = await importScenarioModule(file, abs);
-    if (prepare.input) input = structuredCloneSafe(input);
+    const kind = ext === '.json' ? 'json' : 'yaml';
+    let text: string | undefined = prepareText(await readText(file, abs), prepare);
+    input = kind === 'json' ? parseJson(file, text) : parseYaml(file, text);
+    checkNesting(file, input);
+    // positions are only looked up for an error: the text is kept while validating; later
+    // (a step failing during the run) the file is read again, if it is still the same
+    locate = rereadLocator(abs, kind, prepare, digest(text));
+    validating = createLocator(() => text, kind);
+    try {
+      if (prepare.input) input = await prepare.input(input);
+      return {
+        scenario: validateScenario(file, input, validating),
+        file,
+        path: abs,
+        baseDir: path.dirname(abs),
+        locate,
+      };
+    } finally {
+      text = undefined;
+    }
   }
-  if (prepare.input) input = await prepare.input(input);
+  if (prepare.text) prepare.noText?.();
+  input = await importScenarioModule(file, abs);
+  checkNesting(file, input);
+  if (prepare.input) input = await prepare.input(structuredCloneSafe(input));
   return { scenario: validateScenario(file, input, locate), file, path: abs, baseDir: path.dirname(abs), locate };
+}
+
+/** The text as parsed: without a UTF-8 byte order mark, `--var` placeholders filled. */
+function prepareText(text: string, prepare: ScenarioPrepare): string {
+  // a UTF-8 byte order mark (Windows editors): JSON.parse rejects it, and it shifts positions
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  return prepare.text ? prepare.text(text) : text;
+}
+
+function digest(text: string): string {
+  return createHash('sha256').update(text).digest('base64');
+}
+
+/** A locator that reads the file again (undefined once it changed). Holds no text until used. */
+function rereadLocator(abs: string, kind: 'json' | 'yaml', prepare: ScenarioPrepare, sum: string): Locator {
+  return createLocator(() => {
+    try {
+      const text = prepareText(readFileSync(abs, 'utf8'), prepare);
+      return digest(text) === sum ? text : undefined;
+    } catch {
+      return undefined;
+    }
+  }, kind);
 }
 
 /** A deep copy of a module's scenario object (functions and class instances kept as they are). */
@@ -83,7 +123,14 @@ function structuredCloneSafe(v: unknown): unknown {
 
 /** Validate a plain object against ScenarioSchema. */
 export function validateScenario(file: string, input: unknown, locate?: Locator): Scenario {
-  const r = ScenarioSchema.safeParse(input);
+  let r;
+  try {
+    r = ScenarioSchema.safeParse(input);
+  } catch (e) {
+    // checkNesting keeps files well inside the stack; a module's value may still be cyclic
+    if (e instanceof RangeError) throw fileError(file, 'the scenario is nested too deeply (or refers to itself)');
+    throw e;
+  }
   if (r.success) return r.data;
   const issue = r.error.issues[0];
   let err = fromZod(file, r.error, input);
@@ -147,6 +194,7 @@ function parseJson(file: string, text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
+    if (e instanceof RangeError) throw fileError(file, 'invalid JSON: nested too deeply to parse');
     let msg = (e as Error).message;
     let loc: SourceLocation | undefined;
     const pos = /\bat position (\d+)/.exec(msg);
@@ -160,17 +208,6 @@ function parseJson(file: string, text: string): unknown {
       .replace(/^JSON\.parse: /, '');
     throw fileError(file, `invalid JSON: ${msg}`, loc);
   }
-}
-
-function parseYaml(file: string, text: string): unknown {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  const e = doc.errors[0];
-  if (e) {
-    const { line, col } = lineCounter.linePos(e.pos[0]);
-    throw fileError(file, `invalid YAML: ${e.message.split('\n')[0]}`, { line, column: col });
-  }
-  return doc.toJS({ maxAliasCount: 1000 });
 }
 
 async function importScenarioModule(file: string, abs: string): Promise<unknown> {
