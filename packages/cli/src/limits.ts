@@ -25,29 +25,47 @@ export function errorAt(file: string, path: ReadonlyArray<PropertyKey>, detail: 
   return new ScenarioError(file, where, field, detail);
 }
 
-/** Throw when `input` (a parsed file or module value) nests past the limits. Iterative. */
+interface Frame {
+  /** the list, or the object's keys */
+  v: unknown[];
+  obj: Record<string, unknown> | undefined;
+  next: number;
+  /** repeat steps around (and including) this value */
+  repeats: number;
+}
+
+/** Throw when `input` (a parsed file or module value) nests past the limits. Iterative, O(depth) memory. */
 export function checkNesting(file: string, input: unknown): void {
-  // depth-first, without recursion: each entry is a value, its path, and the repeats around it
-  const stack: Array<{ v: unknown; path: PropertyKey[]; repeats: number }> = [{ v: input, path: [], repeats: 0 }];
-  while (stack.length > 0) {
-    const { v, path, repeats } = stack.pop()!;
-    if (v === null || typeof v !== 'object') continue;
-    if (path.length >= MAX_NESTING)
-      throw errorAt(file, path, `nested more than ${MAX_NESTING} levels deep (the loader's limit)`);
-    const isRepeat = !Array.isArray(v) && (v as { op?: unknown }).op === 'repeat';
-    if (isRepeat && repeats >= MAX_REPEAT_DEPTH)
-      throw errorAt(file, path, `repeat nested more than ${MAX_REPEAT_DEPTH} deep (the loader's limit)`);
-    const inner = repeats + (isRepeat ? 1 : 0);
+  const stack: Frame[] = [];
+  const pathOf = (): PropertyKey[] => stack.map((f) => (f.obj ? f.v[f.next - 1]! : f.next - 1) as PropertyKey);
+  const enter = (v: unknown, repeats: number): void => {
+    if (v === null || typeof v !== 'object') return;
+    if (stack.length >= MAX_NESTING)
+      throw errorAt(file, pathOf(), `nested more than ${MAX_NESTING} levels deep (the loader's limit)`);
     if (Array.isArray(v)) {
-      for (let i = v.length - 1; i >= 0; i--)
-        if (v[i] !== null && typeof v[i] === 'object') stack.push({ v: v[i], path: [...path, i], repeats: inner });
-    } else if (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null) {
-      const keys = Object.keys(v);
-      for (let i = keys.length - 1; i >= 0; i--) {
-        const x = (v as Record<string, unknown>)[keys[i]!];
-        if (x !== null && typeof x === 'object') stack.push({ v: x, path: [...path, keys[i]!], repeats: inner });
-      }
+      stack.push({ v, obj: undefined, next: 0, repeats });
+      return;
     }
+    const proto = Object.getPrototypeOf(v);
+    if (proto !== Object.prototype && proto !== null) return; // a class instance from a module
+    const obj = v as Record<string, unknown>;
+    let r = repeats;
+    if (obj.op === 'repeat') {
+      if (repeats >= MAX_REPEAT_DEPTH)
+        throw errorAt(file, pathOf(), `repeat nested more than ${MAX_REPEAT_DEPTH} deep (the loader's limit)`);
+      r++;
+    }
+    stack.push({ v: Object.keys(obj), obj, next: 0, repeats: r });
+  };
+  enter(input, 0);
+  while (stack.length > 0) {
+    const f = stack[stack.length - 1]!;
+    if (f.next >= f.v.length) {
+      stack.pop();
+      continue;
+    }
+    const i = f.next++;
+    enter(f.obj ? f.obj[f.v[i] as string] : f.v[i], f.repeats);
   }
 }
 

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fromZod, ScenarioError, ScenarioSchema, type Scenario } from '@mmsim/core';
+import { fromZod, ScenarioError, ScenarioSchema, StepSchema, type Scenario, type Step } from '@mmsim/core';
 import { fileError, withLocation, type SourceLocation } from './errors.js';
 import { checkNesting } from './limits.js';
 import { createLocator, parseWhere, type Locator } from './locate.js';
@@ -57,34 +57,41 @@ export async function readScenario(file: string, prepare: ScenarioPrepare = {}):
   }
   let input: unknown;
   let locate: Locator = () => undefined;
-  let validating = locate;
   if (ext === '.json' || ext === '.yaml' || ext === '.yml') {
     const kind = ext === '.json' ? 'json' : 'yaml';
-    let text: string | undefined = prepareText(await readText(file, abs), prepare);
-    input = kind === 'json' ? parseJson(file, text) : parseYaml(file, text);
-    checkNesting(file, input);
-    // positions are only looked up for an error: the text is kept while validating; later
-    // (a step failing during the run) the file is read again, if it is still the same
-    locate = rereadLocator(abs, kind, prepare, digest(text));
-    validating = createLocator(() => text, kind);
-    try {
-      if (prepare.input) input = await prepare.input(input);
-      return {
-        scenario: validateScenario(file, input, validating),
-        file,
-        path: abs,
-        baseDir: path.dirname(abs),
-        locate,
-      };
-    } finally {
-      text = undefined;
-    }
+    ({ input, locate } = await readFileInput(file, abs, kind, prepare));
+  } else {
+    if (prepare.text) prepare.noText?.();
+    input = await importScenarioModule(file, abs);
   }
-  if (prepare.text) prepare.noText?.();
-  input = await importScenarioModule(file, abs);
   checkNesting(file, input);
-  if (prepare.input) input = await prepare.input(structuredCloneSafe(input));
-  return { scenario: validateScenario(file, input, locate), file, path: abs, baseDir: path.dirname(abs), locate };
+  // a module's own object is copied before it is changed
+  const owned = ext === '.json' || ext === '.yaml' || ext === '.yml' || !!prepare.input;
+  if (prepare.input) input = await prepare.input(owned ? input : structuredCloneSafe(input));
+  const scenario = validateInput(file, input, locate, owned);
+  return { scenario, file, path: abs, baseDir: path.dirname(abs), locate };
+}
+
+/**
+ * The parsed value of a JSON/YAML file. Positions are looked up only for an error: then the
+ * file is read again (if unchanged), so neither its bytes, its text nor a syntax tree stays
+ * alive during validation and the run (a function of its own: nothing of it outlives the call).
+ */
+async function readFileInput(
+  file: string,
+  abs: string,
+  kind: 'json' | 'yaml',
+  prepare: ScenarioPrepare,
+): Promise<{ input: unknown; locate: Locator }> {
+  let bytes: Buffer | undefined = await readBytes(file, abs);
+  const locate = rereadLocator(abs, kind, prepare, digest(bytes));
+  const text = prepareText(bytes.toString('utf8'), prepare);
+  bytes = undefined; // not held while parsing
+  return { input: parseText(file, kind, text), locate };
+}
+
+function parseText(file: string, kind: 'json' | 'yaml', text: string): unknown {
+  return kind === 'json' ? parseJson(file, text) : parseYaml(file, text);
 }
 
 /** The text as parsed: without a UTF-8 byte order mark, `--var` placeholders filled. */
@@ -94,16 +101,16 @@ function prepareText(text: string, prepare: ScenarioPrepare): string {
   return prepare.text ? prepare.text(text) : text;
 }
 
-function digest(text: string): string {
-  return createHash('sha256').update(text).digest('base64');
+function digest(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('base64');
 }
 
 /** A locator that reads the file again (undefined once it changed). Holds no text until used. */
 function rereadLocator(abs: string, kind: 'json' | 'yaml', prepare: ScenarioPrepare, sum: string): Locator {
   return createLocator(() => {
     try {
-      const text = prepareText(readFileSync(abs, 'utf8'), prepare);
-      return digest(text) === sum ? text : undefined;
+      const bytes = readFileSync(abs);
+      return digest(bytes) === sum ? prepareText(bytes.toString('utf8'), prepare) : undefined;
     } catch {
       return undefined;
     }
@@ -123,9 +130,55 @@ function structuredCloneSafe(v: unknown): unknown {
 
 /** Validate a plain object against ScenarioSchema. */
 export function validateScenario(file: string, input: unknown, locate?: Locator): Scenario {
+  return validateInput(file, input, locate, false);
+}
+
+/**
+ * ScenarioSchema.safeParse, a step at a time when `steps` is a list (the first problem is the
+ * one the whole parse reports first); `owned`: the input's steps list may be reused for the
+ * output, so a large file is not held twice.
+ */
+function parseSteps(input: unknown, owned: boolean): ReturnType<typeof ScenarioSchema.safeParse> {
+  const steps = (input as { steps?: unknown } | null)?.steps;
+  if (!isPlainObject(input) || !Array.isArray(steps)) return ScenarioSchema.safeParse(input);
+  const rest = ScenarioSchema.safeParse({ ...input, steps: [] });
+  // zod reports the fields in schema order (steps last), then the unknown fields
+  if (!rest.success && rest.error.issues[0]!.code !== 'unrecognized_keys') return rest;
+  const out = owned ? steps : new Array<unknown>(steps.length);
+  for (let i = 0; i < steps.length; i++) {
+    const r = StepSchema.safeParse(steps[i]);
+    if (!r.success) {
+      const issue = { ...r.error.issues[0]!, path: ['steps', i, ...r.error.issues[0]!.path] };
+      return { success: false, error: { issues: [issue] } } as unknown as ReturnType<typeof ScenarioSchema.safeParse>;
+    }
+    // the schemas only check (no defaults, no transforms): an owned flat step is kept as it is,
+    // so the copy zod made dies young instead of a million steps being held twice
+    out[i] = owned && sameFlat(r.data, steps[i]) ? steps[i] : r.data;
+  }
+  if (!rest.success) return rest;
+  rest.data.steps = out as Step[];
+  return rest;
+}
+
+/** `a` and `b` have the same keys with the same (identical) values. */
+function sameFlat(a: object, b: unknown): boolean {
+  if (!isPlainObject(b)) return false;
+  let n = 0;
+  for (const k in a) {
+    if ((a as Record<string, unknown>)[k] !== b[k] || !Object.hasOwn(b, k)) return false;
+    n++;
+  }
+  return n === Object.keys(b).length;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function validateInput(file: string, input: unknown, locate: Locator | undefined, owned: boolean): Scenario {
   let r;
   try {
-    r = ScenarioSchema.safeParse(input);
+    r = parseSteps(input, owned);
   } catch (e) {
     // checkNesting keeps files well inside the stack; a module's value may still be cyclic
     if (e instanceof RangeError) throw fileError(file, 'the scenario is nested too deeply (or refers to itself)');
@@ -166,9 +219,9 @@ export function locateError(err: ScenarioError, loaded: Pick<LoadedScenario, 'lo
   return withLocation(err, loaded.locate(parseWhere(err.where, err.field)));
 }
 
-async function readText(file: string, abs: string): Promise<string> {
+async function readBytes(file: string, abs: string): Promise<Buffer> {
   try {
-    return await readFile(abs, 'utf8');
+    return await readFile(abs);
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === 'ENOENT') throw fileError(file, 'no such file');
@@ -211,7 +264,7 @@ function parseJson(file: string, text: string): unknown {
 }
 
 async function importScenarioModule(file: string, abs: string): Promise<unknown> {
-  await readText(file, abs); // a clear "no such file" before the module loader's message
+  await readBytes(file, abs); // a clear "no such file" before the module loader's message
   let mod: Record<string, unknown>;
   try {
     mod = await importFile(abs);

@@ -5,7 +5,7 @@
  * cannot give exactly as the whole would (a parse error, an alias across pieces, a repeated
  * key) is parsed whole, which also gives the messages and positions.
  */
-import { LineCounter, parseDocument, type DocumentOptions, type ParseOptions } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument, type DocumentOptions, type ParseOptions } from 'yaml';
 import { fileError } from './errors.js';
 import { checkAliases } from './limits.js';
 import { stepSpans } from './step-spans.js';
@@ -58,7 +58,8 @@ export function parseYamlPieces(text: string): { value: unknown } | undefined {
     const n = spans.starts.length - 1;
     for (let b = 0; b < n; b += BATCH) {
       const m = Math.min(BATCH, n - b);
-      const batch = piece(text.slice(spans.starts[b]!, spans.starts[b + m]!));
+      const slice = text.slice(spans.starts[b]!, spans.starts[b + m]!);
+      const batch = simpleSteps(slice) ?? piece(slice);
       if (!Array.isArray(batch) || batch.length !== m) return undefined;
       for (const s of batch) steps.push(s);
     }
@@ -84,6 +85,82 @@ function piece(text: string): unknown {
   const doc = parseDocument(text, OPTIONS);
   if (doc.errors.length > 0) throw new PieceError();
   return doc.toJS({ maxAliasCount: 0 });
+}
+
+const ITEM_LINE = /^( *)-( +)/;
+const BLANK_OR_COMMENT = /^[ \t]*(?:#.*)?\r?$/;
+const SCALAR = '-?[A-Za-z0-9_.][A-Za-z0-9_./+-]*';
+const PAIR = new RegExp(`^([A-Za-z_][A-Za-z0-9_]*): +(${SCALAR})$`);
+const LINE_PAIR = new RegExp(`^( *)([A-Za-z_][A-Za-z0-9_]*): +(${SCALAR}) *\\r?$`);
+
+/**
+ * A batch of steps that are all one-level mappings of plain words and numbers, in block
+ * (`- op: touch` / `  pid: p`) or flow (`- { op: touch, pid: p }`) style, read without a
+ * syntax tree; every word is resolved by the YAML parser itself (once per distinct word), so
+ * `0x10`, `~`, `true` mean what they mean in YAML. Undefined for anything else (then the
+ * batch is parsed by the YAML parser).
+ */
+export function simpleSteps(text: string): unknown[] | undefined {
+  const out: Array<Record<string, unknown>> = [];
+  let indent = -1;
+  let keyCol = -1; // the column of the current item's keys (-1: no more lines for it)
+  let cur: Record<string, unknown> | undefined;
+  const add = (k: string, v: string): boolean => {
+    const key = resolveKey(k);
+    if (key === undefined || Object.hasOwn(cur!, key)) return false;
+    cur![key] = resolveWord(v);
+    return true;
+  };
+  for (const line of text.split('\n')) {
+    if (BLANK_OR_COMMENT.test(line)) continue;
+    const item = ITEM_LINE.exec(line);
+    if (item && (indent < 0 || item[1]!.length === indent)) {
+      indent = item[1]!.length;
+      cur = {}; // keys are plain words, never `__proto__` (resolveKey)
+      out.push(cur);
+      const rest = line.slice(item[0].length).trimEnd();
+      if (rest.startsWith('{')) {
+        if (!rest.endsWith('}')) return undefined;
+        const inner = rest.slice(1, -1).trim();
+        if (inner !== '')
+          for (const part of inner.split(',')) {
+            const m = PAIR.exec(part.trim());
+            if (!m || !add(m[1]!, m[2]!)) return undefined;
+          }
+        keyCol = -1;
+      } else {
+        const m = PAIR.exec(rest);
+        if (!m || !add(m[1]!, m[2]!)) return undefined;
+        keyCol = indent + 1 + item[2]!.length;
+      }
+      continue;
+    }
+    const m = LINE_PAIR.exec(line);
+    if (!cur || keyCol < 0 || !m || m[1]!.length !== keyCol || !add(m[2]!, m[3]!)) return undefined;
+  }
+  return out;
+}
+
+const words = new Map<string, unknown>();
+const keys = new Map<string, string | undefined>();
+
+/** What the YAML parser makes of a plain word as a mapping value. */
+function resolveWord(w: string): unknown {
+  if (words.has(w)) return words.get(w);
+  const v = (parseDocument(`k: ${w}`).toJS() as { k: unknown }).k;
+  if (words.size < 10_000) words.set(w, v);
+  return v;
+}
+
+/** The JS key the YAML parser makes of a plain word as a key (undefined: not a plain string). */
+function resolveKey(w: string): string | undefined {
+  if (keys.has(w)) return keys.get(w);
+  if (w.startsWith('__')) return undefined; // `__proto__` and friends: the YAML parser's way
+  const v = parseDocument(`${w}: 0`).contents;
+  const k = isMap(v) && isScalar(v.items[0]?.key) ? v.items[0].key.value : undefined;
+  const key = typeof k === 'string' ? k : undefined;
+  if (keys.size < 10_000) keys.set(w, key);
+  return key;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
