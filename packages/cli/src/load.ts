@@ -4,13 +4,16 @@
  * Validation uses core's ScenarioSchema; every problem is a ScenarioError naming the file,
  * the step and the field.
  */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
-import { fromZod, ScenarioError, ScenarioSchema, type Scenario } from '@mmsim/core';
+import { fromZod, ScenarioError, ScenarioSchema, StepSchema, type Scenario, type Step } from '@mmsim/core';
 import { fileError, withLocation, type SourceLocation } from './errors.js';
+import { checkNesting } from './limits.js';
 import { createLocator, parseWhere, type Locator } from './locate.js';
 import { importFile, ModuleLoadError } from './modules.js';
+import { parseYaml } from './parse-yaml.js';
 
 export const SCENARIO_EXTENSIONS = ['.json', '.yaml', '.yml', '.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'] as const;
 
@@ -55,19 +58,63 @@ export async function readScenario(file: string, prepare: ScenarioPrepare = {}):
   let input: unknown;
   let locate: Locator = () => undefined;
   if (ext === '.json' || ext === '.yaml' || ext === '.yml') {
-    let text = await readText(file, abs);
-    // a UTF-8 byte order mark (Windows editors): JSON.parse rejects it, and it shifts positions
-    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    if (prepare.text) text = prepare.text(text);
-    input = ext === '.json' ? parseJson(file, text) : parseYaml(file, text);
-    locate = createLocator(text) ?? locate;
+    const kind = ext === '.json' ? 'json' : 'yaml';
+    ({ input, locate } = await readFileInput(file, abs, kind, prepare));
   } else {
     if (prepare.text) prepare.noText?.();
     input = await importScenarioModule(file, abs);
-    if (prepare.input) input = structuredCloneSafe(input);
   }
-  if (prepare.input) input = await prepare.input(input);
-  return { scenario: validateScenario(file, input, locate), file, path: abs, baseDir: path.dirname(abs), locate };
+  checkNesting(file, input);
+  // a module's own object is copied before it is changed
+  const owned = ext === '.json' || ext === '.yaml' || ext === '.yml' || !!prepare.input;
+  if (prepare.input) input = await prepare.input(owned ? input : structuredCloneSafe(input));
+  const scenario = validateInput(file, input, locate, owned);
+  return { scenario, file, path: abs, baseDir: path.dirname(abs), locate };
+}
+
+/**
+ * The parsed value of a JSON/YAML file. Positions are looked up only for an error: then the
+ * file is read again (if unchanged), so neither its bytes, its text nor a syntax tree stays
+ * alive during validation and the run (a function of its own: nothing of it outlives the call).
+ */
+async function readFileInput(
+  file: string,
+  abs: string,
+  kind: 'json' | 'yaml',
+  prepare: ScenarioPrepare,
+): Promise<{ input: unknown; locate: Locator }> {
+  let bytes: Buffer | undefined = await readBytes(file, abs);
+  const locate = rereadLocator(abs, kind, prepare, digest(bytes));
+  const text = prepareText(bytes.toString('utf8'), prepare);
+  bytes = undefined; // not held while parsing
+  return { input: parseText(file, kind, text), locate };
+}
+
+function parseText(file: string, kind: 'json' | 'yaml', text: string): unknown {
+  return kind === 'json' ? parseJson(file, text) : parseYaml(file, text);
+}
+
+/** The text as parsed: without a UTF-8 byte order mark, `--var` placeholders filled. */
+function prepareText(text: string, prepare: ScenarioPrepare): string {
+  // a UTF-8 byte order mark (Windows editors): JSON.parse rejects it, and it shifts positions
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  return prepare.text ? prepare.text(text) : text;
+}
+
+function digest(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('base64');
+}
+
+/** A locator that reads the file again (undefined once it changed). Holds no text until used. */
+function rereadLocator(abs: string, kind: 'json' | 'yaml', prepare: ScenarioPrepare, sum: string): Locator {
+  return createLocator(() => {
+    try {
+      const bytes = readFileSync(abs);
+      return digest(bytes) === sum ? prepareText(bytes.toString('utf8'), prepare) : undefined;
+    } catch {
+      return undefined;
+    }
+  }, kind);
 }
 
 /** A deep copy of a module's scenario object (functions and class instances kept as they are). */
@@ -83,7 +130,60 @@ function structuredCloneSafe(v: unknown): unknown {
 
 /** Validate a plain object against ScenarioSchema. */
 export function validateScenario(file: string, input: unknown, locate?: Locator): Scenario {
-  const r = ScenarioSchema.safeParse(input);
+  return validateInput(file, input, locate, false);
+}
+
+/**
+ * ScenarioSchema.safeParse, a step at a time when `steps` is a list (the first problem is the
+ * one the whole parse reports first); `owned`: the input's steps list may be reused for the
+ * output, so a large file is not held twice.
+ */
+function parseSteps(input: unknown, owned: boolean): ReturnType<typeof ScenarioSchema.safeParse> {
+  const steps = (input as { steps?: unknown } | null)?.steps;
+  if (!isPlainObject(input) || !Array.isArray(steps)) return ScenarioSchema.safeParse(input);
+  const rest = ScenarioSchema.safeParse({ ...input, steps: [] });
+  // zod reports the fields in schema order (steps last), then the unknown fields
+  if (!rest.success && rest.error.issues[0]!.code !== 'unrecognized_keys') return rest;
+  const out = owned ? steps : new Array<unknown>(steps.length);
+  for (let i = 0; i < steps.length; i++) {
+    const r = StepSchema.safeParse(steps[i]);
+    if (!r.success) {
+      const issue = { ...r.error.issues[0]!, path: ['steps', i, ...r.error.issues[0]!.path] };
+      return { success: false, error: { issues: [issue] } } as unknown as ReturnType<typeof ScenarioSchema.safeParse>;
+    }
+    // the schemas only check (no defaults, no transforms): an owned flat step is kept as it is,
+    // so the copy zod made dies young instead of a million steps being held twice
+    out[i] = owned && sameFlat(r.data, steps[i]) ? steps[i] : r.data;
+  }
+  if (!rest.success) return rest;
+  rest.data.steps = out as Step[];
+  return rest;
+}
+
+/** `a` and `b` have the same keys with the same (identical) values. */
+function sameFlat(a: object, b: unknown): boolean {
+  if (!isPlainObject(b)) return false;
+  let n = 0;
+  for (const k in a) {
+    if ((a as Record<string, unknown>)[k] !== b[k] || !Object.hasOwn(b, k)) return false;
+    n++;
+  }
+  return n === Object.keys(b).length;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function validateInput(file: string, input: unknown, locate: Locator | undefined, owned: boolean): Scenario {
+  let r;
+  try {
+    r = parseSteps(input, owned);
+  } catch (e) {
+    // checkNesting keeps files well inside the stack; a module's value may still be cyclic
+    if (e instanceof RangeError) throw fileError(file, 'the scenario is nested too deeply (or refers to itself)');
+    throw e;
+  }
   if (r.success) return r.data;
   const issue = r.error.issues[0];
   let err = fromZod(file, r.error, input);
@@ -119,9 +219,9 @@ export function locateError(err: ScenarioError, loaded: Pick<LoadedScenario, 'lo
   return withLocation(err, loaded.locate(parseWhere(err.where, err.field)));
 }
 
-async function readText(file: string, abs: string): Promise<string> {
+async function readBytes(file: string, abs: string): Promise<Buffer> {
   try {
-    return await readFile(abs, 'utf8');
+    return await readFile(abs);
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === 'ENOENT') throw fileError(file, 'no such file');
@@ -147,6 +247,7 @@ function parseJson(file: string, text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
+    if (e instanceof RangeError) throw fileError(file, 'invalid JSON: nested too deeply to parse');
     let msg = (e as Error).message;
     let loc: SourceLocation | undefined;
     const pos = /\bat position (\d+)/.exec(msg);
@@ -162,19 +263,8 @@ function parseJson(file: string, text: string): unknown {
   }
 }
 
-function parseYaml(file: string, text: string): unknown {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  const e = doc.errors[0];
-  if (e) {
-    const { line, col } = lineCounter.linePos(e.pos[0]);
-    throw fileError(file, `invalid YAML: ${e.message.split('\n')[0]}`, { line, column: col });
-  }
-  return doc.toJS({ maxAliasCount: 1000 });
-}
-
 async function importScenarioModule(file: string, abs: string): Promise<unknown> {
-  await readText(file, abs); // a clear "no such file" before the module loader's message
+  await readBytes(file, abs); // a clear "no such file" before the module loader's message
   let mod: Record<string, unknown>;
   try {
     mod = await importFile(abs);
