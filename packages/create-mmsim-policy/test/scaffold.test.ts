@@ -8,7 +8,16 @@
  * Needs `pnpm build` first and npm's registry for vitest, typescript and the other tools.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -172,4 +181,38 @@ describe('a scaffold, built and tested like a user would', () => {
       expect([r.code, r.out.trim()]).toEqual([0, 'policy boundary: 0 violation(s)']);
     }, 60_000);
   });
+
+  it('installed beside a scenario: mmsim list finds it, a scenario loads it by package name', async () => {
+    // a consumer project with the built default scaffold in its node_modules
+    const consumer = path.join(tmp, 'consumer');
+    mkdirSync(path.join(consumer, 'node_modules', '@scaffold-test'), { recursive: true });
+    symlinkSync(DEFAULT_DIR, path.join(consumer, 'node_modules', '@scaffold-test', 'my-policy'), 'dir');
+    const scenario = readFileSync(path.join(DEFAULT_DIR, 'test', 'scenario.yaml'), 'utf8');
+    expect(scenario).toContain('    - ../src/index.ts\n');
+    writeFileSync(
+      path.join(consumer, 'scenario.yaml'),
+      scenario.replace('    - ../src/index.ts\n', '    - "@scaffold-test/my-policy"\n'),
+    );
+    const mmsim = path.join(DEFAULT_DIR, 'node_modules', '.bin', 'mmsim');
+    const list = await run(mmsim, ['list', 'policies', '--json'], consumer);
+    expect(list.code).toBe(0);
+    const found = JSON.parse(list.out).policies.packages.filter((p: { name: string }) =>
+      p.name.startsWith('@scaffold'),
+    );
+    expect(found).toEqual([
+      {
+        name: '@scaffold-test/my-policy',
+        version: '0.1.0',
+        description: 'An mmsim policy plugin (policy API ^1.0.0) tapping fault.wpReuse.',
+        api: '^1.0.0',
+        incompatible: null,
+        dir: DEFAULT_DIR,
+      },
+    ]);
+    const r = await run(mmsim, ['run', 'scenario.yaml', '--json'], consumer);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.out);
+    expect(doc.total.counters.my_policy_fault_wp_reuse).toBe(18);
+    expect(doc.phases['child-write'].counters.cow_copy).toBe(16);
+  }, 60_000);
 });
