@@ -1,0 +1,218 @@
+/**
+ * End to end, as a user would: pack the workspace packages a scaffold needs (`pnpm pack`), run
+ * the built generator in a temp dir, point the scaffold's @mmsim devDependencies (and, through
+ * `overrides`, their own @mmsim dependencies) at the tarballs, `npm install`, and run the
+ * scaffold's build, tests and the installed `mmsim check`. Two scaffolds: the default one (a
+ * scoped name, fault.wpReuse) and one tapping every hook of the catalogue (so every generated
+ * tap compiles, and src/calls.ts's counts are checked against core by the scaffold's own test).
+ * Needs `pnpm build` first and npm's registry for vitest, typescript and the other tools.
+ */
+import { spawn } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HOOK_SPECS } from '@mmsim/core';
+import { publint } from 'publint';
+import { PACKAGE_DIR, PINNED } from '../src/versions.js';
+
+const ROOT = path.resolve(PACKAGE_DIR, '../..');
+const BIN = path.join(PACKAGE_DIR, 'dist', 'bin.js');
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'create-mmsim-policy-scaffold-'));
+const TGZ = path.join(tmp, 'tgz');
+
+interface Ran {
+  code: number | null;
+  out: string;
+}
+
+/** The environment of a user's shell: none of this test runner's or pnpm's variables. */
+function userEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (/^(VITEST|npm_|NODE_OPTIONS$|NODE_ENV$|TEST$|PNPM_)/i.test(k)) continue;
+    env[k] = v;
+  }
+  return { ...env, NO_COLOR: '1', FORCE_COLOR: '0', npm_config_update_notifier: 'false' };
+}
+
+function run(cmd: string, args: string[], cwd: string): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { cwd, env: userEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (out += d));
+    p.on('error', reject);
+    p.on('close', (code) => resolve({ code, out }));
+  });
+}
+
+const json = (f: string) => JSON.parse(readFileSync(f, 'utf8'));
+
+/** Workspace package directories by package name. */
+function workspacePackages(): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const d of readdirSync(path.join(ROOT, 'packages'))) {
+    const f = path.join(ROOT, 'packages', d, 'package.json');
+    if (existsSync(f)) m.set(json(f).name, path.dirname(f));
+  }
+  return m;
+}
+
+/** The @mmsim packages a scaffold installs: its pinned ones and their @mmsim dependencies. */
+function closure(ws: Map<string, string>): string[] {
+  const todo: string[] = PINNED.filter((n) => n.startsWith('@mmsim/'));
+  const seen = new Set<string>();
+  while (todo.length > 0) {
+    const n = todo.pop()!;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    const pkg = json(path.join(ws.get(n)!, 'package.json'));
+    for (const d of Object.keys({ ...pkg.dependencies, ...pkg.peerDependencies }))
+      if (d.startsWith('@mmsim/')) todo.push(d);
+  }
+  return [...seen].sort();
+}
+
+/** `@mmsim/core` → the tarball `pnpm pack` wrote for it. */
+let tarballs: Record<string, string> = {};
+
+/** Point the scaffold's @mmsim packages at the tarballs (a user gets them from the registry). */
+function useTarballs(dir: string) {
+  const f = path.join(dir, 'package.json');
+  const pkg = json(f);
+  for (const n of Object.keys(pkg.devDependencies)) if (tarballs[n]) pkg.devDependencies[n] = tarballs[n];
+  pkg.overrides = tarballs;
+  writeFileSync(f, `${JSON.stringify(pkg, null, 2)}\n`);
+}
+
+const DEFAULT_DIR = path.join(tmp, 'my-policy');
+const EVERY_DIR = path.join(tmp, 'every-hook');
+let generated: Ran[] = [];
+let installed: Ran;
+
+beforeAll(async () => {
+  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run pnpm build first`);
+  const ws = workspacePackages();
+  const names = closure(ws);
+  const packs = await Promise.all(
+    names.map((n) => run('pnpm', ['pack', '--pack-destination', TGZ], ws.get(n)!).then((r) => [n, r] as const)),
+  );
+  for (const [n, r] of packs) if (r.code !== 0) throw new Error(`pnpm pack ${n} failed:\n${r.out}`);
+  tarballs = Object.fromEntries(
+    names.map((n) => {
+      const v = json(path.join(ws.get(n)!, 'package.json')).version;
+      return [n, `file:${path.join(TGZ, `${n.slice(1).replace('/', '-')}-${v}.tgz`)}`];
+    }),
+  );
+  generated = [
+    await run('node', [BIN, '@scaffold-test/my-policy'], tmp),
+    await run('node', [BIN, 'every-hook', ...Object.keys(HOOK_SPECS).flatMap((h) => ['--hook', h])], tmp),
+  ];
+  if (generated.some((g) => g.code !== 0)) return;
+  useTarballs(DEFAULT_DIR);
+  useTarballs(EVERY_DIR);
+  installed = await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], DEFAULT_DIR);
+  // the two scaffolds install the same packages (checked below): the second shares the first's
+  symlinkSync(path.join(DEFAULT_DIR, 'node_modules'), path.join(EVERY_DIR, 'node_modules'), 'dir');
+}, 300_000);
+
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('a scaffold, built and tested like a user would', () => {
+  it('the generator writes both scaffolds and npm installs them', () => {
+    expect(generated.map((g) => g.code)).toEqual([0, 0]);
+    expect(generated[0]!.out.split('\n')[0]).toBe(
+      'created @scaffold-test/my-policy in my-policy (10 files), tapping fault.wpReuse',
+    );
+    const deps = (d: string) => {
+      const p = json(path.join(d, 'package.json'));
+      return { devDependencies: p.devDependencies, peerDependencies: p.peerDependencies, overrides: p.overrides };
+    };
+    expect(deps(EVERY_DIR)).toEqual(deps(DEFAULT_DIR));
+    expect([installed.code, installed.out]).toEqual([0, expect.stringContaining('added')]);
+    expect(json(path.join(DEFAULT_DIR, 'node_modules/@mmsim/core/package.json')).name).toBe('@mmsim/core');
+  });
+
+  describe.each([
+    ['the default scaffold', DEFAULT_DIR],
+    ['the scaffold tapping every hook', EVERY_DIR],
+  ])('%s', (_, dir) => {
+    it('npm run build compiles it to dist/ (tsc)', async () => {
+      const r = await run('npm', ['run', 'build'], dir);
+      expect([r.code, r.out]).toEqual([0, expect.any(String)]);
+      expect(readdirSync(path.join(dir, 'dist')).sort()).toEqual(['index.d.ts', 'index.js']);
+    }, 120_000);
+
+    it('npm test passes: the scenario counters and assertPolicySound', async () => {
+      const r = await run('npm', ['test'], dir);
+      expect([r.code, r.out]).toEqual([0, expect.stringMatching(/Tests\s+2 passed \(2\)/)]);
+    }, 180_000);
+
+    it('the installed mmsim check fuzzes the built policy: no violation', async () => {
+      const r = await run(
+        path.join(dir, 'node_modules', '.bin', 'mmsim'),
+        ['check', '--policy', './dist/index.js', '--kernel', 'linux-6.18'],
+        dir,
+      );
+      expect([r.code, r.out]).toEqual([
+        0,
+        expect.stringMatching(/^linux-6\.18 on strict-tlb \+ index\.js: 200 runs, \d+ steps, 0 violation\(s\)/),
+      ]);
+    }, 180_000);
+
+    it('publint finds nothing to fix, and the policy uses the policy API only', async () => {
+      const { messages } = await publint({ pkgDir: dir, level: 'warning', strict: true, pack: 'npm' });
+      expect(messages).toEqual([]);
+      const r = await run(
+        'node',
+        [path.join(ROOT, 'scripts', 'check-policy-boundary.mjs'), path.join(dir, 'src')],
+        ROOT,
+      );
+      expect([r.code, r.out.trim()]).toEqual([0, 'policy boundary: 0 violation(s)']);
+    }, 60_000);
+  });
+
+  it('installed beside a scenario: mmsim list finds it, a scenario loads it by package name', async () => {
+    // a consumer project with the built default scaffold in its node_modules
+    const consumer = path.join(tmp, 'consumer');
+    mkdirSync(path.join(consumer, 'node_modules', '@scaffold-test'), { recursive: true });
+    symlinkSync(DEFAULT_DIR, path.join(consumer, 'node_modules', '@scaffold-test', 'my-policy'), 'dir');
+    const scenario = readFileSync(path.join(DEFAULT_DIR, 'test', 'scenario.yaml'), 'utf8');
+    expect(scenario).toContain('    - ../src/index.ts\n');
+    writeFileSync(
+      path.join(consumer, 'scenario.yaml'),
+      scenario.replace('    - ../src/index.ts\n', '    - "@scaffold-test/my-policy"\n'),
+    );
+    const mmsim = path.join(DEFAULT_DIR, 'node_modules', '.bin', 'mmsim');
+    const list = await run(mmsim, ['list', 'policies', '--json'], consumer);
+    expect(list.code).toBe(0);
+    const found = JSON.parse(list.out).policies.packages.filter((p: { name: string }) =>
+      p.name.startsWith('@scaffold'),
+    );
+    expect(found).toEqual([
+      {
+        name: '@scaffold-test/my-policy',
+        version: '0.1.0',
+        description: 'An mmsim policy plugin (policy API ^1.0.0) tapping fault.wpReuse.',
+        api: '^1.0.0',
+        incompatible: null,
+        dir: DEFAULT_DIR,
+      },
+    ]);
+    const r = await run(mmsim, ['run', 'scenario.yaml', '--json'], consumer);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.out);
+    expect(doc.total.counters.my_policy_fault_wp_reuse).toBe(18);
+    expect(doc.phases['child-write'].counters.cow_copy).toBe(16);
+  }, 60_000);
+});
