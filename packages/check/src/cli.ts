@@ -12,9 +12,10 @@
  */
 import { isMainThread } from 'node:worker_threads';
 import type { HardwareModel, AnyPlugin } from '@mmsim/core';
-import { presetNames } from '@mmsim/presets';
+import { presetNames, resolvePreset } from '@mmsim/presets';
 import { checkCompositionAsync, formatCheckResult, type CheckResult } from './check.js';
 import { pluginProblem } from './compose/plugins.js';
+import { dropDuplicates } from './compose/duplicates.js';
 import { ensureOutDir, OutDirError } from './scenario-file.js';
 import { builtinHardware, builtinPolicy, type HardwareChoice, type PolicyChoice } from './system.js';
 import { signalControl } from './watch/control.js';
@@ -170,11 +171,11 @@ export async function checkCommand(args: readonly string[] | CheckCommandOptions
   }
   let hardware: HardwareChoice;
   let policies: PolicyChoice[];
+  const policyNames = Array.isArray(o.policy) ? o.policy : o.policy ? [o.policy] : [];
   try {
     hardware = await resolveHardware(o.hardware ?? 'strict', io);
-    policies = await Promise.all(
-      (Array.isArray(o.policy) ? o.policy : o.policy ? [o.policy] : []).map((p) => resolvePolicy(p, io)),
-    );
+    policies = await Promise.all(policyNames.map((p) => resolvePolicy(p, io)));
+    for (const w of duplicateWarnings(kernels, policies, policyNames)) io.stderr.write(`mmsim check: warning: ${w}\n`);
   } catch (e) {
     io.stderr.write(`mmsim check: ${(e as Error).message}\n`);
     return 2;
@@ -264,6 +265,26 @@ async function resolveHardware(name: string, io: CheckIO): Promise<HardwareChoic
   const options = name === 'x86' || name === 'arm64' ? { coherenceCheck: true } : {};
   factory({ ...options, cpus: 2 }); // fail now on a bad name or option, not in the first run
   return { name, ref: name, options, create: (o) => factory({ ...options, ...o }) };
+}
+
+/**
+ * A plugin composed twice (a preset's and a --policy, or a --policy twice; compose/duplicates.ts):
+ * the same options → one warning each (every run composes it once); different options → throws.
+ */
+function duplicateWarnings(kernels: readonly string[], policies: readonly PolicyChoice[], names: readonly string[]) {
+  const warnings = new Set<string>();
+  for (const kernel of kernels) {
+    const made = policies.flatMap((p, i) => {
+      const m = p.create();
+      return (Array.isArray(m) ? m : [m]).map((plugin) => ({ plugin, source: `--policy ${names[i]}` }));
+    });
+    const preset = resolvePreset(kernel).plugins.map((plugin) => ({ plugin, source: `--kernel ${kernel}` }));
+    for (const d of dropDuplicates(preset, made).duplicates) {
+      if (!d.same) throw new Error(d.detail);
+      warnings.add(d.detail);
+    }
+  }
+  return warnings;
 }
 
 async function resolvePolicy(name: string, io: CheckIO): Promise<PolicyChoice> {

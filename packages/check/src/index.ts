@@ -72,7 +72,14 @@ export {
 } from './cli.js';
 export { soak, type SoakOptions, type SoakResult } from './soak.js';
 export { replayScenario, systemOf, type ReplayResult, type LoadHardware } from './replay.js';
-export { composeSystem, assembleSystem, type ComposeOptions, type AssembleOptions } from './compose/compose.js';
+export {
+  composeSystem,
+  assembleSystem,
+  type ComposeOptions,
+  type AssembleOptions,
+  type PolicySource,
+} from './compose/compose.js';
+export { dropDuplicates, canonicalJson, type Duplicate, type SourcedPlugin } from './compose/duplicates.js';
 export { kernelConfig, thpConfig, type ConfigOverrides } from './compose/config.js';
 export {
   createHardware,

@@ -1,7 +1,7 @@
 /**
  * Loading user code named in a scenario: a package name (resolved from the scenario file's
- * directory, like `require` would) or a path (`./x`, `../x`, `/abs/x`, resolved from that
- * directory). TypeScript files go through jiti; everything else through `import()`.
+ * directory, then from the CLI's own install: search.ts) or a path (`./x`, `../x`, `/abs/x`,
+ * resolved from that directory). TypeScript files go through jiti; everything else through `import()`.
  */
 import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -17,6 +17,7 @@ import {
   type ModuleNamespace,
 } from '@mmsim/check';
 import { loadingModule } from './stalled.js';
+import { resolvePackage } from './search.js';
 
 export { isClass, isPathSpecifier, ModuleLoadError, type ModuleNamespace };
 
@@ -42,22 +43,23 @@ export function resolveModule(spec: string, baseDir: string): string {
       throw new ModuleLoadError(`no such file: ${path.relative(process.cwd(), abs) || abs}`);
     }
   }
+  return resolvePackage(spec, baseDir, resolvePackageFrom);
+}
+
+/** `spec` resolved by a require rooted at `from`, or as an ESM-only package; undefined when not there. */
+function resolvePackageFrom(spec: string, from: string): string | undefined {
   try {
-    return require.resolve(spec);
+    return createRequire(from).resolve(spec);
   } catch (e) {
     // ESM-only packages (exports with only an "import" condition)
     const viaImport = getJiti().esmResolve(spec, {
-      parentURL: pathToFileURL(path.join(baseDir, '__mmsim_resolve__.js')),
+      parentURL: pathToFileURL(from),
       conditions: ['node', 'import', 'default'],
       try: true,
     });
     if (viaImport) return viaImport.startsWith('file:') ? fileURLToPath(viaImport) : viaImport;
-    const code = (e as { code?: string }).code;
-    if (code === 'MODULE_NOT_FOUND')
-      throw new ModuleLoadError(
-        `cannot find package "${spec}" (looked from ${path.relative(process.cwd(), baseDir) || '.'}; is it installed?)`,
-      );
-    throw new ModuleLoadError(`cannot resolve "${spec}": ${(e as Error).message.split('\n')[0]}`, { cause: e });
+    if ((e as { code?: string }).code === 'MODULE_NOT_FOUND') return undefined;
+    throw e;
   }
 }
 

@@ -19,6 +19,10 @@ export interface ResolveOptions {
   kernel?: string | undefined;
   /** overrides system.hardware (the --hardware flag) */
   hardware?: string | undefined;
+  /** how `system.policies[i]` is named in messages when not by its field (e.g. `--policy X`) */
+  policySource?: ((index: number) => string | undefined) | undefined;
+  /** a plugin composed twice with the same options (composed once): one sentence */
+  onWarning?: ((message: string) => void) | undefined;
 }
 
 /** Compose the system a scenario asks for. Throws ScenarioError naming the `system.*` field. */

@@ -64,6 +64,8 @@ export async function composeRequest(req: RunRequest, o: ComposeRequestOptions =
       file: req.file,
       kernel: req.kernel,
       hardware: req.hardware,
+      policySource: (i) => (i >= prep.filePolicies ? `--policy ${req.policies?.[i - prep.filePolicies]}` : undefined),
+      onWarning: (m) => prep.notes.push(`${req.file}: warning: ${m}`),
     });
     checkEra(loaded, req.kernel);
     return { prep, system };

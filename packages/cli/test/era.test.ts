@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { registerPreset } from '@mmsim/presets';
 import { fixture, mmsim, runJson } from './helpers.js';
 
 describe('era rules: what the preset kernel does not have yet is bad input', () => {
@@ -33,5 +34,23 @@ describe('era rules: what the preset kernel does not have yet is bad input', () 
     expect(result.system.policies).toContain('policy-large-folio(linux-5.8)');
     expect(result.total.counters.thp_fault_alloc).toBe(2);
     expect(result.total.counters.pgfault).toBe(2);
+  });
+
+  it('userfaultfd write-protect on a preset based on v5.6: exit 2 naming the step and the field', async () => {
+    registerPreset({
+      name: 'research-5.6',
+      description: 'test: a preset based on v5.6',
+      extends: 'linux-5.8',
+      kernelVersion: '5.6',
+      config: {},
+      slots: {},
+    });
+    const r = await mmsim('run', fixture('era/uffd-wp-on-5.6.yaml'));
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe(
+      `mmsim: ${fixture('era/uffd-wp-on-5.6.yaml')}: steps[2] field "mode": kernel preset "research-5.6" (v5.6) has no userfaultfd write-protect (UFFDIO_REGISTER_MODE_WP, UFFDIO_WRITEPROTECT, UFFDIO_COPY_MODE_WP): it arrived in v5.7 (63b2d4174c4a); use linux-5.7 or later`,
+    );
+    const ok = await mmsim('run', fixture('era/uffd-wp-on-5.6.yaml'), '--kernel', 'linux-5.7');
+    expect(ok.code).toBe(0);
   });
 });

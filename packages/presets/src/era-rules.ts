@@ -36,6 +36,8 @@ export interface EraRule {
 interface StepLike {
   op?: unknown;
   advice?: unknown;
+  mode?: unknown;
+  wp?: unknown;
   steps?: unknown;
 }
 
@@ -59,6 +61,17 @@ const madvise = (advice: string) => (sc: EraScenario) => {
   return out;
 };
 
+/** userfaultfd write-protect: a `wp` registration, UFFDIO_WRITEPROTECT, or UFFDIO_COPY_MODE_WP. */
+const uffdWp = (sc: EraScenario) => {
+  const out: Array<{ where: string; field: string; value: string }> = [];
+  for (const [where, s] of walkSteps(sc.steps)) {
+    if (s.op === 'uffdRegister' && s.mode === 'wp') out.push({ where, field: 'mode', value: 'wp' });
+    else if (s.op === 'uffdWriteProtect') out.push({ where, field: 'op', value: 'uffdWriteProtect' });
+    else if (s.op === 'uffdCopy' && s.wp === true) out.push({ where, field: 'wp', value: 'true' });
+  }
+  return out;
+};
+
 export const ERA_RULES: readonly EraRule[] = Object.freeze([
   {
     id: 'mthp-sysfs',
@@ -76,6 +89,30 @@ export const ERA_RULES: readonly EraRule[] = Object.freeze([
     commit: '7d8faaf15545',
     what: 'MADV_COLLAPSE',
     find: madvise('collapse'),
+  },
+  {
+    // userfaultfd: wp: add the writeprotect API to userfaultfd ioctl (UFFDIO_COPY_MODE_WP is the same v5.7 series)
+    id: 'uffd-wp',
+    since: '5.7',
+    commit: '63b2d4174c4a',
+    what: 'userfaultfd write-protect (UFFDIO_REGISTER_MODE_WP, UFFDIO_WRITEPROTECT, UFFDIO_COPY_MODE_WP)',
+    find: uffdWp,
+  },
+  {
+    // mm: introduce MADV_COLD
+    id: 'madv-cold',
+    since: '5.4',
+    commit: '9c276cc65a58',
+    what: 'MADV_COLD',
+    find: madvise('cold'),
+  },
+  {
+    // mm: introduce MADV_PAGEOUT
+    id: 'madv-pageout',
+    since: '5.4',
+    commit: '1a4e58cce84e',
+    what: 'MADV_PAGEOUT',
+    find: madvise('pageout'),
   },
 ]);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ERA_RULES, eraProblems, presetKernelVersion, presetNames } from '../src/index.js';
+import { ERA_RULES, eraProblems, presetKernelVersion, presetNames, registerPreset } from '../src/index.js';
 
 describe('era rules', () => {
   it('every preset has a kernel version, its own or inherited', () => {
@@ -38,6 +38,67 @@ describe('era rules', () => {
       },
     ]);
     expect(eraProblems('linux-6.8', sc)).toEqual([]);
+  });
+
+  // no built-in preset is older than v5.7: a research preset based on an older release is
+  registerPreset({
+    name: 'research-5.3',
+    description: 'test: a preset based on v5.3',
+    extends: 'linux-5.8',
+    kernelVersion: '5.3',
+    config: {},
+    slots: {},
+  });
+  registerPreset({
+    name: 'research-5.6',
+    description: 'test: a preset based on v5.6',
+    extends: 'linux-5.8',
+    kernelVersion: '5.6',
+    config: {},
+    slots: {},
+  });
+
+  it('userfaultfd write-protect: v5.7; a wp registration, UFFDIO_WRITEPROTECT and a wp copy are each found', () => {
+    const sc = {
+      steps: [
+        { op: 'uffdRegister', mode: 'missing' },
+        { op: 'uffdRegister', mode: 'wp' },
+        { op: 'uffdCopy' },
+        { op: 'uffdCopy', wp: false },
+        { op: 'uffdCopy', wp: true },
+        { op: 'repeat', steps: [{ op: 'uffdWriteProtect', enable: false }] },
+      ],
+    };
+    const what =
+      'userfaultfd write-protect (UFFDIO_REGISTER_MODE_WP, UFFDIO_WRITEPROTECT, UFFDIO_COPY_MODE_WP): it arrived in v5.7 (63b2d4174c4a); use linux-5.7 or later';
+    expect(eraProblems('research-5.6', sc)).toEqual([
+      { where: 'steps[1]', field: 'mode', detail: `kernel preset "research-5.6" (v5.6) has no ${what}` },
+      { where: 'steps[4]', field: 'wp', detail: `kernel preset "research-5.6" (v5.6) has no ${what}` },
+      { where: 'steps[5].steps[0]', field: 'op', detail: `kernel preset "research-5.6" (v5.6) has no ${what}` },
+    ]);
+    // the oldest built-in preset has it (and the seed 001 scenario runs on linux-5.9)
+    expect(eraProblems('linux-5.7', sc)).toEqual([]);
+  });
+
+  it('MADV_COLD and MADV_PAGEOUT: v5.4', () => {
+    const sc = {
+      steps: [
+        { op: 'madvise', advice: 'cold' },
+        { op: 'madvise', advice: 'pageout' },
+        { op: 'madvise', advice: 'dontneed' },
+      ],
+    };
+    expect(eraProblems('research-5.3', sc).map((p) => [p.where, p.detail])).toEqual([
+      [
+        'steps[0]',
+        'kernel preset "research-5.3" (v5.3) has no MADV_COLD: it arrived in v5.4 (9c276cc65a58); use linux-5.7 or later',
+      ],
+      [
+        'steps[1]',
+        'kernel preset "research-5.3" (v5.3) has no MADV_PAGEOUT: it arrived in v5.4 (1a4e58cce84e); use linux-5.7 or later',
+      ],
+    ]);
+    expect(eraProblems('research-5.6', sc)).toEqual([]);
   });
 
   it('each rule cites a 12-digit commit', () => {

@@ -17,6 +17,7 @@ import { kernelConfig } from './config.js';
 import { errorText, systemError } from './errors.js';
 import { createHardware, DEFAULT_HARDWARE, type BuiltinHardware } from './hardware.js';
 import type { ModuleImporter } from './modules.js';
+import { dropDuplicates, type SourcedPlugin } from './duplicates.js';
 import { guardApply, loadPolicy } from './plugins.js';
 
 export interface ComposeOptions {
@@ -34,6 +35,10 @@ export interface ComposeOptions {
   builtinHardware?: Readonly<Record<string, BuiltinHardware>> | undefined;
   /** package names of built-in hardware names, for messages */
   hardwarePackages?: Readonly<Record<string, string>> | undefined;
+  /** how `system.policies[i]` is named in messages when not by its field (e.g. `--policy X`) */
+  policySource?: ((index: number) => string | undefined) | undefined;
+  /** a plugin composed twice with the same options (composed once): one sentence */
+  onWarning?: ((message: string) => void) | undefined;
 }
 
 /** Compose the system a `system` block asks for. Throws ScenarioError naming the `system.*` field. */
@@ -59,8 +64,16 @@ export async function composeSystem(spec: SystemSpec | undefined, opts: ComposeO
     ...(opts.importModule ? { importModule: opts.importModule } : {}),
   });
   const policies: AnyPlugin[] = [];
+  const policySources: PolicySource[] = [];
   const refs = s.policies ?? [];
   for (let i = 0; i < refs.length; i++) {
+    const ref = refs[i]!;
+    const field = `system.policies[${i}]`;
+    const source = {
+      field,
+      source: opts.policySource?.(i) ?? `${field} "${typeof ref === 'string' ? ref : ref.name}"`,
+      options: typeof ref === 'string' ? {} : (ref.options ?? {}),
+    };
     for (const p of await loadPolicy({
       ref: refs[i]!,
       index: i,
@@ -68,16 +81,32 @@ export async function composeSystem(spec: SystemSpec | undefined, opts: ComposeO
       file,
       ...(opts.importModule ? { importModule: opts.importModule } : {}),
     })) {
-      policies.push(guardApply(p, file, `system.policies[${i}]`));
+      policies.push(guardApply(p, file, field));
+      policySources.push(source);
     }
   }
-  return assembleSystem(block, { hardware, policies, file, guard: true, preset });
+  return assembleSystem(block, {
+    hardware,
+    policies,
+    policySources,
+    presetSource: `system.kernel "${kernelName}"${kernelSource}`,
+    file,
+    guard: true,
+    preset,
+    ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
+  });
 }
 
 export interface AssembleOptions {
   hardware: HardwareModel;
   /** the extra policies, already made */
   policies: AnyPlugin[];
+  /** where each of `policies` came from, for duplicates (default `system.policies`) */
+  policySources?: readonly PolicySource[] | undefined;
+  /** where the preset came from, for duplicates (default `system.kernel "NAME"`) */
+  presetSource?: string | undefined;
+  /** a plugin composed twice with the same options (composed once): one sentence (default: silent) */
+  onWarning?: ((message: string) => void) | undefined;
   /** for messages (default `<scenario>`) */
   file?: string | undefined;
   /** turn a failing apply() of the preset's plugins or the hardware into ScenarioErrors naming the field (composeSystem does) */
@@ -87,6 +116,13 @@ export interface AssembleOptions {
 }
 
 type ResolvedPreset = ReturnType<typeof resolvePreset>;
+
+/** Where an extra policy came from: its field, a label for messages, the options it was given. */
+export interface PolicySource {
+  field: string;
+  source: string;
+  options?: Record<string, unknown> | undefined;
+}
 
 /** The block's kernel preset with its kernelOptions. Throws ScenarioError (field `system.kernel`). */
 function presetOf(s: SystemSpec, file: string, kernelSource = ''): ResolvedPreset {
@@ -128,12 +164,41 @@ export function assembleSystem(s: SystemSpec, o: AssembleOptions): MmSystem {
   if (s.lruBatchSize === undefined && preset.config.lruBatchSize !== undefined)
     config.lruBatchSize = preset.config.lruBatchSize;
   if (preset.config.features) config.features = { ...preset.config.features };
-  const presetPlugins = o.guard ? preset.plugins.map((p) => guardApply(p, file, 'system.kernel')) : preset.plugins;
-  if (!o.guard) return createSystem({ hardware: o.hardware, presetPlugins, policies: o.policies, config, kernelName });
+  const composed = composePlugins(preset.plugins, o, file, o.presetSource ?? `system.kernel "${kernelName}"`);
+  const presetPlugins = o.guard ? composed.preset.map((p) => guardApply(p, file, 'system.kernel')) : composed.preset;
+  const policies = composed.policies;
+  if (!o.guard) return createSystem({ hardware: o.hardware, presetPlugins, policies, config, kernelName });
   try {
-    return createSystem({ hardware: o.hardware, presetPlugins, policies: o.policies, config, kernelName });
+    return createSystem({ hardware: o.hardware, presetPlugins, policies, config, kernelName });
   } catch (e) {
     if (e instanceof ScenarioError) throw e;
     throw systemError(file, 'system.hardware', `setting up hardware "${o.hardware.name}" failed: ${errorText(e)}`);
   }
+}
+
+/**
+ * The preset's plugins and the extra policies with duplicates (duplicates.ts) dropped: the same
+ * options warn through `o.onWarning`; different options throw a ScenarioError naming the later field.
+ */
+function composePlugins(
+  presetPlugins: readonly AnyPlugin[],
+  o: Pick<AssembleOptions, 'policies' | 'policySources' | 'onWarning'>,
+  file: string,
+  presetSource: string,
+): { preset: AnyPlugin[]; policies: AnyPlugin[] } {
+  const fields = new Map<SourcedPlugin, string>();
+  const policies = o.policies.map((plugin, i): SourcedPlugin => {
+    const src = o.policySources?.[i];
+    const s: SourcedPlugin = { plugin, source: src?.source ?? 'system.policies', options: src?.options };
+    fields.set(s, src?.field ?? 'system.policies');
+    return s;
+  });
+  const r = dropDuplicates(
+    presetPlugins.map((plugin) => ({ plugin, source: presetSource })),
+    policies,
+  );
+  const conflict = r.duplicates.find((d) => !d.same);
+  if (conflict) throw systemError(file, fields.get(conflict.second) ?? 'system.policies', conflict.detail);
+  for (const d of r.duplicates) o.onWarning?.(d.detail);
+  return { preset: r.preset, policies: r.policies };
 }

@@ -71,7 +71,7 @@ export async function createHardware(req: HardwareRequest): Promise<HardwareMode
   } catch (e) {
     if (e instanceof ModuleLoadError && !builtin && !isPathSpecifier(name) && /cannot find package/.test(e.message)) {
       throw fail(
-        `unknown hardware "${name}" (built in: ${Object.keys(builtins).join(', ')}; or a package name or ./path exporting createHardware)`,
+        `unknown hardware "${name}" (built in: ${Object.keys(builtins).join(', ')}; or a package name or ./path exporting createHardware): ${e.message}`,
       );
     }
     throw fail(`hardware "${name}": ${errorText(e)}`);
