@@ -126,7 +126,7 @@ beforeAll(async () => {
   symlinkSync(path.join(DEFAULT_DIR, 'node_modules'), path.join(EVERY_DIR, 'node_modules'), 'dir');
 }, 300_000);
 
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }), 120_000);
 
 describe('a scaffold, built and tested like a user would', () => {
   it('the generator writes both scaffolds and npm installs them', () => {
