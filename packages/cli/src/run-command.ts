@@ -20,6 +20,7 @@ export interface RunFlags {
   var?: string[];
   config?: string;
   traceOut?: string;
+  maxSteps?: number;
 }
 
 /** `--var NAME=VALUE` flags (one value each) → a record. */
@@ -54,7 +55,8 @@ export async function runCommand(
   io: CliIO,
   report: (e: unknown) => number,
 ): Promise<number> {
-  const progress = createProgress(io.stderr as NodeJS.WritableStream, io.isTTY === true);
+  // work units: leaf steps plus the pages touches visit (a single big touch moves the bar too)
+  const progress = createProgress(io.stderr as NodeJS.WritableStream, io.isTTY === true, { unit: 'steps+pages' });
   let out;
   let opts;
   try {
@@ -97,6 +99,7 @@ export async function runCommand(
       ...opts,
       onProgress: progress.onProgress,
       shouldStop: interruptCheck(),
+      maxSteps: flags.maxSteps,
       instrument: flags.traceOut ? (s) => (trace = recordTrace(s)).runOptions : undefined,
     });
     if (flags.traceOut && trace) await writeTraceFile(flags.traceOut, trace);
