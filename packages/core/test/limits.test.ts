@@ -222,3 +222,19 @@ describe('progress in work units and interruption inside a touch', () => {
     expect(r.total.counters.pgfault).toBe(4095);
   });
 });
+
+describe('a random touch too big to permute', () => {
+  it('is an error on "pattern" before any page is touched', () => {
+    const sys = createSystem({ hardware: new FlatHardware(2) });
+    const steps = [
+      spawn,
+      mmap('buf', '2TiB'),
+      { op: 'touch', pid: 'p', region: 'buf', access: 'read', pattern: 'random' },
+    ];
+    expect(() => runOn(sys, steps)).toThrow(
+      'limits.yaml: steps[2] field "pattern": a random order of 536870912 visits needs a 2 GiB permutation; at most 268435456 visits (1 TiB at a 4 KiB stride)',
+    );
+    // no page was read: the read would have allocated the PTE table under it
+    expect(sys.kernel.procs.get('p')!.mm.pgtablesBytes).toBe(0);
+  });
+});

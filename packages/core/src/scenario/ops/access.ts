@@ -1,5 +1,6 @@
 /** User-access ops: access (one word, may block in userfaultfd) and touch (a range of pages). */
 import { AccessResult, userAccess } from '../../kernel/fault.js';
+import { formatBytes } from '../../hardware/limits.js';
 import { PAGE_SIZE } from '../../units.js';
 import type { OpHandler } from './executor.js';
 
@@ -32,6 +33,9 @@ export const access: OpHandler<'access'> = (x, s, where) => {
   x.observer.onAccess?.(s, where, t, vpn, r);
 };
 
+/** Visits of a `pattern: random` touch: its permutation (4 bytes a visit) stays within 1 GiB. */
+const MAX_RANDOM_VISITS = 2 ** 28;
+
 /** Hot loop: no allocation per page; `onWrite` and `onPages` are looked up once and skipped when absent. */
 export const touch: OpHandler<'touch'> = (x, s, where) => {
   const k = x.k;
@@ -50,6 +54,13 @@ export const touch: OpHandler<'touch'> = (x, s, where) => {
   const n = Math.ceil(size / stride);
   let order: Uint32Array | null = null;
   if (s.pattern === 'random') {
+    // the permutation is an array of n visits: refuse one that would not fit in memory
+    if (n > MAX_RANDOM_VISITS)
+      x.fail(
+        where,
+        'pattern',
+        `a random order of ${n} visits needs a ${formatBytes(n * 4)} permutation; at most ${MAX_RANDOM_VISITS} visits (1 TiB at a 4 KiB stride)`,
+      );
     order = new Uint32Array(n);
     for (let i = 0; i < n; i++) order[i] = i;
     for (let i = n - 1; i > 0; i--) {
