@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -30,6 +32,17 @@ describe('mmsim run: the step budget', () => {
     const doc = JSON.parse(ok.stdout);
     expect(doc.total.steps).toBe(11);
     expect(doc.checks).toEqual({ passed: 1, failed: 0, failures: [] });
+  });
+
+  it('--max-steps goes with --config too (the budget is not part of config.run)', async () => {
+    const ok = await mmsim('run', fixture('eleven-steps.yaml'), '--json');
+    expect(ok.code).toBe(0);
+    const doc = path.join(mkdtempSync(path.join(tmpdir(), 'mmsim-limits-')), 'run.json');
+    writeFileSync(doc, ok.stdout);
+    const r = await mmsim('run', '--config', doc, '--max-steps', '10');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('steps[10]: the scenario runs 11 leaf steps');
+    expect((await mmsim('run', '--config', doc)).code).toBe(0);
   });
 
   it('limits.maxSteps in the file; --max-steps overrides it', async () => {
