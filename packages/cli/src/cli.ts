@@ -46,6 +46,15 @@ function parseJobs(v: string): number {
   return Number(v);
 }
 
+/** `--max-steps N`: a positive integer, digits or e.g. 1e9 */
+function parseMaxSteps(v: string): number {
+  const t = v.trim();
+  const n = Number(t);
+  if (!/^\d+(?:e\d+)?$/i.test(t) || !Number.isSafeInteger(n) || n < 1)
+    throw new InvalidArgumentError('expected a positive integer (e.g. 1000000 or 1e9)');
+  return n;
+}
+
 /** Run the CLI with `argv` (without node and the script). Resolves to the exit code. */
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
   const debug = !!(io.env ?? process.env).MMSIM_DEBUG && (io.env ?? process.env).MMSIM_DEBUG !== '0';
@@ -78,6 +87,11 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     .option('--seed <n>', "seed for random choices (overrides the file's seed)", parseSeed)
     .option('--trace-out <file>', 'write a Perfetto / chrome://tracing timeline (trace-event JSON) to <file>')
     .option('--explain', 'record why each write fault copied or reused: the references behind every decision')
+    .option(
+      '--max-steps <n>',
+      'step budget: refuse a scenario of more leaf steps (overrides limits.maxSteps; default 1e9)',
+      parseMaxSteps,
+    )
     .addHelpText('after', '\nExit codes: 0 ok, 1 a check failed, 2 bad input, 3 internal error.')
     .action(async (file: string | undefined, flags: RunFlags) => {
       code = await runCommand(file, flags, io, (e) => reportError(e, io, debug));

@@ -1,7 +1,8 @@
 /**
  * A progress bar on stderr for long runs: shown only when stderr is a terminal and the run has
- * been going for more than `delayMs`. runScenario is synchronous and reports every 1024 steps,
- * so the bar draws synchronously from those reports.
+ * been going for more than `delayMs`. runScenario is synchronous and reports its work units
+ * (leaf steps + pages touched) every 1024 steps and every 4096 pages of a touch, so the bar
+ * draws synchronously from those reports.
  */
 import cliProgress, { type SingleBar } from 'cli-progress';
 

@@ -21,6 +21,7 @@ export interface RunFlags {
   config?: string;
   traceOut?: string;
   explain?: boolean;
+  maxSteps?: number;
 }
 
 /** `--var NAME=VALUE` flags (one value each) → a record. */
@@ -55,7 +56,8 @@ export async function runCommand(
   io: CliIO,
   report: (e: unknown) => number,
 ): Promise<number> {
-  const progress = createProgress(io.stderr as NodeJS.WritableStream, io.isTTY === true);
+  // work units: leaf steps plus the pages touches visit (a single big touch moves the bar too)
+  const progress = createProgress(io.stderr as NodeJS.WritableStream, io.isTTY === true, { unit: 'steps+pages' });
   let out;
   let opts;
   try {
@@ -100,6 +102,7 @@ export async function runCommand(
       shouldStop: interruptCheck(),
       // the timeline's fault slices carry each decision's explanation (recorder.onDecision)
       explain: flags.explain ? { onRecord: (r) => trace?.onDecision(r) } : undefined,
+      maxSteps: flags.maxSteps,
       instrument: flags.traceOut ? (s) => (trace = recordTrace(s)).runOptions : undefined,
     });
     if (flags.traceOut && trace) await writeTraceFile(flags.traceOut, trace);

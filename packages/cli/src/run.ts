@@ -21,12 +21,14 @@ export interface RunFileOptions {
   sets?: readonly string[] | undefined;
   /** `--var NAME=VALUE`: fills `${NAME}` in the file */
   vars?: Readonly<Record<string, string>> | undefined;
-  /** called every 1024 leaf steps and at the end */
+  /** progress in work units (leaf steps + pages touched): every 1024 steps, every 4096 pages of a touch, at the end */
   onProgress?: ((done: number, total: number) => void) | undefined;
-  /** polled between leaf steps: true stops the run (the result is marked interrupted) */
+  /** polled between leaf steps and every 4096 pages of a touch: true stops the run (the result is marked interrupted) */
   shouldStop?: (() => boolean) | undefined;
   /** `--explain`: record the decision hooks' answers (result.decisions); onRecord sees each */
   explain?: RunOptions['explain'] | undefined;
+  /** `--max-steps`: the step budget (overrides the file's limits.maxSteps; default 10^9) */
+  maxSteps?: number | undefined;
   /** called with the composed system before the run (e.g. @mmsim/trace's recordTrace) */
   instrument?: ((system: MmSystem) => Pick<RunOptions, 'onPhase'> | undefined) | undefined;
 }
@@ -110,6 +112,7 @@ export async function runFile(file: string, opts: RunFileOptions = {}): Promise<
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       ...(opts.shouldStop ? { shouldStop: opts.shouldStop } : {}),
       ...(opts.explain ? { explain: opts.explain } : {}),
+      ...(opts.maxSteps !== undefined ? { maxSteps: opts.maxSteps, maxStepsFrom: '--max-steps' } : {}),
       systemOptions,
     });
     return { document: { ...result, config: buildConfig(req, prep, result) }, notes: prep.notes };

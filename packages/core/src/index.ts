@@ -67,6 +67,14 @@ export { definePluginHooks } from './api/plugin-hooks.js';
 export type { HardwareModel, HardwareFactoryOptions, HardwareFactory } from './hardware/hardware.js';
 export { UNIT_COSTS, type CostProfile, type CostKey } from './hardware/cost-profile.js';
 export { FlatHardware } from './hardware/flat.js';
+export {
+  MAX_CPUS,
+  checkCpus,
+  X86_64_TASK_SIZE,
+  arm64TaskSize,
+  taskSizeOf,
+  formatBytes,
+} from './hardware/limits.js';
 export { Stats, CostClock } from './stats/stats.js';
 export { C, CORE_COUNTERS, type CoreCounter } from './stats/counters.js';
 export { meminfo, type Meminfo, type ProcessMeminfo } from './stats/meminfo.js';
@@ -98,6 +106,9 @@ export { ScenarioError, describePath, fromZod } from './scenario/errors.js';
 export {
   runScenario,
   countSteps,
+  countWork,
+  checkStepBudget,
+  DEFAULT_MAX_STEPS,
   prng,
   type RunResult,
   type RunOptions,

@@ -1,4 +1,13 @@
-import { C, PTE, type FlushRequest, type HardwareModel, type Kernel, type MmStruct, type MmSystem } from '@mmsim/core';
+import {
+  C,
+  PTE,
+  arm64TaskSize,
+  type FlushRequest,
+  type HardwareModel,
+  type Kernel,
+  type MmStruct,
+  type MmSystem,
+} from '@mmsim/core';
 import { AsidAllocator, type AsidContext } from './asid.js';
 import { checkCoherent } from './coherence.js';
 import { ContPte, PTE_CONT, coalescable } from './contpte.js';
@@ -19,6 +28,8 @@ export const PLUGIN_NAME = 'arm64';
 export class Arm64Hardware implements HardwareModel {
   readonly name = PLUGIN_NAME;
   readonly ncpus: number;
+  /** TASK_SIZE_64 with VA_BITS=48 (the walk depths of granule.ts assume 48 bits too) */
+  readonly taskSize = arm64TaskSize(48);
   readonly costs: Arm64CostProfile;
   readonly cores: readonly CoreTlbs[];
   readonly asids: AsidAllocator;

@@ -1,3 +1,4 @@
+import { checkCpus } from '@mmsim/core';
 import { GRANULES, type Granule, type GranuleGeometry } from './granule.js';
 import {
   resolveProfile,
@@ -9,7 +10,7 @@ import {
 
 /** Options of `createHardware()`; README "Options" documents each. */
 export interface Arm64HardwareOptions {
-  /** number of cores (default: the profile's) */
+  /** number of cores: 1 to 4096, MAX_CPUS (default: the profile's) */
   cpus?: number;
   /** cost profile: a name, or a custom profile ({ base, costs, geometry, ... }) */
   profile?: ProfileName | CustomProfile;
@@ -110,7 +111,7 @@ export function resolveOptions(raw: Record<string, unknown> = {}): ResolvedOptio
     l2Ways: int('l2Ways', raw.l2Ways, 1) ?? profile.geometry.l2Ways,
   };
   return {
-    cpus: int('cpus', raw.cpus, 1) ?? profile.defaultCpus,
+    cpus: checkCpus(raw.cpus, profile.defaultCpus), // 1..MAX_CPUS, the rule of every hardware model
     profile,
     granule,
     contpte: bool('contpte', raw.contpte) ?? true,

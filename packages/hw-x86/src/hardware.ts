@@ -1,4 +1,13 @@
-import { C, PTE, type FlushRequest, type HardwareModel, type Kernel, type MmStruct, type MmSystem } from '@mmsim/core';
+import {
+  C,
+  PTE,
+  X86_64_TASK_SIZE,
+  type FlushRequest,
+  type HardwareModel,
+  type Kernel,
+  type MmStruct,
+  type MmSystem,
+} from '@mmsim/core';
 import { AsidState } from './asid.js';
 import { checkHit } from './coherence.js';
 import { coalescedBase } from './coalesce.js';
@@ -19,6 +28,8 @@ import { TlbHierarchy } from './tlb-hierarchy.js';
 export class X86Hardware implements HardwareModel {
   readonly name = 'x86';
   readonly ncpus: number;
+  /** TASK_SIZE_MAX with 4-level paging (47-bit user addresses; no LA57) */
+  readonly taskSize = X86_64_TASK_SIZE;
   sys!: MmSystem;
   kernel!: Kernel;
   ids!: X86CounterIds;

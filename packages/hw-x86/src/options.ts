@@ -1,7 +1,8 @@
+import { checkCpus } from '@mmsim/core';
 import type { ProfileName, X86CostProfile } from './profiles.js';
 
 export interface X86HardwareOptions {
-  /** CPUs (default 2) */
+  /** CPUs: 1 to 4096, MAX_CPUS (default 2) */
   cpus?: number;
   /** 'bare-metal' (default), 'kvm-guest', or costs laid over bare-metal */
   profile?: ProfileName | Partial<X86CostProfile>;
@@ -51,7 +52,6 @@ export interface ResolvedX86Options {
 
 const BOOL_KEYS = ['pcid', 'lazyTlbSkip', 'coherenceCheck', 'coalescing', 'pagingStructureCache'] as const;
 const INT_KEYS = [
-  'cpus',
   'l1Entries',
   'l1Ways',
   'l1Entries2M',
@@ -62,7 +62,7 @@ const INT_KEYS = [
   'stlbWays2M',
   'flushCeiling',
 ] as const;
-const KNOWN = new Set<string>([...BOOL_KEYS, ...INT_KEYS, 'profile', 'paging-structure-cache', 'pscache']);
+const KNOWN = new Set<string>([...BOOL_KEYS, 'cpus', ...INT_KEYS, 'profile', 'paging-structure-cache', 'pscache']);
 
 /** The option names createHardware() accepts (e.g. for `mmsim run --hardware` to drop another model's). */
 export const hardwareOptionNames: readonly string[] = Object.freeze([...KNOWN]);
@@ -103,7 +103,7 @@ export function resolveOptions(o: X86HardwareOptions & Record<string, unknown>):
     }
     r[k] = v;
   }
-  if (r.cpus > 4096) throw new Error('x86 hardware option "cpus": at most 4096');
+  r.cpus = checkCpus(o.cpus, r.cpus); // 1..MAX_CPUS, the rule of every hardware model
   return r;
 }
 

@@ -33,7 +33,9 @@ describe('createHardware', () => {
   });
 
   test('bad options are rejected', () => {
-    expect(() => createHardware({ cpus: 0 })).toThrow(/positive integer/);
+    expect(() => createHardware({ cpus: 0 })).toThrow(
+      /option "cpus" must be an integer from 1 to 4096 \(NR_CPUS\), got 0/,
+    );
     expect(() => createHardware({ pcid: 'yes' as never })).toThrow(/boolean/);
     expect(() => createHardware({ l1Entries: 60, l1Ways: 4 })).toThrow(/power of two/);
     expect(() => createHardware({ bogus: 1 } as never)).toThrow(/unknown x86 hardware option/);

@@ -4,6 +4,7 @@ import type { MmStruct } from '../mm/mm-struct.js';
 import { C } from '../stats/counters.js';
 import { UNIT_COSTS, type CostProfile } from './cost-profile.js';
 import type { HardwareModel } from './hardware.js';
+import { checkCpus } from './limits.js';
 
 /**
  * The minimal hardware model for core's own tests: no TLB, unit costs. Flushes are counted
@@ -16,13 +17,13 @@ export class FlatHardware implements HardwareModel {
   private sys!: MmSystem;
   /** CPUs whose batched reclaim flush targets (union of cpumasks) */
   private batchMask: Uint8Array;
+  readonly ncpus: number;
 
-  constructor(
-    readonly ncpus = 1,
-    costs: Partial<CostProfile> = {},
-  ) {
+  /** `ncpus`: 1 to MAX_CPUS (checkCpus); the address space is x86-64's (no `taskSize`) */
+  constructor(ncpus = 1, costs: Partial<CostProfile> = {}) {
+    this.ncpus = checkCpus(ncpus, 1);
     this.costs = { ...UNIT_COSTS, ...costs };
-    this.batchMask = new Uint8Array(ncpus);
+    this.batchMask = new Uint8Array(this.ncpus);
   }
 
   apply(system: MmSystem): void {

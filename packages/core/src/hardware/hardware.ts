@@ -24,6 +24,11 @@ export interface HardwareModel {
    * kernel sets the bit (arm64 access-flag and write-permission faults). Default: true.
    */
   readonly managesAccessFlags?: boolean;
+  /**
+   * TASK_SIZE in bytes: the top of the user address space; an mmap that does not fit below it
+   * fails with ENOMEM. Default: x86-64's 2^47 - 4096 (TASK_SIZE_MAX; see limits.ts).
+   */
+  readonly taskSize?: number;
   /** Tap the system's hooks. Called once, before any run. */
   apply(system: MmSystem): void;
   /**

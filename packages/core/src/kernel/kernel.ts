@@ -26,9 +26,8 @@ import { addAnonRmapPtes, addNewAnonRmap, removeRmapPtes } from './rmap.js';
 import { lruAdd, lruAddDrain, lruAddDrainAll, lruBatchAdd } from './lru-batch.js';
 import { addToSwap, deleteFromSwapCache, folioFreeSwap } from './swap-cache.js';
 import { flush, flushMm, flushPage, tlbBatchFlush } from './tlb-flush.js';
-
-/** Top of the user address space for the top-down mmap allocator (x86-64 TASK_SIZE-ish). */
-const MMAP_BASE = 0x7f00_0000_0000 / 4096;
+import { mmapBasePages } from './unmapped-area.js';
+import { taskSizeOf } from '../hardware/limits.js';
 
 export class SimError extends Error {
   constructor(
@@ -85,6 +84,10 @@ export class Kernel {
   private nextTid = 1;
   /** counter ids per mTHP order (mthp_<size>_anon_fault_alloc) */
   readonly mthpFaultAlloc: number[] = [];
+  /** TASK_SIZE in bytes: the hardware's (x86-64's 2^47 - 4096 by default) */
+  readonly taskSize: number;
+  /** mmap_base() in pages: where every mm's top-down allocator starts */
+  readonly mmapBase: number;
 
   constructor(
     @inject(TOKENS.Hooks) readonly hooks: Hooks,
@@ -97,6 +100,8 @@ export class Kernel {
     this.f = this.mem.f;
     this.swap = new SwapDevice(config.swap);
     this.cpus = Array.from({ length: hw.ncpus }, (_, i) => new Cpu(i));
+    this.taskSize = taskSizeOf(hw);
+    this.mmapBase = mmapBasePages(this.taskSize);
     this.vmf = new VmFault(this);
     this.flushReq = {
       kind: 'range',
@@ -125,7 +130,7 @@ export class Kernel {
   newMm(): MmStruct {
     const id = this.nextMmId++;
     const pgd = this.pt.alloc(3, id);
-    const mm = new MmStruct(id, pgd, this.cpus.length, MMAP_BASE);
+    const mm = new MmStruct(id, pgd, this.cpus.length, this.mmapBase);
     this.mms.add(mm);
     this.hooks.mm.created.call(mm);
     return mm;

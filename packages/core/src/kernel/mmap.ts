@@ -4,8 +4,9 @@ import type { MmStruct } from '../mm/mm-struct.js';
 import { Vma, VM } from '../mm/vma.js';
 import { HPAGE_PMD_NR } from '../units.js';
 import { splitHugePmdAt } from './huge-memory.js';
+import { getUnmappedArea, lowerMmapBase } from './unmapped-area.js';
 
-/** mmap(MAP_PRIVATE|MAP_ANONYMOUS) of `pages` pages; returns the VMA. */
+/** mmap(MAP_PRIVATE|MAP_ANONYMOUS) of `pages` pages; returns the VMA. ENOMEM when it does not fit (unmapped-area.ts). */
 export function mmapAnon(
   k: Kernel,
   mm: MmStruct,
@@ -17,12 +18,10 @@ export function mmapAnon(
   let align = opts.alignPages ?? 1;
   // thp_get_unmapped_area(): PMD-align anonymous mappings of at least 2 MiB (v6.7+)
   if (align === 1 && k.config.features.thpAlignAnon && pages >= HPAGE_PMD_NR) align = HPAGE_PMD_NR;
-  let start = mm.mmapBase - pages;
-  start -= start % align;
+  const start = getUnmappedArea(k, mm, pages, align);
   // keep a guard gap below the previous mapping, as top-down allocation leaves holes rarely
   const vma = new Vma(start, start + pages, opts.flags ?? VM.read | VM.write, start, -1, name);
-  mm.mmapBase = start - HPAGE_PMD_NR; // one PMD gap: no two regions share a PTE table
-  mm.mmapBase -= mm.mmapBase % HPAGE_PMD_NR;
+  lowerMmapBase(mm, start); // one PMD gap: no two regions share a PTE table
   mm.insertVma(vma);
   return vma;
 }

@@ -9,19 +9,20 @@ import { freePgtables, removeVma } from './zap.js';
 import { moveHugePmd } from './huge-pmd-ops.js';
 import { pteTable, pteTableForWrite } from './pgwalk.js';
 import { flush } from './tlb-flush.js';
+import { getUnmappedArea, lowerMmapBase } from './unmapped-area.js';
 
 /** Move [start, end) to a fresh address range; returns the new VMA (named `name`). */
 export function mremapMove(k: Kernel, mm: MmStruct, start: number, end: number, name: string): Vma {
   k.charge(k.hw.costs.syscall);
+  const pages = end - start;
+  // get_unmapped_area() first: an ENOMEM leaves the mapping as it was
+  const nstart = getUnmappedArea(k, mm, pages, HPAGE_PMD_NR);
   const vmas = vmasForRange(k, mm, start, end);
   if (vmas.length !== 1 || vmas[0]!.start !== start || vmas[0]!.end !== end) {
     throw new SimError('mremap: the range must lie inside one mapping', 'einval');
   }
   const old = vmas[0]!;
-  const pages = end - start;
-  let nstart = mm.mmapBase - pages;
-  nstart -= nstart % HPAGE_PMD_NR;
-  mm.mmapBase = nstart - HPAGE_PMD_NR;
+  lowerMmapBase(mm, nstart);
   // move_vma(): the new VMA keeps the pgoff and anon_vma, so rmap still finds the pages
   const nv = new Vma(nstart, nstart + pages, old.flags, old.pgoff, old.anonVma, name);
   mm.insertVma(nv);

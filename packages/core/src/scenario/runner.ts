@@ -9,10 +9,14 @@ import { PAGE_SIZE } from '../units.js';
 import { ScenarioError } from './errors.js';
 import type { Scenario, Step } from './schema.js';
 import { OpExecutor } from './ops/executor.js';
+import { checkStepBudget, countSteps, DEFAULT_MAX_STEPS } from './budget.js';
+import { countWork } from './work.js';
 import type { AccessStep, OpObserver, ReadPinStep } from './ops/observer.js';
 import { Explainer, type Decisions, type ExplainerOptions } from '../explain/explainer.js';
 
 export { prng } from './prng.js';
+export { countSteps, checkStepBudget, DEFAULT_MAX_STEPS } from './budget.js';
+export { countWork } from './work.js';
 
 export interface PhaseResult {
   counters: Record<string, number>;
@@ -57,7 +61,10 @@ export interface RunOptions {
   /** the scenario file, for error messages */
   file?: string;
   seed?: number;
-  /** called every ~`progressEvery` leaf steps (and at the end) */
+  /**
+   * progress in work units (leaf steps plus the accesses touches make, one per page at the default stride; `total` is countWork()'s
+   * estimate): called every 1024 leaf steps, every 4096 pages of a touch, and at the end
+   */
   onProgress?: (done: number, total: number) => void;
   /** called after every leaf step that succeeded (e.g. @mmsim/check's invariants) */
   afterStep?: (where: string, step: Step) => void;
@@ -67,10 +74,18 @@ export interface RunOptions {
    */
   onPhase?: (name: string) => void;
   /**
-   * polled between leaf steps (every step, so keep it cheap, e.g. an Atomics.load); when it
-   * returns true the run stops and the result is what finished, with `interrupted: true`
+   * polled between leaf steps (every step, so keep it cheap, e.g. an Atomics.load) and every
+   * 4096 pages inside a touch; when it returns true the run stops and the result is what
+   * finished, with `interrupted: true`
    */
   shouldStop?: () => boolean;
+  /**
+   * the step budget: more leaf steps than this (repeats multiplied out) is a ScenarioError
+   * before the first step runs (default: the scenario's `limits.maxSteps`, else DEFAULT_MAX_STEPS, 10^9)
+   */
+  maxSteps?: number;
+  /** what set `maxSteps`, for the error (e.g. "--max-steps"; default "RunOptions.maxSteps") */
+  maxStepsFrom?: string;
   /** extra entries for result.system.options */
   systemOptions?: Record<string, unknown>;
   /**
@@ -88,13 +103,6 @@ interface PhaseAcc {
   steps: number;
 }
 
-/** Total number of leaf steps (repeat bodies multiplied out). */
-export function countSteps(steps: readonly Step[]): number {
-  let n = 0;
-  for (const s of steps) n += s.op === 'repeat' ? s.times * countSteps(s.steps) : 1;
-  return n;
-}
-
 /** Thrown from afterOp when shouldStop() says so; passes through wrapError and ends the run. */
 class Interrupt extends Error {}
 
@@ -108,6 +116,8 @@ class Runner implements OpObserver {
   private snapCycles = 0;
   private snapByCpu: Float64Array;
   private done = 0;
+  /** pages touches visited (with `done`: the work units of onProgress) */
+  private pages = 0;
   private curSteps = 0;
   private readonly total: number;
   private readonly checks = { passed: 0, failed: 0, failures: [] as CheckFailure[] };
@@ -123,7 +133,7 @@ class Runner implements OpObserver {
     this.k = sys.kernel;
     this.snapCounters = sys.stats.snapshot();
     this.snapByCpu = sys.clock.byCpu.slice();
-    this.total = countSteps(sc.steps);
+    this.total = countWork(sc.steps);
     this.x = new OpExecutor(this.k, { file: opts.file, seed, observer: this });
     this.explainer = opts.explain ? new Explainer(this.k, opts.explain === true ? {} : opts.explain) : null;
   }
@@ -141,7 +151,7 @@ class Runner implements OpObserver {
       this.k.explain = prevExplain;
     }
     this.closePhase();
-    this.opts.onProgress?.(this.done, this.total);
+    this.opts.onProgress?.(this.done + this.pages, this.total);
     const phases: Record<string, PhaseResult> = Object.create(null);
     for (const [name, acc] of this.phases) {
       phases[name] = this.result(acc);
@@ -266,7 +276,14 @@ class Runner implements OpObserver {
     this.opts.afterStep?.(where, s);
     this.done++;
     this.curSteps++;
-    if (this.opts.onProgress && (this.done & 1023) === 0) this.opts.onProgress(this.done, this.total);
+    if (this.opts.onProgress && (this.done & 1023) === 0) this.opts.onProgress(this.done + this.pages, this.total);
+    if (this.opts.shouldStop?.()) throw new Interrupt('interrupted');
+  }
+
+  /** every 4096 pages of a touch: progress, and the interruption poll inside one long step */
+  onPages(pages: number): void {
+    this.pages += pages;
+    this.opts.onProgress?.(this.done + this.pages, this.total);
     if (this.opts.shouldStop?.()) throw new Interrupt('interrupted');
   }
 
@@ -332,5 +349,13 @@ class Runner implements OpObserver {
 /** Run `scenario` on `system`. Throws ScenarioError (file, step, field) on bad input or plugin failures. */
 export function runScenario(system: MmSystem, scenario: Scenario, opts: RunOptions = {}): RunResult {
   const seed = opts.seed ?? scenario.seed ?? 1;
+  const file = opts.file ?? '<scenario>';
+  if (opts.maxSteps !== undefined) {
+    if (!Number.isSafeInteger(opts.maxSteps) || opts.maxSteps < 1)
+      throw new RangeError(`RunOptions.maxSteps must be a positive integer, got ${opts.maxSteps}`);
+    checkStepBudget(scenario.steps, opts.maxSteps, file, opts.maxStepsFrom ?? 'RunOptions.maxSteps');
+  } else if (scenario.limits?.maxSteps !== undefined)
+    checkStepBudget(scenario.steps, scenario.limits.maxSteps, file, 'limits.maxSteps');
+  else checkStepBudget(scenario.steps, DEFAULT_MAX_STEPS, file, 'the default; raise it with limits.maxSteps');
   return new Runner(system, scenario, opts, seed).run();
 }

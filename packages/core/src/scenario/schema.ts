@@ -221,17 +221,25 @@ export const SystemSchema = z.strictObject({
   lruBatchSize: z.number().int().min(1).max(4096).optional(),
 });
 
+/** Guards against runaway work (docs/scenario-format.md "Limits"). */
+export const LimitsSchema = z.strictObject({
+  /** the step budget: a scenario whose leaf steps (repeats multiplied out) exceed it is refused before it runs */
+  maxSteps: z.number().int().positive().optional(),
+});
+
 export const ScenarioSchema = z.strictObject({
   name: z.string().min(1),
   description: z.string().optional(),
   system: SystemSchema.optional(),
   /** 0..2^32-1: the PRNG takes it modulo 2^32, so other values would alias one of these */
   seed: z.number().int().min(0).max(0xffffffff).optional(),
+  limits: LimitsSchema.optional(),
   steps: z.array(StepSchema),
 });
 
 export type Scenario = z.infer<typeof ScenarioSchema>;
 export type SystemSpec = z.infer<typeof SystemSchema>;
+export type LimitsSpec = z.infer<typeof LimitsSchema>;
 export type PluginRefSpec = z.infer<typeof PluginRef>;
 
 /** Typed helper for `.ts` scenario modules: `export default defineScenario({...})`. */

@@ -1,5 +1,6 @@
 /** User-access ops: access (one word, may block in userfaultfd) and touch (a range of pages). */
 import { AccessResult, userAccess } from '../../kernel/fault.js';
+import { formatBytes } from '../../hardware/limits.js';
 import { PAGE_SIZE } from '../../units.js';
 import type { OpHandler } from './executor.js';
 
@@ -15,6 +16,13 @@ export const access: OpHandler<'access'> = (x, s, where) => {
       x.fail(where, 'offset', `${off} is beyond the region "${s.region}" (${r.pages * PAGE_SIZE} bytes)`);
     addr = r.start * PAGE_SIZE + off;
   } else return x.fail(where, 'addr', 'access needs "addr" or "region"');
+  // access_ok(): an address at or above TASK_SIZE is never a user address
+  if (!Number.isSafeInteger(addr) || addr >= k.taskSize)
+    x.fail(
+      where,
+      'addr',
+      `${s.addr !== undefined ? String(s.addr) : addr} is beyond the ${k.hw.name} user address space (TASK_SIZE 0x${k.taskSize.toString(16)})`,
+    );
   const t = x.thread(p, s.cpu, where);
   if (t.pending) x.fail(where, 'pid', `the thread of "${s.pid}" on cpu ${t.cpu} is blocked in userfaultfd`);
   const write = s.access === 'write';
@@ -25,7 +33,10 @@ export const access: OpHandler<'access'> = (x, s, where) => {
   x.observer.onAccess?.(s, where, t, vpn, r);
 };
 
-/** Hot loop: no allocation per page; `onWrite` is looked up once and skipped when absent. */
+/** Visits of a `pattern: random` touch: its permutation (4 bytes a visit) stays within 1 GiB. */
+const MAX_RANDOM_VISITS = 2 ** 28;
+
+/** Hot loop: no allocation per page; `onWrite` and `onPages` are looked up once and skipped when absent. */
 export const touch: OpHandler<'touch'> = (x, s, where) => {
   const k = x.k;
   const p = x.proc(s.pid, where);
@@ -43,6 +54,13 @@ export const touch: OpHandler<'touch'> = (x, s, where) => {
   const n = Math.ceil(size / stride);
   let order: Uint32Array | null = null;
   if (s.pattern === 'random') {
+    // the permutation is an array of n visits: refuse one that would not fit in memory
+    if (n > MAX_RANDOM_VISITS)
+      x.fail(
+        where,
+        'pattern',
+        `a random order of ${n} visits needs a ${formatBytes(n * 4)} permutation; at most ${MAX_RANDOM_VISITS} visits (1 TiB at a 4 KiB stride)`,
+      );
     order = new Uint32Array(n);
     for (let i = 0; i < n; i++) order[i] = i;
     for (let i = n - 1; i > 0; i--) {
@@ -54,8 +72,15 @@ export const touch: OpHandler<'touch'> = (x, s, where) => {
   }
   const obs = x.observer;
   const onWrite = write ? obs.onWrite : undefined;
+  const onPages = obs.onPages;
   const fixed = s.value;
+  let reported = 0;
   for (let i = 0; i < n; i++) {
+    // every 4096 pages: progress and the interruption poll, so a touch of 64 GiB stops within a second
+    if ((i & 4095) === 4095 && onPages !== undefined) {
+      onPages.call(obs, i - reported);
+      reported = i;
+    }
     const addr = base + (order ? order[i]! : i) * stride;
     const value = write ? (fixed !== undefined ? fixed >>> 0 : (x.writeSeq = (x.writeSeq + 1) >>> 0)) : 0;
     const vpn = Math.floor(addr / PAGE_SIZE);
@@ -69,4 +94,5 @@ export const touch: OpHandler<'touch'> = (x, s, where) => {
     }
     if (onWrite !== undefined) onWrite.call(obs, s.pid, vpn, value);
   }
+  if (onPages !== undefined && n > reported) onPages.call(obs, n - reported);
 };

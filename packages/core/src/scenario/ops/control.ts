@@ -1,4 +1,5 @@
 /** Control ops: drain (LRU add batches), phase (starts a named phase), repeat (runs its body n times). */
+import { countSteps } from '../budget.js';
 import type { OpHandler } from './executor.js';
 
 export const drain: OpHandler<'drain'> = (x, s, where) => {
@@ -15,6 +16,8 @@ export const phase: OpHandler<'phase'> = (x, s) => {
   x.observer.onPhase?.(s.name);
 };
 
+/** A body without leaf steps does the same every round: it runs once, so `times: 1e12` of it ends at once. */
 export const repeat: OpHandler<'repeat'> = (x, s, where) => {
-  for (let r = 0; r < s.times; r++) x.runSteps(s.steps, `${where}.steps`);
+  const times = s.times > 0 && countSteps(s.steps) === 0 ? 1 : s.times;
+  for (let r = 0; r < times; r++) x.runSteps(s.steps, `${where}.steps`);
 };

@@ -4,8 +4,19 @@ import { mmapAnon } from '../../kernel/mmap.js';
 import { mprotect } from '../../kernel/mprotect.js';
 import { mremapMove } from '../../kernel/mremap.js';
 import { munmap } from '../../kernel/zap.js';
+import { SimError } from '../../kernel/kernel.js';
 import { PAGE_SIZE } from '../../units.js';
-import type { OpHandler } from './executor.js';
+import type { OpExecutor, OpHandler } from './executor.js';
+
+/** Run `f`; a get_unmapped_area() ENOMEM becomes an error on the step's `size`. */
+function mapping<T>(x: OpExecutor, where: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof SimError && e.code === 'enomem') x.fail(where, 'size', e.message);
+    throw e;
+  }
+}
 
 export const mmap: OpHandler<'mmap'> = (x, s, where) => {
   const k = x.k;
@@ -16,7 +27,7 @@ export const mmap: OpHandler<'mmap'> = (x, s, where) => {
   const align = x.bytes(s.align, where, 'align', PAGE_SIZE);
   if (align % PAGE_SIZE !== 0) x.fail(where, 'align', `${align} is not a multiple of ${PAGE_SIZE}`);
   k.runOn(x.thread(p, s.cpu, where));
-  const vma = mmapAnon(k, p.mm, size / PAGE_SIZE, s.name, { alignPages: align / PAGE_SIZE });
+  const vma = mapping(x, where, () => mmapAnon(k, p.mm, size / PAGE_SIZE, s.name, { alignPages: align / PAGE_SIZE }));
   x.regions.get(s.pid)!.set(s.name, { start: vma.start, pages: vma.pages });
   x.observer.onMmap?.(s.pid, vma.start, vma.pages, s.prot ?? 'rw');
   if (s.prot && s.prot !== 'rw') mprotect(k, p.mm, vma.start, vma.end, s.prot);
@@ -55,7 +66,7 @@ export const mremap: OpHandler<'mremap'> = (x, s, where) => {
   const [a, b] = x.pageRange(s, s.pid, where);
   if (x.regions.get(s.pid)!.has(s.to)) x.fail(where, 'to', `region "${s.to}" already exists in "${s.pid}"`);
   x.k.runOn(x.thread(p, s.cpu, where));
-  const nv = mremapMove(x.k, p.mm, a, b, s.to);
+  const nv = mapping(x, where, () => mremapMove(x.k, p.mm, a, b, s.to));
   x.regions.get(s.pid)!.set(s.to, { start: nv.start, pages: nv.pages });
   x.observer.onMremap?.(s.pid, a, b, nv.start);
 };

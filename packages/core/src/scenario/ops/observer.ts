@@ -46,6 +46,11 @@ export interface OpObserver {
   onWake?(t: Thread, fault: PendingFault, result: AccessResult, path: string): void;
   /** a `readPin` read these values */
   onReadPin?(step: ReadPinStep, path: string, values: number[]): void;
+  /**
+   * a touch visited `pages` more pages: called every 4096 pages and once at its end (a long
+   * touch stays interruptible and its progress visible); it may throw to stop the run
+   */
+  onPages?(pages: number): void;
   /** a touch blocked in userfaultfd at page `vpn`: return true to end the touch quietly (default: a ScenarioError) */
   onTouchBlocked?(step: TouchStep, path: string, vpn: number): boolean;
 }
