@@ -112,9 +112,9 @@ describe('robustness: loading a file', () => {
   });
 
   it('an error in step 20000 of a large file is located by parsing that step only', async () => {
-    const steps = [...HEAD];
+    const steps: Array<Record<string, unknown>> = [...HEAD];
     for (let i = 0; i < 20_000; i++) steps.push({ ...TOUCH });
-    steps.push({ ...TOUCH, access: 'exec' } as never);
+    steps.push({ ...TOUCH, access: 'exec' });
     const lines = ['name: big', 'steps:'];
     for (const s of steps)
       lines.push(
