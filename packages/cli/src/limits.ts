@@ -16,8 +16,8 @@ export const MAX_ALIAS_NODES = 1_000_000;
 /** A ScenarioError at `path` (a path of thousands of steps is shortened in the middle). */
 export function errorAt(file: string, path: ReadonlyArray<PropertyKey>, detail: string): ScenarioError {
   let { where, field } = describePath(path);
-  const parts = where.split('.');
-  if (parts.length > 8) where = `${parts.slice(0, 3).join('.')}.….${parts.slice(-3).join('.')}`;
+  where = shorten(where);
+  if (field) field = shorten(field);
   if (!field && !where.startsWith('steps[') && where !== 'scenario') {
     field = where;
     where = 'scenario';
@@ -32,6 +32,11 @@ interface Frame {
   next: number;
   /** repeat steps around (and including) this value */
   repeats: number;
+}
+
+function shorten(dotted: string): string {
+  const parts = dotted.split('.');
+  return parts.length > 8 ? `${parts.slice(0, 3).join('.')}.….${parts.slice(-3).join('.')}` : dotted;
 }
 
 /** Throw when `input` (a parsed file or module value) nests past the limits. Iterative, O(depth) memory. */

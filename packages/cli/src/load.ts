@@ -269,9 +269,14 @@ async function importScenarioModule(file: string, abs: string): Promise<unknown>
   try {
     mod = await importFile(abs);
   } catch (e) {
-    const msg =
-      e instanceof ModuleLoadError && e.cause instanceof Error ? e.cause.message.split('\n')[0]! : (e as Error).message;
-    throw fileError(file, `cannot load the module: ${msg}`);
+    const full = e instanceof ModuleLoadError && e.cause instanceof Error ? e.cause.message : (e as Error).message;
+    const msg = full.split('\n')[0]!.trimEnd();
+    // the TypeScript transform's syntax errors end in `PATH:LINE:COLUMN` (column from 0)
+    const at = /^\s*(\S.*):(\d+):(\d+)\s*$/m.exec(full.slice(msg.length));
+    if (at && path.resolve(at[1]!) === abs)
+      throw fileError(file, `cannot load the module: ${msg}`, { line: Number(at[2]), column: Number(at[3]) + 1 });
+    const where = at ? ` (at ${path.relative(process.cwd(), at[1]!) || at[1]}:${at[2]}:${Number(at[3]) + 1})` : '';
+    throw fileError(file, `cannot load the module: ${msg}${where}`);
   }
   let value = 'default' in mod ? mod.default : mod.scenario;
   if (value === undefined)

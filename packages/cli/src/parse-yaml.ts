@@ -31,7 +31,9 @@ export function parseYamlWhole(file: string, text: string): unknown {
     const e = doc.errors[0];
     if (e) {
       const { line, col } = lineCounter.linePos(e.pos[0]);
-      throw fileError(file, `invalid YAML: ${e.message.split('\n')[0]}`, { line, column: col });
+      // the parser turns its own stack overflow into an error at the node
+      const msg = /call stack/i.test(e.message) ? 'nested too deeply to parse' : e.message.split('\n')[0];
+      throw fileError(file, `invalid YAML: ${msg}`, { line, column: col });
     }
     if (text.includes('*')) checkAliases(file, doc);
     // the expansion is bounded by checkAliases
