@@ -140,7 +140,7 @@ function startSearch(o: CheckOptions, taps?: TapWatch): Search {
   const result: CheckResult = {
     kernel: o.kernel,
     hardware: c.hardware.name,
-    policies: c.policies.map((p) => (typeof p.ref === 'string' ? p.ref : p.ref.name)),
+    policies: c.policies.map((p) => p.label ?? (typeof p.ref === 'string' ? p.ref : p.ref.name)),
     runs: 0,
     steps: 0,
     shrinkRuns: 0,

@@ -13,6 +13,7 @@ export {
 } from './invariants/index.js';
 export {
   invariantsPlugin,
+  invariantViolationOf,
   InvariantViolationError,
   type InvariantsPlugin,
   type InvariantsPluginOptions,
@@ -70,6 +71,7 @@ export {
   type CheckCommandOptions,
   type CheckIO,
 } from './cli.js';
+export { parsePolicySpec, PolicySpecError } from './policy-spec.js';
 export { soak, type SoakOptions, type SoakResult } from './soak.js';
 export { replayScenario, systemOf, type ReplayResult, type LoadHardware } from './replay.js';
 export { composeSystem, assembleSystem, type ComposeOptions, type AssembleOptions } from './compose/compose.js';
