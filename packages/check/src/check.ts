@@ -6,16 +6,20 @@
  */
 import path from 'node:path';
 import fc from 'fast-check';
-import type { Scenario } from '@mmsim/core';
+import type { Scenario, Step } from '@mmsim/core';
+import { errorText } from './compose/errors.js';
+import { StepDriver } from './driver/driver.js';
 import { fuzzInputArbitrary, type FuzzInput, type IntentWeights } from './fuzz/intents.js';
 import { runFuzzInput, type ViolationFilter } from './fuzz/run.js';
 import { failingScenario, writeFinding } from './scenario-file.js';
 import { formatDecision, TapWatch, type Decision } from './watch/taps.js';
 import {
+  buildSystem,
   builtinHardware,
   builtinPolicy,
   checkKernel,
   type Composition,
+  type RunSystemOptions,
   type HardwareChoice,
   type PolicyChoice,
 } from './system.js';
@@ -53,6 +57,17 @@ export interface CheckOptions {
   maxViolations?: number;
   /** scenario name prefix (default `check-<kernel>`) */
   name?: string;
+  /** also run each finding's steps on the preset alone (without `policies`): CheckViolation.baseline */
+  baseline?: boolean;
+}
+
+/** A finding's steps run without the extra policies (same preset, hardware, setup, steps). */
+export interface Baseline {
+  /** true: the preset alone fails too ("also fails without your policy"); false: "only with it" */
+  fails: boolean;
+  /** the first violation of the preset alone */
+  kind?: string;
+  message?: string;
 }
 
 export interface CheckViolation {
@@ -72,6 +87,8 @@ export interface CheckViolation {
   decisions?: Decision[];
   /** the policies whose taps ran in the step that broke the invariant */
   blame?: string[];
+  /** with `baseline`: the same steps on the preset alone */
+  baseline?: Baseline;
 }
 
 export interface CheckResult {
@@ -201,11 +218,32 @@ function record(s: Search, input: FuzzInput, seed: number, firstLen: number, cpa
   };
   if (out.decisions?.length) cv.decisions = out.decisions;
   if (out.blame?.length) cv.blame = out.blame;
+  if (o.baseline) cv.baseline = baselineOf(c, input.variant, out.steps, o.failOn);
   if (dir) cv.file = writeFinding(dir, scenario);
   if (!s.seen.has(key)) {
     s.seen.add(key);
     result.violations.push(cv);
   }
+}
+
+/** Drive `steps` (the shrunk run, witness steps included) on the composition without its extra policies. */
+export function baselineOf(
+  c: Composition,
+  variant: RunSystemOptions,
+  steps: readonly Step[],
+  failOn?: ViolationFilter,
+): Baseline {
+  let d: StepDriver;
+  try {
+    d = new StepDriver(buildSystem({ ...c, policies: [] }, variant), failOn ? { failOn } : {});
+  } catch (e) {
+    return { fails: true, kind: 'setup', message: `building the system failed: ${errorText(e)}` };
+  }
+  for (const s of steps) {
+    const vs = d.exec(structuredClone(s)); // the driver fills in `expect` fields: keep the finding's
+    if (vs.length > 0) return { fails: true, kind: vs[0]!.kind, message: vs[0]!.message };
+  }
+  return { fails: false };
 }
 
 const nextSeed = (seed: number): number => (seed * 1103515245 + 12345) | 0; // look further with another seed
@@ -277,6 +315,12 @@ export function formatCheckResult(r: CheckResult): string {
       for (const d of v.decisions) lines.push(`      ${formatDecision(d)}`);
     }
     if (v.blame?.length) lines.push(`    blame: ${v.blame.join(', ')} (its tap ran in the step that broke it)`);
+    if (v.baseline)
+      lines.push(
+        v.baseline.fails
+          ? `    baseline: also fails without your policy (${r.kernel} alone: [${v.baseline.kind}] ${v.baseline.message})`
+          : `    baseline: only with it (${r.kernel} alone passes the same ${v.shrunkSteps} steps)`,
+      );
     lines.push(
       `    shrunk ${v.originalSteps} → ${v.shrunkSteps} steps${v.file ? `, replay: mmsim run ${v.file}` : ''}`,
     );

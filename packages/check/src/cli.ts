@@ -44,6 +44,8 @@ export interface CheckCommandOptions {
   json?: boolean;
   /** a policy tap running longer than this (ms) stops the check: exit 2 (default 1000) */
   tapTimeout?: number;
+  /** run each finding again without the --policy policies: does the preset alone fail too? */
+  baseline?: boolean;
   help?: boolean;
 }
 
@@ -61,8 +63,10 @@ export interface CheckIO {
 
 export const CHECK_USAGE = `usage: mmsim check [--kernel P]... [--hardware strict|flat|x86|arm64|PKG] [--cpus N] [--policy X]...
                    [--runs N] [--seed S] [--max-steps N] [--out DIR] [--large-folios always|never|random] [--thp] [--json]
-                   [--tap-timeout MS]
+                   [--tap-timeout MS] [--baseline]
+  --policy X   NAME or 'NAME={"opt":1}': a built-in, a package or a ./path (as mmsim run takes it)
   --thp   PMD-sized THP on (thp: { top: always }) with whole-table regions
+  --baseline   run each finding again on the preset alone: "also fails without your policy" or "only with it"
   --tap-timeout MS   a policy's tap that does not return within MS ms (default 1000) is a plugin error (exit 2)`;
 
 class UsageError extends Error {}
@@ -129,6 +133,9 @@ export function parseCheckArgs(argv: readonly string[]): CheckCommandOptions {
       case '--thp':
         o.thp = true;
         break;
+      case '--baseline':
+        o.baseline = true;
+        break;
       case '-h':
       case '--help':
         o.help = true;
@@ -165,6 +172,12 @@ export async function checkCommand(args: readonly string[] | CheckCommandOptions
       io.stderr.write(`mmsim check: ${flag} must be >= 1 (got ${v})\n${CHECK_USAGE}\n`);
       return 2;
     }
+  }
+  if (o.baseline && !o.policy?.length) {
+    io.stderr.write(
+      `mmsim check: --baseline compares a finding with the preset alone: give a --policy\n${CHECK_USAGE}\n`,
+    );
+    return 2;
   }
   const kernels = o.kernel === undefined ? presetNames() : Array.isArray(o.kernel) ? o.kernel : [o.kernel];
   const known = new Set(presetNames());
@@ -222,6 +235,7 @@ export async function checkCommand(args: readonly string[] | CheckCommandOptions
             largeFolios: o.largeFolios === 'always' ? true : o.largeFolios === 'never' ? false : 'random',
             ...(o.thp ? { thp: true } : {}),
             ...(o.out ? { outDir: o.out } : {}),
+            ...(o.baseline ? { baseline: true } : {}),
           },
           ctl,
         );

@@ -56,6 +56,8 @@ export {
   checkCompositionAsync,
   resolveComposition,
   formatCheckResult,
+  baselineOf,
+  type Baseline,
   type CheckOptions,
   type CheckResult,
   type CheckViolation,

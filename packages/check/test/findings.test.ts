@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { formatCheckResult } from '../src/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const BIN = path.resolve(here, '../../cli/dist/bin.js');
@@ -152,4 +153,53 @@ describe.skipIf(!existsSync(BIN))('mmsim check: a policy that cannot be loaded i
       expect(r.stderr).toBe(`${line}\n`);
     });
   }
+});
+
+describe.skipIf(!existsSync(BIN))('mmsim check --baseline: the finding on the preset alone', () => {
+  it('linux-5.9 (a historical pin bug) with a harmless policy: "also fails without your policy"', () => {
+    const r = mmsim(
+      here,
+      'check',
+      '-k',
+      'linux-5.9',
+      '--policy',
+      FIX('reuse-if.ts'),
+      '--runs',
+      '500',
+      '--baseline',
+      '--json',
+    );
+    expect(r.code, r.stderr).toBe(1);
+    const [res] = JSON.parse(r.stdout);
+    const [v] = res.violations;
+    expect(v.kind).toBe('pin');
+    expect(v.blame).toEqual(['reuse-if']); // its tap ran (answering nothing): blame alone would mislead
+    expect(v.baseline).toEqual({ fails: true, kind: v.kind, message: v.message });
+    expect(formatCheckResult(res).split('\n')).toContain(
+      `    baseline: also fails without your policy (linux-5.9 alone: [pin] ${v.message})`,
+    );
+  });
+
+  it('linux-6.18 with the always-reuse fixture: "only with it" (text and --json)', () => {
+    const args = ['check', '-k', 'linux-6.18', '--policy', FIX('always-reuse.ts'), '--runs', '50', '--baseline'];
+    const text = mmsim(here, ...args);
+    expect(text.code, text.stderr).toBe(1);
+    expect(text.stdout.split('\n')).toContain('    baseline: only with it (linux-6.18 alone passes the same 5 steps)');
+    const json = mmsim(here, ...args, '--json');
+    expect(json.code).toBe(1);
+    const [v] = JSON.parse(json.stdout)[0].violations;
+    expect(v.shrunkSteps).toBe(5);
+    expect(v.baseline).toEqual({ fails: false });
+  });
+
+  it('without --baseline there is no baseline field; --baseline without --policy is bad input (exit 2)', () => {
+    const r = mmsim(here, 'check', '-k', 'linux-6.18', '--policy', FIX('always-reuse.ts'), '--runs', '50', '--json');
+    expect(JSON.parse(r.stdout)[0].violations[0].baseline).toBeUndefined();
+    const bad = mmsim(here, 'check', '-k', 'linux-6.18', '--baseline');
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr.split('\n')[0]).toBe(
+      'mmsim check: --baseline compares a finding with the preset alone: give a --policy',
+    );
+  });
 });
