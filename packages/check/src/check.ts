@@ -6,16 +6,20 @@
  */
 import path from 'node:path';
 import fc from 'fast-check';
-import { describeHolders, type DecisionRecord, type Scenario } from '@mmsim/core';
+import { describeHolders, type DecisionRecord, type Scenario, type Step } from '@mmsim/core';
+import { errorText } from './compose/errors.js';
+import { StepDriver } from './driver/driver.js';
 import { fuzzInputArbitrary, type FuzzInput, type IntentWeights } from './fuzz/intents.js';
 import { runFuzzInput, type ViolationFilter } from './fuzz/run.js';
 import { failingScenario, writeFinding } from './scenario-file.js';
 import { formatDecision, TapWatch, type Decision } from './watch/taps.js';
 import {
+  buildSystem,
   builtinHardware,
   builtinPolicy,
   checkKernel,
   type Composition,
+  type RunSystemOptions,
   type HardwareChoice,
   type PolicyChoice,
 } from './system.js';
@@ -53,6 +57,17 @@ export interface CheckOptions {
   maxViolations?: number;
   /** scenario name prefix (default `check-<kernel>`) */
   name?: string;
+  /** also run each finding's steps on the preset alone (without `policies`): CheckViolation.baseline */
+  baseline?: boolean;
+}
+
+/** A finding's steps run without the extra policies (same preset, hardware, setup, steps). */
+export interface Baseline {
+  /** true: the preset alone fails too ("also fails without your policy"); false: "only with it" */
+  fails: boolean;
+  /** the first violation of the preset alone */
+  kind?: string;
+  message?: string;
 }
 
 export interface CheckViolation {
@@ -74,6 +89,8 @@ export interface CheckViolation {
   blame?: string[];
   /** the last fault.wpReuse decisions of the shrunk run, with the references behind each (--explain) */
   explained?: DecisionRecord[];
+  /** with `baseline`: the same steps on the preset alone */
+  baseline?: Baseline;
 }
 
 export interface CheckResult {
@@ -142,7 +159,7 @@ function startSearch(o: CheckOptions, taps?: TapWatch): Search {
   const result: CheckResult = {
     kernel: o.kernel,
     hardware: c.hardware.name,
-    policies: c.policies.map((p) => (typeof p.ref === 'string' ? p.ref : p.ref.name)),
+    policies: c.policies.map((p) => p.label ?? (typeof p.ref === 'string' ? p.ref : p.ref.name)),
     runs: 0,
     steps: 0,
     shrinkRuns: 0,
@@ -204,11 +221,32 @@ function record(s: Search, input: FuzzInput, seed: number, firstLen: number, cpa
   if (out.decisions?.length) cv.decisions = out.decisions;
   if (out.blame?.length) cv.blame = out.blame;
   if (out.explained?.length) cv.explained = out.explained;
+  if (o.baseline) cv.baseline = baselineOf(c, input.variant, out.steps, o.failOn);
   if (dir) cv.file = writeFinding(dir, scenario);
   if (!s.seen.has(key)) {
     s.seen.add(key);
     result.violations.push(cv);
   }
+}
+
+/** Drive `steps` (the shrunk run, witness steps included) on the composition without its extra policies. */
+export function baselineOf(
+  c: Composition,
+  variant: RunSystemOptions,
+  steps: readonly Step[],
+  failOn?: ViolationFilter,
+): Baseline {
+  let d: StepDriver;
+  try {
+    d = new StepDriver(buildSystem({ ...c, policies: [] }, variant), failOn ? { failOn } : {});
+  } catch (e) {
+    return { fails: true, kind: 'setup', message: `building the system failed: ${errorText(e)}` };
+  }
+  for (const s of steps) {
+    const vs = d.exec(structuredClone(s)); // the driver fills in `expect` fields: keep the finding's
+    if (vs.length > 0) return { fails: true, kind: vs[0]!.kind, message: vs[0]!.message };
+  }
+  return { fails: false };
 }
 
 const nextSeed = (seed: number): number => (seed * 1103515245 + 12345) | 0; // look further with another seed
@@ -289,6 +327,12 @@ export function formatCheckResult(r: CheckResult): string {
       lines.push('    write-fault decisions of the shrunk run (last ones, --explain):');
       for (const d of v.explained) lines.push(`      ${formatRecord(d)}`);
     }
+    if (v.baseline)
+      lines.push(
+        v.baseline.fails
+          ? `    baseline: also fails without your policy (${r.kernel} alone: [${v.baseline.kind}] ${v.baseline.message})`
+          : `    baseline: only with it (${r.kernel} alone passes the same ${v.shrunkSteps} steps)`,
+      );
     lines.push(
       `    shrunk ${v.originalSteps} → ${v.shrunkSteps} steps${v.file ? `, replay: mmsim run ${v.file}` : ''}`,
     );

@@ -4,20 +4,27 @@
  *   mmsim check [--kernel P]... [--hardware H] [--cpus N] [--policy X]... [--runs N] [--seed S]
  *               [--max-steps N] [--out DIR] [--large-folios always|never|random] [--json]
  *
- * `--kernel` may repeat (default: every preset); `--policy` names a built-in demo policy
- * (unsafe-large-cow, no-flush-cow, large-folios) or, through `io.loadPolicy`, a package/path.
+ * `--kernel` may repeat (default: every preset); `--policy NAME` or `--policy 'NAME={"opt":1}'`
+ * (as `mmsim run` takes it) names a built-in demo policy (unsafe-large-cow, no-flush-cow,
+ * large-folios) or, through `io.loadPolicy`, a package/path; one that cannot be loaded or
+ * applied is bad input (exit 2).
  * Exit codes: 0 no violation, 1 violations found (scenarios written with --out), 2 bad usage or a
  * policy tap that did not return within --tap-timeout, 130 interrupted (SIGINT / SIGTERM: what
  * finished is printed, marked interrupted / incomplete).
  */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 import type { HardwareModel, AnyPlugin } from '@mmsim/core';
 import { presetNames, resolvePreset } from '@mmsim/presets';
 import { checkCompositionAsync, formatCheckResult, type CheckResult } from './check.js';
 import { pluginProblem } from './compose/plugins.js';
 import { dropDuplicates } from './compose/duplicates.js';
+import { errorText } from './compose/errors.js';
+import { isPathSpecifier } from './compose/modules.js';
+import { parsePolicySpec, PolicySpecError } from './policy-spec.js';
 import { ensureOutDir, OutDirError } from './scenario-file.js';
-import { builtinHardware, builtinPolicy, type HardwareChoice, type PolicyChoice } from './system.js';
+import { buildSystem, builtinHardware, builtinPolicy, type HardwareChoice, type PolicyChoice } from './system.js';
 import { signalControl } from './watch/control.js';
 import { startWatchdog } from './watch/watchdog.js';
 
@@ -39,6 +46,8 @@ export interface CheckCommandOptions {
   json?: boolean;
   /** a policy tap running longer than this (ms) stops the check: exit 2 (default 1000) */
   tapTimeout?: number;
+  /** run each finding again without the --policy policies: does the preset alone fail too? */
+  baseline?: boolean;
   help?: boolean;
 }
 
@@ -51,13 +60,15 @@ export interface CheckIO {
    */
   loadHardware?: (name: string) => Promise<(options: Record<string, unknown>) => HardwareModel>;
   /** Policies by package name or path: resolve once, return a factory of fresh plugins. */
-  loadPolicy?: (ref: string) => Promise<() => AnyPlugin[]>;
+  loadPolicy?: (ref: string, options: Record<string, unknown>) => Promise<() => AnyPlugin[]>;
 }
 
 export const CHECK_USAGE = `usage: mmsim check [--kernel P]... [--hardware strict|flat|x86|arm64|PKG] [--cpus N] [--policy X]...
                    [--runs N] [--seed S] [--max-steps N] [--out DIR] [--large-folios always|never|random] [--thp] [--json]
-                   [--tap-timeout MS]
+                   [--tap-timeout MS] [--baseline]
+  --policy X   NAME or 'NAME={"opt":1}': a built-in, a package or a ./path (as mmsim run takes it)
   --thp   PMD-sized THP on (thp: { top: always }) with whole-table regions
+  --baseline   run each finding again on the preset alone: "also fails without your policy" or "only with it"
   --tap-timeout MS   a policy's tap that does not return within MS ms (default 1000) is a plugin error (exit 2)`;
 
 class UsageError extends Error {}
@@ -124,6 +135,9 @@ export function parseCheckArgs(argv: readonly string[]): CheckCommandOptions {
       case '--thp':
         o.thp = true;
         break;
+      case '--baseline':
+        o.baseline = true;
+        break;
       case '-h':
       case '--help':
         o.help = true;
@@ -161,6 +175,12 @@ export async function checkCommand(args: readonly string[] | CheckCommandOptions
       return 2;
     }
   }
+  if (o.baseline && !o.policy?.length) {
+    io.stderr.write(
+      `mmsim check: --baseline compares a finding with the preset alone: give a --policy\n${CHECK_USAGE}\n`,
+    );
+    return 2;
+  }
   const kernels = o.kernel === undefined ? presetNames() : Array.isArray(o.kernel) ? o.kernel : [o.kernel];
   const known = new Set(presetNames());
   for (const k of kernels) {
@@ -195,6 +215,13 @@ export async function checkCommand(args: readonly string[] | CheckCommandOptions
   const ctl = signalControl(watchdog);
   const results: CheckResult[] = [];
   try {
+    try {
+      // after signalControl(): a signal during these builds is already the check's to handle
+      trialBuild(kernels, hardware, o.cpus ?? 2, policies);
+    } catch (e) {
+      io.stderr.write(`mmsim check: ${(e as Error).message}\n`);
+      return 2;
+    }
     for (const kernel of kernels) {
       let r: CheckResult;
       try {
@@ -210,6 +237,7 @@ export async function checkCommand(args: readonly string[] | CheckCommandOptions
             largeFolios: o.largeFolios === 'always' ? true : o.largeFolios === 'never' ? false : 'random',
             ...(o.thp ? { thp: true } : {}),
             ...(o.out ? { outDir: o.out } : {}),
+            ...(o.baseline ? { baseline: true } : {}),
           },
           ctl,
         );
@@ -287,16 +315,55 @@ function duplicateWarnings(kernels: readonly string[], policies: readonly Policy
   return warnings;
 }
 
-async function resolvePolicy(name: string, io: CheckIO): Promise<PolicyChoice> {
-  const b = builtinPolicy(name);
-  if (b) return b;
+/** A `--policy` value (`NAME` or `NAME={"opt":1}`, as `mmsim run` takes it) → a policy. Throws PolicySpecError. */
+async function resolvePolicy(spec: string, io: CheckIO): Promise<PolicyChoice> {
+  const ref = parsePolicySpec(spec);
+  const name = typeof ref === 'string' ? ref : ref.name;
+  const options = typeof ref === 'string' ? {} : (ref.options ?? {});
+  const b = builtinPolicy(name, options);
+  if (b) return { ...b, label: spec };
   if (!io.loadPolicy)
-    throw new Error(
+    throw new PolicySpecError(
+      spec,
       `policy "${name}" needs the CLI's loader (built in here: unsafe-large-cow, no-flush-cow, large-folios)`,
     );
-  const factory = await io.loadPolicy(name);
-  // fail now on a plugin that cannot load (not in every fuzzing run, as a finding)
-  const why = pluginProblem(factory());
-  if (why) throw new Error(`policy "${name}": ${why}`);
-  return { ref: name, create: factory };
+  let factory: () => AnyPlugin[];
+  try {
+    factory = await io.loadPolicy(name, options);
+    // fail now on a factory that throws or a plugin that cannot load, not in every fuzzing run
+    const why = pluginProblem(factory());
+    if (why) throw new Error(why);
+  } catch (e) {
+    throw new PolicySpecError(spec, errorText(e));
+  }
+  // a path is written as `file:` + the absolute path: a finding names it relative to its own directory
+  const file = isPathSpecifier(name)
+    ? `file:${name.startsWith('file:') ? fileURLToPath(name) : path.resolve(name)}`
+    : name;
+  return { ref: Object.keys(options).length ? { name: file, options } : file, create: factory, label: spec };
+}
+
+/**
+ * Build one system per kernel with each policy alone (setup variant: no extra large folios):
+ * a plugin that cannot load there (no `api`, a factory returning no plugin, an apply() that
+ * throws) is bad input naming its `--policy`, not a "setup" violation of every fuzzing run.
+ */
+function trialBuild(
+  kernels: readonly string[],
+  hardware: HardwareChoice,
+  cpus: number,
+  policies: PolicyChoice[],
+): void {
+  for (const p of policies) {
+    for (const kernel of kernels) {
+      try {
+        buildSystem(
+          { kernel, hardware, cpus, policies: [p] },
+          { largeFolios: false, swapSync: true, smallBatches: false },
+        );
+      } catch (e) {
+        throw new PolicySpecError(p.label ?? String(p.ref), `cannot build a ${kernel} system with it: ${errorText(e)}`);
+      }
+    }
+  }
 }

@@ -13,6 +13,7 @@ export {
 } from './invariants/index.js';
 export {
   invariantsPlugin,
+  invariantViolationOf,
   InvariantViolationError,
   type InvariantsPlugin,
   type InvariantsPluginOptions,
@@ -55,6 +56,8 @@ export {
   checkCompositionAsync,
   resolveComposition,
   formatCheckResult,
+  baselineOf,
+  type Baseline,
   type CheckOptions,
   type CheckResult,
   type CheckViolation,
@@ -70,6 +73,7 @@ export {
   type CheckCommandOptions,
   type CheckIO,
 } from './cli.js';
+export { parsePolicySpec, PolicySpecError } from './policy-spec.js';
 export { soak, type SoakOptions, type SoakResult } from './soak.js';
 export { replayScenario, systemOf, type ReplayResult, type LoadHardware } from './replay.js';
 export {

@@ -15,12 +15,15 @@ import {
 import { composeSystem } from './compose/compose.js';
 import { FLAT_HARDWARE, type BuiltinHardware } from './compose/hardware.js';
 import { isPathSpecifier } from './compose/modules.js';
+import { invariantViolationOf } from './plugins/invariants.js';
 
 export interface ReplayResult {
   failed: boolean;
   /** the failed checks, or the error of the step that threw */
   message: string;
   result?: RunResult;
+  /** the invariants plugin stopped the run: where, and the broken invariants (kind, message) */
+  invariant?: { where: string; violations: Array<{ kind: string; message: string }> };
 }
 
 /** Hardware by name that this package does not know (x86, arm64, a package): name, options → model. */
@@ -58,6 +61,11 @@ export async function replayScenario(
       return { failed: true, message: result.checks.failures.map((f) => `${f.step}: ${f.message}`).join('; '), result };
     return { failed: false, message: 'passed', result };
   } catch (e) {
-    return { failed: true, message: e instanceof Error ? e.message : String(e) };
+    const broken = invariantViolationOf(e);
+    return {
+      failed: true,
+      message: e instanceof Error ? e.message : String(e),
+      ...(broken ? { invariant: { where: broken.where, violations: broken.violations } } : {}),
+    };
   }
 }

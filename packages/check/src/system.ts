@@ -42,6 +42,8 @@ export interface HardwareChoice {
 export interface PolicyChoice {
   ref: PluginRefSpec;
   create: () => AnyPlugin | AnyPlugin[];
+  /** for messages and `policies` of a result: the `--policy` value as typed (default: the ref's name) */
+  label?: string;
 }
 
 /** Files of this package's own plugins and hardware, for `system.policies` / `system.hardware`. */

@@ -92,7 +92,7 @@ describe.skipIf(!existsSync(cliSrc))('the real `mmsim run` replays a found scena
     expect(JSON.parse(r.out.join('')).checks.failed).toBeGreaterThan(0);
   });
 
-  it('exit code 2 (a failed step: the invariants plugin) for an invariant violation', async (ctx) => {
+  it('exit code 1 (a failed check: the invariants plugin) for an invariant violation', async (ctx) => {
     const dir = mkdtempSync(path.join(tmpdir(), 'mmsim-check-'));
     const leaky = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'leaky-policy.ts');
     const c = checkComposition({
@@ -112,7 +112,7 @@ describe.skipIf(!existsSync(cliSrc))('the real `mmsim run` replays a found scena
       return;
     }
     const r = io();
-    expect(await runCli(['run', file], { ...r.io, env: {} })).toBe(2);
-    expect(r.err.join('')).toMatch(/invariant violated.*refcount/);
+    expect(await runCli(['run', file], { ...r.io, env: {} })).toBe(1);
+    expect(r.err.join('')).toMatch(/^mmsim: check failed: .*: steps\[\d+\]: invariant violated .*refcount/);
   });
 });

@@ -163,9 +163,13 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
           if (!f) throw new Error(`hardware "${name}" exports no createHardware`);
           return (o) => f({ cpus: 2, ...o });
         },
-        loadPolicy: async (ref) => {
+        loadPolicy: async (ref, options) => {
           const mod = await importModule(ref, process.cwd());
-          return () => (pluginsFromModule(mod, {}) ?? []) as AnyPlugin[];
+          return () => {
+            const plugins = pluginsFromModule(mod, options);
+            if (!plugins) throw new Error(`${ref} has no default export factory, "plugin" or "plugins" export`);
+            return plugins as AnyPlugin[];
+          };
         },
       });
     });

@@ -2,11 +2,9 @@
  * `--set PATH=VALUE` (one field of the scenario by dot path, VALUE as JSON when it parses, else a
  * string) and `--policy NAME` / `--policy 'NAME={"opt":1}'` (one more `system.policies` entry).
  */
-import { statSync } from 'node:fs';
-import path from 'node:path';
 import { SystemSchema, type PluginRefSpec } from '@mmsim/core';
 import { FlagError } from './flag-error.js';
-import { isPathSpecifier } from './modules.js';
+import { parsePolicySpec, PolicySpecError } from '@mmsim/check';
 
 export interface SetFlag {
   /** as typed: `steps.3.times=10` */
@@ -112,34 +110,15 @@ export function applySet(input: unknown, set: SetFlag, file: string): void {
 
 /** Parse `--policy NAME` or `--policy 'NAME={"opt":1}'`; a relative path is made absolute from `cwd`. */
 export function parsePolicyFlag(spec: string, cwd = process.cwd()): PluginRefSpec {
-  let name = spec;
-  let options: Record<string, unknown> | undefined;
-  const m = /^([^=]+)=(\{[\s\S]*)$/.exec(spec);
-  if (m) {
-    name = m[1]!;
-    try {
-      options = JSON.parse(m[2]!) as Record<string, unknown>;
-    } catch (e) {
-      throw new FlagError('--policy', spec, `the options are not valid JSON: ${(e as Error).message}`);
-    }
-    if (!options || typeof options !== 'object' || Array.isArray(options))
-      throw new FlagError('--policy', spec, 'the options must be a JSON object');
+  try {
+    return parsePolicySpec(spec, cwd); // the same parser as `mmsim check --policy`
+  } catch (e) {
+    if (e instanceof PolicySpecError) throw new FlagError('--policy', spec, e.detail);
+    throw e;
   }
-  if (name.trim() === '') throw new FlagError('--policy', spec, 'expected NAME or NAME={json options}');
-  if (isPathSpecifier(name) && !name.startsWith('file:') && !path.isAbsolute(name)) name = path.resolve(cwd, name);
-  else if (!isPathSpecifier(name) && isFile(path.resolve(cwd, name))) name = path.resolve(cwd, name); // `dir/x.ts` typed in a shell
-  return options ? { name, options } : name;
 }
 
 /** `--policy` as it reads in a re-run (relative paths made absolute). */
 export function policyFlagText(ref: PluginRefSpec): string {
   return typeof ref === 'string' ? ref : `${ref.name}=${JSON.stringify(ref.options ?? {})}`;
-}
-
-function isFile(p: string): boolean {
-  try {
-    return statSync(p).isFile();
-  } catch {
-    return false;
-  }
 }

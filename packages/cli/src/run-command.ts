@@ -9,6 +9,7 @@ import { parseVarFlag } from './vars.js';
 import { interruptCheck } from './interrupt.js';
 import type { CliIO } from './cli.js';
 import { recordTrace, writeTraceFile, type TraceRecorder } from '@mmsim/trace';
+import { invariantViolationOf } from '@mmsim/check';
 
 export interface RunFlags {
   kernel?: string;
@@ -108,7 +109,12 @@ export async function runCommand(
     if (flags.traceOut && trace) await writeTraceFile(flags.traceOut, trace);
   } catch (e) {
     progress.stop();
-    return report(e);
+    const broken = invariantViolationOf(e);
+    if (!broken) return report(e);
+    // @mmsim/check's invariants plugin stopped the run: a failed check (exit 1), not a bad plugin
+    const at = e as { file?: string; where?: string };
+    io.stderr.write(`mmsim: check failed: ${at.file ?? file}: ${at.where ?? 'a step'}: ${broken.message}\n`);
+    return 1; // EXIT.checksFailed
   }
   progress.stop();
   for (const n of out.notes) io.stderr.write(`mmsim: ${n}\n`);

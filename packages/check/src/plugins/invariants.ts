@@ -6,7 +6,8 @@
  * operations: after every handled fault (`fault.handled`), after fork (`fork.done`), after
  * madvise (`madvise.for(advice)`), when an mm is created (`mm.created`, i.e. at the start of a
  * `spawn` step: the state the previous step left) and destroyed (`mm.destroyed`). A violation
- * throws, which the runner reports as a failed step naming the plugin and the message.
+ * throws and ends the run; `mmsim run` reports it as a failed check (exit 1) naming the step
+ * and the invariants (invariantViolationOf()).
  * Pins are only known through the folios' pincount here (the driver of `checkComposition`
  * also compares them with the live pins).
  */
@@ -28,6 +29,19 @@ export class InvariantViolationError extends Error {
     super(`invariant violated (${where}): ${violations.map((v) => `[${v.kind}] ${v.message}`).join('; ')}`);
     this.name = 'InvariantViolationError';
   }
+}
+
+/**
+ * The InvariantViolationError behind an error (a failed step's ScenarioError ← PluginError ←
+ * it), if any: `mmsim run` reports it as a failed check (exit 1), not a plugin error. By name,
+ * since a scenario may load another copy of this module than the caller's.
+ */
+export function invariantViolationOf(e: unknown): InvariantViolationError | undefined {
+  for (let c: unknown = e, depth = 0; c instanceof Error && depth < 8; c = c.cause, depth++) {
+    if (c.name === 'InvariantViolationError' && Array.isArray((c as InvariantViolationError).violations))
+      return c as InvariantViolationError;
+  }
+  return undefined;
 }
 
 export interface InvariantsPlugin extends KernelPlugin {
