@@ -15,6 +15,7 @@ import { formatCheckResult } from '../src/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const BIN = path.resolve(here, '../../cli/dist/bin.js');
+const CLI_DIR = path.resolve(here, '../../cli');
 const FIX = (f: string) => path.join(here, 'fixtures', f);
 
 function mmsim(cwd: string, ...args: string[]) {
@@ -143,7 +144,7 @@ describe.skipIf(!existsSync(BIN))('mmsim check: a policy that cannot be loaded i
     ],
     [
       'no-such-package-x',
-      'mmsim check: --policy no-such-package-x: cannot find package "no-such-package-x" (looked from .; is it installed?)',
+      `mmsim check: --policy no-such-package-x: cannot find package "no-such-package-x" (searched ${dir} (node_modules from there up), ${CLI_DIR} (the mmsim CLI's dependencies); is it installed?)`,
     ],
   ] as const) {
     it(file, () => {

@@ -99,7 +99,7 @@ describe.skipIf(!hasCli)(
       expect(r.code).toBe(2);
       expect(r.stdout).toBe('');
       expect(r.stderr).toBe(
-        `mmsim check: the default export of ${f('stalled-plugin.mjs')} is a Promise that ${NEVER}\n`,
+        `mmsim check: --policy ./${f('stalled-plugin.mjs')}: the default export of ${f('stalled-plugin.mjs')} is a Promise that ${NEVER}\n`,
       );
     });
   },
@@ -139,13 +139,13 @@ describe.skipIf(!hasCli)('apply() must be synchronous; async factories are await
     expect(a.code).toBe(2);
     expect(a.stdout).toBe('');
     expect(a.stderr).toBe(
-      `mmsim check: policy "./${f('async-apply.mjs')}": plugin "async-apply" cannot load: ${ASYNC_APPLY}\n`,
+      `mmsim check: --policy ./${f('async-apply.mjs')}: plugin "async-apply" cannot load: ${ASYNC_APPLY}\n`,
     );
     const b = cli('check', '-k', 'linux-6.18', '--policy', `./${f('async-factory.mjs')}`, '--runs', '1', '--json');
     expect(b.code).toBe(2);
     expect(b.stdout).toBe('');
     expect(b.stderr).toBe(
-      `mmsim check: policy "./${f('async-factory.mjs')}": the factory returned a Promise: mmsim check needs a synchronous factory (it makes the plugins anew for every fuzzing run; mmsim run awaits an async one)\n`,
+      `mmsim check: --policy ./${f('async-factory.mjs')}: the factory returned a Promise: mmsim check needs a synchronous factory (it makes the plugins anew for every fuzzing run; mmsim run awaits an async one)\n`,
     );
   }, 120_000);
 });
@@ -167,7 +167,7 @@ describe.skipIf(!hasCli)(
       expect(r.code).toBe(2);
       expect(r.stdout).toBe('');
       expect(r.stderr).toBe(
-        `mmsim check: policy "./${f('name-throws.mjs')}": reading the plugin's name threw: no name today\n`,
+        `mmsim check: --policy ./${f('name-throws.mjs')}: reading the plugin's name threw: no name today\n`,
       );
     }, 120_000);
   },
