@@ -258,7 +258,9 @@ function parseJson(file: string, text: string): unknown {
     msg = msg
       .replace(/\s*\(line \d+ column \d+\)/, '')
       .replace(/\s*in JSON at position \d+/, '')
-      .replace(/^JSON\.parse: /, '');
+      .replace(/^JSON\.parse: /, '')
+      // V8 quotes the start of the text, newlines and all: keep the message on one line
+      .replace(/\s*\n\s*/g, ' ');
     throw fileError(file, `invalid JSON: ${msg}`, loc);
   }
 }
