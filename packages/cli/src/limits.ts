@@ -86,7 +86,7 @@ export function checkAliases(file: string, doc: Document): void {
   const sizeOf = (n: unknown, path: PropertyKey[]): number => {
     if (isAlias(n)) {
       const target = n.resolve(doc);
-      if (!target) return 1;
+      if (!target) throw errorAt(file, path, `YAML alias *${n.source} has no anchor &${n.source} before it`);
       if (busy.has(target)) throw errorAt(file, path, `YAML alias *${n.source} refers to a node that contains it`);
       const known = size.get(target);
       if (known !== undefined) return known;

@@ -175,6 +175,9 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
+/** Longest message detail; the rest is cut (`…`). */
+const MAX_DETAIL = 200;
+
 function validateInput(file: string, input: unknown, locate: Locator | undefined, owned: boolean): Scenario {
   let r;
   try {
@@ -195,6 +198,10 @@ function validateInput(file: string, input: unknown, locate: Locator | undefined
     // zod says "Invalid input: expected string, received undefined"; say what is wrong
     const expected = err.detail.replace(/^Invalid (?:input|option): /, '').replace(/, received undefined$/, '');
     err = new ScenarioError(file, err.where, err.field, `required field is missing (${expected})`);
+  }
+  if (err.detail.length > MAX_DETAIL) {
+    // a value quoted in the message (`unknown op [...]`, `not a size: "..."`) may be huge
+    err = new ScenarioError(file, err.where, err.field, `${err.detail.slice(0, MAX_DETAIL)}…`);
   }
   return throwLocated(err, locate?.(issue?.path ?? []));
 }
@@ -258,7 +265,9 @@ function parseJson(file: string, text: string): unknown {
     msg = msg
       .replace(/\s*\(line \d+ column \d+\)/, '')
       .replace(/\s*in JSON at position \d+/, '')
-      .replace(/^JSON\.parse: /, '');
+      .replace(/^JSON\.parse: /, '')
+      // V8 quotes the start of the text, newlines and all: keep the message on one line
+      .replace(/\s*\n\s*/g, ' ');
     throw fileError(file, `invalid JSON: ${msg}`, loc);
   }
 }

@@ -40,6 +40,8 @@ export function parseYamlWhole(file: string, text: string): unknown {
     return doc.toJS({ maxAliasCount: -1 });
   } catch (e) {
     if (e instanceof RangeError) throw fileError(file, 'invalid YAML: nested too deeply to parse');
+    // the parser's own alias errors (checkAliases names the field for the ones it knows)
+    if (e instanceof ReferenceError) throw fileError(file, `invalid YAML: ${e.message.split('\n')[0]}`);
     throw e;
   }
 }
@@ -140,7 +142,7 @@ export function simpleSteps(text: string): unknown[] | undefined {
     const m = LINE_PAIR.exec(line);
     if (!cur || keyCol < 0 || !m || m[1]!.length !== keyCol || !add(m[2]!, m[3]!)) return undefined;
   }
-  return out;
+  return out.length > 0 ? out : undefined;
 }
 
 const words = new Map<string, unknown>();

@@ -104,6 +104,13 @@ describe('robustness: loading a file', () => {
     expect(JSON.parse(r.stdout).total.steps).toBe(4);
   });
 
+  it('a huge value quoted in a message is cut at 200 characters', async () => {
+    const f = write('huge-op.json', JSON.stringify({ name: 'h', steps: [{ op: Array(500).fill('touch') }] }));
+    const err = await bad(f);
+    const detail = `unknown op ${JSON.stringify(Array(500).fill('touch'))}`.slice(0, 200);
+    expect(err).toBe(`mmsim: ${f}: steps[0] field "op": ${detail}…\n  at ${f}:1:28\n`);
+  });
+
   it('a TypeScript scenario with a syntax error gives its line and column', async () => {
     const f = write('syntax.ts', 'export default {\n  name: "x"\n  steps: [],\n};\n');
     expect(await bad(f)).toBe(
