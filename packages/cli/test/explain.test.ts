@@ -24,7 +24,11 @@ describe('mmsim run --explain', () => {
       avoidable_by_drain_all: 8,
     };
     expect(doc.decisions['fault.wpReuse']).toEqual({ copy });
-    expect(doc.phases.write.decisions).toEqual({ 'fault.wpReuse': { copy } });
+    expect(doc.phases.write.decisions).toEqual({
+      'fault.wpReuse': { copy },
+      // the copies' order (after the fault.cowOrder waterfall)
+      'fault.cowOrder': { order_0: { count: 8, taps: { '(waterfall)': 8 } } },
+    });
     // the swap-in on cpu 1 maps the pages read-only (v5.9: reuse_swap_page() is not asked on a read)
     expect(doc.phases.read.decisions).toEqual({
       'fault.swapinWritable': {

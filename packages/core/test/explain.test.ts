@@ -179,3 +179,33 @@ describe('--explain: pins and mappings are named', () => {
     expect(rec.avoidable).toEqual([]);
   });
 });
+
+describe('--explain: the other decision hooks', () => {
+  it('tap answers of fork.* hooks are counted per answer and tap; the orders the anon and CoW faults settled on too', () => {
+    const copyTables = definePlugin({
+      name: 'copy-tables',
+      api: '^1.0.0',
+      apply: (ctx) => ctx.hooks.fork.pteTable.tap('copy-tables', () => 'copy'),
+    });
+    const { r } = explained(
+      {
+        name: 'explain-fork-hooks',
+        steps: [
+          { op: 'spawn', pid: 'p', cpu: 0 },
+          { op: 'mmap', pid: 'p', name: 'b', size: '8KiB' },
+          { op: 'touch', pid: 'p', region: 'b', access: 'write', value: 1, phase: 'touch' },
+          { op: 'drain' },
+          { op: 'fork', pid: 'p', child: 'c', phase: 'fork' },
+          { op: 'touch', pid: 'c', region: 'b', access: 'write', value: 2, phase: 'child' },
+        ],
+      },
+      true,
+      [copyTables] as never[],
+    );
+    expect(r.phases.touch!.decisions).toEqual({
+      'fault.anonOrders': { order_0: { count: 2, taps: { '(waterfall)': 2 } } },
+    });
+    expect(r.phases.fork!.decisions).toEqual({ 'fork.pteTable': { copy: { count: 1, taps: { 'copy-tables': 1 } } } });
+    expect(r.phases.child!.decisions!['fault.cowOrder']).toEqual({ order_0: { count: 2, taps: { '(waterfall)': 2 } } });
+  });
+});

@@ -74,6 +74,22 @@ let monitor: TapMonitor | null = null;
  */
 let lastDecider = '';
 
+/**
+ * `--explain` for the bail hooks whose call sites record no folio (fork.*, reclaim.*,
+ * fault.swapinSkipCache): each tap answer is passed here while a sink is set (explain/explainer.ts).
+ */
+export type AnswerSink = (hook: string, plugin: string, answer: unknown) => void;
+let answerSink: AnswerSink | null = null;
+/** The hooks whose call sites record their decisions themselves (with the folio's references). */
+const SITE_RECORDED = new Set(['fault.wpReuse', 'fault.swapinWritable', 'fault.gupUnshare']);
+
+/** Set (or clear, with null) where tap answers go; returns the previous sink. */
+export function setAnswerSink(s: AnswerSink | null): AnswerSink | null {
+  const prev = answerSink;
+  answerSink = s;
+  return prev;
+}
+
 /** Forget the last answering plugin (before a decision hook is called). */
 export function clearDecider(): void {
   lastDecider = '';
@@ -124,6 +140,7 @@ function registerFor(hookName: string, applying: Applying) {
     const fn = id >= 0 ? watched(m!, id, tap.fn) : tap.fn;
     const validate = spec.kind !== 'notify';
     const bail = spec.kind === 'bail';
+    const sinkable = bail && !SITE_RECORDED.has(hookName);
     tap.fn = function (this: unknown, ...args: unknown[]) {
       let r: unknown;
       try {
@@ -136,7 +153,10 @@ function registerFor(hookName: string, applying: Applying) {
         const why = spec.check(r, args);
         if (why !== null) throw new PluginError(plugin, hookName, new Error(why), r, 'answer');
       }
-      if (bail && r !== undefined) lastDecider = plugin;
+      if (bail && r !== undefined) {
+        lastDecider = plugin;
+        if (sinkable && answerSink !== null) answerSink(hookName, plugin, r);
+      }
       return r;
     };
     return tap;

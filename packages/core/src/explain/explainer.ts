@@ -73,6 +73,9 @@ export interface AnswerSummary {
 /** hook → answer → summary */
 export type Decisions = Record<string, Record<string, AnswerSummary>>;
 
+/** `tap` of a waterfall's result (fault.anonOrders, fault.cowOrder): every tap refined it */
+export const WATERFALL = '(waterfall)';
+
 /** `tap` of an answer no tap gave: core's own rule (defaultWpReuse / defaultPmdReuse) */
 export const DEFAULT_TAP = '(default)';
 
@@ -231,6 +234,25 @@ export class Explainer {
     else this.ring[this.next] = rec;
     this.next = (this.next + 1) % this.keep;
     this.opts.onRecord?.(rec);
+  }
+
+  /**
+   * An answer without a folio record: a tap's answer to fork.*, reclaim.* or
+   * fault.swapinSkipCache (the sink of di/instrument.ts), or the order a fault settled on
+   * after the fault.anonOrders / fault.cowOrder waterfalls (`order_N`).
+   */
+  count(hookName: string, answer: string, tap: string): void {
+    let ph = this.byPhase.get(this.phaseName);
+    if (!ph) {
+      ph = Object.create(null) as Decisions;
+      this.byPhase.set(this.phaseName, ph);
+    }
+    for (const d of [ph, this.total]) {
+      const hook = (d[hookName] ??= Object.create(null) as Record<string, AnswerSummary>);
+      const s = (hook[answer] ??= { count: 0, taps: Object.create(null) as Record<string, number> });
+      s.count++;
+      bump(s.taps, tap);
+    }
   }
 
   /** folio_free_swap() would succeed: no swap PTE still references a slot, no writeback. */

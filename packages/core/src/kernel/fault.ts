@@ -22,6 +22,7 @@ import { lruAdd, lruAddDrain } from './lru-batch.js';
 import { folioFreeSwap, swapFree } from './swap-cache.js';
 import { flushPage } from './tlb-flush.js';
 import { clearDecider, decider } from '../di/instrument.js';
+import { WATERFALL } from '../explain/explainer.js';
 
 /** What handle_mm_fault() ended with (VM_FAULT_*-like). */
 export const FaultResult = Object.freeze({
@@ -203,6 +204,7 @@ function doAnonymousPage(k: Kernel, vmf: VmFault): FaultResult {
   }
   const orders = k.hooks.fault.anonOrders.call(1, vmf) & 0x1ff; // PMD order is not PTE-mapped on fault
   const order = orders > 1 ? pickAnonOrder(k, vma, vpn, table, orders) : 0;
+  if (k.explain !== null) k.explain.count('fault.anonOrders', `order_${order}`, WATERFALL);
   const nr = 1 << order;
   const start = vpn - (vpn & (nr - 1));
   const head = k.allocFolio(order, true);
@@ -294,6 +296,7 @@ function wpPageCopy(k: Kernel, vmf: VmFault, oldPfn: number, oldHead: number): v
   // table, every PTE mapping the same source folio read-only, or none / the zero page)
   const want = k.hooks.fault.cowOrder.call(0, vmf);
   const order = want > 0 ? validCowOrder(k, vma, vpn, vmf.table, want, zero ? -1 : oldHead) : 0;
+  if (k.explain !== null) k.explain.count('fault.cowOrder', `order_${order}`, WATERFALL);
   if (order > 0) {
     wpCopyRange(k, mm, vma, vpn, vmf.table, order, zero ? -1 : oldHead, vmf.unshare);
     faultDone(k, mm, vpn, vmf.write, zero ? 'wp-zero' : 'wp-copy', order);

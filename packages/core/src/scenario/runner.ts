@@ -13,6 +13,7 @@ import { checkStepBudget, countSteps, DEFAULT_MAX_STEPS } from './budget.js';
 import { countWork } from './work.js';
 import type { AccessStep, OpObserver, ReadPinStep } from './ops/observer.js';
 import { Explainer, type Decisions, type ExplainerOptions } from '../explain/explainer.js';
+import { setAnswerSink } from '../di/instrument.js';
 
 export { prng } from './prng.js';
 export { countSteps, checkStepBudget, DEFAULT_MAX_STEPS } from './budget.js';
@@ -142,6 +143,8 @@ class Runner implements OpObserver {
     let interrupted = false;
     const prevExplain = this.k.explain;
     this.k.explain = this.explainer;
+    const ex = this.explainer;
+    const prevSink = ex ? setAnswerSink((hook, plugin, answer) => ex.count(hook, String(answer), plugin)) : null;
     try {
       this.x.runSteps(this.sc.steps, 'steps');
     } catch (e) {
@@ -149,6 +152,7 @@ class Runner implements OpObserver {
       interrupted = true;
     } finally {
       this.k.explain = prevExplain;
+      if (ex) setAnswerSink(prevSink);
     }
     this.closePhase();
     this.opts.onProgress?.(this.done + this.pages, this.total);
