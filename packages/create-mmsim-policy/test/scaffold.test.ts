@@ -7,85 +7,17 @@
  * tap compiles, and src/calls.ts's counts are checked against core by the scaffold's own test).
  * Needs `pnpm build` first and npm's registry for vitest, typescript and the other tools.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOOK_SPECS } from '@mmsim/core';
 import { publint } from 'publint';
-import { PACKAGE_DIR, PINNED } from '../src/versions.js';
+import { BIN, INSTALL_FLAGS, json, packTarballs, ROOT, run, useTarballs, type Ran } from './workspace.js';
 
-const ROOT = path.resolve(PACKAGE_DIR, '../..');
-const BIN = path.join(PACKAGE_DIR, 'dist', 'bin.js');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'create-mmsim-policy-scaffold-'));
 const TGZ = path.join(tmp, 'tgz');
-
-interface Ran {
-  code: number | null;
-  out: string;
-}
-
-/** The environment of a user's shell: none of this test runner's or pnpm's variables. */
-function userEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (/^(VITEST|npm_|NODE_OPTIONS$|NODE_ENV$|TEST$|PNPM_)/i.test(k)) continue;
-    env[k] = v;
-  }
-  return { ...env, NO_COLOR: '1', FORCE_COLOR: '0', npm_config_update_notifier: 'false' };
-}
-
-function run(cmd: string, args: string[], cwd: string): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { cwd, env: userEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (out += d));
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code, out }));
-  });
-}
-
-const json = (f: string) => JSON.parse(readFileSync(f, 'utf8'));
-
-/** Workspace package directories by package name. */
-function workspacePackages(): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const d of readdirSync(path.join(ROOT, 'packages'))) {
-    const f = path.join(ROOT, 'packages', d, 'package.json');
-    if (existsSync(f)) m.set(json(f).name, path.dirname(f));
-  }
-  return m;
-}
-
-/** The @mmsim packages a scaffold installs: its pinned ones and their @mmsim dependencies. */
-function closure(ws: Map<string, string>): string[] {
-  const todo: string[] = PINNED.filter((n) => n.startsWith('@mmsim/'));
-  const seen = new Set<string>();
-  while (todo.length > 0) {
-    const n = todo.pop()!;
-    if (seen.has(n)) continue;
-    seen.add(n);
-    const pkg = json(path.join(ws.get(n)!, 'package.json'));
-    for (const d of Object.keys({ ...pkg.dependencies, ...pkg.peerDependencies }))
-      if (d.startsWith('@mmsim/')) todo.push(d);
-  }
-  return [...seen].sort();
-}
-
-/** `@mmsim/core` → the tarball `pnpm pack` wrote for it. */
-let tarballs: Record<string, string> = {};
-
-/** Point the scaffold's @mmsim packages at the tarballs (a user gets them from the registry). */
-function useTarballs(dir: string) {
-  const f = path.join(dir, 'package.json');
-  const pkg = json(f);
-  for (const n of Object.keys(pkg.devDependencies)) if (tarballs[n]) pkg.devDependencies[n] = tarballs[n];
-  pkg.overrides = tarballs;
-  writeFileSync(f, `${JSON.stringify(pkg, null, 2)}\n`);
-}
 
 const DEFAULT_DIR = path.join(tmp, 'my-policy');
 const EVERY_DIR = path.join(tmp, 'every-hook');
@@ -93,27 +25,15 @@ let generated: Ran[] = [];
 let installed: Ran;
 
 beforeAll(async () => {
-  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run pnpm build first`);
-  const ws = workspacePackages();
-  const names = closure(ws);
-  const packs = await Promise.all(
-    names.map((n) => run('pnpm', ['pack', '--pack-destination', TGZ], ws.get(n)!).then((r) => [n, r] as const)),
-  );
-  for (const [n, r] of packs) if (r.code !== 0) throw new Error(`pnpm pack ${n} failed:\n${r.out}`);
-  tarballs = Object.fromEntries(
-    names.map((n) => {
-      const v = json(path.join(ws.get(n)!, 'package.json')).version;
-      return [n, `file:${path.join(TGZ, `${n.slice(1).replace('/', '-')}-${v}.tgz`)}`];
-    }),
-  );
+  const tarballs = await packTarballs(TGZ);
   generated = [
     await run('node', [BIN, '@scaffold-test/my-policy'], tmp),
     await run('node', [BIN, 'every-hook', ...Object.keys(HOOK_SPECS).flatMap((h) => ['--hook', h])], tmp),
   ];
   if (generated.some((g) => g.code !== 0)) return;
-  useTarballs(DEFAULT_DIR);
-  useTarballs(EVERY_DIR);
-  installed = await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], DEFAULT_DIR);
+  useTarballs(DEFAULT_DIR, tarballs);
+  useTarballs(EVERY_DIR, tarballs);
+  installed = await run('npm', ['install', ...INSTALL_FLAGS], DEFAULT_DIR);
   // the two scaffolds install the same packages (checked below): the second shares the first's
   symlinkSync(path.join(DEFAULT_DIR, 'node_modules'), path.join(EVERY_DIR, 'node_modules'), 'dir');
 }, 300_000);
