@@ -89,7 +89,7 @@ export {
   type AnyPlugin,
 } from './di/plugin.js';
 export { STAGE, setTapMonitor, type TapMonitor } from './di/instrument.js';
-export { refHolders, describeHolders, type RefHolders, type BatchHolder } from './explain/holders.js';
+export { refHolders, lruBatchIndex, describeHolders, type RefHolders, type BatchHolder } from './explain/holders.js';
 export {
   Explainer,
   HOLDER_KINDS,

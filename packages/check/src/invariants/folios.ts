@@ -11,7 +11,7 @@
  *   PageAnonExclusive     => the page is mapped exactly once
  *   an effectively writable PTE => the page is mapped once and PageAnonExclusive
  */
-import { describeHolders, LRU_BATCH_KINDS, PG, refHolders, type Kernel } from '@mmsim/core';
+import { describeHolders, lruBatchIndex, PG, refHolders, type Kernel } from '@mmsim/core';
 import type { Census } from './census.js';
 import type { ViolationList } from './violation.js';
 
@@ -36,9 +36,11 @@ export function folioHeads(k: Kernel): number[] {
 /** Occurrences of each folio head in the per-CPU LRU batches. */
 export function batchRefs(k: Kernel): Map<number, number> {
   const m = new Map<number, number>();
-  for (const cpu of k.cpus) {
-    for (const kind of LRU_BATCH_KINDS) for (const head of cpu.lru[kind]) m.set(head, (m.get(head) ?? 0) + 1);
-  }
+  for (const [head, hs] of lruBatchIndex(k))
+    m.set(
+      head,
+      hs.reduce((n, b) => n + b.refs, 0),
+    );
   return m;
 }
 
@@ -58,7 +60,8 @@ export function checkFolios(
   heads: readonly number[] = folioHeads(k),
 ): void {
   const f = k.f;
-  const batches = batchRefs(k);
+  // one scan of every CPU's batches for all the folios decomposed below
+  const batches = lruBatchIndex(k);
   for (const [head] of batches) {
     if ((f.flags[head]! & PG.allocated) === 0)
       v.add('use-after-free', `an LRU batch references folio ${head}, which is free`);
@@ -119,7 +122,7 @@ export function checkFolios(
       v.add('pin', `folio ${head}: pincount ${pins}, but the live pins hold ${expectPins.get(head) ?? 0} of its pages`);
     }
     // core's reference provenance (what `--explain` reports), with the mappings counted here
-    const h = refHolders(k, head);
+    const h = refHolders(k, head, batches);
     const pinRefs = h.pinned;
     const batch = h.lruBatch;
     const cache = h.swapcache;

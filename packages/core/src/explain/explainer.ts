@@ -214,16 +214,7 @@ export class Explainer {
     if (h.swapcache > 0) present.push('swapcache');
     if (h.pinned > 0) present.push('gup_pin');
     if (h.other !== 0) present.push('other');
-    let ph = this.byPhase.get(this.phaseName);
-    if (!ph) {
-      ph = Object.create(null) as Decisions;
-      this.byPhase.set(this.phaseName, ph);
-    }
-    for (const d of [ph, this.total]) {
-      const hook = (d[rec.hook] ??= Object.create(null) as Record<string, AnswerSummary>);
-      const s = (hook[answer] ??= { count: 0, taps: Object.create(null) as Record<string, number> });
-      s.count++;
-      bump(s.taps, tap);
+    for (const s of this.summaries(hookName, answer, tap)) {
       if (present.length) {
         s.by ??= Object.create(null) as Partial<Record<HolderKind, number>>;
         for (const p of present) bump(s.by!, p);
@@ -242,17 +233,24 @@ export class Explainer {
    * after the fault.anonOrders / fault.cowOrder waterfalls (`order_N`).
    */
   count(hookName: string, answer: string, tap: string): void {
+    this.summaries(hookName, answer, tap);
+  }
+
+  /** Count one answer by `tap` in the phase's and the run's summaries; returns both. */
+  private summaries(hookName: string, answer: string, tap: string): [AnswerSummary, AnswerSummary] {
     let ph = this.byPhase.get(this.phaseName);
     if (!ph) {
       ph = Object.create(null) as Decisions;
       this.byPhase.set(this.phaseName, ph);
     }
-    for (const d of [ph, this.total]) {
+    const one = (d: Decisions): AnswerSummary => {
       const hook = (d[hookName] ??= Object.create(null) as Record<string, AnswerSummary>);
       const s = (hook[answer] ??= { count: 0, taps: Object.create(null) as Record<string, number> });
       s.count++;
       bump(s.taps, tap);
-    }
+      return s;
+    };
+    return [one(ph), one(this.total)];
   }
 
   /** folio_free_swap() would succeed: no swap PTE still references a slot, no writeback. */

@@ -30,7 +30,7 @@ export interface RefHolders {
   /** the pins (_pincount) */
   pins: number;
   /** references parked in per-CPU LRU batches, per CPU and batch (empty: none) */
-  lruBatches: BatchHolder[];
+  lruBatches: readonly BatchHolder[];
   /** sum of lruBatches */
   lruBatch: number;
   /** references held by the swap cache (one per page while PG_swapcache) */
@@ -39,34 +39,42 @@ export interface RefHolders {
   other: number;
 }
 
-/** Occurrences of `head` in `cpu`'s batch of `kind`. */
-function inBatch(k: Kernel, cpu: number, kind: LruBatchKind, head: number): number {
-  const b = k.cpus[cpu]!.lru[kind];
-  let n = 0;
-  for (let i = 0; i < b.length; i++) if (b[i] === head) n++;
-  return n;
+/** Every folio sitting in some CPU's LRU batch → its batch references (one scan of all batches). */
+export function lruBatchIndex(k: Kernel): Map<number, BatchHolder[]> {
+  const index = new Map<number, BatchHolder[]>();
+  for (let c = 0; c < k.cpus.length; c++) {
+    for (const kind of LRU_BATCH_KINDS) {
+      for (const head of k.cpus[c]!.lru[kind]) {
+        let hs = index.get(head);
+        if (!hs) index.set(head, (hs = []));
+        const last = hs[hs.length - 1];
+        if (last?.cpu === c && last.kind === kind) last.refs++;
+        else hs.push({ cpu: c, kind, refs: 1 });
+      }
+    }
+  }
+  return index;
 }
 
-/** The references of the folio whose head page is `head`, by holder. */
-export function refHolders(k: Kernel, head: number): RefHolders {
+/**
+ * The references of the folio whose head page is `head`, by holder. `index` (lruBatchIndex())
+ * spares a scan of every batch when many folios are decomposed at once (the invariants).
+ */
+export function refHolders(
+  k: Kernel,
+  head: number,
+  index: ReadonlyMap<number, readonly BatchHolder[]> = lruBatchIndex(k),
+): RefHolders {
   const f = k.f;
   const order = f.order[head]!;
   const nr = 1 << order;
   const mapped = order === 0 ? f.mapcount[head]! : f.largeMapcount[head]!;
   const pins = f.pincount[head]!;
   const pinned = pins * (order === 0 ? GUP_PIN_COUNTING_BIAS : 1);
-  const lruBatches: BatchHolder[] = [];
+  // from a scan of every batch, not from PG_inBatch: the invariants check that flag against it
+  const lruBatches = index.get(head) ?? [];
   let lruBatch = 0;
-  // every batch is scanned (not only when PG_inBatch says so): the invariants use this too
-  for (let c = 0; c < k.cpus.length; c++) {
-    for (const kind of LRU_BATCH_KINDS) {
-      const refs = inBatch(k, c, kind, head);
-      if (refs > 0) {
-        lruBatches.push({ cpu: c, kind, refs });
-        lruBatch += refs;
-      }
-    }
-  }
+  for (const b of lruBatches) lruBatch += b.refs;
   const swapcache = (f.flags[head]! & PG.swapcache) !== 0 ? nr : 0;
   const refcount = f.ref[head]!;
   return {
