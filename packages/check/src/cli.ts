@@ -218,6 +218,9 @@ export async function checkCommand(args: readonly string[] | CheckCommandOptions
     try {
       // after signalControl(): a signal during these builds is already the check's to handle
       trialBuild(kernels, hardware, o.cpus ?? 2, policies);
+      // a signal that came during the builds reaches its handler now: once the first run is
+      // under breakOnSigint, a SIGINT still queued in the event loop was lost (the check ran on)
+      await new Promise((r) => setImmediate(r));
     } catch (e) {
       io.stderr.write(`mmsim check: ${(e as Error).message}\n`);
       return 2;

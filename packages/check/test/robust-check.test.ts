@@ -67,6 +67,20 @@ describe.skipIf(!hasCli)('mmsim check: interrupted', () => {
     }, 60_000);
   }
 
+  it("SIGINT during the policies' trial builds (before the first run) still exits 130 within 1 s", async () => {
+    const r = await cli(
+      ['check', '--kernel', 'linux-6.18', '--policy', FIX('announce-policy.ts'), '--runs', '100000', '--json'],
+      (c) => c.kill('SIGINT'),
+      0,
+    );
+    expect(r.code).toBe(130);
+    expect(r.ms).toBeLessThan(1000);
+    const doc = JSON.parse(r.stdout);
+    expect(doc).toHaveLength(1);
+    expect(doc[0].interrupted).toBe(true);
+    expect(doc[0].runs).toBeLessThan(100000);
+  }, 60_000);
+
   it('the table says INTERRUPTED and later kernels are not started', async () => {
     const r = await cli(
       ['check', '-k', 'linux-6.18', '-k', 'linux-6.8', '--policy', FIX('announce-policy.ts'), '--runs', '100000'],
