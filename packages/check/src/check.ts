@@ -141,6 +141,8 @@ export interface CheckControl {
   guard<T>(run: () => T): T;
   /** watches the policies' taps (with the watchdog's shared flags); default: a fresh one */
   taps?: TapWatch;
+  /** what finished so far: called when the composition starts and after every run */
+  progress?(r: Readonly<CheckResult>): void;
 }
 
 interface Search {
@@ -280,6 +282,7 @@ export async function checkCompositionAsync(o: CheckOptions, ctl: CheckControl):
   let seed = o.seed;
   let remaining = o.runs;
   const stop = () => new fc.PreconditionFailure(true); // fast-check: end the check, not a failure
+  ctl.progress?.(s.result);
   while (remaining > 0 && s.result.violations.length < maxViolations && !ctl.stopped()) {
     const phase = { failing: false, firstLen: 0 };
     const prop = fc.asyncProperty(s.arb, async (input: FuzzInput) => {
@@ -290,6 +293,11 @@ export async function checkCompositionAsync(o: CheckOptions, ctl: CheckControl):
       } catch (e) {
         if (ctl.stopped()) throw stop();
         throw e;
+      } finally {
+        if (ctl.progress) {
+          s.result.ms = performance.now() - s.t0;
+          ctl.progress(s.result);
+        }
       }
     });
     const r = await fc.check(prop, { numRuns: remaining, seed });
@@ -297,6 +305,7 @@ export async function checkCompositionAsync(o: CheckOptions, ctl: CheckControl):
     if (ctl.stopped()) break;
     if (!r.failed || !r.counterexample) break;
     record(s, r.counterexample[0] as FuzzInput, seed, phase.firstLen, r.counterexamplePath ?? undefined);
+    ctl.progress?.(s.result);
     seed = nextSeed(seed);
   }
   if (ctl.stopped()) {

@@ -25,6 +25,7 @@ import { isPathSpecifier } from './compose/modules.js';
 import { parsePolicySpec, PolicySpecError } from './policy-spec.js';
 import { ensureOutDir, OutDirError } from './scenario-file.js';
 import { buildSystem, builtinHardware, builtinPolicy, type HardwareChoice, type PolicyChoice } from './system.js';
+import { channelControl, type CheckChannel } from './watch/channel.js';
 import { signalControl } from './watch/control.js';
 import { startWatchdog } from './watch/watchdog.js';
 
@@ -61,6 +62,11 @@ export interface CheckIO {
   loadHardware?: (name: string) => Promise<(options: Record<string, unknown>) => HardwareModel>;
   /** Policies by package name or path: resolve once, return a factory of fresh plugins. */
   loadPolicy?: (ref: string, options: Record<string, unknown>) => Promise<() => AnyPlugin[]>;
+  /**
+   * The check runs in a worker thread and the main thread supervises it (watch/supervise.ts):
+   * it owns the signals and the tap watchdog. Without it the check handles both itself.
+   */
+  channel?: CheckChannel;
 }
 
 export const CHECK_USAGE = `usage: mmsim check [--kernel P]... [--hardware strict|flat|x86|arm64|PKG] [--cpus N] [--policy X]...
@@ -210,9 +216,10 @@ export async function checkCommand(args: readonly string[] | CheckCommandOptions
     }
   }
   const budget = o.tapTimeout ?? DEFAULT_TAP_TIMEOUT_MS;
-  // the watchdog signals this process: only when the check owns it (the CLI), not in a worker (tests)
-  const watchdog = isMainThread ? startWatchdog(budget) : undefined;
-  const ctl = signalControl(watchdog);
+  // the watchdog signals this process: only when the check owns it (not in a worker: tests, or
+  // the CLI's, whose main thread watches the taps and the signals)
+  const watchdog = isMainThread && !io.channel ? startWatchdog(budget) : undefined;
+  const ctl = io.channel ? channelControl(io.channel, budget) : signalControl(watchdog);
   const results: CheckResult[] = [];
   try {
     try {
@@ -252,39 +259,49 @@ export async function checkCommand(args: readonly string[] | CheckCommandOptions
       const stuck = watchdog ? watchdog.fired() : -1;
       if (stuck >= 0) {
         // a plugin that does not answer is a bad plugin (exit 2), like one that answers out of type
-        const t = ctl.taps.taps[stuck]!;
-        const where = ctl.taps.where();
-        io.stderr.write(
-          `mmsim check: plugin "${t.plugin}"'s tap on ${t.hook} did not return within ${budget} ms (${kernel}${where ? `, ${where} of a fuzzing run` : ''}; --tap-timeout MS allows more)\n`,
-        );
+        io.stderr.write(stuckTapLine(ctl.taps.taps[stuck]!, budget, kernel, ctl.taps.where()));
         return 2;
       }
       results.push(r);
       if (!o.json) io.stdout.write(formatCheckResult(r) + '\n');
+      io.channel?.post({ t: 'done', r });
       if (r.interrupted) break;
     }
   } finally {
     ctl.close();
     await watchdog?.close();
   }
-  if (o.json) {
-    io.stdout.write(
-      JSON.stringify(
-        results.map((r) => ({
-          ...r,
-          violations: r.violations.map(({ scenario, ...v }) => ({ ...v, scenario: v.file ? undefined : scenario })),
-        })),
-        null,
-        2,
-      ) + '\n',
-    );
-  }
+  if (o.json) io.stdout.write(checkJson(results));
   if (ctl.signal() !== undefined) {
-    const runs = results.reduce((a, r) => a + r.runs, 0);
-    io.stderr.write(`mmsim: interrupted: the output is incomplete (${runs} fuzzing runs finished)\n`);
+    io.stderr.write(interruptedLine(results));
     return 130;
   }
   return results.some((r) => r.violations.length > 0) ? 1 : 0;
+}
+
+/** `--json`'s document: the results, a finding's scenario inline unless it was written to a file. */
+export function checkJson(results: readonly CheckResult[]): string {
+  const doc = results.map((r) => ({
+    ...r,
+    violations: r.violations.map(({ scenario, ...v }) => ({ ...v, scenario: v.file ? undefined : scenario })),
+  }));
+  return JSON.stringify(doc, null, 2) + '\n';
+}
+
+/** The line on stderr of an interrupted check (exit 130). */
+export function interruptedLine(results: readonly CheckResult[]): string {
+  const runs = results.reduce((a, r) => a + r.runs, 0);
+  return `mmsim: interrupted: the output is incomplete (${runs} fuzzing runs finished)\n`;
+}
+
+/** A tap that did not return within the budget: the plugin error (exit 2). */
+export function stuckTapLine(
+  t: { plugin: string; hook: string },
+  budget: number,
+  kernel: string,
+  where: string,
+): string {
+  return `mmsim check: plugin "${t.plugin}"'s tap on ${t.hook} did not return within ${budget} ms (${kernel}${where ? `, ${where} of a fuzzing run` : ''}; --tap-timeout MS allows more)\n`;
 }
 
 async function resolveHardware(name: string, io: CheckIO): Promise<HardwareChoice> {

@@ -63,7 +63,9 @@ export {
   type CheckViolation,
   type CheckControl,
 } from './check.js';
-export { TapWatch, formatDecision, blameOf, type Decision } from './watch/taps.js';
+export { TapWatch, formatDecision, blameOf, SLOTS, type Decision } from './watch/taps.js';
+export { type CheckChannel, type CheckMessage } from './watch/channel.js';
+export { superviseCheck, type SuperviseOptions } from './watch/supervise.js';
 export { assertCompositionSound, assertPolicySound, CompositionUnsoundError, type SoundnessOptions } from './assert.js';
 export {
   checkCommand,

@@ -93,27 +93,28 @@ describe.skipIf(!hasCli)('mmsim check: interrupted', () => {
     expect(r.stdout).not.toContain('linux-6.8');
   }, 60_000);
 
-  it('SIGINT while a tap is busy (before its budget) still exits 130 within 1 s', async () => {
-    const r = await cli(
-      [
-        'check',
-        '-k',
-        'linux-6.18',
-        '--policy',
-        FIX('stuck-tap.ts'),
-        '--policy',
-        FIX('announce-policy.ts'),
-        '--tap-timeout',
-        '60000',
-        '--json',
-      ],
-      (c) => c.kill('SIGINT'),
-      1500,
-    );
-    expect(r.code).toBe(130);
-    expect(r.ms).toBeLessThan(1000);
-    expect(JSON.parse(r.stdout)[0].interrupted).toBe(true);
-  }, 60_000);
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    it(`${sig} while a tap is busy (before its budget) still exits 130 within 1 s`, async () => {
+      const r = await cli(
+        [
+          'check',
+          '-k',
+          'linux-6.18',
+          '--policy',
+          FIX('stuck-tap.ts'),
+          '--policy',
+          FIX('announce-policy.ts'),
+          '--tap-timeout',
+          '60000',
+          '--json',
+        ],
+        (c) => c.kill(sig),
+        1500,
+      );
+      expect(r.code).toBe(130);
+      expect(r.ms).toBeLessThan(1000);
+      expect(JSON.parse(r.stdout)[0].interrupted).toBe(true);
+    }, 60_000);
 });
 
 describe.skipIf(!hasCli)('mmsim check: --tap-timeout', () => {

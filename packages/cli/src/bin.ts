@@ -54,10 +54,33 @@ async function runInWorker(argv: string[]): Promise<number> {
   });
 }
 
+/**
+ * `mmsim check` runs in a worker thread too, supervised by @mmsim/check's superviseCheck: this
+ * thread owns the signals (the worker stops after its run and prints what finished; one that
+ * does not stop within 300 ms is terminated and this thread prints it) and the tap watchdog.
+ */
+async function checkInWorker(argv: string[]): Promise<number> {
+  const { Worker } = await import('node:worker_threads');
+  const { superviseCheck, parseCheckArgs, SLOTS } = await import('@mmsim/check');
+  const flags = new Int32Array(new SharedArrayBuffer(SLOTS * 4));
+  let json = false;
+  try {
+    json = parseCheckArgs(argv.slice(1)).json === true; // a bad flag: the worker says so
+  } catch {}
+  const worker = new Worker(new URL('./run-worker.js', import.meta.url), {
+    workerData: { argv, isTTY: process.stderr.isTTY === true, columns: process.stderr.columns, checkFlags: flags },
+  });
+  return superviseCheck({ worker, flags, stdout: process.stdout, stderr: process.stderr, json });
+}
+
+const inWorker = (argv: string[], cmd: string) => argv[0] === cmd && !argv.includes('--help') && !argv.includes('-h');
+
 try {
   const argv = process.argv.slice(2);
-  if (argv[0] === 'run' && !argv.includes('--help') && !argv.includes('-h')) {
+  if (inWorker(argv, 'run')) {
     process.exitCode = await runInWorker(argv);
+  } else if (inWorker(argv, 'check')) {
+    process.exitCode = await checkInWorker(argv);
   } else {
     const { routeUserOutput } = await import('./user-output.js');
     const stdout = routeUserOutput();

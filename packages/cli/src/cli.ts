@@ -12,7 +12,7 @@ import { formatListing, LIST_SECTIONS, listing, listSections } from './list.js';
 import { isFlagError } from './flag-error.js';
 import { runCommand, type RunFlags } from './run-command.js';
 import { compareCommand, type CompareFlags } from './compare/command.js';
-import { checkCommand } from '@mmsim/check';
+import { checkCommand, type CheckChannel } from '@mmsim/check';
 import type { AnyPlugin } from '@mmsim/core';
 import { BUILTIN_HARDWARE, hardwareFactory } from './hardware.js';
 import { importModule } from './modules.js';
@@ -27,6 +27,8 @@ export interface CliIO {
   isTTY?: boolean;
   /** environment (MMSIM_DEBUG=1 prints stacks); default process.env */
   env?: Record<string, string | undefined>;
+  /** `mmsim check` in a worker: the port to its supervisor (@mmsim/check watch/channel.ts) */
+  channel?: CheckChannel;
 }
 
 const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;

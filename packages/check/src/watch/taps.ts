@@ -19,9 +19,24 @@ export interface Decision {
   page?: string;
 }
 
-/** Slots of the shared Int32Array: the running tap (id + 1, 0: none), tap calls so far, the watchdog's verdict. */
-export const SLOT = { running: 0, calls: 1, firedTap: 2, firedMs: 3 } as const;
-export const SLOTS = 4;
+/**
+ * Slots of the shared Int32Array: the running tap (id + 1, 0: none), tap calls so far, the
+ * watchdog's verdict; for a check in a worker (watch/channel.ts) also the stop flag the main
+ * thread sets, the tap budget (ms), the step being run (n + 1) and its op (id + 1).
+ */
+export const SLOT = { running: 0, calls: 1, firedTap: 2, firedMs: 3, stop: 4, budget: 5, step: 6, op: 7 } as const;
+export const SLOTS = 8;
+
+/** Tells the other thread the names behind new tap and op ids (the flags hold only ids). */
+export interface TapAnnounce {
+  tap(id: number, plugin: string, hook: string): void;
+  op(id: number, op: string): void;
+}
+
+/** `steps[3] (access)`, or '' before the first step: what TapWatch.where() and the supervisor print. */
+export function whereText(step: number, op: string | undefined): string {
+  return step < 0 ? '' : `steps[${step}] (${op ?? '?'})`;
+}
 
 const RING = 32;
 
@@ -46,9 +61,13 @@ export class TapWatch implements TapMonitor {
   private pos = 0;
   private step = -1;
   private readonly ops: string[] = [];
+  private readonly opIds = new Map<string, number>();
 
-  /** `flags`: shared with the watchdog (a plain array without one) */
-  constructor(readonly flags: Int32Array = new Int32Array(SLOTS)) {}
+  /** `flags`: shared with the watchdog (a plain array without one); `announce`: see TapAnnounce */
+  constructor(
+    readonly flags: Int32Array = new Int32Array(SLOTS),
+    private readonly announce?: TapAnnounce,
+  ) {}
 
   register(plugin: string, hook: string, precedence: 'normal' | 'override'): number {
     if (precedence !== 'override') return -1;
@@ -58,6 +77,7 @@ export class TapWatch implements TapMonitor {
       id = this.taps.length;
       this.taps.push({ plugin, hook });
       this.ids.set(key, id);
+      this.announce?.tap(id, plugin, hook);
     }
     return id;
   }
@@ -89,17 +109,26 @@ export class TapWatch implements TapMonitor {
     this.stack.length = 0;
     this.cur = -1;
     Atomics.store(this.flags, SLOT.running, 0);
+    Atomics.store(this.flags, SLOT.step, 0);
   }
 
   /** The step being run: `steps[3] (access)`, or '' before the first. */
   where(): string {
-    return this.step < 0 ? '' : `steps[${this.step}] (${this.ops[this.step] ?? '?'})`;
+    return whereText(this.step, this.ops[this.step]);
   }
 
   /** The driver starts steps[n]. */
   beginStep(n: number, op: string): void {
     this.step = n;
     this.ops[n] = op;
+    let id = this.opIds.get(op);
+    if (id === undefined) {
+      id = this.opIds.size;
+      this.opIds.set(op, id);
+      this.announce?.op(id, op);
+    }
+    Atomics.store(this.flags, SLOT.step, n + 1);
+    Atomics.store(this.flags, SLOT.op, id + 1);
   }
 
   /**
