@@ -5,7 +5,7 @@
  * the step and the field.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fromZod, ScenarioError, ScenarioSchema, StepSchema, type Scenario, type Step } from '@mmsim/core';
@@ -13,7 +13,8 @@ import { fileError, withLocation, type SourceLocation } from './errors.js';
 import { checkNesting } from './limits.js';
 import { createLocator, parseWhere, type Locator } from './locate.js';
 import { importFile, ModuleLoadError } from './modules.js';
-import { parseYaml } from './parse-yaml.js';
+import { fileLines } from './file-lines.js';
+import { PIECES_MIN_LENGTH, parseYaml, parseYamlLines } from './parse-yaml.js';
 
 export const SCENARIO_EXTENSIONS = ['.json', '.yaml', '.yml', '.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'] as const;
 
@@ -42,6 +43,11 @@ export async function loadScenarioFile(file: string): Promise<Scenario> {
 export interface ScenarioPrepare {
   /** rewrite the file's text before parsing (JSON and YAML files only; `--var`) */
   text?: (text: string) => string;
+  /**
+   * `text` leaves every line for which this is false as it is (and then the file may be read
+   * in pieces without calling `text`): e.g. no `--var` and no `${` in the line
+   */
+  textChanges?: (line: string) => boolean;
   /** the file's text is not available (a .ts/.js module) but `text` was given: throw */
   noText?: () => never;
   /** change the parsed object before validation (it is a fresh copy) */
@@ -83,11 +89,55 @@ async function readFileInput(
   kind: 'json' | 'yaml',
   prepare: ScenarioPrepare,
 ): Promise<{ input: unknown; locate: Locator }> {
+  if (kind === 'yaml' && (!prepare.text || prepare.textChanges)) {
+    const streamed = readYamlInPieces(file, abs, prepare.textChanges);
+    if (streamed) return { input: streamed.value, locate: rereadLocator(abs, kind, prepare, streamed.sum) };
+  }
   let bytes: Buffer | undefined = await readBytes(file, abs);
   const locate = rereadLocator(abs, kind, prepare, digest(bytes));
   const text = prepareText(bytes.toString('utf8'), prepare);
   bytes = undefined; // not held while parsing
   return { input: parseText(file, kind, text), locate };
+}
+
+/**
+ * A large YAML file of the usual shape parsed in pieces as it is read, so that neither its
+ * bytes nor its text is ever held whole (a 10^6-step file is ~60 MB of text). Undefined: the
+ * file is small or has another shape, and is read and parsed whole.
+ */
+function readYamlInPieces(
+  file: string,
+  abs: string,
+  textChanges?: (line: string) => boolean,
+): { value: unknown; sum: string } | undefined {
+  let fd: number;
+  try {
+    fd = openSync(abs, 'r');
+  } catch (e) {
+    throw readError(file, e);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size < PIECES_MIN_LENGTH) return undefined;
+    const hash = createHash('sha256');
+    const lines = fileLines(fd, hash);
+    const v = parseYamlLines(textChanges ? unchangedLines(lines, textChanges) : lines);
+    return v && { value: v.value, sum: hash.digest('base64') };
+  } catch (e) {
+    throw readError(file, e);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+class TextChanges extends Error {}
+
+/** `lines`, as long as `text` would leave them as they are (parseYamlLines gives up otherwise). */
+function* unchangedLines(lines: Iterable<string>, changes: (line: string) => boolean): Generator<string> {
+  for (const line of lines) {
+    if (changes(line)) throw new TextChanges();
+    yield line;
+  }
 }
 
 function parseText(file: string, kind: 'json' | 'yaml', text: string): unknown {
@@ -230,12 +280,17 @@ async function readBytes(file: string, abs: string): Promise<Buffer> {
   try {
     return await readFile(abs);
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (code === 'ENOENT') throw fileError(file, 'no such file');
-    if (code === 'EISDIR') throw fileError(file, 'is a directory, not a scenario file');
-    if (code === 'EACCES') throw fileError(file, 'permission denied');
-    throw fileError(file, `cannot read: ${(e as Error).message}`);
+    throw readError(file, e);
   }
+}
+
+function readError(file: string, e: unknown): Error {
+  if (e instanceof ScenarioError) return e;
+  const code = (e as { code?: string }).code;
+  if (code === 'ENOENT') return fileError(file, 'no such file');
+  if (code === 'EISDIR') return fileError(file, 'is a directory, not a scenario file');
+  if (code === 'EACCES') return fileError(file, 'permission denied');
+  return fileError(file, `cannot read: ${(e as Error).message}`);
 }
 
 function lineCol(text: string, offset: number): SourceLocation {

@@ -8,7 +8,7 @@
 import { isMap, isScalar, LineCounter, parseDocument, type DocumentOptions, type ParseOptions } from 'yaml';
 import { fileError } from './errors.js';
 import { checkAliases } from './limits.js';
-import { stepSpans } from './step-spans.js';
+import { LineKind, StepListScanner } from './step-spans.js';
 
 /** Files shorter than this are parsed whole. */
 export const PIECES_MIN_LENGTH = 256 * 1024;
@@ -51,24 +51,59 @@ export function parseYamlWhole(file: string, text: string): unknown {
  * after. Undefined when the text does not have that shape or a piece does not parse cleanly.
  */
 export function parseYamlPieces(text: string): { value: unknown } | undefined {
-  const spans = stepSpans(text, 'yaml');
-  if (!spans) return undefined;
+  return parseYamlLines(textLines(text));
+}
+
+/** The lines of `text`, each with its `\n` (the last one without, if the text has none). */
+function* textLines(text: string): Generator<string> {
+  for (let pos = 0; pos < text.length; ) {
+    let eol = text.indexOf('\n', pos);
+    eol = eol < 0 ? text.length : eol + 1;
+    yield text.slice(pos, eol);
+    pos = eol;
+  }
+}
+
+/**
+ * parseYamlPieces over a file's lines as they are read (`lines` yields each line with its
+ * `\n`): only the current batch of steps is ever held as text.
+ */
+export function parseYamlLines(lines: Iterable<string>): { value: unknown } | undefined {
+  const scan = new StepListScanner();
+  let head: Record<string, unknown> | undefined;
+  let parts: string[] = []; // the head's lines, then the current batch's, then the tail's
+  let count = 0; // items in the current batch
+  const steps: unknown[] = [];
+  const flush = (): boolean => {
+    const slice = parts.join('');
+    parts = [];
+    const batch = simpleSteps(slice) ?? piece(slice);
+    if (!Array.isArray(batch) || batch.length !== count) return false;
+    for (const s of batch) steps.push(s);
+    count = 0;
+    return true;
+  };
   try {
-    const head = piece(text.slice(0, spans.listStart));
-    if (!isPlainObject(head)) return undefined;
-    const keys = Object.keys(head);
-    if (keys[keys.length - 1] !== 'steps' || head.steps !== null) return undefined;
-    const steps: unknown[] = [];
-    const n = spans.starts.length - 1;
-    for (let b = 0; b < n; b += BATCH) {
-      const m = Math.min(BATCH, n - b);
-      const slice = text.slice(spans.starts[b]!, spans.starts[b + m]!);
-      const batch = simpleSteps(slice) ?? piece(slice);
-      if (!Array.isArray(batch) || batch.length !== m) return undefined;
-      for (const s of batch) steps.push(s);
+    for (const line of lines) {
+      const kind = scan.line(line.endsWith('\n') ? line.slice(0, -1) : line);
+      if (kind === LineKind.bad) return undefined;
+      if (kind === LineKind.item) {
+        if (!head) {
+          const h = piece(parts.join(''));
+          if (!isPlainObject(h)) return undefined;
+          const keys = Object.keys(h);
+          if (keys[keys.length - 1] !== 'steps' || h.steps !== null) return undefined;
+          head = h;
+          parts = [];
+        } else if (count === BATCH && !flush()) return undefined;
+        count++;
+      } else if (kind === LineKind.tail && count > 0 && !flush()) return undefined;
+      parts.push(line);
     }
+    if (!head) return undefined;
+    if (count > 0 && !flush()) return undefined;
     head.steps = steps;
-    const tail = piece(text.slice(spans.listEnd));
+    const tail = parts.length > 0 ? piece(parts.join('')) : null;
     if (tail !== null) {
       if (!isPlainObject(tail)) return undefined;
       for (const [k, v] of Object.entries(tail)) {

@@ -77,7 +77,11 @@ export async function prepareScenario(req: RunRequest): Promise<PreparedScenario
             },
           }
         : {}
-      : { text: (t: string) => substituteVars(t, req.file, vars) }),
+      : {
+          text: (t: string) => substituteVars(t, req.file, vars),
+          // without --var the text is used as it is unless it has a placeholder (an error)
+          ...(Object.keys(vars).length === 0 ? { textChanges: (line: string) => line.includes('${') } : {}),
+        }),
     input: async (input) => {
       if (!input || typeof input !== 'object' || Array.isArray(input)) return input;
       const doc = input as { system?: Record<string, unknown> };

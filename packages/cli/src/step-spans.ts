@@ -103,57 +103,85 @@ function scanJsonList(text: string, open: number): StepSpans | undefined {
 const STEPS_KEY = /^steps:[ \t]*(?:#.*)?\r?$/;
 const BLANK_OR_COMMENT = /^[ \t]*(?:#.*)?\r?$/;
 const ITEM = /^( *)-(?:[ \t]|\r?$)/;
+const DOC_MARKER = /^(?:---|\.\.\.)(?:[ \t]|\r?$)/;
+
+/** What a line of a YAML file is to the `steps` list (StepListScanner.line). */
+export const LineKind = Object.freeze({
+  /** before the first item (the `steps:` key included) */
+  head: 0,
+  /** the first line of an item */
+  item: 1,
+  /** a later line of an item (or a blank/comment line inside the list) */
+  cont: 2,
+  /** after the list: the top-level keys that follow */
+  tail: 3,
+  /** the file does not have the simple shape */
+  bad: 4,
+} as const);
+export type LineKind = (typeof LineKind)[keyof typeof LineKind];
+
+/**
+ * The rules of the block sequence under a column-0 `steps:` key, a line at a time (lines
+ * without their `\n`), shared by yamlSpans (offsets in a text) and the YAML file reader
+ * (parse-yaml.ts, which never holds the whole text).
+ */
+export class StepListScanner {
+  private inList = false;
+  private ended = false;
+  /** the items' `-` column, once the first item is seen */
+  indent = -1;
+
+  line(line: string): LineKind {
+    if (this.ended) return LineKind.tail;
+    // directives and document markers: the pieces would not be one document
+    if (line.startsWith('%') || (this.inList && DOC_MARKER.test(line))) return LineKind.bad;
+    if (!this.inList) {
+      if (STEPS_KEY.test(line)) this.inList = true;
+      return LineKind.head;
+    }
+    if (this.indent < 0) {
+      if (BLANK_OR_COMMENT.test(line)) return LineKind.head;
+      const m = ITEM.exec(line);
+      if (!m) return LineKind.bad; // not a block sequence (e.g. `steps:` then a flow list on the next line)
+      this.indent = m[1]!.length;
+      return LineKind.item;
+    }
+    if (BLANK_OR_COMMENT.test(line)) return LineKind.cont;
+    let sp = 0;
+    while (line.charCodeAt(sp) === 32) sp++;
+    if (sp < this.indent || (sp === this.indent && !ITEM.test(line))) {
+      // the list ends: the rest must be top-level keys
+      if (sp !== 0) return LineKind.bad;
+      this.ended = true;
+      return LineKind.tail;
+    }
+    return sp === this.indent ? LineKind.item : LineKind.cont;
+  }
+}
 
 /** The block sequence under a column-0 `steps:` key. */
 function yamlSpans(text: string): StepSpans | undefined {
   let starts = new Float64Array(1024);
   let count = 0;
-  let indent = -1; // the items' `-` column, once the first item is seen
-  let inList = false;
   let listStart = -1;
+  const scan = new StepListScanner();
   for (let pos = 0; pos < text.length; ) {
     let eol = text.indexOf('\n', pos);
     if (eol < 0) eol = text.length;
-    const line = text.slice(pos, eol);
-    const next = eol + 1;
-    // directives and document markers: the pieces would not be one document
-    if (line.startsWith('%') || (/^(?:---|\.\.\.)(?:[ \t]|\r?$)/.test(line) && inList)) return undefined;
-    if (!inList) {
-      if (STEPS_KEY.test(line)) inList = true;
-      pos = next;
-      continue;
-    }
-    if (indent < 0) {
-      if (BLANK_OR_COMMENT.test(line)) {
-        pos = next;
-        continue;
-      }
-      const m = ITEM.exec(line);
-      if (!m) return undefined; // not a block sequence (e.g. `steps:` then a flow list on the next line)
-      indent = m[1]!.length;
-      listStart = pos;
+    const kind = scan.line(text.slice(pos, eol));
+    if (kind === LineKind.bad) return undefined;
+    if (kind === LineKind.item) {
+      if (listStart < 0) listStart = pos;
+      starts = grow(starts, count + 1);
       starts[count++] = pos;
-      pos = next;
-      continue;
+    } else if (kind === LineKind.tail) {
+      starts = grow(starts, count + 1);
+      starts[count] = pos;
+      return { starts: starts.slice(0, count + 1), listStart, listEnd: pos };
     }
-    if (!BLANK_OR_COMMENT.test(line)) {
-      let sp = 0;
-      while (line.charCodeAt(sp) === 32) sp++;
-      if (sp < indent || (sp === indent && !ITEM.test(line))) {
-        // the list ends: the rest must be top-level keys
-        if (sp !== 0) return undefined;
-        starts = grow(starts, count + 1);
-        starts[count] = pos;
-        return { starts: starts.slice(0, count + 1), listStart, listEnd: pos };
-      }
-      if (sp === indent) {
-        starts = grow(starts, count + 1);
-        starts[count++] = pos;
-      }
-    }
-    pos = next;
+    pos = eol + 1;
   }
-  if (indent < 0) return undefined;
+  if (listStart < 0) return undefined;
   starts = grow(starts, count + 1);
   starts[count] = text.length;
   return { starts: starts.slice(0, count + 1), listStart, listEnd: text.length };

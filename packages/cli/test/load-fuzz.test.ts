@@ -4,7 +4,8 @@
  * loads or is bad input: one `mmsim: FILE: ...` error (exit 2), no stack, no internal error.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +13,8 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseDocument, stringify } from 'yaml';
 import { reportError } from '../src/cli.js';
-import { parseYamlPieces, simpleSteps } from '../src/parse-yaml.js';
+import { fileLines } from '../src/file-lines.js';
+import { parseYamlLines, parseYamlPieces, simpleSteps } from '../src/parse-yaml.js';
 import { prepareScenario } from '../src/prepare.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -268,6 +270,64 @@ describe('fuzz: large YAML files parsed in pieces', () => {
         },
       ),
       { seed: SEED, numRuns: 2000 },
+    );
+  });
+});
+
+describe('fuzz: a large file read a line at a time', () => {
+  it('gives the lines of the whole text (any chunk size, multibyte characters, a BOM, bad UTF-8)', () => {
+    const piece = fc.oneof(
+      fc.constantFrom('\n', '\r\n', 'é', '€', '😀', '\ufeff', '${X}', '  - op: drain\n'),
+      fc.string({ maxLength: 6 }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(piece, { maxLength: 40 }),
+        fc.boolean(),
+        fc.option(fc.uint8Array({ minLength: 1, maxLength: 3 }), { nil: undefined }),
+        fc.integer({ min: 1, max: 9 }),
+        (parts, bom, bad, chunk) => {
+          let bytes = Buffer.from((bom ? '\ufeff' : '') + parts.join(''), 'utf8');
+          if (bad) bytes = Buffer.concat([bytes, Buffer.from(bad), Buffer.from('\nx')]);
+          const file = path.join(dir, 'lines.yaml');
+          writeFileSync(file, bytes);
+          let whole = bytes.toString('utf8');
+          if (whole.charCodeAt(0) === 0xfeff) whole = whole.slice(1);
+          const hash = createHash('sha256');
+          const fd = openSync(file, 'r');
+          let lines: string[];
+          try {
+            lines = [...fileLines(fd, hash, chunk)];
+          } finally {
+            closeSync(fd);
+          }
+          expect(lines.join('')).toBe(whole);
+          for (const l of lines.slice(0, -1)) expect(l.endsWith('\n') && l.indexOf('\n') === l.length - 1).toBe(true);
+          expect(hash.digest('hex')).toBe(createHash('sha256').update(bytes).digest('hex'));
+        },
+      ),
+      { seed: SEED, numRuns: 500 },
+    );
+  });
+
+  it('parses a large YAML file as the whole parse does, or defers to it', () => {
+    fc.assert(
+      fc.property(
+        fc.array(stepLine, { minLength: 1, maxLength: 30 }),
+        fc.integer({ min: 1, max: 64 }),
+        (lines, chunk) => {
+          const text = `name: p\nsystem:\n  hardware: flat\nsteps:\n${lines.join('')}seed: 3\n`;
+          const file = path.join(dir, 'pieces.yaml');
+          writeFileSync(file, text);
+          const fd = openSync(file, 'r');
+          try {
+            expect(parseYamlLines(fileLines(fd, undefined, chunk))).toEqual(parseYamlPieces(text));
+          } finally {
+            closeSync(fd);
+          }
+        },
+      ),
+      { seed: SEED, numRuns: 300 },
     );
   });
 });
