@@ -46,6 +46,21 @@ describe('mmsim run: interrupted', () => {
     }, 30_000);
   }
 
+  // one step that runs for many seconds: the kernel loop polls at its cond_resched() points
+  for (const [name, counter] of [
+    ['long-pin.yaml', 'pgfault'],
+    ['long-uffd-copy.yaml', 'uffd_copy'],
+  ] as const) {
+    it(`inside one long step (${name}): exit 130 within a second, with the work done so far`, async () => {
+      const r = await stop(process.execPath, [BIN, 'run', fixture(name), '--json'], (c) => c.kill('SIGINT'));
+      expect(r.code).toBe(130);
+      expect(r.ms).toBeLessThan(1000);
+      const doc = JSON.parse(r.stdout);
+      expect(doc.interrupted).toBe(true);
+      expect(doc.total.counters[counter]).toBeGreaterThan(0);
+    }, 30_000);
+  }
+
   it('the table says INTERRUPTED', async () => {
     const r = await stop(process.execPath, [BIN, 'run', fixture('long.yaml')], (c) => c.kill('SIGINT'));
     expect(r.code).toBe(130);

@@ -56,6 +56,7 @@ function copyPageRange(k: Kernel, ctx: ForkCtx, dstVma: Vma): void {
   for (let v = src.start; v < src.end; ) {
     const tStart = pmdStart(v);
     const tEnd = Math.min(src.end, tStart + PTRS_PER_TABLE);
+    k.condResched(tEnd - v);
     let st = pteTable(k, pmm, v);
     if (st === -2) {
       // copy_huge_pmd(): share the THP, or split it (maybe pinned) and copy the PTEs below

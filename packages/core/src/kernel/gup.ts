@@ -37,6 +37,7 @@ export function pinUserPages(
   mm.hasPinned = true; // MMF_HAS_PINNED
   const f = k.f;
   for (let vpn = start; vpn < end; vpn++) {
+    k.condResched(1);
     let pfn = -1;
     for (let tries = 0; tries < 4 && pfn < 0; tries++) {
       const t = pteTable(k, mm, vpn);

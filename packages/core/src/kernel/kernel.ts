@@ -74,6 +74,12 @@ export class Kernel {
   readonly livePins = new Set<Pin>();
   /** decision records (`--explain`), null when off: explain/explainer.ts */
   explain: Explainer | null = null;
+  /**
+   * What condResched() calls: the runner installs a check that throws to stop the run when the
+   * user interrupts the simulator (Ctrl-C); null when nothing can interrupt it
+   */
+  interruptCheck: (() => void) | null = null;
+  private reschedTicks = 0;
   /** the last value read by access() */
   lastValue = 0;
   /** the reused vm_fault: taken once per fault by beginFault() (fault.ts) and passed down as a parameter */
@@ -120,6 +126,19 @@ export class Kernel {
   }
 
   /* ------------------------------------------------------------------ costs */
+
+  /**
+   * cond_resched() in a long kernel loop (gup, UFFDIO_COPY, copy_page_range, zap, mprotect,
+   * madvise) that did `n` more pages: every 4096 pages the simulator polls for an interruption
+   * of its own run, so one step over 64 GiB still stops within a second. No modelled effect.
+   */
+  condResched(n: number): void {
+    if (this.interruptCheck === null) return;
+    this.reschedTicks += n;
+    if (this.reschedTicks < 4096) return;
+    this.reschedTicks = 0;
+    this.interruptCheck();
+  }
 
   charge(cycles: number): void {
     this.clock.charge(this.cpu, cycles);

@@ -88,6 +88,7 @@ function coldOrPageout(k: Kernel, mm: MmStruct, start: number, end: number, page
     const e = Math.min(end, vma.end);
     for (let v = s; v < e; ) {
       const tEnd = Math.min(e, pmdStart(v) + PTRS_PER_TABLE);
+      k.condResched(tEnd - v);
       let probe = pteTable(k, mm, v);
       if (probe === -2) {
         // a PMD-mapped THP: swapped out whole when the range covers it (huge-memory.ts)

@@ -56,6 +56,7 @@ export function changeProtection(
   let pages = 0;
   for (let v = start; v < end; ) {
     const tEnd = Math.min(end, pmdStart(v) + PTRS_PER_TABLE);
+    k.condResched(tEnd - v);
     let probe = pteTable(k, mm, v);
     if (probe === -2) {
       // change_huge_pmd() when the range covers the PMD, else split it and change the PTEs

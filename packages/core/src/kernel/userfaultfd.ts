@@ -36,6 +36,7 @@ export function uffdCopy(
   if (wp && (vma.flags & VM.uffdWp) === 0)
     throw new SimError('uffdCopy: wp is set but the range is not registered in wp mode (EINVAL)', 'einval', 'wp');
   for (let vpn = start; vpn < end; vpn++) {
+    k.condResched(1);
     const t = pteTableForWrite(k, mm, vpn, true, 'uffd_copy');
     if (k.pt.fl[k.pt.slot(t, pteIndex(vpn))] !== 0)
       throw new SimError(`uffdCopy: page 0x${vpn.toString(16)} is already populated (EEXIST)`, 'eexist');

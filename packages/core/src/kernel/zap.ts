@@ -28,6 +28,7 @@ export function zapRange(
   const f = k.f;
   for (let v = start; v < end; ) {
     const tEnd = Math.min(end, pmdStart(v) + PTRS_PER_TABLE);
+    k.condResched(tEnd - v);
     let probe = pteTable(k, mm, v);
     if (probe === -2) {
       // zap_huge_pmd() when the range covers the PMD, else __split_huge_pmd() and zap PTEs

@@ -75,9 +75,10 @@ export interface RunOptions {
    */
   onPhase?: (name: string) => void;
   /**
-   * polled between leaf steps (every step, so keep it cheap, e.g. an Atomics.load) and every
-   * 4096 pages inside a touch; when it returns true the run stops and the result is what
-   * finished, with `interrupted: true`
+   * polled between leaf steps (every step, so keep it cheap, e.g. an Atomics.load), every
+   * 4096 pages inside a touch and every 4096 pages of the kernel's long loops
+   * (Kernel.condResched); when it returns true the run stops and the result is what finished,
+   * with `interrupted: true`
    */
   shouldStop?: () => boolean;
   /**
@@ -143,6 +144,13 @@ class Runner implements OpObserver {
     let interrupted = false;
     const prevExplain = this.k.explain;
     this.k.explain = this.explainer;
+    const prevCheck = this.k.interruptCheck;
+    const stop = this.opts.shouldStop;
+    // inside one long kernel operation too (Kernel.condResched)
+    if (stop)
+      this.k.interruptCheck = () => {
+        if (stop()) throw new Interrupt('interrupted');
+      };
     const ex = this.explainer;
     const prevSink = ex ? setAnswerSink((hook, plugin, answer) => ex.count(hook, String(answer), plugin)) : null;
     try {
@@ -152,6 +160,7 @@ class Runner implements OpObserver {
       interrupted = true;
     } finally {
       this.k.explain = prevExplain;
+      this.k.interruptCheck = prevCheck;
       if (ex) setAnswerSink(prevSink);
     }
     this.closePhase();
