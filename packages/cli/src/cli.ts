@@ -111,6 +111,11 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     .option('--seeds <n>', 'run seeds 1..N per configuration', parseJobs)
     .option('--baseline <label>', 'the configuration ratios are against (default: the first)')
     .option(
+      '--max-steps <n>',
+      'step budget of every run, checked for every configuration first (overrides limits.maxSteps; default 1e9)',
+      parseMaxSteps,
+    )
+    .option(
       '-j, --jobs <n>',
       'parallel runs on worker threads (default: the number of cores; 1 = in-process)',
       parseJobs,

@@ -26,6 +26,8 @@ export interface RunRequest {
   vars?: Readonly<Record<string, string>> | undefined;
   /** `--explain`: the document gains `decisions` */
   explain?: boolean | ExplainerOptions | undefined;
+  /** `--max-steps`: the step budget (overrides the file's limits.maxSteps) */
+  maxSteps?: number | undefined;
 }
 
 export interface PreparedScenario {

@@ -56,6 +56,43 @@ describe('mmsim run: the step budget', () => {
     expect(JSON.parse(ok.stdout).total.steps).toBe(7);
   });
 
+  it('mmsim compare --max-steps: checked for every configuration before any run; it bounds every run', async () => {
+    const r = await mmsim('compare', fixture('eleven-steps.yaml'), '--max-steps', '10', '--jobs', '1');
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(
+      'eleven-steps.yaml: steps[10]: the scenario runs 11 leaf steps (repeats multiplied out), more than the step budget of 10 (--max-steps)',
+    );
+    const ok = await mmsim(
+      'compare',
+      fixture('eleven-steps.yaml'),
+      '--max-steps',
+      '11',
+      '--seeds',
+      '2',
+      '--jobs',
+      '1',
+      '--json',
+    );
+    expect(ok.code).toBe(0);
+    const doc = JSON.parse(ok.stdout);
+    expect(doc.configs.map((c: { result: { total: { steps: number } } }) => c.result.total.steps)).toEqual([11, 11]);
+    // a --set alternative that makes the file's own budget too small fails in planning, not mid-comparison
+    const set = await mmsim(
+      'compare',
+      fixture('limits-max-steps.yaml'),
+      '--set',
+      'limits.maxSteps=7',
+      '--set',
+      'limits.maxSteps=4',
+      '--jobs',
+      '1',
+    );
+    expect(set.code).toBe(2);
+    expect(set.stdout).toBe('');
+    expect(set.stderr).toContain('more than the step budget of 4 (limits.maxSteps)');
+  });
+
   it('--max-steps takes a positive integer (1e9 too)', async () => {
     for (const bad of ['0', '-1', 'x', '1.5', '1e400']) {
       const r = await mmsim('run', fixture('eleven-steps.yaml'), '--max-steps', bad);

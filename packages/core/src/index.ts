@@ -107,6 +107,7 @@ export {
   runScenario,
   countSteps,
   countWork,
+  checkScenarioBudget,
   checkStepBudget,
   DEFAULT_MAX_STEPS,
   prng,

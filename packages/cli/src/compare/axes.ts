@@ -145,9 +145,10 @@ export function uniqueLabels(labels: string[]): string[] {
 }
 
 /** The RunRequest of a configuration. */
-export function requestOf(file: string, c: PlannedConfig, seed?: number): RunRequest {
+export function requestOf(file: string, c: PlannedConfig, seed?: number, maxSteps?: number): RunRequest {
   return {
     file,
+    ...(maxSteps !== undefined ? { maxSteps } : {}),
     ...(c.kernel !== undefined ? { kernel: c.kernel } : {}),
     ...(c.hardware !== undefined ? { hardware: c.hardware } : {}),
     ...(seed !== undefined ? { seed } : {}),

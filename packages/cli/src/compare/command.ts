@@ -1,6 +1,6 @@
 /**
  * `mmsim compare FILE [--kernel K]... [--hardware H]... [--policy SPEC]... [--set P=V]...
- * [--var NAME=V1,V2]... [--seeds N] [--baseline LABEL] [--jobs N] [--counters a,b] [--json]
+ * [--var NAME=V1,V2]... [--seeds N] [--baseline LABEL] [--max-steps N] [--jobs N] [--counters a,b] [--json]
  * [--export-csv F] [--export-markdown F]`: plan (every axis checked first), run on a worker
  * pool, print the table or the `{ baseline, configs }` document. SIGINT/SIGTERM stop the pool,
  * print what finished and exit 130.

@@ -4,6 +4,7 @@
  * axis (unknown preset or hardware, a `--set` path the file lacks, a `--var` it does not use, a
  * policy that does not load) is an exit-2 error naming the flag and the value.
  */
+import { checkScenarioBudget } from '@mmsim/core';
 import { DEFAULT_PRESET, getPreset, presetNames } from '@mmsim/presets';
 import { FlagError } from '../flag-error.js';
 import { DEFAULT_HARDWARE } from '../hardware.js';
@@ -37,6 +38,8 @@ export interface ComparePlan {
 export interface PlanFlags extends CompareAxesFlags {
   seeds?: number | undefined;
   baseline?: string | undefined;
+  /** `--max-steps`: every run's step budget, checked for every configuration before any runs */
+  maxSteps?: number | undefined;
 }
 
 export async function planCompare(file: string, flags: PlanFlags): Promise<ComparePlan> {
@@ -48,6 +51,8 @@ export async function planCompare(file: string, flags: PlanFlags): Promise<Compa
   for (const c of planned) {
     const { prep } = await composeRequest(requestOf(file, c), { flagErrors: true });
     for (const n of prep.notes) notes.add(n);
+    // a configuration over the budget (e.g. a --set or --var that makes a repeat longer) fails at once
+    checkScenarioBudget(prep.loaded.scenario, prep.loaded.file, flags.maxSteps, '--max-steps');
     const sys = prep.loaded.scenario.system;
     names.push({
       kernel: c.kernel ?? sys?.kernel ?? DEFAULT_PRESET,
@@ -68,8 +73,8 @@ export async function planCompare(file: string, flags: PlanFlags): Promise<Compa
   }));
   const runs: PlannedRun[] = [];
   planned.forEach((c, i) => {
-    if (seeds === 0) runs.push({ config: i, request: requestOf(file, c) });
-    else for (let s = 1; s <= seeds; s++) runs.push({ config: i, request: requestOf(file, c, s) });
+    if (seeds === 0) runs.push({ config: i, request: requestOf(file, c, undefined, flags.maxSteps) });
+    else for (let s = 1; s <= seeds; s++) runs.push({ config: i, request: requestOf(file, c, s, flags.maxSteps) });
   });
   return { configurations, runs, baseline, seeds: Math.max(1, seeds), notes: [...notes] };
 }

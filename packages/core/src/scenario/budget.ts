@@ -4,7 +4,7 @@
  * running for days.
  */
 import { ScenarioError } from './errors.js';
-import type { Step } from './schema.js';
+import type { Scenario, Step } from './schema.js';
 
 /** The budget when neither RunOptions.maxSteps nor the scenario's `limits.maxSteps` sets one. */
 export const DEFAULT_MAX_STEPS = 1_000_000_000;
@@ -58,4 +58,18 @@ export function checkStepBudget(steps: readonly Step[], budget: number, file: st
     at.field,
     `the scenario runs ${total} leaf steps (repeats multiplied out), more than the step budget of ${budget} (${from})`,
   );
+}
+
+/**
+ * The scenario's step budget as a run applies it: `maxSteps` (from `from`, e.g. "--max-steps")
+ * when given, else the file's `limits.maxSteps`, else DEFAULT_MAX_STEPS. Throws ScenarioError.
+ */
+export function checkScenarioBudget(scenario: Scenario, file: string, maxSteps?: number, from?: string): void {
+  if (maxSteps !== undefined) {
+    if (!Number.isSafeInteger(maxSteps) || maxSteps < 1)
+      throw new RangeError(`RunOptions.maxSteps must be a positive integer, got ${maxSteps}`);
+    checkStepBudget(scenario.steps, maxSteps, file, from ?? 'RunOptions.maxSteps');
+  } else if (scenario.limits?.maxSteps !== undefined)
+    checkStepBudget(scenario.steps, scenario.limits.maxSteps, file, 'limits.maxSteps');
+  else checkStepBudget(scenario.steps, DEFAULT_MAX_STEPS, file, 'the default; raise it with limits.maxSteps');
 }

@@ -9,14 +9,14 @@ import { PAGE_SIZE } from '../units.js';
 import { ScenarioError } from './errors.js';
 import type { Scenario, Step } from './schema.js';
 import { OpExecutor } from './ops/executor.js';
-import { checkStepBudget, countSteps, DEFAULT_MAX_STEPS } from './budget.js';
+import { checkScenarioBudget, countSteps } from './budget.js';
 import { countWork } from './work.js';
 import type { AccessStep, OpObserver, ReadPinStep } from './ops/observer.js';
 import { Explainer, type Decisions, type ExplainerOptions } from '../explain/explainer.js';
 import { setAnswerSink } from '../di/instrument.js';
 
 export { prng } from './prng.js';
-export { countSteps, checkStepBudget, DEFAULT_MAX_STEPS } from './budget.js';
+export { countSteps, checkScenarioBudget, checkStepBudget, DEFAULT_MAX_STEPS } from './budget.js';
 export { countWork } from './work.js';
 
 export interface PhaseResult {
@@ -363,12 +363,6 @@ class Runner implements OpObserver {
 export function runScenario(system: MmSystem, scenario: Scenario, opts: RunOptions = {}): RunResult {
   const seed = opts.seed ?? scenario.seed ?? 1;
   const file = opts.file ?? '<scenario>';
-  if (opts.maxSteps !== undefined) {
-    if (!Number.isSafeInteger(opts.maxSteps) || opts.maxSteps < 1)
-      throw new RangeError(`RunOptions.maxSteps must be a positive integer, got ${opts.maxSteps}`);
-    checkStepBudget(scenario.steps, opts.maxSteps, file, opts.maxStepsFrom ?? 'RunOptions.maxSteps');
-  } else if (scenario.limits?.maxSteps !== undefined)
-    checkStepBudget(scenario.steps, scenario.limits.maxSteps, file, 'limits.maxSteps');
-  else checkStepBudget(scenario.steps, DEFAULT_MAX_STEPS, file, 'the default; raise it with limits.maxSteps');
+  checkScenarioBudget(scenario, file, opts.maxSteps, opts.maxStepsFrom);
   return new Runner(system, scenario, opts, seed).run();
 }

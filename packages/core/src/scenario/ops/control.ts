@@ -1,5 +1,6 @@
 /** Control ops: drain (LRU add batches), phase (starts a named phase), repeat (runs its body n times). */
 import { countSteps } from '../budget.js';
+import type { Step } from '../schema.js';
 import type { OpHandler } from './executor.js';
 
 export const drain: OpHandler<'drain'> = (x, s, where) => {
@@ -16,8 +17,17 @@ export const phase: OpHandler<'phase'> = (x, s) => {
   x.observer.onPhase?.(s.name);
 };
 
+/** Whether a step list runs no leaf step, computed once per list (not once per round of an outer repeat). */
+const leafless = new WeakMap<readonly Step[], boolean>();
+
+function isLeafless(steps: readonly Step[]): boolean {
+  let v = leafless.get(steps);
+  if (v === undefined) leafless.set(steps, (v = countSteps(steps) === 0));
+  return v;
+}
+
 /** A body without leaf steps does the same every round: it runs once, so `times: 1e12` of it ends at once. */
 export const repeat: OpHandler<'repeat'> = (x, s, where) => {
-  const times = s.times > 0 && countSteps(s.steps) === 0 ? 1 : s.times;
+  const times = s.times > 0 && isLeafless(s.steps) ? 1 : s.times;
   for (let r = 0; r < times; r++) x.runSteps(s.steps, `${where}.steps`);
 };
