@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-import 'reflect-metadata';
-
-// Everything else loads after reflect-metadata (tsyringe needs the polyfill at import time).
+// Whatever imports @mmsim/core loads after reflect-metadata (tsyringe needs the polyfill at import
+// time). `mmsim run`'s main thread loads neither: it only starts the worker (run-worker.ts).
 const debug = !!process.env.MMSIM_DEBUG && process.env.MMSIM_DEBUG !== '0';
 
 function die(e: unknown): void {
@@ -61,6 +60,7 @@ async function runInWorker(argv: string[]): Promise<number> {
  */
 async function checkInWorker(argv: string[]): Promise<number> {
   const { Worker } = await import('node:worker_threads');
+  await import('reflect-metadata');
   const { superviseCheck, parseCheckArgs, SLOTS } = await import('@mmsim/check');
   const flags = new Int32Array(new SharedArrayBuffer(SLOTS * 4));
   let json = false;
@@ -82,6 +82,7 @@ try {
   } else if (inWorker(argv, 'check')) {
     process.exitCode = await checkInWorker(argv);
   } else {
+    await import('reflect-metadata');
     const { routeUserOutput } = await import('./user-output.js');
     const stdout = routeUserOutput();
     const { runCli } = await import('./cli.js');

@@ -8,15 +8,15 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { ScenarioError } from '@mmsim/core';
 import { errorText, type LocatedScenarioError } from './errors.js';
-import { formatListing, LIST_SECTIONS, listing, listSections } from './list.js';
+import { LIST_SECTIONS } from './list-sections.js';
 import { isFlagError } from './flag-error.js';
-import { runCommand, type RunFlags } from './run-command.js';
-import { compareCommand, type CompareFlags } from './compare/command.js';
-import { checkCommand, type CheckChannel } from '@mmsim/check';
+import type { RunFlags } from './run-command.js';
+import type { CompareFlags } from './compare/command.js';
+import type { CheckChannel } from '@mmsim/check';
 import type { AnyPlugin } from '@mmsim/core';
-import { BUILTIN_HARDWARE, hardwareFactory } from './hardware.js';
-import { importModule } from './modules.js';
-import { pluginsFromModule } from './plugins.js';
+
+// Each command's module loads when that command runs (start-up time: `mmsim run` does not load
+// the checker, fast-check, the compare pool or the HTML report).
 
 export const EXIT = { ok: 0, checksFailed: 1, badInput: 2, internal: 3, interrupted: 130 } as const;
 
@@ -96,6 +96,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     )
     .addHelpText('after', '\nExit codes: 0 ok, 1 a check failed, 2 bad input, 3 internal error.')
     .action(async (file: string | undefined, flags: RunFlags) => {
+      const { runCommand } = await import('./run-command.js');
       code = await runCommand(file, flags, io, (e) => reportError(e, io, debug));
     });
 
@@ -132,6 +133,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     // (reserved: --queue is registered here by its own change)
     .addHelpText('after', '\nExit codes: 0 ok, 1 a check failed, 2 bad input, 3 internal error, 130 interrupted.')
     .action(async (file: string, flags: CompareFlags) => {
+      const { compareCommand } = await import('./compare/command.js');
       code = await compareCommand(file, flags, io, (e) => reportError(e, io, debug));
     });
 
@@ -144,6 +146,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     .option('--json', 'as JSON')
     .action(async (sectionArg: string | undefined, flags: { json?: boolean }) => {
       try {
+        const { formatListing, listing, listSections } = await import('./list.js');
         const l = await listing(listSections(sectionArg));
         io.stdout.write(flags.json ? JSON.stringify(l, null, 2) + '\n' : formatListing(l));
       } catch (e) {
@@ -160,6 +163,10 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     .helpOption(false)
     .argument('[args...]')
     .action(async (args: string[]) => {
+      const { checkCommand } = await import('@mmsim/check');
+      const { BUILTIN_HARDWARE, hardwareFactory } = await import('./hardware.js');
+      const { importModule } = await import('./modules.js');
+      const { pluginsFromModule } = await import('./plugins.js');
       code = await checkCommand(args, {
         ...io,
         loadHardware: async (name) => {

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { PluginRefSpec, RunResult, Scenario } from '@mmsim/core';
-import { kernelConfig } from '@mmsim/check';
+import { kernelConfig } from '@mmsim/check/compose';
 import { DEFAULT_PRESET, resolvePreset } from '@mmsim/presets';
 import { DEFAULT_CPUS, HARDWARE_PACKAGES } from './hardware.js';
 import { isPathSpecifier } from './modules.js';

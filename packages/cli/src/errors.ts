@@ -1,5 +1,5 @@
 import { ScenarioError } from '@mmsim/core';
-import { errorText, systemError } from '@mmsim/check';
+import { errorText, systemError } from '@mmsim/check/compose';
 
 /** `system.*` errors and one-line error text: the composer's, in @mmsim/check. */
 export { errorText, systemError };

@@ -12,7 +12,7 @@ import {
   hardwareFactory,
   type BuiltinHardware,
   type HardwareRequest,
-} from '@mmsim/check';
+} from '@mmsim/check/compose';
 import type { HardwareModel } from '@mmsim/core';
 import { importModule, type ModuleNamespace } from './modules.js';
 

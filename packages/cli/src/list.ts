@@ -11,8 +11,9 @@ import type { ModuleNamespace } from './modules.js';
 import { resolveSystem } from './resolve.js';
 import { described, wrap } from './list-format.js';
 
-export const LIST_SECTIONS = ['presets', 'hardware', 'policies', 'hooks', 'counters', 'profiles', 'ops'] as const;
-export type ListSection = (typeof LIST_SECTIONS)[number];
+import { LIST_SECTIONS, type ListSection } from './list-sections.js';
+
+export { LIST_SECTIONS, type ListSection };
 
 export interface Listing {
   presets?: Array<{ name: string; description: string; extends?: string; kernelVersion?: string; default: boolean }>;

@@ -7,7 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createJiti, type Jiti } from 'jiti';
+import type { Jiti } from 'jiti';
 import {
   isClass,
   isPathSpecifier,
@@ -15,7 +15,7 @@ import {
   settledModule,
   type ModuleImporter,
   type ModuleNamespace,
-} from '@mmsim/check';
+} from '@mmsim/check/compose';
 import { loadingModule } from './stalled.js';
 import { resolvePackage } from './search.js';
 
@@ -23,12 +23,23 @@ export { isClass, isPathSpecifier, ModuleLoadError, type ModuleNamespace };
 
 const TS_EXT = /\.(?:[mc]?ts|tsx)$/;
 
+// tryNative: plain .js dependencies of a .ts module load natively, so they share module
+// instances (and DI tokens) with the CLI; no fsCache: do not write caches next to the user's files
+const JITI_OPTIONS = { fsCache: false, tryNative: true };
+
+// jiti loads only for a .ts module or an ESM-only package (it is most of the start-up otherwise)
 let jiti: Jiti | undefined;
-function getJiti(): Jiti {
-  // tryNative: plain .js dependencies of a .ts module load natively, so they share module
-  // instances (and DI tokens) with the CLI; no fsCache: do not write caches next to the user's files
-  jiti ??= createJiti(import.meta.url, { fsCache: false, tryNative: true });
+async function getJiti(): Promise<Jiti> {
+  jiti ??= (await import('jiti')).createJiti(import.meta.url, JITI_OPTIONS);
   return jiti;
+}
+
+/** A jiti for resolving only (synchronous callers): jiti's CommonJS build when none is loaded yet. */
+let resolver: Jiti | undefined;
+function resolverJiti(): Jiti {
+  resolver ??=
+    jiti ?? (createRequire(import.meta.url)('jiti') as typeof import('jiti')).createJiti(import.meta.url, JITI_OPTIONS);
+  return resolver;
 }
 
 /** The absolute file `spec` names, seen from `baseDir`. Throws ModuleLoadError when not found. */
@@ -51,14 +62,15 @@ function resolvePackageFrom(spec: string, from: string): string | undefined {
   try {
     return createRequire(from).resolve(spec);
   } catch (e) {
+    // not installed there: no need to ask jiti (which then need not load at all)
+    if ((e as { code?: string }).code === 'MODULE_NOT_FOUND') return undefined;
     // ESM-only packages (exports with only an "import" condition)
-    const viaImport = getJiti().esmResolve(spec, {
+    const viaImport = resolverJiti().esmResolve(spec, {
       parentURL: pathToFileURL(from),
       conditions: ['node', 'import', 'default'],
       try: true,
     });
     if (viaImport) return viaImport.startsWith('file:') ? fileURLToPath(viaImport) : viaImport;
-    if ((e as { code?: string }).code === 'MODULE_NOT_FOUND') return undefined;
     throw e;
   }
 }
@@ -68,7 +80,7 @@ export async function importFile(absPath: string): Promise<ModuleNamespace> {
   const rel = path.relative(process.cwd(), absPath) || absPath;
   loadingModule(rel);
   try {
-    const load = TS_EXT.test(absPath) ? getJiti().import(absPath) : import(pathToFileURL(absPath).href);
+    const load = TS_EXT.test(absPath) ? getJiti().then((j) => j.import(absPath)) : import(pathToFileURL(absPath).href);
     // a top-level await or a Promise default export that never settles is a load error, not exit 13
     return await settledModule(load as Promise<ModuleNamespace>, rel);
   } catch (e) {

@@ -4,7 +4,7 @@
  */
 import { SystemSchema, type PluginRefSpec } from '@mmsim/core';
 import { FlagError } from './flag-error.js';
-import { parsePolicySpec, PolicySpecError } from '@mmsim/check';
+import { parsePolicySpec, PolicySpecError } from '@mmsim/check/compose';
 
 export interface SetFlag {
   /** as typed: `steps.3.times=10` */

@@ -3,7 +3,12 @@
  * (TypeScript through jiti). How a module's exports become plugins is @mmsim/check's
  * pluginsFromModule (the composer's), so `mmsim run`, `mmsim check` and replays agree.
  */
-import { guardApply, loadPolicy as composerLoadPolicy, pluginsFromModule, type PluginRequest } from '@mmsim/check';
+import {
+  guardApply,
+  loadPolicy as composerLoadPolicy,
+  pluginsFromModule,
+  type PluginRequest,
+} from '@mmsim/check/compose';
 import type { AnyPlugin } from '@mmsim/core';
 import { importModule } from './modules.js';
 

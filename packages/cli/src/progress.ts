@@ -4,7 +4,8 @@
  * (leaf steps + pages touched) every 1024 steps and every 4096 pages of a touch, so the bar
  * draws synchronously from those reports.
  */
-import cliProgress, { type SingleBar } from 'cli-progress';
+import { createRequire } from 'node:module';
+import type { SingleBar } from 'cli-progress';
 
 export interface Progress {
   onProgress(done: number, total: number): void;
@@ -41,6 +42,8 @@ export function createProgress(
     onProgress(done, total) {
       if (!bar) {
         if (now() - start < delay || done >= total) return;
+        // loaded only when a bar is drawn (a CommonJS package: require keeps onProgress synchronous)
+        const cliProgress = createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress');
         bar = new cliProgress.SingleBar(
           {
             stream,

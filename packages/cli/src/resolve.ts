@@ -4,7 +4,7 @@
  * module loader (TypeScript through jiti) and hardware names (x86, arm64).
  */
 import type { MmSystem, SystemSpec } from '@mmsim/core';
-import { composeSystem, kernelConfig, thpConfig } from '@mmsim/check';
+import { composeSystem, kernelConfig, thpConfig } from '@mmsim/check/compose';
 import { BUILTIN_HARDWARE, HARDWARE_PACKAGES } from './hardware.js';
 import { importModule } from './modules.js';
 

@@ -8,8 +8,7 @@ import { runFile } from './run.js';
 import { parseVarFlag } from './vars.js';
 import { interruptCheck } from './interrupt.js';
 import type { CliIO } from './cli.js';
-import { recordTrace, writeTraceFile, type TraceRecorder } from '@mmsim/trace';
-import { invariantViolationOf } from '@mmsim/check';
+import type { TraceRecorder } from '@mmsim/trace';
 
 export interface RunFlags {
   kernel?: string;
@@ -97,6 +96,8 @@ export async function runCommand(
       };
     }
     let trace: TraceRecorder | undefined;
+    // @mmsim/trace loads only for --trace-out
+    const traceMod = flags.traceOut ? await import('@mmsim/trace') : undefined;
     out = await runFile(opts.file, {
       ...opts,
       onProgress: progress.onProgress,
@@ -104,11 +105,12 @@ export async function runCommand(
       // the timeline's fault slices carry each decision's explanation (recorder.onDecision)
       explain: flags.explain ? { onRecord: (r) => trace?.onDecision(r) } : undefined,
       maxSteps: flags.maxSteps,
-      instrument: flags.traceOut ? (s) => (trace = recordTrace(s)).runOptions : undefined,
+      instrument: traceMod ? (s) => (trace = traceMod.recordTrace(s)).runOptions : undefined,
     });
-    if (flags.traceOut && trace) await writeTraceFile(flags.traceOut, trace);
+    if (flags.traceOut && trace) await traceMod!.writeTraceFile(flags.traceOut, trace);
   } catch (e) {
     progress.stop();
+    const { invariantViolationOf } = await import('@mmsim/check/invariants');
     const broken = invariantViolationOf(e);
     if (!broken) return report(e);
     // @mmsim/check's invariants plugin stopped the run: a failed check (exit 1), not a bad plugin

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ModuleLoadError } from '@mmsim/check';
+import { ModuleLoadError } from '@mmsim/check/compose';
 
 /** packages/cli (src/.. or dist/..), or node_modules/@mmsim/cli. */
 export const CLI_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

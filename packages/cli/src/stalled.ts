@@ -6,7 +6,7 @@
  * no message. bin.ts and run-worker.ts await the command through guardStalled(): when the loop
  * empties first, it prints one line naming the module loaded last and the command exits 2.
  */
-import { settleOrStall } from '@mmsim/check';
+import { settleOrStall } from '@mmsim/check/compose';
 
 let last: string | undefined;
 

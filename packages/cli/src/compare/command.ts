@@ -6,7 +6,7 @@
  * print what finished and exit 130.
  */
 import { writeFile } from 'node:fs/promises';
-import { renderReport, type CompareDocument as ReportDocument } from '@mmsim/report';
+import type { CompareDocument as ReportDocument } from '@mmsim/report';
 import os from 'node:os';
 import type { RunResult } from '@mmsim/core';
 import type { CliIO } from '../cli.js';
@@ -171,12 +171,15 @@ async function compare(
     if (flags.exportCsv) await writeOut('--export-csv', flags.exportCsv, compareCsv(rows, shown));
     if (flags.exportMarkdown)
       await writeOut('--export-markdown', flags.exportMarkdown, compareMarkdown(rows, shown, meta));
-    if (flags.report)
+    if (flags.report) {
+      // @mmsim/report (Vega-Lite) loads only for --report
+      const { renderReport } = await import('@mmsim/report');
       await writeOut(
         '--report',
         flags.report,
         renderReport(doc as unknown as ReportDocument, { counters: shown.filter((c) => !c.includes(':')), baseline }),
       );
+    }
   } catch (e) {
     return report(e);
   }
