@@ -16,7 +16,7 @@ import type { VmFault } from './vm-fault.js';
 import { hugePmdFault } from './huge-pmd-fault.js';
 import { reusePteRange, swapinLargeFolio, validCowOrder, wpCopyRange } from './large-folio.js';
 import { faultDone } from './fault-done.js';
-import { pteTableForWrite } from './pgwalk.js';
+import { pteTableInPmd, tableAt } from './pgwalk.js';
 import { addAnonRmapPtes, addNewAnonRmap, anonVmaPrepare, removeRmapPtes } from './rmap.js';
 import { lruAdd, lruAddDrain } from './lru-batch.js';
 import { folioFreeSwap, swapFree } from './swap-cache.js';
@@ -42,6 +42,9 @@ export const AccessResult = Object.freeze({
 } as const);
 export type AccessResult = (typeof AccessResult)[keyof typeof AccessResult];
 
+/** A present entry pointing at a lower-level table (the MMU walks on below it). */
+const TABLE_ENTRY = PTE.present | PTE.table;
+
 /**
  * A user access by thread `t` (load or store of one word in page `vpn`): the MMU walk, the
  * hardware's TLB, and faults until the access succeeds. Reads leave the value in
@@ -58,19 +61,33 @@ export function userAccess(k: Kernel, t: Thread, vpn: number, write: boolean, va
     return AccessResult.OK;
   }
   for (let tries = 0; tries < 4; tries++) {
-    // hardware page walk (effective permission = AND of the write bits on the way down)
-    let tbl = mm.pgd;
-    let w = PTE.write;
-    let fl = 0;
-    let k0 = -1;
+    // hardware page walk from the PGD, one level after the other (constant levels: no loop),
+    // down while the entry is a present table; the effective permission is the AND of the
+    // write bits on the way down (w only matters when the last entry read is present)
+    const fls = pt.fl;
     let level = 3;
-    for (; level >= 0; level--) {
-      k0 = pt.slot(tbl, tableIndex(vpn, level));
-      fl = pt.fl[k0]!;
-      if ((fl & PTE.present) === 0) break;
+    let pmd = -1; // the PMD table, handed to the fault (it starts below the levels walked)
+    let k0 = pt.slot(mm.pgd, tableIndex(vpn, 3));
+    let fl = fls[k0]!;
+    let w = PTE.write & fl;
+    if ((fl & TABLE_ENTRY) === TABLE_ENTRY) {
+      level = 2;
+      k0 = pt.slot(pt.val[k0]!, tableIndex(vpn, 2));
+      fl = fls[k0]!;
       w &= fl;
-      if ((fl & PTE.table) === 0) break; // leaf (PTE, or huge PMD)
-      tbl = pt.val[k0]!;
+      if ((fl & TABLE_ENTRY) === TABLE_ENTRY) {
+        level = 1;
+        pmd = pt.val[k0]!;
+        k0 = pt.slot(pmd, tableIndex(vpn, 1));
+        fl = fls[k0]!;
+        w &= fl;
+        if ((fl & TABLE_ENTRY) === TABLE_ENTRY) {
+          level = 0;
+          k0 = pt.slot(pt.val[k0]!, tableIndex(vpn, 0));
+          fl = fls[k0]!;
+          w &= fl;
+        }
+      }
     }
     if ((fl & PTE.present) !== 0 && (fl & PTE.protNone) === 0 && (!write || (w & PTE.write) !== 0)) {
       const span = level * 9;
@@ -82,7 +99,7 @@ export function userAccess(k: Kernel, t: Thread, vpn: number, write: boolean, va
       ) {
         // no hardware A/D update: an access-flag (or dirty-bit) fault; the kernel sets it
         // (handle_pte_fault → pte_mkyoung / pte_mkdirty) and the access is retried
-        handleMmFault(k, mm, vpn, write, false);
+        handleMmFault(k, mm, vpn, write, false, pmd);
         continue;
       }
       // hardware accessed / dirty bits (x86, and arm64 with FEAT_HAFDBS)
@@ -92,7 +109,7 @@ export function userAccess(k: Kernel, t: Thread, vpn: number, write: boolean, va
       else k.lastValue = k.f.data[pfn]!;
       return AccessResult.OK;
     }
-    const r = handleMmFault(k, mm, vpn, write, false);
+    const r = handleMmFault(k, mm, vpn, write, false, pmd);
     if (r === FaultResult.OK) continue;
     if (r === FaultResult.SEGV) {
       throw new SimError(
@@ -118,20 +135,35 @@ const OUTCOME = ['ok', 'uffd-missing', 'uffd-wp', 'segv'] as const;
 
 /**
  * handle_mm_fault(): the fault.entered / fault.exited notifications around the fault (no
- * allocation when nobody taps them).
+ * allocation when nobody taps them). `pmd`: the PMD table covering vpn when the caller's walk
+ * reached it (userAccess), else -1; used only when no fault.entered tap runs in between.
  */
-export function handleMmFault(k: Kernel, mm: MmStruct, vpn: number, write: boolean, unshare: boolean): FaultResult {
+export function handleMmFault(
+  k: Kernel,
+  mm: MmStruct,
+  vpn: number,
+  write: boolean,
+  unshare: boolean,
+  pmd = -1,
+): FaultResult {
   const h = k.hooks.fault;
-  if (!h.entered.isUsed() && !h.exited.isUsed()) return doHandleMmFault(k, mm, vpn, write, unshare);
+  if (!h.entered.isUsed() && !h.exited.isUsed()) return doHandleMmFault(k, mm, vpn, write, unshare, pmd);
   const cpu = k.cpu;
   h.entered.call({ mm, vpn, cpu, write, unshare });
-  const r = doHandleMmFault(k, mm, vpn, write, unshare);
+  const r = doHandleMmFault(k, mm, vpn, write, unshare, -1);
   h.exited.call({ mm, vpn, cpu, write, unshare, outcome: OUTCOME[r] });
   return r;
 }
 
-/** __handle_mm_fault() → handle_pte_fault(). */
-function doHandleMmFault(k: Kernel, mm: MmStruct, vpn: number, write: boolean, unshare: boolean): FaultResult {
+/** __handle_mm_fault() → handle_pte_fault(): one walk to the PMD (pud_alloc, pmd_alloc), shared by both levels. */
+function doHandleMmFault(
+  k: Kernel,
+  mm: MmStruct,
+  vpn: number,
+  write: boolean,
+  unshare: boolean,
+  pmdHint: number,
+): FaultResult {
   k.stats.v[C.pgfault]!++;
   k.charge(k.hw.costs.faultEntry);
   const vma = mm.findVma(vpn);
@@ -142,9 +174,10 @@ function doHandleMmFault(k: Kernel, mm: MmStruct, vpn: number, write: boolean, u
   const vmf = beginFault(k, mm, vma, vpn, write, unshare);
 
   // the PMD level: huge PMD faults and do_huge_pmd_anonymous_page() (huge-pmd-fault.ts)
-  const hr = hugePmdFault(k, vmf);
+  const pmd = pmdHint >= 0 ? pmdHint : tableAt(k, mm, vpn, 1, true);
+  const hr = hugePmdFault(k, vmf, pmd);
   if (hr >= 0) return hr as FaultResult;
-  const t = pteTableForWrite(k, mm, vpn, true, 'fault');
+  const t = pmd < 0 ? pmd : pteTableInPmd(k, mm, vpn, pmd, true, 'fault');
   if (t === -2) throw new SimError('fault on a PMD-mapped THP: PMD mappings are not modelled yet', 'internal');
   const i = pteIndex(vpn);
   vmf.table = t;
@@ -202,7 +235,9 @@ function doAnonymousPage(k: Kernel, vmf: VmFault): FaultResult {
     faultDone(k, mm, vpn, false, 'zero', 0);
     return FaultResult.OK;
   }
-  const orders = k.hooks.fault.anonOrders.call(1, vmf) & 0x1ff; // PMD order is not PTE-mapped on fault
+  // untapped, the answer is order 0 only (and no tap can see the call)
+  const ho = k.hooks.fault.anonOrders;
+  const orders = (ho.isUsed() ? ho.call(1, vmf) : 1) & 0x1ff; // PMD order is not PTE-mapped on fault
   const order = orders > 1 ? pickAnonOrder(k, vma, vpn, table, orders) : 0;
   if (k.explain !== null) k.explain.count('fault.anonOrders', `order_${order}`, WATERFALL);
   const nr = 1 << order;

@@ -27,11 +27,11 @@ import { addNewAnonRmapPmd, deposit, PMD_SHIFT, setExclusive, splitHugePmd, thpS
  * The PMD level of __handle_mm_fault(): a fault on a huge PMD (do_huge_pmd_wp_page / spurious),
  * or on a none PMD when order 9 is allowed and the aligned 2 MiB lies inside the VMA
  * (do_huge_pmd_anonymous_page). Returns a FaultResult (0 = OK, 3 = SEGV), or -1 to continue on
- * the PTE level (no THP, a fallback, or a split).
+ * the PTE level (no THP, a fallback, or a split). `pmd`: the PMD table covering vmf.vpn
+ * (tableAt(mm, vpn, 1, alloc)), when the caller has walked there already.
  */
-export function hugePmdFault(k: Kernel, vmf: VmFault): number {
+export function hugePmdFault(k: Kernel, vmf: VmFault, pmd: number = tableAt(k, vmf.mm, vmf.vpn, 1, true)): number {
   const { mm, vma, vpn, write, unshare } = vmf;
-  const pmd = tableAt(k, mm, vpn, 1, true);
   if (pmd < 0) return -1;
   const i = pmdIndex(vpn);
   const kk = k.pt.slot(pmd, i);
@@ -50,8 +50,9 @@ export function hugePmdFault(k: Kernel, vmf: VmFault): number {
   if ((vma.flags & VM.uffdMissing) !== 0) return -1;
   const start = pmdStart(vpn);
   if (start < vma.start || start + HPAGE_PMD_NR > vma.end) return -1;
-  // thp_vma_allowable_orders(vma, TVA_PAGEFAULT, PMD_ORDER)
-  const orders = k.hooks.fault.anonOrders.call(1, vmf);
+  // thp_vma_allowable_orders(vma, TVA_PAGEFAULT, PMD_ORDER); untapped it is order 0 only
+  const h = k.hooks.fault.anonOrders;
+  const orders = h.isUsed() ? h.call(1, vmf) : 1;
   if ((orders & (1 << PMD_ORDER)) === 0) return -1;
   return doHugePmdAnonymousPage(k, vmf, pmd, i);
 }

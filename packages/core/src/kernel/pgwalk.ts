@@ -47,6 +47,23 @@ export function pteTableForWrite(
 ): number {
   const pmd = tableAt(k, mm, vpn, 1, alloc);
   if (pmd < 0) return pmd;
+  return pteTableInPmd(k, mm, vpn, pmd, alloc, reason, end);
+}
+
+/**
+ * pteTableForWrite() below a known PMD table `pmd` (what tableAt(mm, vpn, 1) returns): the
+ * fault path walks once (handle_mm_fault keeps the pmd_t pointer from __handle_mm_fault down
+ * to handle_pte_fault) and enters here with it.
+ */
+export function pteTableInPmd(
+  k: Kernel,
+  mm: MmStruct,
+  vpn: number,
+  pmd: number,
+  alloc: boolean,
+  reason: TableChangeReason,
+  end = vpn + 1,
+): number {
   const i = pmdIndex(vpn);
   const s = k.pt.slot(pmd, i);
   const fl = k.pt.fl[s]!;
