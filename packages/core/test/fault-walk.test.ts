@@ -209,7 +209,10 @@ function drive(v: Variant, access: Access, seed: number) {
 describe('the fault fast paths give the reference results', () => {
   const variants: Array<[string, Variant]> = [
     ['untapped', {}],
-    ['fault.anonOrders tapped (mTHP 64K and PMD THP), notifications tapped', { orders: (1 << 4) | (1 << 9), notify: true }],
+    [
+      'fault.anonOrders tapped (mTHP 64K and PMD THP), notifications tapped',
+      { orders: (1 << 4) | (1 << 9), notify: true },
+    ],
     ['fault.anonOrders tapped with order 0 only', { orders: 1 }],
     ['no hardware access flags (access-flag faults)', { noAd: true, orders: 1 << 2 }],
   ];

@@ -36,7 +36,7 @@ export function checkPageTables(k: Kernel, c: Census, v: ViolationList): void {
       );
   }
   const owned = new Map<number, number>();
-  for (let id = 0; id < pt.capacity; id++) {
+  for (let id = 0, n = pt.span; id < n; id++) {
     if (pt.refcount[id]! <= 0 || pt.level[id]! >= 3) continue;
     owned.set(pt.owner[id]!, (owned.get(pt.owner[id]!) ?? 0) + 1);
     if (!c.tableRefs.has(id) && !deposited.has(id))

@@ -20,7 +20,7 @@ export function folioHeads(k: Kernel): number[] {
   const f = k.f;
   const flags = f.flags;
   const orders = f.order;
-  const cap = f.capacity;
+  const cap = k.mem.pfnSpan; // frames past it were never handed out
   const ALLOCATED = PG.allocated;
   const RESERVED = PG.reserved;
   const out: number[] = [];

@@ -6,7 +6,7 @@
  * meaningful at a folio's head page, like `struct folio` overlaying the head `struct page`.
  */
 
-import { grown } from './typed.js';
+import { type GrowableArray, grown, nextCapacity } from './typed.js';
 
 /** Folio flags (head page), after include/linux/page-flags.h. */
 export const PG = Object.freeze({
@@ -57,13 +57,15 @@ export class FolioTable {
   /** (head) folio->index: linear page offset (pgoff) used by rmap */
   index = new Float64Array(0);
 
-  grow(minCapacity: number): void {
+  /**
+   * Room for at least `minCapacity` frames, of which the first `used` hold state (the rest are
+   * zero and stay uncommitted until written): capacities double, up to `limit` when that is
+   * enough (see typed.ts). New frames read 0 in every field; initFrames() gives them the "none" values.
+   */
+  grow(minCapacity: number, used: number = this.capacity, limit = Number.POSITIVE_INFINITY): void {
     if (minCapacity <= this.capacity) return;
-    // grow by 1/8 at a time (not doubling) so large simulations waste little
-    let cap = Math.max(1024, this.capacity);
-    while (cap < minCapacity) cap = Math.ceil((cap * 1.125) / 512) * 512;
-    const g = <T extends Int32Array | Uint16Array | Uint8Array | Uint32Array | Float64Array>(a: T, fill?: number): T =>
-      grown(a, cap, fill);
+    const cap = nextCapacity(this.capacity, minCapacity, 1024, 512, limit);
+    const g = <T extends GrowableArray>(a: T): T => grown(a, cap, used);
     this.ref = g(this.ref);
     this.mapcount = g(this.mapcount);
     this.largeMapcount = g(this.largeMapcount);
@@ -72,10 +74,16 @@ export class FolioTable {
     this.flags = g(this.flags);
     this.order = g(this.order);
     this.data = g(this.data);
-    this.swap = g(this.swap, -1);
-    this.anonVma = g(this.anonVma, -1);
+    this.swap = g(this.swap);
+    this.anonVma = g(this.anonVma);
     this.index = g(this.index);
     this.capacity = cap;
+  }
+
+  /** Frames [from, to) enter the PFN space: no swap slot, no anon_vma (-1). */
+  initFrames(from: number, to: number): void {
+    this.swap.fill(-1, from, to);
+    this.anonVma.fill(-1, from, to);
   }
 
   /** Bytes of simulator state per frame (for the bench's bytes-per-page figure). */

@@ -1,9 +1,13 @@
 import { FolioTable, PG } from './folios.js';
+import { grown } from './typed.js';
 import { MAX_FOLIO_ORDER, PMD_ORDER } from '../units.js';
 
 /** The shared zero page (ZERO_PAGE(0)) and the huge zero page live at fixed PFNs. */
 export const ZERO_PFN = 0;
 export const HUGE_ZERO_PFN = 1 << PMD_ORDER;
+
+/** A bounded memory of at most this many frames (256 MiB; under 3 MiB of arrays) gets them all at boot. */
+const RESERVE_UP_FRONT = 1 << 16;
 
 /**
  * A buddy-style frame allocator: per-order free lists of naturally aligned blocks, splitting
@@ -18,11 +22,21 @@ export class PhysMem {
   private top = 0;
   /** Frames currently allocated to folios (not reserved). */
   allocatedPages = 0;
-  /** Upper bound on frames, from the system's memory size (0 = unlimited). */
+  /**
+   * The PFN space that maxPages fills without fragmentation: the two reserved blocks plus
+   * maxPages in MAX_FOLIO_ORDER blocks. Frame arrays grow no further unless fragmentation
+   * extends the PFN space past it (unlimited memory: no such bound).
+   */
+  private readonly pfnLimit: number;
+
+  /** maxPages: upper bound on frames, from the system's memory size (0 = unlimited). */
   constructor(readonly maxPages = 0) {
+    const blk = 1 << MAX_FOLIO_ORDER;
+    this.pfnLimit = maxPages > 0 ? (2 << PMD_ORDER) + Math.ceil(maxPages / blk) * blk : Number.POSITIVE_INFINITY;
+    // a small bounded memory gets all its frames now: its arrays are never replaced
+    if (this.pfnLimit <= RESERVE_UP_FRONT) this.reserve(this.pfnLimit);
     // Reserve the zero page and the huge zero page (never freed, never counted).
-    this.ensure(2 << PMD_ORDER);
-    this.top = 2 << PMD_ORDER;
+    this.extendTo(2 << PMD_ORDER);
     this.f.order[ZERO_PFN] = 0;
     this.f.flags[ZERO_PFN] = PG.reserved | PG.allocated;
     this.f.ref[ZERO_PFN] = 1;
@@ -38,13 +52,24 @@ export class PhysMem {
     }
   }
 
-  private ensure(n: number): void {
+  /** PFNs in use so far: [0, pfnSpan) (the arrays' capacity may be larger, uncommitted). */
+  get pfnSpan(): number {
+    return this.top;
+  }
+
+  /** Frame arrays for at least n frames (the PFN space stays as it is). */
+  private reserve(n: number): void {
     if (n > this.f.capacity) {
-      this.f.grow(n);
-      const fb = new Uint8Array(this.f.capacity);
-      fb.set(this.freeBlock);
-      this.freeBlock = fb;
+      this.f.grow(n, this.top, this.pfnLimit);
+      this.freeBlock = grown(this.freeBlock, this.f.capacity, this.top);
     }
+  }
+
+  /** Extend the PFN space to [0, n) (frames past the old end start free and empty). */
+  private extendTo(n: number): void {
+    this.reserve(n);
+    this.f.initFrames(this.top, n);
+    this.top = n;
   }
 
   private pushFree(pfn: number, order: number): void {
@@ -76,8 +101,7 @@ export class PhysMem {
       if (this.maxPages > 0 && this.allocatedPages + (1 << order) > this.maxPages) {
         throw new Error(`out of memory: ${this.allocatedPages} pages allocated, limit ${this.maxPages}`);
       }
-      this.ensure(base + blk);
-      this.top = base + blk;
+      this.extendTo(base + blk);
       pfn = base;
       o = MAX_FOLIO_ORDER;
     } else {
@@ -99,9 +123,11 @@ export class PhysMem {
     }
     f.flags[pfn] = PG.allocated;
     f.ref[pfn] = 1;
-    f.largeMapcount[pfn] = 0;
-    f.entireMapcount[pfn] = 0;
-    f.pincount[pfn] = 0;
+    // head-only counters stay 0 for most folios: written only when not already 0, so their
+    // never-written pages stay uncommitted (same values either way)
+    if (f.largeMapcount[pfn] !== 0) f.largeMapcount[pfn] = 0;
+    if (f.entireMapcount[pfn] !== 0) f.entireMapcount[pfn] = 0;
+    if (f.pincount[pfn] !== 0) f.pincount[pfn] = 0;
     f.swap[pfn] = -1;
     f.anonVma[pfn] = -1;
     f.index[pfn] = 0;

@@ -44,7 +44,7 @@ export class SwapDevice {
     cap = Math.min(cap, this.opts.slots);
     this.count = grown(this.count, cap);
     this.hasCache = grown(this.hasCache, cap);
-    this.cache = grown(this.cache, cap, -1);
+    this.cache = grown(this.cache, cap, this.capacity, -1);
     this.data = grown(this.data, cap);
     this.capacity = cap;
   }

@@ -1,5 +1,5 @@
 import { PTRS_PER_TABLE } from '../units.js';
-import { grown } from '../mem/typed.js';
+import { grown, nextCapacity } from '../mem/typed.js';
 
 /**
  * All page-table pages of the machine in one pool. A table has an identity (its id), a level,
@@ -25,28 +25,32 @@ export class PageTablePool {
   allocated = 0;
   freed = 0;
 
+  /** Room for at least `min` tables: doubling, copying the used ids only (mem/typed.ts). */
   private grow(min: number): void {
-    let cap = Math.max(64, this.capacity);
-    while (cap < min) cap = Math.ceil(cap * 1.125) + 16;
-    this.val = grown(this.val, cap * PTRS_PER_TABLE);
-    this.fl = grown(this.fl, cap * PTRS_PER_TABLE);
-    this.level = grown(this.level, cap);
-    this.refcount = grown(this.refcount, cap);
-    this.owner = grown(this.owner, cap);
-    this.used = grown(this.used, cap);
+    const cap = nextCapacity(this.capacity, min, 64, 1);
+    const used = this.top;
+    this.val = grown(this.val, cap * PTRS_PER_TABLE, used * PTRS_PER_TABLE);
+    this.fl = grown(this.fl, cap * PTRS_PER_TABLE, used * PTRS_PER_TABLE);
+    this.level = grown(this.level, cap, used);
+    this.refcount = grown(this.refcount, cap, used);
+    this.owner = grown(this.owner, cap, used);
+    this.used = grown(this.used, cap, used);
     this.capacity = cap;
   }
 
   alloc(level: number, owner: number): number {
     let id: number;
-    if (this.freeIds.length > 0) id = this.freeIds.pop()!;
-    else {
-      id = this.top++;
+    if (this.freeIds.length > 0) {
+      id = this.freeIds.pop()!;
+      // a freed table's entries may be set; a never-used id's are zero (and stay uncommitted)
+      const b = id * PTRS_PER_TABLE;
+      this.val.fill(0, b, b + PTRS_PER_TABLE);
+      this.fl.fill(0, b, b + PTRS_PER_TABLE);
+    } else {
+      id = this.top;
       if (id >= this.capacity) this.grow(id + 1);
+      this.top++;
     }
-    const b = id * PTRS_PER_TABLE;
-    this.val.fill(0, b, b + PTRS_PER_TABLE);
-    this.fl.fill(0, b, b + PTRS_PER_TABLE);
     this.level[id] = level;
     this.refcount[id] = 1;
     this.owner[id] = owner;
@@ -55,6 +59,11 @@ export class PageTablePool {
     if (level < 3) this.liveAccounted++;
     this.allocated++;
     return id;
+  }
+
+  /** Table ids in use so far: [0, span) (capacity may be larger, uncommitted). */
+  get span(): number {
+    return this.top;
   }
 
   free(id: number): void {
