@@ -9,7 +9,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createHardware } from '../src/index.js';
 import type { X86HardwareOptions } from '../src/options.js';
-import { TlbArray } from '../src/tlb-array.js';
+import { TlbArray, type TlbStore } from '../src/tlb-array.js';
+import { AssocTlbArray } from '../src/tlb-assoc.js';
 import { TlbHierarchy } from '../src/tlb-hierarchy.js';
 import { RefTlbArray } from './reference/tlb-array.js';
 import { RefTlbHierarchy } from './reference/tlb-hierarchy.js';
@@ -74,7 +75,7 @@ const arrayOp = (ncpus: number, entries: number): fc.Arbitrary<ArrayOp> => {
   );
 };
 
-function applyArray(a: RefTlbArray | TlbArray, o: ArrayOp): number | undefined {
+function applyArray(a: RefTlbArray | TlbStore, o: ArrayOp): number | undefined {
   switch (o.op) {
     case 'find':
       return a.find(o.cpu, o.asid, o.key, o.span);
@@ -108,22 +109,27 @@ describe('TlbArray matches the reference model', () => {
     [96, 48],
     [40, 40],
   ];
+  const IMPLS = [
+    ['scanned', TlbArray],
+    ['hashed', AssocTlbArray],
+  ] as const;
   for (const [entries, ways] of GEOMETRIES) {
     for (const ncpus of [1, 3]) {
-      it(`${entries} entries, ${ways} ways, ${ncpus} CPU(s)`, () => {
-        fc.assert(
-          fc.property(fc.array(arrayOp(ncpus, entries), { minLength: 20, maxLength: 400, size: 'max' }), (ops) => {
-            const ref = new RefTlbArray('ref', ncpus, entries, ways);
-            const a = new TlbArray('new', ncpus, entries, ways);
-            for (const o of ops) {
-              expect(applyArray(a, o)).toBe(applyArray(ref, o));
-              for (let c = 0; c < ncpus; c++) expect(a.occupancy(c)).toBe(ref.occupancy(c));
-            }
-            expect(arrayState(a)).toEqual(arrayState(ref));
-          }),
-          { numRuns: 60 },
-        );
-      });
+      for (const [impl, Impl] of IMPLS)
+        it(`${impl}: ${entries} entries, ${ways} ways, ${ncpus} CPU(s)`, () => {
+          fc.assert(
+            fc.property(fc.array(arrayOp(ncpus, entries), { minLength: 20, maxLength: 400, size: 'max' }), (ops) => {
+              const ref = new RefTlbArray('ref', ncpus, entries, ways);
+              const a = new Impl('new', ncpus, entries, ways);
+              for (const o of ops) {
+                expect(applyArray(a, o)).toBe(applyArray(ref, o));
+                for (let c = 0; c < ncpus; c++) expect(a.occupancy(c)).toBe(ref.occupancy(c));
+              }
+              expect(arrayState(a)).toEqual(arrayState(ref));
+            }),
+            { numRuns: 60 },
+          );
+        });
     }
   }
 });
