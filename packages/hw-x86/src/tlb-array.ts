@@ -8,7 +8,32 @@
  */
 export const TLBF = Object.freeze({ WRITABLE: 1, DIRTY: 2 } as const);
 
-export class TlbArray {
+/** ASID slots an array keeps valid-entry counts for (the Int8 range of `asid`). */
+export const ASID_COUNT_SLOTS = 128;
+
+/** What the hierarchy needs of a TLB array: the scanned one below or the hashed AssocTlbArray. */
+export interface TlbStore {
+  readonly name: string;
+  readonly ncpus: number;
+  readonly entries: number;
+  readonly ways: number;
+  readonly sets: number;
+  readonly perCpu: number;
+  readonly key: Float64Array;
+  readonly span: Int8Array;
+  readonly asid: Int8Array;
+  readonly pfn: Float64Array;
+  readonly flags: Uint8Array;
+  find(cpu: number, asid: number, key: number, span: number): number;
+  insert(cpu: number, asid: number, key: number, span: number, pfn: number, flags: number): void;
+  invalidate(cpu: number, asid: number, key: number, span: number): number;
+  invalidateIndex(i: number): void;
+  invalidateAsid(cpu: number, asid: number): void;
+  invalidateCpu(cpu: number): void;
+  occupancy(cpu: number): number;
+}
+
+export class TlbArray implements TlbStore {
   readonly sets: number;
   readonly perCpu: number;
   private readonly setMask: number;
@@ -19,6 +44,9 @@ export class TlbArray {
   readonly flags: Uint8Array;
   private readonly stamp: Float64Array;
   private tick = 0;
+  /** valid entries per CPU, and per CPU and ASID slot: flushes of empty ones do nothing */
+  private readonly cpuCount: Int32Array;
+  private readonly asidCount: Int32Array;
 
   constructor(
     readonly name: string,
@@ -40,6 +68,8 @@ export class TlbArray {
     this.pfn = new Float64Array(n);
     this.flags = new Uint8Array(n);
     this.stamp = new Float64Array(n);
+    this.cpuCount = new Int32Array(ncpus);
+    this.asidCount = new Int32Array(ncpus * ASID_COUNT_SLOTS);
   }
 
   /** First slot of the set holding `key` on `cpu`. (`key & mask` is exact below 2^53.) */
@@ -83,6 +113,9 @@ export class TlbArray {
       }
     }
     if (victim < 0) victim = free >= 0 ? free : lru;
+    this.uncount(cpu, victim);
+    this.cpuCount[cpu]!++;
+    this.asidCount[cpu * ASID_COUNT_SLOTS + (asid & 127)]!++;
     this.key[victim] = key;
     this.asid[victim] = asid;
     this.span[victim] = span;
@@ -110,13 +143,22 @@ export class TlbArray {
 
   /** Drop every entry of one ASID slot of `cpu` (a CR3 write with flush / INVPCID single-context). */
   invalidateAsid(cpu: number, asid: number): void {
+    // an invalid entry already has asid -1: nothing to drop for a negative slot
+    if (asid < 0) return;
+    let left = this.asidCount[cpu * ASID_COUNT_SLOTS + (asid & 127)]!;
     const b = cpu * this.perCpu;
     const e = b + this.perCpu;
-    for (let i = b; i < e; i++) if (this.asid[i] === asid) this.kill(i);
+    for (let i = b; i < e && left > 0; i++) {
+      if (this.asid[i] === asid) {
+        this.kill(i);
+        left--;
+      }
+    }
   }
 
   /** Drop everything cached on `cpu`. */
   invalidateCpu(cpu: number): void {
+    if (this.cpuCount[cpu] === 0) return;
     const b = cpu * this.perCpu;
     const e = b + this.perCpu;
     for (let i = b; i < e; i++) this.kill(i);
@@ -124,13 +166,18 @@ export class TlbArray {
 
   /** Valid entries on `cpu` (for describe()). */
   occupancy(cpu: number): number {
-    let n = 0;
-    const b = cpu * this.perCpu;
-    for (let i = b; i < b + this.perCpu; i++) if (this.asid[i]! >= 0) n++;
-    return n;
+    return this.cpuCount[cpu]!;
+  }
+
+  private uncount(cpu: number, i: number): void {
+    const a = this.asid[i]!;
+    if (a < 0) return;
+    this.cpuCount[cpu]!--;
+    this.asidCount[cpu * ASID_COUNT_SLOTS + a]!--;
   }
 
   private kill(i: number): void {
+    this.uncount(Math.floor(i / this.perCpu), i);
     this.asid[i] = -1;
     this.key[i] = -1;
   }

@@ -1,8 +1,14 @@
-import { TlbArray } from './tlb-array.js';
+import { TlbArray, type TlbStore } from './tlb-array.js';
+import { AssocTlbArray, SCAN_WAYS } from './tlb-assoc.js';
 import type { ResolvedX86Options } from './options.js';
 
 /** Paging-structure cache sizes (entries, fully associative): PML4E, PDPTE, PDE. */
 export const PSC_ENTRIES = Object.freeze({ pml4e: 2, pdpte: 4, pde: 32 } as const);
+
+/** A TLB array of the given geometry: scanned when its sets are narrow, hashed when wide. */
+export function newTlbArray(name: string, ncpus: number, entries: number, ways: number): TlbStore {
+  return ways > SCAN_WAYS ? new AssocTlbArray(name, ncpus, entries, ways) : new TlbArray(name, ncpus, entries, ways);
+}
 
 const SPAN_4K = 0;
 const SPAN_COALESCED = 2;
@@ -14,13 +20,13 @@ const SPAN_2M = 9;
  * `lookup()` leaves its result in `pfn` / `flags` / `level` (no allocation).
  */
 export class TlbHierarchy {
-  readonly l1: TlbArray;
-  readonly l1h: TlbArray;
-  readonly stlb: TlbArray;
-  readonly stlbh: TlbArray;
-  readonly pml4e: TlbArray | null;
-  readonly pdpte: TlbArray | null;
-  readonly pde: TlbArray | null;
+  readonly l1: TlbStore;
+  readonly l1h: TlbStore;
+  readonly stlb: TlbStore;
+  readonly stlbh: TlbStore;
+  readonly pml4e: TlbStore | null;
+  readonly pdpte: TlbStore | null;
+  readonly pde: TlbStore | null;
   /** result of the last lookup: PFN, entry flags, and where it hit (1 = L1, 2 = STLB) */
   pfn = -1;
   flags = 0;
@@ -31,21 +37,21 @@ export class TlbHierarchy {
     o: ResolvedX86Options,
     readonly coalescing: boolean,
   ) {
-    this.l1 = new TlbArray('L1 dTLB 4K', ncpus, o.l1Entries, o.l1Ways);
-    this.l1h = new TlbArray('L1 dTLB 2M', ncpus, o.l1Entries2M, o.l1Ways2M);
-    this.stlb = new TlbArray('STLB 4K', ncpus, o.stlbEntries, o.stlbWays);
-    this.stlbh = new TlbArray('STLB 2M', ncpus, o.stlbEntries2M, o.stlbWays2M);
+    this.l1 = newTlbArray('L1 dTLB 4K', ncpus, o.l1Entries, o.l1Ways);
+    this.l1h = newTlbArray('L1 dTLB 2M', ncpus, o.l1Entries2M, o.l1Ways2M);
+    this.stlb = newTlbArray('STLB 4K', ncpus, o.stlbEntries, o.stlbWays);
+    this.stlbh = newTlbArray('STLB 2M', ncpus, o.stlbEntries2M, o.stlbWays2M);
     if (o.pagingStructureCache) {
-      this.pml4e = new TlbArray('PML4E cache', ncpus, PSC_ENTRIES.pml4e, PSC_ENTRIES.pml4e);
-      this.pdpte = new TlbArray('PDPTE cache', ncpus, PSC_ENTRIES.pdpte, PSC_ENTRIES.pdpte);
-      this.pde = new TlbArray('PDE cache', ncpus, PSC_ENTRIES.pde, PSC_ENTRIES.pde);
+      this.pml4e = newTlbArray('PML4E cache', ncpus, PSC_ENTRIES.pml4e, PSC_ENTRIES.pml4e);
+      this.pdpte = newTlbArray('PDPTE cache', ncpus, PSC_ENTRIES.pdpte, PSC_ENTRIES.pdpte);
+      this.pde = newTlbArray('PDE cache', ncpus, PSC_ENTRIES.pde, PSC_ENTRIES.pde);
     } else {
       this.pml4e = this.pdpte = this.pde = null;
     }
   }
 
   /** Probe one 4K array (4K entries, then coalesced entries) and its 2M sibling. */
-  private probe(a4: TlbArray, a2: TlbArray, cpu: number, asid: number, vpn: number): boolean {
+  private probe(a4: TlbStore, a2: TlbStore, cpu: number, asid: number, vpn: number): boolean {
     let i = a4.find(cpu, asid, vpn, SPAN_4K);
     if (i >= 0) {
       this.pfn = a4.pfn[i]!;

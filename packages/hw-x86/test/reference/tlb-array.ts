@@ -1,0 +1,139 @@
+/* Reference model: the TLB array as it was before the constant-time rewrite (mmsim issue 12),
+ * kept verbatim for the differential tests (tlb-differential.test.ts). Do not optimise. */
+/**
+ * One set-associative TLB array (or paging-structure cache) for every CPU, with true LRU
+ * replacement. All state lives in typed arrays indexed `cpu * entriesPerCpu + set * ways + way`,
+ * so lookups and fills allocate nothing.
+ *
+ * An entry caches one translation of `2^span` base pages: the key is `floor(vpn / 2^span)`,
+ * `pfn` is the first frame, `flags` holds WRITABLE and DIRTY, `asid` is the CPU-local ASID slot.
+ */
+export const TLBF = Object.freeze({ WRITABLE: 1, DIRTY: 2 } as const);
+
+export class RefTlbArray {
+  readonly sets: number;
+  readonly perCpu: number;
+  private readonly setMask: number;
+  readonly key: Float64Array;
+  readonly span: Int8Array;
+  readonly asid: Int8Array;
+  readonly pfn: Float64Array;
+  readonly flags: Uint8Array;
+  private readonly stamp: Float64Array;
+  private tick = 0;
+
+  constructor(
+    readonly name: string,
+    readonly ncpus: number,
+    readonly entries: number,
+    readonly ways: number,
+  ) {
+    if (!Number.isInteger(entries) || !Number.isInteger(ways) || entries <= 0 || ways <= 0 || entries % ways !== 0) {
+      throw new Error(`${name}: ${entries} entries is not a positive multiple of ${ways} ways`);
+    }
+    this.sets = entries / ways;
+    if ((this.sets & (this.sets - 1)) !== 0) throw new Error(`${name}: ${this.sets} sets is not a power of two`);
+    this.setMask = this.sets - 1;
+    this.perCpu = entries;
+    const n = ncpus * entries;
+    this.key = new Float64Array(n).fill(-1);
+    this.span = new Int8Array(n);
+    this.asid = new Int8Array(n).fill(-1);
+    this.pfn = new Float64Array(n);
+    this.flags = new Uint8Array(n);
+    this.stamp = new Float64Array(n);
+  }
+
+  /** First slot of the set holding `key` on `cpu`. (`key & mask` is exact below 2^53.) */
+  private base(cpu: number, key: number): number {
+    return cpu * this.perCpu + (key & this.setMask) * this.ways;
+  }
+
+  /** Index of the valid entry for (asid, key, span), marking it most recently used; -1 if none. */
+  find(cpu: number, asid: number, key: number, span: number): number {
+    const b = this.base(cpu, key);
+    const e = b + this.ways;
+    for (let i = b; i < e; i++) {
+      if (this.key[i] === key && this.asid[i] === asid && this.span[i] === span) {
+        this.stamp[i] = ++this.tick;
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** Cache a translation, replacing a matching entry, else an invalid one, else the LRU one. */
+  insert(cpu: number, asid: number, key: number, span: number, pfn: number, flags: number): void {
+    const b = this.base(cpu, key);
+    const e = b + this.ways;
+    let victim = -1;
+    let free = -1;
+    let lru = b;
+    let oldest = Infinity;
+    for (let i = b; i < e; i++) {
+      if (this.asid[i]! < 0) {
+        if (free < 0) free = i;
+        continue;
+      }
+      if (this.key[i] === key && this.asid[i] === asid && this.span[i] === span) {
+        victim = i;
+        break;
+      }
+      if (this.stamp[i]! < oldest) {
+        oldest = this.stamp[i]!;
+        lru = i;
+      }
+    }
+    if (victim < 0) victim = free >= 0 ? free : lru;
+    this.key[victim] = key;
+    this.asid[victim] = asid;
+    this.span[victim] = span;
+    this.pfn[victim] = pfn;
+    this.flags[victim] = flags;
+    this.stamp[victim] = ++this.tick;
+  }
+
+  /** Drop the entry for (asid, key, span) if cached. Returns 1 when one was dropped. */
+  invalidate(cpu: number, asid: number, key: number, span: number): number {
+    const b = this.base(cpu, key);
+    const e = b + this.ways;
+    for (let i = b; i < e; i++) {
+      if (this.key[i] === key && this.asid[i] === asid && this.span[i] === span) {
+        this.kill(i);
+        return 1;
+      }
+    }
+    return 0;
+  }
+
+  invalidateIndex(i: number): void {
+    this.kill(i);
+  }
+
+  /** Drop every entry of one ASID slot of `cpu` (a CR3 write with flush / INVPCID single-context). */
+  invalidateAsid(cpu: number, asid: number): void {
+    const b = cpu * this.perCpu;
+    const e = b + this.perCpu;
+    for (let i = b; i < e; i++) if (this.asid[i] === asid) this.kill(i);
+  }
+
+  /** Drop everything cached on `cpu`. */
+  invalidateCpu(cpu: number): void {
+    const b = cpu * this.perCpu;
+    const e = b + this.perCpu;
+    for (let i = b; i < e; i++) this.kill(i);
+  }
+
+  /** Valid entries on `cpu` (for describe()). */
+  occupancy(cpu: number): number {
+    let n = 0;
+    const b = cpu * this.perCpu;
+    for (let i = b; i < b + this.perCpu; i++) if (this.asid[i]! >= 0) n++;
+    return n;
+  }
+
+  private kill(i: number): void {
+    this.asid[i] = -1;
+    this.key[i] = -1;
+  }
+}
