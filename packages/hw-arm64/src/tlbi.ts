@@ -100,6 +100,10 @@ export class BroadcastTlbi {
     this.clock.charge(cpu, this.costs.tlbiIssue);
     if (ctx !== undefined && asid > 0) {
       this.asidEpoch[asid]!++;
+      for (const t of this.cores) {
+        t.l1.epochChanged();
+        t.l2.epochChanged();
+      }
       ctx.touched.fill(0);
     }
     if (sync) this.dsb(cpu);
