@@ -47,6 +47,8 @@ export class TlbArray implements TlbStore {
   /** valid entries per CPU, and per CPU and ASID slot: flushes of empty ones do nothing */
   private readonly cpuCount: Int32Array;
   private readonly asidCount: Int32Array;
+  /** per CPU: the slot last found or filled (the same upper-level entries recur fault after fault) */
+  private readonly memo: Int32Array;
 
   constructor(
     readonly name: string,
@@ -70,6 +72,14 @@ export class TlbArray implements TlbStore {
     this.stamp = new Float64Array(n);
     this.cpuCount = new Int32Array(ncpus);
     this.asidCount = new Int32Array(ncpus * ASID_COUNT_SLOTS);
+    this.memo = new Int32Array(ncpus).fill(-1);
+  }
+
+  /** The memoised slot of `cpu` when it holds (asid, key, span), else -1. Tags are unique in a
+   *  set (insert replaces a match), so it is the slot a scan would find. */
+  private memoSlot(cpu: number, asid: number, key: number, span: number): number {
+    const m = this.memo[cpu]!;
+    return m >= 0 && asid >= 0 && this.key[m] === key && this.asid[m] === asid && this.span[m] === span ? m : -1;
   }
 
   /** First slot of the set holding `key` on `cpu`. (`key & mask` is exact below 2^53.) */
@@ -79,11 +89,18 @@ export class TlbArray implements TlbStore {
 
   /** Index of the valid entry for (asid, key, span), marking it most recently used; -1 if none. */
   find(cpu: number, asid: number, key: number, span: number): number {
+    if (asid >= 0 && this.cpuCount[cpu] === 0) return -1;
+    const m = this.memoSlot(cpu, asid, key, span);
+    if (m >= 0) {
+      this.stamp[m] = ++this.tick;
+      return m;
+    }
     const b = this.base(cpu, key);
     const e = b + this.ways;
     for (let i = b; i < e; i++) {
       if (this.key[i] === key && this.asid[i] === asid && this.span[i] === span) {
         this.stamp[i] = ++this.tick;
+        this.memo[cpu] = i;
         return i;
       }
     }
@@ -92,6 +109,14 @@ export class TlbArray implements TlbStore {
 
   /** Cache a translation, replacing a matching entry, else an invalid one, else the LRU one. */
   insert(cpu: number, asid: number, key: number, span: number, pfn: number, flags: number): void {
+    const m = this.memoSlot(cpu, asid, key, span);
+    if (m >= 0) {
+      // the match a scan would replace in place
+      this.pfn[m] = pfn;
+      this.flags[m] = flags;
+      this.stamp[m] = ++this.tick;
+      return;
+    }
     const b = this.base(cpu, key);
     const e = b + this.ways;
     let victim = -1;
@@ -122,10 +147,17 @@ export class TlbArray implements TlbStore {
     this.pfn[victim] = pfn;
     this.flags[victim] = flags;
     this.stamp[victim] = ++this.tick;
+    this.memo[cpu] = victim;
   }
 
   /** Drop the entry for (asid, key, span) if cached. Returns 1 when one was dropped. */
   invalidate(cpu: number, asid: number, key: number, span: number): number {
+    if (asid >= 0 && this.cpuCount[cpu] === 0) return 0;
+    const m = this.memoSlot(cpu, asid, key, span);
+    if (m >= 0) {
+      this.kill(m);
+      return 1;
+    }
     const b = this.base(cpu, key);
     const e = b + this.ways;
     for (let i = b; i < e; i++) {
