@@ -257,9 +257,8 @@ export class Explainer {
   private swapFreeable(head: number): boolean {
     const k = this.k;
     const f = k.f;
-    if ((f.flags[head]! & PG.writeback) !== 0) return false;
+    if ((f.flags[head]! & (PG.writeback | PG.swapcache)) !== PG.swapcache) return false;
     const slot = f.swap[head]!;
-    if (slot < 0) return false;
     for (let i = 0; i < 1 << f.order[head]!; i++) if (k.swap.count[slot + i] !== 0) return false;
     return true;
   }

@@ -50,7 +50,8 @@ export class FolioTable {
   order = new Uint8Array(0);
   /** per page: the page's contents, a 32-bit value standing for its 4 KiB */
   data = new Uint32Array(0);
-  /** (head) folio->swap: first swap slot, -1 if none */
+  /** (head) folio->swap: first swap slot, meaningful only while PG.swapcache is set (as in the
+   *  kernel); never written for a folio that is never swapped, so its pages stay uncommitted */
   swap = new Int32Array(0);
   /** (head) anon_vma id for rmap, -1 if none */
   anonVma = new Int32Array(0);
@@ -80,9 +81,8 @@ export class FolioTable {
     this.capacity = cap;
   }
 
-  /** Frames [from, to) enter the PFN space: no swap slot, no anon_vma (-1). */
+  /** Frames [from, to) enter the PFN space: no anon_vma (-1). */
   initFrames(from: number, to: number): void {
-    this.swap.fill(-1, from, to);
     this.anonVma.fill(-1, from, to);
   }
 

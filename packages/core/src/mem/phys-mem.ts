@@ -128,7 +128,6 @@ export class PhysMem {
     if (f.largeMapcount[pfn] !== 0) f.largeMapcount[pfn] = 0;
     if (f.entireMapcount[pfn] !== 0) f.entireMapcount[pfn] = 0;
     if (f.pincount[pfn] !== 0) f.pincount[pfn] = 0;
-    f.swap[pfn] = -1;
     f.anonVma[pfn] = -1;
     f.index[pfn] = 0;
     this.allocatedPages += n;
