@@ -37,3 +37,6 @@ export function* fileLines(fd: number, hash?: Hash, chunk = CHUNK): Generator<st
   }
   if (carry.length > 0) yield carry;
 }
+
+/** YAML files shorter than this are parsed whole (parse-yaml.ts); longer ones in pieces. */
+export const PIECES_MIN_LENGTH = 256 * 1024;

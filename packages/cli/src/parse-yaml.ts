@@ -7,11 +7,12 @@
  */
 import { isMap, isScalar, LineCounter, parseDocument, type DocumentOptions, type ParseOptions } from 'yaml';
 import { fileError } from './errors.js';
-import { checkAliases } from './limits.js';
+import { checkAliases } from './yaml-aliases.js';
 import { LineKind, StepListScanner } from './step-spans.js';
 
-/** Files shorter than this are parsed whole. */
-export const PIECES_MIN_LENGTH = 256 * 1024;
+import { PIECES_MIN_LENGTH } from './file-lines.js';
+
+export { PIECES_MIN_LENGTH };
 const BATCH = 2000;
 const OPTIONS: ParseOptions & DocumentOptions = { prettyErrors: false };
 
