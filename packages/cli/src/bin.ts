@@ -36,12 +36,16 @@ async function runInWorker(argv: string[]): Promise<number> {
   const onSignal = () => {
     signals++;
     Atomics.store(flag, 0, 1);
-    const hard = () => {
-      process.stderr.write('\nmmsim: interrupted\n');
+    const hard = (why: string) => {
+      process.stderr.write(`\nmmsim: interrupted: ${why}; nothing of the run is printed\n`);
       process.exit(130);
     };
-    if (signals > 1) hard();
-    else setTimeout(hard, 2000).unref();
+    if (signals > 1) hard('a second signal ends the run at once');
+    else
+      setTimeout(
+        () => hard("the run did not stop within 2 s of the signal (one step, or a plugin's tap, is still running)"),
+        2000,
+      ).unref();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

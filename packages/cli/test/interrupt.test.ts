@@ -46,6 +46,17 @@ describe('mmsim run: interrupted', () => {
     }, 30_000);
   }
 
+  it('with a tap that never returns: the 2 s hard exit says why (exit 130, nothing on stdout)', async () => {
+    const r = await stop(process.execPath, [BIN, 'run', fixture('spinning-tap.yaml'), '--json'], (c) =>
+      c.kill('SIGINT'),
+    );
+    expect(r.code).toBe(130);
+    expect(r.ms).toBeGreaterThanOrEqual(1900);
+    expect(r.ms).toBeLessThan(4000);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('mmsim: interrupted: the run did not stop within 2 s of the signal');
+  }, 30_000);
+
   // one step that runs for many seconds: the kernel loop polls at its cond_resched() points
   for (const [name, counter] of [
     ['long-pin.yaml', 'pgfault'],
