@@ -19,9 +19,10 @@ const packages = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'
 
 const mtime = (f) => (existsSync(f) ? statSync(f).mtimeMs : -1);
 /** tsc -b rewrites dist/.tsbuildinfo whenever it emits */
-const stale = (dir) =>
-  mtime(path.join(dir, 'dist', 'bundle.js')) < mtime(path.join(dir, 'dist', '.tsbuildinfo')) ||
-  !existsSync(path.join(dir, 'dist', 'bundle.js'));
+const stale = (dir) => {
+  const bundled = mtime(path.join(dir, 'dist', 'bundle.js'));
+  return bundled < 0 || bundled < mtime(path.join(dir, 'dist', '.tsbuildinfo'));
+};
 
 const args = process.argv.slice(2);
 const dirs = args.includes('--stale')

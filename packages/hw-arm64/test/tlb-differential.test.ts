@@ -9,7 +9,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Arm64HardwareOptions, createHardware } from '../src/index.js';
 import { TlbArray } from '../src/tlb.js';
-import { anonOrders, rawOps, workload } from './random-workload.js';
+// the same random workloads as hw-x86's differential test (one copy)
+import { anonOrders, rawOps, workload } from '../../hw-x86/test/random-workload.js';
 import { RefTlbArray } from './reference/tlb.js';
 
 type Op =

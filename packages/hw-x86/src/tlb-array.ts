@@ -33,6 +33,16 @@ export interface TlbStore {
   occupancy(cpu: number): number;
 }
 
+/** Sets of a geometry: entries a positive multiple of ways, a power-of-two number of sets. */
+export function setsOf(name: string, entries: number, ways: number): number {
+  if (!Number.isInteger(entries) || !Number.isInteger(ways) || entries <= 0 || ways <= 0 || entries % ways !== 0) {
+    throw new Error(`${name}: ${entries} entries is not a positive multiple of ${ways} ways`);
+  }
+  const sets = entries / ways;
+  if ((sets & (sets - 1)) !== 0) throw new Error(`${name}: ${sets} sets is not a power of two`);
+  return sets;
+}
+
 export class TlbArray implements TlbStore {
   readonly sets: number;
   readonly perCpu: number;
@@ -56,11 +66,7 @@ export class TlbArray implements TlbStore {
     readonly entries: number,
     readonly ways: number,
   ) {
-    if (!Number.isInteger(entries) || !Number.isInteger(ways) || entries <= 0 || ways <= 0 || entries % ways !== 0) {
-      throw new Error(`${name}: ${entries} entries is not a positive multiple of ${ways} ways`);
-    }
-    this.sets = entries / ways;
-    if ((this.sets & (this.sets - 1)) !== 0) throw new Error(`${name}: ${this.sets} sets is not a power of two`);
+    this.sets = setsOf(name, entries, ways);
     this.setMask = this.sets - 1;
     this.perCpu = entries;
     const n = ncpus * entries;

@@ -1,4 +1,4 @@
-import { ASID_COUNT_SLOTS, type TlbStore } from './tlb-array.js';
+import { ASID_COUNT_SLOTS, setsOf, type TlbStore } from './tlb-array.js';
 
 /**
  * A TLB array with many ways per set (the fully associative paging-structure caches, SDM
@@ -39,11 +39,7 @@ export class AssocTlbArray implements TlbStore {
     readonly entries: number,
     readonly ways: number,
   ) {
-    if (!Number.isInteger(entries) || !Number.isInteger(ways) || entries <= 0 || ways <= 0 || entries % ways !== 0) {
-      throw new Error(`${name}: ${entries} entries is not a positive multiple of ${ways} ways`);
-    }
-    this.sets = entries / ways;
-    if ((this.sets & (this.sets - 1)) !== 0) throw new Error(`${name}: ${this.sets} sets is not a power of two`);
+    this.sets = setsOf(name, entries, ways);
     this.setMask = this.sets - 1;
     this.perCpu = entries;
     const n = ncpus * entries;

@@ -2,7 +2,7 @@
  * Random but always valid scenarios for the differential tests of the TLB structures
  * (tlb-differential.test.ts): processes, threads, forks, exits, accesses, touches, madvise,
  * mprotect, mremap and munmap over a few regions, on every CPU. A plain list of numbers drives
- * the choices (fast-check generates and shrinks it). hw-x86 and hw-arm64 keep identical copies.
+ * the choices (fast-check generates and shrinks it). hw-arm64's differential test imports it from here.
  */
 import fc from 'fast-check';
 
