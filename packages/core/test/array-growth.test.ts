@@ -124,3 +124,40 @@ describe('frame arrays: reserved up front vs grown', () => {
     expect(state(bounded)).toEqual(state(unbounded));
   });
 });
+
+describe('page-table pool: fork reserves its tables before copying', () => {
+  it('the pool grows once, before the copy; the tables and their ids are what growing mid-copy gives', () => {
+    const run = (reserve: boolean) => {
+      const k = createSystem({ hardware: new FlatHardware(2) }).kernel;
+      if (!reserve) k.pt.reserve = () => {};
+      const p = k.spawn('p', 0);
+      const vma = mmapAnon(k, p.mm, 512 * 100, 'buf'); // 100 PTE tables
+      for (let v = vma.start; v < vma.end; v++) userAccess(k, p.main, v, true, v & 0xffff);
+      const before = k.pt.capacity;
+      forkProcess(k, p, 'c', 0);
+      return { k, before, tables: k.pt.span };
+    };
+    const a = run(true);
+    const b = run(false);
+    // the child's copy of the parent's 100 PTE tables does not fit in the room left: the pool grows
+    expect(a.before).toBeLessThan(a.tables);
+    expect(a.k.pt.capacity).toBeGreaterThanOrEqual(a.tables);
+    expect(state(a.k)).toEqual(state(b.k));
+    expect(a.k.stats.snapshot()).toEqual(b.k.stats.snapshot());
+  });
+
+  it('reserve(n) leaves room for n more tables, counting the freed ids it will reuse first', () => {
+    const k = createSystem({ hardware: new FlatHardware(2) }).kernel;
+    const pool = k.pt;
+    pool.reserve(1000);
+    const cap = pool.capacity;
+    expect(cap).toBeGreaterThanOrEqual(pool.span + 1000);
+    const ids = Array.from({ length: 1000 }, () => pool.alloc(3, 0));
+    expect(pool.capacity).toBe(cap);
+    for (const id of ids.slice(0, 10)) pool.free(id);
+    const span = pool.span;
+    pool.reserve(10); // the ten freed ids are enough
+    expect(pool.capacity).toBe(cap);
+    expect(pool.span).toBe(span);
+  });
+});

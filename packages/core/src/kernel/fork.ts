@@ -24,6 +24,8 @@ export function forkProcess(k: Kernel, parent: Process, childPid: string, cpu: n
   const cmm = k.newMm();
   cmm.mmapBase = pmm.mmapBase;
   const ctx = new ForkCtx(k, pmm, cmm);
+  // the child gets at most as many tables as the parent has (dup_mmap(): copy_page_range())
+  k.pt.reserve(pmm.pgtablesBytes / 4096);
   for (const vma of pmm.vmas) {
     if ((vma.flags & VM.dontcopy) !== 0) continue;
     const nv = vma.clone();

@@ -38,6 +38,16 @@ export class PageTablePool {
     this.capacity = cap;
   }
 
+  /**
+   * Room for `n` more tables without growing: an operation that knows what it will allocate
+   * (fork's copy of every table) grows once before it starts, while only the tables it copies
+   * from are committed, instead of in its middle, when the old copy beside the new is largest.
+   */
+  reserve(n: number): void {
+    const need = this.top + Math.max(0, n - this.freeIds.length);
+    if (need > this.capacity) this.grow(need);
+  }
+
   alloc(level: number, owner: number): number {
     let id: number;
     if (this.freeIds.length > 0) {
