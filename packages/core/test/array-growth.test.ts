@@ -161,3 +161,27 @@ describe('page-table pool: fork reserves its tables before copying', () => {
     expect(pool.span).toBe(span);
   });
 });
+
+describe('mmap makes room for its pages (unbounded memory)', () => {
+  it('touching the whole mapping never replaces the frame or PTE arrays; the state is what growing gives', () => {
+    const run = (hint: boolean) => {
+      const k = createSystem({ hardware: new FlatHardware(2) }).kernel;
+      if (!hint) {
+        k.mem.reserveFor = () => {};
+        k.pt.reserve = () => {};
+      }
+      const p = k.spawn('p', 0);
+      const vma = mmapAnon(k, p.mm, 512 * 40 + 7, 'buf');
+      const arrays = [k.f.ref, k.f.index, k.pt.val, k.pt.fl];
+      for (let v = vma.start; v < vma.end; v++) userAccess(k, p.main, v, true, v & 0xffff);
+      const same = arrays.every((x, i) => x === [k.f.ref, k.f.index, k.pt.val, k.pt.fl][i]);
+      return { k, same };
+    };
+    const a = run(true);
+    const b = run(false);
+    expect(a.same).toBe(true);
+    expect(b.same).toBe(false); // without the room, the touch grows them
+    expect(state(a.k)).toEqual(state(b.k));
+    expect(a.k.stats.snapshot()).toEqual(b.k.stats.snapshot());
+  });
+});

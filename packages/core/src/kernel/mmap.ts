@@ -2,9 +2,12 @@
 import { SimError, type Kernel } from './kernel.js';
 import type { MmStruct } from '../mm/mm-struct.js';
 import { Vma, VM } from '../mm/vma.js';
-import { HPAGE_PMD_NR } from '../units.js';
+import { HPAGE_PMD_NR, PTRS_PER_TABLE } from '../units.js';
 import { splitHugePmdAt } from './huge-memory.js';
 import { getUnmappedArea, lowerMmapBase } from './unmapped-area.js';
+
+/** The most pages one mmap() makes array room for (128 GiB of frames: under 3 GiB of address space). */
+const RESERVE_HINT_PAGES = 1 << 25;
 
 /** mmap(MAP_PRIVATE|MAP_ANONYMOUS) of `pages` pages; returns the VMA. ENOMEM when it does not fit (unmapped-area.ts). */
 export function mmapAnon(
@@ -23,6 +26,11 @@ export function mmapAnon(
   const vma = new Vma(start, start + pages, opts.flags ?? VM.read | VM.write, start, -1, name);
   lowerMmapBase(mm, start); // one PMD gap: no two regions share a PTE table
   mm.insertVma(vma);
+  // room for what faulting it all in allocates (frames and PTE tables), so the typed arrays
+  // grow (copy) now, while little of them is in use, rather than in the middle of the touch
+  const hint = Math.min(pages, RESERVE_HINT_PAGES);
+  k.mem.reserveFor(hint);
+  k.pt.reserve(Math.ceil(hint / PTRS_PER_TABLE) + 2);
   return vma;
 }
 

@@ -57,6 +57,17 @@ export class PhysMem {
     return this.top;
   }
 
+  /**
+   * Room in the frame arrays for `pages` more frames past the PFN space in use, so that
+   * faulting them in never grows (copies) the arrays: mmap() asks for its size. Capacity only:
+   * the PFN space and every frame stay as they are, and the room costs address space, not RSS
+   * (typed.ts).
+   */
+  reserveFor(pages: number): void {
+    const blk = 1 << MAX_FOLIO_ORDER;
+    this.reserve(Math.min(this.pfnLimit, Math.ceil((this.top + pages) / blk) * blk + blk));
+  }
+
   /** Frame arrays for at least n frames (the PFN space stays as it is). */
   private reserve(n: number): void {
     if (n > this.f.capacity) {
