@@ -5,9 +5,7 @@ import { Vma, VM } from '../mm/vma.js';
 import { HPAGE_PMD_NR, PTRS_PER_TABLE } from '../units.js';
 import { splitHugePmdAt } from './huge-memory.js';
 import { getUnmappedArea, lowerMmapBase } from './unmapped-area.js';
-
-/** The most pages one mmap() makes array room for (128 GiB of frames: under 3 GiB of address space). */
-const RESERVE_HINT_PAGES = 1 << 25;
+import { RESERVE_HINT_PAGES } from '../mem/phys-mem.js';
 
 /** mmap(MAP_PRIVATE|MAP_ANONYMOUS) of `pages` pages; returns the VMA. ENOMEM when it does not fit (unmapped-area.ts). */
 export function mmapAnon(
@@ -28,9 +26,8 @@ export function mmapAnon(
   mm.insertVma(vma);
   // room for what faulting it all in allocates (frames and PTE tables), so the typed arrays
   // grow (copy) now, while little of them is in use, rather than in the middle of the touch
-  const hint = Math.min(pages, RESERVE_HINT_PAGES);
-  k.mem.reserveFor(hint);
-  k.pt.reserve(Math.ceil(hint / PTRS_PER_TABLE) + 2);
+  k.mem.reserveFor(pages);
+  k.pt.reserve(Math.ceil(Math.min(pages, RESERVE_HINT_PAGES) / PTRS_PER_TABLE) + 2);
   return vma;
 }
 

@@ -9,6 +9,9 @@ export const HUGE_ZERO_PFN = 1 << PMD_ORDER;
 /** A bounded memory of at most this many frames (256 MiB; under 3 MiB of arrays) gets them all at boot. */
 const RESERVE_UP_FRONT = 1 << 16;
 
+/** The most frames one reserveFor() makes room for (128 GiB: under 3 GiB of address space). */
+export const RESERVE_HINT_PAGES = 1 << 25;
+
 /**
  * A buddy-style frame allocator: per-order free lists of naturally aligned blocks, splitting
  * larger blocks and growing the PFN space on demand. Buddies are merged on free
@@ -61,11 +64,12 @@ export class PhysMem {
    * Room in the frame arrays for `pages` more frames past the PFN space in use, so that
    * faulting them in never grows (copies) the arrays: mmap() asks for its size. Capacity only:
    * the PFN space and every frame stay as they are, and the room costs address space, not RSS
-   * (typed.ts).
+   * (typed.ts). At most RESERVE_HINT_PAGES a call.
    */
   reserveFor(pages: number): void {
     const blk = 1 << MAX_FOLIO_ORDER;
-    this.reserve(Math.min(this.pfnLimit, Math.ceil((this.top + pages) / blk) * blk + blk));
+    const n = Math.min(pages, RESERVE_HINT_PAGES);
+    this.reserve(Math.min(this.pfnLimit, Math.ceil((this.top + n) / blk) * blk + blk));
   }
 
   /** Frame arrays for at least n frames (the PFN space stays as it is). */
