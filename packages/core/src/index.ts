@@ -80,6 +80,7 @@ export { C, CORE_COUNTERS, type CoreCounter } from './stats/counters.js';
 export { meminfo, type Meminfo, type ProcessMeminfo } from './stats/meminfo.js';
 export { TOKENS } from './di/tokens.js';
 export { createSystem, resolvePolicies, type MmSystem, type SystemOptions } from './di/system.js';
+export { resetKernelState } from './di/reset.js';
 export {
   ASYNC_APPLY_DETAIL,
   PluginError,

@@ -135,8 +135,9 @@ function presetOf(s: SystemSpec, file: string, kernelSource = ''): ResolvedPrese
     );
   }
   const options = s.kernelOptions ?? {};
-  const known = [...new Set(presetChain(kernelName).flatMap((p) => Object.keys(p.slots)))];
-  for (const key of Object.keys(options)) {
+  const keys = Object.keys(options);
+  const known = keys.length ? [...new Set(presetChain(kernelName).flatMap((p) => Object.keys(p.slots)))] : [];
+  for (const key of keys) {
     if (!known.includes(key))
       throw systemError(
         file,

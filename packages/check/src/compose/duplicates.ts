@@ -51,18 +51,20 @@ export function dropDuplicates(
   preset: readonly SourcedPlugin[],
   policies: readonly SourcedPlugin[],
 ): { preset: AnyPlugin[]; policies: AnyPlugin[]; duplicates: Duplicate[] } {
-  const seen = new Map<string, { s: SourcedPlugin; json: string }>();
+  // a plugin's options in canonical JSON, made when its name turns up again (only then compared)
+  const seen = new Map<string, { s: SourcedPlugin; json: string | undefined }>();
   const duplicates: Duplicate[] = [];
   const keep = (list: readonly SourcedPlugin[]): AnyPlugin[] => {
     const out: AnyPlugin[] = [];
     for (const s of list) {
-      const json = canonicalJson(pluginOptions(s));
       const prev = seen.get(s.plugin.name);
       if (!prev) {
-        seen.set(s.plugin.name, { s, json });
+        seen.set(s.plugin.name, { s, json: undefined });
         out.push(s.plugin);
         continue;
       }
+      prev.json ??= canonicalJson(pluginOptions(prev.s));
+      const json = canonicalJson(pluginOptions(s));
       const same = prev.json === json;
       const name = s.plugin.name;
       duplicates.push({

@@ -2,7 +2,8 @@
 import { Explainer, setTapMonitor, type DecisionRecord, type MmSystem, type Step } from '@mmsim/core';
 import { StepDriver } from '../driver/driver.js';
 import type { Violation } from '../invariants/index.js';
-import { buildSystem, type Composition } from '../system.js';
+import type { Composition } from '../system.js';
+import { systemFor } from './reuse.js';
 import { blameOf, type Decision, type TapWatch } from '../watch/taps.js';
 import { Concretizer } from './concretize.js';
 import { intentKind, type FuzzInput } from './intents.js';
@@ -42,7 +43,7 @@ export function runFuzzInput(
   taps?.reset();
   const prev = taps ? setTapMonitor(taps) : null;
   try {
-    sys = buildSystem(c, input.variant);
+    sys = systemFor(c, input.variant, taps ?? null);
   } catch (e) {
     return {
       steps: [],

@@ -68,6 +68,12 @@ export class StrictTlbHardware implements HardwareModel, AuditableHardware {
     this.tlbs = Array.from({ length: ncpus }, () => new Map());
   }
 
+  /** Every TLB empty and no stale hit seen, as when made (a reused system's next run: fuzz/run.ts). */
+  reset(): void {
+    for (const m of this.tlbs) m.clear();
+    this.staleHits = 0;
+  }
+
   apply(system: MmSystem): void {
     this.sys = system;
     system.hooks.tlbFlush.request.tap({ name: 'strict-tlb', stage: -1000 }, (r) => this.flush(r));

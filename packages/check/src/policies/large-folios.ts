@@ -17,7 +17,7 @@ export function largeFoliosPolicy(options: LargeFoliosOptions = {}): MmPlugin {
     if (!Number.isInteger(o) || o < 1 || o > 8) throw new Error(`large-folios: order ${o} is not in 1..8`);
   const mask = orders.reduce((m, o) => m | (1 << o), 0);
   const mode = options.mode ?? 'always';
-  return {
+  const plugin: MmPlugin = {
     name: 'check-large-folios',
     api: '^1.0.0',
     apply(ctx) {
@@ -29,6 +29,11 @@ export function largeFoliosPolicy(options: LargeFoliosOptions = {}): MmPlugin {
       });
     },
   };
+  STATELESS.add(plugin);
+  return plugin;
 }
+
+/** The plugins made here: their taps keep no state between calls (fuzz/reuse.ts may reuse their systems). */
+export const STATELESS = new WeakSet<object>();
 
 export default largeFoliosPolicy;

@@ -41,6 +41,71 @@ type AnyHook = {
 function interceptRegister(h: AnyHook, register: (tap: TapInfo) => TapInfo): void {
   h.intercept({ register });
   h.isUsed = () => h.taps.length > 0;
+  shareCompiled(h as unknown as CompilingHook);
+}
+
+/** What tapable's Hook compiles from (Hook#_createCall) and the instance fields its code reads. */
+interface CompileOptions {
+  taps: ReadonlyArray<{ type: string; context?: boolean; fn: unknown }>;
+  interceptors: ReadonlyArray<Record<string, unknown>>;
+  args: readonly string[];
+  type: string;
+}
+interface CompilingHook {
+  compile(options: CompileOptions): (...args: unknown[]) => unknown;
+  _x?: unknown[];
+}
+
+/** The interceptor members tapable's HookCodeFactory generates code for (`register` is not one). */
+const CODEGEN_MEMBERS = ['call', 'tap', 'loop', 'error', 'result', 'done'] as const;
+
+/**
+ * tapable's compiled `call` functions by what their code depends on. A hook compiles its `call`
+ * (HookCodeFactory.create: code generation and `new Function`) on its first call after a tap;
+ * every system has its own hooks, so `mmsim check`, which composes a system per fuzzing run,
+ * paid that for every hook a run calls. The generated code reads the taps through `this._x`,
+ * `this.taps` and `this.interceptors` only, and its text is a function of the hook's class, the
+ * call type, the argument names, each tap's type and `context` flag and which code-generating
+ * members each interceptor has: with the same key, the same function serves every hook.
+ */
+const compiled = new Map<string, (...args: unknown[]) => unknown>();
+
+/**
+ * Set to true on globalThis to compile every hook's own `call` again, as tapable does alone (an
+ * internal switch: @mmsim/check's equivalence test runs the same fuzzing runs both ways).
+ */
+const UNSHARED = Symbol.for('mmsim.internal.unsharedHookCode');
+
+function compileKey(h: CompilingHook, o: CompileOptions): string {
+  let key = `${(h as { constructor?: { name?: string } }).constructor?.name ?? '?'}|${o.type}|${o.args.join(',')}|`;
+  for (const t of o.taps) key += `${t.type}${t.context ? '+c' : ''},`;
+  key += '|';
+  for (const i of o.interceptors) {
+    for (const m of CODEGEN_MEMBERS) if (i[m] !== undefined) key += m[0];
+    key += i.context ? '+c,' : ',';
+  }
+  return key;
+}
+
+function shareCompiled(h: CompilingHook): void {
+  const compile = h.compile;
+  if (typeof compile !== 'function') return;
+  h.compile = function (this: CompilingHook, o: CompileOptions) {
+    if ((globalThis as Record<symbol, unknown>)[UNSHARED] === true) return compile.call(this, o);
+    const key = compileKey(this, o);
+    const fn = compiled.get(key);
+    if (fn === undefined) {
+      const made = compile.call(this, o);
+      // tapable's setup() put the tap functions in `_x`; only then is the code known to read them there
+      if (Array.isArray(this._x)) compiled.set(key, made);
+      return made;
+    }
+    // HookCodeFactory.setup(): the tap functions the compiled code calls
+    const fns = new Array<unknown>(o.taps.length);
+    for (let i = 0; i < o.taps.length; i++) fns[i] = o.taps[i]!.fn;
+    this._x = fns;
+    return fn;
+  };
 }
 
 /** Stage for a tap: explicit stage, else the tap's or plugin's enforce, else the precedence. */

@@ -68,6 +68,11 @@ export function thpState(k: Kernel): ThpState {
   return s;
 }
 
+/** Forget a kernel's THP state (resetKernelState(): its counters stay defined, thpState() makes the rest anew). */
+export function forgetThpState(k: Kernel): void {
+  states.delete(k);
+}
+
 /** Global slot of the PMD entry covering vpn when it is a huge leaf, else -1. */
 export function hugePmdSlot(k: Kernel, mm: MmStruct, vpn: number): number {
   const pmd = tableAt(k, mm, vpn, 1, false);

@@ -27,7 +27,7 @@ export class PageTablePool {
 
   /** Room for at least `min` tables: doubling, copying the used ids only (mem/typed.ts). */
   private grow(min: number): void {
-    const cap = nextCapacity(this.capacity, min, 64, 1);
+    const cap = nextCapacity(this.capacity, min, 16, 1);
     const used = this.top;
     this.val = grown(this.val, cap * PTRS_PER_TABLE, used * PTRS_PER_TABLE);
     this.fl = grown(this.fl, cap * PTRS_PER_TABLE, used * PTRS_PER_TABLE);
