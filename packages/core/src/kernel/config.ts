@@ -36,6 +36,13 @@ export interface KernelConfig {
      * on an LRU list (COW fixes part 1, v5.18).
      */
     swapinDrainLocal: boolean;
+    /**
+     * deferred_split_folio() counts thp_deferred_split_page for PMD-sized folios only
+     * (folio_test_pmd_mappable(), 98046944a159, v6.10); before, for every large folio it queued.
+     */
+    deferredSplitPmdOnly: boolean;
+    /** Per-size mTHP split stats (hugepages-<size>kB/stats/split_deferred, f216c845f3c7, v6.11). */
+    mthpSplitStats: boolean;
   };
 }
 
@@ -51,6 +58,8 @@ export function defaultKernelConfig(): KernelConfig {
       thpAlignAnon: true,
       swapinFreeOnWrite: true,
       swapinDrainLocal: true,
+      deferredSplitPmdOnly: true,
+      mthpSplitStats: true,
     },
   };
 }

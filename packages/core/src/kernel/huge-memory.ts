@@ -141,11 +141,28 @@ export function removeRmapPmd(k: Kernel, head: number, mm: MmStruct): void {
       }
     }
     k.nrAnonMapped -= c;
-    if (c > 0 && c < HPAGE_PMD_NR && (f.flags[head]! & PG.partiallyMapped) === 0) {
-      f.flags[head]! |= PG.partiallyMapped;
-      k.stats.v[C.thp_deferred_split_page]!++;
-    }
+    if (c > 0 && c < HPAGE_PMD_NR) deferredSplitFolio(k, head);
   } else if (f.entireMapcount[head]! < 0) throw new SimError(`entire mapcount underflow on folio ${head}`, 'internal');
+}
+
+/**
+ * deferred_split_folio(folio, partially_mapped): queue a partially mapped anon large folio for
+ * a split under memory pressure, counting the events once per folio.
+ */
+export function deferredSplitFolio(k: Kernel, head: number): void {
+  const f = k.f;
+  const order = f.order[head]!;
+  // order-1 folios have no deferred list (8897277acfef, v6.8)
+  if (order <= 1) return;
+  // PageSwapCache: reclaim handles the folio already (memcg-aware deferred split, v5.4)
+  if ((f.flags[head]! & PG.swapcache) !== 0) return;
+  if ((f.flags[head]! & PG.partiallyMapped) !== 0) return;
+  f.flags[head]! |= PG.partiallyMapped;
+  const feat = k.config.features;
+  // folio_test_pmd_mappable() before count_vm_event() (98046944a159, v6.10)
+  if (order >= PMD_ORDER || !feat.deferredSplitPmdOnly) k.stats.v[C.thp_deferred_split_page]!++;
+  // count_mthp_stat(order, MTHP_STAT_SPLIT_DEFERRED) (f216c845f3c7, v6.11)
+  if (feat.mthpSplitStats) k.stats.v[k.mthpSplitDeferred[order]!]!++;
 }
 
 export function setExclusive(k: Kernel, head: number, on: boolean): void {

@@ -90,6 +90,8 @@ export class Kernel {
   private nextTid = 1;
   /** counter ids per mTHP order (mthp_<size>_anon_fault_alloc) */
   readonly mthpFaultAlloc: number[] = [];
+  /** counter ids per mTHP order (mthp_<size>_split_deferred) */
+  readonly mthpSplitDeferred: number[] = [];
   /** TASK_SIZE in bytes: the hardware's (x86-64's 2^47 - 4096 by default) */
   readonly taskSize: number;
   /** mmap_base() in pages: where every mm's top-down allocator starts */
@@ -122,6 +124,7 @@ export class Kernel {
     };
     for (let o = 0; o <= 9; o++) {
       this.mthpFaultAlloc.push(o === 0 ? -1 : stats.define(`mthp_${4 << o}kB_anon_fault_alloc`));
+      this.mthpSplitDeferred.push(o === 0 ? -1 : stats.define(`mthp_${4 << o}kB_split_deferred`));
     }
   }
 

@@ -6,8 +6,8 @@
 import { PG } from '../mem/folios.js';
 import type { MmStruct } from '../mm/mm-struct.js';
 import type { Vma } from '../mm/vma.js';
-import { C } from '../stats/counters.js';
 import { SimError, type Kernel } from './kernel.js';
+import { deferredSplitFolio } from './huge-memory.js';
 
 /** anon_vma_prepare() */
 export function anonVmaPrepare(k: Kernel, mm: MmStruct, vma: Vma): number {
@@ -65,10 +65,7 @@ export function removeRmapPtes(k: Kernel, head: number, pfn: number, nr: number,
     f.largeMapcount[head]! -= nr;
     // __folio_remove_rmap(): pages became unmapped while others stay mapped (and no PMD
     // maps the folio): the partially mapped large folio goes on the deferred split queue
-    if (unmapped > 0 && !entire && f.largeMapcount[head]! > 0 && (f.flags[head]! & PG.partiallyMapped) === 0) {
-      f.flags[head]! |= PG.partiallyMapped;
-      k.stats.v[C.thp_deferred_split_page]!++;
-    }
+    if (unmapped > 0 && !entire && f.largeMapcount[head]! > 0) deferredSplitFolio(k, head);
   }
   mm.rssAnon -= nr;
 }

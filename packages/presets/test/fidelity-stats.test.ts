@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { createSystem, FlatHardware, runScenario, ScenarioSchema, type RunResult } from '@mmsim/core';
+import { resolvePreset } from '../src/index.js';
+
+// Counters of the deferred split queue, MADV_COLD and swap-out, per era (issue 13 items 1, 2, 6, 9).
+function run(kernel: string, thp: Record<string, string>, steps: unknown[]): RunResult {
+  const { config, plugins } = resolvePreset(kernel);
+  const sys = createSystem({
+    hardware: new FlatHardware(2),
+    presetPlugins: plugins,
+    config: { ...config, thp } as never,
+  });
+  return runScenario(sys, ScenarioSchema.parse({ name: 't', steps }));
+}
+const c = (r: RunResult, ph: string, n: string): number => r.phases[ph]!.counters[n] ?? 0;
+const cs = (r: RunResult, ph: string, ns: string[]) => Object.fromEntries(ns.map((n) => [n, c(r, ph, n)]));
+
+const MTHP_64K = { top: 'never', '64K': 'always' };
+const THP_2M = { top: 'always' };
+
+/** One large folio of `size`, written whole, then one page of it zapped. */
+const partialZap = (size: string) => [
+  { op: 'spawn', pid: 'p', cpu: 0 },
+  { op: 'mmap', pid: 'p', name: 'a', size },
+  { op: 'touch', pid: 'p', region: 'a', access: 'write' },
+  { op: 'madvise', pid: 'p', region: 'a', offset: '4KiB', size: '4KiB', advice: 'dontneed', phase: 'x' },
+];
+
+describe('deferred_split_folio(): thp_deferred_split_page only for PMD-sized folios (v6.10)', () => {
+  const names = ['thp_deferred_split_page', 'mthp_64kB_split_deferred', 'mthp_2048kB_split_deferred'];
+  it('linux-6.18: a 64 KiB folio counts in mthp_64kB_split_deferred only', () => {
+    expect(cs(run('linux-6.18', MTHP_64K, partialZap('64KiB')), 'x', names)).toEqual({
+      thp_deferred_split_page: 0,
+      mthp_64kB_split_deferred: 1,
+      mthp_2048kB_split_deferred: 0,
+    });
+  });
+  it('linux-6.8: every queued large folio counts in thp_deferred_split_page; no per-size stat yet', () => {
+    expect(cs(run('linux-6.8', MTHP_64K, partialZap('64KiB')), 'x', names)).toEqual({
+      thp_deferred_split_page: 1,
+      mthp_64kB_split_deferred: 0,
+      mthp_2048kB_split_deferred: 0,
+    });
+  });
+  it('a 2 MiB folio counts in thp_deferred_split_page in every era', () => {
+    expect(cs(run('linux-6.18', THP_2M, partialZap('2MiB')), 'x', names)).toEqual({
+      thp_deferred_split_page: 1,
+      mthp_64kB_split_deferred: 0,
+      mthp_2048kB_split_deferred: 1,
+    });
+    expect(cs(run('linux-5.8', THP_2M, partialZap('2MiB')), 'x', names)).toEqual({
+      thp_deferred_split_page: 1,
+      mthp_64kB_split_deferred: 0,
+      mthp_2048kB_split_deferred: 0,
+    });
+  });
+});
+
+describe('reclaim of a whole large folio is not a deferred split (deferred_split_folio skips the swap cache)', () => {
+  const pageout = (size: string) => [
+    { op: 'spawn', pid: 'p', cpu: 0 },
+    { op: 'mmap', pid: 'p', name: 'a', size },
+    { op: 'touch', pid: 'p', region: 'a', access: 'write' },
+    { op: 'madvise', pid: 'p', region: 'a', advice: 'pageout', phase: 'x' },
+  ];
+  const names = [
+    'pswpout',
+    'pgsteal',
+    'thp_deferred_split_page',
+    'mthp_64kB_split_deferred',
+    'mthp_2048kB_split_deferred',
+  ];
+  it('linux-6.18, 64 KiB folio: swapped out whole, no deferred split', () => {
+    expect(cs(run('linux-6.18', MTHP_64K, pageout('64KiB')), 'x', names)).toEqual({
+      pswpout: 16,
+      pgsteal: 16,
+      thp_deferred_split_page: 0,
+      mthp_64kB_split_deferred: 0,
+      mthp_2048kB_split_deferred: 0,
+    });
+  });
+  it('linux-6.8, 64 KiB folio: the same (add_to_swap() before try_to_unmap())', () => {
+    expect(cs(run('linux-6.8', MTHP_64K, pageout('64KiB')), 'x', names)).toMatchObject({
+      pswpout: 16,
+      thp_deferred_split_page: 0,
+    });
+  });
+  it('2 MiB THP (PMD split by TTU_SPLIT_HUGE_PMD, then unmapped): no deferred split, linux-6.18 and linux-5.8', () => {
+    for (const kernel of ['linux-6.18', 'linux-5.8']) {
+      const r = run(kernel, THP_2M, pageout('2MiB'));
+      expect(cs(r, 'x', [...names, 'thp_split_pmd', 'thp_swpout'])).toEqual({
+        pswpout: 512,
+        pgsteal: 512,
+        thp_deferred_split_page: 0,
+        mthp_64kB_split_deferred: 0,
+        mthp_2048kB_split_deferred: 0,
+        thp_split_pmd: 1,
+        thp_swpout: 1,
+      });
+    }
+  });
+});
