@@ -100,3 +100,31 @@ describe('reclaim of a whole large folio is not a deferred split (deferred_split
     }
   });
 });
+
+describe('MADV_COLD of an inactive folio is a no-op (folio_deactivate() moves active folios only)', () => {
+  // fork then exit of the child: the page is no longer exclusive, so the write after MADV_COLD
+  // takes do_wp_page(), which reuses it only when nothing else holds a reference
+  const steps = (size: string) => [
+    { op: 'spawn', pid: 'p', cpu: 0 },
+    { op: 'mmap', pid: 'p', name: 'a', size },
+    { op: 'touch', pid: 'p', region: 'a', access: 'write' },
+    { op: 'fork', pid: 'p', child: 'c' },
+    { op: 'exit', pid: 'c' },
+    { op: 'madvise', pid: 'p', region: 'a', advice: 'cold', phase: 'cold' },
+    { op: 'access', pid: 'p', region: 'a', access: 'write', value: 7, phase: 'w' },
+    { op: 'access', pid: 'p', region: 'a', access: 'read', expect: 7 },
+  ];
+  for (const kernel of ['linux-6.18', 'linux-5.19']) {
+    it(`${kernel}: no deactivation, no batch reference; the write reuses the page`, () => {
+      const r = run(kernel, { top: 'never' }, steps('4KiB'));
+      expect(cs(r, 'cold', ['pgdeactivate', 'lru_batch_drain'])).toEqual({ pgdeactivate: 0, lru_batch_drain: 0 });
+      expect(cs(r, 'w', ['pgfault', 'pgreuse', 'cow_copy'])).toEqual({ pgfault: 1, pgreuse: 1, cow_copy: 0 });
+      expect(r.checks.failed).toBe(0);
+    });
+  }
+  it('linux-6.18, a 64 KiB folio: MADV_COLD keeps it whole and takes no reference; the write reuses it', () => {
+    const r = run('linux-6.18', MTHP_64K, steps('64KiB'));
+    expect(cs(r, 'cold', ['pgdeactivate', 'lru_batch_drain'])).toEqual({ pgdeactivate: 0, lru_batch_drain: 0 });
+    expect(cs(r, 'w', ['pgfault', 'pgreuse', 'cow_copy'])).toEqual({ pgfault: 1, pgreuse: 1, cow_copy: 0 });
+  });
+});

@@ -12,7 +12,7 @@ import { C } from '../stats/counters.js';
 import { HPAGE_PMD_NR, pmdIndex, pmdStart } from '../units.js';
 import type { MmGather } from './tlb-gather.js';
 import { tableAt } from './pgwalk.js';
-import { isolateLru, lruBatchAdd } from './lru-batch.js';
+import { folioDeactivate, isolateLru } from './lru-batch.js';
 import {
   addRmapPmd,
   deposit,
@@ -205,7 +205,7 @@ export function pageoutHugePmd(
   }
   f.flags[val]! &= ~PG.referenced;
   if (!pageout) {
-    lruBatchAdd(k, val, 'deactivate');
+    folioDeactivate(k, val);
     return -1;
   }
   if ((f.flags[val]! & PG.lru) === 0) return -1;

@@ -24,6 +24,13 @@ export function lruBatchAdd(k: Kernel, head: number, kind: LruBatchKind): void {
   if (batch.length >= k.config.lruBatchSize || f.order[head]! > 0) drainBatch(k, k.cpu, kind);
 }
 
+/** folio_deactivate(): only an active folio on an LRU list is batched (deactivate_page() in 5.x). */
+export function folioDeactivate(k: Kernel, head: number): void {
+  const fl = k.f.flags[head]!;
+  if ((fl & PG.lru) === 0 || (fl & PG.active) === 0) return;
+  lruBatchAdd(k, head, 'deactivate');
+}
+
 /** folio_batch_move_lru() for one batch of one CPU. */
 export function drainBatch(k: Kernel, cpu: number, kind: LruBatchKind): void {
   const batch = k.cpus[cpu]!.lru[kind];

@@ -13,7 +13,7 @@ import { countThpSwpout } from './huge-memory.js';
 import { pageoutHugePmd } from './huge-pmd-ops.js';
 import { madviseCollapse } from './khugepaged.js';
 import { pteTable, pteTableForWrite } from './pgwalk.js';
-import { isolateLru, lruAddDrain, lruBatchAdd } from './lru-batch.js';
+import { folioDeactivate, isolateLru, lruAddDrain } from './lru-batch.js';
 import { flushBatchedPending } from './tlb-flush.js';
 
 export const ADVICES = [
@@ -147,7 +147,7 @@ function coldOrPageout(k: Kernel, mm: MmStruct, start: number, end: number, page
           f.flags[head]! &= ~PG.referenced;
           if (pageout) {
             if (isolateLru(k, head)) list.push(head);
-          } else lruBatchAdd(k, head, 'deactivate');
+          } else folioDeactivate(k, head);
           a += nr - 1;
           continue;
         }
@@ -162,7 +162,7 @@ function coldOrPageout(k: Kernel, mm: MmStruct, start: number, end: number, page
         if (pageout) {
           if (isolateLru(k, head)) list.push(head);
         } else {
-          lruBatchAdd(k, head, 'deactivate');
+          folioDeactivate(k, head);
         }
       }
       if (list.length > 0) reclaimFolios(k, list, 'pageout');
