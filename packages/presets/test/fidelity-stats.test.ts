@@ -128,3 +128,62 @@ describe('MADV_COLD of an inactive folio is a no-op (folio_deactivate() moves ac
     expect(cs(r, 'w', ['pgfault', 'pgreuse', 'cow_copy'])).toEqual({ pgfault: 1, pgreuse: 1, cow_copy: 0 });
   });
 });
+
+describe('zero-filled pages at swap-out are not written (zeromap, v6.12)', () => {
+  // two pages written with 0 (zero-filled) and one with 5; swapped out, then read back
+  const steps = (size: string, value: number) => [
+    { op: 'spawn', pid: 'p', cpu: 0 },
+    { op: 'mmap', pid: 'p', name: 'a', size },
+    { op: 'touch', pid: 'p', region: 'a', access: 'write', value },
+    { op: 'madvise', pid: 'p', region: 'a', advice: 'pageout', phase: 'out' },
+    { op: 'touch', pid: 'p', region: 'a', access: 'read', phase: 'in' },
+    { op: 'access', pid: 'p', region: 'a', access: 'read', expect: value },
+  ];
+  const out = ['pswpout', 'swpout_zero', 'pgsteal', 'thp_swpout'];
+  const inn = ['pswpin', 'swpin_zero', 'pgmajfault'];
+  it('linux-6.18: 3 zero-filled pages: swpout_zero 3, swpin_zero 3, no device I/O; major faults still', () => {
+    const r = run('linux-6.18', { top: 'never' }, steps('12KiB', 0));
+    expect(cs(r, 'out', out)).toEqual({ pswpout: 0, swpout_zero: 3, pgsteal: 3, thp_swpout: 0 });
+    expect(cs(r, 'in', inn)).toEqual({ pswpin: 0, swpin_zero: 3, pgmajfault: 3 });
+    expect(r.checks.failed).toBe(0);
+  });
+  it('linux-6.18: pages with data go to the device', () => {
+    const r = run('linux-6.18', { top: 'never' }, steps('12KiB', 5));
+    expect(cs(r, 'out', out)).toEqual({ pswpout: 3, swpout_zero: 0, pgsteal: 3, thp_swpout: 0 });
+    expect(cs(r, 'in', inn)).toEqual({ pswpin: 3, swpin_zero: 0, pgmajfault: 3 });
+  });
+  it('linux-6.8: no zeromap, zero-filled pages are written and read like any other', () => {
+    const r = run('linux-6.8', { top: 'never' }, steps('12KiB', 0));
+    expect(cs(r, 'out', out)).toEqual({ pswpout: 3, swpout_zero: 0, pgsteal: 3, thp_swpout: 0 });
+    expect(cs(r, 'in', inn)).toEqual({ pswpin: 3, swpin_zero: 0, pgmajfault: 3 });
+    expect(r.checks.failed).toBe(0);
+  });
+  it('linux-6.18: a zero-filled 2 MiB THP: swpout_zero 512 and no thp_swpout (count_swpout_vm_event() is on the I/O path)', () => {
+    const r = run('linux-6.18', THP_2M, steps('2MiB', 0));
+    expect(cs(r, 'out', out)).toEqual({ pswpout: 0, swpout_zero: 512, pgsteal: 512, thp_swpout: 0 });
+    const w = run('linux-6.18', THP_2M, steps('2MiB', 9));
+    expect(cs(w, 'out', out)).toEqual({ pswpout: 512, swpout_zero: 0, pgsteal: 512, thp_swpout: 1 });
+  });
+  it('linux-6.18: a zero-filled 64 KiB folio comes back whole from the zeromap', () => {
+    const r = run('linux-6.18', MTHP_64K, steps('64KiB', 0));
+    expect(cs(r, 'out', out)).toEqual({ pswpout: 0, swpout_zero: 16, pgsteal: 16, thp_swpout: 0 });
+    expect(cs(r, 'in', [...inn, 'mthp_64kB_anon_fault_alloc'])).toEqual({
+      pswpin: 0,
+      swpin_zero: 16,
+      pgmajfault: 1,
+      mthp_64kB_anon_fault_alloc: 0,
+    });
+  });
+  it('linux-6.18: a 64 KiB folio with one non-zero page is written whole (is_folio_zero_filled() is per folio)', () => {
+    const r = run('linux-6.18', MTHP_64K, [
+      { op: 'spawn', pid: 'p', cpu: 0 },
+      { op: 'mmap', pid: 'p', name: 'a', size: '64KiB' },
+      { op: 'touch', pid: 'p', region: 'a', access: 'write', value: 0 },
+      { op: 'access', pid: 'p', region: 'a', offset: '20KiB', access: 'write', value: 3 },
+      { op: 'madvise', pid: 'p', region: 'a', advice: 'pageout', phase: 'out' },
+      { op: 'access', pid: 'p', region: 'a', offset: '20KiB', access: 'read', expect: 3 },
+    ]);
+    expect(cs(r, 'out', out)).toEqual({ pswpout: 16, swpout_zero: 0, pgsteal: 16, thp_swpout: 0 });
+    expect(r.checks.failed).toBe(0);
+  });
+});

@@ -56,7 +56,7 @@ export function valueAt(k: Kernel, mm: MmStruct, vpn: number): number {
   if (r.kind === 'page') return k.f.data[r.pfn]! >>> 0;
   if (r.kind === 'swap') {
     const c = k.swap.cache[r.slot];
-    return (c !== undefined && c >= 0 ? k.f.data[c]! : (k.swap.data[r.slot] ?? 0)) >>> 0;
+    return (c !== undefined && c >= 0 ? k.f.data[c]! : k.swap.contents(r.slot)) >>> 0;
   }
   return 0;
 }

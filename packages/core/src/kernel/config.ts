@@ -43,6 +43,12 @@ export interface KernelConfig {
     deferredSplitPmdOnly: boolean;
     /** Per-size mTHP split stats (hugepages-<size>kB/stats/split_deferred, f216c845f3c7, v6.11). */
     mthpSplitStats: boolean;
+    /**
+     * swap_writepage() records a zero-filled folio in the swap device's zeromap instead of
+     * writing it; swap-in of such slots zero-fills the folio (0ca0c24e3211, v6.12;
+     * swpout_zero / swpin_zero counted since v6.12 too).
+     */
+    swapZeromap: boolean;
   };
 }
 
@@ -60,6 +66,7 @@ export function defaultKernelConfig(): KernelConfig {
       swapinDrainLocal: true,
       deferredSplitPmdOnly: true,
       mthpSplitStats: true,
+      swapZeromap: true,
     },
   };
 }

@@ -390,10 +390,17 @@ function doSwapPage(k: Kernel, vmf: VmFault): FaultResult {
     if (skipped && swap.opts.synchronousIo && swapinLargeFolio(k, vmf)) return FaultResult.OK;
     head = k.allocFolio(0, false);
     pfn = head;
-    f.data[head] = swap.data[slot]!;
     f.flags[head]! |= PG.anon;
-    k.charge(k.hw.costs.swapIoPage);
-    k.stats.v[C.pswpin]!++;
+    if (swap.zeromap[slot] === 1) {
+      // swap_read_folio_zeromap(): zero-filled, nothing read from the device
+      f.data[head] = 0;
+      k.charge(k.hw.costs.zeroPage);
+      k.stats.v[C.swpin_zero]!++;
+    } else {
+      f.data[head] = swap.data[slot]!;
+      k.charge(k.hw.costs.swapIoPage);
+      k.stats.v[C.pswpin]!++;
+    }
     k.stats.v[C.pgmajfault]!++;
     if (skipped) k.stats.v[C.swapin_skip_swapcache]!++;
     else {

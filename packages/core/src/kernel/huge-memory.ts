@@ -239,6 +239,7 @@ export function splitHugePmdAt(k: Kernel, mm: MmStruct, vpn: number, reason: str
   return true;
 }
 
+/** count_swpout_vm_event(): a PMD-sized folio written to swap (thp_swpout). */
 export function countThpSwpout(k: Kernel, head: number): void {
   if (k.f.order[head] === PMD_ORDER) k.stats.v[thpState(k).ids.thp_swpout]!++;
 }

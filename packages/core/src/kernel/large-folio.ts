@@ -199,6 +199,8 @@ export function swapinLargeFolio(k: Kernel, vmf: VmFault): boolean {
       const fl = pt.fl[b + j]!;
       if ((fl & PTE.swap) === 0 || pt.val[b + j] !== s0 + j || swap.count[s0 + j] !== 1 || swap.cache[s0 + j]! >= 0)
         ok = false;
+      // can_swapin_thp(): the zeromap bits of the range must all be equal (swap_zeromap_batch())
+      else if (swap.zeromap[s0 + j] !== swap.zeromap[s0]) ok = false;
     }
     if (ok) order = o;
   }
@@ -216,12 +218,19 @@ export function swapinLargeFolio(k: Kernel, vmf: VmFault): boolean {
   }
   const f = k.f;
   const keep: number[] = [];
+  // swap_read_folio_zeromap(): a zero-filled range is not read from the device
+  const zero = swap.zeromap[s0] === 1;
   for (let j = 0; j < nr; j++) {
-    f.data[head + j] = swap.data[s0 + j]!;
+    f.data[head + j] = zero ? 0 : swap.data[s0 + j]!;
     keep.push(pt.fl[b + j]! & (PTE.uffdWp | PTE.softDirty));
   }
-  k.charge(k.hw.costs.swapIoPage * nr);
-  k.stats.v[C.pswpin]! += nr;
+  if (zero) {
+    k.charge(k.hw.costs.zeroPage * nr);
+    k.stats.v[C.swpin_zero]! += nr;
+  } else {
+    k.charge(k.hw.costs.swapIoPage * nr);
+    k.stats.v[C.pswpin]! += nr;
+  }
   k.stats.v[C.pgmajfault]!++;
   k.stats.v[C.swapin_skip_swapcache]!++;
   f.ref[head] = nr;

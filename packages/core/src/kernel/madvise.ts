@@ -9,7 +9,6 @@ import { PTRS_PER_TABLE, pmdStart, pteIndex } from '../units.js';
 import { mergeVmas, vmasForRange } from './mmap.js';
 import { zapRange } from './zap.js';
 import { reclaimFolios } from './reclaim.js';
-import { countThpSwpout } from './huge-memory.js';
 import { pageoutHugePmd } from './huge-pmd-ops.js';
 import { madviseCollapse } from './khugepaged.js';
 import { pteTable, pteTableForWrite } from './pgwalk.js';
@@ -94,10 +93,7 @@ function coldOrPageout(k: Kernel, mm: MmStruct, start: number, end: number, page
         // a PMD-mapped THP: swapped out whole when the range covers it (huge-memory.ts)
         const h = pageoutHugePmd(k, mm, v, e, pageout, tlb);
         if (h !== -2) {
-          if (h >= 0) {
-            reclaimFolios(k, [h], 'pageout');
-            if ((f.flags[h]! & PG.allocated) === 0) countThpSwpout(k, h);
-          }
+          if (h >= 0) reclaimFolios(k, [h], 'pageout');
           v = tEnd;
           continue;
         }

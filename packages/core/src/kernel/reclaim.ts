@@ -10,6 +10,7 @@ import { pteTable, pteTableForWrite } from './pgwalk.js';
 import { removeRmapPtes } from './rmap.js';
 import { putbackLru } from './lru-batch.js';
 import { addToSwap, deleteFromSwapCache } from './swap-cache.js';
+import { countThpSwpout } from './huge-memory.js';
 import { flushPage, tlbBatchAdd, tlbBatchFlush } from './tlb-flush.js';
 
 /**
@@ -74,8 +75,24 @@ function pageout(k: Kernel, head: number): void {
   const f = k.f;
   const nr = 1 << f.order[head]!;
   const slot = f.swap[head]!;
-  for (let i = 0; i < nr; i++) k.swap.data[slot + i] = f.data[head + i]!;
+  const swap = k.swap;
+  if (k.config.features.swapZeromap) {
+    // is_folio_zero_filled(): reads the folio up to its first non-zero page
+    let zero = 0;
+    while (zero < nr && f.data[head + zero] === 0) zero++;
+    k.charge(k.hw.costs.zeroPage * zero);
+    const z = zero === nr ? 1 : 0;
+    for (let i = 0; i < nr; i++) swap.zeromap[slot + i] = z; // swap_zeromap_folio_set() / _clear()
+    if (z === 1) {
+      // no I/O, no pswpout / thp_swpout: the folio is clean at once
+      f.flags[head]! &= ~PG.dirty;
+      k.stats.v[C.swpout_zero]! += nr;
+      return;
+    }
+  }
+  for (let i = 0; i < nr; i++) swap.data[slot + i] = f.data[head + i]!;
   f.flags[head]! &= ~PG.dirty;
+  countThpSwpout(k, head);
   k.stats.v[C.pswpout]! += nr;
   k.charge(k.hw.costs.swapIoPage * nr);
   if (!k.swap.opts.synchronousIo) {

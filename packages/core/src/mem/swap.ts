@@ -21,6 +21,8 @@ export class SwapDevice {
   cache: Int32Array;
   /** Stored contents of each slot. */
   data: Uint32Array;
+  /** zeromap: the slot holds a zero-filled page that was never written (v6.12+). */
+  zeromap: Uint8Array;
   private freeSlots: number[] = [];
   private next = 0;
   used = 0;
@@ -35,6 +37,7 @@ export class SwapDevice {
     this.hasCache = new Uint8Array(0);
     this.cache = new Int32Array(0);
     this.data = new Uint32Array(0);
+    this.zeromap = new Uint8Array(0);
   }
 
   private ensure(n: number): void {
@@ -46,6 +49,7 @@ export class SwapDevice {
     this.hasCache = grown(this.hasCache, cap);
     this.cache = grown(this.cache, cap, this.capacity, -1);
     this.data = grown(this.data, cap);
+    this.zeromap = grown(this.zeromap, cap);
     this.capacity = cap;
   }
 
@@ -98,9 +102,15 @@ export class SwapDevice {
     }
   }
 
+  /** What a swap-in of the slot reads: zero for a zeromap slot, else the stored contents. */
+  contents(slot: number): number {
+    return this.zeromap[slot] === 1 ? 0 : (this.data[slot] ?? 0);
+  }
+
   /** Free a slot whose count and cache flag are both zero (swap_entry_range_free). */
   maybeFree(slot: number): boolean {
     if (this.count[slot] === 0 && this.hasCache[slot] === 0) {
+      this.zeromap[slot] = 0; // swap_range_free() clears the zeromap bit
       this.freeSlots.push(slot);
       this.used--;
       return true;

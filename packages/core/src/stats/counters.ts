@@ -9,6 +9,8 @@ export const CORE_COUNTERS = [
   'pgreuse',
   'pswpin',
   'pswpout',
+  'swpin_zero',
+  'swpout_zero',
   'pgalloc',
   'pgfree',
   'pgactivate',
