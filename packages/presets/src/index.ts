@@ -70,6 +70,7 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
         swapinDrainLocal: false,
         deferredSplitPmdOnly: false,
         mthpSplitStats: false,
+        mthpSwapStats: false,
         swapZeromap: false,
       },
     },
@@ -115,7 +116,10 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
     description:
       'v6.18: folio_batch of 31 (9cecde80aae0, v6.9); exclusive swap-ins mapped writable on read faults (c18160dba5ff, v6.11); large-folio reuse',
     extends: 'linux-6.8',
-    config: { lruBatchSize: 31, features: { deferredSplitPmdOnly: true, mthpSplitStats: true, swapZeromap: true } },
+    config: {
+      lruBatchSize: 31,
+      features: { deferredSplitPmdOnly: true, mthpSplitStats: true, mthpSwapStats: true, swapZeromap: true },
+    },
     slots: { refcount: era({ era: 'linux-6.11' }), largeFolio: lf({ era: 'linux-6.18' }) },
   },
   'anon-folio-rfc-v2': {

@@ -187,3 +187,73 @@ describe('zero-filled pages at swap-out are not written (zeromap, v6.12)', () =>
     expect(r.checks.failed).toBe(0);
   });
 });
+
+describe('per-size mTHP swap stats (hugepages-<size>kB/stats/swpout, swpin)', () => {
+  const steps = (size: string, value?: number) => [
+    { op: 'spawn', pid: 'p', cpu: 0 },
+    { op: 'mmap', pid: 'p', name: 'a', size },
+    { op: 'touch', pid: 'p', region: 'a', access: 'write', ...(value === undefined ? {} : { value }) },
+    { op: 'madvise', pid: 'p', region: 'a', advice: 'pageout', phase: 'out' },
+    { op: 'access', pid: 'p', region: 'a', access: 'read', phase: 'in' },
+  ];
+  const names = ['mthp_64kB_swpout', 'mthp_64kB_swpin', 'mthp_2048kB_swpout', 'pswpout', 'pswpin'];
+  it('linux-6.18: a 64 KiB folio out and back in whole: one swpout, one swpin', () => {
+    const r = run('linux-6.18', MTHP_64K, steps('64KiB'));
+    expect({ ...cs(r, 'out', names.slice(0, 4)), ...cs(r, 'in', ['mthp_64kB_swpin', 'pswpin']) }).toEqual({
+      mthp_64kB_swpout: 1,
+      mthp_64kB_swpin: 1,
+      mthp_2048kB_swpout: 0,
+      pswpout: 16,
+      pswpin: 16,
+    });
+  });
+  it('linux-6.18: a 2 MiB THP counts in mthp_2048kB_swpout and thp_swpout', () => {
+    const r = run('linux-6.18', THP_2M, steps('2MiB'));
+    expect(cs(r, 'out', ['mthp_2048kB_swpout', 'thp_swpout', 'pswpout'])).toEqual({
+      mthp_2048kB_swpout: 1,
+      thp_swpout: 1,
+      pswpout: 512,
+    });
+  });
+  it('linux-6.18: a zero-filled folio does no I/O and counts in neither', () => {
+    const r = run('linux-6.18', MTHP_64K, steps('64KiB', 0));
+    expect({ ...cs(r, 'out', ['mthp_64kB_swpout']), ...cs(r, 'in', ['mthp_64kB_swpin']) }).toEqual({
+      mthp_64kB_swpout: 0,
+      mthp_64kB_swpin: 0,
+    });
+  });
+  it('linux-6.8: no per-size swap stats yet', () => {
+    const r = run('linux-6.8', MTHP_64K, steps('64KiB'));
+    expect(cs(r, 'out', ['mthp_64kB_swpout', 'pswpout'])).toEqual({ mthp_64kB_swpout: 0, pswpout: 16 });
+  });
+});
+
+describe('mthp_2048kB_anon_fault_fallback with thp_fault_fallback (memory too small for a THP)', () => {
+  it('linux-6.18: the PMD fault falls back to a page', () => {
+    const { config, plugins } = resolvePreset('linux-6.18');
+    const sys = createSystem({
+      hardware: new FlatHardware(2),
+      presetPlugins: plugins,
+      config: { ...config, thp: THP_2M, memoryPages: 256 } as never,
+    });
+    const r = runScenario(
+      sys,
+      ScenarioSchema.parse({
+        name: 't',
+        steps: [
+          { op: 'spawn', pid: 'p', cpu: 0 },
+          { op: 'mmap', pid: 'p', name: 'a', size: '2MiB' },
+          { op: 'access', pid: 'p', region: 'a', access: 'write', value: 1, phase: 'f' },
+        ],
+      }),
+    );
+    expect(cs(r, 'f', ['thp_fault_fallback', 'mthp_2048kB_anon_fault_fallback', 'thp_fault_alloc', 'pgfault'])).toEqual(
+      {
+        thp_fault_fallback: 1,
+        mthp_2048kB_anon_fault_fallback: 1,
+        thp_fault_alloc: 0,
+        pgfault: 1,
+      },
+    );
+  });
+});

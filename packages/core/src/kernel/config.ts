@@ -41,6 +41,8 @@ export interface KernelConfig {
      * (folio_test_pmd_mappable(), 98046944a159, v6.10); before, for every large folio it queued.
      */
     deferredSplitPmdOnly: boolean;
+    /** Per-size mTHP swap stats (hugepages-<size>kB/stats/swpout v6.9 as anon_swpout, swpin v6.12). */
+    mthpSwapStats: boolean;
     /** Per-size mTHP split stats (hugepages-<size>kB/stats/split_deferred, f216c845f3c7, v6.11). */
     mthpSplitStats: boolean;
     /**
@@ -66,6 +68,7 @@ export function defaultKernelConfig(): KernelConfig {
       swapinDrainLocal: true,
       deferredSplitPmdOnly: true,
       mthpSplitStats: true,
+      mthpSwapStats: true,
       swapZeromap: true,
     },
   };

@@ -241,5 +241,8 @@ export function splitHugePmdAt(k: Kernel, mm: MmStruct, vpn: number, reason: str
 
 /** count_swpout_vm_event(): a PMD-sized folio written to swap (thp_swpout). */
 export function countThpSwpout(k: Kernel, head: number): void {
-  if (k.f.order[head] === PMD_ORDER) k.stats.v[thpState(k).ids.thp_swpout]!++;
+  if (k.f.order[head] !== PMD_ORDER) return;
+  // the id first: thpState() may define counters, and define() may replace stats.v
+  const id = thpState(k).ids.thp_swpout;
+  k.stats.v[id]!++;
 }

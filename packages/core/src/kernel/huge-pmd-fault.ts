@@ -82,6 +82,7 @@ function doHugePmdAnonymousPage(k: Kernel, vmf: VmFault, pmd: number, i: number)
   } catch (e) {
     if (e instanceof SimError && e.code === 'enomem') {
       k.stats.v[C.thp_fault_fallback]!++;
+      k.stats.v[k.mthpFaultFallback[PMD_ORDER]!]!++; // count_mthp_stat(MTHP_STAT_ANON_FAULT_FALLBACK)
       return -1;
     }
     throw e;
@@ -138,6 +139,7 @@ function doHugePmdWpPage(k: Kernel, vmf: VmFault, pmd: number, i: number): numbe
       } catch (e) {
         if (!(e instanceof SimError && e.code === 'enomem')) throw e;
         k.stats.v[C.thp_fault_fallback]!++;
+        k.stats.v[k.mthpFaultFallback[PMD_ORDER]!]!++; // vma_alloc_anon_folio_pmd()
       }
       if (head >= 0) {
         // pmdp_huge_clear_flush(), then map the new folio; the deposited table stays

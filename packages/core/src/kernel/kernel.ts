@@ -92,6 +92,10 @@ export class Kernel {
   readonly mthpFaultAlloc: number[] = [];
   /** counter ids per mTHP order (mthp_<size>_split_deferred) */
   readonly mthpSplitDeferred: number[] = [];
+  /** counter ids per mTHP order (mthp_<size>_anon_fault_fallback, mthp_<size>_swpout, mthp_<size>_swpin) */
+  readonly mthpFaultFallback: number[] = [];
+  readonly mthpSwpout: number[] = [];
+  readonly mthpSwpin: number[] = [];
   /** TASK_SIZE in bytes: the hardware's (x86-64's 2^47 - 4096 by default) */
   readonly taskSize: number;
   /** mmap_base() in pages: where every mm's top-down allocator starts */
@@ -125,6 +129,9 @@ export class Kernel {
     for (let o = 0; o <= 9; o++) {
       this.mthpFaultAlloc.push(o === 0 ? -1 : stats.define(`mthp_${4 << o}kB_anon_fault_alloc`));
       this.mthpSplitDeferred.push(o === 0 ? -1 : stats.define(`mthp_${4 << o}kB_split_deferred`));
+      this.mthpFaultFallback.push(o === 0 ? -1 : stats.define(`mthp_${4 << o}kB_anon_fault_fallback`));
+      this.mthpSwpout.push(o === 0 ? -1 : stats.define(`mthp_${4 << o}kB_swpout`));
+      this.mthpSwpin.push(o === 0 ? -1 : stats.define(`mthp_${4 << o}kB_swpin`));
     }
   }
 

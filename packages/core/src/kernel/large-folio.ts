@@ -86,7 +86,8 @@ export function wpCopyRange(
     k.charge(k.hw.costs.copyPage * nr);
     k.stats.v[C.cow_copy]!++;
   }
-  k.stats.v[thpState(k).ids.cow_copy_pages]! += zero ? 0 : nr;
+  const copied = thpState(k).ids.cow_copy_pages; // before reading stats.v (define() may replace it)
+  k.stats.v[copied]! += zero ? 0 : nr;
   f.ref[nh] = nr;
   addNewAnonRmap(k, nh, mm, vma, start, nr);
   lruAdd(k, nh);
@@ -134,7 +135,8 @@ export function reusePteRange(k: Kernel, mm: MmStruct, table: number, start: num
   }
   k.charge(k.hw.costs.pteUpdate * nr);
   k.hooks.pte.afterSet.call(mm, start, start + nr);
-  k.stats.v[thpState(k).ids.pgreuse_range]!++;
+  const reused = thpState(k).ids.pgreuse_range; // before reading stats.v (define() may replace it)
+  k.stats.v[reused]!++;
   return nr;
 }
 
@@ -230,6 +232,8 @@ export function swapinLargeFolio(k: Kernel, vmf: VmFault): boolean {
   } else {
     k.charge(k.hw.costs.swapIoPage * nr);
     k.stats.v[C.pswpin]! += nr;
+    // swap_read_folio_bdev_sync(): count_mthp_stat(order, MTHP_STAT_SWPIN)
+    if (k.config.features.mthpSwapStats) k.stats.v[k.mthpSwpin[order]!]!++;
   }
   k.stats.v[C.pgmajfault]!++;
   k.stats.v[C.swapin_skip_swapcache]!++;

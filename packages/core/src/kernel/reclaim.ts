@@ -93,6 +93,8 @@ function pageout(k: Kernel, head: number): void {
   for (let i = 0; i < nr; i++) swap.data[slot + i] = f.data[head + i]!;
   f.flags[head]! &= ~PG.dirty;
   countThpSwpout(k, head);
+  // count_swpout_vm_event(): count_mthp_stat(order, MTHP_STAT_SWPOUT)
+  if (nr > 1 && k.config.features.mthpSwapStats) k.stats.v[k.mthpSwpout[f.order[head]!]!]!++;
   k.stats.v[C.pswpout]! += nr;
   k.charge(k.hw.costs.swapIoPage * nr);
   if (!k.swap.opts.synchronousIo) {
