@@ -76,9 +76,10 @@ export const touch: OpHandler<'touch'> = (x, s, where) => {
   const onPages = obs.onPages;
   const fixed = s.value;
   let reported = 0;
-  if (order === null && stride === PAGE_SIZE && onWrite === undefined) {
+  if (k.rangeFaults && order === null && stride === PAGE_SIZE && onWrite === undefined) {
     // consecutive pages and nobody watching page by page: the range path (fault-range.ts),
-    // in pieces that end where the per-page loop below reports progress
+    // in pieces that end where the per-page loop below reports progress (with rangeFaults off,
+    // the loop below is the reference the equivalence tests compare this with)
     const vpn0 = Math.floor(base / PAGE_SIZE);
     const inc = write && fixed === undefined ? 1 : 0;
     let i = 0;
