@@ -5,16 +5,21 @@
  *
  * Equivalence: every page still goes through the same steps in the same order as n calls of
  * userAccess(): schedule, hw.tlbLookup(), on a miss pgfault and the fault-entry charge, the PTE
- * table allocation (pte_alloc) for the first page of a new table, the folio (or zero page),
- * rmap, the per-CPU LRU batch, the PTE, pte.afterSet, and the MMU's retried walk with
- * hw.tlbFill(). Counters, cycles (charged in the same order), page contents, TLB and LRU batch
- * state come out identical; packages/cli/test/range-equivalence.test.ts compares whole runs.
+ * table allocation (pte_alloc) for the first page of a new table, fault.anonOrders when tapped
+ * (the presets' policy-large-folio; an answer allowing large orders takes do_anonymous_page's own
+ * allocation), the folio (or zero page), rmap, the per-CPU LRU batch, the PTE, pte.afterSet
+ * when tapped (arm64 contpte; the run then rechecks the tables and the VMA after each call), and
+ * the MMU's retried walk with hw.tlbFill(). Counters, cycles (charged in the same order), page
+ * contents, TLB and LRU batch state come out identical; packages/cli/test/range-equivalence-*
+ * and packages/core/test/fault-range.test.ts compare both paths.
  *
  * It is used only when nothing observes a fault on its own: no tap on fault.entered,
- * fault.exited, fault.handled or fault.anonOrders (trace/timeline, @mmsim/check's invariants,
- * large-folio policies), no explainer (`--explain`). Pages it does not handle (a present PTE,
- * a swap entry, userfaultfd, a missing PMD table, a huge or shared PMD, a VMA without the
- * access's permission) go through userAccess() one at a time.
+ * fault.exited or fault.handled (trace/timeline, @mmsim/check's invariants), no explainer
+ * (`--explain`); the touch op also keeps its per-page loop for an onWrite observer (check's
+ * reference model), a random order or another stride. Pages it does not handle (a present
+ * PTE, a swap entry, userfaultfd, a none PMD while fault.anonOrders is tapped (hugePmdFault
+ * asks it), a huge, shared or write-protected PMD, a VMA without the access's permission) go
+ * through userAccess() one at a time.
  *
  * Kernel.rangeFaults switches it off (MMSIM_RANGE_FAULTS=0 when the kernel is created).
  */
