@@ -1,4 +1,4 @@
-import { C, type FlushRequest, type MmStruct } from '@mmsim/core';
+import { C, PMD_SHIFT, type FlushRequest, type MmStruct } from '@mmsim/core';
 import type { X86Hardware } from './hardware.js';
 import { mmContext } from './mm-context.js';
 
@@ -8,7 +8,10 @@ export const FULL = -1;
 /**
  * The flush paths of arch/x86/mm/tlb.c for the kernel's FlushRequests:
  *
- * - range / mm / fullmm → flush_tlb_mm_range(): bump mm->context.tlb_gen; flush locally when
+ * - range / mm / fullmm → flush_tlb_mm_range(): a range with strideShift 21 is
+ *   flush_pmd_tlb_range(), which x86 does not define: include/linux/pgtable.h makes it
+ *   flush_tlb_range(), i.e. 512 pages at PAGE_SHIFT with freed_tables (above the ceiling: a
+ *   full flush, and lazy CPUs are not skipped). Then: bump mm->context.tlb_gen; flush locally when
  *   the mm is loaded here (INVLPG per stride up to the ceiling, else a full flush of the ASID);
  *   when another CPU is in mm_cpumask: count nr_tlb_remote_flush once and IPI the others
  *   (native_flush_tlb_multi / flush_tlb_others), skipping lazy-TLB CPUs unless tables were
@@ -37,10 +40,12 @@ export class FlushEngine {
       case 'batch-flush':
         return this.batchFlush(r.cpu);
       case 'range': {
-        const unit = 2 ** Math.max(0, r.strideShift - 12);
+        // flush_pmd_tlb_range(): no __HAVE_ARCH_FLUSH_PMD_TLB_RANGE on x86, so flush_tlb_range() (PAGE_SHIFT, freed_tables)
+        const pmd = r.strideShift === PMD_SHIFT;
+        const unit = pmd ? 1 : 2 ** Math.max(0, r.strideShift - 12);
         const n = Math.ceil((r.end - r.start) / unit);
         const full = r.end >= Number.MAX_SAFE_INTEGER || n > hw.opts.flushCeiling;
-        return this.flushMmRange(r.cpu, r.mm!, r.start, r.end, unit, full, r.freedTables);
+        return this.flushMmRange(r.cpu, r.mm!, r.start, r.end, unit, full, r.freedTables || pmd);
       }
       case 'mm':
         // flush_tlb_mm(mm) == flush_tlb_mm_range(mm, 0, TLB_FLUSH_ALL, 0, true)
