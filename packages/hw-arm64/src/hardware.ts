@@ -280,6 +280,11 @@ export class Arm64Hardware implements HardwareModel {
     else v[ids.tlb_inval_pages]! += pages;
   }
 
+  /** arch_tlbbatch_should_defer() (v6.5+, 43b3dfdd0455): arm64 always batches (no ARM64_WORKAROUND_REPEAT_TLBI). */
+  tlbbatchShouldDefer(): boolean {
+    return true;
+  }
+
   private flush(r: FlushRequest): void {
     const v = this.sys.stats.v;
     switch (r.kind) {

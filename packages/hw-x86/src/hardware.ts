@@ -68,6 +68,12 @@ export class X86Hardware implements HardwareModel {
     return cur === null || !cur.spin;
   }
 
+  /** arch_tlbbatch_should_defer(): batch the reclaim flush only if another CPU is in mm_cpumask. */
+  tlbbatchShouldDefer(mm: MmStruct, cpu: number): boolean {
+    for (let c = 0; c < this.ncpus; c++) if (c !== cpu && mm.cpumask[c]) return true;
+    return false;
+  }
+
   /** switch_mm_irqs_off(): pick the ASID (choose_new_asid) and flush it if needed. */
   switchMm(cpu: number, next: MmStruct): void {
     const a = this.asid;
