@@ -82,6 +82,8 @@ export class FlushEngine {
         break;
       }
     }
+    // counted on the mask as sent (an IPI may clear a stale CPU from it)
+    this.countComparable(cpu, mask, hw.asid.loadedMm[cpu] === mm, full, end - start);
     if (any) {
       s[C.nr_tlb_remote_flush]!++;
       let ipis = 0;
@@ -91,7 +93,6 @@ export class FlushEngine {
       }
       if (ipis > 0) cycles += costs.ipiSend + (ipis - 1) * costs.ipiPerTarget;
     }
-    this.countComparable(cpu, mask, hw.asid.loadedMm[cpu] === mm, full, end - start);
     if (cycles > 0) hw.sys.clock.charge(cpu, cycles);
   }
 
@@ -132,16 +133,23 @@ export class FlushEngine {
     const hw = this.hw;
     const s = hw.sys.stats.v;
     const lazy = hw.isLazy(c);
+    // a CPU left in mm_cpumask by a lazy switch_mm_irqs_off() (209954cbc7d0) runs another mm
+    const other = mm !== null && hw.asid.loadedMm[c] !== mm;
     if (lazy && hw.opts.lazyTlbSkip && !freedTables) {
       // should_flush_tlb() is false: no IPI; the CPU catches up when it leaves lazy mode
-      hw.asid.lazyStale[c] = 1;
+      if (!other) hw.asid.lazyStale[c] = 1;
       s[hw.ids.tlb_lazy_skip]!++;
       return false;
     }
+    // should_flush_tlb(): another mm loaded and no trim_cpumask (its once-a-second trim is not modelled)
+    if (other && !freedTables) return false;
     s[C.nr_tlb_remote_flush_received]!++;
     s[hw.ids.ipi_sent]!++;
     let cycles = hw.costs.ipiHandle;
-    if (lazy) {
+    if (other) {
+      // flush_tlb_func(): f->mm is not loaded here, so clear this CPU from its mm_cpumask
+      mm.cpumask[c] = 0;
+    } else if (lazy) {
       // flush_tlb_func() on a lazy CPU switches to init_mm; the mm's ASID is then stale
       // and gets a full flush when the CPU next uses the mm (the same as a deferred catch-up)
       hw.asid.lazyStale[c] = 1;

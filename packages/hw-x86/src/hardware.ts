@@ -55,9 +55,11 @@ export class X86Hardware implements HardwareModel {
     this.ids = defineX86Counters(system.stats);
     const name = `${PLUGIN_NAME}:tlb`;
     system.hooks.tlbFlush.request.tap({ name, stage: -1000 }, (r: FlushRequest) => this.flushes.request(r));
-    system.hooks.sched.switchMm.tap({ name, stage: -1000 }, (cpu: number, _prev: MmStruct | null, next: MmStruct) =>
-      this.switchMm(cpu, next),
-    );
+    system.hooks.sched.switchMm.tap({ name, stage: -1000 }, (cpu: number, prev: MmStruct | null, next: MmStruct) => {
+      // switch_mm_irqs_off() since 209954cbc7d0: leave this CPU in prev's mm_cpumask (cleared at a flush IPI)
+      if (prev && !prev.dead && this.kernel.config.features.lazyMmCpumask) prev.cpumask[cpu] = 1;
+      this.switchMm(cpu, next);
+    });
     system.hooks.mm.destroyed.tap({ name, stage: -1000 }, (mm: MmStruct) => this.mmDestroyed(mm));
   }
 
