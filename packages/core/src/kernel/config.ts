@@ -36,6 +36,12 @@ export interface KernelConfig {
      * on an LRU list (COW fixes part 1, v5.18).
      */
     swapinDrainLocal: boolean;
+    /**
+     * x86 switch_mm_irqs_off() leaves the CPU in the previous mm's mm_cpumask; the CPU clears
+     * itself when a flush IPI finds another mm loaded (flush_tlb_func). 209954cbc7d0, v6.14.
+     * The x86 hardware model applies it; other architectures ignore it.
+     */
+    lazyMmCpumask: boolean;
   };
 }
 
@@ -51,6 +57,7 @@ export function defaultKernelConfig(): KernelConfig {
       thpAlignAnon: true,
       swapinFreeOnWrite: true,
       swapinDrainLocal: true,
+      lazyMmCpumask: false,
     },
   };
 }
