@@ -20,6 +20,7 @@ export { defaultKernelConfig, type KernelConfig, type ThpMode } from './kernel/c
 export { Cpu, Process, Thread, type PendingFault } from './kernel/task.js';
 export { MmGather } from './kernel/tlb-gather.js';
 export { userAccess, handleMmFault, defaultWpReuse, FaultResult, AccessResult } from './kernel/fault.js';
+export { accessRange, accessRangePages, accessRangeProgress } from './kernel/fault-range.js';
 export { forkProcess } from './kernel/fork.js';
 export {
   hugePmdSlot,

@@ -1,5 +1,6 @@
 import {
   C,
+  PMD_SHIFT,
   PTE,
   arm64TaskSize,
   type FlushRequest,
@@ -279,6 +280,11 @@ export class Arm64Hardware implements HardwareModel {
     else v[ids.tlb_inval_pages]! += pages;
   }
 
+  /** arch_tlbbatch_should_defer() (v6.5+, 43b3dfdd0455): arm64 always batches (no ARM64_WORKAROUND_REPEAT_TLBI). */
+  tlbbatchShouldDefer(): boolean {
+    return true;
+  }
+
   private flush(r: FlushRequest): void {
     const v = this.sys.stats.v;
     switch (r.kind) {
@@ -287,13 +293,15 @@ export class Arm64Hardware implements HardwareModel {
         const pages = r.end - r.start;
         const asid = this.asidOf(mm);
         const ctx = mm.hwContext as AsidContext | undefined;
+        // flush_pmd_tlb_range(): __flush_tlb_range(vma, addr, end, PMD_SIZE, false, 2), one TLBI per PMD
+        const stride = r.strideShift === PMD_SHIFT ? 2 ** (PMD_SHIFT - 12) : 1;
+        const all = this.tlbi.aboveCeiling(pages, stride);
         if (this.options.vmstatTlb) {
-          if (this.tlbi.aboveCeiling(pages)) v[C.nr_tlb_local_flush_all]!++;
-          else v[C.nr_tlb_local_flush_one]! += pages;
+          if (all) v[C.nr_tlb_local_flush_all]!++;
+          else v[C.nr_tlb_local_flush_one]! += Math.ceil(pages / stride);
         }
-        if (pages > 0)
-          this.countComparable(r.cpu, mm.cpumask, this.cpuMm[r.cpu] === mm, this.tlbi.aboveCeiling(pages), pages);
-        this.tlbi.flushRange(ctx, asid, r.start, r.end, r.cpu, true);
+        if (pages > 0) this.countComparable(r.cpu, mm.cpumask, this.cpuMm[r.cpu] === mm, all, pages);
+        this.tlbi.flushRange(ctx, asid, r.start, r.end, r.cpu, true, stride);
         return;
       }
       case 'mm': {

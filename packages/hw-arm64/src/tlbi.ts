@@ -42,33 +42,41 @@ export class BroadcastTlbi {
     this.clock.charge(cpu, this.dsbCost());
   }
 
-  /** TLBI instructions __flush_tlb_range_op() issues for `pages` pages. */
-  rangeOps(pages: number): number {
-    if (!this.tlbiRange) return pages;
+  /** TLBI instructions __flush_tlb_range_op() issues for `pages` pages, one per `stride` pages without range ops. */
+  rangeOps(pages: number, stride = 1): number {
+    if (!this.tlbiRange) return Math.ceil(pages / stride);
     // range TLBIs: an odd leading page alone, then one op per non-zero 5-bit digit per scale
     let ops = pages & 1;
     for (let scale = 0; scale <= 3; scale++) if (Math.floor(pages / 2 ** (5 * scale + 1)) % 32 !== 0) ops++;
     return ops;
   }
 
-  /** Whether __flush_tlb_range_nosync() gives up and does flush_tlb_mm() instead. */
-  aboveCeiling(pages: number): boolean {
-    return (!this.tlbiRange && pages >= MAX_DVM_OPS) || pages > MAX_TLBI_RANGE_PAGES;
+  /** __flush_tlb_range_limit_excess(): whether __flush_tlb_range_nosync() does flush_tlb_mm() instead. */
+  aboveCeiling(pages: number, stride = 1): boolean {
+    return (!this.tlbiRange && pages >= MAX_DVM_OPS * stride) || pages > MAX_TLBI_RANGE_PAGES;
   }
 
   /**
    * __flush_tlb_range(): per-VA (or range) TLBIs for [start, end) of `ctx`'s ASID, or an
    * ASID-wide TLBI above the ceiling. `sync`: wait with DSB ISH (the _nosync variants used by
-   * arch_tlbbatch_add_pending do not).
+   * arch_tlbbatch_add_pending do not). `stride`: pages per TLBI (512 for flush_pmd_tlb_range).
    */
-  flushRange(ctx: AsidContext | undefined, asid: number, start: number, end: number, cpu: number, sync: boolean): void {
+  flushRange(
+    ctx: AsidContext | undefined,
+    asid: number,
+    start: number,
+    end: number,
+    cpu: number,
+    sync: boolean,
+    stride = 1,
+  ): void {
     const pages = end - start;
     if (pages <= 0) return;
-    if (this.aboveCeiling(pages)) {
+    if (this.aboveCeiling(pages, stride)) {
       this.flushAsid(ctx, asid, cpu, sync);
       return;
     }
-    const ops = this.rangeOps(pages);
+    const ops = this.rangeOps(pages, stride);
     const v = this.stats.v;
     v[this.ids.tlbi_va]! += ops;
     v[this.ids.tlbi_broadcast]! += ops;

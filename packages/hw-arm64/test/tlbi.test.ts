@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { madvise, munmap, tryToUnmap, userAccess } from '@mmsim/core';
+import { madvise, munmap, splitHugePmdAt, tryToUnmap, userAccess } from '@mmsim/core';
 import { delta, region, rig, touch } from './helpers.js';
 
 const FLUSH = [
@@ -54,6 +54,18 @@ describe('broadcast TLB invalidation', () => {
     expect(big.tlbi_va).toBe(0);
     expect(big.tlbi_asid).toBe(1);
     expect(big.ipi_sent! + big.nr_tlb_remote_flush!).toBe(0);
+  });
+
+  it('flush_pmd_tlb_range() is __flush_tlb_range(PMD_SIZE stride, level 2): one TLBI per PMD, not an ASID flush', () => {
+    for (const profile of ['neoverse-n1', 'apple-m2-vm'] as const) {
+      const r = rig({ profile }, 9);
+      const p = r.k.spawn('a', 0);
+      const vma = region(r, p, 1024);
+      touch(r, p, vma.start, 1024, true);
+      // __split_huge_pmd_locked() → pmdp_invalidate() → flush_pmd_tlb_range() over 2 MiB
+      const d = delta(r, FLUSH, () => splitHugePmdAt(r.k, p.mm, vma.start, 'test'));
+      expect(d).toMatchObject({ tlbi_va: 1, tlbi_asid: 0, tlbi_broadcast: 1, dsb_ish: 1, ipi_sent: 0 });
+    }
   });
 
   it('FEAT_TLBIRANGE (apple-m2-vm) covers large ranges with a few range TLBIs', () => {

@@ -1,4 +1,4 @@
-import { C, type FlushRequest, type MmStruct } from '@mmsim/core';
+import { C, PMD_SHIFT, type FlushRequest, type MmStruct } from '@mmsim/core';
 import type { X86Hardware } from './hardware.js';
 import { mmContext } from './mm-context.js';
 
@@ -8,7 +8,10 @@ export const FULL = -1;
 /**
  * The flush paths of arch/x86/mm/tlb.c for the kernel's FlushRequests:
  *
- * - range / mm / fullmm → flush_tlb_mm_range(): bump mm->context.tlb_gen; flush locally when
+ * - range / mm / fullmm → flush_tlb_mm_range(): a range with strideShift 21 is
+ *   flush_pmd_tlb_range(), which x86 does not define: include/linux/pgtable.h makes it
+ *   flush_tlb_range(), i.e. 512 pages at PAGE_SHIFT with freed_tables (above the ceiling: a
+ *   full flush, and lazy CPUs are not skipped). Then: bump mm->context.tlb_gen; flush locally when
  *   the mm is loaded here (INVLPG per stride up to the ceiling, else a full flush of the ASID);
  *   when another CPU is in mm_cpumask: count nr_tlb_remote_flush once and IPI the others
  *   (native_flush_tlb_multi / flush_tlb_others), skipping lazy-TLB CPUs unless tables were
@@ -37,10 +40,12 @@ export class FlushEngine {
       case 'batch-flush':
         return this.batchFlush(r.cpu);
       case 'range': {
-        const unit = 2 ** Math.max(0, r.strideShift - 12);
+        // flush_pmd_tlb_range(): no __HAVE_ARCH_FLUSH_PMD_TLB_RANGE on x86, so flush_tlb_range() (PAGE_SHIFT, freed_tables)
+        const pmd = r.strideShift === PMD_SHIFT;
+        const unit = pmd ? 1 : 2 ** Math.max(0, r.strideShift - 12);
         const n = Math.ceil((r.end - r.start) / unit);
         const full = r.end >= Number.MAX_SAFE_INTEGER || n > hw.opts.flushCeiling;
-        return this.flushMmRange(r.cpu, r.mm!, r.start, r.end, unit, full, r.freedTables);
+        return this.flushMmRange(r.cpu, r.mm!, r.start, r.end, unit, full, r.freedTables || pmd);
       }
       case 'mm':
         // flush_tlb_mm(mm) == flush_tlb_mm_range(mm, 0, TLB_FLUSH_ALL, 0, true)
@@ -77,6 +82,8 @@ export class FlushEngine {
         break;
       }
     }
+    // counted on the mask as sent (an IPI may clear a stale CPU from it)
+    this.countComparable(cpu, mask, hw.asid.loadedMm[cpu] === mm, full, end - start);
     if (any) {
       s[C.nr_tlb_remote_flush]!++;
       let ipis = 0;
@@ -86,7 +93,6 @@ export class FlushEngine {
       }
       if (ipis > 0) cycles += costs.ipiSend + (ipis - 1) * costs.ipiPerTarget;
     }
-    this.countComparable(cpu, mask, hw.asid.loadedMm[cpu] === mm, full, end - start);
     if (cycles > 0) hw.sys.clock.charge(cpu, cycles);
   }
 
@@ -127,16 +133,23 @@ export class FlushEngine {
     const hw = this.hw;
     const s = hw.sys.stats.v;
     const lazy = hw.isLazy(c);
+    // a CPU left in mm_cpumask by a lazy switch_mm_irqs_off() (209954cbc7d0) runs another mm
+    const other = mm !== null && hw.asid.loadedMm[c] !== mm;
     if (lazy && hw.opts.lazyTlbSkip && !freedTables) {
       // should_flush_tlb() is false: no IPI; the CPU catches up when it leaves lazy mode
-      hw.asid.lazyStale[c] = 1;
+      if (!other) hw.asid.lazyStale[c] = 1;
       s[hw.ids.tlb_lazy_skip]!++;
       return false;
     }
+    // should_flush_tlb(): another mm loaded and no trim_cpumask (its once-a-second trim is not modelled)
+    if (other && !freedTables) return false;
     s[C.nr_tlb_remote_flush_received]!++;
     s[hw.ids.ipi_sent]!++;
     let cycles = hw.costs.ipiHandle;
-    if (lazy) {
+    if (other) {
+      // flush_tlb_func(): f->mm is not loaded here, so clear this CPU from its mm_cpumask
+      mm.cpumask[c] = 0;
+    } else if (lazy) {
       // flush_tlb_func() on a lazy CPU switches to init_mm; the mm's ASID is then stale
       // and gets a full flush when the CPU next uses the mm (the same as a deferred catch-up)
       hw.asid.lazyStale[c] = 1;

@@ -55,9 +55,11 @@ export class X86Hardware implements HardwareModel {
     this.ids = defineX86Counters(system.stats);
     const name = `${PLUGIN_NAME}:tlb`;
     system.hooks.tlbFlush.request.tap({ name, stage: -1000 }, (r: FlushRequest) => this.flushes.request(r));
-    system.hooks.sched.switchMm.tap({ name, stage: -1000 }, (cpu: number, _prev: MmStruct | null, next: MmStruct) =>
-      this.switchMm(cpu, next),
-    );
+    system.hooks.sched.switchMm.tap({ name, stage: -1000 }, (cpu: number, prev: MmStruct | null, next: MmStruct) => {
+      // switch_mm_irqs_off() since 209954cbc7d0: leave this CPU in prev's mm_cpumask (cleared at a flush IPI)
+      if (prev && !prev.dead && this.kernel.config.features.lazyMmCpumask) prev.cpumask[cpu] = 1;
+      this.switchMm(cpu, next);
+    });
     system.hooks.mm.destroyed.tap({ name, stage: -1000 }, (mm: MmStruct) => this.mmDestroyed(mm));
   }
 
@@ -66,6 +68,12 @@ export class X86Hardware implements HardwareModel {
   isLazy(cpu: number): boolean {
     const cur = this.kernel.cpus[cpu]!.curr;
     return cur === null || !cur.spin;
+  }
+
+  /** arch_tlbbatch_should_defer(): batch the reclaim flush only if another CPU is in mm_cpumask. */
+  tlbbatchShouldDefer(mm: MmStruct, cpu: number): boolean {
+    for (let c = 0; c < this.ncpus; c++) if (c !== cpu && mm.cpumask[c]) return true;
+    return false;
   }
 
   /** switch_mm_irqs_off(): pick the ASID (choose_new_asid) and flush it if needed. */

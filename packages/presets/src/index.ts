@@ -68,6 +68,7 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
         thpAlignAnon: false,
         swapinFreeOnWrite: false,
         swapinDrainLocal: false,
+        lazyMmCpumask: false,
         deferredSplitPmdOnly: false,
         mthpSplitStats: false,
         mthpSwapStats: false,
@@ -114,11 +115,17 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
     name: 'linux-6.18',
     kernelVersion: '6.18',
     description:
-      'v6.18: folio_batch of 31 (9cecde80aae0, v6.9); exclusive swap-ins mapped writable on read faults (c18160dba5ff, v6.11); large-folio reuse',
+      'v6.18: folio_batch of 31 (9cecde80aae0, v6.9); exclusive swap-ins mapped writable on read faults (c18160dba5ff, v6.11); lazy x86 mm_cpumask (209954cbc7d0, v6.14); large-folio reuse',
     extends: 'linux-6.8',
     config: {
       lruBatchSize: 31,
-      features: { deferredSplitPmdOnly: true, mthpSplitStats: true, mthpSwapStats: true, swapZeromap: true },
+      features: {
+        lazyMmCpumask: true,
+        deferredSplitPmdOnly: true,
+        mthpSplitStats: true,
+        mthpSwapStats: true,
+        swapZeromap: true,
+      },
     },
     slots: { refcount: era({ era: 'linux-6.11' }), largeFolio: lf({ era: 'linux-6.18' }) },
   },

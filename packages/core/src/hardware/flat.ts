@@ -40,6 +40,12 @@ export class FlatHardware implements HardwareModel {
     this.sys.clock.charge(cpu, this.costs.memAccess);
   }
 
+  /** x86's arch_tlbbatch_should_defer(): defer only if another CPU is in mm_cpumask. */
+  tlbbatchShouldDefer(mm: MmStruct, cpu: number): boolean {
+    for (let c = 0; c < this.ncpus; c++) if (c !== cpu && mm.cpumask[c]) return true;
+    return false;
+  }
+
   private flush(r: FlushRequest): void {
     const s = this.sys.stats.v;
     const cpumask = r.kind === 'batch-flush' ? this.batchMask : r.mm!.cpumask;

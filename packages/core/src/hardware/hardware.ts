@@ -53,6 +53,12 @@ export interface HardwareModel {
     leafShift: number,
     pteSlot: number,
   ): void;
+  /**
+   * arch_tlbbatch_should_defer(): whether try_to_unmap() on `cpu` defers the flush for `mm` to a
+   * batch (set_tlb_ubc_flush_pending) or flushes each PTE at once (should_defer_flush, mm/rmap.c).
+   * x86: only when another CPU is in mm_cpumask. Default (absent): always defer.
+   */
+  tlbbatchShouldDefer?(mm: MmStruct, cpu: number): boolean;
   /** Extra state for the output (e.g. TLB reach); optional. */
   describe?(): Record<string, unknown>;
 }

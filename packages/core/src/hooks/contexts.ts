@@ -90,7 +90,10 @@ export interface FlushRequest {
   /** [start, end) in virtual page numbers */
   start: number;
   end: number;
-  /** stride of the range: 12 for PTEs, 21 for PMD mappings */
+  /**
+   * stride of the range: 12 for PTEs; 21 only for flush_pmd_tlb_range() (pmdp_invalidate,
+   * pmdp_huge_clear_flush), which each architecture maps itself (x86: flush_tlb_range() at 12)
+   */
   strideShift: number;
   /** page-table pages were freed (the paging-structure caches must go too) */
   freedTables: boolean;

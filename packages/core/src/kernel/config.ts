@@ -37,6 +37,12 @@ export interface KernelConfig {
      */
     swapinDrainLocal: boolean;
     /**
+     * x86 switch_mm_irqs_off() leaves the CPU in the previous mm's mm_cpumask; the CPU clears
+     * itself when a flush IPI finds another mm loaded (flush_tlb_func). 209954cbc7d0, v6.14.
+     * The x86 hardware model applies it; other architectures ignore it.
+     */
+    lazyMmCpumask: boolean;
+    /**
      * deferred_split_folio() counts thp_deferred_split_page for PMD-sized folios only
      * (folio_test_pmd_mappable(), 98046944a159, v6.10); before, for every large folio it queued.
      */
@@ -66,6 +72,7 @@ export function defaultKernelConfig(): KernelConfig {
       thpAlignAnon: true,
       swapinFreeOnWrite: true,
       swapinDrainLocal: true,
+      lazyMmCpumask: false,
       deferredSplitPmdOnly: true,
       mthpSplitStats: true,
       mthpSwapStats: true,

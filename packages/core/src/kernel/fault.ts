@@ -53,14 +53,31 @@ const TABLE_ENTRY = PTE.present | PTE.table;
 export function userAccess(k: Kernel, t: Thread, vpn: number, write: boolean, value: number): AccessResult {
   k.runOn(t);
   const mm = t.proc.mm;
-  const pt = k.pt;
   const hit = k.hw.tlbLookup(k.cpu, mm, vpn, write);
   if (hit >= 0) {
     if (write) k.f.data[hit] = value;
     else k.lastValue = k.f.data[hit]!;
     return AccessResult.OK;
   }
-  for (let tries = 0; tries < 4; tries++) {
+  return walkAndFault(k, t, mm, vpn, write, value, 0);
+}
+
+/**
+ * The rest of userAccess() after a TLB miss: the MMU walk and the faults until the access
+ * succeeds, from attempt `tries` (the range path in fault-range.ts enters with 1 after it
+ * handled the first fault itself).
+ */
+export function walkAndFault(
+  k: Kernel,
+  t: Thread,
+  mm: MmStruct,
+  vpn: number,
+  write: boolean,
+  value: number,
+  tries0: number,
+): AccessResult {
+  const pt = k.pt;
+  for (let tries = tries0; tries < 4; tries++) {
     // hardware page walk from the PGD, one level after the other (constant levels: no loop),
     // down while the entry is a present table; the effective permission is the AND of the
     // write bits on the way down (w only matters when the last entry read is present)
@@ -238,6 +255,22 @@ function doAnonymousPage(k: Kernel, vmf: VmFault): FaultResult {
   // untapped, the answer is order 0 only (and no tap can see the call)
   const ho = k.hooks.fault.anonOrders;
   const orders = (ho.isUsed() ? ho.call(1, vmf) : 1) & 0x1ff; // PMD order is not PTE-mapped on fault
+  return anonFolioFault(k, mm, vma, vpn, table, orders);
+}
+
+/**
+ * The rest of do_anonymous_page() for a write once fault.anonOrders answered `orders`:
+ * alloc_anon_folio() (the order), the rmap, the LRU batch and the PTEs. fault-range.ts enters
+ * here when a tap allowed large orders.
+ */
+export function anonFolioFault(
+  k: Kernel,
+  mm: MmStruct,
+  vma: Vma,
+  vpn: number,
+  table: number,
+  orders: number,
+): FaultResult {
   const order = orders > 1 ? pickAnonOrder(k, vma, vpn, table, orders) : 0;
   if (k.explain !== null) k.explain.count('fault.anonOrders', `order_${order}`, WATERFALL);
   const nr = 1 << order;

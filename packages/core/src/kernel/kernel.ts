@@ -29,6 +29,12 @@ import { flush, flushMm, flushPage, tlbBatchFlush } from './tlb-flush.js';
 import { mmapBasePages } from './unmapped-area.js';
 import { taskSizeOf } from '../hardware/limits.js';
 
+/** MMSIM_RANGE_FAULTS=0 turns the range fast path off (Kernel.rangeFaults); no process object: on. */
+function rangeFaultsDefault(): boolean {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  return env?.MMSIM_RANGE_FAULTS !== '0';
+}
+
 export class SimError extends Error {
   constructor(
     message: string,
@@ -80,6 +86,12 @@ export class Kernel {
    */
   interruptCheck: (() => void) | null = null;
   private reschedTicks = 0;
+  /**
+   * Whether sequential touches take the range fast path (fault-range.ts accessRange): same
+   * results as one userAccess() per page, which `false` forces. Default true; the environment
+   * variable MMSIM_RANGE_FAULTS=0, read when the kernel is created, makes it false.
+   */
+  rangeFaults = rangeFaultsDefault();
   /** the last value read by access() */
   lastValue = 0;
   /** the reused vm_fault: taken once per fault by beginFault() (fault.ts) and passed down as a parameter */

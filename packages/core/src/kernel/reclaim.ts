@@ -131,7 +131,8 @@ export function tryToUnmap(k: Kernel, head: number, batch: boolean): void {
       const fl = k.pt.fl[kk]!;
       k.pt.clear(t, pteIndex(vpn));
       const saved = k.cpu;
-      if (batch) tlbBatchAdd(k, mm, (fl & PTE.dirty) !== 0, vpn);
+      // should_defer_flush(): TTU_BATCH_FLUSH and arch_tlbbatch_should_defer(), else flush now
+      if (batch && (k.hw.tlbbatchShouldDefer?.(mm, k.cpu) ?? true)) tlbBatchAdd(k, mm, (fl & PTE.dirty) !== 0, vpn);
       else flushPage(k, mm, vpn, 'try_to_unmap');
       k.cpu = saved;
       if ((fl & PTE.dirty) !== 0) f.flags[head]! |= PG.dirty;

@@ -1,5 +1,6 @@
 /** User-access ops: access (one word, may block in userfaultfd) and touch (a range of pages). */
 import { AccessResult, userAccess } from '../../kernel/fault.js';
+import { accessRange, accessRangeProgress } from '../../kernel/fault-range.js';
 import { formatBytes } from '../../hardware/limits.js';
 import { PAGE_SIZE } from '../../units.js';
 import type { OpHandler } from './executor.js';
@@ -75,6 +76,50 @@ export const touch: OpHandler<'touch'> = (x, s, where) => {
   const onPages = obs.onPages;
   const fixed = s.value;
   let reported = 0;
+  if (k.rangeFaults && order === null && stride === PAGE_SIZE && onWrite === undefined) {
+    // consecutive pages and nobody watching page by page: the range path (fault-range.ts),
+    // in pieces that end where the per-page loop below reports progress (with rangeFaults off,
+    // the loop below is the reference the equivalence tests compare this with)
+    const vpn0 = Math.floor(base / PAGE_SIZE);
+    const inc = write && fixed === undefined ? 1 : 0;
+    let i = 0;
+    while (i < n) {
+      if ((i & 4095) === 4095 && onPages !== undefined) {
+        onPages.call(obs, i - reported);
+        reported = i;
+      }
+      // up to the next page before which the per-page loop reports (i & 4095 === 4095)
+      let e = n;
+      if (onPages !== undefined) {
+        e = i - (i & 4095) + 4095;
+        if (e <= i) e += 4096;
+        if (e > n) e = n;
+      }
+      const m = e - i;
+      const first = !write ? 0 : fixed !== undefined ? fixed >>> 0 : (x.writeSeq + 1) >>> 0;
+      let r: number;
+      try {
+        r = accessRange(k, t, vpn0 + i, m, write, first, inc);
+      } catch (err) {
+        // the per-page loop had counted the page that threw
+        if (inc !== 0) x.writeSeq = (x.writeSeq + accessRangeProgress()) >>> 0;
+        throw err;
+      }
+      if (r < m) {
+        if (inc !== 0) x.writeSeq = (x.writeSeq + r + 1) >>> 0;
+        if (obs.onTouchBlocked?.(s, where, vpn0 + i + r)) return;
+        x.fail(
+          where,
+          'region',
+          `the thread blocked in userfaultfd at 0x${(base + (i + r) * stride).toString(16)}; use "access" steps for userfaultfd flows`,
+        );
+      }
+      if (inc !== 0) x.writeSeq = (x.writeSeq + m) >>> 0;
+      i = e;
+    }
+    if (onPages !== undefined && n > reported) onPages.call(obs, n - reported);
+    return;
+  }
   for (let i = 0; i < n; i++) {
     // every 4096 pages: progress and the interruption poll, so a touch of 64 GiB stops within a second
     if ((i & 4095) === 4095 && onPages !== undefined) {

@@ -5,6 +5,8 @@ import type { OpHandler } from './executor.js';
 export const uffdRegisterOp: OpHandler<'uffdRegister'> = (x, s, where) => {
   const p = x.proc(s.pid, where);
   const [a, b] = x.pageRange(s, s.pid, where);
+  // the ioctl runs on the calling thread's CPU (a PMD split of split_vma flushes from there)
+  x.k.runOn(x.thread(p, s.cpu, where));
   uffdRegister(x.k, p.mm, a, b, s.mode);
   x.observer.onUffdRegister?.(s.pid, a, b, s.mode);
 };
