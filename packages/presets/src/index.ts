@@ -73,6 +73,7 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
         mthpSplitStats: false,
         mthpSwapStats: false,
         swapZeromap: false,
+        pageoutKeepsYoung: false,
       },
     },
     // PMD-sized THP only (set thp: { top: always | madvise } in a scenario); the per-size
@@ -125,6 +126,7 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
         mthpSplitStats: true,
         mthpSwapStats: true,
         swapZeromap: true,
+        pageoutKeepsYoung: true,
       },
     },
     slots: { refcount: era({ era: 'linux-6.11' }), largeFolio: lf({ era: 'linux-6.18' }) },

@@ -199,8 +199,8 @@ export function pageoutHugePmd(
     splitHugePmd(k, mm, pmd, i, start, 'madvise');
     return -2;
   }
-  if ((fl & PTE.young) !== 0) {
-    k.pt.fl[kk] = fl & ~PTE.young; // pmdp_invalidate + pmd_mkold
+  if ((fl & PTE.young) !== 0 && !(pageout && k.config.features.pageoutKeepsYoung)) {
+    k.pt.fl[kk] = fl & ~PTE.young; // pmdp_invalidate + pmd_mkold (v6.9+: MADV_COLD only)
     tlb.addRange(start, HPAGE_PMD_NR);
   }
   f.flags[val]! &= ~PG.referenced;

@@ -82,6 +82,8 @@ function coldOrPageout(k: Kernel, mm: MmStruct, start: number, end: number, page
   // madvise_pageout() / madvise_cold(): lru_add_drain() on this CPU first
   lruAddDrain(k, k.cpu);
   const tlb = k.gather(mm);
+  // v6.9+: MADV_PAGEOUT does not age the PTEs (`!pageout && pte_young()`)
+  const keepYoung = pageout && k.config.features.pageoutKeepsYoung;
   for (const vma of mm.vmasIn(start, end)) {
     const s = Math.max(start, vma.start);
     const e = Math.min(end, vma.end);
@@ -135,7 +137,7 @@ function coldOrPageout(k: Kernel, mm: MmStruct, start: number, end: number, page
           if (!whole) continue;
           let young = false;
           for (let j = 0; j < nr; j++) if ((pt.fl[pt.slot(t, pteIndex(a + j))]! & PTE.young) !== 0) young = true;
-          if (young) {
+          if (young && !keepYoung) {
             t = pteTableForWrite(k, mm, a, false, 'madvise');
             for (let j = 0; j < nr; j++) pt.fl[pt.slot(t, pteIndex(a + j))]! &= ~PTE.young;
             tlb.addRange(a, nr);
@@ -149,7 +151,7 @@ function coldOrPageout(k: Kernel, mm: MmStruct, start: number, end: number, page
         }
         // do not interfere with other mappings of this folio, nor with non-LRU folios
         if ((f.flags[head]! & PG.lru) === 0 || f.folioMapcount(head) !== 1) continue;
-        if ((fl & PTE.young) !== 0) {
+        if ((fl & PTE.young) !== 0 && !keepYoung) {
           t = pteTableForWrite(k, mm, a, false, 'madvise');
           pt.fl[pt.slot(t, pteIndex(a))] = fl & ~PTE.young; // ptep_test_and_clear_young()
           tlb.addRange(a); // tlb_remove_tlb_entry()
