@@ -36,6 +36,11 @@ export interface KernelConfig {
      * on an LRU list (COW fixes part 1, v5.18).
      */
     swapinDrainLocal: boolean;
+    /**
+     * CONFIG_PT_RECLAIM: MADV_DONTNEED frees the PTE tables its zap left empty (6375e95f381e,
+     * v6.14; only where the architecture supports it, HardwareModel.archSupportsPtReclaim).
+     */
+    ptReclaim: boolean;
   };
 }
 
@@ -51,6 +56,7 @@ export function defaultKernelConfig(): KernelConfig {
       thpAlignAnon: true,
       swapinFreeOnWrite: true,
       swapinDrainLocal: true,
+      ptReclaim: false,
     },
   };
 }

@@ -14,8 +14,12 @@ import { zapHugePmd } from './huge-pmd-ops.js';
 import { pteTable, pteTableForWrite, tableAt } from './pgwalk.js';
 import { removeRmapPtes } from './rmap.js';
 import { freeSwapAndCache } from './swap-cache.js';
+import { reclaimPtIsEnabled, tryToFreePte } from './pt-reclaim.js';
 
-/** zap_pte_range() over [start, end) of one VMA. */
+/**
+ * zap_pte_range() over [start, end) of one VMA. `reclaimPt`: zap_details.reclaim_pt
+ * (MADV_DONTNEED with CONFIG_PT_RECLAIM): a PTE table the zap covered whole is freed when empty.
+ */
 export function zapRange(
   k: Kernel,
   mm: MmStruct,
@@ -23,6 +27,7 @@ export function zapRange(
   end: number,
   tlb: MmGather,
   reason: TableChangeReason,
+  reclaimPt = false,
 ): void {
   const pt = k.pt;
   const f = k.f;
@@ -74,6 +79,8 @@ export function zapRange(
         pt.clear(t, i);
       }
     }
+    // zap_pte_range(): can_reclaim_pt → free_pte() / try_to_free_pte() (mm/pt_reclaim.c)
+    if (reclaimPt && reclaimPtIsEnabled(v, tEnd)) tryToFreePte(k, mm, v, t, tlb);
     v = tEnd;
   }
 }
