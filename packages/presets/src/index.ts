@@ -69,6 +69,8 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
         swapinFreeOnWrite: false,
         swapinDrainLocal: false,
         ptReclaim: false,
+        forkPteBatch: false,
+        zapPteBatch: false,
       },
     },
     // PMD-sized THP only (set thp: { top: always | madvise } in a scenario); the per-size
@@ -113,8 +115,9 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
     description:
       'v6.18: folio_batch of 31 (9cecde80aae0, v6.9); exclusive swap-ins mapped writable on read faults (c18160dba5ff, v6.11); large-folio reuse',
     extends: 'linux-6.8',
+    // batched PTE copy at fork (f8d937761d65, v6.9) and zap (10ebac4f95e7, v6.10);
     // CONFIG_PT_RECLAIM (6375e95f381e, v6.14): MADV_DONTNEED frees empty PTE tables
-    config: { lruBatchSize: 31, features: { ptReclaim: true } },
+    config: { lruBatchSize: 31, features: { forkPteBatch: true, zapPteBatch: true, ptReclaim: true } },
     slots: { refcount: era({ era: 'linux-6.11' }), largeFolio: lf({ era: 'linux-6.18' }) },
   },
   'anon-folio-rfc-v2': {

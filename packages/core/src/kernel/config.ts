@@ -41,6 +41,13 @@ export interface KernelConfig {
      * v6.14; only where the architecture supports it, HardwareModel.archSupportsPtReclaim).
      */
     ptReclaim: boolean;
+    /**
+     * fork() copies the PTEs of a large folio in batches: folio_pte_batch(), copy_present_ptes()
+     * (f8d937761d65, v6.9): one folio reference and rmap update and one wrprotect_ptes/set_ptes per batch.
+     */
+    forkPteBatch: boolean;
+    /** zap_present_ptes() clears a large folio's PTEs in batches (10ebac4f95e7, v6.10). */
+    zapPteBatch: boolean;
   };
 }
 
@@ -57,6 +64,8 @@ export function defaultKernelConfig(): KernelConfig {
       swapinFreeOnWrite: true,
       swapinDrainLocal: true,
       ptReclaim: false,
+      forkPteBatch: true,
+      zapPteBatch: true,
     },
   };
 }
