@@ -118,33 +118,59 @@ ${rows.join('\n')}`;
   },
 
   'fork-order'() {
-    // order (2048K never / always) × contpte (off / on)
-    const c = compare('fork-order.yaml', [
+    // order 0 (fork-order.yaml) and order 9 PTE-mapped (fork-ptemapped.yaml), each × profile
+    // (neoverse-n1 = Altra, apple-m2-vm) × kernel (linux-6.8: no batching; linux-6.18: batched
+    // copy_present_ptes) × contpte (off / on; the v6.8 kernel had no contpte: its "on" row is not shown)
+    const sets = [
       '--set',
-      'system.thp.2048K=never',
+      'system.hardwareOptions.profile=neoverse-n1',
       '--set',
-      'system.thp.2048K=always',
+      'system.hardwareOptions.profile=apple-m2-vm',
+      '--set',
+      'system.kernel=linux-6.8',
+      '--set',
+      'system.kernel=linux-6.18',
       '--set',
       'system.hardwareOptions.contpte=false',
       '--set',
       'system.hardwareOptions.contpte=true',
-    ]);
-    const rs = results(c, 4);
-    const rows = [];
-    for (const [i, order] of [0, 9].entries())
-      for (const [j, contpte] of [false, true].entries()) rows.push({ order, contpte, r: rs[i * 2 + j] });
-    const cyc = Object.fromEntries(rows.map(({ order, contpte, r }) => [`${order}-${contpte}`, r.phases.fork.cycles]));
-    const pub = { 0: '+2.6% (M2 VM) / +1.8% (Altra)', 9: '-25.4% (M2 VM) / -6.7% (Altra)' };
-    const lines = rows.map(
-      ({ order, contpte, r }) =>
-        `| ${order} | ${contpte ? 'on' : 'off'} | ${fmt(ctr(r, 'fork', 'fork_pte_copy'))} | ${fmt(r.phases.fork.meminfo.PageTables)} | ${fmt(r.phases.fork.cycles)} | ${contpte ? pct(cyc[`${order}-true`], cyc[`${order}-false`]) : ''} | ${contpte ? pub[order] : ''} |`,
-    );
-    return `\`fork-order.yaml\` (256 MiB touched, then fork; arm64 model \`${rows[0].r.system.hardware}\`, linux-6.18). Order 9 here is a PMD-mapped THP (copy_huge_pmd: one entry per 2 MiB); order 0 copies 65,536 PTEs:
+    ];
+    const runs = [
+      { order: '0', file: 'fork-order.yaml' },
+      { order: '9, PTE-mapped', file: 'fork-ptemapped.yaml' },
+    ].map((o) => ({ ...o, c: compare(o.file, sets) }));
+    const pub = {
+      0: { 'neoverse-n1': '+1.8% (Altra)', 'apple-m2-vm': '+2.6% (M2 VM)' },
+      '9, PTE-mapped': { 'neoverse-n1': '-6.7% (Altra)', 'apple-m2-vm': '-25.4% (M2 VM)' },
+    };
+    const lines = [];
+    for (const { order, c } of runs) {
+      const rs = results(c, 8);
+      for (const [pi, profile] of ['neoverse-n1', 'apple-m2-vm'].entries()) {
+        const at = (ki, ci) => rs[pi * 4 + ki * 2 + ci];
+        const base = at(0, 0).phases.fork.cycles;
+        for (const [ki, ci] of [
+          [0, 0],
+          [1, 0],
+          [1, 1],
+        ]) {
+          const r = at(ki, ci);
+          const kernel = ki === 0 ? 'linux-6.8' : 'linux-6.18';
+          const cyc = r.phases.fork.cycles;
+          const vs = ki === 0 ? '' : pct(cyc, base);
+          const p = ki === 1 && ci === 1 ? pub[order][profile] : '';
+          lines.push(
+            `| ${order} | ${profile} | ${kernel} | ${ci ? 'on' : 'off'} | ${fmt(ctr(r, 'fork', 'fork_pte_copy'))} | ${fmt(ctr(r, 'fork', 'contpte_fold'))} / ${fmt(ctr(r, 'fork', 'contpte_unfold'))} | ${fmt(cyc)} | ${vs} | ${p} |`,
+          );
+        }
+      }
+    }
+    return `\`fork-order.yaml\` (256 MiB of 4 KiB pages touched, then fork) and \`fork-ptemapped.yaml\` (256 MiB of 2 MiB THPs, PTE-mapped by an mprotect of one page each, then fork); arm64 model, profiles \`neoverse-n1\` (Altra) and \`apple-m2-vm\`. The published figures compare a kernel with the contpte series (contpte + batched fork: folio_pte_batch(), copy_present_ptes(), wrprotect_ptes(), v6.9) with one without; here linux-6.18 against linux-6.8 (no batching, and no contpte: its contpte-on configuration is not shown):
 
-${c.measuredBy}
+${runs.map((r) => r.c.measuredBy).join('\n\n')}
 
-| order | contpte | fork_pte_copy | PageTables kB after fork | fork cycles | contpte vs off | published (contpte v4) |
-| --- | --- | ---: | ---: | ---: | ---: | --- |
+| order | profile | kernel | contpte | fork_pte_copy | contpte fold / unfold at fork | fork cycles | vs linux-6.8 | published (contpte v4, series vs base) |
+| --- | --- | --- | --- | ---: | ---: | ---: | ---: | --- |
 ${lines.join('\n')}`;
   },
 

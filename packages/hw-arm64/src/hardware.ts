@@ -31,6 +31,8 @@ export class Arm64Hardware implements HardwareModel {
   readonly ncpus: number;
   /** TASK_SIZE_64 with VA_BITS=48 (the walk depths of granule.ts assume 48 bits too) */
   readonly taskSize = arm64TaskSize(48);
+  /** arch/arm64/Kconfig does not select ARCH_SUPPORTS_PT_RECLAIM in v6.18 */
+  readonly archSupportsPtReclaim = false;
   readonly costs: Arm64CostProfile;
   readonly cores: readonly CoreTlbs[];
   readonly asids: AsidAllocator;

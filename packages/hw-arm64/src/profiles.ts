@@ -63,6 +63,8 @@ export const NEOVERSE_N1: Arm64Profile = Object.freeze({
     folioFree: 300,
     pteUpdate: 30,
     pteCopy: 20,
+    pteCopyBatched: 15, // 3 of pteCopy's 4 atomics per further PTE of a batch (README)
+    pteZapBatched: 22,
     tableAlloc: 1350, // allocation + clear_page
     tableFree: 300,
     swapIoPage: 6000,
@@ -98,6 +100,8 @@ export const APPLE_M2_VM: Arm64Profile = Object.freeze({
     folioFree: 300,
     pteUpdate: 30,
     pteCopy: 20,
+    pteCopyBatched: 15, // 3 of pteCopy's 4 atomics per further PTE of a batch (README)
+    pteZapBatched: 22,
     tableAlloc: 1500,
     tableFree: 300,
     swapIoPage: 7000,
@@ -133,6 +137,8 @@ export const PHONE: Arm64Profile = Object.freeze({
     folioFree: 350,
     pteUpdate: 35,
     pteCopy: 25,
+    pteCopyBatched: 19, // 3 of pteCopy's 4 atomics per further PTE of a batch (README)
+    pteZapBatched: 25,
     tableAlloc: 1350,
     tableFree: 350,
     swapIoPage: 6000,

@@ -30,6 +30,8 @@ export class X86Hardware implements HardwareModel {
   readonly ncpus: number;
   /** TASK_SIZE_MAX with 4-level paging (47-bit user addresses; no LA57) */
   readonly taskSize = X86_64_TASK_SIZE;
+  /** arch/x86/Kconfig: select ARCH_SUPPORTS_PT_RECLAIM if X86_64 (4817f70c25b6, v6.14) */
+  readonly archSupportsPtReclaim = true;
   sys!: MmSystem;
   kernel!: Kernel;
   ids!: X86CounterIds;

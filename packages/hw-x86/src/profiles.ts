@@ -19,6 +19,10 @@ export const BARE_METAL: Readonly<X86CostProfile> = Object.freeze({
   folioFree: 150,
   pteUpdate: 50,
   pteCopy: 70,
+  // copy_present_ptes(): of pteCopy's 4 LOCK RMWs (~18 each) the folio refcount is paid once per batch
+  pteCopyBatched: 52,
+  // zap_present_ptes(): the PTE xchg and _mapcount stay per PTE; the rmap call and gather entry go
+  pteZapBatched: 36,
   tableAlloc: 1150,
   tableFree: 150,
   swapIoPage: 3000,

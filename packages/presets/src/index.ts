@@ -74,6 +74,9 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
         mthpSwapStats: false,
         swapZeromap: false,
         pageoutKeepsYoung: false,
+        ptReclaim: false,
+        forkPteBatch: false,
+        zapPteBatch: false,
       },
     },
     // PMD-sized THP only (set thp: { top: always | madvise } in a scenario); the per-size
@@ -127,6 +130,11 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
         mthpSwapStats: true,
         swapZeromap: true,
         pageoutKeepsYoung: true,
+        // batched PTE copy at fork (f8d937761d65, v6.9) and zap (10ebac4f95e7, v6.10);
+        // CONFIG_PT_RECLAIM (6375e95f381e, v6.14): MADV_DONTNEED frees empty PTE tables
+        forkPteBatch: true,
+        zapPteBatch: true,
+        ptReclaim: true,
       },
     },
     slots: { refcount: era({ era: 'linux-6.11' }), largeFolio: lf({ era: 'linux-6.18' }) },

@@ -17,8 +17,19 @@ export interface CostProfile {
   folioFree: number;
   /** installing or clearing one PTE with its rmap / accounting work */
   pteUpdate: number;
-  /** copy_present_pte() at fork, per PTE */
+  /** copy_present_pte() at fork, per PTE (and the first PTE of a batch) */
   pteCopy: number;
+  /**
+   * copy_present_ptes(), each further PTE of a batch of one large folio (v6.9): the
+   * folio_pte_batch() compare, the per-page rmap work and the PTE writes; the folio refcount
+   * and the per-call work are paid once, in pteCopy. Default: pteCopy (no saving).
+   */
+  pteCopyBatched?: number;
+  /**
+   * zap_present_ptes(), each further PTE of a batch (v6.10): clearing it; the rmap call and
+   * the mmu_gather entry are paid once, in pteUpdate. Default: pteUpdate.
+   */
+  pteZapBatched?: number;
   /** allocating (and zeroing) a page-table page */
   tableAlloc: number;
   /** freeing a page-table page */

@@ -29,6 +29,11 @@ export interface HardwareModel {
    * fails with ENOMEM. Default: x86-64's 2^47 - 4096 (TASK_SIZE_MAX; see limits.ts).
    */
   readonly taskSize?: number;
+  /**
+   * Whether the architecture selects ARCH_SUPPORTS_PT_RECLAIM, so CONFIG_PT_RECLAIM can free
+   * PTE tables a MADV_DONTNEED left empty (x86-64 since v6.14; not arm64 in v6.18). Default: true.
+   */
+  readonly archSupportsPtReclaim?: boolean;
   /** Tap the system's hooks. Called once, before any run. */
   apply(system: MmSystem): void;
   /**

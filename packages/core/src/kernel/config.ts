@@ -64,6 +64,18 @@ export interface KernelConfig {
      * bit cleared, so no mmu_gather flush. Before, it cleared them like MADV_COLD.
      */
     pageoutKeepsYoung: boolean;
+    /**
+     * CONFIG_PT_RECLAIM: MADV_DONTNEED frees the PTE tables its zap left empty (6375e95f381e,
+     * v6.14; only where the architecture supports it, HardwareModel.archSupportsPtReclaim).
+     */
+    ptReclaim: boolean;
+    /**
+     * fork() copies the PTEs of a large folio in batches: folio_pte_batch(), copy_present_ptes()
+     * (f8d937761d65, v6.9): one folio reference and rmap update and one wrprotect_ptes/set_ptes per batch.
+     */
+    forkPteBatch: boolean;
+    /** zap_present_ptes() clears a large folio's PTEs in batches (10ebac4f95e7, v6.10). */
+    zapPteBatch: boolean;
   };
 }
 
@@ -86,6 +98,9 @@ export function defaultKernelConfig(): KernelConfig {
       swapZeromap: true,
       // off unless a preset of v6.9+ turns it on: the seed-000 tests reproduce v5.x aging
       pageoutKeepsYoung: false,
+      ptReclaim: false,
+      forkPteBatch: true,
+      zapPteBatch: true,
     },
   };
 }

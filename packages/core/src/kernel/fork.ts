@@ -4,6 +4,7 @@ import type { Process } from './task.js';
 import type { MmStruct } from '../mm/mm-struct.js';
 import { VM, type Vma } from '../mm/vma.js';
 import { PTE } from '../mm/pte.js';
+import { folioPteBatch } from './pte-batch.js';
 import { PG } from '../mem/folios.js';
 import { ZERO_PFN } from '../mem/phys-mem.js';
 import { C } from '../stats/counters.js';
@@ -85,7 +86,7 @@ function copyPageRange(k: Kernel, ctx: ForkCtx, dstVma: Vma): void {
   }
 }
 
-/** copy_pte_range() → copy_present_pte() / copy_nonpresent_pte(). */
+/** copy_pte_range() → copy_present_ptes() / copy_nonpresent_pte(). */
 function copyPteRange(
   k: Kernel,
   ctx: ForkCtx,
@@ -98,8 +99,11 @@ function copyPteRange(
 ): void {
   const pt = k.pt;
   const f = k.f;
+  const batch = k.config.features.forkPteBatch;
+  const costs = k.hw.costs;
   let st = stIn;
   let dt = -1;
+  const decisions: ('copy' | 'share')[] = [];
   for (let a = start; a < end; a++) {
     const sk = pt.slot(st, pteIndex(a));
     let fl = pt.fl[sk]!;
@@ -107,49 +111,51 @@ function copyPteRange(
     if (dt < 0) {
       dt = pteTableForWrite(k, cmm, a, true, 'fork');
       st = pteTableForWrite(k, pmm, a, false, 'fork'); // the parent's PTEs get write-protected
-      k.hooks.pte.beforeChange.call(pmm, start, end, 'fork_wrprotect');
+      // wrprotect_ptes() over whole batches (v6.9) or ptep_set_wrprotect() per PTE
+      k.hooks.pte.beforeChange.call(pmm, start, end, batch ? 'fork_wrprotect' : 'fork_wrprotect_pte');
       fl = pt.fl[pt.slot(st, pteIndex(a))]!; // the hardware may have rewritten it
     }
     const sk2 = pt.slot(st, pteIndex(a));
     const val = pt.val[sk2]!;
-    k.stats.v[C.fork_pte_copy]!++;
-    k.charge(k.hw.costs.pteCopy);
-    if ((fl & PTE.present) !== 0) {
-      if (val === ZERO_PFN) {
-        pt.set(dt, pteIndex(a), val, fl & ~PTE.young);
-        continue;
-      }
+    if (batch && (fl & PTE.present) !== 0 && val !== ZERO_PFN) {
       const head = f.head(val);
-      ctx.vpn = a;
-      ctx.pfn = val;
-      ctx.head = head;
-      const d = k.hooks.fork.page.call(ctx) ?? 'share';
-      if (d === 'copy') {
-        // copy_present_page(): the child gets its own copy now, the parent keeps its page
-        const nh = k.allocFolio(0, false);
-        f.data[nh] = f.data[val]!;
-        k.charge(k.hw.costs.copyPage);
-        addNewAnonRmap(k, nh, cmm, dstVma, a, 1);
-        lruAdd(k, nh);
-        pt.set(dt, pteIndex(a), nh, PTE.present | PTE.write | PTE.dirty | PTE.young);
-        k.stats.v[C.fork_page_copy]!++;
-        continue;
+      if (f.order[head]! > 0) {
+        const nr = folioPteBatch(k, st, a, end - a, head, val, fl, true);
+        if (nr > 1) {
+          // folio_try_dup_anon_rmap_ptes() fails for the batch when any page must be copied
+          // (maybe pinned): copy_pte_range() retries with prealloc, one PTE at a time
+          let share = true;
+          decisions.length = 0;
+          for (let j = 0; j < nr; j++) {
+            ctx.vpn = a + j;
+            ctx.pfn = val + j;
+            ctx.head = head;
+            const d = k.hooks.fork.page.call(ctx) ?? 'share';
+            decisions.push(d);
+            if (d === 'copy') share = false;
+          }
+          if (share) {
+            copyPresentPtes(k, cmm, st, dt, a, nr, head, val, fl, dstVma);
+            k.stats.v[C.fork_pte_copy]! += nr;
+            k.charge(costs.pteCopy + (nr - 1) * (costs.pteCopyBatched ?? costs.pteCopy));
+            a += nr - 1;
+            continue;
+          }
+          for (let j = 0; j < nr; j++) {
+            const sj = pt.slot(st, pteIndex(a + j));
+            k.stats.v[C.fork_pte_copy]!++;
+            k.charge(costs.pteCopy);
+            copyPresentPte(k, ctx, cmm, st, dt, a + j, pt.fl[sj]!, pt.val[sj]!, dstVma, decisions[j]!);
+          }
+          a += nr - 1;
+          continue;
+        }
       }
-      // folio_try_dup_anon_rmap_pte(): one more mapping, no longer exclusive
-      k.folioGet(head);
-      addAnonRmapPtes(k, head, val, 1, cmm);
-      f.flags[val]! &= ~PG.anonExclusive;
-      let nfl = fl;
-      if ((fl & PTE.write) !== 0) {
-        nfl = fl & ~PTE.write; // ptep_set_wrprotect(src_mm, ...)
-        pt.fl[sk2] = nfl;
-      }
-      pt.set(
-        dt,
-        pteIndex(a),
-        val,
-        (nfl & ~(PTE.young | PTE.uffdWp)) | (dstVma.flags & VM.uffdWp ? nfl & PTE.uffdWp : 0),
-      );
+    }
+    k.stats.v[C.fork_pte_copy]!++;
+    k.charge(costs.pteCopy);
+    if ((fl & PTE.present) !== 0) {
+      copyPresentPte(k, ctx, cmm, st, dt, a, fl, val, dstVma);
     } else if ((fl & PTE.swap) !== 0) {
       // copy_nonpresent_pte(): swap_duplicate(), and neither side stays exclusive
       if (k.swap.count[val] === 0xffff) throw new SimError('swap count overflow', 'internal');
@@ -164,4 +170,90 @@ function copyPteRange(
     k.hooks.pte.afterSet.call(pmm, start, end);
     k.hooks.pte.afterSet.call(cmm, start, end);
   }
+}
+
+/**
+ * copy_present_ptes() for a batch (v6.9): folio_ref_add(nr), folio_try_dup_anon_rmap_ptes(nr),
+ * wrprotect_ptes(nr) and set_ptes(nr) of the first PTE's value (made old, read-only when any was writable).
+ */
+function copyPresentPtes(
+  k: Kernel,
+  cmm: MmStruct,
+  st: number,
+  dt: number,
+  a: number,
+  nr: number,
+  head: number,
+  pfn: number,
+  fl: number,
+  dstVma: Vma,
+): void {
+  const pt = k.pt;
+  const f = k.f;
+  k.folioGet(head, nr);
+  addAnonRmapPtes(k, head, pfn, nr, cmm);
+  let anyWritable = false;
+  for (let j = 0; j < nr; j++) {
+    f.flags[pfn + j]! &= ~PG.anonExclusive;
+    const s = pt.slot(st, pteIndex(a + j));
+    const fj = pt.fl[s]!;
+    if ((fj & PTE.write) !== 0) {
+      anyWritable = true;
+      pt.fl[s] = fj & ~PTE.write;
+    }
+  }
+  const nfl = anyWritable ? fl & ~PTE.write : fl;
+  const cfl = (nfl & ~(PTE.young | PTE.uffdWp)) | (dstVma.flags & VM.uffdWp ? nfl & PTE.uffdWp : 0);
+  for (let j = 0; j < nr; j++) pt.set(dt, pteIndex(a + j), pfn + j, cfl);
+}
+
+/** copy_present_pte() of one PTE: share it write-protected, or copy the page (copy_present_page()). */
+function copyPresentPte(
+  k: Kernel,
+  ctx: ForkCtx,
+  cmm: MmStruct,
+  st: number,
+  dt: number,
+  a: number,
+  fl: number,
+  val: number,
+  dstVma: Vma,
+  decided?: 'copy' | 'share',
+): void {
+  const pt = k.pt;
+  const f = k.f;
+  if (val === ZERO_PFN) {
+    pt.set(dt, pteIndex(a), val, fl & ~PTE.young);
+    return;
+  }
+  const head = f.head(val);
+  let d = decided;
+  if (d === undefined) {
+    ctx.vpn = a;
+    ctx.pfn = val;
+    ctx.head = head;
+    d = k.hooks.fork.page.call(ctx) ?? 'share';
+  }
+  if (d === 'copy') {
+    // copy_present_page(): the child gets its own copy now, the parent keeps its page
+    const nh = k.allocFolio(0, false);
+    f.data[nh] = f.data[val]!;
+    k.charge(k.hw.costs.copyPage);
+    addNewAnonRmap(k, nh, cmm, dstVma, a, 1);
+    lruAdd(k, nh);
+    pt.set(dt, pteIndex(a), nh, PTE.present | PTE.write | PTE.dirty | PTE.young);
+    k.stats.v[C.fork_page_copy]!++;
+    return;
+  }
+  // folio_try_dup_anon_rmap_pte(): one more mapping, no longer exclusive
+  k.folioGet(head);
+  addAnonRmapPtes(k, head, val, 1, cmm);
+  f.flags[val]! &= ~PG.anonExclusive;
+  const sk2 = pt.slot(st, pteIndex(a));
+  let nfl = fl;
+  if ((fl & PTE.write) !== 0) {
+    nfl = fl & ~PTE.write; // ptep_set_wrprotect(src_mm, ...)
+    pt.fl[sk2] = nfl;
+  }
+  pt.set(dt, pteIndex(a), val, (nfl & ~(PTE.young | PTE.uffdWp)) | (dstVma.flags & VM.uffdWp ? nfl & PTE.uffdWp : 0));
 }

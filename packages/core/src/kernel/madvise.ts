@@ -8,6 +8,7 @@ import { ZERO_PFN } from '../mem/phys-mem.js';
 import { PTRS_PER_TABLE, pmdStart, pteIndex } from '../units.js';
 import { mergeVmas, vmasForRange } from './mmap.js';
 import { zapRange } from './zap.js';
+import { ptReclaimEnabled } from './pt-reclaim.js';
 import { reclaimFolios } from './reclaim.js';
 import { pageoutHugePmd } from './huge-pmd-ops.js';
 import { madviseCollapse } from './khugepaged.js';
@@ -38,10 +39,11 @@ export function madvise(k: Kernel, mm: MmStruct, start: number, end: number, adv
       coldOrPageout(k, mm, start, end, advice === 'pageout');
       break;
     case 'dontneed': {
-      // zap_page_range_single()
+      // madvise_dontneed_single_vma(): zap_page_range_single() with details.reclaim_pt
       const tlb = k.gather(mm);
+      const reclaimPt = ptReclaimEnabled(k);
       for (const v of mm.vmasIn(start, end))
-        zapRange(k, mm, Math.max(start, v.start), Math.min(end, v.end), tlb, 'madvise_dontneed');
+        zapRange(k, mm, Math.max(start, v.start), Math.min(end, v.end), tlb, 'madvise_dontneed', reclaimPt);
       tlb.finish('madvise_dontneed');
       break;
     }

@@ -14,8 +14,13 @@ import { zapHugePmd } from './huge-pmd-ops.js';
 import { pteTable, pteTableForWrite, tableAt } from './pgwalk.js';
 import { removeRmapPtes } from './rmap.js';
 import { freeSwapAndCache } from './swap-cache.js';
+import { reclaimPtIsEnabled, tryToFreePte } from './pt-reclaim.js';
+import { folioPteBatch } from './pte-batch.js';
 
-/** zap_pte_range() over [start, end) of one VMA. */
+/**
+ * zap_pte_range() over [start, end) of one VMA. `reclaimPt`: zap_details.reclaim_pt
+ * (MADV_DONTNEED with CONFIG_PT_RECLAIM): a PTE table the zap covered whole is freed when empty.
+ */
 export function zapRange(
   k: Kernel,
   mm: MmStruct,
@@ -23,9 +28,12 @@ export function zapRange(
   end: number,
   tlb: MmGather,
   reason: TableChangeReason,
+  reclaimPt = false,
 ): void {
   const pt = k.pt;
   const f = k.f;
+  const batch = k.config.features.zapPteBatch;
+  const costs = k.hw.costs;
   for (let v = start; v < end; ) {
     const tEnd = Math.min(end, pmdStart(v) + PTRS_PER_TABLE);
     k.condResched(tEnd - v);
@@ -62,6 +70,21 @@ export function zapRange(
           continue;
         }
         const head = f.head(pfn);
+        if (batch && f.order[head]! > 0) {
+          // zap_present_ptes(): folio_pte_batch(), clear_full_ptes(nr), folio_remove_rmap_ptes(nr)
+          const nr = folioPteBatch(k, t, a, tEnd - a, head, pfn, fl, false);
+          let dirty = fl & PTE.dirty;
+          for (let j = 1; j < nr; j++) {
+            dirty |= pt.fl[base + i + j]! & PTE.dirty;
+            pt.clear(t, i + j);
+          }
+          k.charge((nr - 1) * (costs.pteZapBatched ?? costs.pteUpdate));
+          if (dirty !== 0) f.flags[head]! |= PG.dirty;
+          removeRmapPtes(k, head, pfn, nr, mm);
+          for (let j = 0; j < nr; j++) tlb.removePage(head, a + j); // tlb_remove_folio_pages(nr)
+          a += nr - 1;
+          continue;
+        }
         if ((fl & PTE.dirty) !== 0) f.flags[head]! |= PG.dirty;
         removeRmapPtes(k, head, pfn, 1, mm);
         tlb.removePage(head, a);
@@ -74,6 +97,8 @@ export function zapRange(
         pt.clear(t, i);
       }
     }
+    // zap_pte_range(): can_reclaim_pt → free_pte() / try_to_free_pte() (mm/pt_reclaim.c)
+    if (reclaimPt && reclaimPtIsEnabled(v, tEnd)) tryToFreePte(k, mm, v, t, tlb);
     v = tEnd;
   }
 }
