@@ -257,3 +257,30 @@ describe('mthp_2048kB_anon_fault_fallback with thp_fault_fallback (memory too sm
     );
   });
 });
+
+// MADV_PAGEOUT and the accessed bits (item 5's last full flush): since v6.9
+// madvise_cold_or_pageout_pte_range() ages PTEs for MADV_COLD only (`!pageout && pte_young()`),
+// so a pageout of young pages leaves no range for tlb_finish_mmu() to flush.
+describe('MADV_PAGEOUT leaves the accessed bits alone from v6.9', () => {
+  const steps = [
+    { op: 'spawn', pid: 'p', cpu: 0 },
+    { op: 'mmap', pid: 'p', name: 'a', size: '256KiB' },
+    { op: 'touch', pid: 'p', region: 'a', access: 'write', value: 7 },
+    { op: 'madvise', pid: 'p', region: 'a', advice: 'pageout', phase: 'out' },
+  ];
+  const names = ['nr_tlb_local_flush_one', 'nr_tlb_local_flush_all', 'pswpout'];
+  it('linux-6.18, one CPU: one local single-page flush per page from try_to_unmap(), no gather flush', () => {
+    expect(cs(run('linux-6.18', { top: 'never' }, steps), 'out', names)).toEqual({
+      nr_tlb_local_flush_one: 64,
+      nr_tlb_local_flush_all: 0,
+      pswpout: 64,
+    });
+  });
+  it('linux-6.8: the 64 young PTEs it clears are flushed at the end too (over the 33-page ceiling: full)', () => {
+    expect(cs(run('linux-6.8', { top: 'never' }, steps), 'out', names)).toEqual({
+      nr_tlb_local_flush_one: 64,
+      nr_tlb_local_flush_all: 1,
+      pswpout: 64,
+    });
+  });
+});
