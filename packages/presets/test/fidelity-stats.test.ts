@@ -79,12 +79,6 @@ describe('reclaim of a whole large folio is not a deferred split (deferred_split
       mthp_2048kB_split_deferred: 0,
     });
   });
-  it('linux-6.8, 64 KiB folio: the same (add_to_swap() before try_to_unmap())', () => {
-    expect(cs(run('linux-6.8', MTHP_64K, pageout('64KiB')), 'x', names)).toMatchObject({
-      pswpout: 16,
-      thp_deferred_split_page: 0,
-    });
-  });
   it('2 MiB THP (PMD split by TTU_SPLIT_HUGE_PMD, then unmapped): no deferred split, linux-6.18 and linux-5.8', () => {
     for (const kernel of ['linux-6.18', 'linux-5.8']) {
       const r = run(kernel, THP_2M, pageout('2MiB'));
@@ -282,5 +276,149 @@ describe('MADV_PAGEOUT leaves the accessed bits alone from v6.9', () => {
       nr_tlb_local_flush_all: 1,
       pswpout: 64,
     });
+  });
+});
+
+// Per-size mTHP gauges (issue 13 item 8): hugepages-<size>kB/stats/nr_anon and
+// nr_anon_partially_mapped (v6.12). A phase reports the gauge's change over the phase.
+describe('mthp_<size>_nr_anon: +1 at folio_add_new_anon_rmap(), -1 when the folio is freed or split (v6.12)', () => {
+  const roundTrip = (size: string) => [
+    { op: 'spawn', pid: 'p', cpu: 0 },
+    { op: 'mmap', pid: 'p', name: 'a', size },
+    { op: 'touch', pid: 'p', region: 'a', access: 'write', value: 3, phase: 'touch' },
+    { op: 'madvise', pid: 'p', region: 'a', advice: 'pageout', phase: 'out' },
+    { op: 'touch', pid: 'p', region: 'a', access: 'read', phase: 'in' },
+    { op: 'munmap', pid: 'p', region: 'a', phase: 'unmap' },
+  ];
+  const per = (r: RunResult, n: string) => ['touch', 'out', 'in', 'unmap'].map((ph) => c(r, ph, n));
+  it('linux-6.18, 64 KiB folios: faulted, swapped out (freed), swapped in whole (a new anon folio), unmapped', () => {
+    expect(per(run('linux-6.18', MTHP_64K, roundTrip('128KiB')), 'mthp_64kB_nr_anon')).toEqual([2, -2, 2, -2]);
+  });
+  it('linux-6.18, a 2 MiB THP: the swap-in is of small pages, not counted', () => {
+    expect(per(run('linux-6.18', THP_2M, roundTrip('2MiB')), 'mthp_2048kB_nr_anon')).toEqual([1, -1, 0, 0]);
+  });
+  it('linux-6.8: no gauge yet', () => {
+    expect(per(run('linux-6.8', MTHP_64K, roundTrip('128KiB')), 'mthp_64kB_nr_anon')).toEqual([0, 0, 0, 0]);
+  });
+});
+
+describe('mthp_<size>_nr_anon_partially_mapped: set by deferred_split_folio(folio, true), cleared at free (v6.12)', () => {
+  const steps = (kernel: string) =>
+    run(kernel, MTHP_64K, [...partialZap('64KiB'), { op: 'munmap', pid: 'p', region: 'a', phase: 'y' }]);
+  const names = ['mthp_64kB_nr_anon_partially_mapped', 'mthp_64kB_nr_anon', 'mthp_64kB_split_deferred'];
+  it('linux-6.18: +1 at the partial zap, -1 with nr_anon when the rest is unmapped', () => {
+    const r = steps('linux-6.18');
+    expect([cs(r, 'x', names), cs(r, 'y', names)]).toEqual([
+      { mthp_64kB_nr_anon_partially_mapped: 1, mthp_64kB_nr_anon: 0, mthp_64kB_split_deferred: 1 },
+      { mthp_64kB_nr_anon_partially_mapped: -1, mthp_64kB_nr_anon: -1, mthp_64kB_split_deferred: 0 },
+    ]);
+  });
+  it('linux-6.8: no gauge', () => {
+    const r = steps('linux-6.8');
+    expect([c(r, 'x', names[0]!), c(r, 'y', names[0]!)]).toEqual([0, 0]);
+  });
+});
+
+// MADV_PAGEOUT / MADV_COLD over part of a large folio: madvise_cold_or_pageout_pte_range()
+// splits it (split_folio(), counted in hugepages-<size>kB/stats/split for the folio's order).
+describe('madvise_cold_or_pageout_pte_range(): split_folio() of a large folio the range does not cover', () => {
+  const half = (size: string, advice: string, pre: unknown[] = []) => [
+    { op: 'spawn', pid: 'p', cpu: 0 },
+    { op: 'mmap', pid: 'p', name: 'a', size },
+    { op: 'touch', pid: 'p', region: 'a', access: 'write', value: 5 },
+    ...pre,
+    { op: 'madvise', pid: 'p', region: 'a', offset: '0KiB', size: '32KiB', advice, phase: 'x' },
+  ];
+  const names = [
+    'mthp_64kB_split',
+    'mthp_64kB_split_failed',
+    'mthp_64kB_split_deferred',
+    'mthp_64kB_nr_anon',
+    'mthp_64kB_nr_anon_partially_mapped',
+    'pswpout',
+    'nr_tlb_local_flush_one',
+  ];
+  it('linux-6.18, MADV_PAGEOUT of half a 64 KiB folio: split (a flush per PTE unmapped for it), then 8 pages out', () => {
+    const r = run('linux-6.18', MTHP_64K, half('64KiB', 'pageout'));
+    expect(cs(r, 'x', names)).toEqual({
+      mthp_64kB_split: 1,
+      mthp_64kB_split_failed: 0,
+      mthp_64kB_split_deferred: 1,
+      mthp_64kB_nr_anon: -1,
+      mthp_64kB_nr_anon_partially_mapped: 0,
+      pswpout: 8,
+      nr_tlb_local_flush_one: 24,
+    });
+    expect(r.phases.x!.meminfo.processes?.p?.RssAnon).toBe(32);
+  });
+  it('linux-6.18, MADV_COLD of half: split too, nothing written', () => {
+    const r = run('linux-6.18', MTHP_64K, half('64KiB', 'cold'));
+    expect(cs(r, 'x', ['mthp_64kB_split', 'pswpout'])).toEqual({ mthp_64kB_split: 1, pswpout: 0 });
+  });
+  it('linux-6.18: a folio also mapped by a child (folio_maybe_mapped_shared()) is left alone', () => {
+    const r = run('linux-6.18', MTHP_64K, half('64KiB', 'pageout', [{ op: 'fork', pid: 'p', child: 'c' }]));
+    expect(cs(r, 'x', ['mthp_64kB_split', 'mthp_64kB_split_failed', 'pswpout'])).toEqual({
+      mthp_64kB_split: 0,
+      mthp_64kB_split_failed: 0,
+      pswpout: 0,
+    });
+  });
+  it('linux-6.18: a pinned folio cannot be split (can_split_folio(): split_failed) and stays', () => {
+    const pin = { op: 'pin', pid: 'p', region: 'a', offset: '48KiB', size: '4KiB', write: false, id: 'g' };
+    const r = run('linux-6.18', MTHP_64K, half('64KiB', 'pageout', [pin]));
+    expect(cs(r, 'x', ['mthp_64kB_split', 'mthp_64kB_split_failed', 'mthp_64kB_nr_anon', 'pswpout'])).toEqual({
+      mthp_64kB_split: 0,
+      mthp_64kB_split_failed: 1,
+      mthp_64kB_nr_anon: 0,
+      pswpout: 0,
+    });
+  });
+  it('linux-6.18, half a 2 MiB THP: the PMD split, the folio split (thp_split_page), 256 pages out', () => {
+    const steps = [
+      { op: 'spawn', pid: 'p', cpu: 0 },
+      { op: 'mmap', pid: 'p', name: 'a', size: '2MiB' },
+      { op: 'touch', pid: 'p', region: 'a', access: 'write', value: 5 },
+      { op: 'madvise', pid: 'p', region: 'a', offset: '0KiB', size: '1MiB', advice: 'pageout', phase: 'x' },
+    ];
+    const r = run('linux-6.18', THP_2M, steps);
+    expect(
+      cs(r, 'x', ['thp_split_pmd', 'thp_split_page', 'mthp_2048kB_split', 'mthp_2048kB_nr_anon', 'pswpout']),
+    ).toEqual({ thp_split_pmd: 1, thp_split_page: 1, mthp_2048kB_split: 1, mthp_2048kB_nr_anon: -1, pswpout: 256 });
+  });
+  it('linux-6.8: every exclusive large folio is split, covered or not (no mthp split stat yet)', () => {
+    const steps = [
+      { op: 'spawn', pid: 'p', cpu: 0 },
+      { op: 'mmap', pid: 'p', name: 'a', size: '64KiB' },
+      { op: 'touch', pid: 'p', region: 'a', access: 'write', value: 5 },
+      { op: 'madvise', pid: 'p', region: 'a', advice: 'pageout', phase: 'x' },
+    ];
+    const names6 = ['thp_deferred_split_page', 'mthp_64kB_split', 'mthp_64kB_swpout', 'pswpout'];
+    // 6.8's deferred_split_folio() counts every large folio it queues: the split's unmap queues it
+    expect(cs(run('linux-6.8', MTHP_64K, steps), 'x', names6)).toEqual({
+      thp_deferred_split_page: 1,
+      mthp_64kB_split: 0,
+      mthp_64kB_swpout: 0,
+      pswpout: 16,
+    });
+    // linux-6.18 keeps the covered folio whole
+    expect(cs(run('linux-6.18', MTHP_64K, steps), 'x', names6)).toEqual({
+      thp_deferred_split_page: 0,
+      mthp_64kB_split: 0,
+      mthp_64kB_swpout: 1,
+      pswpout: 16,
+    });
+  });
+  it('linux-6.8 stops the walk at a folio another mm maps (break); linux-6.18 skips it and goes on', () => {
+    const steps = [
+      { op: 'spawn', pid: 'p', cpu: 0 },
+      { op: 'mmap', pid: 'p', name: 'a', size: '128KiB' },
+      { op: 'touch', pid: 'p', region: 'a', access: 'write', value: 5 },
+      { op: 'fork', pid: 'p', child: 'c' },
+      // the child copies the second folio's pages: only the parent maps that folio again
+      { op: 'touch', pid: 'c', region: 'a', offset: '64KiB', size: '64KiB', access: 'write', value: 6 },
+      { op: 'madvise', pid: 'p', region: 'a', advice: 'pageout', phase: 'x' },
+    ];
+    expect(c(run('linux-6.8', MTHP_64K, steps), 'x', 'pswpout')).toBe(0);
+    expect(c(run('linux-6.18', MTHP_64K, steps), 'x', 'pswpout')).toBe(16);
   });
 });

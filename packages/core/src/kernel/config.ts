@@ -52,6 +52,18 @@ export interface KernelConfig {
     /** Per-size mTHP split stats (hugepages-<size>kB/stats/split_deferred, f216c845f3c7, v6.11). */
     mthpSplitStats: boolean;
     /**
+     * Per-size mTHP gauges hugepages-<size>kB/stats/nr_anon ("mm: count the number of anonymous
+     * THPs per size", 5d65c8d758f2, v6.12) and nr_anon_partially_mapped (8175ebfd30b1, v6.12).
+     */
+    mthpNrAnonStats: boolean;
+    /**
+     * madvise_cold_or_pageout_pte_range() keeps a large folio whole when the range covers it and
+     * splits it only when it does not ("mm: madvise: avoid split during MADV_PAGEOUT and
+     * MADV_COLD", v6.10); before, it split every exclusive PTE-mapped large folio it met and
+     * stopped at a shared one (folio_estimated_sharers() != 1: break).
+     */
+    madviseAvoidSplit: boolean;
+    /**
      * swap_writepage() records a zero-filled folio in the swap device's zeromap instead of
      * writing it; swap-in of such slots zero-fills the folio (0ca0c24e3211, v6.12;
      * swpout_zero / swpin_zero counted since v6.12 too).
@@ -94,6 +106,8 @@ export function defaultKernelConfig(): KernelConfig {
       lazyMmCpumask: false,
       deferredSplitPmdOnly: true,
       mthpSplitStats: true,
+      mthpNrAnonStats: true,
+      madviseAvoidSplit: true,
       mthpSwapStats: true,
       swapZeromap: true,
       // off unless a preset of v6.9+ turns it on: the seed-000 tests reproduce v5.x aging

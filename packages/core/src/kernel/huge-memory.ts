@@ -25,10 +25,10 @@ import { PTE } from '../mm/pte.js';
 import { PG } from '../mem/folios.js';
 import { HUGE_ZERO_PFN, ZERO_PFN } from '../mem/phys-mem.js';
 import { C } from '../stats/counters.js';
-import { HPAGE_PMD_NR, PMD_ORDER, pmdIndex, pmdStart } from '../units.js';
-import { tableAt } from './pgwalk.js';
+import { HPAGE_PMD_NR, PMD_ORDER, pmdIndex, pmdStart, pteIndex } from '../units.js';
+import { pteTable, tableAt } from './pgwalk.js';
 import { anonVmaPrepare } from './rmap.js';
-import { flush } from './tlb-flush.js';
+import { flush, flushPage, tlbBatchAdd, tlbBatchFlush } from './tlb-flush.js';
 
 /** Stride of a PMD-sized TLB flush (flush_pmd_tlb_range). */
 export const PMD_SHIFT = 21;
@@ -108,6 +108,8 @@ export function addNewAnonRmapPmd(k: Kernel, head: number, mm: MmStruct, vma: Vm
   }
   f.entireMapcount[head] = 1;
   f.largeMapcount[head] = 1;
+  // folio_add_new_anon_rmap(): mod_mthp_stat(order, MTHP_STAT_NR_ANON, 1) (5d65c8d758f2, v6.12)
+  if (k.config.features.mthpNrAnonStats) k.stats.v[k.mthpNrAnon[PMD_ORDER]!]!++;
   k.nrAnonThp += HPAGE_PMD_NR;
   k.nrAnonMapped += HPAGE_PMD_NR;
   mm.rssAnon += HPAGE_PMD_NR;
@@ -163,6 +165,8 @@ export function deferredSplitFolio(k: Kernel, head: number): void {
   if (order >= PMD_ORDER || !feat.deferredSplitPmdOnly) k.stats.v[C.thp_deferred_split_page]!++;
   // count_mthp_stat(order, MTHP_STAT_SPLIT_DEFERRED) (f216c845f3c7, v6.11)
   if (feat.mthpSplitStats) k.stats.v[k.mthpSplitDeferred[order]!]!++;
+  // mod_mthp_stat(order, MTHP_STAT_NR_ANON_PARTIALLY_MAPPED, 1) (8175ebfd30b1, v6.12)
+  if (feat.mthpNrAnonStats) k.stats.v[k.mthpNrAnonPartiallyMapped[order]!]!++;
 }
 
 export function setExclusive(k: Kernel, head: number, on: boolean): void {
@@ -245,4 +249,96 @@ export function countThpSwpout(k: Kernel, head: number): void {
   // the id first: thpState() may define counters, and define() may replace stats.v
   const id = thpState(k).ids.thp_swpout;
   k.stats.v[id]!++;
+}
+
+/**
+ * split_folio() → __folio_split() (mm/huge_memory.c) of a PTE-mapped anonymous large folio into
+ * order-0 folios. The caller holds one reference. Not modelled (returns false, counts nothing):
+ * a folio that a PMD maps, or one in the swap cache or under writeback. Returns whether it split;
+ * `list` (reclaim's split_folio_to_list()) receives the mapped tail folios, isolated.
+ */
+export function splitFolio(k: Kernel, head: number, list: number[] | null): boolean {
+  const f = k.f;
+  const order = f.order[head]!;
+  const fl = f.flags[head]!;
+  const fam = f.anonVma[head]!;
+  if (order === 0 || (fl & PG.anon) === 0 || fam < 0 || f.entireMapcount[head] !== 0) return false;
+  if ((fl & (PG.swapcache | PG.writeback)) !== 0) return false;
+  const feat = k.config.features;
+  // can_split_folio(): no reference but the mappings' and the caller's (an LRU batch or a pin
+  // holds one more): -EAGAIN, counted as split_failed (f216c845f3c7, v6.11)
+  if (f.ref[head] !== f.largeMapcount[head]! + 1) {
+    if (feat.mthpSplitStats) k.stats.v[k.mthpSplitFailed[order]!]!++;
+    return false;
+  }
+  const nr = 1 << order;
+  // unmap_folio(): try_to_migrate(TTU_BATCH_FLUSH) puts a migration entry in each PTE, flushed
+  // at once unless should_defer_flush() (then try_to_unmap_flush() at the end), and drops the
+  // page's rmap: the first one leaves the folio partially mapped (deferred_split_folio(folio,
+  // true) in __folio_remove_rmap()). remove_migration_ptes() maps the same pages back after the
+  // split, with the same bits: the PTEs end as they were.
+  let first = true;
+  for (const { mm, vma } of k.anonVmas.members(fam)) {
+    for (let i = 0; i < nr; i++) {
+      const pfn = head + i;
+      if (f.mapcount[pfn] === 0) continue;
+      const vpn = vma.addressOf(f.index[head]! + i);
+      if (vpn < 0) continue;
+      const t = pteTable(k, mm, vpn);
+      if (t < 0) continue;
+      const kk = k.pt.slot(t, pteIndex(vpn));
+      const pfl = k.pt.fl[kk]!;
+      if ((pfl & PTE.present) === 0 || k.pt.val[kk] !== pfn) continue;
+      if (first) {
+        first = false;
+        if (f.largeMapcount[head]! > 1) deferredSplitFolio(k, head);
+      }
+      k.hooks.pte.beforeChange.call(mm, vpn, vpn + 1, 'try_to_migrate');
+      const saved = k.cpu;
+      if (k.hw.tlbbatchShouldDefer?.(mm, k.cpu) ?? true) tlbBatchAdd(k, mm, (pfl & PTE.dirty) !== 0, vpn);
+      else flushPage(k, mm, vpn, 'try_to_migrate');
+      k.cpu = saved;
+      k.charge(k.hw.costs.pteUpdate * 2); // the migration entry, then remove_migration_pte()
+      k.hooks.pte.afterSet.call(mm, vpn, vpn + 1);
+    }
+  }
+  tlbBatchFlush(k, false);
+  const f2 = k.f.flags[head]!; // deferredSplitFolio() may have set PG.partiallyMapped
+  // __folio_split(): off the deferred split queue: NR_ANON_PARTIALLY_MAPPED -1; the old order's
+  // NR_ANON -1 (the order-0 folios are not counted in sysfs) (v6.12)
+  if (feat.mthpNrAnonStats) {
+    if ((f2 & PG.partiallyMapped) !== 0) k.stats.v[k.mthpNrAnonPartiallyMapped[order]!]!--;
+    k.stats.v[k.mthpNrAnon[order]!]!--;
+  }
+  const keep = f2 & (PG.anon | PG.dirty | PG.active | PG.referenced | PG.lru | PG.allocated);
+  const idx = f.index[head]!;
+  for (let i = 0; i < nr; i++) f.order[head + i] = 0;
+  f.flags[head] = (f.flags[head]! & PG.anonExclusive) | keep;
+  if (f.largeMapcount[head] !== 0) f.largeMapcount[head] = 0;
+  if (f.pincount[head] !== 0) f.pincount[head] = 0;
+  // the new folios: one reference per mapping (remove_migration_pte()), the caller's stays on the head
+  f.ref[head] = f.mapcount[head]! + 1;
+  for (let i = 1; i < nr; i++) {
+    const p = head + i;
+    f.flags[p] = (f.flags[p]! & PG.anonExclusive) | keep;
+    f.anonVma[p] = fam;
+    f.index[p] = idx + i;
+    if (f.mapcount[p] === 0) {
+      // free_folio_and_swap_cache(): an unmapped tail is freed
+      f.ref[p] = 1;
+      k.folioPut(p);
+      continue;
+    }
+    f.ref[p] = f.mapcount[p]!;
+    if (list !== null) {
+      // lru_add_split_folio(): reclaim's tails go on its list, isolated (a reference each)
+      f.ref[p]!++;
+      list.push(p);
+    }
+  }
+  // count_vm_event(THP_SPLIT_PAGE) for a PMD-sized folio; count_mthp_stat(old_order,
+  // MTHP_STAT_SPLIT) (f216c845f3c7, v6.11)
+  if (order === PMD_ORDER) k.stats.v[C.thp_split_page]!++;
+  if (feat.mthpSplitStats) k.stats.v[k.mthpSplit[order]!]!++;
+  return true;
 }

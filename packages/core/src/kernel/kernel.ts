@@ -108,6 +108,18 @@ export class Kernel {
   readonly mthpFaultFallback: number[] = [];
   readonly mthpSwpout: number[] = [];
   readonly mthpSwpin: number[] = [];
+  /** counter ids per mTHP order (mthp_<size>_split, _split_failed, _swpout_fallback, _swpin_fallback, _anon_fault_fallback_charge) */
+  readonly mthpSplit: number[] = [];
+  readonly mthpSplitFailed: number[] = [];
+  readonly mthpSwpoutFallback: number[] = [];
+  readonly mthpSwpinFallback: number[] = [];
+  readonly mthpFaultFallbackCharge: number[] = [];
+  /**
+   * gauge ids per mTHP order (mthp_<size>_nr_anon, mthp_<size>_nr_anon_partially_mapped):
+   * counters that also go down, so a phase's value is the gauge's change over the phase
+   */
+  readonly mthpNrAnon: number[] = [];
+  readonly mthpNrAnonPartiallyMapped: number[] = [];
   /** TASK_SIZE in bytes: the hardware's (x86-64's 2^47 - 4096 by default) */
   readonly taskSize: number;
   /** mmap_base() in pages: where every mm's top-down allocator starts */
@@ -144,6 +156,13 @@ export class Kernel {
       this.mthpFaultFallback.push(o === 0 ? -1 : stats.define(`mthp_${4 << o}kB_anon_fault_fallback`));
       this.mthpSwpout.push(o === 0 ? -1 : stats.define(`mthp_${4 << o}kB_swpout`));
       this.mthpSwpin.push(o === 0 ? -1 : stats.define(`mthp_${4 << o}kB_swpin`));
+      this.mthpSplit.push(o === 0 ? -1 : stats.define(`mthp_${4 << o}kB_split`));
+      this.mthpSplitFailed.push(o === 0 ? -1 : stats.define(`mthp_${4 << o}kB_split_failed`));
+      this.mthpSwpoutFallback.push(o === 0 ? -1 : stats.define(`mthp_${4 << o}kB_swpout_fallback`));
+      this.mthpSwpinFallback.push(o === 0 ? -1 : stats.define(`mthp_${4 << o}kB_swpin_fallback`));
+      this.mthpFaultFallbackCharge.push(o === 0 ? -1 : stats.define(`mthp_${4 << o}kB_anon_fault_fallback_charge`));
+      this.mthpNrAnon.push(o === 0 ? -1 : stats.define(`mthp_${4 << o}kB_nr_anon`));
+      this.mthpNrAnonPartiallyMapped.push(o === 0 ? -1 : stats.define(`mthp_${4 << o}kB_nr_anon_partially_mapped`));
     }
   }
 
@@ -312,7 +331,14 @@ export class Kernel {
       if ((f.flags[head]! & PG.active) !== 0) this.lruCount.active -= nr;
       else this.lruCount.inactive -= nr;
     }
-    const nr = 1 << f.order[head]!;
+    const order = f.order[head]!;
+    if (order > 0 && this.config.features.mthpNrAnonStats) {
+      // free_pages_prepare(): mod_mthp_stat(order, MTHP_STAT_NR_ANON, -1) for an anon folio (5d65c8d758f2, v6.12)
+      if ((f.flags[head]! & PG.anon) !== 0) this.stats.v[this.mthpNrAnon[order]!]!--;
+      // folio_unqueue_deferred_split(): MTHP_STAT_NR_ANON_PARTIALLY_MAPPED -1 (8175ebfd30b1, v6.12)
+      if ((f.flags[head]! & PG.partiallyMapped) !== 0) this.stats.v[this.mthpNrAnonPartiallyMapped[order]!]!--;
+    }
+    const nr = 1 << order;
     this.stats.v[C.pgfree]! += nr;
     this.charge(this.hw.costs.folioFree);
     this.mem.freeFolio(head);

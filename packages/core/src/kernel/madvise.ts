@@ -11,6 +11,7 @@ import { zapRange } from './zap.js';
 import { ptReclaimEnabled } from './pt-reclaim.js';
 import { reclaimFolios } from './reclaim.js';
 import { pageoutHugePmd } from './huge-pmd-ops.js';
+import { splitFolio } from './huge-memory.js';
 import { madviseCollapse } from './khugepaged.js';
 import { pteTable, pteTableForWrite } from './pgwalk.js';
 import { folioDeactivate, isolateLru, lruAddDrain } from './lru-batch.js';
@@ -86,6 +87,7 @@ function coldOrPageout(k: Kernel, mm: MmStruct, start: number, end: number, page
   const tlb = k.gather(mm);
   // v6.9+: MADV_PAGEOUT does not age the PTEs (`!pageout && pte_young()`)
   const keepYoung = pageout && k.config.features.pageoutKeepsYoung;
+  const avoidSplit = k.config.features.madviseAvoidSplit;
   for (const vma of mm.vmasIn(start, end)) {
     const s = Math.max(start, vma.start);
     const e = Math.min(end, vma.end);
@@ -118,25 +120,37 @@ function coldOrPageout(k: Kernel, mm: MmStruct, start: number, end: number, page
         if (pfn === ZERO_PFN) continue;
         const head = f.head(pfn);
         if (f.order[head]! > 0) {
-          // a PTE-mapped large folio (v6.10+, "mm: madvise: avoid split during MADV_PAGEOUT and
-          // MADV_COLD"): kept whole when all its pages are mapped here, inside the range, by this
-          // mm only; else mainline would split_folio(), which is not modelled: skipped
           const nr = 1 << f.order[head]!;
-          const fs = a - (pfn - head);
-          if (
-            pfn !== head ||
-            fs < v ||
-            fs + nr > tEnd ||
-            f.largeMapcount[head] !== nr ||
-            (f.flags[head]! & PG.lru) === 0
-          )
+          if (!avoidSplit) {
+            // before v6.10: "Split it if we are only owner": folio_estimated_sharers() (the
+            // first page's mapcount) != 1 or a failed split_folio() ends this PMD's walk (break);
+            // after a split the same PTE is handled again (pte--; addr -= PAGE_SIZE; continue)
+            if (f.mapcount[head]! + f.entireMapcount[head]! !== 1 || !splitForMadvise(k, head)) break;
+            a--;
             continue;
-          let whole = true;
-          for (let j = 1; j < nr && whole; j++) {
-            const kj = pt.slot(t, pteIndex(a + j));
-            if ((pt.fl[kj]! & PTE.present) === 0 || pt.val[kj] !== head + j) whole = false;
           }
-          if (!whole) continue;
+          // v6.10+ ("mm: madvise: avoid split during MADV_PAGEOUT and MADV_COLD"):
+          // madvise_folio_pte_batch(): the PTEs from here on mapping the folio's next pages, in range
+          let n = 1;
+          const left = nr - (pfn - head);
+          while (n < left && a + n < tEnd) {
+            const kn = pt.slot(t, pteIndex(a + n));
+            if ((pt.fl[kn]! & PTE.present) === 0 || pt.val[kn] !== pfn + n) break;
+            n++;
+          }
+          if (n < nr) {
+            // the range does not cover the folio: split_folio() unless folio_maybe_mapped_shared()
+            // (v6.15; folio_likely_mapped_shared() before); after a split the same PTE is
+            // handled again (nr = 0), else the batch is skipped
+            if (!maybeMappedShared(k, t, a - (pfn - head), head, v) && splitForMadvise(k, head)) a--;
+            else a += n - 1;
+            continue;
+          }
+          // covered whole: kept whole when all its pages are mapped here by this mm only
+          if (f.largeMapcount[head] !== nr || (f.flags[head]! & PG.lru) === 0) {
+            a += nr - 1;
+            continue;
+          }
           let young = false;
           for (let j = 0; j < nr; j++) if ((pt.fl[pt.slot(t, pteIndex(a + j))]! & PTE.young) !== 0) young = true;
           if (young && !keepYoung) {
@@ -171,4 +185,32 @@ function coldOrPageout(k: Kernel, mm: MmStruct, start: number, end: number, page
   }
   tlb.finish(pageout ? 'madvise_pageout' : 'madvise_cold');
   k.completeWriteback();
+}
+
+/** madvise's split_folio() under folio_get() / folio_put(). */
+function splitForMadvise(k: Kernel, head: number): boolean {
+  k.folioGet(head);
+  const ok = splitFolio(k, head, null);
+  k.folioPut(head);
+  return ok;
+}
+
+/**
+ * folio_maybe_mapped_shared(): whether a PTE-mapped large folio may be mapped by another mm. mmsim
+ * tells it by the folio's mappings: all of them must be PTEs of this table at the folio's
+ * place (`fs`: where its head page is mapped), inside the table of `v`.
+ */
+function maybeMappedShared(k: Kernel, t: number, fs: number, head: number, v: number): boolean {
+  const f = k.f;
+  if (f.entireMapcount[head] !== 0) return true;
+  const base = pmdStart(v);
+  const nr = 1 << f.order[head]!;
+  let mapped = 0;
+  for (let j = 0; j < nr; j++) {
+    const a = fs + j;
+    if (a < base || a >= base + PTRS_PER_TABLE) continue;
+    const kk = k.pt.slot(t, pteIndex(a));
+    if ((k.pt.fl[kk]! & PTE.present) !== 0 && k.pt.val[kk] === head + j) mapped++;
+  }
+  return f.largeMapcount[head] !== mapped;
 }

@@ -31,7 +31,12 @@ export function addNewAnonRmap(k: Kernel, head: number, mm: MmStruct, vma: Vma, 
     f.mapcount[head + i] = 1;
     f.flags[head + i]! |= PG.anonExclusive;
   }
-  if (f.order[head]! > 0) f.largeMapcount[head] = nr;
+  const order = f.order[head]!;
+  if (order > 0) {
+    f.largeMapcount[head] = nr;
+    // folio_add_new_anon_rmap(): mod_mthp_stat(order, MTHP_STAT_NR_ANON, 1) (5d65c8d758f2, v6.12)
+    if (k.config.features.mthpNrAnonStats) k.stats.v[k.mthpNrAnon[order]!]!++;
+  }
   k.nrAnonMapped += nr;
   mm.rssAnon += nr;
 }
