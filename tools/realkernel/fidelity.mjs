@@ -150,8 +150,21 @@ const TLB = {
   local_all: 'nr_tlb_local_flush_all',
 };
 const GAUGES = ['VmPTE', 'RssAnon', 'VmSwap'];
-/** the per-size mTHP stats mmsim counts (`mthp_<size>_<stat>`); the others show as "—" */
-const MODELLED_MTHP = new Set(['anon_fault_alloc']);
+/** the per-size mTHP stats mmsim counts (`mthp_<size>_<stat>`, the gauges as their change); the others show as "—" */
+const MODELLED_MTHP = new Set([
+  'anon_fault_alloc',
+  'anon_fault_fallback',
+  'anon_fault_fallback_charge',
+  'swpout',
+  'swpout_fallback',
+  'swpin',
+  'swpin_fallback',
+  'split',
+  'split_failed',
+  'split_deferred',
+  'nr_anon',
+  'nr_anon_partially_mapped',
+]);
 /** per real phase: [row label, real value, mmsim value, source] */
 function rowsFor(realPhase, simPhase) {
   const c = simPhase?.counters ?? {};
@@ -228,12 +241,6 @@ const WHY = [
     "item 2: reclaim unmaps all the folio's PTEs at once (folio_remove_rmap_ptes(nr)) and frees it: no deferred split",
   ],
   [
-    /.*/,
-    /.*/,
-    /^hugepages-/,
-    'item 8: mmsim has no per-size mTHP stat of this name yet (system-wide on the real side)',
-  ],
-  [
     /^(dsplit-2m|mprotect-thp|mremap-thp)$/,
     /./,
     /^tlb_flush local_(one|all)/,
@@ -258,7 +265,7 @@ const WHY = [
     'items 4 and 5: try_to_unmap() splits the PMD (one full flush, item 4), then, the mm being on this CPU only, flushes each of the 512 PTEs at once (512 local single-page flushes, item 5); mmsim: one single-page and two full flushes',
   ],
   [
-    /^(pageout-64k|pageout-1cpu|swap-zero|pageout-64k-part)$/,
+    /^(pageout-64k|pageout-1cpu|swap-zero)$/,
     /^pageout$/,
     /^tlb_flush/,
     'item 5: with only this CPU in mm_cpumask, should_defer_flush() is false and try_to_unmap() flushes each PTE at once (one local single-page flush per page); MADV_PAGEOUT does not clear young bits (only MADV_COLD does), so there is no mmu_gather flush either; mmsim does full flushes, one more than there are folios',
@@ -286,12 +293,6 @@ const WHY = [
     /^write$/,
     /(pgreuse|tlb_flush)/,
     'item 6: MADV_COLD on folios that are already inactive is a no-op and leaves no reference: the write reuses all 64 pages; mmsim copies 2 (a 1-page flush each)',
-  ],
-  [
-    /^pageout-64k-part$/,
-    /^pageout$/,
-    /(RssAnon|VmSwap|pswpout)/,
-    'not an issue-13 item (new): MADV_PAGEOUT over half of an exclusive large folio splits it (madvise_cold_or_pageout_pte_range → split_folio; hugepages-64kB/stats/split) and pages out the covered 8 pages of each; mmsim pages out nothing of a folio the range does not cover whole',
   ],
 ];
 
