@@ -422,3 +422,90 @@ describe('madvise_cold_or_pageout_pte_range(): split_folio() of a large folio th
     expect(c(run('linux-6.18', MTHP_64K, steps), 'x', 'pswpout')).toBe(16);
   });
 });
+
+describe('mthp_<size>_swpout_fallback / swpin_fallback: no room for the large folio, small pages instead', () => {
+  const sysWith = (kernel: string, extra: Record<string, unknown>) => {
+    const { config, plugins } = resolvePreset(kernel);
+    return createSystem({
+      hardware: new FlatHardware(2),
+      presetPlugins: plugins,
+      config: { ...config, thp: MTHP_64K, ...extra } as never,
+    });
+  };
+  it('linux-6.18: a 64 KiB folio with no free run of swap slots is split (split_folio_to_list) and its pages go out one by one', () => {
+    const { config } = resolvePreset('linux-6.18');
+    const sys = sysWith('linux-6.18', { swap: { ...config.swap, slots: 24 } });
+    const r = runScenario(
+      sys,
+      ScenarioSchema.parse({
+        name: 't',
+        steps: [
+          { op: 'spawn', pid: 'p', cpu: 0 },
+          { op: 'mmap', pid: 'p', name: 'a', size: '128KiB' },
+          { op: 'touch', pid: 'p', region: 'a', access: 'write', value: 9 },
+          { op: 'madvise', pid: 'p', region: 'a', advice: 'pageout', phase: 'x' },
+        ],
+      }),
+    );
+    // the first folio takes slots 0-15 whole; the second finds 8 slots: 8 of its pages go out
+    expect(
+      cs(r, 'x', ['mthp_64kB_swpout', 'mthp_64kB_swpout_fallback', 'mthp_64kB_split', 'mthp_64kB_nr_anon', 'pswpout']),
+    ).toEqual({
+      mthp_64kB_swpout: 1,
+      mthp_64kB_swpout_fallback: 1,
+      mthp_64kB_split: 1,
+      mthp_64kB_nr_anon: -2,
+      pswpout: 24,
+    });
+  });
+  it('linux-6.18: a swap-in that cannot allocate the 64 KiB folio falls back to a page', () => {
+    const sys = sysWith('linux-6.18', { memoryPages: 64 });
+    const r = runScenario(
+      sys,
+      ScenarioSchema.parse({
+        name: 't',
+        steps: [
+          { op: 'spawn', pid: 'p', cpu: 0 },
+          { op: 'mmap', pid: 'p', name: 'a', size: '64KiB' },
+          { op: 'touch', pid: 'p', region: 'a', access: 'write', value: 9 },
+          { op: 'madvise', pid: 'p', region: 'a', advice: 'pageout' },
+          // 31 folios of 64 KiB take every free block of 16 pages or more (the boot-time ones);
+          // a 64-page memory lets the PFN space grow no further: only small blocks are left
+          { op: 'mmap', pid: 'p', name: 'b', size: '1984KiB' },
+          { op: 'touch', pid: 'p', region: 'b', access: 'write', value: 1 },
+          { op: 'access', pid: 'p', region: 'a', access: 'read', phase: 'in' },
+        ],
+      }),
+    );
+    expect(cs(r, 'in', ['mthp_64kB_swpin', 'mthp_64kB_swpin_fallback', 'pswpin'])).toEqual({
+      mthp_64kB_swpin: 0,
+      mthp_64kB_swpin_fallback: 1,
+      pswpin: 1,
+    });
+  });
+  it('linux-6.18: an anonymous fault that cannot allocate the 64 KiB folio counts anon_fault_fallback and maps a page', () => {
+    const sys = sysWith('linux-6.18', { memoryPages: 64 });
+    const r = runScenario(
+      sys,
+      ScenarioSchema.parse({
+        name: 't',
+        steps: [
+          { op: 'spawn', pid: 'p', cpu: 0 },
+          // as above: the 64 KiB folios of b leave only small free blocks
+          { op: 'mmap', pid: 'p', name: 'b', size: '1984KiB' },
+          { op: 'touch', pid: 'p', region: 'b', access: 'write', value: 1 },
+          { op: 'mmap', pid: 'p', name: 'c', size: '64KiB' },
+          { op: 'access', pid: 'p', region: 'c', access: 'write', value: 2, phase: 'f' },
+        ],
+      }),
+    );
+    expect(
+      cs(r, 'f', ['mthp_64kB_anon_fault_fallback', 'mthp_64kB_anon_fault_alloc', 'mthp_64kB_nr_anon', 'pgfault']),
+    ).toEqual({
+      mthp_64kB_anon_fault_fallback: 1,
+      mthp_64kB_anon_fault_alloc: 0,
+      mthp_64kB_nr_anon: 0,
+      pgfault: 1,
+    });
+  });
+});

@@ -271,11 +271,24 @@ export function anonFolioFault(
   table: number,
   orders: number,
 ): FaultResult {
-  const order = orders > 1 ? pickAnonOrder(k, vma, vpn, table, orders) : 0;
+  let order = orders > 1 ? pickAnonOrder(k, vma, vpn, table, orders) : 0;
   if (k.explain !== null) k.explain.count('fault.anonOrders', `order_${order}`, WATERFALL);
+  let head: number;
+  for (;;) {
+    try {
+      head = k.allocFolio(order, true);
+      break;
+    } catch (e) {
+      // alloc_anon_folio(): an order that cannot be allocated counts
+      // count_mthp_stat(order, MTHP_STAT_ANON_FAULT_FALLBACK) and the next lower order that
+      // fits is tried, then a page
+      if (order === 0 || !(e instanceof SimError && e.code === 'enomem')) throw e;
+      k.stats.v[k.mthpFaultFallback[order]!]!++;
+      order = pickAnonOrder(k, vma, vpn, table, orders & ((1 << order) - 1));
+    }
+  }
   const nr = 1 << order;
   const start = vpn - (vpn & (nr - 1));
-  const head = k.allocFolio(order, true);
   k.f.ref[head] = nr; // one reference per mapping PTE (folio_ref_add(nr - 1))
   addNewAnonRmap(k, head, mm, vma, start, nr);
   lruAdd(k, head);

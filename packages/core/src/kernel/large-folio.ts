@@ -215,7 +215,12 @@ export function swapinLargeFolio(k: Kernel, vmf: VmFault): boolean {
   try {
     head = k.allocFolio(order, false);
   } catch (e) {
-    if (e instanceof SimError && e.code === 'enomem') return false;
+    if (e instanceof SimError && e.code === 'enomem') {
+      // alloc_swap_folio(): count_mthp_stat(order, MTHP_STAT_SWPIN_FALLBACK), then a small folio
+      // (a stat newer than swpin's v6.12; `mthpSwapStats` here)
+      if (k.config.features.mthpSwapStats) k.stats.v[k.mthpSwpinFallback[order]!]!++;
+      return false;
+    }
     throw e;
   }
   const f = k.f;

@@ -10,7 +10,7 @@ import { pteTable, pteTableForWrite } from './pgwalk.js';
 import { removeRmapPtes } from './rmap.js';
 import { putbackLru } from './lru-batch.js';
 import { addToSwap, deleteFromSwapCache } from './swap-cache.js';
-import { countThpSwpout } from './huge-memory.js';
+import { countThpSwpout, splitFolio } from './huge-memory.js';
 import { flushPage, tlbBatchAdd, tlbBatchFlush } from './tlb-flush.js';
 
 /**
@@ -29,7 +29,7 @@ export function reclaimFolios(k: Kernel, heads: number[], reason: ReclaimReason)
       continue;
     }
     if ((f.flags[head]! & PG.swapcache) === 0) {
-      if (!k.swap.enabled || !addToSwap(k, head)) {
+      if (!k.swap.enabled || (!addToSwap(k, head) && !swapoutFallback(k, head, heads))) {
         keep(k, head);
         continue;
       }
@@ -63,6 +63,19 @@ export function reclaimFolios(k: Kernel, heads: number[], reason: ReclaimReason)
     }
   }
   tlbBatchFlush(k, false);
+}
+
+/**
+ * shrink_folio_list(): a large folio that found no free run of swap slots is split
+ * (split_folio_to_list(): its mapped pages join the list being reclaimed) and its head page
+ * tried alone; count_mthp_stat(order, MTHP_STAT_SWPOUT_FALLBACK) ("mm: add per-order mTHP
+ * anon_swpout and anon_swpout_fallback counters", v6.10; `mthpSwapStats`). Whether the head got a slot.
+ */
+function swapoutFallback(k: Kernel, head: number, list: number[]): boolean {
+  const order = k.f.order[head]!;
+  if (order === 0 || !splitFolio(k, head, list)) return false;
+  if (k.config.features.mthpSwapStats) k.stats.v[k.mthpSwpoutFallback[order]!]!++;
+  return addToSwap(k, head);
 }
 
 function keep(k: Kernel, head: number): void {
