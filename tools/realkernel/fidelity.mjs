@@ -265,12 +265,6 @@ const WHY = [
     'items 4 and 5: try_to_unmap() splits the PMD (one full flush, item 4), then, the mm being on this CPU only, flushes each of the 512 PTEs at once (512 local single-page flushes, item 5); mmsim: one single-page and two full flushes',
   ],
   [
-    /^(pageout-64k|pageout-1cpu|swap-zero)$/,
-    /^pageout$/,
-    /^tlb_flush/,
-    'item 5: with only this CPU in mm_cpumask, should_defer_flush() is false and try_to_unmap() flushes each PTE at once (one local single-page flush per page); MADV_PAGEOUT does not clear young bits (only MADV_COLD does), so there is no mmu_gather flush either; mmsim does full flushes, one more than there are folios',
-  ],
-  [
     /^pageout-2cpu$/,
     /^pageout$/,
     /^tlb_flush/,
