@@ -70,6 +70,7 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
         swapinDrainLocal: false,
         lazyMmCpumask: false,
         deferredSplitPmdOnly: false,
+        mthpFaultStats: false,
         mthpSplitStats: false,
         mthpNrAnonStats: false,
         madviseAvoidSplit: false,
@@ -128,6 +129,7 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
       features: {
         lazyMmCpumask: true,
         deferredSplitPmdOnly: true,
+        mthpFaultStats: true,
         mthpSplitStats: true,
         mthpNrAnonStats: true,
         madviseAvoidSplit: true,

@@ -509,3 +509,16 @@ describe('mthp_<size>_swpout_fallback / swpin_fallback: no room for the large fo
     });
   });
 });
+
+describe('per-size mTHP fault stats (hugepages-<size>kB/stats/anon_fault_alloc) from v6.9', () => {
+  const steps = [
+    { op: 'spawn', pid: 'p', cpu: 0 },
+    { op: 'mmap', pid: 'p', name: 'a', size: '128KiB' },
+    { op: 'touch', pid: 'p', region: 'a', access: 'write', value: 1, phase: 't' },
+  ];
+  it('linux-6.18 counts the 64 KiB folios a fault allocates; linux-6.8 allocates them too but has no stats', () => {
+    const names = ['mthp_64kB_anon_fault_alloc', 'pgfault'];
+    expect(cs(run('linux-6.18', MTHP_64K, steps), 't', names)).toEqual({ mthp_64kB_anon_fault_alloc: 2, pgfault: 2 });
+    expect(cs(run('linux-6.8', MTHP_64K, steps), 't', names)).toEqual({ mthp_64kB_anon_fault_alloc: 0, pgfault: 2 });
+  });
+});

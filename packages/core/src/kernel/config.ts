@@ -47,6 +47,11 @@ export interface KernelConfig {
      * (folio_test_pmd_mappable(), 98046944a159, v6.10); before, for every large folio it queued.
      */
     deferredSplitPmdOnly: boolean;
+    /**
+     * Per-size mTHP fault stats: hugepages-<size>kB/stats/anon_fault_alloc, anon_fault_fallback,
+     * anon_fault_fallback_charge (ec33687c6749, v6.9: the stats directory's first files).
+     */
+    mthpFaultStats: boolean;
     /** Per-size mTHP swap stats (hugepages-<size>kB/stats/swpout v6.9 as anon_swpout, swpin v6.12). */
     mthpSwapStats: boolean;
     /** Per-size mTHP split stats (hugepages-<size>kB/stats/split_deferred, f216c845f3c7, v6.11). */
@@ -105,6 +110,7 @@ export function defaultKernelConfig(): KernelConfig {
       swapinDrainLocal: true,
       lazyMmCpumask: false,
       deferredSplitPmdOnly: true,
+      mthpFaultStats: true,
       mthpSplitStats: true,
       mthpNrAnonStats: true,
       madviseAvoidSplit: true,

@@ -283,7 +283,7 @@ export function anonFolioFault(
       // count_mthp_stat(order, MTHP_STAT_ANON_FAULT_FALLBACK) and the next lower order that
       // fits is tried, then a page
       if (order === 0 || !(e instanceof SimError && e.code === 'enomem')) throw e;
-      k.stats.v[k.mthpFaultFallback[order]!]!++;
+      if (k.config.features.mthpFaultStats) k.stats.v[k.mthpFaultFallback[order]!]!++;
       order = pickAnonOrder(k, vma, vpn, table, orders & ((1 << order) - 1));
     }
   }
@@ -298,7 +298,8 @@ export function anonFolioFault(
   }
   k.charge(k.hw.costs.pteUpdate * nr);
   k.hooks.pte.afterSet.call(mm, start, start + nr);
-  if (order > 0) k.stats.v[k.mthpFaultAlloc[order]!]!++;
+  // count_mthp_stat(order, MTHP_STAT_ANON_FAULT_ALLOC) (ec33687c6749, v6.9)
+  if (order > 0 && k.config.features.mthpFaultStats) k.stats.v[k.mthpFaultAlloc[order]!]!++;
   faultDone(k, mm, vpn, true, 'anon', order);
   return FaultResult.OK;
 }

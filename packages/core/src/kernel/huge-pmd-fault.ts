@@ -82,14 +82,15 @@ function doHugePmdAnonymousPage(k: Kernel, vmf: VmFault, pmd: number, i: number)
   } catch (e) {
     if (e instanceof SimError && e.code === 'enomem') {
       k.stats.v[C.thp_fault_fallback]!++;
-      k.stats.v[k.mthpFaultFallback[PMD_ORDER]!]!++; // count_mthp_stat(MTHP_STAT_ANON_FAULT_FALLBACK)
+      // count_mthp_stat(MTHP_STAT_ANON_FAULT_FALLBACK) (ec33687c6749, v6.9)
+      if (k.config.features.mthpFaultStats) k.stats.v[k.mthpFaultFallback[PMD_ORDER]!]!++;
       return -1;
     }
     throw e;
   }
   mapNewThp(k, mm, vma, head, start, pmd, i, true);
   k.stats.v[C.thp_fault_alloc]!++;
-  k.stats.v[k.mthpFaultAlloc[PMD_ORDER]!]!++;
+  if (k.config.features.mthpFaultStats) k.stats.v[k.mthpFaultAlloc[PMD_ORDER]!]!++; // MTHP_STAT_ANON_FAULT_ALLOC (v6.9)
   faultDone(k, mm, vpn, true, 'huge', PMD_ORDER);
   return 0;
 }
@@ -139,7 +140,8 @@ function doHugePmdWpPage(k: Kernel, vmf: VmFault, pmd: number, i: number): numbe
       } catch (e) {
         if (!(e instanceof SimError && e.code === 'enomem')) throw e;
         k.stats.v[C.thp_fault_fallback]!++;
-        k.stats.v[k.mthpFaultFallback[PMD_ORDER]!]!++; // vma_alloc_anon_folio_pmd()
+        // vma_alloc_anon_folio_pmd(): MTHP_STAT_ANON_FAULT_FALLBACK (v6.9)
+        if (k.config.features.mthpFaultStats) k.stats.v[k.mthpFaultFallback[PMD_ORDER]!]!++;
       }
       if (head >= 0) {
         // pmdp_huge_clear_flush(), then map the new folio; the deposited table stays
@@ -148,7 +150,7 @@ function doHugePmdWpPage(k: Kernel, vmf: VmFault, pmd: number, i: number): numbe
         flush(k, 'range', mm, start, start + HPAGE_PMD_NR, 'do_huge_zero_wp_pmd', false, false, PMD_SHIFT);
         mapNewThp(k, mm, vma, head, start, pmd, i, false);
         k.stats.v[C.thp_fault_alloc]!++;
-        k.stats.v[k.mthpFaultAlloc[PMD_ORDER]!]!++;
+        if (k.config.features.mthpFaultStats) k.stats.v[k.mthpFaultAlloc[PMD_ORDER]!]!++;
         k.stats.v[C.cow_zero]!++;
         faultDone(k, mm, vpn, true, 'wp-zero', PMD_ORDER);
         return 0;

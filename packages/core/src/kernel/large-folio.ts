@@ -91,7 +91,7 @@ export function wpCopyRange(
   f.ref[nh] = nr;
   addNewAnonRmap(k, nh, mm, vma, start, nr);
   lruAdd(k, nh);
-  k.stats.v[k.mthpFaultAlloc[order]!]!++;
+  if (k.config.features.mthpFaultStats) k.stats.v[k.mthpFaultAlloc[order]!]!++;
   // clear + flush the old range, then install the new PTEs
   k.hooks.pte.beforeChange.call(mm, start, start + nr, 'wp_page_copy');
   let keep = 0;
