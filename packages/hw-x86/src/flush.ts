@@ -11,8 +11,9 @@ export const FULL = -1;
  * - range / mm / fullmm → flush_tlb_mm_range(): a range with strideShift 21 is
  *   flush_pmd_tlb_range(), which x86 does not define: include/linux/pgtable.h makes it
  *   flush_tlb_range(), i.e. 512 pages at PAGE_SHIFT with freed_tables (above the ceiling: a
- *   full flush, and lazy CPUs are not skipped). Then: bump mm->context.tlb_gen; flush locally when
- *   the mm is loaded here (INVLPG per stride up to the ceiling, else a full flush of the ASID);
+ *   full flush, and lazy CPUs are not skipped); from an mmu_gather (`gather`) the stride is
+ *   tlb_get_unmap_shift() as is (a whole THP: 1 entry, INVLPG).
+ *   Then: bump mm->context.tlb_gen; flush locally when the mm is loaded here (INVLPG per stride up to the ceiling, else a full flush of the ASID);
  *   when another CPU is in mm_cpumask: count nr_tlb_remote_flush once and IPI the others
  *   (native_flush_tlb_multi / flush_tlb_others), skipping lazy-TLB CPUs unless tables were
  *   freed (should_flush_tlb / tlb_is_not_lazy); the initiator waits for the acks.
@@ -40,8 +41,9 @@ export class FlushEngine {
       case 'batch-flush':
         return this.batchFlush(r.cpu);
       case 'range': {
-        // flush_pmd_tlb_range(): no __HAVE_ARCH_FLUSH_PMD_TLB_RANGE on x86, so flush_tlb_range() (PAGE_SHIFT, freed_tables)
-        const pmd = r.strideShift === PMD_SHIFT;
+        // flush_pmd_tlb_range(): no __HAVE_ARCH_FLUSH_PMD_TLB_RANGE on x86, so flush_tlb_range() (PAGE_SHIFT, freed_tables);
+        // tlb_flush() of a gather passes tlb_get_unmap_shift() as is: a whole THP is one 2 MiB stride (016c4d92cd16)
+        const pmd = r.strideShift === PMD_SHIFT && !r.gather;
         const unit = pmd ? 1 : 2 ** Math.max(0, r.strideShift - 12);
         const n = Math.ceil((r.end - r.start) / unit);
         const full = r.end >= Number.MAX_SAFE_INTEGER || n > hw.opts.flushCeiling;
