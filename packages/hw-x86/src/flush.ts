@@ -152,7 +152,9 @@ export class FlushEngine {
       s[hw.ids.tlb_lazy_skip]!++;
       return false;
     }
-    // should_flush_tlb(): another mm loaded and no trim_cpumask (its once-a-second trim is not modelled)
+    // should_flush_tlb(): another mm loaded and no trim_cpumask. should_trim_cpumask() is true at most once
+    // a second, never in an mm's first second (init_new_context: next_trim_cpumask = jiffies + HZ; 6db2526c1d69):
+    // every scenario is shorter, so the trim is not modelled
     if (other && !freedTables) return false;
     s[C.nr_tlb_remote_flush_received]!++;
     s[hw.ids.ipi_sent]!++;
