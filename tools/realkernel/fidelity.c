@@ -115,7 +115,7 @@ static long rollup_kb(const char *key) { return file_kb("/proc/self/smaps_rollup
 static long anonx0;
 
 // ---- tlb:tlb_flush through tracefs ----
-struct tlb { long send, send_all, send_pages, recv, recv_all, local_one, local_pages, local_all, local_nomm, task_switch, wrong_cpu, other; };
+struct tlb { long send, send_all, send_pages, recv, recv_all, local_one, local_pages, local_all, local_nomm, task_switch, task_switch_all, wrong_cpu, other; };
 static void trace_reset(void) {
   if (!tracefs) return;
   char p[200]; snprintf(p, sizeof p, "%s/trace", tracefs); put(p, "", 0);
@@ -136,7 +136,9 @@ static void trace_read(struct tlb *t) {
     // mm == NULL (a reclaim batch, arch_tlbbatch_flush): flush_tlb_func traces "local shootdown"
     // and counts NR_TLB_LOCAL_FLUSH_* like a local mm shootdown
     else if (!strncasecmp(r, "local shootdown", 15)) { t->local_nomm++; if (all) t->local_all++; else { t->local_one++; t->local_pages += pages; } }
-    else if (!strncasecmp(r, "flush on task switch", 20)) t->task_switch++;
+    // switch_mm_irqs_off(): pages ALL when choose_new_asid() (or a stale lazy tlb_gen) flushed
+    // the ASID, 0 when it was up to date; traced in the context of the task switched away from
+    else if (!strncasecmp(r, "flush on task switch", 20)) { t->task_switch++; if (all) t->task_switch_all++; }
     else if (!strncasecmp(r, "remote wrong cpu", 16)) t->wrong_cpu++;
     else t->other++;
   }
@@ -177,8 +179,8 @@ static void phase(const char *name) {
   emit("}");
   if (tracefs)
     emit(",\"tlb\":{\"remote_send\":%ld,\"remote_send_all\":%ld,\"remote_send_pages\":%ld,\"remote_recv\":%ld,\"remote_recv_all\":%ld,"
-         "\"local_one\":%ld,\"local_one_pages\":%ld,\"local_all\":%ld,\"local_nomm\":%ld,\"task_switch\":%ld,\"wrong_cpu\":%ld,\"other\":%ld}",
-         t.send, t.send_all, t.send_pages, t.recv, t.recv_all, t.local_one, t.local_pages, t.local_all, t.local_nomm, t.task_switch, t.wrong_cpu, t.other);
+         "\"local_one\":%ld,\"local_one_pages\":%ld,\"local_all\":%ld,\"local_nomm\":%ld,\"task_switch\":%ld,\"task_switch_all\":%ld,\"wrong_cpu\":%ld,\"other\":%ld}",
+         t.send, t.send_all, t.send_pages, t.recv, t.recv_all, t.local_one, t.local_pages, t.local_all, t.local_nomm, t.task_switch, t.task_switch_all, t.wrong_cpu, t.other);
   emit("}");
   start();
 }
@@ -358,6 +360,37 @@ int main(int argc, char **argv) {
     if (ioctl(uffd, UFFDIO_WRITEPROTECT, &wp)) { perror("UFFDIO_WRITEPROTECT"); return 1; }
     phase("unprotect");
     spin_stop = 1; pthread_join(th, NULL);
+  } else if (!strcmp(sc, "zap-thp")) {        // whole-THP zaps through the mmu_gather (PMD_SHIFT stride)
+    gauges0(); char *p = map_aligned(2 * MB, 2 * MB); start();
+    touchw(p, 2 * MB, 0); phase("touch");
+    adv(p, 2 * MB, MADV_DONTNEED); phase("dontneed");
+    touchw(p, 2 * MB, 0); phase("touch2");
+    munmap(p, 2 * MB); phase("munmap");
+  } else if (!strcmp(sc, "switch-pingpong")) { // two mms taking turns on one CPU (PCID: no flush on switch)
+    gauges0(); char *p = map_aligned(64 * KB, 2 * MB); start();
+    touchw(p, 64 * KB, 0); phase("touch");
+    int go[2], back[2]; if (pipe(go) || pipe(back)) return 1;
+    pid_t c = fork();
+    if (c == 0) {                              // the child reads a page per turn (9), then exits
+      char b;
+      for (int i = 0; i < 9; i++) {
+        if (read(go[0], &b, 1) != 1) _exit(1);
+        touchr(p + (size_t)i * 4096, 4096);
+        if (write(back[1], "y", 1) != 1) _exit(1);
+      }
+      if (read(go[0], &b, 1) != 1) _exit(1);
+      _exit(0);
+    }
+    for (int i = 0; i < 9; i++) {             // round 0 (the child's first run: a new ASID) in "fork"
+      char b;
+      if (write(go[1], "x", 1) != 1 || read(back[0], &b, 1) != 1) return 1;
+      touchr(p + (size_t)i * 4096, 4096);
+      if (i == 0) phase("fork");
+    }
+    phase("pingpong");
+    if (write(go[1], "x", 1) != 1) return 1;
+    waitpid(c, NULL, 0);
+    phase("child-exit");
   } else { fprintf(stderr, "unknown scenario %s\n", sc); return 2; }
   emit("}}\n");
   if (write(1, out, outn) != (ssize_t)outn) return 1;

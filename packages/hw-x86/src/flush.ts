@@ -11,8 +11,10 @@ export const FULL = -1;
  * - range / mm / fullmm → flush_tlb_mm_range(): a range with strideShift 21 is
  *   flush_pmd_tlb_range(), which x86 does not define: include/linux/pgtable.h makes it
  *   flush_tlb_range(), i.e. 512 pages at PAGE_SHIFT with freed_tables (above the ceiling: a
- *   full flush, and lazy CPUs are not skipped). Then: bump mm->context.tlb_gen; flush locally when
- *   the mm is loaded here (INVLPG per stride up to the ceiling, else a full flush of the ASID);
+ *   full flush, and lazy CPUs are not skipped); from an mmu_gather (`gather`) the stride is
+ *   tlb_get_unmap_shift() as is (a whole THP: 1 entry, INVLPG). fullmm (exit_mmap) finds the
+ *   initiator lazy (exit_mm: enter_lazy_tlb) and switches it to init_mm unflushed.
+ *   Then: bump mm->context.tlb_gen; flush locally when the mm is loaded here (INVLPG per stride up to the ceiling, else a full flush of the ASID);
  *   when another CPU is in mm_cpumask: count nr_tlb_remote_flush once and IPI the others
  *   (native_flush_tlb_multi / flush_tlb_others), skipping lazy-TLB CPUs unless tables were
  *   freed (should_flush_tlb / tlb_is_not_lazy); the initiator waits for the acks.
@@ -40,19 +42,21 @@ export class FlushEngine {
       case 'batch-flush':
         return this.batchFlush(r.cpu);
       case 'range': {
-        // flush_pmd_tlb_range(): no __HAVE_ARCH_FLUSH_PMD_TLB_RANGE on x86, so flush_tlb_range() (PAGE_SHIFT, freed_tables)
-        const pmd = r.strideShift === PMD_SHIFT;
+        // flush_pmd_tlb_range(): no __HAVE_ARCH_FLUSH_PMD_TLB_RANGE on x86, so flush_tlb_range() (PAGE_SHIFT, freed_tables);
+        // tlb_flush() of a gather passes tlb_get_unmap_shift() as is: a whole THP is one 2 MiB stride (016c4d92cd16)
+        const pmd = r.strideShift === PMD_SHIFT && !r.gather;
         const unit = pmd ? 1 : 2 ** Math.max(0, r.strideShift - 12);
         const n = Math.ceil((r.end - r.start) / unit);
         const full = r.end >= Number.MAX_SAFE_INTEGER || n > hw.opts.flushCeiling;
-        return this.flushMmRange(r.cpu, r.mm!, r.start, r.end, unit, full, r.freedTables || pmd);
+        return this.flushMmRange(r.cpu, r.mm!, r.start, r.end, unit, full, r.freedTables || pmd, false);
       }
       case 'mm':
         // flush_tlb_mm(mm) == flush_tlb_mm_range(mm, 0, TLB_FLUSH_ALL, 0, true)
-        return this.flushMmRange(r.cpu, r.mm!, 0, 0, 1, true, true);
+        return this.flushMmRange(r.cpu, r.mm!, 0, 0, 1, true, true, false);
       case 'fullmm':
-        // tlb_flush() with tlb->fullmm: the whole mm, tables freed
-        return this.flushMmRange(r.cpu, r.mm!, 0, 0, 1, true, true);
+        // tlb_flush() with tlb->fullmm: the whole mm, tables freed. exit_mmap() runs from mmput()
+        // in exit_mm(), after enter_lazy_tlb() made this CPU lazy (kernel/exit.c)
+        return this.flushMmRange(r.cpu, r.mm!, 0, 0, 1, true, true, true);
     }
   }
 
@@ -64,13 +68,20 @@ export class FlushEngine {
     unit: number,
     full: boolean,
     freedTables: boolean,
+    lazyHere: boolean,
   ): void {
     const hw = this.hw;
     const s = hw.sys.stats.v;
     const costs = hw.costs;
     mmContext(mm).tlbGen++; // inc_mm_tlb_gen()
     let cycles = 0;
-    if (hw.asid.loadedMm[cpu] === mm) {
+    let loadedHere = hw.asid.loadedMm[cpu] === mm;
+    if (loadedHere && lazyHere) {
+      // flush_tlb_func() finds cpu_tlbstate_shared.is_lazy: switch_mm_irqs_off(NULL, &init_mm)
+      // instead of a flush: no NR_TLB_LOCAL_FLUSH_*, no local tlb_flush event (a task-switch one)
+      hw.switchToInitMm(cpu);
+      loadedHere = false;
+    } else if (loadedHere) {
       const res = this.flushOn(cpu, mm, full, start, end, unit);
       cycles += this.localCount(res);
     }
@@ -83,7 +94,7 @@ export class FlushEngine {
       }
     }
     // counted on the mask as sent (an IPI may clear a stale CPU from it)
-    this.countComparable(cpu, mask, hw.asid.loadedMm[cpu] === mm, full, end - start);
+    this.countComparable(cpu, mask, loadedHere, full, end - start);
     if (any) {
       s[C.nr_tlb_remote_flush]!++;
       let ipis = 0;
@@ -141,7 +152,9 @@ export class FlushEngine {
       s[hw.ids.tlb_lazy_skip]!++;
       return false;
     }
-    // should_flush_tlb(): another mm loaded and no trim_cpumask (its once-a-second trim is not modelled)
+    // should_flush_tlb(): another mm loaded and no trim_cpumask. should_trim_cpumask() is true at most once
+    // a second, never in an mm's first second (init_new_context: next_trim_cpumask = jiffies + HZ; 6db2526c1d69):
+    // every scenario is shorter, so the trim is not modelled
     if (other && !freedTables) return false;
     s[C.nr_tlb_remote_flush_received]!++;
     s[hw.ids.ipi_sent]!++;

@@ -12,6 +12,9 @@ import { AsidState } from './asid.js';
 import { checkHit } from './coherence.js';
 import { coalescedBase } from './coalesce.js';
 import { PLUGIN_NAME } from './constants.js';
+
+/** init_mm's context.ctx_id in the ASID slots (mm ids are never negative; 0 marks a free slot) */
+const INIT_MM_CTX_ID = -1;
 import { defineX86Counters, type X86CounterIds } from './counters.js';
 import { FlushEngine } from './flush.js';
 import { mmContext } from './mm-context.js';
@@ -92,6 +95,26 @@ export class X86Hardware implements HardwareModel {
     }
     a.loadedAsid[cpu] = slot;
     a.loadedMm[cpu] = next;
+    a.lazyStale[cpu] = 0;
+  }
+
+  /**
+   * switch_mm_irqs_off(NULL, &init_mm, NULL), as flush_tlb_func() does on a lazy CPU: init_mm
+   * gets an ASID slot like any mm (choose_new_asid); a new slot is flushed and traced as a
+   * "flush on task switch" with pages ALL (tlb_switch_flush). init_mm's tlb_gen never moves.
+   */
+  switchToInitMm(cpu: number): void {
+    const a = this.asid;
+    const slot = a.choose(cpu, INIT_MM_CTX_ID, 1);
+    const g = cpu * a.slots + slot;
+    if (a.needFlush) {
+      this.tlb.invalidateAsid(cpu, slot);
+      a.ctxId[g] = INIT_MM_CTX_ID;
+      a.gen[g] = 1;
+      this.sys.stats.v[this.ids.tlb_switch_flush]!++;
+    }
+    a.loadedAsid[cpu] = slot;
+    a.loadedMm[cpu] = null;
     a.lazyStale[cpu] = 0;
   }
 

@@ -120,3 +120,32 @@ test('flush_tlb_range() passes freed_tables: a lazy CPU of the mm gets the split
     tlb_lazy_skip: 1,
   });
 });
+
+/*
+ * A whole THP zapped through an mmu_gather: zap_huge_pmd() → tlb_remove_pmd_tlb_entry() sets
+ * cleared_pmds only, so tlb_get_unmap_shift() is PMD_SHIFT and x86's tlb_flush() calls
+ * flush_tlb_mm_range(mm, start, end, PMD_SHIFT, freed_tables): (2 MiB >> 21) = 1 <= 33, a ranged
+ * flush of one INVLPG (flush_tlb_func: nr_invalidate = (end - start) >> stride_shift, 016c4d92cd16).
+ */
+describe.each([false, true])(
+  'mmu_gather over a whole THP strides by PMD_SHIFT (second thread spinning: %s)',
+  (spin) => {
+    test('MADV_DONTNEED of the whole THP: one 2 MiB INVLPG, no split', () => {
+      const steps = [touch, { op: 'madvise', pid: 'p', region: 'a', advice: 'dontneed', phase: 'x' }];
+      expect(run(steps, spin)).toEqual(flushes(spin, 0, 1, 1, 0));
+    });
+
+    test('MADV_DONTNEED of the huge zero page: the same single INVLPG', () => {
+      const steps = [
+        { op: 'access', pid: 'p', region: 'a', access: 'read' },
+        { op: 'madvise', pid: 'p', region: 'a', advice: 'dontneed', phase: 'x' },
+      ];
+      expect(run(steps, spin)).toEqual(flushes(spin, 0, 1, 1, 0));
+    });
+
+    test('MADV_COLD of a young THP: pmdp_invalidate() (flush_pmd_tlb_range: full) + the gather (one INVLPG)', () => {
+      const steps = [touch, { op: 'madvise', pid: 'p', region: 'a', advice: 'cold', phase: 'x' }];
+      expect(run(steps, spin)).toEqual(flushes(spin, 1, 1, 2, 0));
+    });
+  },
+);

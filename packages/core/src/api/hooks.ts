@@ -56,6 +56,8 @@ export interface FlushEvent {
   readonly start: number;
   readonly end: number;
   readonly strideShift: number;
+  /** tlb_flush() of an mmu_gather: strideShift is tlb_get_unmap_shift() */
+  readonly gather: boolean;
   readonly freedTables: boolean;
   readonly writable: boolean;
   readonly reason: string;

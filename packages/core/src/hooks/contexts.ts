@@ -91,10 +91,16 @@ export interface FlushRequest {
   start: number;
   end: number;
   /**
-   * stride of the range: 12 for PTEs; 21 only for flush_pmd_tlb_range() (pmdp_invalidate,
-   * pmdp_huge_clear_flush), which each architecture maps itself (x86: flush_tlb_range() at 12)
+   * stride of the range: 12 for PTEs; 21 for flush_pmd_tlb_range() (pmdp_invalidate,
+   * pmdp_huge_clear_flush), which each architecture maps itself (x86: flush_tlb_range() at 12),
+   * or, with `gather`, tlb_get_unmap_shift() of an mmu_gather (21 when it cleared only PMDs)
    */
   strideShift: number;
+  /**
+   * tlb_flush() of an mmu_gather (tlb_finish_mmu): strideShift is tlb_get_unmap_shift(), which
+   * x86 passes to flush_tlb_mm_range() as is (a whole THP: one 2 MiB INVLPG, 016c4d92cd16, v5.0)
+   */
+  gather: boolean;
   /** page-table pages were freed (the paging-structure caches must go too) */
   freedTables: boolean;
   /** batch-add: the unmapped PTE was dirty (try_to_unmap_flush_dirty must flush) */

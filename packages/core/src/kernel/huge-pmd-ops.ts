@@ -10,12 +10,14 @@ import { PG } from '../mem/folios.js';
 import { HUGE_ZERO_PFN } from '../mem/phys-mem.js';
 import { C } from '../stats/counters.js';
 import { HPAGE_PMD_NR, pmdIndex, pmdStart } from '../units.js';
-import type { MmGather } from './tlb-gather.js';
+import { CLEARED_PMD, type MmGather } from './tlb-gather.js';
+import { flush } from './tlb-flush.js';
 import { tableAt } from './pgwalk.js';
 import { folioDeactivate, isolateLru } from './lru-batch.js';
 import {
   addRmapPmd,
   deposit,
+  PMD_SHIFT,
   removeRmapPmd,
   setExclusive,
   splitHugePmd,
@@ -46,13 +48,14 @@ export function zapHugePmd(k: Kernel, mm: MmStruct, v: number, end: number, tlb:
   k.charge(k.hw.costs.pteUpdate);
   // zap_deposited_table()
   k.freeTable(mm, withdraw(k, mm, kk));
+  // tlb_remove_pmd_tlb_entry(): cleared_pmds, so tlb_flush() strides by PMD_SHIFT
   if (val === HUGE_ZERO_PFN) {
-    tlb.addRange(start, HPAGE_PMD_NR);
+    tlb.addRange(start, HPAGE_PMD_NR, CLEARED_PMD);
     return true;
   }
   if ((fl & PTE.dirty) !== 0) k.f.flags[val]! |= PG.dirty;
   removeRmapPmd(k, val, mm);
-  tlb.removePage(val, start, HPAGE_PMD_NR);
+  tlb.removePage(val, start, HPAGE_PMD_NR, CLEARED_PMD);
   return true;
 }
 
@@ -200,8 +203,11 @@ export function pageoutHugePmd(
     return -2;
   }
   if ((fl & PTE.young) !== 0 && !(pageout && k.config.features.pageoutKeepsYoung)) {
-    k.pt.fl[kk] = fl & ~PTE.young; // pmdp_invalidate + pmd_mkold (v6.9+: MADV_COLD only)
-    tlb.addRange(start, HPAGE_PMD_NR);
+    // madvise_cold_or_pageout_pte_range(): pmdp_invalidate() (flush_pmd_tlb_range()), pmd_mkold
+    // (v6.9+: MADV_COLD only), then tlb_remove_pmd_tlb_entry() for the gather
+    k.pt.fl[kk] = fl & ~PTE.young;
+    flush(k, 'range', mm, start, start + HPAGE_PMD_NR, 'pmdp_invalidate', false, false, PMD_SHIFT);
+    tlb.addRange(start, HPAGE_PMD_NR, CLEARED_PMD);
   }
   f.flags[val]! &= ~PG.referenced;
   if (!pageout) {

@@ -146,6 +146,7 @@ export class Kernel {
       start: 0,
       end: 0,
       strideShift: PAGE_SHIFT,
+      gather: false,
       freedTables: false,
       writable: false,
       reason: '',
@@ -396,8 +397,9 @@ export class Kernel {
     freedTables = false,
     writable = false,
     strideShift = PAGE_SHIFT,
+    gather = false,
   ): void {
-    flush(this, kind, mm, start, end, reason, freedTables, writable, strideShift);
+    flush(this, kind, mm, start, end, reason, freedTables, writable, strideShift, gather);
   }
   /** tlb-flush.ts flushPage() */
   flushPage(mm: MmStruct, vpn: number, reason: string): void {

@@ -7,7 +7,7 @@ import type { Kernel } from './kernel.js';
 import type { MmStruct } from '../mm/mm-struct.js';
 import { PTE } from '../mm/pte.js';
 import { PTRS_PER_TABLE, pmdStart, tableIndex } from '../units.js';
-import type { MmGather } from './tlb-gather.js';
+import { CLEARED_PMD, type MmGather } from './tlb-gather.js';
 import { tableAt } from './pgwalk.js';
 
 /** CONFIG_PT_RECLAIM: the era's feature and the architecture's ARCH_SUPPORTS_PT_RECLAIM. */
@@ -37,6 +37,6 @@ export function tryToFreePte(k: Kernel, mm: MmStruct, vpn: number, t: number, tl
   pt.clear(pmd, pi);
   k.freeTable(mm, t);
   tlb.freedTables = true;
-  tlb.addRange(pmdStart(vpn), 1);
+  tlb.addRange(pmdStart(vpn), 1, CLEARED_PMD); // pte_free_tlb(): cleared_pmds
   return true;
 }

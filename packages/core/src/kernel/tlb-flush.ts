@@ -20,6 +20,7 @@ export function flush(
   freedTables = false,
   writable = false,
   strideShift = PAGE_SHIFT,
+  gather = false,
 ): void {
   const r = k.flushReq;
   r.kind = kind;
@@ -28,6 +29,7 @@ export function flush(
   r.start = start;
   r.end = end;
   r.strideShift = strideShift;
+  r.gather = gather;
   r.freedTables = freedTables;
   r.writable = writable;
   r.reason = reason;

@@ -7,7 +7,7 @@ import { PTE } from '../mm/pte.js';
 import { PG } from '../mem/folios.js';
 import { ZERO_PFN } from '../mem/phys-mem.js';
 import { LEVEL_SPAN, PTRS_PER_TABLE, pmdStart, pteIndex, tableIndex } from '../units.js';
-import type { MmGather } from './tlb-gather.js';
+import { CLEARED_PMD, type MmGather } from './tlb-gather.js';
 import { vmasForRange } from './mmap.js';
 import type { Process } from './task.js';
 import { zapHugePmd } from './huge-pmd-ops.js';
@@ -122,7 +122,8 @@ export function freePgtables(k: Kernel, mm: MmStruct, start: number, end: number
       k.pt.clear(parent, pi);
       k.freeTable(mm, t);
       tlb.freedTables = true;
-      tlb.addRange(v, 1);
+      // pte_free_tlb() / pmd_free_tlb() / pud_free_tlb(): cleared_pmds / _puds / _p4ds
+      tlb.addRange(v, 1, CLEARED_PMD << level);
     }
   }
 }
