@@ -114,6 +114,8 @@ function phaseColumns(cols: ReadonlyArray<[string, PhaseResult]>): string[] {
   if (counters.length === 0) rows.push(['  (none)', ...blank()]);
   for (const c of counters) rows.push([`  ${c}`, ...cols.map(([, p]) => (p.counters[c] ? num(p.counters[c]) : DASH))]);
   rows.push(['cycles', ...cols.map(([, p]) => num(p.cycles))]);
+  rows.push(['  cycles:u', ...cols.map(([, p]) => num(p.userCycles))]);
+  rows.push(['  cycles:k', ...cols.map(([, p]) => num(p.kernelCycles))]);
   rows.push(['steps', ...cols.map(([, p]) => num(p.steps))]);
   rows.push(['meminfo kB', ...blank()]);
   for (const m of meminfoRows(cols)) rows.push([`  ${m.label}`, ...cols.map(([, p]) => fmtOpt(m.get(p)))]);
@@ -134,6 +136,13 @@ function phaseBlock(name: string, p: PhaseResult, W: number): string[] {
     .filter(([, v]) => v !== DASH);
   return [
     title,
+    ...pairs(
+      [
+        ['cycles:u', num(p.userCycles)],
+        ['cycles:k', num(p.kernelCycles)],
+      ],
+      W,
+    ),
     ...(counters.length ? pairs(counters, W) : ['  (no counters)']),
     '  meminfo kB',
     ...pairs(mem, W, '    '),

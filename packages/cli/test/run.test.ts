@@ -60,6 +60,7 @@ describe('mmsim run', () => {
     for (const p of [...Object.values(result.phases), result.total] as any[]) {
       expect(p.counters).toEqual(expect.any(Object));
       expect(typeof p.cycles).toBe('number');
+      expect(p.userCycles + p.kernelCycles).toBe(p.cycles);
       for (const k of ['AnonPages', 'PageTables', 'SwapCached', 'AnonHugePages'])
         expect(typeof p.meminfo[k]).toBe('number');
       for (const proc of Object.values(p.meminfo.processes) as any[]) {
@@ -93,6 +94,8 @@ describe('mmsim run', () => {
     expect(r.stdout).toMatch(/^phase\s+main\s+touch\s+fork\s+child-cow\s+parent-after-exit\s+total$/m);
     expect(r.stdout).toMatch(/^ {2}pgfault\s+-\s+16\s+-\s+16\s+16\s+48$/m);
     expect(r.stdout).toMatch(/^ {2}cow_copy\s+-\s+-\s+-\s+16\s+-\s+16$/m);
+    // flat hardware: one user cycle per access (16 per touch of 16 pages), nothing else is user
+    expect(r.stdout).toMatch(/^ {2}cycles:u\s+0\s+16\s+0\s+16\s+16\s+48$/m);
     expect(r.stdout).toMatch(/^ {2}c VmRSS\s+-\s+-\s+64\s+-\s+-\s+-$/m);
     expect(r.stdout).toMatch(/^checks\s+none$/m);
     for (const l of lines) expect(l.length).toBeLessThanOrEqual(100);
@@ -102,6 +105,13 @@ describe('mmsim run', () => {
     const r = await mmsim('run', fixture('many-phases.yaml'));
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^phase one: 1 step, \d+ cycles$/m);
+    // the split of the title's cycles: user (the accesses) and kernel (the faults)
+    const one = r.stdout.slice(r.stdout.indexOf('phase one:'));
+    const [, tot, u, k] = /^phase one: 1 step, ([\d,]+) cycles\n {2}cycles:u\s+([\d,]+)\s+cycles:k\s+([\d,]+)$/m.exec(
+      one,
+    )!;
+    const n = (x: string | undefined) => Number(x!.replace(/,/g, ''));
+    expect(n(u) + n(k)).toBe(n(tot));
     expect(r.stdout).toMatch(/^phase seven-with-a-rather-long-name: 1 step/m);
     expect(r.stdout).toMatch(/^total: 10 steps/m);
     expect(r.stdout).toMatch(/^ {2}pgfault\s+8\b/m);

@@ -182,7 +182,7 @@ export class Arm64Hardware implements HardwareModel {
         v[this.ids.tlb_miss]!++;
         return -1;
       }
-      this.sys.clock.charge(cpu, this.costs.tlbL2Hit);
+      this.sys.clock.chargeUser(cpu, this.costs.tlbL2Hit);
       t.l1.insert(asid, arr.baseOf(e), arr.shift[e]!, arr.pfn[e]!, arr.writable[e] === 1);
     }
     // a write through an entry without write permission (or with clean dirty state) walks again
@@ -190,7 +190,7 @@ export class Arm64Hardware implements HardwareModel {
     const pfn = arr.pfn[e]! + (vpn - arr.baseOf(e));
     if (this.options.coherenceCheck)
       checkCoherent(this.k, cpu, mm, vpn, write, pfn, arr === t.l1 ? 'L1 TLB' : 'L2 TLB');
-    this.sys.clock.charge(cpu, this.costs.memAccess);
+    this.sys.clock.chargeUser(cpu, this.costs.memAccess);
     return pfn;
   }
 
@@ -207,7 +207,7 @@ export class Arm64Hardware implements HardwareModel {
     const v = this.sys.stats.v;
     const huge = leafShift > 12;
     const levels = this.walkLevels - (huge ? (leafShift - 12) / 9 : 0);
-    this.sys.clock.charge(cpu, c.memAccess + c.tlbL2Hit + c.walkLevel * levels);
+    this.sys.clock.chargeUser(cpu, c.memAccess + c.tlbL2Hit + c.walkLevel * levels);
     v[this.ids.page_walk]!++;
     if (this.cpuMm[cpu] !== mm) this.switchTo(cpu, mm);
     const asid = this.cpuAsid[cpu]!;

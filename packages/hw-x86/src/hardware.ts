@@ -172,9 +172,9 @@ export class X86Hardware implements HardwareModel {
     const pfn = tlb.pfn;
     if (tlb.level === 2) {
       v[this.ids.stlb_hit]!++;
-      this.sys.clock.charge(cpu, this.costs.memAccess + this.costs.stlbHit);
+      this.sys.clock.chargeUser(cpu, this.costs.memAccess + this.costs.stlbHit);
     } else {
-      this.sys.clock.charge(cpu, this.costs.memAccess);
+      this.sys.clock.chargeUser(cpu, this.costs.memAccess);
     }
     if (this.opts.coherenceCheck) checkHit(this.kernel, cpu, mm, vpn, write, pfn, (flags & TLBF.WRITABLE) !== 0);
     return pfn;
@@ -197,7 +197,7 @@ export class X86Hardware implements HardwareModel {
     const v = this.sys.stats.v;
     v[this.ids.page_walk]!++;
     v[this.ids.page_walk_level]! += levels;
-    this.sys.clock.charge(cpu, this.costs.memAccess + levels * this.costs.walkLevel);
+    this.sys.clock.chargeUser(cpu, this.costs.memAccess + levels * this.costs.walkLevel);
     const fl = this.kernel.pt.fl[pteSlot]!;
     let flags = writable ? TLBF.WRITABLE | ((fl & PTE.dirty) !== 0 ? TLBF.DIRTY : 0) : 0;
     let group = -1;

@@ -11,6 +11,10 @@ export type PolicySpec = string | { name?: string; options?: unknown; [key: stri
 export interface PhaseDocument {
   counters: Record<string, number>;
   cycles: number;
+  /** the user-mode part of `cycles` (cycles:u; runs since user cycles were priced) */
+  userCycles?: number;
+  /** the kernel part of `cycles` (cycles:k) */
+  kernelCycles?: number;
   meminfo: Record<string, unknown>;
   steps?: number;
   [key: string]: unknown;

@@ -97,7 +97,7 @@ export class StrictTlbHardware implements HardwareModel, AuditableHardware {
         );
       }
     }
-    this.sys.clock.charge(cpu, this.costs.memAccess);
+    this.sys.clock.chargeUser(cpu, this.costs.memAccess);
     return e.pfn;
   }
 
@@ -113,7 +113,7 @@ export class StrictTlbHardware implements HardwareModel, AuditableHardware {
     let m = this.tlbs[cpu]!.get(mm.id);
     if (!m) this.tlbs[cpu]!.set(mm.id, (m = new Map()));
     m.set(vpn, { pfn, writable, dirty: (this.sys.kernel.pt.fl[pteSlot]! & PTE.dirty) !== 0 });
-    this.sys.clock.charge(cpu, this.costs.memAccess + this.costs.walkLevel * 4);
+    this.sys.clock.chargeUser(cpu, this.costs.memAccess + this.costs.walkLevel * 4);
   }
 
   /**

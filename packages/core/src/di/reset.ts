@@ -24,5 +24,6 @@ export function resetKernelState(system: MmSystem): void {
   system.stats.v.fill(0);
   const clock = system.clock;
   clock.cycles = 0;
+  clock.userCycles = 0;
   clock.byCpu.fill(0);
 }

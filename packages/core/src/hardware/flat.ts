@@ -37,7 +37,7 @@ export class FlatHardware implements HardwareModel {
   }
 
   tlbFill(cpu: number): void {
-    this.sys.clock.charge(cpu, this.costs.memAccess);
+    this.sys.clock.chargeUser(cpu, this.costs.memAccess);
   }
 
   /** x86's arch_tlbbatch_should_defer(): defer only if another CPU is in mm_cpumask. */

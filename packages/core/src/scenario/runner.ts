@@ -21,8 +21,15 @@ export { countWork } from './work.js';
 
 export interface PhaseResult {
   counters: Record<string, number>;
-  /** cycles on the acting threads' path (hardware cost model) */
+  /** cycles on the acting threads' path (hardware cost model): userCycles + kernelCycles */
   cycles: number;
+  /**
+   * the user-mode part of `cycles` (perf's cycles:u): user accesses (TLB hits, page walks of
+   * misses) and `compute` steps
+   */
+  userCycles: number;
+  /** the kernel part of `cycles` (cycles:k): faults, syscalls, flushes, fork, exit, ... */
+  kernelCycles: number;
   /** cycles per CPU, including work done for others (IPI handlers, remote drains) */
   cyclesByCpu: number[];
   /** state at the end of the phase, kB as in /proc/meminfo */
@@ -100,6 +107,7 @@ export interface RunOptions {
 interface PhaseAcc {
   counters: Float64Array;
   cycles: number;
+  userCycles: number;
   byCpu: Float64Array;
   meminfo: Meminfo | null;
   steps: number;
@@ -116,6 +124,7 @@ class Runner implements OpObserver {
   private phaseName = 'main';
   private snapCounters: Float64Array;
   private snapCycles = 0;
+  private snapUserCycles = 0;
   private snapByCpu: Float64Array;
   private done = 0;
   /** pages touches visited (with `done`: the work units of onProgress) */
@@ -173,6 +182,7 @@ class Runner implements OpObserver {
     const totalAcc: PhaseAcc = {
       counters: this.sys.stats.snapshot(),
       cycles: this.sys.clock.cycles,
+      userCycles: this.sys.clock.userCycles,
       byCpu: this.sys.clock.byCpu.slice(),
       meminfo: meminfo(this.k),
       steps: this.done,
@@ -222,6 +232,8 @@ class Runner implements OpObserver {
     return {
       counters,
       cycles: acc.cycles,
+      userCycles: acc.userCycles,
+      kernelCycles: acc.cycles - acc.userCycles,
       cyclesByCpu: Array.from(acc.byCpu),
       meminfo: acc.meminfo ?? meminfo(this.k),
       steps: acc.steps,
@@ -253,6 +265,7 @@ class Runner implements OpObserver {
       acc = {
         counters: new Float64Array(n),
         cycles: 0,
+        userCycles: 0,
         byCpu: new Float64Array(this.k.cpus.length),
         meminfo: null,
         steps: 0,
@@ -266,6 +279,7 @@ class Runner implements OpObserver {
     }
     for (let i = 0; i < n; i++) acc.counters[i]! += v[i]! - (i < snap.length ? snap[i]! : 0);
     acc.cycles += clock.cycles - this.snapCycles;
+    acc.userCycles += clock.userCycles - this.snapUserCycles;
     for (let c = 0; c < acc.byCpu.length; c++) acc.byCpu[c]! += clock.byCpu[c]! - this.snapByCpu[c]!;
     acc.steps += this.curSteps;
     this.curSteps = 0;
@@ -273,6 +287,7 @@ class Runner implements OpObserver {
     if (this.snapCounters.length < n) this.snapCounters = new Float64Array(n);
     this.snapCounters.set(v.subarray(0, n));
     this.snapCycles = clock.cycles;
+    this.snapUserCycles = clock.userCycles;
     this.snapByCpu.set(clock.byCpu);
   }
 

@@ -121,6 +121,13 @@ const UffdWriteProtect = z.strictObject({
   ...base,
 });
 const Drain = z.strictObject({ op: z.literal('drain'), ...base });
+/** user-mode work of the workload between its accesses, in cycles (charged as user cycles) */
+const Compute = z.strictObject({
+  op: z.literal('compute'),
+  pid,
+  cycles: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  ...base,
+});
 const Phase = z.strictObject({ op: z.literal('phase'), name: z.string().min(1), cpu: z.number().int().optional() });
 
 export type Step =
@@ -142,6 +149,7 @@ export type Step =
   | z.infer<typeof UffdCopy>
   | z.infer<typeof UffdWriteProtect>
   | z.infer<typeof Drain>
+  | z.infer<typeof Compute>
   | z.infer<typeof Phase>
   | { op: 'repeat'; times: number; steps: Step[]; phase?: string | undefined };
 
@@ -165,6 +173,7 @@ export const StepSchema: z.ZodType<Step> = z.lazy(() =>
     UffdCopy,
     UffdWriteProtect,
     Drain,
+    Compute,
     Phase,
     z.strictObject({
       op: z.literal('repeat'),
@@ -194,6 +203,7 @@ export const OP_NAMES = [
   'uffdCopy',
   'uffdWriteProtect',
   'drain',
+  'compute',
   'phase',
   'repeat',
 ] as const;

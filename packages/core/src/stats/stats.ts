@@ -47,10 +47,14 @@ export class Stats {
 /**
  * The cost clock. Cycles are charged to the CPU doing the work. `cycles` is the time seen by
  * the acting threads (initiators, including waits such as IPI acknowledgements); work done on
- * other CPUs on their behalf (IPI handlers) is kept per CPU.
+ * other CPUs on their behalf (IPI handlers) is kept per CPU. `userCycles` is the part of
+ * `cycles` spent in user mode (chargeUser(): the accesses' TLB hits and page walks, the
+ * scenario's `compute`), like perf's `cycles:u`; the rest is kernel time (`cycles:k`).
  */
 export class CostClock {
   cycles = 0;
+  /** the user-mode part of `cycles` */
+  userCycles = 0;
   byCpu: Float64Array;
   private remoteObservers: Array<(cpu: number, cycles: number) => void> = [];
   constructor(ncpus: number) {
@@ -70,6 +74,15 @@ export class CostClock {
   /** Charge the acting CPU. */
   charge(cpu: number, c: number): void {
     this.cycles += c;
+    this.byCpu[cpu]! += c;
+  }
+  /**
+   * Charge the acting CPU for user-mode work: a user access (load/store, the TLB lookup, the
+   * hardware page walk of a miss) or the workload's own computation. Counts in `cycles` too.
+   */
+  chargeUser(cpu: number, c: number): void {
+    this.cycles += c;
+    this.userCycles += c;
     this.byCpu[cpu]! += c;
   }
   /** Charge a CPU that works on someone else's behalf (not on the acting thread's path). */

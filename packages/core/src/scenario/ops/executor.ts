@@ -14,6 +14,7 @@ import { access, touch } from './access.js';
 import { pin, readPinOp, unpin } from './pin.js';
 import { uffdCopyOp, uffdRegisterOp, uffdWriteProtectOp } from './uffd.js';
 import { drain, phase, repeat } from './control.js';
+import { compute } from './compute.js';
 
 export type OpName = Step['op'];
 export type StepOf<K extends OpName> = Extract<Step, { op: K }>;
@@ -46,6 +47,7 @@ export const OP_HANDLERS: { readonly [K in OpName]: OpHandler<K> } = {
   uffdCopy: uffdCopyOp,
   uffdWriteProtect: uffdWriteProtectOp,
   drain,
+  compute,
   phase,
   repeat,
 };
