@@ -199,12 +199,7 @@ function rowsFor(realPhase, simPhase, sc) {
     for (const [k, sim] of Object.entries(TLB))
       rows.push([`tlb_flush ${k} (${sim})`, realPhase.tlb[k], c[sim] ?? 0, 'trace']);
   if (realPhase.tlb && SWITCH_ROWS.has(sc)) {
-    rows.push([
-      'tlb_flush task_switch (context_switch)',
-      realPhase.tlb.task_switch ?? 0,
-      c.context_switch ?? 0,
-      'trace',
-    ]);
+    rows.push(['tlb_flush task_switch (tlb_switch_mm)', realPhase.tlb.task_switch ?? 0, c.tlb_switch_mm ?? 0, 'trace']);
     rows.push([
       'tlb_flush task_switch ALL (tlb_switch_flush)',
       realPhase.tlb.task_switch_all ?? 0,
@@ -235,76 +230,16 @@ const WHY = [
     "harness, not the scenario: the C program's stack (copied or reused after fork; under 64K `always` its stack has 64 KiB folios too)",
   ],
   [
-    /^switch-pingpong$/,
-    /^child-exit$/,
-    /^tlb_flush task_switch \(/,
-    "not an issue-13 item (new, counting only): 3 switch events in every run, by the kernel code parent → child, the exiting child's lazy CPU switching to init_mm in flush_tlb_func(), and the dead child → parent (not checked event by event); mmsim's context_switch counts only the scheduling of the child (its switch to init_mm is the tlb_switch_flush row; the parent's next step is in no phase)",
-  ],
-  [
     /.*/,
     /.*/,
     /^hugepages-64kB\/stats\/anon_fault_alloc$/,
     "noise: a system-wide stat; while 64K is `always`, other processes on this machine fault 64 KiB folios too (the real minimum is mmsim's figure)",
   ],
   [
-    /^dsplit-64k$/,
-    /^munmap$/,
-    /^thp_deferred_split_page$/,
-    'item 1: deferred_split_folio() counts the vmstat event only for PMD-mappable folios; a 64 KiB folio counts only in hugepages-64kB/stats/split_deferred',
-  ],
-  [
-    /^pageout-(64k|2m)$/,
-    /^pageout$/,
-    /^thp_deferred_split_page$/,
-    "item 2: reclaim unmaps all the folio's PTEs at once (folio_remove_rmap_ptes(nr)) and frees it: no deferred split",
-  ],
-  [
-    /^(dsplit-2m|mprotect-thp|mremap-thp)$/,
-    /./,
-    /^tlb_flush local_(one|all)/,
-    'item 4: splitting the PMD flushes with flush_pmd_tlb_range() = flush_tlb_range() over 512 pages, above the 33-page ceiling: a full flush; mmsim counts a single page',
-  ],
-  [
-    /^zero-thp$/,
-    /^write$/,
-    /^tlb_flush/,
-    'item 4: the huge-zero-page write fault replaces the PMD (do_huge_zero_wp_pmd → pmdp_huge_clear_flush → flush_pmd_tlb_range): a full flush; mmsim counts a single page',
-  ],
-  [
     /^zero-thp$/,
     /^read$/,
     /^thp_zero_page_alloc$/,
     'noise (state of the machine): the huge zero page already existed on this machine (allocated once, kept while in use), so the real read finds it; mmsim starts a fresh system and allocates it',
-  ],
-  [
-    /^pageout-2m$/,
-    /^pageout$/,
-    /^tlb_flush/,
-    'items 4 and 5: try_to_unmap() splits the PMD (one full flush, item 4), then, the mm being on this CPU only, flushes each of the 512 PTEs at once (512 local single-page flushes, item 5); mmsim: one single-page and two full flushes',
-  ],
-  [
-    /^pageout-2cpu$/,
-    /^pageout$/,
-    /^tlb_flush/,
-    'item 5: another CPU is in mm_cpumask, so the flushes are batched, but every page is dirty, so try_to_unmap_flush_dirty() flushes the batch before each pageout(): 64 batch flushes (IPI + full flush on both CPUs; the local one traced as "local shootdown": the batch has no mm); mmsim adds a 65th request that flushed nothing unmapped (MADV_PAGEOUT does not age PTEs)',
-  ],
-  [
-    /^dontneed-ptes$/,
-    /^dontneed$/,
-    /^VmPTE/,
-    'item 3: CONFIG_PT_RECLAIM frees the 4 PTE tables the zap left empty (VmPTE keeps the PUD and PMD tables: 8 kB); mmsim keeps them',
-  ],
-  [
-    /^swap-zero$/,
-    /./,
-    /(pswp|swp)/,
-    'item 9: zero-filled pages are not written to the device (swpout_zero) and are filled without reading it on swap-in (swpin_zero); mmsim writes and reads them',
-  ],
-  [
-    /^cold-twice-write$/,
-    /^write$/,
-    /(pgreuse|tlb_flush)/,
-    'item 6: MADV_COLD on folios that are already inactive is a no-op and leaves no reference: the write reuses all 64 pages; mmsim copies 2 (a 1-page flush each)',
   ],
 ];
 

@@ -14,6 +14,9 @@ export const X86_COUNTERS = [
   'page_walk_level',
   /** context switches that flushed the new ASID (no PCID, a new slot, or a stale tlb_gen) */
   'tlb_switch_flush',
+  /** switch_mm_irqs_off() calls that change the loaded mm, the switch to init_mm of a lazy CPU
+   *  included: one tlb:tlb_flush TLB_FLUSH_ON_TASK_SWITCH event each (pages 0 or ALL) */
+  'tlb_switch_mm',
   /** lazy-TLB CPUs left out of a shootdown */
   'tlb_lazy_skip',
   /** lazy CPUs that caught up (full flush of the ASID) before using the mm again */

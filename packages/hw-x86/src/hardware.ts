@@ -87,6 +87,7 @@ export class X86Hardware implements HardwareModel {
     const ctx = mmContext(next);
     const slot = a.choose(cpu, ctx.ctxId, ctx.tlbGen);
     const g = cpu * a.slots + slot;
+    this.sys.stats.v[this.ids.tlb_switch_mm]!++;
     if (a.needFlush) {
       this.tlb.invalidateAsid(cpu, slot);
       a.ctxId[g] = ctx.ctxId;
@@ -107,6 +108,7 @@ export class X86Hardware implements HardwareModel {
     const a = this.asid;
     const slot = a.choose(cpu, INIT_MM_CTX_ID, 1);
     const g = cpu * a.slots + slot;
+    this.sys.stats.v[this.ids.tlb_switch_mm]!++;
     if (a.needFlush) {
       this.tlb.invalidateAsid(cpu, slot);
       a.ctxId[g] = INIT_MM_CTX_ID;

@@ -76,3 +76,36 @@ describe.each([false, true])('exit under lazy TLB on x86 (lazy mm_cpumask %s)', 
     });
   });
 });
+
+/*
+ * switch_mm_irqs_off() traces one TLB_FLUSH_ON_TASK_SWITCH event per call that changes the loaded
+ * mm (pages 0, or ALL when it flushed): tlb_switch_mm counts them, the lazy switch to init_mm of
+ * an exiting task included (tools/realkernel switch-pingpong, child-exit: 3 events).
+ */
+describe('tlb_switch_mm: every switch_mm_irqs_off() that changes the mm', () => {
+  const count = (steps: unknown[], phase: string) => {
+    const sc = ScenarioSchema.parse({ name: 'switch-mm', steps });
+    const sys = createSystem({ hardware: createHardware({ cpus: 2 }) });
+    const c = runScenario(sys, sc, { file: 'switch-mm.json' }).phases[phase]!.counters;
+    return [c.tlb_switch_mm ?? 0, c.context_switch ?? 0];
+  };
+  const base = [
+    { op: 'spawn', pid: 'p', cpu: 0 },
+    { op: 'mmap', pid: 'p', name: 'a', size: '16KiB' },
+    { op: 'touch', pid: 'p', region: 'a', access: 'write' },
+    { op: 'fork', pid: 'p', child: 'c' },
+    { op: 'access', pid: 'c', region: 'a', offset: '0KiB', access: 'read', phase: 'turns' },
+    { op: 'access', pid: 'p', region: 'a', offset: '4KiB', access: 'read', phase: 'turns' },
+  ];
+  test('two mms taking turns on one CPU: one per turn, as context_switch', () => {
+    expect(count(base, 'turns')).toEqual([2, 2]);
+  });
+  test('a child exits and the parent runs again: parent → child, child → init_mm, init_mm → parent', () => {
+    const steps = [
+      ...base,
+      { op: 'exit', pid: 'c', phase: 'exit' },
+      { op: 'compute', pid: 'p', cycles: 0, phase: 'exit' },
+    ];
+    expect(count(steps, 'exit')).toEqual([3, 2]);
+  });
+});
