@@ -50,9 +50,15 @@ function generate(kind: 'json' | 'yaml'): string {
 function run(file: string): Promise<{ code: number | null; stdout: string; stderr: string; maxRssKb: number }> {
   const rssFile = `${file}.maxrss`;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', pathToFileURL(PRELOAD).href, BIN, 'run', file, '--json'], {
-      env: { ...process.env, MAXRSS_FILE: rssFile, MMSIM_DEBUG: '' },
-    });
+    // a heap cap well under the RSS bound: V8 collects on time even when a loaded machine delays
+    // its background GC (a run that held the whole scenario would exhaust it and fail)
+    const child = spawn(
+      process.execPath,
+      ['--max-old-space-size=256', '--import', pathToFileURL(PRELOAD).href, BIN, 'run', file, '--json'],
+      {
+        env: { ...process.env, MAXRSS_FILE: rssFile, MMSIM_DEBUG: '' },
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
