@@ -2,6 +2,7 @@
  * Page faults: handle_mm_fault() and the anonymous paths of mm/memory.c.
  * The write-fault decision (reuse or copy) is in doWpPage() → hooks.fault.wpReuse.
  */
+import { workingsetRefault } from './workingset.js';
 import { SimError, type Kernel } from './kernel.js';
 import type { MmStruct } from '../mm/mm-struct.js';
 import type { Vma } from '../mm/vma.js';
@@ -271,11 +272,24 @@ export function anonFolioFault(
   table: number,
   orders: number,
 ): FaultResult {
-  const order = orders > 1 ? pickAnonOrder(k, vma, vpn, table, orders) : 0;
+  let order = orders > 1 ? pickAnonOrder(k, vma, vpn, table, orders) : 0;
+  let head = -1;
+  // alloc_anon_folio(): a large order that does not fit (bounded memory) falls back to the
+  // next allowed order (count_mthp_stat(MTHP_STAT_ANON_FAULT_FALLBACK)), then to one page
+  while (order > 0 && k.wmark !== null) {
+    try {
+      head = k.allocFolio(order, true);
+      break;
+    } catch (e) {
+      if (!(e instanceof SimError && e.code === 'enomem')) throw e;
+      k.stats.v[k.mthpFaultFallback[order]!]!++;
+      order = pickAnonOrder(k, vma, vpn, table, orders & ((1 << order) - 1));
+    }
+  }
   if (k.explain !== null) k.explain.count('fault.anonOrders', `order_${order}`, WATERFALL);
   const nr = 1 << order;
   const start = vpn - (vpn & (nr - 1));
-  const head = k.allocFolio(order, true);
+  if (head < 0) head = k.allocFolio(order, true);
   k.f.ref[head] = nr; // one reference per mapping PTE (folio_ref_add(nr - 1))
   addNewAnonRmap(k, head, mm, vma, start, nr);
   lruAdd(k, head);
@@ -370,7 +384,7 @@ function wpPageCopy(k: Kernel, vmf: VmFault, oldPfn: number, oldHead: number): v
     faultDone(k, mm, vpn, vmf.write, zero ? 'wp-zero' : 'wp-copy', order);
     return;
   }
-  const nh = k.allocFolio(0, zero);
+  const nh = k.allocFolio(0, zero, zero ? -1 : oldHead);
   if (zero) k.stats.v[C.cow_zero]!++;
   else {
     k.f.data[nh] = k.f.data[oldPfn]!;
@@ -444,6 +458,12 @@ function doSwapPage(k: Kernel, vmf: VmFault): FaultResult {
       f.ref[head]!++;
       swap.cachedPages++;
       k.stats.v[C.swap_cache_add]!++;
+    }
+    // workingset_refault() with the slot's shadow (v5.9+), before folio_add_lru()
+    const shadow = swap.shadow[slot]!;
+    if (shadow !== 0) {
+      swap.shadow[slot] = 0;
+      if (k.config.features.workingsetAnon) workingsetRefault(k, head, shadow);
     }
     lruAdd(k, head);
   }
