@@ -91,10 +91,7 @@ function round(k: Kernel): void {
     return;
   }
   // kswapd_age_node(): background aging of the anon lists
-  if (canReclaimAnon(k) && inactiveIsLow(k, LRU.inactiveAnon)) {
-    sc.priority = d.priority;
-    shrinkActiveAnon(k, sc);
-  }
+  if (canReclaimAnon(k) && inactiveIsLow(k, LRU.inactiveAnon)) shrinkActiveAnon(k);
   // kswapd_shrink_node(): reclaim at least the high watermark's worth (SWAP_CLUSTER_MAX)
   sc.nrToReclaim = Math.max(k.wmark!.high, SWAP_CLUSTER_MAX);
   sc.nrReclaimed = 0;

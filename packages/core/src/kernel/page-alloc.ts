@@ -39,6 +39,16 @@ export function prepareAlloc(k: Kernel, order: number, held: number): boolean {
   const s = k.vmscan;
   // PF_MEMALLOC: reclaim's own allocations (ALLOC_NO_WATERMARKS) take what is left
   if (s.inReclaim) return freePages(k) >= 1 << order;
+  // the caller's folio stays out of kswapd's and direct reclaim's way while it allocates
+  s.heldFolio = held;
+  try {
+    return allocSlowpath(k, order);
+  } finally {
+    s.heldFolio = -1;
+  }
+}
+
+function allocSlowpath(k: Kernel, order: number): boolean {
   // kswapd0 has run on its own clock up to this CPU's time (kswapd.ts)
   kswapdCatchUp(k);
   const wm = k.wmark!;
@@ -53,7 +63,7 @@ export function prepareAlloc(k: Kernel, order: number, held: number): boolean {
   if (watermarkOk(k, order, wm.min)) return true;
   let noProgress = 0;
   for (;;) {
-    const progress = directReclaim(k, order, held);
+    const progress = directReclaim(k);
     if (watermarkOk(k, order, wm.min)) return true;
     // should_reclaim_retry()
     if (progress > 0) noProgress = 0;
@@ -75,18 +85,16 @@ export function prepareAlloc(k: Kernel, order: number, held: number): boolean {
  * SWAP_CLUSTER_MAX pages are reclaimed; once more with force_deactivate when active lists were
  * skipped. Charged to the allocating CPU. Returns the pages reclaimed.
  */
-function directReclaim(k: Kernel, order: number, held: number): number {
+function directReclaim(k: Kernel): number {
   const s = k.vmscan;
   const sc = s.directSc;
   k.stats.v[C.allocstall_normal]!++;
   s.inReclaim = true;
-  s.heldFolio = held;
   sc.nrToReclaim = SWAP_CLUSTER_MAX;
   sc.nrReclaimed = 0;
   sc.forceDeactivate = false;
   sc.skippedDeactivate = false;
   sc.mayDeactivate = 0;
-  void order;
   try {
     for (;;) {
       for (sc.priority = DEF_PRIORITY; sc.priority >= 0; sc.priority--) {
@@ -105,6 +113,5 @@ function directReclaim(k: Kernel, order: number, held: number): number {
     }
   } finally {
     s.inReclaim = false;
-    s.heldFolio = -1;
   }
 }

@@ -140,7 +140,7 @@ export function moveFolioToLru(k: Kernel, head: number): void {
  * not, anon folios are deactivated (only referenced executable file folios rotate): the
  * accessed bits are cleared, PG_workingset set, and they go to the inactive list's head.
  */
-function shrinkActiveList(k: Kernel, nrToScan: number, sc: ScanControl, lru: number): void {
+function shrinkActiveList(k: Kernel, nrToScan: number, lru: number): void {
   lruAddDrain(k, k.cpu);
   const f = k.f;
   const scanned = isolateLruFolios(k, nrToScan, lru);
@@ -160,12 +160,11 @@ function shrinkActiveList(k: Kernel, nrToScan: number, sc: ScanControl, lru: num
   list.length = 0;
   k.stats.v[C.pgdeactivate]! += nrDeactivate;
   lruNoteCost(k, lru >= LRU.inactiveFile, 0, 0);
-  void sc;
 }
 
 /** kswapd_age_node(): shrink_active_list(SWAP_CLUSTER_MAX) on the active anon list. */
-export function shrinkActiveAnon(k: Kernel, sc: ScanControl): void {
-  shrinkActiveList(k, SWAP_CLUSTER_MAX, sc, LRU.activeAnon);
+export function shrinkActiveAnon(k: Kernel): void {
+  shrinkActiveList(k, SWAP_CLUSTER_MAX, LRU.activeAnon);
 }
 
 /** shrink_inactive_list(): isolate from the tail and reclaim (shrink_folio_list()). */
@@ -185,7 +184,7 @@ function shrinkInactiveList(k: Kernel, nrToScan: number, sc: ScanControl, lru: n
 function shrinkList(k: Kernel, lru: number, nrToScan: number, sc: ScanControl): number {
   if (lru === LRU.activeAnon || lru === LRU.activeFile) {
     const bit = lru === LRU.activeFile ? DEACTIVATE_FILE : DEACTIVATE_ANON;
-    if ((sc.mayDeactivate & bit) !== 0) shrinkActiveList(k, nrToScan, sc, lru);
+    if ((sc.mayDeactivate & bit) !== 0) shrinkActiveList(k, nrToScan, lru);
     else sc.skippedDeactivate = true;
     return 0;
   }
@@ -278,8 +277,7 @@ function shrinkLruvec(k: Kernel, sc: ScanControl): void {
     break;
   }
   sc.nrReclaimed += reclaimed;
-  if (canReclaimAnon(k) && inactiveIsLow(k, LRU.inactiveAnon))
-    shrinkActiveList(k, SWAP_CLUSTER_MAX, sc, LRU.activeAnon);
+  if (canReclaimAnon(k) && inactiveIsLow(k, LRU.inactiveAnon)) shrinkActiveList(k, SWAP_CLUSTER_MAX, LRU.activeAnon);
 }
 
 /**

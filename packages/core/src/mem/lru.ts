@@ -92,7 +92,9 @@ export class Lruvec {
   /** The folios of `lru` from head (newest) to tail (oldest), for tests and checks. */
   list(lru: number): number[] {
     const out: number[] = [];
-    for (let p = this.first[lru]!; p !== 0; p = this.f.lruNext[p - 1]!) out.push(p - 1);
+    // bounded by the count, so a corrupted (cyclic) list still ends
+    for (let p = this.first[lru]!; p !== 0 && out.length <= this.folios[lru]!; p = this.f.lruNext[p - 1]!)
+      out.push(p - 1);
     return out;
   }
 }
