@@ -303,7 +303,46 @@ TLB misses drop ${fmt(base / on, 1)}× with the contiguous bit (one TLB entry pe
   },
 };
 
+// examples/pressure: 64 MiB of RAM, 256 MiB of swap, 128 MiB written then read (issue 17)
+tables.pressure = async () => {
+  const { cmd, doc } = compare('examples/pressure/pressure-64m.yaml', [
+    '--kernel',
+    'linux-5.8',
+    '--kernel',
+    'linux-6.18',
+    '--hardware',
+    'x86',
+    '--hardware',
+    'arm64',
+  ]);
+  const names = [
+    'pswpout',
+    'pswpin',
+    'pgscan_kswapd',
+    'pgscan_direct',
+    'pgsteal_kswapd',
+    'pgsteal_direct',
+    'allocstall_normal',
+    'pgactivate',
+    'pgdeactivate',
+    'workingset_refault_anon',
+    'workingset_activate_anon',
+  ];
+  const rows = [];
+  for (const e of doc.configs) {
+    for (const ph of ['fill', 'reread']) {
+      rows.push(`| ${e.kernel} | ${e.hardware} | ${ph} | ${names.map((n) => fmt(c(e.result, ph, n))).join(' | ')} |`);
+    }
+  }
+  return `Measured by \`${cmd}\`:
+
+| kernel | hardware | phase | ${names.join(' | ')} |
+| --- | --- | --- | ${names.map(() => '---:').join(' | ')} |
+${rows.join('\n')}`;
+};
+
 const targets = {
+  pressure: ['examples/pressure/README.md', 'table pressure'],
   'fork-1g': ['README.md', 'table fork-1g'],
   forceswap: ['README.md', 'table forceswap'],
   seed001: ['examples/refcount/README.md', 'table seed001'],

@@ -214,7 +214,8 @@ export function reportError(e: unknown, io: Pick<CliIO, 'stderr'>, debug = false
     const loc = e.location;
     if (loc && !e.where.startsWith('line ')) io.stderr.write(`  at ${e.file}:${loc.line}:${loc.column}\n`);
     if (debug) io.stderr.write(stackOf(e));
-    return EXIT.badInput;
+    // out of memory with nothing to reclaim: the scenario ran and failed (exit 1)
+    return e.outOfMemory === true ? EXIT.checksFailed : EXIT.badInput;
   }
   io.stderr.write(`mmsim: internal error: ${errorText(e)}${debug ? '' : ' (set MMSIM_DEBUG=1 for the stack)'}\n`);
   if (debug) io.stderr.write(stackOf(e));

@@ -87,7 +87,13 @@ interface MeminfoRow {
 /** AnonPages, PageTables, SwapCached always; AnonHugePages and VmSwap when non-zero somewhere. */
 function meminfoRows(cols: ReadonlyArray<[string, PhaseResult]>): MeminfoRow[] {
   const any = (f: (p: PhaseResult) => number | undefined) => cols.some(([, p]) => (f(p) ?? 0) !== 0);
-  const rows: MeminfoRow[] = [{ label: 'AnonPages', get: (p) => p.meminfo.AnonPages }];
+  const rows: MeminfoRow[] = [];
+  // a bounded system.memory: free memory and the LRU lists first
+  if (any((p) => p.meminfo.MemTotal)) {
+    for (const key of ['MemFree', 'Active(anon)', 'Inactive(anon)'] as const)
+      rows.push({ label: key, get: (p) => p.meminfo[key] });
+  }
+  rows.push({ label: 'AnonPages', get: (p) => p.meminfo.AnonPages });
   if (any((p) => p.meminfo.AnonHugePages)) rows.push({ label: 'AnonHugePages', get: (p) => p.meminfo.AnonHugePages });
   rows.push(
     { label: 'PageTables', get: (p) => p.meminfo.PageTables },

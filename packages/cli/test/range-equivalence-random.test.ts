@@ -39,7 +39,7 @@ const gen: fc.Arbitrary<Gen> = fc.record({
   kernel: fc.constantFrom('linux-6.18', 'linux-5.9', 'linux-5.8', 'linux-6.8'),
   cpus: fc.integer({ min: 1, max: 3 }),
   lruBatchSize: fc.integer({ min: 1, max: 31 }),
-  memoryPages: fc.oneof(fc.constant(0), fc.integer({ min: 300, max: 4000 })),
+  memoryPages: fc.oneof(fc.constant(0), fc.integer({ min: 1024, max: 4000 })), // system.memory is at least 4 MiB
   thp: fc.boolean(),
   swap: fc.boolean(),
   regions: fc.array(

@@ -17,6 +17,15 @@ export { MmStruct } from './mm/mm-struct.js';
 export { AnonVmaRegistry } from './mm/anon-vma.js';
 export { Kernel, SimError } from './kernel/kernel.js';
 export { defaultKernelConfig, type KernelConfig, type ThpMode } from './kernel/config.js';
+export {
+  MIN_MEMORY_PAGES,
+  calculateMinFreeKbytes,
+  intSqrt,
+  zoneWatermarks,
+  type Watermarks,
+} from './kernel/watermarks.js';
+export { LRU, Lruvec } from './mem/lru.js';
+export { DEF_PRIORITY, ScanControl, SWAP_CLUSTER_MAX, shrinkNode } from './kernel/vmscan.js';
 export { Cpu, Process, Thread, type PendingFault } from './kernel/task.js';
 export { MmGather } from './kernel/tlb-gather.js';
 export { userAccess, handleMmFault, defaultWpReuse, FaultResult, AccessResult } from './kernel/fault.js';

@@ -33,6 +33,8 @@ export class Arm64Hardware implements HardwareModel {
   readonly taskSize = arm64TaskSize(48);
   /** arch/arm64/Kconfig does not select ARCH_SUPPORTS_PT_RECLAIM in v6.18 */
   readonly archSupportsPtReclaim = false;
+  /** arm64 ptep_clear_flush_young(): __ptep_test_and_clear_young() + flush_tlb_page_nosync() */
+  readonly clearYoungFlushes = true;
   readonly costs: Arm64CostProfile;
   readonly cores: readonly CoreTlbs[];
   readonly asids: AsidAllocator;

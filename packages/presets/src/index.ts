@@ -80,6 +80,10 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
         ptReclaim: false,
         forkPteBatch: false,
         zapPteBatch: false,
+        // anon workingset detection (aae466b0052e) and two references for anon folios
+        // (b518154e59aa) came with v5.9
+        workingsetAnon: false,
+        anonTwoReferences: false,
       },
     },
     // PMD-sized THP only (set thp: { top: always | madvise } in a scenario); the per-size
@@ -91,7 +95,8 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
     kernelVersion: '5.9',
     description: 'v5.9: do_wp_page() simplification (09854ba94c6a), page_count() == 1',
     extends: 'linux-5.8',
-    config: {},
+    // anon LRU workingset protection (b518154e59aa) and anon refault detection (aae466b0052e)
+    config: { features: { workingsetAnon: true, anonTwoReferences: true } },
     slots: { refcount: era({ era: 'linux-5.9' }) },
   },
   'linux-5.18': {

@@ -469,8 +469,8 @@ describe('mthp_<size>_swpout_fallback / swpin_fallback: no room for the large fo
           { op: 'mmap', pid: 'p', name: 'a', size: '64KiB' },
           { op: 'touch', pid: 'p', region: 'a', access: 'write', value: 9 },
           { op: 'madvise', pid: 'p', region: 'a', advice: 'pageout' },
-          // 31 folios of 64 KiB take every free block of 16 pages or more (the boot-time ones);
-          // a 64-page memory lets the PFN space grow no further: only small blocks are left
+          // a 64-page memory (min watermark 32 pages): reclaim swaps b out as it is touched and
+          // leaves 39 pages free; a's 64 KiB swap-in folio (no reclaim) would leave 24
           { op: 'mmap', pid: 'p', name: 'b', size: '1984KiB' },
           { op: 'touch', pid: 'p', region: 'b', access: 'write', value: 1 },
           { op: 'access', pid: 'p', region: 'a', access: 'read', phase: 'in' },
@@ -484,15 +484,17 @@ describe('mthp_<size>_swpout_fallback / swpin_fallback: no room for the large fo
     });
   });
   it('linux-6.18: an anonymous fault that cannot allocate the 64 KiB folio counts anon_fault_fallback and maps a page', () => {
-    const sys = sysWith('linux-6.18', { memoryPages: 64 });
+    // 4 MiB, no swap: watermarks min 64 / low 80 pages. b leaves 75 pages free; the 64 KiB
+    // folio (GFP_TRANSHUGE_LIGHT: no reclaim, the slow path's min mark) would leave 59
+    const { config } = resolvePreset('linux-6.18');
+    const sys = sysWith('linux-6.18', { memoryPages: 1024, swap: { ...config.swap, slots: 0 } });
     const r = runScenario(
       sys,
       ScenarioSchema.parse({
         name: 't',
         steps: [
           { op: 'spawn', pid: 'p', cpu: 0 },
-          // as above: the 64 KiB folios of b leave only small free blocks
-          { op: 'mmap', pid: 'p', name: 'b', size: '1984KiB' },
+          { op: 'mmap', pid: 'p', name: 'b', size: '3776KiB' },
           { op: 'touch', pid: 'p', region: 'b', access: 'write', value: 1 },
           { op: 'mmap', pid: 'p', name: 'c', size: '64KiB' },
           { op: 'access', pid: 'p', region: 'c', access: 'write', value: 2, phase: 'f' },

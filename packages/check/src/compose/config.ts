@@ -1,5 +1,5 @@
 /** The KernelConfig overrides a `system` block writes (thp, swap, memory, lruBatchSize). */
-import { parseSize, PAGE_SIZE, type SystemOptions, type SystemSpec, type ThpMode } from '@mmsim/core';
+import { MIN_MEMORY_PAGES, parseSize, PAGE_SIZE, type SystemOptions, type SystemSpec, type ThpMode } from '@mmsim/core';
 import { systemError } from './errors.js';
 
 export type ConfigOverrides = NonNullable<SystemOptions['config']>;
@@ -8,7 +8,18 @@ export type ConfigOverrides = NonNullable<SystemOptions['config']>;
 export function kernelConfig(s: SystemSpec, file: string): ConfigOverrides {
   const config: ConfigOverrides = {};
   if (s.lruBatchSize !== undefined) config.lruBatchSize = s.lruBatchSize;
-  if (s.memory !== undefined) config.memoryPages = pages(s.memory, file, 'system.memory');
+  if (s.memory !== undefined) {
+    const n = pages(s.memory, file, 'system.memory');
+    if (n === 0) throw systemError(file, 'system.memory', 'must not be 0 (omit the field for unlimited memory)');
+    if (n < MIN_MEMORY_PAGES)
+      throw systemError(
+        file,
+        'system.memory',
+        `${n * 4} KiB is below the minimum of ${MIN_MEMORY_PAGES * 4} KiB (${(MIN_MEMORY_PAGES * 4) / 1024} MiB)`,
+      );
+    config.memoryPages = n;
+  }
+  if (s.vm) config.vm = { ...s.vm };
   if (s.swap) {
     const swap: NonNullable<ConfigOverrides['swap']> = {};
     if (s.swap.synchronousIo !== undefined) swap.synchronousIo = s.swap.synchronousIo;

@@ -165,4 +165,20 @@ export function checkLru(k: Kernel, v: ViolationList, heads: readonly number[] =
       `LRU sizes inactive ${k.lruCount.inactive} / active ${k.lruCount.active} pages, but the folios on LRU lists add up to ${inactive} / ${active}`,
     );
   }
+  // the linked lists themselves: each folio on the list its flags name, once, with PG_lru
+  const onList = new Set<number>();
+  for (let lru = 0; lru < 4; lru++) {
+    for (const head of k.lruvec.list(lru)) {
+      const fl = f.flags[head]!;
+      const want = ((fl & PG.anon) !== 0 ? 0 : 2) + ((fl & PG.active) !== 0 ? 1 : 0);
+      if ((fl & PG.lru) === 0 || want !== lru || onList.has(head)) {
+        v.add('lru', `folio ${head} is on LRU list ${lru} but its flags (0x${fl.toString(16)}) name list ${want}`);
+      }
+      onList.add(head);
+    }
+  }
+  for (const head of heads) {
+    if ((f.flags[head]! & PG.lru) !== 0 && !onList.has(head))
+      v.add('lru', `folio ${head} has PG_lru but is on no LRU list`);
+  }
 }

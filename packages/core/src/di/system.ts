@@ -20,9 +20,10 @@ export interface SystemOptions {
   /** extra research policies: their answers take precedence over the preset's on every hook kind */
   policies?: AnyPlugin[];
   /** overrides of the kernel configuration */
-  config?: Partial<Omit<KernelConfig, 'features' | 'swap'>> & {
+  config?: Partial<Omit<KernelConfig, 'features' | 'swap' | 'vm'>> & {
     features?: Partial<KernelConfig['features']>;
     swap?: Partial<KernelConfig['swap']>;
+    vm?: Partial<KernelConfig['vm']>;
   };
   /** preset name, for the output */
   kernelName?: string;
@@ -56,6 +57,7 @@ export function createSystem(opts: SystemOptions): MmSystem {
     ...base,
     ...opts.config,
     swap: { ...base.swap, ...opts.config?.swap },
+    vm: { ...base.vm, ...opts.config?.vm },
     features: { ...base.features, ...opts.config?.features },
     thp: { ...base.thp, ...opts.config?.thp },
   };

@@ -34,6 +34,14 @@ export interface HardwareModel {
    * PTE tables a MADV_DONTNEED left empty (x86-64 since v6.14; not arm64 in v6.18). Default: true.
    */
   readonly archSupportsPtReclaim?: boolean;
+  /**
+   * ptep_clear_flush_young(): whether clearing a PTE's accessed bit for reclaim's aging also
+   * flushes its TLB entry. arm64: yes (flush_tlb_page_nosync()), so the next access walks and
+   * sets the bit again; x86: no ("clearing the accessed bit without a TLB flush doesn't cause
+   * data corruption"), so a cached translation keeps hitting and the page looks unused.
+   * Default: false (x86's behaviour).
+   */
+  readonly clearYoungFlushes?: boolean;
   /** Tap the system's hooks. Called once, before any run. */
   apply(system: MmSystem): void;
   /**

@@ -11,6 +11,15 @@ export interface KernelConfig {
   /** RAM in pages (0 = unlimited) */
   memoryPages: number;
   swap: { slots: number; synchronousIo: boolean };
+  /** /proc/sys/vm knobs that reclaim reads (kernel/watermarks.ts, kernel/vmscan.ts) */
+  vm: {
+    /** vm.swappiness: anon vs file scan balance in get_scan_count() (0..200, default 60) */
+    swappiness: number;
+    /** vm.watermark_scale_factor (default 10: 0.1% of memory between the watermarks) */
+    watermarkScaleFactor: number;
+    /** vm.min_free_kbytes set by the user; 0 = calculate_min_free_kbytes() */
+    minFreeKbytes: number;
+  };
   /** /sys/kernel/mm/transparent_hugepage: key "top" is the global switch, others per size */
   thp: Record<string, ThpMode>;
   features: {
@@ -93,6 +102,19 @@ export interface KernelConfig {
     forkPteBatch: boolean;
     /** zap_present_ptes() clears a large folio's PTEs in batches (10ebac4f95e7, v6.10). */
     zapPteBatch: boolean;
+    /**
+     * Workingset detection for anonymous folios (aae466b0052e, v5.9): reclaim leaves a shadow
+     * entry in the swap slot (workingset_eviction()) and a swap-in checks its refault distance
+     * (workingset_refault(): workingset_refault_anon, _activate_anon, _restore_anon). Before, a
+     * swapped-out anon folio left no shadow.
+     */
+    workingsetAnon: boolean;
+    /**
+     * folio_check_references() wants two references for anon folios too ("mm/vmscan: protect
+     * the workingset on anonymous LRU", b518154e59aa, v5.9). Before, one referenced PTE
+     * activated a swap-backed page (`if (PageSwapBacked(page)) return PAGEREF_ACTIVATE`).
+     */
+    anonTwoReferences: boolean;
   };
 }
 
@@ -101,6 +123,7 @@ export function defaultKernelConfig(): KernelConfig {
     lruBatchSize: 31,
     memoryPages: 0,
     swap: { slots: 1 << 20, synchronousIo: true },
+    vm: { swappiness: 60, watermarkScaleFactor: 10, minFreeKbytes: 0 },
     thp: { top: 'never' },
     features: {
       tryChangeWritable: false,
@@ -121,6 +144,8 @@ export function defaultKernelConfig(): KernelConfig {
       ptReclaim: false,
       forkPteBatch: true,
       zapPteBatch: true,
+      workingsetAnon: true,
+      anonTwoReferences: true,
     },
   };
 }

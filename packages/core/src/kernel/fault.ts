@@ -2,6 +2,7 @@
  * Page faults: handle_mm_fault() and the anonymous paths of mm/memory.c.
  * The write-fault decision (reuse or copy) is in doWpPage() → hooks.fault.wpReuse.
  */
+import { workingsetRefault } from './workingset.js';
 import { SimError, type Kernel } from './kernel.js';
 import type { MmStruct } from '../mm/mm-struct.js';
 import type { Vma } from '../mm/vma.js';
@@ -384,7 +385,7 @@ function wpPageCopy(k: Kernel, vmf: VmFault, oldPfn: number, oldHead: number): v
     faultDone(k, mm, vpn, vmf.write, zero ? 'wp-zero' : 'wp-copy', order);
     return;
   }
-  const nh = k.allocFolio(0, zero);
+  const nh = k.allocFolio(0, zero, zero ? -1 : oldHead);
   if (zero) k.stats.v[C.cow_zero]!++;
   else {
     k.f.data[nh] = k.f.data[oldPfn]!;
@@ -458,6 +459,12 @@ function doSwapPage(k: Kernel, vmf: VmFault): FaultResult {
       f.ref[head]!++;
       swap.cachedPages++;
       k.stats.v[C.swap_cache_add]!++;
+    }
+    // workingset_refault() with the slot's shadow (v5.9+), before folio_add_lru()
+    const shadow = swap.shadow[slot]!;
+    if (shadow !== 0) {
+      swap.shadow[slot] = 0;
+      if (k.config.features.workingsetAnon) workingsetRefault(k, head, shadow);
     }
     lruAdd(k, head);
   }

@@ -236,7 +236,7 @@ function copyPresentPte(
   }
   if (d === 'copy') {
     // copy_present_page(): the child gets its own copy now, the parent keeps its page
-    const nh = k.allocFolio(0, false);
+    const nh = k.allocFolio(0, false, head);
     f.data[nh] = f.data[val]!;
     k.charge(k.hw.costs.copyPage);
     addNewAnonRmap(k, nh, cmm, dstVma, a, 1);

@@ -29,6 +29,7 @@ import { HPAGE_PMD_NR, PMD_ORDER, pmdIndex, pmdStart, pteIndex } from '../units.
 import { pteTable, tableAt } from './pgwalk.js';
 import { anonVmaPrepare } from './rmap.js';
 import { flush, flushPage, tlbBatchAdd, tlbBatchFlush } from './tlb-flush.js';
+import { folioLru } from './lru-batch.js';
 
 /** Stride of a PMD-sized TLB flush (flush_pmd_tlb_range). */
 export const PMD_SHIFT = 21;
@@ -318,13 +319,17 @@ export function splitFolio(k: Kernel, head: number, list: number[] | null): bool
   if (f.pincount[head] !== 0) f.pincount[head] = 0;
   // the new folios: one reference per mapping (remove_migration_pte()), the caller's stays on the head
   f.ref[head] = f.mapcount[head]! + 1;
+  // a folio on an LRU list stays there as its order-0 head: its list counts one page now
+  const onLru = (keep & PG.lru) !== 0;
+  const lru = folioLru(keep);
+  if (onLru) k.lruvec.pages[lru]! -= nr - 1;
   for (let i = 1; i < nr; i++) {
     const p = head + i;
-    f.flags[p] = (f.flags[p]! & PG.anonExclusive) | keep;
+    f.flags[p] = (f.flags[p]! & PG.anonExclusive) | (keep & ~PG.lru);
     f.anonVma[p] = fam;
     f.index[p] = idx + i;
     if (f.mapcount[p] === 0) {
-      // free_folio_and_swap_cache(): an unmapped tail is freed
+      // free_folio_and_swap_cache(): an unmapped tail is freed (it was never on a list)
       f.ref[p] = 1;
       k.folioPut(p);
       continue;
@@ -334,6 +339,10 @@ export function splitFolio(k: Kernel, head: number, list: number[] | null): bool
       // lru_add_split_folio(): reclaim's tails go on its list, isolated (a reference each)
       f.ref[p]!++;
       list.push(p);
+    } else if (onLru) {
+      // lru_add_split_folio(): folio_set_lru(new_folio); list_add_tail(&new_folio->lru, &folio->lru)
+      f.flags[p]! |= PG.lru;
+      k.lruvec.addBefore(lru, head, p, 1);
     }
   }
   // count_vm_event(THP_SPLIT_PAGE) for a PMD-sized folio; count_mthp_stat(old_order,

@@ -11,7 +11,7 @@ import type { KernelConfig } from './config.js';
 import { PhysMem } from '../mem/phys-mem.js';
 import { GUP_PIN_COUNTING_BIAS, PG, type FolioTable } from '../mem/folios.js';
 import { SwapDevice } from '../mem/swap.js';
-import type { LruBatchKind } from '../mem/lru.js';
+import { LRU, Lruvec, type LruBatchKind } from '../mem/lru.js';
 import type { Pin } from './gup.js';
 import type { Explainer } from '../explain/explainer.js';
 import { PageTablePool } from '../mm/page-table.js';
@@ -23,11 +23,15 @@ import { PAGE_SHIFT } from '../units.js';
 import { MmGather } from './tlb-gather.js';
 import { pteTable, tableAt, translate } from './pgwalk.js';
 import { addAnonRmapPtes, addNewAnonRmap, removeRmapPtes } from './rmap.js';
-import { lruAdd, lruAddDrain, lruAddDrainAll, lruBatchAdd } from './lru-batch.js';
+import { folioLru, lruAdd, lruAddDrain, lruAddDrainAll, lruBatchAdd } from './lru-batch.js';
 import { addToSwap, deleteFromSwapCache, folioFreeSwap } from './swap-cache.js';
 import { flush, flushMm, flushPage, tlbBatchFlush } from './tlb-flush.js';
 import { mmapBasePages } from './unmapped-area.js';
 import { taskSizeOf } from '../hardware/limits.js';
+import { zoneWatermarks, type Watermarks } from './watermarks.js';
+import { VmscanState } from './vmscan.js';
+import { Kswapd } from './kswapd.js';
+import { prepareAlloc } from './page-alloc.js';
 
 /** MMSIM_RANGE_FAULTS=0 turns the range fast path off (Kernel.rangeFaults); no process object: on. */
 function rangeFaultsDefault(): boolean {
@@ -38,7 +42,7 @@ function rangeFaultsDefault(): boolean {
 export class SimError extends Error {
   constructor(
     message: string,
-    readonly code: 'segv' | 'einval' | 'enoent' | 'eexist' | 'enomem' | 'internal' = 'einval',
+    readonly code: 'segv' | 'einval' | 'enoent' | 'eexist' | 'enomem' | 'oom' | 'internal' = 'einval',
     /** the scenario field the error is about, when the syscall's argument maps to one (e.g. `region`) */
     readonly field?: string,
   ) {
@@ -73,7 +77,17 @@ export class Kernel {
   nrAnonMapped = 0;
   /** pages of PMD-mapped anon THPs (AnonHugePages) */
   nrAnonThp = 0;
-  readonly lruCount = { inactive: 0, active: 0 };
+  /** zone watermarks of a bounded memory (watermarks.ts), null when memory is unlimited */
+  readonly wmark: Watermarks | null;
+  /** reclaim state (vmscan.ts) and kswapd0 (kswapd.ts) */
+  readonly vmscan = new VmscanState();
+  readonly kswapd = new Kswapd();
+  /** the node's LRU lists (mem/lru.ts) */
+  readonly lruvec: Lruvec;
+  /** anon LRU sizes in pages (NR_INACTIVE_ANON / NR_ACTIVE_ANON), from the lists */
+  get lruCount(): { inactive: number; active: number } {
+    return { inactive: this.lruvec.pages[LRU.inactiveAnon]!, active: this.lruvec.pages[LRU.activeAnon]! };
+  }
   /** folios under asynchronous swap writeback, completed by completeWriteback() */
   readonly pendingWriteback: number[] = [];
   /** FOLL_PIN pins not yet unpinned (gup.ts), so explanations can name the pin holding a page */
@@ -134,6 +148,8 @@ export class Kernel {
   ) {
     this.mem = new PhysMem(config.memoryPages);
     this.f = this.mem.f;
+    this.lruvec = new Lruvec(this.f);
+    this.wmark = config.memoryPages > 0 ? zoneWatermarks(config.memoryPages, config.vm) : null;
     this.swap = new SwapDevice(config.swap);
     this.cpus = Array.from({ length: hw.ncpus }, (_, i) => new Cpu(i));
     this.taskSize = taskSizeOf(hw);
@@ -248,6 +264,8 @@ export class Kernel {
   /* ----------------------------------------------------------- page tables */
 
   allocTable(mm: MmStruct, level: number): number {
+    // pte_alloc_one() etc. allocate a page (GFP_PGTABLE_USER): the same watermarks and reclaim
+    if (this.wmark !== null) prepareAlloc(this, 0, -1);
     const id = this.pt.alloc(level, mm.id);
     mm.pgtablesBytes += 4096;
     this.stats.v[C.pgtable_alloc]!++;
@@ -297,8 +315,15 @@ export class Kernel {
 
   /* -------------------------------------------------------------- folios */
 
-  /** Allocate a folio of `order` (ref 1), zeroed when `zero`. */
-  allocFolio(order: number, zero: boolean): number {
+  /**
+   * Allocate a folio of `order` (ref 1), zeroed when `zero`. With a bounded memory the
+   * watermarks apply first (page-alloc.ts): kswapd, direct reclaim, or an `oom` error; a large
+   * folio that does not fit fails with `enomem` (the caller falls back). `held`: a folio the
+   * caller works on (a CoW source), which reclaim must leave alone.
+   */
+  allocFolio(order: number, zero: boolean, held = -1): number {
+    if (this.wmark !== null && !prepareAlloc(this, order, held))
+      throw new SimError(`out of memory for an order-${order} folio`, 'enomem');
     let head: number;
     try {
       head = this.mem.alloc(order);
@@ -327,11 +352,7 @@ export class Kernel {
   private freeFolio(head: number): void {
     const f = this.f;
     if ((f.flags[head]! & PG.reserved) !== 0) throw new SimError(`freeing reserved page ${head}`, 'internal');
-    if ((f.flags[head]! & PG.lru) !== 0) {
-      const nr = 1 << f.order[head]!;
-      if ((f.flags[head]! & PG.active) !== 0) this.lruCount.active -= nr;
-      else this.lruCount.inactive -= nr;
-    }
+    if ((f.flags[head]! & PG.lru) !== 0) this.lruvec.del(folioLru(f.flags[head]!), head, 1 << f.order[head]!);
     const order = f.order[head]!;
     if (order > 0 && this.config.features.mthpNrAnonStats) {
       // free_pages_prepare(): mod_mthp_stat(order, MTHP_STAT_NR_ANON, -1) for an anon folio (5d65c8d758f2, v6.12)

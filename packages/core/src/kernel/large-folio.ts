@@ -72,7 +72,7 @@ export function wpCopyRange(
   const nr = 1 << order;
   const start = vpn - (vpn & (nr - 1));
   const zero = oldHead < 0;
-  const nh = k.allocFolio(order, zero);
+  const nh = k.allocFolio(order, zero, oldHead);
   const b = pt.slot(table, pteIndex(start));
   const old: number[] = [];
   for (let j = 0; j < nr; j++) {

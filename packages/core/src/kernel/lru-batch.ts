@@ -3,9 +3,14 @@
  * lru_add_drain[_all]; mm/vmscan.c: folio_isolate_lru, folio_putback_lru).
  */
 import { PG } from '../mem/folios.js';
-import type { LruBatchKind } from '../mem/lru.js';
+import { LRU, type LruBatchKind } from '../mem/lru.js';
 import { C } from '../stats/counters.js';
 import type { Kernel } from './kernel.js';
+
+/** folio_lru_list(): the list a folio with these flags belongs on (swap-backed: anon). */
+export function folioLru(fl: number): number {
+  return ((fl & PG.anon) !== 0 ? LRU.inactiveAnon : LRU.inactiveFile) + ((fl & PG.active) !== 0 ? 1 : 0);
+}
 
 /** folio_add_lru(): park the folio in this CPU's lru_add batch, holding a reference. */
 export function lruAdd(k: Kernel, head: number): void {
@@ -42,22 +47,27 @@ export function drainBatch(k: Kernel, cpu: number, kind: LruBatchKind): void {
     const nr = 1 << f.order[head]!;
     f.flags[head]! &= ~PG.inBatch;
     const fl = f.flags[head]!;
+    const lv = k.lruvec;
     if (kind === 'add') {
+      // lru_add(): lruvec_add_folio() at the head of the folio's list (active after a
+      // workingset refault: workingset_refault() set PG_active)
       if ((fl & PG.lru) === 0) {
         f.flags[head]! |= PG.lru;
-        k.lruCount.inactive += nr;
+        lv.addHead(folioLru(fl), head, nr);
       }
     } else if ((fl & PG.lru) !== 0) {
       const active = (fl & PG.active) !== 0;
       if (kind === 'activate' && !active) {
+        // folio_activate_fn(): lruvec_del_folio, folio_set_active, lruvec_add_folio
+        lv.del(folioLru(fl), head, nr);
         f.flags[head]! |= PG.active;
-        k.lruCount.inactive -= nr;
-        k.lruCount.active += nr;
+        lv.addHead(folioLru(fl | PG.active), head, nr);
         k.stats.v[C.pgactivate]! += nr;
       } else if (kind !== 'activate' && active) {
-        f.flags[head]! &= ~PG.active;
-        k.lruCount.active -= nr;
-        k.lruCount.inactive += nr;
+        // lru_deactivate_fn() / lru_lazyfree_fn(): to the head of the inactive list
+        lv.del(folioLru(fl), head, nr);
+        f.flags[head]! &= ~(PG.active | PG.referenced);
+        lv.addHead(folioLru(fl & ~PG.active), head, nr);
         k.stats.v[kind === 'lazyfree' ? C.pglazyfree : C.pgdeactivate]! += nr;
       }
     }
@@ -86,18 +96,16 @@ export function lruAddDrainAll(k: Kernel): void {
 export function isolateLru(k: Kernel, head: number): boolean {
   const f = k.f;
   if ((f.flags[head]! & PG.lru) === 0) return false;
-  const nr = 1 << f.order[head]!;
-  if ((f.flags[head]! & PG.active) !== 0) k.lruCount.active -= nr;
-  else k.lruCount.inactive -= nr;
+  k.lruvec.del(folioLru(f.flags[head]!), head, 1 << f.order[head]!);
   f.flags[head]! &= ~(PG.lru | PG.active);
   f.ref[head]!++;
   return true;
 }
 
-/** folio_putback_lru() */
+/** folio_putback_lru(): back at the head of its list (inactive after reclaim_pages()). */
 export function putbackLru(k: Kernel, head: number): void {
   const f = k.f;
   f.flags[head]! |= PG.lru;
-  k.lruCount.inactive += 1 << f.order[head]!;
+  k.lruvec.addHead(folioLru(f.flags[head]!), head, 1 << f.order[head]!);
   k.folioPut(head);
 }

@@ -149,7 +149,7 @@ export class TableApi implements PageTableApi {
           if (!vma || vpn < vma.start || vpn >= vma.end) vma = mm.findVma(vpn);
           if (vma) {
             // copy_present_page(): `mm` gets its own page now, the table keeps the original
-            const nh = k.allocFolio(0, false);
+            const nh = k.allocFolio(0, false, head);
             f.data[nh] = f.data[val]!;
             k.charge(k.hw.costs.copyPage);
             addNewAnonRmap(k, nh, mm, vma, vpn, 1);

@@ -12,6 +12,9 @@ import { putbackLru } from './lru-batch.js';
 import { addToSwap, deleteFromSwapCache } from './swap-cache.js';
 import { countThpSwpout, splitFolio } from './huge-memory.js';
 import { flushPage, tlbBatchAdd, tlbBatchFlush } from './tlb-flush.js';
+import { folioReferenced } from './referenced.js';
+import { moveFolioToLru, type ScanControl } from './vmscan.js';
+import { workingsetEviction } from './workingset.js';
 
 /**
  * reclaim_pages() → shrink_folio_list() for folios already isolated from the LRU (each holds
@@ -76,6 +79,97 @@ function swapoutFallback(k: Kernel, head: number, list: number[]): boolean {
   if (order === 0 || !splitFolio(k, head, list)) return false;
   if (k.config.features.mthpSwapStats) k.stats.v[k.mthpSwpoutFallback[order]!]!++;
   return addToSwap(k, head);
+}
+
+/**
+ * shrink_folio_list() for kswapd and direct reclaim (vmscan.ts): folios isolated from the tail of
+ * the inactive list, oldest first. folio_check_references() first: referenced PTEs keep the folio
+ * for another trip (PG_referenced) or activate it; unreferenced anon folios go to swap as in
+ * reclaimFolios(). Returns the pages reclaimed; every folio not freed goes back to the head of
+ * its list (move_folios_to_lru()).
+ */
+export function shrinkFolioList(k: Kernel, heads: number[], sc: ScanControl): number {
+  const f = k.f;
+  const ctx = new ReclaimCtx(k, k.cpu, 'pressure');
+  let reclaimed = 0;
+  sc.nrPageout = 0;
+  const held = k.vmscan.heldFolio;
+  const workingset = k.config.features.workingsetAnon;
+  for (let i = 0; i < heads.length; i++) {
+    const head = heads[i]!;
+    const nr = 1 << f.order[head]!;
+    ctx.head = head;
+    ctx.pfn = head;
+    // folio_trylock() fails on the folio the faulting task works on; PMD-mapped THPs are not
+    // split for reclaim in this model: both stay
+    if (head === held || f.entireMapcount[head]! > 0 || (f.flags[head]! & PG.anon) === 0) {
+      moveFolioToLru(k, head);
+      continue;
+    }
+    if (k.hooks.reclaim.shouldReclaim.call(ctx) === false) {
+      moveFolioToLru(k, head);
+      continue;
+    }
+    // folio_check_references()
+    const referencedPtes = folioReferenced(k, head);
+    const referencedFolio = (f.flags[head]! & PG.referenced) !== 0;
+    f.flags[head]! &= ~PG.referenced;
+    if (referencedPtes > 0) {
+      f.flags[head]! |= PG.referenced;
+      // before v5.9 one referenced PTE activated a swap-backed page
+      if (!k.config.features.anonTwoReferences || referencedFolio || referencedPtes > 1) activate(k, head, nr);
+      else moveFolioToLru(k, head); // FOLIOREF_KEEP: another trip around the inactive list
+      continue;
+    }
+    if ((f.flags[head]! & PG.swapcache) === 0) {
+      // add_to_swap() failing (swap full) activates the folio (activate_locked)
+      if (!k.swap.enabled || !addToSwap(k, head)) {
+        activate(k, head, nr);
+        continue;
+      }
+    }
+    if (f.folioMapcount(head) > 0) {
+      const mode = k.hooks.reclaim.unmapFlush.call(ctx) ?? 'batch';
+      tryToUnmap(k, head, mode === 'batch');
+      if (f.folioMapcount(head) > 0) {
+        activate(k, head, nr); // try_to_unmap() failed (a pinned page): activate_locked
+        continue;
+      }
+    }
+    if ((f.flags[head]! & PG.dirty) !== 0) {
+      tlbBatchFlush(k, true);
+      pageout(k, head);
+      sc.nrPageout += nr;
+    }
+    if ((f.flags[head]! & PG.writeback) !== 0) {
+      moveFolioToLru(k, head); // under writeback: kept, reclaimed by a later pass
+      continue;
+    }
+    // __remove_mapping(): only the isolation and swap-cache references may remain
+    if ((f.flags[head]! & PG.swapcache) !== 0 && f.ref[head] === 1 + nr) {
+      const slot = f.swap[head]!;
+      const shadow = workingset ? workingsetEviction(k, head) : 0;
+      deleteFromSwapCache(k, head);
+      // __delete_from_swap_cache(folio, entry, shadow): the shadow stays in the (still used) slots
+      if (shadow !== 0) for (let j = 0; j < nr; j++) if (k.swap.count[slot + j]! > 0) k.swap.shadow[slot + j] = shadow;
+      k.stats.v[C.pgsteal]! += nr;
+      k.hooks.reclaim.reclaimed.call(ctx);
+      f.flags[head]! &= ~(PG.active | PG.workingset | PG.referenced);
+      k.folioPut(head); // the isolation reference: frees it
+      reclaimed += nr;
+    } else {
+      moveFolioToLru(k, head);
+    }
+  }
+  tlbBatchFlush(k, false);
+  return reclaimed;
+}
+
+/** activate_locked: PG_active set, counted, back at the head of the active list. */
+function activate(k: Kernel, head: number, nr: number): void {
+  k.f.flags[head]! |= PG.active;
+  k.stats.v[C.pgactivate]! += nr;
+  moveFolioToLru(k, head);
 }
 
 function keep(k: Kernel, head: number): void {

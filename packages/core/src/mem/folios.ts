@@ -25,6 +25,8 @@ export const PG = Object.freeze({
   partiallyMapped: 1 << 9,
   /** Reserved frame: the shared zero page / huge zero page. */
   reserved: 1 << 10,
+  /** PG_workingset: the folio was on the active list before it was deactivated (mm/workingset.c) */
+  workingset: 1 << 11,
   /** Per page (every page, not only the head): PageAnonExclusive. */
   anonExclusive: 1 << 14,
 } as const);
@@ -57,6 +59,9 @@ export class FolioTable {
   anonVma = new Int32Array(0);
   /** (head) folio->index: linear page offset (pgoff) used by rmap */
   index = new Float64Array(0);
+  /** (head) folio->lru: the previous / next folio's head PFN + 1 on its LRU list (0 = none; mem/lru.ts) */
+  lruPrev = new Int32Array(0);
+  lruNext = new Int32Array(0);
 
   /**
    * Room for at least `minCapacity` frames, of which the first `used` hold state (the rest are
@@ -78,6 +83,8 @@ export class FolioTable {
     this.swap = g(this.swap);
     this.anonVma = g(this.anonVma);
     this.index = g(this.index);
+    this.lruPrev = g(this.lruPrev);
+    this.lruNext = g(this.lruNext);
     this.capacity = cap;
   }
 
@@ -87,7 +94,7 @@ export class FolioTable {
   }
 
   /** Bytes of simulator state per frame (for the bench's bytes-per-page figure). */
-  static readonly BYTES_PER_FRAME = 4 * 8 + 2 + 1 + 8;
+  static readonly BYTES_PER_FRAME = 4 * 10 + 2 + 1 + 8;
 
   head(pfn: number): number {
     return pfn & ~((1 << this.order[pfn]!) - 1);

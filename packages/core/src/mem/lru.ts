@@ -1,3 +1,4 @@
+import type { FolioTable } from './folios.js';
 /**
  * Per-CPU LRU batches (mm/swap.c: cpu_fbatches, PAGEVEC_SIZE 15 in 5.x, a folio_batch of 31
  * later) and the LRU lists they drain onto. Each batched folio holds one reference until
@@ -11,4 +12,102 @@ export class CpuLruBatches {
   readonly deactivate: number[] = [];
   readonly lazyfree: number[] = [];
   readonly activate: number[] = [];
+}
+
+/** enum lru_list (include/linux/mmzone.h): the lists of one lruvec. */
+export const LRU = Object.freeze({
+  inactiveAnon: 0,
+  activeAnon: 1,
+  inactiveFile: 2,
+  activeFile: 3,
+  unevictable: 4,
+} as const);
+export const NR_LRU_LISTS = 5;
+
+/**
+ * struct lruvec: the LRU lists of the (one) node, as doubly linked lists threaded through the
+ * folio table (FolioTable.lruPrev / lruNext, indexed by head PFN, holding PFN + 1 so that 0 is
+ * "none"). `first` is the list head (most recently added, list_add()), `last` its tail, where
+ * reclaim isolates from (lru_to_folio(): src->prev). `pages` counts pages per list
+ * (NR_INACTIVE_ANON, ...). No allocation: a few typed-array writes per operation.
+ */
+export class Lruvec {
+  /** head PFN + 1 of each list's first (most recent) folio, 0 = empty */
+  readonly first = new Int32Array(NR_LRU_LISTS);
+  /** head PFN + 1 of each list's last (oldest) folio, 0 = empty */
+  readonly last = new Int32Array(NR_LRU_LISTS);
+  /** pages on each list (lruvec_page_state NR_LRU_BASE + lru) */
+  readonly pages = new Float64Array(NR_LRU_LISTS);
+  /** folios on each list */
+  readonly folios = new Float64Array(NR_LRU_LISTS);
+
+  constructor(private readonly f: FolioTable) {}
+
+  /** lruvec_add_folio(): at the head of `lru`. */
+  addHead(lru: number, head: number, nr: number): void {
+    const f = this.f;
+    const old = this.first[lru]!;
+    f.lruPrev[head] = 0;
+    f.lruNext[head] = old;
+    if (old !== 0) f.lruPrev[old - 1] = head + 1;
+    else this.last[lru] = head + 1;
+    this.first[lru] = head + 1;
+    this.pages[lru]! += nr;
+    this.folios[lru]!++;
+  }
+
+  /** lruvec_add_folio_tail(): at the tail of `lru` (a rotation to the oldest end). */
+  addTail(lru: number, head: number, nr: number): void {
+    const f = this.f;
+    const old = this.last[lru]!;
+    f.lruNext[head] = 0;
+    f.lruPrev[head] = old;
+    if (old !== 0) f.lruNext[old - 1] = head + 1;
+    else this.first[lru] = head + 1;
+    this.last[lru] = head + 1;
+    this.pages[lru]! += nr;
+    this.folios[lru]!++;
+  }
+
+  /** list_add_tail(&new->lru, &folio->lru): `head` just newer than `next`, on next's list. */
+  addBefore(lru: number, next: number, head: number, nr: number): void {
+    const f = this.f;
+    const p = f.lruPrev[next]!;
+    f.lruPrev[head] = p;
+    f.lruNext[head] = next + 1;
+    f.lruPrev[next] = head + 1;
+    if (p !== 0) f.lruNext[p - 1] = head + 1;
+    else this.first[lru] = head + 1;
+    this.pages[lru]! += nr;
+    this.folios[lru]!++;
+  }
+
+  /** lruvec_del_folio() */
+  del(lru: number, head: number, nr: number): void {
+    const f = this.f;
+    const p = f.lruPrev[head]!;
+    const n = f.lruNext[head]!;
+    if (p !== 0) f.lruNext[p - 1] = n;
+    else this.first[lru] = n;
+    if (n !== 0) f.lruPrev[n - 1] = p;
+    else this.last[lru] = p;
+    f.lruPrev[head] = 0;
+    f.lruNext[head] = 0;
+    this.pages[lru]! -= nr;
+    this.folios[lru]!--;
+  }
+
+  /** The oldest folio of `lru` (its head PFN), -1 when empty. */
+  tail(lru: number): number {
+    return this.last[lru]! - 1;
+  }
+
+  /** The folios of `lru` from head (newest) to tail (oldest), for tests and checks. */
+  list(lru: number): number[] {
+    const out: number[] = [];
+    // bounded by the count, so a corrupted (cyclic) list still ends
+    for (let p = this.first[lru]!; p !== 0 && out.length <= this.folios[lru]!; p = this.f.lruNext[p - 1]!)
+      out.push(p - 1);
+    return out;
+  }
 }

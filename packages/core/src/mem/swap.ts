@@ -23,6 +23,8 @@ export class SwapDevice {
   data: Uint32Array;
   /** zeromap: the slot holds a zero-filled page that was never written (v6.12+). */
   zeromap: Uint8Array;
+  /** Shadow entries of reclaimed folios (mm/workingset.c; kernel/workingset.ts), 0 = none. */
+  shadow: Float64Array;
   private freeSlots: number[] = [];
   private next = 0;
   used = 0;
@@ -38,6 +40,7 @@ export class SwapDevice {
     this.cache = new Int32Array(0);
     this.data = new Uint32Array(0);
     this.zeromap = new Uint8Array(0);
+    this.shadow = new Float64Array(0);
   }
 
   private ensure(n: number): void {
@@ -50,6 +53,7 @@ export class SwapDevice {
     this.cache = grown(this.cache, cap, this.capacity, -1);
     this.data = grown(this.data, cap);
     this.zeromap = grown(this.zeromap, cap);
+    this.shadow = grown(this.shadow, cap);
     this.capacity = cap;
   }
 
@@ -111,6 +115,7 @@ export class SwapDevice {
   maybeFree(slot: number): boolean {
     if (this.count[slot] === 0 && this.hasCache[slot] === 0) {
       this.zeromap[slot] = 0; // swap_range_free() clears the zeromap bit
+      if (this.shadow[slot] !== 0) this.shadow[slot] = 0; // and the shadow (clear_shadow_from_swap_cache)
       this.freeSlots.push(slot);
       this.used--;
       return true;

@@ -2,6 +2,11 @@ import type { z } from 'zod';
 
 /** A problem with a scenario: which file, which step (path like `steps[3].steps[0]`), which field. */
 export class ScenarioError extends Error {
+  /**
+   * The run stopped because memory ran out and nothing could be reclaimed (the OOM killer
+   * fired): the scenario ran but did not complete. The CLI exits 1 for it, not 2.
+   */
+  outOfMemory = false;
   constructor(
     readonly file: string,
     readonly where: string,

@@ -330,7 +330,9 @@ class Runner implements OpObserver {
       const field = e.field ?? (e.code === 'segv' ? ('region' in s ? 'region' : 'addr') : undefined);
       // kernel messages start with the syscall's name; the op already names it
       const msg = e.message.startsWith(`${s.op}: `) ? e.message.slice(s.op.length + 2) : e.message;
-      return new ScenarioError(file, where, field, `op ${s.op}: ${msg}`);
+      const err = new ScenarioError(file, where, field, `op ${s.op}: ${msg}`);
+      if (e.code === 'oom') err.outOfMemory = true;
+      return err;
     }
     const msg = e instanceof Error ? e.message : String(e);
     return new ScenarioError(file, where, undefined, `op ${s.op}: internal error: ${msg}`);

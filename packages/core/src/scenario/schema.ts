@@ -228,6 +228,14 @@ export const SystemSchema = z.strictObject({
     })
     .optional(),
   memory: Size.optional(),
+  /** /proc/sys/vm knobs reclaim reads (docs/scenario-format.md "Memory pressure") */
+  vm: z
+    .strictObject({
+      swappiness: z.number().int().min(0).max(200).optional(),
+      watermarkScaleFactor: z.number().int().min(1).max(3000).optional(),
+      minFreeKbytes: z.number().int().min(128).optional(),
+    })
+    .optional(),
   lruBatchSize: z.number().int().min(1).max(4096).optional(),
 });
 

@@ -1,4 +1,6 @@
 import type { Kernel } from '../kernel/kernel.js';
+import { freePages } from '../kernel/page-alloc.js';
+import { LRU } from '../mem/lru.js';
 
 export interface ProcessMeminfo {
   /** /proc/PID/status, in kB */
@@ -20,6 +22,16 @@ export interface Meminfo {
   Inactive_anon: number;
   /** frames handed out to folios (MemTotal - MemFree, without the kernel's own use) */
   MemUsed: number;
+  /**
+   * With a bounded `system.memory` only (kB, /proc/meminfo spelling): MemTotal, MemFree (not
+   * handed out to folios or page tables) and the LRU list sizes.
+   */
+  MemTotal?: number;
+  MemFree?: number;
+  'Active(anon)'?: number;
+  'Inactive(anon)'?: number;
+  'Active(file)'?: number;
+  'Inactive(file)'?: number;
   processes: Record<string, ProcessMeminfo>;
 }
 
@@ -36,7 +48,19 @@ export function meminfo(k: Kernel): Meminfo {
       VmSwap: mm.swapEnts * 4,
     };
   }
+  const bounded =
+    k.wmark === null
+      ? {}
+      : {
+          MemTotal: k.config.memoryPages * 4,
+          MemFree: freePages(k) * 4,
+          'Active(anon)': k.lruvec.pages[LRU.activeAnon]! * 4,
+          'Inactive(anon)': k.lruvec.pages[LRU.inactiveAnon]! * 4,
+          'Active(file)': k.lruvec.pages[LRU.activeFile]! * 4,
+          'Inactive(file)': k.lruvec.pages[LRU.inactiveFile]! * 4,
+        };
   return {
+    ...bounded,
     AnonPages: k.nrAnonMapped * 4,
     AnonHugePages: k.nrAnonThp * 4,
     PageTables: k.pt.liveAccounted * 4,
