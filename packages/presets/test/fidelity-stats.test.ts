@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createSystem, FlatHardware, runScenario, ScenarioSchema, type RunResult } from '@mmsim/core';
+import { createSystem, FlatHardware, PG, runScenario, ScenarioSchema, type RunResult } from '@mmsim/core';
 import { resolvePreset } from '../src/index.js';
 
 // Counters of the deferred split queue, MADV_COLD and swap-out, per era (issue 13 items 1, 2, 6, 9).
@@ -522,5 +522,45 @@ describe('per-size mTHP fault stats (hugepages-<size>kB/stats/anon_fault_alloc) 
     const names = ['mthp_64kB_anon_fault_alloc', 'pgfault'];
     expect(cs(run('linux-6.18', MTHP_64K, steps), 't', names)).toEqual({ mthp_64kB_anon_fault_alloc: 2, pgfault: 2 });
     expect(cs(run('linux-6.8', MTHP_64K, steps), 't', names)).toEqual({ mthp_64kB_anon_fault_alloc: 0, pgfault: 2 });
+  });
+});
+
+// lru_add_split_folio(): a folio split while on an LRU list leaves its order-0 pages on that
+// list, next to the head; the list's page count and links stay whole (the tails freed are on none)
+describe('split_folio() of a folio on the LRU keeps the lists whole', () => {
+  const lists = (steps: unknown[]) => {
+    const { config, plugins } = resolvePreset('linux-6.18');
+    const sys = createSystem({
+      hardware: new FlatHardware(2),
+      presetPlugins: plugins,
+      config: { ...config, thp: MTHP_64K } as never,
+    });
+    runScenario(sys, ScenarioSchema.parse({ name: 't', steps }));
+    const k = sys.kernel;
+    const out: { folios: number; pages: number; linked: number; flagged: number }[] = [];
+    for (let lru = 0; lru < 2; lru++) {
+      const heads = k.lruvec.list(lru);
+      let linkedPages = 0;
+      for (const h of heads) linkedPages += 1 << k.f.order[h]!;
+      out.push({ folios: heads.length, pages: k.lruvec.pages[lru]!, linked: linkedPages, flagged: 0 });
+    }
+    let flagged = 0;
+    for (let pfn = 0; pfn < k.mem.pfnSpan; pfn++) if ((k.f.flags[pfn]! & PG.lru) !== 0) flagged++;
+    out[0]!.flagged = flagged;
+    return out;
+  };
+  it('MADV_COLD of half a 64 KiB folio on the inactive list: 16 one-page folios there, 16 pages', () => {
+    const r = lists([
+      { op: 'spawn', pid: 'p', cpu: 0 },
+      { op: 'mmap', pid: 'p', name: 'a', size: '64KiB' },
+      { op: 'touch', pid: 'p', region: 'a', access: 'write', value: 5 },
+      { op: 'drain' },
+      { op: 'madvise', pid: 'p', region: 'a', offset: '0KiB', size: '32KiB', advice: 'cold' },
+      { op: 'drain' },
+    ]);
+    expect(r).toEqual([
+      { folios: 16, pages: 16, linked: 16, flagged: 16 },
+      { folios: 0, pages: 0, linked: 0, flagged: 0 },
+    ]);
   });
 });
