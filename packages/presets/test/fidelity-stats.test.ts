@@ -433,8 +433,7 @@ describe('mthp_<size>_swpout_fallback / swpin_fallback: no room for the large fo
     });
   };
   it('linux-6.18: a 64 KiB folio with no free run of swap slots is split (split_folio_to_list) and its pages go out one by one', () => {
-    const { config } = resolvePreset('linux-6.18');
-    const sys = sysWith('linux-6.18', { swap: { ...config.swap, slots: 24 } });
+    const sys = sysWith('linux-6.18', { swap: { slots: 24, synchronousIo: true } });
     const r = runScenario(
       sys,
       ScenarioSchema.parse({
@@ -486,8 +485,7 @@ describe('mthp_<size>_swpout_fallback / swpin_fallback: no room for the large fo
   it('linux-6.18: an anonymous fault that cannot allocate the 64 KiB folio counts anon_fault_fallback and maps a page', () => {
     // 4 MiB, no swap: watermarks min 64 / low 80 pages. b leaves 75 pages free; the 64 KiB
     // folio (GFP_TRANSHUGE_LIGHT: no reclaim, the slow path's min mark) would leave 59
-    const { config } = resolvePreset('linux-6.18');
-    const sys = sysWith('linux-6.18', { memoryPages: 1024, swap: { ...config.swap, slots: 0 } });
+    const sys = sysWith('linux-6.18', { memoryPages: 1024, swap: { slots: 0, synchronousIo: true } });
     const r = runScenario(
       sys,
       ScenarioSchema.parse({
