@@ -38,12 +38,12 @@ export function madviseCollapse(k: Kernel, mm: MmStruct, start: number, end: num
   for (let v = first; v + HPAGE_PMD_NR <= end; v += HPAGE_PMD_NR) {
     const vma = mm.findVma(v);
     if (!vma || vma.end < v + HPAGE_PMD_NR || (vma.flags & VM.nohugepage) !== 0) {
-      k.stats.v[s.ids.thp_collapse_failed]!++;
+      failed(k, 'EINVAL'); // SCAN_VMA_CHECK
       continue;
     }
     const pmd = tableAt(k, mm, v, 1, false);
     if (pmd < 0) {
-      k.stats.v[s.ids.thp_collapse_failed]!++; // nothing mapped: khugepaged has nothing to do
+      failed(k, 'EINVAL'); // SCAN_PMD_NULL: nothing mapped
       continue;
     }
     const i = pmdIndex(v);
@@ -51,15 +51,15 @@ export function madviseCollapse(k: Kernel, mm: MmStruct, start: number, end: num
     const pfl = pt.fl[kk]!;
     if ((pfl & PTE.huge) !== 0) continue; // already a THP (SCAN_PMD_MAPPED)
     if ((pfl & PTE.table) === 0 || pt.refcount[pt.val[kk]!]! > 1) {
-      k.stats.v[s.ids.thp_collapse_failed]!++;
+      failed(k, 'EINVAL');
       continue;
     }
     const t = pt.val[kk]!;
     const base = pt.slot(t, 0);
     // hpage_collapse_scan_pmd(): swap PTEs are counted, not checked
     let scan = scanPtes(k, base, true);
-    if (scan === SCAN_FAIL || (scan === 0 && !hasSwapPtes(k, base))) {
-      k.stats.v[s.ids.thp_collapse_failed]!++;
+    if (scan < 0 || (scan === 0 && !hasSwapPtes(k, base))) {
+      failed(k, scan === SCAN_PAGE_COUNT ? 'EAGAIN' : 'EINVAL');
       continue;
     }
     let nh: number;
@@ -67,7 +67,7 @@ export function madviseCollapse(k: Kernel, mm: MmStruct, start: number, end: num
       nh = k.allocFolio(PMD_ORDER, false);
     } catch (e) {
       if (e instanceof SimError && e.code === 'enomem') {
-        k.stats.v[s.ids.thp_collapse_failed]!++;
+        failed(k, 'ENOMEM'); // SCAN_ALLOC_HUGE_PAGE_FAIL
         continue;
       }
       throw e;
@@ -80,9 +80,9 @@ export function madviseCollapse(k: Kernel, mm: MmStruct, start: number, end: num
       lruAddDrain(k, k.cpu);
       // __collapse_huge_page_isolate(): the pages as they are now
       scan = swapped ? scanPtes(k, base, false) : SCAN_FAIL;
-      if (scan === SCAN_FAIL || scan === 0) {
+      if (scan < 0 || scan === 0) {
         k.folioPut(nh);
-        k.stats.v[s.ids.thp_collapse_failed]!++;
+        failed(k, scan === SCAN_PAGE_COUNT ? 'EAGAIN' : 'EINVAL');
         continue;
       }
     }
@@ -116,7 +116,10 @@ export function madviseCollapse(k: Kernel, mm: MmStruct, start: number, end: num
   }
 }
 
+/** scanPtes(): a PTE that stops the collapse for good (uffd-wp, not present: EINVAL) */
 const SCAN_FAIL = -1;
+/** scanPtes(): a page with extra references (is_refcount_suitable() fails): EAGAIN */
+const SCAN_PAGE_COUNT = -2;
 /** scanPtes(): present anonymous pages found, none writable */
 const SCAN_READONLY = 1;
 /** scanPtes(): present anonymous pages found, one writable */
@@ -124,7 +127,7 @@ const SCAN_WRITABLE = 2;
 
 /**
  * The PTE checks of hpage_collapse_scan_pmd() / __collapse_huge_page_isolate() over one table:
- * SCAN_FAIL (a PTE that stops the collapse), 0 (no page but the zero page), SCAN_READONLY or
+ * SCAN_FAIL / SCAN_PAGE_COUNT (a PTE that stops the collapse), 0 (no page but the zero page), SCAN_READONLY or
  * SCAN_WRITABLE. `swapOk`: swap PTEs are skipped (counted by the caller) unless uffd-wp.
  */
 function scanPtes(k: Kernel, base: number, swapOk: boolean): number {
@@ -144,7 +147,8 @@ function scanPtes(k: Kernel, base: number, swapOk: boolean): number {
     if ((fl & PTE.write) !== 0) writable = true;
     const head = f.head(pfn);
     const expect = f.folioMapcount(head) + ((f.flags[head]! & PG.swapcache) !== 0 ? f.nrPages(head) : 0);
-    if ((f.flags[head]! & PG.anon) === 0 || f.ref[head] !== expect || f.maybeDmaPinned(head)) return SCAN_FAIL;
+    if ((f.flags[head]! & PG.anon) === 0) return SCAN_FAIL;
+    if (f.ref[head] !== expect || f.maybeDmaPinned(head)) return SCAN_PAGE_COUNT;
   }
   return !any ? 0 : writable ? SCAN_WRITABLE : SCAN_READONLY;
 }
@@ -152,4 +156,14 @@ function scanPtes(k: Kernel, base: number, swapOk: boolean): number {
 function hasSwapPtes(k: Kernel, base: number): boolean {
   for (let j = 0; j < HPAGE_PMD_NR; j++) if ((k.pt.fl[base + j]! & PTE.swap) !== 0) return true;
   return false;
+}
+
+/**
+ * A 2 MiB range not collapsed: thp_collapse_failed, and the errno madvise_collapse() returns
+ * for its last failure (madvise_collapse_errno(): ENOMEM for the allocation, EAGAIN for
+ * SCAN_PAGE_COUNT and the other transient results, EINVAL for the rest).
+ */
+function failed(k: Kernel, errno: string): void {
+  k.stats.v[thpState(k).ids.thp_collapse_failed]!++;
+  k.lastErrno = errno;
 }
