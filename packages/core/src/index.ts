@@ -51,6 +51,7 @@ export { mremapMove } from './kernel/mremap.js';
 export { reclaimFolios, tryToUnmap } from './kernel/reclaim.js';
 export { pinUserPages, unpinUserPages, readPin, type Pin } from './kernel/gup.js';
 export { uffdRegister, uffdCopy, uffdWriteProtect } from './kernel/userfaultfd.js';
+export { pagemapEntry, PM, type PagemapEntry } from './kernel/pagemap.js';
 export { createHooks, HOOK_SPECS, hookSpec, type Hooks, type HookKind, type HookSpec } from './hooks/catalogue.js';
 export type { FlushKind, FlushRequest, TableUnshareRequest } from './hooks/contexts.js';
 export { ForkCtx, ReclaimCtx } from './hooks/contexts.js';

@@ -7,11 +7,12 @@ import { AccessResult } from '../kernel/fault.js';
 import { meminfo, type Meminfo } from '../stats/meminfo.js';
 import { PAGE_SIZE } from '../units.js';
 import { ScenarioError } from './errors.js';
-import type { Scenario, Step } from './schema.js';
+import type { PagemapExpect, Scenario, Step } from './schema.js';
+import { PM, type PagemapEntry } from '../kernel/pagemap.js';
 import { OpExecutor } from './ops/executor.js';
 import { checkScenarioBudget, countSteps } from './budget.js';
 import { countWork } from './work.js';
-import type { AccessStep, OpObserver, ReadPinStep } from './ops/observer.js';
+import type { AccessStep, OpObserver, PagemapStep, ReadPinStep } from './ops/observer.js';
 import { Explainer, type Decisions, type ExplainerOptions } from '../explain/explainer.js';
 import { setAnswerSink } from '../di/instrument.js';
 
@@ -366,6 +367,24 @@ class Runner implements OpObserver {
     for (let i = 0; i < vals.length; i++) this.check(`${where} page ${i}`, vals[i]!, exp[i]!);
   }
 
+  /** pagemap `pfn` labels of the run: label → pfn, pfn → label */
+  private readonly pfnLabels = new Map<string, number>();
+  private readonly labelOfPfn = new Map<number, string>();
+
+  onPagemap(s: PagemapStep, where: string, _vpn: number, entries: PagemapEntry[]): void {
+    if (s.expect === undefined) return;
+    for (let i = 0; i < entries.length; i++) {
+      const want = Array.isArray(s.expect) ? s.expect[i]! : s.expect;
+      const wrong = pagemapMismatch(entries[i]!, want, this.pfnLabels, this.labelOfPfn);
+      if (wrong === '') this.checks.passed++;
+      else {
+        this.checks.failed++;
+        if (this.checks.failures.length < 100)
+          this.checks.failures.push({ step: `${where} page ${i}`, message: wrong });
+      }
+    }
+  }
+
   onExpectedError(_s: Step, where: string, want: string, got: string): void {
     if (got === want) this.checks.passed++;
     else {
@@ -394,4 +413,50 @@ export function runScenario(system: MmSystem, scenario: Scenario, opts: RunOptio
   const file = opts.file ?? '<scenario>';
   checkScenarioBudget(scenario, file, opts.maxSteps, opts.maxStepsFrom);
   return new Runner(system, scenario, opts, seed).run();
+}
+
+const PAGEMAP_BITS = [
+  ['present', PM.present],
+  ['swapped', PM.swap],
+  ['exclusive', PM.exclusive],
+  ['softDirty', PM.softDirty],
+  ['uffdWp', PM.uffdWp],
+  ['file', PM.file],
+  ['pmdMapped', PM.pmdMapped],
+] as const;
+
+/**
+ * What is wrong with a pagemap entry ('' when nothing). A `pfn` label names a page frame: the
+ * first page seen with a label binds it, later ones must be that frame, and one frame has one label.
+ */
+function pagemapMismatch(
+  e: PagemapEntry,
+  want: PagemapExpect,
+  labels: Map<string, number>,
+  labelOf: Map<number, string>,
+): string {
+  const bad: string[] = [];
+  for (const [name, bit] of PAGEMAP_BITS) {
+    const w = want[name];
+    if (w !== undefined && ((e.flags & bit) !== 0) !== w) bad.push(`${name} is ${!w}, expected ${w}`);
+  }
+  if (want.order !== undefined && e.order !== want.order)
+    bad.push(e.order < 0 ? `no folio, expected order ${want.order}` : `order ${e.order}, expected ${want.order}`);
+  if (want.pfn !== undefined) {
+    if (e.pfn < 0) bad.push(`no page frame, expected pfn "${want.pfn}"`);
+    else {
+      const bound = labels.get(want.pfn);
+      const other = labelOf.get(e.pfn);
+      if (bound === undefined && other === undefined) {
+        labels.set(want.pfn, e.pfn);
+        labelOf.set(e.pfn, want.pfn);
+      } else if (bound !== e.pfn)
+        bad.push(
+          other !== undefined
+            ? `the page frame is pfn "${other}", expected "${want.pfn}"`
+            : `a new page frame, expected pfn "${want.pfn}"`,
+        );
+    }
+  }
+  return bad.join('; ');
 }

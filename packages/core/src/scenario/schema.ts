@@ -141,6 +141,26 @@ const UffdWriteProtect = z.strictObject({
   enable: z.boolean(),
   ...base,
 });
+/** What a pagemap step expects of each page (every field optional; `pfn` a label, see docs). */
+export const PagemapExpect = z.strictObject({
+  present: z.boolean().optional(),
+  swapped: z.boolean().optional(),
+  exclusive: z.boolean().optional(),
+  softDirty: z.boolean().optional(),
+  uffdWp: z.boolean().optional(),
+  file: z.boolean().optional(),
+  pmdMapped: z.boolean().optional(),
+  order: z.number().int().min(0).max(10).optional(),
+  pfn: z.string().min(1).optional(),
+});
+export type PagemapExpect = z.infer<typeof PagemapExpect>;
+const Pagemap = z.strictObject({
+  op: z.literal('pagemap'),
+  pid,
+  ...range,
+  expect: z.union([PagemapExpect, z.array(PagemapExpect)]).optional(),
+  ...base,
+});
 const Drain = z.strictObject({ op: z.literal('drain'), ...base });
 /** user-mode work of the workload between its accesses, in cycles (charged as user cycles) */
 const Compute = z.strictObject({
@@ -169,6 +189,7 @@ export type Step =
   | z.infer<typeof UffdRegister>
   | z.infer<typeof UffdCopy>
   | z.infer<typeof UffdWriteProtect>
+  | z.infer<typeof Pagemap>
   | z.infer<typeof Drain>
   | z.infer<typeof Compute>
   | z.infer<typeof Phase>
@@ -193,6 +214,7 @@ export const StepSchema: z.ZodType<Step> = z.lazy(() =>
     UffdRegister,
     UffdCopy,
     UffdWriteProtect,
+    Pagemap,
     Drain,
     Compute,
     Phase,
@@ -223,6 +245,7 @@ export const OP_NAMES = [
   'uffdRegister',
   'uffdCopy',
   'uffdWriteProtect',
+  'pagemap',
   'drain',
   'compute',
   'phase',

@@ -4,10 +4,12 @@ import type { Advice } from '../../kernel/madvise.js';
 import type { Prot } from '../../kernel/mprotect.js';
 import type { PendingFault, Process, Thread } from '../../kernel/task.js';
 import type { Step } from '../schema.js';
+import type { PagemapEntry } from '../../kernel/pagemap.js';
 
 export type AccessStep = Extract<Step, { op: 'access' }>;
 export type TouchStep = Extract<Step, { op: 'touch' }>;
 export type ReadPinStep = Extract<Step, { op: 'readPin' }>;
+export type PagemapStep = Extract<Step, { op: 'pagemap' }>;
 
 /**
  * Every hook is optional and called per op, except `onWrite`, which is called per page written
@@ -50,6 +52,8 @@ export interface OpObserver {
   onAccess?(step: AccessStep, path: string, t: Thread, vpn: number, result: AccessResult): void;
   /** a thread blocked in userfaultfd retried its access (`path`: the step that released it) */
   onWake?(t: Thread, fault: PendingFault, result: AccessResult, path: string): void;
+  /** a `pagemap` step read these entries, one per page from `vpn` on */
+  onPagemap?(step: PagemapStep, path: string, vpn: number, entries: PagemapEntry[]): void;
   /** a `readPin` read these values */
   onReadPin?(step: ReadPinStep, path: string, values: number[]): void;
   /**

@@ -1,0 +1,14 @@
+/** Query ops: read the kernel's state as /proc shows it, without changing it (pagemap). */
+import { pagemapEntry } from '../../kernel/pagemap.js';
+import type { OpHandler } from './executor.js';
+
+/** Reads /proc/PID/pagemap for the range; checking it (`expect`) is the observer's business. */
+export const pagemapOp: OpHandler<'pagemap'> = (x, s, where) => {
+  const p = x.proc(s.pid, where);
+  const [a, b] = x.pageRange(s, s.pid, where);
+  if (Array.isArray(s.expect) && s.expect.length !== b - a)
+    x.fail(where, 'expect', `the range has ${b - a} pages, expect lists ${s.expect.length}`);
+  const entries = [];
+  for (let v = a; v < b; v++) entries.push(pagemapEntry(x.k, p.mm, v));
+  x.observer.onPagemap?.(s, where, a, entries);
+};
