@@ -35,6 +35,8 @@ export class Arm64Hardware implements HardwareModel {
   readonly archSupportsPtReclaim = false;
   /** arm64 ptep_clear_flush_young(): __ptep_test_and_clear_young() + flush_tlb_page_nosync() */
   readonly clearYoungFlushes = true;
+  /** arch/arm64 does not select HAVE_ARCH_SOFT_DIRTY */
+  readonly softDirty = false;
   readonly costs: Arm64CostProfile;
   readonly cores: readonly CoreTlbs[];
   readonly asids: AsidAllocator;

@@ -42,6 +42,12 @@ export interface HardwareModel {
    * Default: false (x86's behaviour).
    */
   readonly clearYoungFlushes?: boolean;
+  /**
+   * CONFIG_HAVE_ARCH_SOFT_DIRTY: the architecture has a soft-dirty PTE bit, which pte_mkdirty()
+   * sets and clear_refs clears (x86: _PAGE_SOFT_DIRTY). Without it VM_SOFTDIRTY is 0 and
+   * pagemap never shows soft-dirty (arm64). Default: true.
+   */
+  readonly softDirty?: boolean;
   /** Tap the system's hooks. Called once, before any run. */
   apply(system: MmSystem): void;
   /**

@@ -232,7 +232,7 @@ function anonRun(k: Kernel, t: Thread, vpn: number, n: number, write: boolean, v
         f.ref[head] = 1;
         addNewAnonRmap(k, head, mm, vma, p, 1);
         lruAdd(k, head);
-        pt.set(tbl, idx, head, ANON_PTE);
+        pt.set(tbl, idx, head, ANON_PTE | k.sd);
       } else {
         // the shared zero page, read-only (pte_mkspecial(ZERO_PAGE))
         pt.set(tbl, idx, ZERO_PFN, ZERO_PTE);

@@ -213,7 +213,7 @@ function doHandleMmFault(
   if ((fl & PTE.protNone) !== 0) return FaultResult.SEGV;
   if ((write || unshare) && (fl & PTE.write) === 0) return doWpPage(k, vmf, fl);
   // spurious fault or a stale TLB entry: ptep_set_access_flags()
-  k.pt.fl[kk] = fl | PTE.young | (write ? PTE.dirty : 0);
+  k.pt.fl[kk] = fl | PTE.young | (write ? PTE.dirty | k.sd : 0);
   faultDone(k, mm, vpn, write, 'spurious', 0);
   return FaultResult.OK;
 }
@@ -295,7 +295,7 @@ export function anonFolioFault(
   lruAdd(k, head);
   const b = pteIndex(start);
   for (let i = 0; i < nr; i++) {
-    k.pt.set(table, b + i, head + i, PTE.present | PTE.write | PTE.dirty | PTE.young);
+    k.pt.set(table, b + i, head + i, PTE.present | PTE.write | PTE.dirty | k.sd | PTE.young);
   }
   k.charge(k.hw.costs.pteUpdate * nr);
   k.hooks.pte.afterSet.call(mm, start, start + nr);
@@ -360,7 +360,7 @@ function wpPageReuse(k: Kernel, vmf: VmFault, kk: number, pfn: number): void {
   if (!vmf.unshare) k.hooks.pte.beforeChange.call(mm, vpn, vpn + 1, 'wp_page_reuse');
   const fl = k.pt.fl[kk]!;
   // FAULT_FLAG_UNSHARE only marks the page exclusive; it does not map it writable
-  k.pt.fl[kk] = vmf.unshare ? fl | PTE.young : fl | PTE.young | PTE.dirty | PTE.write;
+  k.pt.fl[kk] = vmf.unshare ? fl | PTE.young : fl | PTE.young | PTE.dirty | k.sd | PTE.write;
   if (!vmf.unshare) k.hooks.pte.afterSet.call(mm, vpn, vpn + 1);
   k.stats.v[C.pgreuse]!++;
   k.charge(k.hw.costs.pteUpdate);
@@ -403,7 +403,7 @@ function wpPageCopy(k: Kernel, vmf: VmFault, oldPfn: number, oldHead: number): v
   k.pt.clear(t, i);
   flushPage(k, mm, vpn, 'wp_page_copy');
   const keep = oldFl & PTE.softDirty;
-  k.pt.set(t, i, nh, keep | PTE.present | PTE.young | (vmf.unshare ? 0 : PTE.dirty | PTE.write));
+  k.pt.set(t, i, nh, keep | PTE.present | PTE.young | (vmf.unshare ? 0 : PTE.dirty | k.sd | PTE.write));
   k.charge(k.hw.costs.pteUpdate);
   k.hooks.pte.afterSet.call(mm, vpn, vpn + 1);
   if (!zero) {
@@ -506,7 +506,7 @@ function doSwapPage(k: Kernel, vmf: VmFault): FaultResult {
   if (asks && k.explain !== null) k.explain.swapinWritable(vmf, head, writable, decider());
   let nfl = PTE.present | PTE.young | (fl & (PTE.uffdWp | PTE.softDirty));
   if (writable) {
-    nfl |= PTE.write | (write ? PTE.dirty : 0);
+    nfl |= PTE.write | (write ? PTE.dirty | k.sd : 0);
     f.flags[pfn]! |= PG.anonExclusive;
     k.stats.v[C.swapin_map_writable]!++;
   }

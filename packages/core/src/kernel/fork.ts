@@ -241,7 +241,7 @@ function copyPresentPte(
     k.charge(k.hw.costs.copyPage);
     addNewAnonRmap(k, nh, cmm, dstVma, a, 1);
     lruAdd(k, nh);
-    pt.set(dt, pteIndex(a), nh, PTE.present | PTE.write | PTE.dirty | PTE.young);
+    pt.set(dt, pteIndex(a), nh, PTE.present | PTE.write | PTE.dirty | k.sd | PTE.young);
     k.stats.v[C.fork_page_copy]!++;
     return;
   }

@@ -42,7 +42,7 @@ export function hugePmdFault(k: Kernel, vmf: VmFault, pmd: number = tableAt(k, v
     vmf.index = i;
     if ((write || unshare) && (fl & PTE.write) === 0) return doHugePmdWpPage(k, vmf, pmd, i);
     // huge_pmd_set_accessed(): a spurious fault
-    k.pt.fl[kk] = fl | PTE.young | (write ? PTE.dirty : 0);
+    k.pt.fl[kk] = fl | PTE.young | (write ? PTE.dirty | k.sd : 0);
     faultDone(k, mm, vpn, write, 'spurious', PMD_ORDER);
     return 0;
   }
@@ -109,7 +109,7 @@ function mapNewThp(
   addNewAnonRmapPmd(k, head, mm, vma, start);
   lruAdd(k, head);
   if (depositTable) deposit(k, mm, k.pt.slot(pmd, i));
-  const w = (vma.flags & VM.write) !== 0 ? PTE.write | PTE.dirty : 0;
+  const w = (vma.flags & VM.write) !== 0 ? PTE.write | PTE.dirty | k.sd : 0;
   k.pt.set(pmd, i, head, PTE.present | PTE.huge | PTE.young | w);
   k.charge(k.hw.costs.pteUpdate);
   k.hooks.pte.afterSet.call(mm, start, start + HPAGE_PMD_NR);
@@ -171,7 +171,7 @@ function doHugePmdWpPage(k: Kernel, vmf: VmFault, pmd: number, i: number): numbe
     if (vmf.unshare) k.pt.fl[kk] = fl | PTE.young;
     else {
       k.hooks.pte.beforeChange.call(mm, start, start + HPAGE_PMD_NR, 'wp_page_reuse');
-      k.pt.fl[kk] = fl | PTE.young | PTE.dirty | PTE.write;
+      k.pt.fl[kk] = fl | PTE.young | PTE.dirty | k.sd | PTE.write;
       k.hooks.pte.afterSet.call(mm, start, start + HPAGE_PMD_NR);
     }
     k.stats.v[C.pgreuse]!++;

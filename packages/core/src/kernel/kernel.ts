@@ -17,7 +17,8 @@ import type { Explainer } from '../explain/explainer.js';
 import { PageTablePool } from '../mm/page-table.js';
 import { MmStruct } from '../mm/mm-struct.js';
 import { AnonVmaRegistry } from '../mm/anon-vma.js';
-import type { Vma } from '../mm/vma.js';
+import { VM, type Vma } from '../mm/vma.js';
+import { PTE } from '../mm/pte.js';
 import { Cpu, Process, Thread } from './task.js';
 import { PAGE_SHIFT } from '../units.js';
 import { MmGather } from './tlb-gather.js';
@@ -91,6 +92,13 @@ export class Kernel {
   nrAnonThp = 0;
   /** zone watermarks of a bounded memory (watermarks.ts), null when memory is unlimited */
   readonly wmark: Watermarks | null;
+  /**
+   * The bits x86's pte_mkdirty() adds besides PTE.dirty: PTE.softDirty where the hardware has
+   * soft-dirty (HardwareModel.softDirty), else 0. Every kernel path that dirties a PTE ORs it in.
+   */
+  readonly sd: number;
+  /** VM_SOFTDIRTY where the hardware has soft-dirty, else 0 (mmap sets it on new VMAs) */
+  readonly vmSoftDirty: number;
   /** reclaim state (vmscan.ts) and kswapd0 (kswapd.ts) */
   readonly vmscan = new VmscanState();
   readonly kswapd = new Kswapd();
@@ -166,6 +174,8 @@ export class Kernel {
     this.mem = new PhysMem(config.memoryPages);
     this.f = this.mem.f;
     this.lruvec = new Lruvec(this.f);
+    this.sd = hw.softDirty === false ? 0 : PTE.softDirty;
+    this.vmSoftDirty = hw.softDirty === false ? 0 : VM.softDirty;
     this.wmark = config.memoryPages > 0 ? zoneWatermarks(config.memoryPages, config.vm) : null;
     this.swap = new SwapDevice(config.swap);
     this.cpus = Array.from({ length: hw.ncpus }, (_, i) => new Cpu(i));

@@ -101,7 +101,12 @@ export function wpCopyRange(
   }
   flush(k, 'range', mm, start, start + nr, 'wp_page_copy');
   for (let j = 0; j < nr; j++)
-    pt.set(table, pteIndex(start) + j, nh + j, keep | PTE.present | PTE.young | (unshare ? 0 : PTE.dirty | PTE.write));
+    pt.set(
+      table,
+      pteIndex(start) + j,
+      nh + j,
+      keep | PTE.present | PTE.young | (unshare ? 0 : PTE.dirty | k.sd | PTE.write),
+    );
   k.charge(k.hw.costs.pteUpdate * nr);
   k.hooks.pte.afterSet.call(mm, start, start + nr);
   if (!zero) {
@@ -131,7 +136,7 @@ export function reusePteRange(k: Kernel, mm: MmStruct, table: number, start: num
   for (let j = 0; j < nr; j++) {
     const fl = pt.fl[b + j]!;
     f.flags[pt.val[b + j]!]! |= PG.anonExclusive;
-    pt.fl[b + j] = fl | PTE.young | PTE.dirty | PTE.write;
+    pt.fl[b + j] = fl | PTE.young | PTE.dirty | k.sd | PTE.write;
   }
   k.charge(k.hw.costs.pteUpdate * nr);
   k.hooks.pte.afterSet.call(mm, start, start + nr);
@@ -257,7 +262,7 @@ export function swapinLargeFolio(k: Kernel, vmf: VmFault): boolean {
   k.hooks.pte.beforeChange.call(mm, start, start + nr, 'do_swap_page');
   for (let j = 0; j < nr; j++) {
     let nfl = PTE.present | PTE.young | keep[j]!;
-    if (writable) nfl |= PTE.write | (write && start + j === vpn ? PTE.dirty : 0);
+    if (writable) nfl |= PTE.write | (write && start + j === vpn ? PTE.dirty | k.sd : 0);
     pt.set(table, pteIndex(start) + j, head + j, nfl);
   }
   if (writable) k.stats.v[C.swapin_map_writable]!++;

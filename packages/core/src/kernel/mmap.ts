@@ -21,7 +21,8 @@ export function mmapAnon(
   if (align === 1 && k.config.features.thpAlignAnon && pages >= HPAGE_PMD_NR) align = HPAGE_PMD_NR;
   const start = getUnmappedArea(k, mm, pages, align);
   // keep a guard gap below the previous mapping, as top-down allocation leaves holes rarely
-  const vma = new Vma(start, start + pages, opts.flags ?? VM.read | VM.write, start, -1, name);
+  // mmap_region(): vm_flags |= VM_SOFTDIRTY (a new mapping is all soft-dirty)
+  const vma = new Vma(start, start + pages, (opts.flags ?? VM.read | VM.write) | k.vmSoftDirty, start, -1, name);
   lowerMmapBase(mm, start); // one PMD gap: no two regions share a PTE table
   mm.insertVma(vma);
   // room for what faulting it all in allocates (frames and PTE tables), so the typed arrays
@@ -63,12 +64,15 @@ export function mergeVmas(k: Kernel, mm: MmStruct): void {
     const anonOk = a.anonVma === b.anonVma || a.anonVma < 0 || b.anonVma < 0;
     if (
       a.end === b.start &&
-      a.flags === b.flags &&
+      // is_mergeable_vma(): VM_SOFTDIRTY does not keep VMAs apart
+      ((a.flags ^ b.flags) & ~VM.softDirty) === 0 &&
       a.name === b.name &&
       anonOk &&
       a.pgoff + (a.end - a.start) === b.pgoff
     ) {
       a.end = b.end;
+      // the merged VMA is soft-dirty if either part was (vma_merge() sets VM_SOFTDIRTY on it)
+      a.flags |= b.flags & VM.softDirty;
       if (a.anonVma < 0 && b.anonVma >= 0) {
         a.anonVma = b.anonVma;
         k.anonVmas.link(a.anonVma, mm, a);

@@ -37,6 +37,8 @@ export function mprotect(k: Kernel, mm: MmStruct, start: number, end: number, pr
 /** can_change_pte_writable(): only an exclusive anonymous page may become writable without a fault. */
 export function canChangePteWritable(k: Kernel, vma: Vma, fl: number, pfn: number): boolean {
   if ((vma.flags & VM.write) === 0 || (fl & PTE.uffdWp) !== 0 || pfn === ZERO_PFN) return false;
+  // vma_soft_dirty_enabled() && !pte_soft_dirty(): the write fault must set soft-dirty
+  if (k.sd !== 0 && (vma.flags & VM.softDirty) === 0 && (fl & PTE.softDirty) === 0) return false;
   return (k.f.flags[pfn]! & PG.anonExclusive) !== 0;
 }
 

@@ -3,6 +3,7 @@
  * one virtual page's entry says. Read-only: no fault, no accessed bit, no cost.
  */
 import type { MmStruct } from '../mm/mm-struct.js';
+import { VM } from '../mm/vma.js';
 import { PTE } from '../mm/pte.js';
 import { PG } from '../mem/folios.js';
 import { ZERO_PFN } from '../mem/phys-mem.js';
@@ -42,7 +43,11 @@ export function pagemapEntry(k: Kernel, mm: MmStruct, vpn: number): PagemapEntry
   const out: PagemapEntry = { flags: 0, pfn: -1, order: -1 };
   const vma = mm.findVma(vpn);
   const pmd = tableAt(k, mm, vpn, 1, false);
-  if (!vma || pmd < 0) return out;
+  if (!vma) return out;
+  // pte_to_pagemap_entry() / pagemap_pte_hole(): a VM_SOFTDIRTY VMA is soft-dirty everywhere
+  const vsd = (vma.flags & VM.softDirty) !== 0 ? PM.softDirty : 0;
+  out.flags = vsd;
+  if (pmd < 0) return out;
   const pt = k.pt;
   const f = k.f;
   const pk = pt.slot(pmd, pmdIndex(vpn));
@@ -51,7 +56,7 @@ export function pagemapEntry(k: Kernel, mm: MmStruct, vpn: number): PagemapEntry
     // pagemap_pmd_range_thp()
     if ((pfl & PTE.present) === 0) return out;
     const pfn = pt.val[pk]! + pteIndex(vpn);
-    out.flags = PM.present | PM.pmdMapped;
+    out.flags = vsd | PM.present | PM.pmdMapped;
     out.pfn = pfn;
     const head = f.head(pfn);
     out.order = f.order[head]!;
@@ -68,7 +73,7 @@ export function pagemapEntry(k: Kernel, mm: MmStruct, vpn: number): PagemapEntry
   if (fl === 0) return out;
   if ((fl & PTE.present) !== 0) {
     const pfn = pt.val[kk]!;
-    out.flags = PM.present;
+    out.flags = vsd | PM.present;
     out.pfn = pfn;
     if ((fl & PTE.softDirty) !== 0) out.flags |= PM.softDirty;
     if ((fl & PTE.uffdWp) !== 0) out.flags |= PM.uffdWp;
@@ -81,7 +86,7 @@ export function pagemapEntry(k: Kernel, mm: MmStruct, vpn: number): PagemapEntry
     return out;
   }
   if ((fl & PTE.swap) !== 0) {
-    out.flags = PM.swap;
+    out.flags = vsd | PM.swap;
     if ((fl & PTE.softDirty) !== 0) out.flags |= PM.softDirty;
     if ((fl & PTE.uffdWp) !== 0) out.flags |= PM.uffdWp;
   }

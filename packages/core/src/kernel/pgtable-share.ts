@@ -155,7 +155,7 @@ export class TableApi implements PageTableApi {
             addNewAnonRmap(k, nh, mm, vma, vpn, 1);
             lruAdd(k, nh);
             const w = (vma.flags & VM.write) !== 0 ? PTE.write : 0;
-            pt.set(nt, i, nh, PTE.present | PTE.dirty | PTE.young | w | (fl & PTE.softDirty));
+            pt.set(nt, i, nh, PTE.present | PTE.dirty | k.sd | PTE.young | w | (fl & PTE.softDirty));
             k.stats.v[C.fork_page_copy]!++;
             continue;
           }

@@ -51,7 +51,7 @@ export function uffdCopy(
       t,
       pteIndex(vpn),
       head,
-      PTE.present | PTE.dirty | PTE.young | (writable ? PTE.write : 0) | (wp ? PTE.uffdWp : 0),
+      PTE.present | PTE.dirty | k.sd | PTE.young | (writable ? PTE.write : 0) | (wp ? PTE.uffdWp : 0),
     );
     k.charge(k.hw.costs.pteUpdate);
     k.hooks.pte.afterSet.call(mm, vpn, vpn + 1);

@@ -14,6 +14,8 @@ export const VM = Object.freeze({
   uffdMissing: 1 << 6,
   /** VM_UFFD_WP */
   uffdWp: 1 << 7,
+  /** VM_SOFTDIRTY: new since the last clear_refs (only where the arch has soft-dirty; mmap sets it) */
+  softDirty: 1 << 15,
   /** VM_SHARED is not modelled; every mapping is private anonymous. */
 } as const);
 

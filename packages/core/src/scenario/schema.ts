@@ -161,6 +161,13 @@ const Pagemap = z.strictObject({
   expect: z.union([PagemapExpect, z.array(PagemapExpect)]).optional(),
   ...base,
 });
+/** echo VALUE > /proc/PID/clear_refs: 1 (all) and 2 (anon) clear accessed bits, 4 soft-dirty */
+const ClearRefs = z.strictObject({
+  op: z.literal('clearRefs'),
+  pid,
+  value: z.union([z.literal(1), z.literal(2), z.literal(4)]),
+  ...base,
+});
 const Drain = z.strictObject({ op: z.literal('drain'), ...base });
 /** user-mode work of the workload between its accesses, in cycles (charged as user cycles) */
 const Compute = z.strictObject({
@@ -190,6 +197,7 @@ export type Step =
   | z.infer<typeof UffdCopy>
   | z.infer<typeof UffdWriteProtect>
   | z.infer<typeof Pagemap>
+  | z.infer<typeof ClearRefs>
   | z.infer<typeof Drain>
   | z.infer<typeof Compute>
   | z.infer<typeof Phase>
@@ -215,6 +223,7 @@ export const StepSchema: z.ZodType<Step> = z.lazy(() =>
     UffdCopy,
     UffdWriteProtect,
     Pagemap,
+    ClearRefs,
     Drain,
     Compute,
     Phase,
@@ -246,6 +255,7 @@ export const OP_NAMES = [
   'uffdCopy',
   'uffdWriteProtect',
   'pagemap',
+  'clearRefs',
   'drain',
   'compute',
   'phase',

@@ -16,7 +16,7 @@ import { pin, readPinOp, unpin } from './pin.js';
 import { uffdCopyOp, uffdRegisterOp, uffdWriteProtectOp } from './uffd.js';
 import { drain, phase, repeat } from './control.js';
 import { compute } from './compute.js';
-import { pagemapOp } from './query.js';
+import { clearRefsOp, pagemapOp } from './procfs.js';
 
 export type OpName = Step['op'];
 export type StepOf<K extends OpName> = Extract<Step, { op: K }>;
@@ -49,6 +49,7 @@ export const OP_HANDLERS: { readonly [K in OpName]: OpHandler<K> } = {
   uffdCopy: uffdCopyOp,
   uffdWriteProtect: uffdWriteProtectOp,
   pagemap: pagemapOp,
+  clearRefs: clearRefsOp,
   drain,
   compute,
   phase,

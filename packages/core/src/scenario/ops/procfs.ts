@@ -1,4 +1,5 @@
-/** Query ops: read the kernel's state as /proc shows it, without changing it (pagemap). */
+/** /proc/PID ops: pagemap (read, changes nothing) and clear_refs (a write). */
+import { clearRefs } from '../../kernel/clear-refs.js';
 import { pagemapEntry } from '../../kernel/pagemap.js';
 import type { OpHandler } from './executor.js';
 
@@ -11,4 +12,11 @@ export const pagemapOp: OpHandler<'pagemap'> = (x, s, where) => {
   const entries = [];
   for (let v = a; v < b; v++) entries.push(pagemapEntry(x.k, p.mm, v));
   x.observer.onPagemap?.(s, where, a, entries);
+};
+
+/** echo VALUE > /proc/PID/clear_refs */
+export const clearRefsOp: OpHandler<'clearRefs'> = (x, s, where) => {
+  const p = x.proc(s.pid, where);
+  x.k.runOn(x.thread(p, s.cpu, where));
+  clearRefs(x.k, p.mm, s.value);
 };
