@@ -17,6 +17,7 @@ import type { Explainer } from '../explain/explainer.js';
 import { PageTablePool } from '../mm/page-table.js';
 import { MmStruct } from '../mm/mm-struct.js';
 import { AnonVmaRegistry } from '../mm/anon-vma.js';
+import { PageCache } from '../mem/page-cache.js';
 import type { Vma } from '../mm/vma.js';
 import { Cpu, Process, Thread } from './task.js';
 import { PAGE_SHIFT } from '../units.js';
@@ -68,6 +69,8 @@ export class Kernel {
   readonly pt = new PageTablePool();
   readonly swap: SwapDevice;
   readonly anonVmas = new AnonVmaRegistry();
+  /** every file's address_space and the page-cache figures (mem/page-cache.ts) */
+  readonly pageCache = new PageCache();
   readonly cpus: Cpu[];
   readonly procs = new Map<string, Process>();
   readonly mms = new Set<MmStruct>();

@@ -5,6 +5,7 @@ import { SimError, type Kernel } from '../kernel/kernel.js';
 import type { PendingFault, Process, Thread } from '../kernel/task.js';
 import { AccessResult } from '../kernel/fault.js';
 import { meminfo, type Meminfo } from '../stats/meminfo.js';
+import { createFiles } from './ops/files.js';
 import { PAGE_SIZE } from '../units.js';
 import { ScenarioError } from './errors.js';
 import type { Scenario, Step } from './schema.js';
@@ -146,6 +147,7 @@ class Runner implements OpObserver {
     this.snapByCpu = sys.clock.byCpu.slice();
     this.total = countWork(sc.steps);
     this.x = new OpExecutor(this.k, { file: opts.file, seed, observer: this });
+    createFiles(this.x, sc.files);
     this.explainer = opts.explain ? new Explainer(this.k, opts.explain === true ? {} : opts.explain) : null;
   }
 

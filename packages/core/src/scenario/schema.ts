@@ -37,6 +37,12 @@ const Mmap = z.strictObject({
   advice: z.enum(ADVICES).optional(),
   align: Size.optional(),
   prot: z.enum(['r', 'rw', 'none']).optional(),
+  /** a file of the scenario's `files` (docs/scenario-format.md "Files and shared memory") */
+  file: z.string().min(1).optional(),
+  /** the file offset (bytes, page-aligned): vm_pgoff */
+  offset: Size.optional(),
+  /** MAP_SHARED (without `file`: MAP_SHARED|MAP_ANONYMOUS, shmem-backed); default MAP_PRIVATE */
+  shared: z.boolean().optional(),
   ...base,
 });
 const Munmap = z.strictObject({ op: z.literal('munmap'), pid, ...range, ...base });
@@ -245,10 +251,21 @@ export const LimitsSchema = z.strictObject({
   maxSteps: z.number().int().positive().optional(),
 });
 
+/** A file of the scenario: its size, its contents seed (regular files), or shmem (tmpfs, memfd). */
+export const FileSchema = z.strictObject({
+  size: Size,
+  /** page i holds filePageValue(seed, i); default: a hash of the file's name */
+  seed: z.number().int().min(0).max(0xffffffff).optional(),
+  /** a shmem (tmpfs / memfd) file: zero-filled, swap-backed, no disk */
+  shmem: z.boolean().optional(),
+});
+
 export const ScenarioSchema = z.strictObject({
   name: z.string().min(1),
   description: z.string().optional(),
   system: SystemSchema.optional(),
+  /** files by name (page cache, file mmap, shmem) */
+  files: z.record(z.string().min(1), FileSchema).optional(),
   /** 0..2^32-1: the PRNG takes it modulo 2^32, so other values would alias one of these */
   seed: z.number().int().min(0).max(0xffffffff).optional(),
   limits: LimitsSchema.optional(),
@@ -257,6 +274,7 @@ export const ScenarioSchema = z.strictObject({
 
 export type Scenario = z.infer<typeof ScenarioSchema>;
 export type SystemSpec = z.infer<typeof SystemSchema>;
+export type FileSpec = z.infer<typeof FileSchema>;
 export type LimitsSpec = z.infer<typeof LimitsSchema>;
 export type PluginRefSpec = z.infer<typeof PluginRef>;
 
