@@ -49,6 +49,39 @@ describe('mmsim check invariants over file, shared and shmem mappings', () => {
     }
   });
 
+  it.each(['linux-5.8', 'linux-6.18'])(
+    '%s: file reclaim, writeback and shmem swap under pressure keep the state sound',
+    (kernel) => {
+      const steps = [
+        { op: 'spawn', pid: 'a' },
+        { op: 'mmap', pid: 'a', name: 'm', size: '6MiB', file: 'big', shared: true },
+        { op: 'mmap', pid: 'a', name: 'p', size: '2MiB', file: 'big', offset: '6MiB' },
+        { op: 'mmap', pid: 'a', name: 's', size: '4MiB', shared: true },
+        { op: 'mmap', pid: 'a', name: 'n', size: '2MiB' },
+        { op: 'touch', pid: 'a', region: 'm', access: 'write' },
+        { op: 'touch', pid: 'a', region: 'p', access: 'read' },
+        { op: 'touch', pid: 'a', region: 'p', size: '1MiB', access: 'write' },
+        { op: 'touch', pid: 'a', region: 's', access: 'write' },
+        { op: 'touch', pid: 'a', region: 'n', access: 'write' },
+        { op: 'read', pid: 'a', file: 'big' },
+        { op: 'fork', pid: 'a', child: 'c' },
+        { op: 'touch', pid: 'c', region: 's', access: 'read' },
+        { op: 'touch', pid: 'c', region: 'm', access: 'read' },
+        { op: 'write', pid: 'c', file: 'big', size: '4MiB', value: 9 },
+        { op: 'exit', pid: 'a' },
+        { op: 'touch', pid: 'c', region: 'p', access: 'read' },
+      ];
+      for (let n = 6; n <= steps.length; n++) {
+        const sys = system(kernel, 2048);
+        runScenario(
+          sys,
+          ScenarioSchema.parse({ name: 't', files: { big: { size: '12MiB' } }, steps: steps.slice(0, n) }),
+        );
+        expect({ n, v: checkInvariants(sys.kernel) }).toEqual({ n, v: [] });
+      }
+    },
+  );
+
   it('a wrong Mapped count, a page-cache folio without its reference, a folio missing from i_pages are found', () => {
     const sys = system('linux-6.18');
     runScenario(sys, ScenarioSchema.parse({ name: 't', files: FILES, steps: STEPS.slice(0, 7) }));

@@ -33,6 +33,7 @@ import { zoneWatermarks, type Watermarks } from './watermarks.js';
 import { VmscanState } from './vmscan.js';
 import { Kswapd } from './kswapd.js';
 import { prepareAlloc } from './page-alloc.js';
+import { folioRotateReclaimable } from './file-reclaim.js';
 
 /** MMSIM_RANGE_FAULTS=0 turns the range fast path off (Kernel.rangeFaults); no process object: on. */
 function rangeFaultsDefault(): boolean {
@@ -447,7 +448,10 @@ export class Kernel {
 
   /** folio_end_writeback() for every pending asynchronous swap write. */
   completeWriteback(): void {
-    for (const head of this.pendingWriteback) this.f.flags[head]! &= ~PG.writeback;
+    for (const head of this.pendingWriteback) {
+      this.f.flags[head]! &= ~PG.writeback;
+      if ((this.f.flags[head]! & PG.reclaim) !== 0) folioRotateReclaimable(this, head);
+    }
     this.pendingWriteback.length = 0;
   }
 

@@ -31,6 +31,8 @@ export const PG = Object.freeze({
   filemap: 1 << 12,
   /** PG_swapbacked: shmem folios (anon folios are recognised by PG.anon: both go on the anon lists) */
   swapbacked: 1 << 13,
+  /** PG_reclaim: reclaim started writeback of a dirty page-cache folio; rotated to the inactive tail when it ends */
+  reclaim: 1 << 15,
   /** Per page (every page, not only the head): PageAnonExclusive. */
   anonExclusive: 1 << 14,
 } as const);

@@ -12,7 +12,7 @@ import type { Scenario, Step } from './schema.js';
 import { OpExecutor } from './ops/executor.js';
 import { checkScenarioBudget, countSteps } from './budget.js';
 import { countWork } from './work.js';
-import type { AccessStep, OpObserver, ReadPinStep } from './ops/observer.js';
+import type { AccessStep, OpObserver, ReadPinStep, ReadStep } from './ops/observer.js';
 import { Explainer, type Decisions, type ExplainerOptions } from '../explain/explainer.js';
 import { setAnswerSink } from '../di/instrument.js';
 
@@ -358,6 +358,10 @@ class Runner implements OpObserver {
 
   onExit(p: Process): void {
     for (const t of p.threads) this.pendingExpect.delete(t);
+  }
+
+  onFileRead(s: ReadStep, where: string, value: number): void {
+    if (s.expect !== undefined) this.check(where, value, s.expect);
   }
 
   onReadPin(s: ReadPinStep, where: string, vals: number[]): void {

@@ -126,6 +126,16 @@ const UffdWriteProtect = z.strictObject({
   enable: z.boolean(),
   ...base,
 });
+/** read(2) / write(2) of whole pages of a scenario file (the page cache, no mapping) */
+const FileIo = {
+  pid,
+  file: z.string().min(1),
+  offset: Size.optional(),
+  size: Size.optional(),
+  ...base,
+};
+const Read = z.strictObject({ op: z.literal('read'), ...FileIo, expect: z.number().int().optional() });
+const Write = z.strictObject({ op: z.literal('write'), ...FileIo, value: z.number().int().optional() });
 const Drain = z.strictObject({ op: z.literal('drain'), ...base });
 /** user-mode work of the workload between its accesses, in cycles (charged as user cycles) */
 const Compute = z.strictObject({
@@ -155,6 +165,8 @@ export type Step =
   | z.infer<typeof UffdCopy>
   | z.infer<typeof UffdWriteProtect>
   | z.infer<typeof Drain>
+  | z.infer<typeof Read>
+  | z.infer<typeof Write>
   | z.infer<typeof Compute>
   | z.infer<typeof Phase>
   | { op: 'repeat'; times: number; steps: Step[]; phase?: string | undefined };
@@ -179,6 +191,8 @@ export const StepSchema: z.ZodType<Step> = z.lazy(() =>
     UffdCopy,
     UffdWriteProtect,
     Drain,
+    Read,
+    Write,
     Compute,
     Phase,
     z.strictObject({
@@ -209,6 +223,8 @@ export const OP_NAMES = [
   'uffdCopy',
   'uffdWriteProtect',
   'drain',
+  'read',
+  'write',
   'compute',
   'phase',
   'repeat',

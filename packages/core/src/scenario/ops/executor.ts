@@ -15,6 +15,7 @@ import { pin, readPinOp, unpin } from './pin.js';
 import { uffdCopyOp, uffdRegisterOp, uffdWriteProtectOp } from './uffd.js';
 import { drain, phase, repeat } from './control.js';
 import { compute } from './compute.js';
+import { readOp, writeOp } from './file-io.js';
 
 export type OpName = Step['op'];
 export type StepOf<K extends OpName> = Extract<Step, { op: K }>;
@@ -47,6 +48,8 @@ export const OP_HANDLERS: { readonly [K in OpName]: OpHandler<K> } = {
   uffdCopy: uffdCopyOp,
   uffdWriteProtect: uffdWriteProtectOp,
   drain,
+  read: readOp,
+  write: writeOp,
   compute,
   phase,
   repeat,

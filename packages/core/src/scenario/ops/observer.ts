@@ -8,6 +8,7 @@ import type { Step } from '../schema.js';
 export type AccessStep = Extract<Step, { op: 'access' }>;
 export type TouchStep = Extract<Step, { op: 'touch' }>;
 export type ReadPinStep = Extract<Step, { op: 'readPin' }>;
+export type ReadStep = Extract<Step, { op: 'read' }>;
 
 /**
  * Every hook is optional and called per op, except `onWrite`, which is called per page written
@@ -22,6 +23,8 @@ export interface OpObserver {
   /** turns what a step threw into the error to throw (default: rethrown as is) */
   wrapError?(e: unknown, step: Step, path: string): Error;
 
+  /** a `read` op (read(2) of a file) completed: `value` is what its last page held */
+  onFileRead?(step: ReadStep, path: string, value: number): void;
   /** a `phase` op */
   onPhase?(name: string): void;
   onSpawn?(pid: string): void;
