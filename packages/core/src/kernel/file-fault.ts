@@ -82,7 +82,7 @@ function doFaultAround(k: Kernel, vmf: VmFault, index: number): boolean {
     const i = index + p - pteOff;
     if (i < 0 || i >= as.pages) continue;
     const head = as.folio[i]!;
-    if (head < 0 || (k.f.flags[head]! & PG.lru) === 0) continue; // not uptodate / still in a batch: skipped
+    if (head < 0) continue; // next_uptodate_folio(): only folios in the page cache
     if (pt.fl[pt.slot(vmf.table, p)] !== 0) continue;
     k.f.ref[head]!++;
     setFilePte(k, vmf, vpn + p - pteOff, head, false);
