@@ -196,6 +196,24 @@ describe('shmem: MAP_SHARED|MAP_ANONYMOUS and shmem files', () => {
   });
 });
 
+describe('madvise on file mappings', () => {
+  it('MADV_COLLAPSE of a file mapping fails (no file THPs): the page-cache pages stay mapped', () => {
+    const { r } = runSys(
+      sc(
+        [
+          { op: 'mmap', pid: 'a', name: 'm', size: '2MiB', file: 'big', align: '2MiB' },
+          { op: 'touch', pid: 'a', region: 'm', access: 'read' },
+          { op: 'madvise', pid: 'a', region: 'm', advice: 'collapse', phase: 'c' },
+        ],
+        { big: { size: '2MiB' } },
+      ),
+      { presetPlugins: [] },
+    );
+    expect(r.phases.c!.counters.thp_collapse_failed).toBe(1);
+    expect(r.total.meminfo).toMatchObject({ AnonHugePages: 0, AnonPages: 0, Mapped: 2048, Cached: 2048 });
+  });
+});
+
 describe('files: bad input', () => {
   it.each([
     [{ op: 'mmap', pid: 'a', name: 'm', size: '4KiB', file: 'nope' }, 'file'],
