@@ -369,7 +369,39 @@ tables.seed003pressure = async () => {
 ${rows.join('\n')}`;
 };
 
+// examples/filemem: a library mapped privately, a shared log, shmem, fork, a 48 MiB stream (issue 17 part 4)
+tables.filemem = async () => {
+  const { cmd, doc } = compare('examples/filemem/filemem.yaml', ['--kernel', 'linux-5.8', '--kernel', 'linux-6.18']);
+  const names = [
+    'pgfault',
+    'pgmajfault',
+    'pgpgin',
+    'pgpgout',
+    'nr_written',
+    'pswpout',
+    'pgsteal',
+    'pgactivate',
+    'workingset_refault_file',
+  ];
+  const mem = ['Cached', 'Mapped', 'Dirty', 'Shmem'];
+  const rows = [];
+  for (const e of doc.configs) {
+    for (const [ph, p] of Object.entries(e.result.phases)) {
+      if (ph === 'main') continue;
+      rows.push(
+        `| ${e.kernel} | ${ph} | ${names.map((n) => fmt(c(e.result, ph, n))).join(' | ')} | ${mem.map((m) => fmt(p.meminfo[m])).join(' | ')} |`,
+      );
+    }
+  }
+  return `Measured by \`${cmd}\` (meminfo in kB at the end of each phase):
+
+| kernel | phase | ${names.join(' | ')} | ${mem.join(' | ')} |
+| --- | --- | ${[...names, ...mem].map(() => '---:').join(' | ')} |
+${rows.join('\n')}`;
+};
+
 const targets = {
+  filemem: ['examples/filemem/README.md', 'table filemem'],
   pressure: ['examples/pressure/README.md', 'table pressure'],
   seed003pressure: ['examples/pressure/README.md', 'table seed003pressure'],
   'fork-1g': ['README.md', 'table fork-1g'],

@@ -93,6 +93,15 @@ function meminfoRows(cols: ReadonlyArray<[string, PhaseResult]>): MeminfoRow[] {
     for (const key of ['MemFree', 'Active(anon)', 'Inactive(anon)'] as const)
       rows.push({ label: key, get: (p) => p.meminfo[key] });
   }
+  // files or shared memory in the scenario: the page cache (and the file LRU lists when bounded)
+  if (cols.some(([, p]) => p.meminfo.Cached !== undefined)) {
+    if (any((p) => p.meminfo.MemTotal)) {
+      for (const key of ['Active(file)', 'Inactive(file)'] as const)
+        rows.push({ label: key, get: (p) => p.meminfo[key] });
+    }
+    for (const key of ['Cached', 'Shmem', 'Mapped', 'Dirty'] as const)
+      rows.push({ label: key, get: (p) => p.meminfo[key] });
+  }
   rows.push({ label: 'AnonPages', get: (p) => p.meminfo.AnonPages });
   if (any((p) => p.meminfo.AnonHugePages)) rows.push({ label: 'AnonHugePages', get: (p) => p.meminfo.AnonHugePages });
   rows.push(
@@ -106,6 +115,8 @@ function meminfoRows(cols: ReadonlyArray<[string, PhaseResult]>): MeminfoRow[] {
       { label: `${pid} VmPTE`, get: (p) => proc(p)?.VmPTE },
     );
     if (any((p) => proc(p)?.VmSwap)) rows.push({ label: `${pid} VmSwap`, get: (p) => proc(p)?.VmSwap });
+    if (any((p) => proc(p)?.RssFile)) rows.push({ label: `${pid} RssFile`, get: (p) => proc(p)?.RssFile });
+    if (any((p) => proc(p)?.RssShmem)) rows.push({ label: `${pid} RssShmem`, get: (p) => proc(p)?.RssShmem });
   }
   return rows;
 }

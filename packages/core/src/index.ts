@@ -138,3 +138,5 @@ export {
   type StepOf,
 } from './scenario/ops/executor.js';
 export type { OpObserver, AccessStep, TouchStep, ReadPinStep } from './scenario/ops/observer.js';
+export { AddressSpace, PageCache, filePageValue, nameSeed } from './mem/page-cache.js';
+export { FAULT_AROUND_PAGES } from './kernel/file-fault.js';

@@ -5,9 +5,10 @@
  *   each table's refcount == entries pointing at it (shared COW tables: one per sharing mm)
  *   mm.pgtablesBytes == 4096 x live tables (below the pgd) the mm owns (pt.owner)
  *   mm.rssAnon / mm.swapEnts == present anon / swap PTEs charged to the mm (census.ts)
- *   AnonPages (k.nrAnonMapped) == pages mapped at least once
+ *   AnonPages (k.nrAnonMapped) == anon pages mapped at least once; Mapped (NR_FILE_MAPPED) the same of page-cache pages
+ *   MM_FILEPAGES / MM_SHMEMPAGES == present PTEs of page-cache / shmem folios charged to the mm
  */
-import { thpState, type Kernel } from '@mmsim/core';
+import { PG, thpState, type Kernel } from '@mmsim/core';
 import type { Census } from './census.js';
 import type { ViolationList } from './violation.js';
 
@@ -56,12 +57,24 @@ export function checkRss(k: Kernel, c: Census, v: ViolationList): void {
   for (const [mm, mc] of c.mms) {
     if (mm.rssAnon !== mc.rss)
       v.add('rss', `mm ${mm.id}: MM_ANONPAGES ${mm.rssAnon}, but ${mc.rss} present anon PTE(s) are charged to it`);
+    if (mm.rssFile !== mc.fileRss || mm.rssShmem !== mc.shmemRss)
+      v.add(
+        'rss',
+        `mm ${mm.id}: MM_FILEPAGES ${mm.rssFile} / MM_SHMEMPAGES ${mm.rssShmem}, but ${mc.fileRss} / ${mc.shmemRss} present file / shmem PTE(s) are charged to it`,
+      );
     if (mm.swapEnts !== mc.swapEnts)
       v.add('rss', `mm ${mm.id}: MM_SWAPENTS ${mm.swapEnts}, but ${mc.swapEnts} swap PTE(s) are charged to it`);
   }
   let mapped = 0;
-  for (const [, n] of c.pteMaps) if (n > 0) mapped++;
+  let fileMapped = 0;
   const f = k.f;
+  for (const [pfn, n] of c.pteMaps) {
+    if (n <= 0) continue;
+    if ((f.flags[f.head(pfn)]! & PG.filemap) !== 0) fileMapped++;
+    else mapped++;
+  }
+  if (k.pageCache.nrFileMapped !== fileMapped)
+    v.add('rss', `Mapped ${k.pageCache.nrFileMapped} pages, but ${fileMapped} distinct page-cache pages are mapped`);
   for (const [head] of c.pmdMaps) {
     const nr = 1 << f.order[head]!;
     for (let i = 0; i < nr; i++) if (!c.pteMaps.has(head + i)) mapped++;

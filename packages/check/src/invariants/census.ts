@@ -18,6 +18,9 @@ export interface MmCensus {
   rss: number;
   /** swap PTEs charged to this mm */
   swapEnts: number;
+  /** present PTEs mapping page-cache folios of regular files / of shmem (MM_FILEPAGES / MM_SHMEMPAGES) */
+  fileRss: number;
+  shmemRss: number;
 }
 
 export interface Census {
@@ -46,6 +49,8 @@ const T_SWAP = PTE.swap;
 const T_PROTNONE = PTE.protNone;
 const ZERO = ZERO_PFN;
 const ALLOCATED = PG.allocated;
+const FILEMAP = PG.filemap;
+const SWAPBACKED = PG.swapbacked;
 
 const inc = (m: Map<number, number>, k: number, n = 1): void => {
   m.set(k, (m.get(k) ?? 0) + n);
@@ -65,7 +70,7 @@ export function takeCensus(k: Kernel): Census {
   const byId = new Map<number, MmStruct>();
   for (const mm of k.mms) {
     byId.set(mm.id, mm);
-    c.mms.set(mm, { mm, rss: 0, swapEnts: 0 });
+    c.mms.set(mm, { mm, rss: 0, swapEnts: 0, fileRss: 0, shmemRss: 0 });
   }
   const pt = k.pt;
   const f = k.f;
@@ -164,7 +169,13 @@ export function takeCensus(k: Kernel): Census {
         }
         if (level === 0) {
           inc(c.pteMaps, val);
-          if (owner) c.mms.get(owner)!.rss++;
+          const hfl = f.flags[f.head(val)]!;
+          if (owner) {
+            const mc = c.mms.get(owner)!;
+            if ((hfl & FILEMAP) === 0) mc.rss++;
+            else if ((hfl & SWAPBACKED) !== 0) mc.shmemRss++;
+            else mc.fileRss++;
+          }
           if ((fl & T_WRITE) !== 0 && writable && (fl & T_PROTNONE) === 0) inc(c.writableMaps, val);
         } else {
           inc(c.pmdMaps, f.head(val));
@@ -188,5 +199,8 @@ export function takeCensus(k: Kernel): Census {
     }
     walk(mm, mm.pgd, 3, true, 0, mm);
   }
+  // shmem's swap entries in i_pages hold a swap count each (shmem_writeout())
+  for (const as of k.pageCache.spaces)
+    for (let i = 0; i < as.swap.length; i++) if (as.swap[i]! >= 0) inc(c.swapRefs, as.swap[i]!);
   return c;
 }

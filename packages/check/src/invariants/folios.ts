@@ -92,6 +92,11 @@ export function checkFolios(
           `page ${pfn} (folio ${head}, order ${order}): mapcount ${f.mapcount[pfn]}, but ${m} PTE(s) map it`,
         );
       const excl = (f.flags[pfn]! & PG.anonExclusive) !== 0;
+      if ((f.flags[head]! & PG.filemap) !== 0) {
+        // a page-cache page is never PageAnonExclusive; shared mappings map it writable many times
+        if (excl) v.add('exclusive', `page ${pfn} (page-cache folio ${head}) is PageAnonExclusive`);
+        continue;
+      }
       const total = m + (c.pmdMaps.get(head) ?? 0);
       if (excl && total !== 1)
         v.add('exclusive', `page ${pfn} (folio ${head}) is PageAnonExclusive but mapped ${total} times`);
@@ -126,11 +131,11 @@ export function checkFolios(
     const pinRefs = h.pinned;
     const batch = h.lruBatch;
     const cache = h.swapcache;
-    const expected = maps + pmd + pinRefs + batch + cache;
+    const expected = maps + pmd + pinRefs + batch + cache + h.pagecache;
     if (f.ref[head] !== expected) {
       v.add(
         'refcount',
-        `folio ${head} (order ${order}): refcount ${f.ref[head]}, expected ${expected} = ${maps} PTE + ${pmd} PMD mappings + ${pinRefs} for ${pins} pin(s) + ${batch} LRU-batch + ${cache} swap-cache (by holder: ${describeHolders(h)})`,
+        `folio ${head} (order ${order}): refcount ${f.ref[head]}, expected ${expected} = ${maps} PTE + ${pmd} PMD mappings + ${pinRefs} for ${pins} pin(s) + ${batch} LRU-batch + ${cache} swap-cache + ${h.pagecache} page-cache (by holder: ${describeHolders(h)})`,
       );
     } else if (h.other !== 0) {
       // the decomposition by holder must sum to the refcount (its mapcounts are checked above)
@@ -148,21 +153,32 @@ export function checkFolios(
   // mapped frames that are not allocated folios are reported by the census (use-after-free)
 }
 
+/** folio_lru_list(): anon and swap-backed (shmem) folios on the anon lists, page cache on the file lists. */
+function lruOf(fl: number): number {
+  return ((fl & (PG.anon | PG.swapbacked)) !== 0 ? 0 : 2) + ((fl & PG.active) !== 0 ? 1 : 0);
+}
+
 /** LRU list sizes (nr_inactive_anon / nr_active_anon) against the folios' PG_lru / PG_active. */
 export function checkLru(k: Kernel, v: ViolationList, heads: readonly number[] = folioHeads(k)): void {
   const f = k.f;
-  let inactive = 0;
-  let active = 0;
+  const sizes = [0, 0, 0, 0];
   for (const head of heads) {
     const fl = f.flags[head]!;
     if ((fl & PG.lru) === 0) continue;
-    if ((fl & PG.active) !== 0) active += 1 << f.order[head]!;
-    else inactive += 1 << f.order[head]!;
+    sizes[lruOf(fl)]! += 1 << f.order[head]!;
   }
+  const [inactive, active, inactiveFile, activeFile] = sizes as [number, number, number, number];
   if (k.lruCount.inactive !== inactive || k.lruCount.active !== active) {
     v.add(
       'lru',
       `LRU sizes inactive ${k.lruCount.inactive} / active ${k.lruCount.active} pages, but the folios on LRU lists add up to ${inactive} / ${active}`,
+    );
+  }
+  const lp = k.lruvec.pages;
+  if (lp[2] !== inactiveFile || lp[3] !== activeFile) {
+    v.add(
+      'lru',
+      `file LRU sizes inactive ${lp[2]} / active ${lp[3]} pages, but the folios on the file lists add up to ${inactiveFile} / ${activeFile}`,
     );
   }
   // the linked lists themselves: each folio on the list its flags name, once, with PG_lru
@@ -170,7 +186,7 @@ export function checkLru(k: Kernel, v: ViolationList, heads: readonly number[] =
   for (let lru = 0; lru < 4; lru++) {
     for (const head of k.lruvec.list(lru)) {
       const fl = f.flags[head]!;
-      const want = ((fl & PG.anon) !== 0 ? 0 : 2) + ((fl & PG.active) !== 0 ? 1 : 0);
+      const want = lruOf(fl);
       if ((fl & PG.lru) === 0 || want !== lru || onList.has(head)) {
         v.add('lru', `folio ${head} is on LRU list ${lru} but its flags (0x${fl.toString(16)}) name list ${want}`);
       }

@@ -8,6 +8,7 @@ import { checkFolios, checkLru, folioHeads, type FolioCheckOptions } from './fol
 import { checkPageTables, checkRss } from './accounting.js';
 import { checkSwap, checkSwapCacheFolios } from './swap.js';
 import { checkLeaks } from './leaks.js';
+import { checkPageCache } from './page-cache.js';
 import { ViolationList, type Violation } from './violation.js';
 
 export type { Violation } from './violation.js';
@@ -31,6 +32,7 @@ export function checkInvariants(k: Kernel, opts: InvariantOptions = {}): Violati
   checkRss(k, c, v);
   checkSwap(k, c, v);
   checkSwapCacheFolios(k, heads, v);
+  checkPageCache(k, v, heads);
   checkLeaks(k, v, heads);
   return v.items;
 }

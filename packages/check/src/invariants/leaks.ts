@@ -25,7 +25,9 @@ export function checkLeaks(k: Kernel, v: ViolationList, heads: readonly number[]
       held += nr;
       continue;
     }
-    if (f.ref[head] === (batches.get(head) ?? 0) && (f.flags[head]! & PG.swapcache) === 0) {
+    // the page cache outlives the processes: its folios hold one reference per page
+    const pagecache = (f.flags[head]! & PG.filemap) !== 0 ? nr : 0;
+    if (f.ref[head] === (batches.get(head) ?? 0) + pagecache && (f.flags[head]! & PG.swapcache) === 0) {
       held += nr;
       continue;
     }
@@ -45,8 +47,12 @@ export function checkLeaks(k: Kernel, v: ViolationList, heads: readonly number[]
     );
   }
   const sw = k.swap;
+  const shmemSlots = new Set<number>();
+  for (const as of k.pageCache.spaces)
+    for (let i = 0; i < as.swap.length; i++) if (as.swap[i]! >= 0) shmemSlots.add(as.swap[i]!);
   for (let s = 0; s < sw.count.length; s++) {
     if (sw.count[s] === 0 && sw.hasCache[s] === 0) continue;
+    if (shmemSlots.has(s) && sw.count[s] === 1 && sw.hasCache[s] === 0) continue; // a shmem page swapped out
     const pfn = sw.cache[s]!;
     if (sw.count[s] === 0 && pfn >= 0 && f.pincount[f.head(pfn)]! > 0) continue;
     if (sw.count[s] === 0 && pfn >= 0 && orphanedSwapCache(k, f.head(pfn), batches.get(f.head(pfn)) ?? 0)) continue;

@@ -4,6 +4,7 @@
  *   mappings (PTE and PMD, per process) + GUP pins (GUP_PIN_COUNTING_BIAS each on a small
  *   folio, 1 on a large one: try_grab_folio) + occurrences in each CPU's LRU batches
  *   (folio_batch_add_and_move) + the swap cache (one per page: add_to_swap_cache)
+ *   + the page cache (one per page: __filemap_add_folio)
  *   + a remainder, which must be 0 between steps (mmsim check reports it).
  * Computed on demand (explanations, invariants); nothing on the fault path calls it.
  */
@@ -35,6 +36,8 @@ export interface RefHolders {
   lruBatch: number;
   /** references held by the swap cache (one per page while PG_swapcache) */
   swapcache: number;
+  /** references held by the page cache (one per page while in an address_space: PG.filemap) */
+  pagecache: number;
   /** refcount minus everything above: 0 unless something took a reference nobody tracks */
   other: number;
 }
@@ -76,6 +79,7 @@ export function refHolders(
   let lruBatch = 0;
   for (const b of lruBatches) lruBatch += b.refs;
   const swapcache = (f.flags[head]! & PG.swapcache) !== 0 ? nr : 0;
+  const pagecache = (f.flags[head]! & PG.filemap) !== 0 ? nr : 0;
   const refcount = f.ref[head]!;
   return {
     refcount,
@@ -86,7 +90,8 @@ export function refHolders(
     lruBatches,
     lruBatch,
     swapcache,
-    other: refcount - mapped - pinned - lruBatch - swapcache,
+    pagecache,
+    other: refcount - mapped - pinned - lruBatch - swapcache - pagecache,
   };
 }
 
@@ -97,6 +102,7 @@ export function describeHolders(h: RefHolders): string {
   if (h.pinned) parts.push(`${h.pinned} for ${h.pins} pin(s)`);
   for (const b of h.lruBatches) parts.push(`${b.refs} lru_batch(cpu${b.cpu} ${b.kind})`);
   if (h.swapcache) parts.push(`${h.swapcache} swapcache`);
+  if (h.pagecache) parts.push(`${h.pagecache} pagecache`);
   if (h.other) parts.push(`${h.other} other`);
   return `${h.refcount} = ${parts.length ? parts.join(' + ') : '0'}`;
 }

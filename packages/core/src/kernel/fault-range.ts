@@ -139,7 +139,7 @@ function anonRun(k: Kernel, t: Thread, vpn: number, n: number, write: boolean, v
   const mm = t.proc.mm;
   // find_vma() once: the run stays inside this VMA
   const vma = mm.findVma(vpn);
-  if (vma === undefined) return 0;
+  if (vma === undefined || vma.file !== null) return 0; // file VMAs: do_fault() per page
   const vflags = vma.flags;
   if ((vflags & (write ? VM.write : VM.read)) === 0 || (vflags & VM.uffdMissing) !== 0) return 0;
   const end = Math.min(vpn + n, vma.end);

@@ -24,6 +24,7 @@ import { folioFreeSwap, swapFree } from './swap-cache.js';
 import { flushPage } from './tlb-flush.js';
 import { clearDecider, decider } from '../di/instrument.js';
 import { WATERFALL } from '../explain/explainer.js';
+import { doFault, doWpFilePage } from './file-fault.js';
 
 /** What handle_mm_fault() ended with (VM_FAULT_*-like). */
 export const FaultResult = Object.freeze({
@@ -202,7 +203,8 @@ function doHandleMmFault(
   vmf.index = i;
   const kk = k.pt.slot(t, i);
   const fl = k.pt.fl[kk]!;
-  if (fl === 0) return doAnonymousPage(k, vmf);
+  // do_pte_missing(): vma_is_anonymous() ? do_anonymous_page() : do_fault() (file-fault.ts)
+  if (fl === 0) return vma.file !== null ? (doFault(k, vmf) as FaultResult) : doAnonymousPage(k, vmf);
   if ((fl & PTE.swap) !== 0) {
     const r = doSwapPage(k, vmf);
     // do_swap_page(): a write fault on a page mapped read-only continues in do_wp_page()
@@ -330,6 +332,8 @@ function doWpPage(k: Kernel, vmf: VmFault, fl: number): FaultResult {
   const head = k.f.head(pfn);
   vmf.pfn = pfn;
   vmf.head = head;
+  if ((k.f.flags[head]! & PG.filemap) !== 0)
+    return doWpFilePage(k, vmf, head, () => wpPageCopy(k, vmf, pfn, head)) as FaultResult;
   if (vmf.unshare && (k.f.flags[pfn]! & PG.anonExclusive) !== 0) return FaultResult.OK;
   k.hooks.fault.beforeWpReuse.call(vmf);
   if (k.explain !== null) clearDecider();
@@ -377,7 +381,8 @@ function wpPageCopy(k: Kernel, vmf: VmFault, oldPfn: number, oldHead: number): v
   const zero = oldPfn < 0;
   // fault.cowOrder: a large replacement folio (validated: aligned, inside the VMA and the PTE
   // table, every PTE mapping the same source folio read-only, or none / the zero page)
-  const want = k.hooks.fault.cowOrder.call(0, vmf);
+  const fileSrc = !zero && (k.f.flags[oldHead]! & PG.filemap) !== 0; // a page-cache page: one page copied
+  const want = fileSrc ? 0 : k.hooks.fault.cowOrder.call(0, vmf);
   const order = want > 0 ? validCowOrder(k, vma, vpn, vmf.table, want, zero ? -1 : oldHead) : 0;
   if (k.explain !== null) k.explain.count('fault.cowOrder', `order_${order}`, WATERFALL);
   if (order > 0) {

@@ -16,6 +16,7 @@ import { pteTable, pteTableForWrite } from './pgwalk.js';
 import { addAnonRmapPtes, addNewAnonRmap } from './rmap.js';
 import { lruAdd } from './lru-batch.js';
 import { flushMm } from './tlb-flush.js';
+import { copyFilePte } from './file-rmap.js';
 
 /** fork() of `parent` into a new process `childPid`; the child's thread sits on `cpu`. */
 export function forkProcess(k: Kernel, parent: Process, childPid: string, cpu: number): Process {
@@ -33,6 +34,7 @@ export function forkProcess(k: Kernel, parent: Process, childPid: string, cpu: n
     // dup_userfaultfd() without UFFD_FEATURE_EVENT_FORK: the child is not registered
     nv.flags &= ~(VM.uffdMissing | VM.uffdWp);
     cmm.insertVma(nv);
+    if (nv.file !== null) nv.file.iMmap.push({ mm: cmm, vma: nv }); // dup_mmap(): vma_interval_tree_insert_after()
     if ((vma.flags & VM.wipeonfork) !== 0) {
       nv.anonVma = -1; // a fresh, empty mapping in the child
       continue;
@@ -227,6 +229,12 @@ function copyPresentPte(
     return;
   }
   const head = f.head(val);
+  if ((f.flags[head]! & PG.anon) === 0) {
+    // copy_present_ptes() of a page-cache folio: folio_dup_file_rmap_ptes(), never copied (a
+    // private file page is mapped read-only already)
+    copyFilePte(k, cmm, dt, a, fl, val, head);
+    return;
+  }
   let d = decided;
   if (d === undefined) {
     ctx.vpn = a;

@@ -47,6 +47,7 @@ export function hugePmdFault(k: Kernel, vmf: VmFault, pmd: number = tableAt(k, v
     return 0;
   }
   if (fl !== 0) return -1;
+  if (vma.file !== null) return -1; // no file THPs: create_huge_pmd() only for vma_is_anonymous()
   if ((vma.flags & VM.uffdMissing) !== 0) return -1;
   const start = pmdStart(vpn);
   if (start < vma.start || start + HPAGE_PMD_NR > vma.end) return -1;

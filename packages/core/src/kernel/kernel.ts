@@ -19,6 +19,7 @@ import { MmStruct } from '../mm/mm-struct.js';
 import { AnonVmaRegistry } from '../mm/anon-vma.js';
 import { VM, type Vma } from '../mm/vma.js';
 import { PTE } from '../mm/pte.js';
+import { PageCache } from '../mem/page-cache.js';
 import { Cpu, Process, Thread } from './task.js';
 import { PAGE_SHIFT } from '../units.js';
 import { MmGather } from './tlb-gather.js';
@@ -33,6 +34,7 @@ import { zoneWatermarks, type Watermarks } from './watermarks.js';
 import { VmscanState } from './vmscan.js';
 import { Kswapd } from './kswapd.js';
 import { prepareAlloc } from './page-alloc.js';
+import { folioRotateReclaimable } from './file-reclaim.js';
 
 /** MMSIM_RANGE_FAULTS=0 turns the range fast path off (Kernel.rangeFaults); no process object: on. */
 function rangeFaultsDefault(): boolean {
@@ -81,6 +83,8 @@ export class Kernel {
   readonly pt = new PageTablePool();
   readonly swap: SwapDevice;
   readonly anonVmas = new AnonVmaRegistry();
+  /** every file's address_space and the page-cache figures (mem/page-cache.ts) */
+  readonly pageCache = new PageCache();
   readonly cpus: Cpu[];
   readonly procs = new Map<string, Process>();
   readonly mms = new Set<MmStruct>();
@@ -471,7 +475,10 @@ export class Kernel {
 
   /** folio_end_writeback() for every pending asynchronous swap write. */
   completeWriteback(): void {
-    for (const head of this.pendingWriteback) this.f.flags[head]! &= ~PG.writeback;
+    for (const head of this.pendingWriteback) {
+      this.f.flags[head]! &= ~PG.writeback;
+      if ((this.f.flags[head]! & PG.reclaim) !== 0) folioRotateReclaimable(this, head);
+    }
     this.pendingWriteback.length = 0;
   }
 

@@ -37,7 +37,8 @@ export function madviseCollapse(k: Kernel, mm: MmStruct, start: number, end: num
   if (first < start) first += HPAGE_PMD_NR;
   for (let v = first; v + HPAGE_PMD_NR <= end; v += HPAGE_PMD_NR) {
     const vma = mm.findVma(v);
-    if (!vma || vma.end < v + HPAGE_PMD_NR || (vma.flags & VM.nohugepage) !== 0) {
+    // file and shmem VMAs: collapse_file() (file THPs) is not modelled
+    if (!vma || vma.file !== null || vma.end < v + HPAGE_PMD_NR || (vma.flags & VM.nohugepage) !== 0) {
       failed(k, 'EINVAL'); // SCAN_VMA_CHECK
       continue;
     }

@@ -7,9 +7,11 @@ import { LRU, type LruBatchKind } from '../mem/lru.js';
 import { C } from '../stats/counters.js';
 import type { Kernel } from './kernel.js';
 
-/** folio_lru_list(): the list a folio with these flags belongs on (swap-backed: anon). */
+/** folio_lru_list(): the list a folio with these flags belongs on (anon, or swap-backed shmem: anon lists; page cache: file lists). */
 export function folioLru(fl: number): number {
-  return ((fl & PG.anon) !== 0 ? LRU.inactiveAnon : LRU.inactiveFile) + ((fl & PG.active) !== 0 ? 1 : 0);
+  return (
+    ((fl & (PG.anon | PG.swapbacked)) !== 0 ? LRU.inactiveAnon : LRU.inactiveFile) + ((fl & PG.active) !== 0 ? 1 : 0)
+  );
 }
 
 /** folio_add_lru(): park the folio in this CPU's lru_add batch, holding a reference. */

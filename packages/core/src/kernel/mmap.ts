@@ -6,6 +6,7 @@ import { HPAGE_PMD_NR, PTRS_PER_TABLE } from '../units.js';
 import { splitHugePmdAt } from './huge-memory.js';
 import { getUnmappedArea, lowerMmapBase } from './unmapped-area.js';
 import { RESERVE_HINT_PAGES } from '../mem/phys-mem.js';
+import { unlinkFileVma } from './file-rmap.js';
 
 /** mmap(MAP_PRIVATE|MAP_ANONYMOUS) of `pages` pages; returns the VMA. ENOMEM when it does not fit (unmapped-area.ts). */
 export function mmapAnon(
@@ -37,7 +38,8 @@ export function splitVma(k: Kernel, mm: MmStruct, vma: Vma, at: number): Vma {
   if (at <= vma.start || at >= vma.end) throw new SimError(`split of [${vma.start},${vma.end}) at ${at}`, 'internal');
   // vma_adjust_trans_huge(): a huge PMD straddling the new boundary is split first
   if ((at & (HPAGE_PMD_NR - 1)) !== 0) splitHugePmdAt(k, mm, at, 'split_vma');
-  const hi = new Vma(at, vma.end, vma.flags, vma.pgoff + (at - vma.start), vma.anonVma, vma.name);
+  const hi = new Vma(at, vma.end, vma.flags, vma.pgoff + (at - vma.start), vma.anonVma, vma.name, vma.file);
+  if (vma.file !== null) vma.file.iMmap.push({ mm, vma: hi });
   vma.end = at;
   mm.insertVma(hi);
   if (hi.anonVma >= 0) k.anonVmas.link(hi.anonVma, mm, hi);
@@ -67,6 +69,7 @@ export function mergeVmas(k: Kernel, mm: MmStruct): void {
       // is_mergeable_vma(): VM_SOFTDIRTY does not keep VMAs apart
       ((a.flags ^ b.flags) & ~VM.softDirty) === 0 &&
       a.name === b.name &&
+      a.file === b.file &&
       anonOk &&
       a.pgoff + (a.end - a.start) === b.pgoff
     ) {
@@ -78,6 +81,7 @@ export function mergeVmas(k: Kernel, mm: MmStruct): void {
         k.anonVmas.link(a.anonVma, mm, a);
       }
       if (b.anonVma >= 0) k.anonVmas.unlink(b.anonVma, b);
+      if (b.file !== null) unlinkFileVma(b.file, b);
       v.splice(i + 1, 1);
     } else i++;
   }

@@ -24,9 +24,10 @@ export function mremapMove(k: Kernel, mm: MmStruct, start: number, end: number, 
   const old = vmas[0]!;
   lowerMmapBase(mm, nstart);
   // move_vma(): the new VMA keeps the pgoff and anon_vma, so rmap still finds the pages
-  const nv = new Vma(nstart, nstart + pages, old.flags, old.pgoff, old.anonVma, name);
+  const nv = new Vma(nstart, nstart + pages, old.flags, old.pgoff, old.anonVma, name, old.file);
   mm.insertVma(nv);
   if (nv.anonVma >= 0) k.anonVmas.link(nv.anonVma, mm, nv);
+  if (nv.file !== null) nv.file.iMmap.push({ mm, vma: nv }); // vma_link_file()
   // move_page_tables() → move_ptes()
   let moved = 0;
   for (let v = start; v < end; ) {

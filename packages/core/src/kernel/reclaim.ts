@@ -15,6 +15,7 @@ import { flushPage, tlbBatchAdd, tlbBatchFlush } from './tlb-flush.js';
 import { folioReferenced } from './referenced.js';
 import { moveFolioToLru, type ScanControl } from './vmscan.js';
 import { workingsetEviction } from './workingset.js';
+import { shrinkFileFolio } from './file-reclaim.js';
 
 /**
  * reclaim_pages() → shrink_folio_list() for folios already isolated from the LRU (each holds
@@ -102,7 +103,17 @@ export function shrinkFolioList(k: Kernel, heads: number[], sc: ScanControl): nu
     ctx.pfn = head;
     // folio_trylock() fails on the folio the faulting task works on; PMD-mapped THPs are not
     // split for reclaim in this model: both stay
-    if (head === held || f.entireMapcount[head]! > 0 || (f.flags[head]! & PG.anon) === 0) {
+    if (head === held || f.entireMapcount[head]! > 0) {
+      moveFolioToLru(k, head);
+      continue;
+    }
+    if ((f.flags[head]! & PG.filemap) !== 0) {
+      // page cache and shmem: file-reclaim.ts
+      if (k.hooks.reclaim.shouldReclaim.call(ctx) === false) moveFolioToLru(k, head);
+      else reclaimed += shrinkFileFolio(k, head, sc);
+      continue;
+    }
+    if ((f.flags[head]! & PG.anon) === 0) {
       moveFolioToLru(k, head);
       continue;
     }

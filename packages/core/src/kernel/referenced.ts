@@ -8,6 +8,7 @@
  * (flush_tlb_page_nosync), so the next access walks and sets it.
  */
 import { PTE } from '../mm/pte.js';
+import { PG } from '../mem/folios.js';
 import { pteIndex } from '../units.js';
 import type { Kernel } from './kernel.js';
 import { pteTable } from './pgwalk.js';
@@ -19,7 +20,8 @@ export function folioReferenced(k: Kernel, head: number): number {
   const fam = f.anonVma[head]!;
   if (fam < 0) return 0;
   const nr = 1 << f.order[head]!;
-  const members = k.anonVmas.members(fam);
+  // rmap_walk_file() over i_mmap for a page-cache folio, rmap_walk_anon() over the anon_vma
+  const members = (f.flags[head]! & PG.filemap) !== 0 ? k.pageCache.spaces[fam]!.iMmap : k.anonVmas.members(fam);
   const flushes = k.hw.clearYoungFlushes === true;
   let referenced = 0;
   for (let m = 0; m < members.length; m++) {

@@ -8,6 +8,7 @@ import type { MmStruct } from '../mm/mm-struct.js';
 import type { Vma } from '../mm/vma.js';
 import { SimError, type Kernel } from './kernel.js';
 import { deferredSplitFolio } from './huge-memory.js';
+import { removeFileRmapPtes } from './file-rmap.js';
 
 /** anon_vma_prepare() */
 export function anonVmaPrepare(k: Kernel, mm: MmStruct, vma: Vma): number {
@@ -56,6 +57,10 @@ export function addAnonRmapPtes(k: Kernel, head: number, pfn: number, nr: number
 /** folio_remove_rmap_ptes() */
 export function removeRmapPtes(k: Kernel, head: number, pfn: number, nr: number, mm: MmStruct): void {
   const f = k.f;
+  if ((f.flags[head]! & PG.filemap) !== 0) {
+    removeFileRmapPtes(k, head, pfn, nr, mm);
+    return;
+  }
   const entire = f.entireMapcount[head]! > 0;
   let unmapped = 0;
   for (let i = 0; i < nr; i++) {

@@ -239,7 +239,8 @@ function prepareScanControl(k: Kernel, sc: ScanControl): void {
     if (v[C.workingset_activate_anon] !== s.refaultsAnon || inactiveIsLow(k, LRU.inactiveAnon))
       sc.mayDeactivate |= DEACTIVATE_ANON;
     else sc.mayDeactivate &= ~DEACTIVATE_ANON;
-    if (s.refaultsFile !== 0 || inactiveIsLow(k, LRU.inactiveFile)) sc.mayDeactivate |= DEACTIVATE_FILE;
+    if (v[C.workingset_activate_file] !== s.refaultsFile || inactiveIsLow(k, LRU.inactiveFile))
+      sc.mayDeactivate |= DEACTIVATE_FILE;
     else sc.mayDeactivate &= ~DEACTIVATE_FILE;
   } else sc.mayDeactivate = DEACTIVATE_ANON | DEACTIVATE_FILE;
   const p = k.lruvec.pages;
@@ -254,6 +255,7 @@ function prepareScanControl(k: Kernel, sc: ScanControl): void {
 /** snapshot_refaults(): remember the activations seen by this reclaim run. */
 export function snapshotRefaults(k: Kernel): void {
   k.vmscan.refaultsAnon = k.stats.v[C.workingset_activate_anon]!;
+  k.vmscan.refaultsFile = k.stats.v[C.workingset_activate_file]!;
 }
 
 /** shrink_lruvec() */

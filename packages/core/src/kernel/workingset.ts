@@ -48,3 +48,28 @@ export function workingsetRefault(k: Kernel, head: number, shadow: number): void
     v[C.workingset_restore_anon]! += nr;
   }
 }
+
+/**
+ * workingset_refault() of a page-cache folio (file = true): the refault is counted; the folio is
+ * activated when the distance is within NR_ACTIVE_FILE plus, while swap is available, the anon
+ * lists (workingset_test_recent()).
+ */
+export function workingsetRefaultFile(k: Kernel, head: number, shadow: number): void {
+  const nr = 1 << k.f.order[head]!;
+  const v = k.stats.v;
+  v[C.workingset_refault_file]! += nr;
+  const eviction = Math.floor((shadow - 1) / 2);
+  const workingset = (shadow - 1) % 2 === 1;
+  const distance = k.vmscan.nonresidentAge - eviction;
+  const lv = k.lruvec.pages;
+  let size = lv[LRU.activeFile]!;
+  if (k.swap.enabled && k.swap.opts.slots - k.swap.used > 0) size += lv[LRU.activeAnon]! + lv[LRU.inactiveAnon]!;
+  if (distance > size) return;
+  k.f.flags[head]! |= PG.active;
+  workingsetAgeNonresident(k, nr);
+  v[C.workingset_activate_file]! += nr;
+  if (workingset) {
+    k.f.flags[head]! |= PG.workingset;
+    v[C.workingset_restore_file]! += nr;
+  }
+}

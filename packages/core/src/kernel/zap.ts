@@ -13,6 +13,7 @@ import type { Process } from './task.js';
 import { zapHugePmd } from './huge-pmd-ops.js';
 import { pteTable, pteTableForWrite, tableAt } from './pgwalk.js';
 import { removeRmapPtes } from './rmap.js';
+import { unlinkFileVma } from './file-rmap.js';
 import { freeSwapAndCache } from './swap-cache.js';
 import { reclaimPtIsEnabled, tryToFreePte } from './pt-reclaim.js';
 import { folioPteBatch } from './pte-batch.js';
@@ -141,6 +142,7 @@ export function munmap(k: Kernel, mm: MmStruct, start: number, end: number): voi
 export function removeVma(k: Kernel, mm: MmStruct, vma: Vma): void {
   mm.removeVma(vma);
   if (vma.anonVma >= 0) k.anonVmas.unlink(vma.anonVma, vma);
+  if (vma.file !== null) unlinkFileVma(vma.file, vma);
 }
 
 /** exit_mmap(): tear the whole address space down. */

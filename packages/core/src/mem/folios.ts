@@ -27,6 +27,12 @@ export const PG = Object.freeze({
   reserved: 1 << 10,
   /** PG_workingset: the folio was on the active list before it was deactivated (mm/workingset.c) */
   workingset: 1 << 11,
+  /** folio->mapping is an address_space (page cache, shmem): !folio_test_anon() with a mapping */
+  filemap: 1 << 12,
+  /** PG_swapbacked: shmem folios (anon folios are recognised by PG.anon: both go on the anon lists) */
+  swapbacked: 1 << 13,
+  /** PG_reclaim: reclaim started writeback of a dirty page-cache folio; rotated to the inactive tail when it ends */
+  reclaim: 1 << 15,
   /** Per page (every page, not only the head): PageAnonExclusive. */
   anonExclusive: 1 << 14,
 } as const);
@@ -55,7 +61,8 @@ export class FolioTable {
   /** (head) folio->swap: first swap slot, meaningful only while PG.swapcache is set (as in the
    *  kernel); never written for a folio that is never swapped, so its pages stay uncommitted */
   swap = new Int32Array(0);
-  /** (head) anon_vma id for rmap, -1 if none */
+  /** (head) folio->mapping: the anon_vma id for rmap, or with PG.filemap the address_space id
+   *  (mem/page-cache.ts), -1 if none */
   anonVma = new Int32Array(0);
   /** (head) folio->index: linear page offset (pgoff) used by rmap */
   index = new Float64Array(0);

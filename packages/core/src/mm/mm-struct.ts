@@ -7,6 +7,9 @@ export class MmStruct {
   readonly cpumask: Uint8Array;
   /** MM_ANONPAGES */
   rssAnon = 0;
+  /** MM_FILEPAGES / MM_SHMEMPAGES (kernel/file-rmap.ts) */
+  rssFile = 0;
+  rssShmem = 0;
   /** MM_SWAPENTS */
   swapEnts = 0;
   /** mm_pgtables_bytes() (tables below the pgd charged to this mm) */

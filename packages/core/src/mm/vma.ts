@@ -1,3 +1,5 @@
+import type { AddressSpace } from '../mem/page-cache.js';
+
 /** vm_flags we model (include/linux/mm.h). */
 export const VM = Object.freeze({
   read: 1 << 0,
@@ -14,12 +16,13 @@ export const VM = Object.freeze({
   uffdMissing: 1 << 6,
   /** VM_UFFD_WP */
   uffdWp: 1 << 7,
+  /** VM_SHARED: MAP_SHARED of a file or of shmem (kernel/file-mmap.ts) */
+  shared: 1 << 8,
   /** VM_SOFTDIRTY: new since the last clear_refs (only where the arch has soft-dirty; mmap sets it) */
   softDirty: 1 << 15,
-  /** VM_SHARED is not modelled; every mapping is private anonymous. */
 } as const);
 
-/** A private anonymous VMA. Addresses are virtual page numbers; `end` is exclusive. */
+/** A VMA: private anonymous, or mapping `file` (vm_file). Addresses are virtual page numbers; `end` is exclusive. */
 export class Vma {
   constructor(
     public start: number,
@@ -31,6 +34,8 @@ export class Vma {
     public anonVma: number,
     /** The scenario region this VMA belongs to (informational). */
     public name: string,
+    /** vm_file's address_space (a file, shmem), null for an anonymous VMA (vma_is_anonymous()) */
+    public file: AddressSpace | null = null,
   ) {}
   get pages(): number {
     return this.end - this.start;
@@ -45,6 +50,6 @@ export class Vma {
     return v >= this.start && v < this.end ? v : -1;
   }
   clone(): Vma {
-    return new Vma(this.start, this.end, this.flags, this.pgoff, this.anonVma, this.name);
+    return new Vma(this.start, this.end, this.flags, this.pgoff, this.anonVma, this.name, this.file);
   }
 }

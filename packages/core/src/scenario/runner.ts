@@ -5,6 +5,7 @@ import { SimError, type Kernel } from '../kernel/kernel.js';
 import type { PendingFault, Process, Thread } from '../kernel/task.js';
 import { AccessResult } from '../kernel/fault.js';
 import { meminfo, type Meminfo } from '../stats/meminfo.js';
+import { createFiles } from './ops/files.js';
 import { PAGE_SIZE } from '../units.js';
 import { ScenarioError } from './errors.js';
 import type { PagemapExpect, Scenario, Step } from './schema.js';
@@ -12,7 +13,7 @@ import { PM, type PagemapEntry } from '../kernel/pagemap.js';
 import { OpExecutor } from './ops/executor.js';
 import { checkScenarioBudget, countSteps } from './budget.js';
 import { countWork } from './work.js';
-import type { AccessStep, OpObserver, PagemapStep, ReadPinStep } from './ops/observer.js';
+import type { AccessStep, OpObserver, PagemapStep, ReadPinStep, ReadStep } from './ops/observer.js';
 import { Explainer, type Decisions, type ExplainerOptions } from '../explain/explainer.js';
 import { setAnswerSink } from '../di/instrument.js';
 
@@ -147,6 +148,7 @@ class Runner implements OpObserver {
     this.snapByCpu = sys.clock.byCpu.slice();
     this.total = countWork(sc.steps);
     this.x = new OpExecutor(this.k, { file: opts.file, seed, observer: this });
+    createFiles(this.x, sc.files);
     this.explainer = opts.explain ? new Explainer(this.k, opts.explain === true ? {} : opts.explain) : null;
   }
 
@@ -357,6 +359,10 @@ class Runner implements OpObserver {
 
   onExit(p: Process): void {
     for (const t of p.threads) this.pendingExpect.delete(t);
+  }
+
+  onFileRead(s: ReadStep, where: string, value: number): void {
+    if (s.expect !== undefined) this.check(where, value, s.expect);
   }
 
   onReadPin(s: ReadPinStep, where: string, vals: number[]): void {

@@ -58,6 +58,12 @@ const Mmap = z.strictObject({
   advice: z.enum(ADVICES).optional(),
   align: Size.optional(),
   prot: z.enum(['r', 'rw', 'none']).optional(),
+  /** a file of the scenario's `files` (docs/scenario-format.md "Files and shared memory") */
+  file: z.string().min(1).optional(),
+  /** the file offset (bytes, page-aligned): vm_pgoff */
+  offset: Size.optional(),
+  /** MAP_SHARED (without `file`: MAP_SHARED|MAP_ANONYMOUS, shmem-backed); default MAP_PRIVATE */
+  shared: z.boolean().optional(),
   ...base,
 });
 const Munmap = z.strictObject({ op: z.literal('munmap'), pid, ...range, ...base });
@@ -168,6 +174,16 @@ const ClearRefs = z.strictObject({
   value: z.union([z.literal(1), z.literal(2), z.literal(4)]),
   ...base,
 });
+/** read(2) / write(2) of whole pages of a scenario file (the page cache, no mapping) */
+const FileIo = {
+  pid,
+  file: z.string().min(1),
+  offset: Size.optional(),
+  size: Size.optional(),
+  ...base,
+};
+const Read = z.strictObject({ op: z.literal('read'), ...FileIo, expect: z.number().int().optional() });
+const Write = z.strictObject({ op: z.literal('write'), ...FileIo, value: z.number().int().optional() });
 const Drain = z.strictObject({ op: z.literal('drain'), ...base });
 /** user-mode work of the workload between its accesses, in cycles (charged as user cycles) */
 const Compute = z.strictObject({
@@ -199,6 +215,8 @@ export type Step =
   | z.infer<typeof Pagemap>
   | z.infer<typeof ClearRefs>
   | z.infer<typeof Drain>
+  | z.infer<typeof Read>
+  | z.infer<typeof Write>
   | z.infer<typeof Compute>
   | z.infer<typeof Phase>
   | { op: 'repeat'; times: number; steps: Step[]; phase?: string | undefined };
@@ -225,6 +243,8 @@ export const StepSchema: z.ZodType<Step> = z.lazy(() =>
     Pagemap,
     ClearRefs,
     Drain,
+    Read,
+    Write,
     Compute,
     Phase,
     z.strictObject({
@@ -257,6 +277,8 @@ export const OP_NAMES = [
   'pagemap',
   'clearRefs',
   'drain',
+  'read',
+  'write',
   'compute',
   'phase',
   'repeat',
@@ -299,10 +321,21 @@ export const LimitsSchema = z.strictObject({
   maxSteps: z.number().int().positive().optional(),
 });
 
+/** A file of the scenario: its size, its contents seed (regular files), or shmem (tmpfs, memfd). */
+export const FileSchema = z.strictObject({
+  size: Size,
+  /** page i holds filePageValue(seed, i); default: a hash of the file's name */
+  seed: z.number().int().min(0).max(0xffffffff).optional(),
+  /** a shmem (tmpfs / memfd) file: zero-filled, swap-backed, no disk */
+  shmem: z.boolean().optional(),
+});
+
 export const ScenarioSchema = z.strictObject({
   name: z.string().min(1),
   description: z.string().optional(),
   system: SystemSchema.optional(),
+  /** files by name (page cache, file mmap, shmem) */
+  files: z.record(z.string().min(1), FileSchema).optional(),
   /** 0..2^32-1: the PRNG takes it modulo 2^32, so other values would alias one of these */
   seed: z.number().int().min(0).max(0xffffffff).optional(),
   limits: LimitsSchema.optional(),
@@ -311,6 +344,7 @@ export const ScenarioSchema = z.strictObject({
 
 export type Scenario = z.infer<typeof ScenarioSchema>;
 export type SystemSpec = z.infer<typeof SystemSchema>;
+export type FileSpec = z.infer<typeof FileSchema>;
 export type LimitsSpec = z.infer<typeof LimitsSchema>;
 export type PluginRefSpec = z.infer<typeof PluginRef>;
 

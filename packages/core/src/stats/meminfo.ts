@@ -1,6 +1,7 @@
 import type { Kernel } from '../kernel/kernel.js';
 import { freePages } from '../kernel/page-alloc.js';
 import { LRU } from '../mem/lru.js';
+import { PG } from '../mem/folios.js';
 
 export interface ProcessMeminfo {
   /** /proc/PID/status, in kB */
@@ -8,6 +9,9 @@ export interface ProcessMeminfo {
   RssAnon: number;
   VmPTE: number;
   VmSwap: number;
+  /** with files or shared memory in the scenario only: MM_FILEPAGES / MM_SHMEMPAGES in kB */
+  RssFile?: number;
+  RssShmem?: number;
 }
 
 export interface Meminfo {
@@ -32,22 +36,63 @@ export interface Meminfo {
   'Inactive(anon)'?: number;
   'Active(file)'?: number;
   'Inactive(file)'?: number;
+  /**
+   * With files or shared memory in the scenario only (kB): Cached (NR_FILE_PAGES, shmem
+   * included), Shmem, Mapped (NR_FILE_MAPPED), Dirty (NR_FILE_DIRTY: dirty page-cache folios of
+   * regular files) and the file LRU lists.
+   */
+  Cached?: number;
+  Shmem?: number;
+  Mapped?: number;
+  Dirty?: number;
+  Active_file?: number;
+  Inactive_file?: number;
   processes: Record<string, ProcessMeminfo>;
+}
+
+/** NR_FILE_DIRTY in pages: dirty folios in the page cache of regular files. */
+function fileDirtyPages(k: Kernel): number {
+  const f = k.f;
+  let n = 0;
+  for (const as of k.pageCache.spaces) {
+    if (as.shmem) continue;
+    for (let i = 0; i < as.pages; i++) {
+      const h = as.folio[i]!;
+      if (h >= 0 && (f.flags[h]! & PG.dirty) !== 0) n++;
+    }
+  }
+  return n;
 }
 
 /** What /proc/meminfo and /proc/PID/status would show now. */
 export function meminfo(k: Kernel): Meminfo {
   const processes: Record<string, ProcessMeminfo> = Object.create(null);
+  const files = k.pageCache.used;
   for (const [pid, p] of k.procs) {
     if (!p.alive) continue;
     const mm = p.mm;
     processes[pid] = {
-      VmRSS: mm.rssAnon * 4,
+      VmRSS: (mm.rssAnon + mm.rssFile + mm.rssShmem) * 4,
       RssAnon: mm.rssAnon * 4,
       VmPTE: mm.pgtablesBytes / 1024,
       VmSwap: mm.swapEnts * 4,
     };
+    if (files) {
+      processes[pid]!.RssFile = mm.rssFile * 4;
+      processes[pid]!.RssShmem = mm.rssShmem * 4;
+    }
   }
+  const pc = k.pageCache;
+  const fileKeys = files
+    ? {
+        Cached: pc.nrFilePages * 4,
+        Shmem: pc.nrShmem * 4,
+        Mapped: pc.nrFileMapped * 4,
+        Dirty: fileDirtyPages(k) * 4,
+        Active_file: k.lruvec.pages[LRU.activeFile]! * 4,
+        Inactive_file: k.lruvec.pages[LRU.inactiveFile]! * 4,
+      }
+    : {};
   const bounded =
     k.wmark === null
       ? {}
@@ -70,6 +115,7 @@ export function meminfo(k: Kernel): Meminfo {
     Active_anon: k.lruCount.active * 4,
     Inactive_anon: k.lruCount.inactive * 4,
     MemUsed: k.mem.allocatedPages * 4,
+    ...fileKeys,
     processes,
   };
 }

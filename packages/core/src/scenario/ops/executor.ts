@@ -17,6 +17,7 @@ import { uffdCopyOp, uffdRegisterOp, uffdWriteProtectOp } from './uffd.js';
 import { drain, phase, repeat } from './control.js';
 import { compute } from './compute.js';
 import { clearRefsOp, pagemapOp } from './procfs.js';
+import { readOp, writeOp } from './file-io.js';
 
 export type OpName = Step['op'];
 export type StepOf<K extends OpName> = Extract<Step, { op: K }>;
@@ -51,6 +52,8 @@ export const OP_HANDLERS: { readonly [K in OpName]: OpHandler<K> } = {
   pagemap: pagemapOp,
   clearRefs: clearRefsOp,
   drain,
+  read: readOp,
+  write: writeOp,
   compute,
   phase,
   repeat,

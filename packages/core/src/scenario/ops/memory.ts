@@ -6,7 +6,9 @@ import { mremapMove } from '../../kernel/mremap.js';
 import { munmap } from '../../kernel/zap.js';
 import { SimError } from '../../kernel/kernel.js';
 import { PAGE_SIZE } from '../../units.js';
-import type { OpExecutor, OpHandler } from './executor.js';
+import type { OpExecutor, OpHandler, StepOf } from './executor.js';
+import { mmapFile, shmemZeroSetup } from '../../kernel/file-mmap.js';
+import type { Vma } from '../../mm/vma.js';
 
 /**
  * Run `f`; a get_unmapped_area() ENOMEM becomes an error on the step's `size`, unless the step
@@ -30,12 +32,15 @@ export const mmap: OpHandler<'mmap'> = (x, s, where) => {
   const align = x.bytes(s.align, where, 'align', PAGE_SIZE);
   if (align % PAGE_SIZE !== 0) x.fail(where, 'align', `${align} is not a multiple of ${PAGE_SIZE}`);
   k.runOn(x.thread(p, s.cpu, where));
-  const vma = mapping(
-    x,
-    where,
-    () => mmapAnon(k, p.mm, size / PAGE_SIZE, s.name, { alignPages: align / PAGE_SIZE }),
-    s.expectError,
-  );
+  const vma =
+    s.file !== undefined || s.shared === true
+      ? mmapFileOp(x, s, where, size / PAGE_SIZE, align / PAGE_SIZE)
+      : mapping(
+          x,
+          where,
+          () => mmapAnon(k, p.mm, size / PAGE_SIZE, s.name, { alignPages: align / PAGE_SIZE }),
+          s.expectError,
+        );
   x.regions.get(s.pid)!.set(s.name, { start: vma.start, pages: vma.pages });
   x.observer.onMmap?.(s.pid, vma.start, vma.pages, s.prot ?? 'rw');
   if (s.prot && s.prot !== 'rw') mprotect(k, p.mm, vma.start, vma.end, s.prot);
@@ -44,6 +49,25 @@ export const mmap: OpHandler<'mmap'> = (x, s, where) => {
     x.observer.onMadvise?.(s.pid, vma.start, vma.end, s.advice);
   }
 };
+
+/** mmap of a file (`file`, `offset`, `shared`) or MAP_SHARED|MAP_ANONYMOUS (`shared` alone). */
+function mmapFileOp(x: OpExecutor, s: StepOf<'mmap'>, where: string, pages: number, align: number): Vma {
+  const k = x.k;
+  const mm = x.proc(s.pid, where).mm;
+  if (s.advice !== undefined) x.fail(where, 'advice', 'advice on a file or shared mapping is not modelled yet');
+  let as = s.file === undefined ? null : k.pageCache.byName.get(s.file);
+  if (as === undefined) x.fail(where, 'file', `no file "${s.file}" in the scenario's files`);
+  const off = x.bytes(s.offset, where, 'offset', 0);
+  if (off < 0 || off % PAGE_SIZE !== 0)
+    x.fail(where, 'offset', `${off} is not a non-negative multiple of ${PAGE_SIZE}`);
+  if (as === null) {
+    if (off !== 0) x.fail(where, 'offset', 'an offset needs a file');
+    as = shmemZeroSetup(k, pages);
+  } else if (off / PAGE_SIZE >= as.pages)
+    x.fail(where, 'offset', `${off} is at or past the end of "${s.file}" (${as.pages * PAGE_SIZE} bytes)`);
+  const file = as;
+  return mapping(x, where, () => mmapFile(k, mm, file, off / PAGE_SIZE, pages, s.shared === true, s.name, align));
+}
 
 export const munmapOp: OpHandler<'munmap'> = (x, s, where) => {
   const p = x.proc(s.pid, where);

@@ -10,6 +10,7 @@ export type AccessStep = Extract<Step, { op: 'access' }>;
 export type TouchStep = Extract<Step, { op: 'touch' }>;
 export type ReadPinStep = Extract<Step, { op: 'readPin' }>;
 export type PagemapStep = Extract<Step, { op: 'pagemap' }>;
+export type ReadStep = Extract<Step, { op: 'read' }>;
 
 /**
  * Every hook is optional and called per op, except `onWrite`, which is called per page written
@@ -30,6 +31,8 @@ export interface OpObserver {
    */
   onExpectedError?(step: Step, path: string, want: string, got: string): void;
 
+  /** a `read` op (read(2) of a file) completed: `value` is what its last page held */
+  onFileRead?(step: ReadStep, path: string, value: number): void;
   /** a `phase` op */
   onPhase?(name: string): void;
   onSpawn?(pid: string): void;

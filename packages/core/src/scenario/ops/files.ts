@@ -1,0 +1,18 @@
+/** The scenario's `files`: one address_space each (mem/page-cache.ts), created before the first step. */
+import { nameSeed } from '../../mem/page-cache.js';
+import { PAGE_SIZE } from '../../units.js';
+import type { FileSpec } from '../schema.js';
+import type { OpExecutor } from './executor.js';
+
+export function createFiles(x: OpExecutor, files: Record<string, FileSpec> | undefined): void {
+  if (files === undefined) return;
+  for (const [name, spec] of Object.entries(files)) {
+    const where = `files.${name}`;
+    const size = x.bytes(spec.size, where, 'size', 0);
+    if (size <= 0 || size % PAGE_SIZE !== 0)
+      x.fail(where, 'size', `${size} is not a positive multiple of ${PAGE_SIZE}`);
+    if (spec.shmem === true && spec.seed !== undefined)
+      x.fail(where, 'seed', 'a shmem file has no contents on disk: it starts zero-filled');
+    x.k.pageCache.create(name, size / PAGE_SIZE, spec.shmem === true, spec.seed ?? nameSeed(name));
+  }
+}
