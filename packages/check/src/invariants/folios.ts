@@ -13,6 +13,7 @@
  */
 import { describeHolders, lruBatchIndex, PG, refHolders, type Kernel } from '@mmsim/core';
 import type { Census } from './census.js';
+import { checkLruGen } from './lru-gen.js';
 import type { ViolationList } from './violation.js';
 
 /** Every allocated, non-reserved folio head. */
@@ -150,6 +151,7 @@ export function checkFolios(
 
 /** LRU list sizes (nr_inactive_anon / nr_active_anon) against the folios' PG_lru / PG_active. */
 export function checkLru(k: Kernel, v: ViolationList, heads: readonly number[] = folioHeads(k)): void {
+  if (k.lrugen !== null) return checkLruGen(k, v, heads);
   const f = k.f;
   let inactive = 0;
   let active = 0;
