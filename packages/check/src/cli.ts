@@ -44,6 +44,8 @@ export interface CheckCommandOptions {
   largeFolios?: 'always' | 'never' | 'random';
   /** PMD-sized THP on, with whole-table regions */
   thp?: boolean;
+  /** the multi-gen LRU on (system.vm.lruGen) */
+  lruGen?: boolean;
   json?: boolean;
   /** a policy tap running longer than this (ms) stops the check: exit 2 (default 1000) */
   tapTimeout?: number;
@@ -70,10 +72,11 @@ export interface CheckIO {
 }
 
 export const CHECK_USAGE = `usage: mmsim check [--kernel P]... [--hardware strict|flat|x86|arm64|PKG] [--cpus N] [--policy X]...
-                   [--runs N] [--seed S] [--max-steps N] [--out DIR] [--large-folios always|never|random] [--thp] [--json]
+                   [--runs N] [--seed S] [--max-steps N] [--out DIR] [--large-folios always|never|random] [--thp] [--lru-gen] [--json]
                    [--tap-timeout MS] [--baseline]
   --policy X   NAME or 'NAME={"opt":1}': a built-in, a package or a ./path (as mmsim run takes it)
   --thp   PMD-sized THP on (thp: { top: always }) with whole-table regions
+  --lru-gen   the multi-gen LRU on (system.vm.lruGen: true; v6.1+ presets)
   --baseline   run each finding again on the preset alone: "also fails without your policy" or "only with it"
   --tap-timeout MS   a policy's tap that does not return within MS ms (default 1000) is a plugin error (exit 2)`;
 
@@ -140,6 +143,9 @@ export function parseCheckArgs(argv: readonly string[]): CheckCommandOptions {
         break;
       case '--thp':
         o.thp = true;
+        break;
+      case '--lru-gen':
+        o.lruGen = true;
         break;
       case '--baseline':
         o.baseline = true;
@@ -246,6 +252,7 @@ export async function checkCommand(args: readonly string[] | CheckCommandOptions
             maxSteps: o.maxSteps ?? 40,
             largeFolios: o.largeFolios === 'always' ? true : o.largeFolios === 'never' ? false : 'random',
             ...(o.thp ? { thp: true } : {}),
+            ...(o.lruGen ? { lruGen: true } : {}),
             ...(o.out ? { outDir: o.out } : {}),
             ...(o.baseline ? { baseline: true } : {}),
           },

@@ -93,6 +93,8 @@ export interface Composition {
   policies: PolicyChoice[];
   /** THP on (`thp: { top: always }`): whole-table regions get PMD-mapped THPs */
   thp?: boolean;
+  /** the multi-gen LRU on (`vm: { lruGen: true }`) */
+  lruGen?: boolean;
 }
 
 export interface RunSystemOptions {
@@ -147,6 +149,7 @@ export function systemSpec(
   if (policies.length) spec.policies = policies;
   if (v.smallBatches) spec.lruBatchSize = SMALL_LRU_BATCH;
   if (c.thp) spec.thp = { top: 'always' };
+  if (c.lruGen) spec.vm = { lruGen: true };
   return spec;
 }
 

@@ -64,3 +64,28 @@ describe('multi-gen LRU invariants', () => {
     ).toMatch(/outside \[min_seq, max_seq\]/);
   });
 });
+
+describe('mmsim check --lru-gen', () => {
+  it('fuzzes linux-6.18 with the multi-gen LRU: its invariant holds over 150 runs', async () => {
+    const { buildSystem, checkComposition, resolveComposition } = await import('../src/index.js');
+    const c = resolveComposition({ kernel: 'linux-6.18', lruGen: true });
+    const sys = buildSystem(c, { largeFolios: false, swapSync: true, smallBatches: false });
+    expect(sys.kernel.lrugen).not.toBeNull();
+    const r = checkComposition({
+      kernel: 'linux-6.18',
+      hardware: 'strict',
+      lruGen: true,
+      runs: 150,
+      seed: 1,
+      maxSteps: 40,
+    });
+    expect(r.runs).toBe(150);
+    expect(r.violations).toEqual([]);
+  });
+  it('refuses it on a preset older than v6.1', async () => {
+    const { resolveComposition } = await import('../src/index.js');
+    expect(() => resolveComposition({ kernel: 'linux-5.19', lruGen: true })).toThrow(
+      /--lru-gen: kernel preset "linux-5.19" \(v5.19\) has no multi-gen LRU .* v6\.1 \(354ed5974429\)/,
+    );
+  });
+});
