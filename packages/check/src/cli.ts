@@ -16,7 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 import type { HardwareModel, AnyPlugin } from '@mmsim/core';
-import { presetNames, resolvePreset } from '@mmsim/presets';
+import { eraProblems, presetNames, resolvePreset } from '@mmsim/presets';
 import { checkCompositionAsync, formatCheckResult, type CheckResult } from './check.js';
 import { pluginProblem } from './compose/plugins.js';
 import { dropDuplicates } from './compose/duplicates.js';
@@ -193,11 +193,19 @@ export async function checkCommand(args: readonly string[] | CheckCommandOptions
     );
     return 2;
   }
-  const kernels = o.kernel === undefined ? presetNames() : Array.isArray(o.kernel) ? o.kernel : [o.kernel];
+  const lruGenProblem = (k: string) => eraProblems(k, { system: { vm: { lruGen: true } } })[0];
+  let kernels = o.kernel === undefined ? presetNames() : Array.isArray(o.kernel) ? o.kernel : [o.kernel];
+  // --lru-gen without --kernel: the presets that have the multi-gen LRU (v6.1+)
+  if (o.lruGen && o.kernel === undefined) kernels = kernels.filter((k) => !lruGenProblem(k));
   const known = new Set(presetNames());
   for (const k of kernels) {
     if (!known.has(k)) {
       io.stderr.write(`mmsim check: unknown kernel preset "${k}" (known: ${[...known].join(', ')})\n`);
+      return 2;
+    }
+    const era = o.lruGen ? lruGenProblem(k) : undefined;
+    if (era) {
+      io.stderr.write(`mmsim check: --lru-gen: ${era.detail}\n`);
       return 2;
     }
   }
