@@ -82,6 +82,23 @@ describe('mmsim check --lru-gen', () => {
     expect(r.runs).toBe(150);
     expect(r.violations).toEqual([]);
   });
+  it('with --pressure: aging and eviction run, and the invariants hold over 300 runs', async () => {
+    const { checkComposition } = await import('../src/index.js');
+    const r = checkComposition({
+      kernel: 'linux-6.18',
+      hardware: 'strict',
+      lruGen: true,
+      pressure: true,
+      runs: 300,
+      seed: 7,
+      maxSteps: 40,
+    });
+    expect(r.violations).toEqual([]);
+    expect(r.counters.pgscan_kswapd).toBeGreaterThan(0);
+    expect(r.counters.pgsteal_direct).toBeGreaterThan(0);
+    expect(r.counters.workingset_activate_anon).toBeGreaterThan(0);
+  });
+
   it('refuses it on a preset older than v6.1', async () => {
     const { resolveComposition } = await import('../src/index.js');
     expect(() => resolveComposition({ kernel: 'linux-5.19', lruGen: true })).toThrow(

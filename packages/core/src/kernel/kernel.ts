@@ -44,7 +44,19 @@ function rangeFaultsDefault(): boolean {
 export class SimError extends Error {
   constructor(
     message: string,
-    readonly code: 'segv' | 'einval' | 'enoent' | 'eexist' | 'enomem' | 'oom' | 'internal' = 'einval',
+    readonly code:
+      | 'segv'
+      | 'sigbus'
+      | 'einval'
+      | 'enoent'
+      | 'eexist'
+      | 'enomem'
+      | 'efault'
+      | 'eagain'
+      | 'ebusy'
+      | 'eperm'
+      | 'oom'
+      | 'internal' = 'einval',
     /** the scenario field the error is about, when the syscall's argument maps to one (e.g. `region`) */
     readonly field?: string,
   ) {
@@ -112,6 +124,11 @@ export class Kernel {
   rangeFaults = rangeFaultsDefault();
   /** the last value read by access() */
   lastValue = 0;
+  /**
+   * The errno a syscall returned without stopping the run (MADV_COLLAPSE's EAGAIN ...), '' when
+   * it succeeded: what a step's `expectError` compares when nothing was thrown. Reset per step.
+   */
+  lastErrno = '';
   /** the reused vm_fault: taken once per fault by beginFault() (fault.ts) and passed down as a parameter */
   readonly vmf: VmFault;
   /** the reused TLB flush request (tlb-flush.ts) */

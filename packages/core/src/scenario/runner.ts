@@ -366,6 +366,18 @@ class Runner implements OpObserver {
     for (let i = 0; i < vals.length; i++) this.check(`${where} page ${i}`, vals[i]!, exp[i]!);
   }
 
+  onExpectedError(_s: Step, where: string, want: string, got: string): void {
+    if (got === want) this.checks.passed++;
+    else {
+      this.checks.failed++;
+      if (this.checks.failures.length < 100)
+        this.checks.failures.push({
+          step: where,
+          message: `${got === '' ? 'succeeded' : `failed with ${got}`}, expected ${want}`,
+        });
+    }
+  }
+
   private check(where: string, got: number, want: number): void {
     if (got >>> 0 === want >>> 0) this.checks.passed++;
     else {

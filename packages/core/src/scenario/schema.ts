@@ -25,7 +25,28 @@ const range = {
   offset: Size.optional(),
   size: Size.optional(),
 };
-const base = { phase, cpu: z.number().int().nonnegative().optional() };
+/**
+ * What a step may expect to fail with (`expectError`): a syscall's errno, or the signal an
+ * access raises. The run goes on after it (docs/scenario-format.md, "Expected errors").
+ */
+export const EXPECTED_ERRORS = [
+  'EINVAL',
+  'ENOMEM',
+  'ENOENT',
+  'EEXIST',
+  'EFAULT',
+  'EAGAIN',
+  'EBUSY',
+  'EPERM',
+  'SIGSEGV',
+  'SIGBUS',
+] as const;
+export type ExpectedError = (typeof EXPECTED_ERRORS)[number];
+const base = {
+  phase,
+  cpu: z.number().int().nonnegative().optional(),
+  expectError: z.enum(EXPECTED_ERRORS).optional(),
+};
 
 const Spawn = z.strictObject({ op: z.literal('spawn'), pid, ...base });
 const ThreadOp = z.strictObject({ op: z.literal('thread'), pid, ...base, spin: z.boolean().optional() });

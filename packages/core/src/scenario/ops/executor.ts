@@ -5,6 +5,7 @@ import { AccessResult, userAccess } from '../../kernel/fault.js';
 import type { Pin } from '../../kernel/gup.js';
 import { PAGE_SIZE, parseSize } from '../../units.js';
 import { ScenarioError } from '../errors.js';
+import { SimError } from '../../kernel/kernel.js';
 import type { Step } from '../schema.js';
 import { prng } from '../prng.js';
 import type { OpObserver } from './observer.js';
@@ -91,12 +92,38 @@ export class OpExecutor {
   exec(s: Step, path: string): void {
     const obs = this.observer;
     obs.beforeOp?.(s, path);
+    const want = (s as { expectError?: string }).expectError;
+    if (want !== undefined) {
+      this.execExpectingError(s, path, want);
+      return;
+    }
     try {
       (OP_HANDLERS[s.op] as OpHandler)(this, s, path);
       obs.afterOp?.(s, path);
     } catch (e) {
       throw obs.wrapError ? obs.wrapError(e, s, path) : e;
     }
+  }
+
+  /**
+   * A step with `expectError`: the kernel's error (an errno or a signal) is the step's result,
+   * compared by the observer, and the run goes on. Bad input, plugin errors, internal errors and
+   * out-of-memory still end the run.
+   */
+  private execExpectingError(s: Step, path: string, want: string): void {
+    const obs = this.observer;
+    this.k.lastErrno = '';
+    let got = '';
+    try {
+      (OP_HANDLERS[s.op] as OpHandler)(this, s, path);
+    } catch (e) {
+      const errno = e instanceof SimError ? errnoName(e.code) : '';
+      if (errno === '') throw obs.wrapError ? obs.wrapError(e, s, path) : e;
+      got = errno;
+    }
+    if (got === '') got = this.k.lastErrno;
+    obs.onExpectedError?.(s, path, want, got);
+    obs.afterOp?.(s, path);
   }
 
   /* ------------------------------------------------------- helpers of the handlers */
@@ -174,5 +201,20 @@ export class OpExecutor {
       if (r === AccessResult.OK && pf.write) obs.onWrite?.(p.pid, pf.vpn, pf.value);
       obs.onWake?.(t, pf, r, path);
     }
+  }
+}
+
+/** The errno (or signal) name of a kernel error a step can expect; '' for those it cannot. */
+export function errnoName(code: SimError['code']): string {
+  switch (code) {
+    case 'segv':
+      return 'SIGSEGV';
+    case 'sigbus':
+      return 'SIGBUS';
+    case 'oom':
+    case 'internal':
+      return '';
+    default:
+      return code.toUpperCase();
   }
 }

@@ -8,12 +8,15 @@ import { SimError } from '../../kernel/kernel.js';
 import { PAGE_SIZE } from '../../units.js';
 import type { OpExecutor, OpHandler } from './executor.js';
 
-/** Run `f`; a get_unmapped_area() ENOMEM becomes an error on the step's `size`. */
-function mapping<T>(x: OpExecutor, where: string, f: () => T): T {
+/**
+ * Run `f`; a get_unmapped_area() ENOMEM becomes an error on the step's `size`, unless the step
+ * expects it (`expectError: ENOMEM`).
+ */
+function mapping<T>(x: OpExecutor, where: string, f: () => T, expected?: string): T {
   try {
     return f();
   } catch (e) {
-    if (e instanceof SimError && e.code === 'enomem') x.fail(where, 'size', e.message);
+    if (e instanceof SimError && e.code === 'enomem' && expected !== 'ENOMEM') x.fail(where, 'size', e.message);
     throw e;
   }
 }
@@ -27,7 +30,12 @@ export const mmap: OpHandler<'mmap'> = (x, s, where) => {
   const align = x.bytes(s.align, where, 'align', PAGE_SIZE);
   if (align % PAGE_SIZE !== 0) x.fail(where, 'align', `${align} is not a multiple of ${PAGE_SIZE}`);
   k.runOn(x.thread(p, s.cpu, where));
-  const vma = mapping(x, where, () => mmapAnon(k, p.mm, size / PAGE_SIZE, s.name, { alignPages: align / PAGE_SIZE }));
+  const vma = mapping(
+    x,
+    where,
+    () => mmapAnon(k, p.mm, size / PAGE_SIZE, s.name, { alignPages: align / PAGE_SIZE }),
+    s.expectError,
+  );
   x.regions.get(s.pid)!.set(s.name, { start: vma.start, pages: vma.pages });
   x.observer.onMmap?.(s.pid, vma.start, vma.pages, s.prot ?? 'rw');
   if (s.prot && s.prot !== 'rw') mprotect(k, p.mm, vma.start, vma.end, s.prot);
@@ -66,7 +74,7 @@ export const mremap: OpHandler<'mremap'> = (x, s, where) => {
   const [a, b] = x.pageRange(s, s.pid, where);
   if (x.regions.get(s.pid)!.has(s.to)) x.fail(where, 'to', `region "${s.to}" already exists in "${s.pid}"`);
   x.k.runOn(x.thread(p, s.cpu, where));
-  const nv = mapping(x, where, () => mremapMove(x.k, p.mm, a, b, s.to));
+  const nv = mapping(x, where, () => mremapMove(x.k, p.mm, a, b, s.to), s.expectError);
   x.regions.get(s.pid)!.set(s.to, { start: nv.start, pages: nv.pages });
   x.observer.onMremap?.(s.pid, a, b, nv.start);
 };

@@ -22,6 +22,12 @@ export interface OpObserver {
   /** turns what a step threw into the error to throw (default: rethrown as is) */
   wrapError?(e: unknown, step: Step, path: string): Error;
 
+  /**
+   * a step with `expectError` ran: `got` is the errno or signal it failed with ('' when it
+   * succeeded). The run goes on either way.
+   */
+  onExpectedError?(step: Step, path: string, want: string, got: string): void;
+
   /** a `phase` op */
   onPhase?(name: string): void;
   onSpawn?(pid: string): void;
