@@ -341,6 +341,45 @@ tables.pressure = async () => {
 ${rows.join('\n')}`;
 };
 
+// examples/pressure: the hot-cold workload on the two-list LRU and on the multi-gen LRU (issue 17 part 2)
+tables['pressure-mglru'] = async () => {
+  const { cmd, doc } = compare('examples/pressure/hot-cold-64m.yaml', [
+    '--set',
+    'system.vm.lruGen=false',
+    '--set',
+    'system.vm.lruGen=true',
+    '--hardware',
+    'x86',
+    '--hardware',
+    'arm64',
+  ]);
+  const names = [
+    'pswpout',
+    'pswpin',
+    'workingset_refault_anon',
+    'workingset_activate_anon',
+    'pgscan_kswapd',
+    'pgscan_direct',
+    'allocstall_normal',
+    'pgactivate',
+    'nr_tlb_remote_flush',
+    'tlbi_broadcast',
+  ];
+  const rows = [];
+  for (const e of doc.configs) {
+    const lru = hasPart(e, 'lruGen=true') ? 'multi-gen' : 'two-list';
+    const ph = 'stream';
+    rows.push(
+      `| ${lru} | ${e.hardware} | ${names.map((n) => fmt(c(e.result, ph, n))).join(' | ')} | ${fmt(e.result.phases[ph].cycles)} |`,
+    );
+  }
+  return `Measured by \`${cmd}\` (the \`stream\` phase):
+
+| LRU | hardware | ${names.join(' | ')} | cycles |
+| --- | --- | ${names.map(() => '---:').join(' | ')} | ---: |
+${rows.join('\n')}`;
+};
+
 // examples/pressure: seed 003 under pressure, a 96 MiB Redis-like dataset in 64 MiB of RAM
 tables.seed003pressure = async () => {
   const ks = ['linux-5.8', 'linux-5.9', 'linux-5.18', 'linux-6.18'];
@@ -403,6 +442,7 @@ ${rows.join('\n')}`;
 const targets = {
   filemem: ['examples/filemem/README.md', 'table filemem'],
   pressure: ['examples/pressure/README.md', 'table pressure'],
+  'pressure-mglru': ['examples/pressure/README.md', 'table pressure-mglru'],
   seed003pressure: ['examples/pressure/README.md', 'table seed003pressure'],
   'fork-1g': ['README.md', 'table fork-1g'],
   forceswap: ['README.md', 'table forceswap'],

@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import fc from 'fast-check';
+import { eraProblems } from '@mmsim/presets';
 import { describeHolders, type DecisionRecord, type Scenario, type Step } from '@mmsim/core';
 import { errorText } from './compose/errors.js';
 import { StepDriver } from './driver/driver.js';
@@ -55,6 +56,8 @@ export interface CheckOptions {
   tableRegions?: boolean;
   /** PMD-sized THP on (`thp: { top: always }`, with whole-table regions) */
   thp?: boolean;
+  /** the multi-gen LRU on (`vm: { lruGen: true }`; a v6.1+ preset) */
+  lruGen?: boolean;
   /** op mix */
   weights?: IntentWeights;
   /** only these violations fail a run (e.g. `(v) => v.kind === 'pin-leak'` to look for one class of bug) */
@@ -119,9 +122,12 @@ export interface CheckResult {
 }
 
 export function resolveComposition(
-  o: Pick<CheckOptions, 'kernel' | 'hardware' | 'cpus' | 'policies' | 'thp'>,
+  o: Pick<CheckOptions, 'kernel' | 'hardware' | 'cpus' | 'policies' | 'thp' | 'lruGen'>,
 ): Composition {
   checkKernel(o.kernel);
+  // the multi-gen LRU needs a v6.1+ preset (the era rule `lru-gen`)
+  const era = o.lruGen ? eraProblems(o.kernel, { system: { vm: { lruGen: true } } })[0] : undefined;
+  if (era) throw new Error(`--lru-gen: ${era.detail}`);
   const hw = typeof o.hardware === 'object' ? o.hardware : builtinHardware(o.hardware ?? 'strict');
   if (!hw)
     throw new Error(
@@ -136,7 +142,14 @@ export function resolveComposition(
       );
     return b;
   });
-  return { kernel: o.kernel, hardware: hw, cpus: o.cpus ?? 2, policies, ...(o.thp ? { thp: true } : {}) };
+  return {
+    kernel: o.kernel,
+    hardware: hw,
+    cpus: o.cpus ?? 2,
+    policies,
+    ...(o.thp ? { thp: true } : {}),
+    ...(o.lruGen ? { lruGen: true } : {}),
+  };
 }
 
 /** How the CLI stops a check: a signal, or the watchdog of a tap that does not return. */

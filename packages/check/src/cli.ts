@@ -16,7 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 import type { HardwareModel, AnyPlugin } from '@mmsim/core';
-import { presetNames, resolvePreset } from '@mmsim/presets';
+import { eraProblems, presetNames, resolvePreset } from '@mmsim/presets';
 import { checkCompositionAsync, formatCheckResult, type CheckResult } from './check.js';
 import { pluginProblem } from './compose/plugins.js';
 import { dropDuplicates } from './compose/duplicates.js';
@@ -46,6 +46,8 @@ export interface CheckCommandOptions {
   pressure?: 'always' | 'never' | 'random';
   /** PMD-sized THP on, with whole-table regions */
   thp?: boolean;
+  /** the multi-gen LRU on (system.vm.lruGen) */
+  lruGen?: boolean;
   json?: boolean;
   /** a policy tap running longer than this (ms) stops the check: exit 2 (default 1000) */
   tapTimeout?: number;
@@ -72,10 +74,11 @@ export interface CheckIO {
 }
 
 export const CHECK_USAGE = `usage: mmsim check [--kernel P]... [--hardware strict|flat|x86|arm64|PKG] [--cpus N] [--policy X]...
-                   [--runs N] [--seed S] [--max-steps N] [--out DIR] [--large-folios always|never|random] [--thp] [--json]
+                   [--runs N] [--seed S] [--max-steps N] [--out DIR] [--large-folios always|never|random] [--thp] [--lru-gen] [--json]
                    [--pressure always|never|random] [--tap-timeout MS] [--baseline]
   --policy X   NAME or 'NAME={"opt":1}': a built-in, a package or a ./path (as mmsim run takes it)
   --thp   PMD-sized THP on (thp: { top: always }) with whole-table regions
+  --lru-gen   the multi-gen LRU on (system.vm.lruGen: true; v6.1+ presets)
   --pressure   4 MiB of RAM with raised watermarks (kswapd, direct reclaim, swap-out in small runs):
                always, never (default) or random per run; a run that ends out of memory stops there
   --baseline   run each finding again on the preset alone: "also fails without your policy" or "only with it"
@@ -152,6 +155,9 @@ export function parseCheckArgs(argv: readonly string[]): CheckCommandOptions {
       case '--thp':
         o.thp = true;
         break;
+      case '--lru-gen':
+        o.lruGen = true;
+        break;
       case '--baseline':
         o.baseline = true;
         break;
@@ -198,11 +204,19 @@ export async function checkCommand(args: readonly string[] | CheckCommandOptions
     );
     return 2;
   }
-  const kernels = o.kernel === undefined ? presetNames() : Array.isArray(o.kernel) ? o.kernel : [o.kernel];
+  const lruGenProblem = (k: string) => eraProblems(k, { system: { vm: { lruGen: true } } })[0];
+  let kernels = o.kernel === undefined ? presetNames() : Array.isArray(o.kernel) ? o.kernel : [o.kernel];
+  // --lru-gen without --kernel: the presets that have the multi-gen LRU (v6.1+)
+  if (o.lruGen && o.kernel === undefined) kernels = kernels.filter((k) => !lruGenProblem(k));
   const known = new Set(presetNames());
   for (const k of kernels) {
     if (!known.has(k)) {
       io.stderr.write(`mmsim check: unknown kernel preset "${k}" (known: ${[...known].join(', ')})\n`);
+      return 2;
+    }
+    const era = o.lruGen ? lruGenProblem(k) : undefined;
+    if (era) {
+      io.stderr.write(`mmsim check: --lru-gen: ${era.detail}\n`);
       return 2;
     }
   }
@@ -257,6 +271,7 @@ export async function checkCommand(args: readonly string[] | CheckCommandOptions
             maxSteps: o.maxSteps ?? 40,
             largeFolios: o.largeFolios === 'always' ? true : o.largeFolios === 'never' ? false : 'random',
             ...(o.thp ? { thp: true } : {}),
+            ...(o.lruGen ? { lruGen: true } : {}),
             ...(o.pressure && o.pressure !== 'never'
               ? { pressure: o.pressure === 'always' ? true : ('random' as const) }
               : {}),

@@ -100,6 +100,8 @@ export interface Composition {
   policies: PolicyChoice[];
   /** THP on (`thp: { top: always }`): whole-table regions get PMD-mapped THPs */
   thp?: boolean;
+  /** the multi-gen LRU on (`vm: { lruGen: true }`) */
+  lruGen?: boolean;
 }
 
 export interface RunSystemOptions {
@@ -160,6 +162,7 @@ export function systemSpec(
     spec.vm = { minFreeKbytes: PRESSURE_MIN_FREE_KBYTES };
   }
   if (c.thp) spec.thp = { top: 'always' };
+  if (c.lruGen) spec.vm = { ...spec.vm, lruGen: true };
   return spec;
 }
 

@@ -48,6 +48,22 @@ describe('checkCommand', () => {
     });
   });
 
+  it('--lru-gen: the multi-gen LRU; without --kernel the v6.1+ presets; an older one is exit 2', async () => {
+    const t = io();
+    expect(await checkCommand(['--kernel', 'linux-6.18', '--lru-gen', '--runs', '20'], t.io)).toBe(0);
+    expect(t.out.join('')).toMatch(/linux-6\.18 on strict-tlb: 20 runs, \d+ steps, 0 violation/);
+    const all = io();
+    expect(await checkCommand(['--lru-gen', '--runs', '2', '--json'], all.io)).toBe(0);
+    const kernels = JSON.parse(all.out.join('')).map((r: { kernel: string }) => r.kernel);
+    expect(kernels).toContain('linux-6.8');
+    expect(kernels).not.toContain('linux-5.19');
+    const old = io();
+    expect(await checkCommand(['--kernel', 'linux-5.19', '--lru-gen'], old.io)).toBe(2);
+    expect(old.err.join('')).toContain(
+      'mmsim check: --lru-gen: kernel preset "linux-5.19" (v5.19) has no multi-gen LRU',
+    );
+  });
+
   it('exits 0 on a sound composition and prints the figures', async () => {
     const t = io();
     expect(await checkCommand(['--kernel', 'linux-6.18', '--runs', '50'], t.io)).toBe(0);

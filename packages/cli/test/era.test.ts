@@ -30,6 +30,17 @@ describe('era rules: what the preset kernel does not have yet is bad input', () 
     expect(r.stderr).toContain('(7d8faaf15545)');
   });
 
+  it('the multi-gen LRU before v6.1: exit 2 naming system.vm.lruGen; the same file runs on linux-6.18', async () => {
+    const r = await mmsim('run', fixture('era/lru-gen-on-5.19.yaml'));
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.split('\n')[0]).toBe(
+      `mmsim: ${fixture('era/lru-gen-on-5.19.yaml')}: scenario field "system.vm.lruGen": kernel preset "linux-5.19" (v5.19) has no multi-gen LRU (/sys/kernel/mm/lru_gen/enabled): it arrived in v6.1 (354ed5974429); use linux-6.8 or later`,
+    );
+    const { result } = await runJson('era/lru-gen-on-5.19.yaml', '--kernel', 'linux-6.18');
+    expect(result.total.counters.pgfault).toBe(8);
+  });
+
   it('PMD THP on linux-5.9 is allowed, and its policy is named for its own era', async () => {
     const { result } = await runJson('era/thp-top-on-5.9.yaml');
     expect(result.system.policies).toContain('policy-large-folio(linux-5.8)');

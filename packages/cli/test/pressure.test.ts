@@ -146,6 +146,52 @@ describe('the accessed bit comes from the hardware model', () => {
   });
 });
 
+// The multi-gen LRU's aging clears the accessed bits with ptep_test_and_clear_young() (walk_pte_range(),
+// lru_gen_look_around()): no TLB flush on either architecture. A and B (64 pages each) written;
+// the first aging walk clears every bit (PG_referenced only); A read again; a second aging and
+// an eviction. Without a TLB (core's lru-gen.test.ts) A is young again, promoted and kept.
+describe('the multi-gen LRU and the TLB', () => {
+  const mglru = (hardware: HardwareModel) => {
+    const sys = createSystem({
+      hardware,
+      config: { memoryPages: 16384, swap: { slots: 4096 }, vm: { lruGen: true } as never },
+    });
+    const k = sys.kernel;
+    const p = k.spawn('p', 0);
+    const a = mmapAnon(k, p.mm, 64, 'a');
+    const b = mmapAnon(k, p.mm, 64, 'b');
+    const touchAll = (start: number, write: boolean) => {
+      for (let i = 0; i < 64; i++) userAccess(k, p.main, start + i, write, 1);
+    };
+    const pass = () => {
+      const sc = new ScanControl(false);
+      sc.priority = 1;
+      sc.nrToReclaim = SWAP_CLUSTER_MAX;
+      shrinkNode(k, sc);
+    };
+    touchAll(a.start, true);
+    touchAll(b.start, true);
+    k.lruAddDrain(0);
+    pass(); // the empty generations 0 and 1 dropped
+    pass(); // aging: every accessed bit cleared
+    touchAll(a.start, false);
+    pass(); // aging: A promoted if its bits were set again
+    pass(); // eviction from the oldest generation
+    const resident = (start: number) => {
+      let n = 0;
+      for (let i = 0; i < 64; i++) if (k.translate(p.mm, start + i, false) > 0) n++;
+      return n;
+    };
+    return { walks: k.lrugen!.walks, pswpout: sys.stats.get('pswpout'), a: resident(a.start), b: resident(b.start) };
+  };
+  it('x86: the re-read hits the TLB, A is not promoted and goes with B', () => {
+    expect(mglru(createX86({ cpus: 1 }))).toEqual({ walks: 2, pswpout: 64, a: 0, b: 64 });
+  });
+  it('arm64 too: unlike ptep_clear_flush_young(), the walk did not flush the entries', () => {
+    expect(mglru(createArm64({ cpus: 1 }))).toEqual({ walks: 2, pswpout: 64, a: 0, b: 64 });
+  });
+});
+
 describe('examples/pressure/seed003-redis.yaml: seed 003 under pressure (96 MiB dataset, 64 MiB RAM)', () => {
   const seed003 = path.relative(process.cwd(), path.join(here, '../../../examples/pressure/seed003-redis.yaml'));
   it('swap-cache device: v5.9 copies the hot pages still in the swap cache that v5.18 reuses', async () => {

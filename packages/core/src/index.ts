@@ -25,6 +25,15 @@ export {
   type Watermarks,
 } from './kernel/watermarks.js';
 export { LRU, Lruvec } from './mem/lru.js';
+export {
+  LruGen,
+  lruGenList,
+  MIN_NR_GENS,
+  MAX_NR_GENS,
+  LRU_GEN_MASK,
+  LRU_LIST_MASK,
+  LRU_LIST_SHIFT,
+} from './mem/lru-gen.js';
 export { DEF_PRIORITY, ScanControl, SWAP_CLUSTER_MAX, shrinkNode } from './kernel/vmscan.js';
 export { Cpu, Process, Thread, type PendingFault } from './kernel/task.js';
 export { MmGather } from './kernel/tlb-gather.js';

@@ -9,7 +9,7 @@ import { presetKernelVersion, presetNames } from './index.js';
 
 /** The parts of a scenario the rules read (a parsed scenario satisfies it). */
 export interface EraScenario {
-  system?: { thp?: Record<string, unknown> | undefined } | undefined;
+  system?: { thp?: Record<string, unknown> | undefined; vm?: { lruGen?: boolean | undefined } | undefined } | undefined;
   steps?: readonly unknown[] | undefined;
 }
 
@@ -82,6 +82,15 @@ export const ERA_RULES: readonly EraRule[] = Object.freeze([
       Object.keys(sc.system?.thp ?? {})
         .filter((k) => k !== 'top')
         .map((k) => ({ where: 'scenario', field: `system.thp.${k}`, value: k })),
+  },
+  {
+    // mm: multi-gen LRU: kill switch (/sys/kernel/mm/lru_gen/enabled, the MGLRU series of v6.1)
+    id: 'lru-gen',
+    since: '6.1',
+    commit: '354ed5974429',
+    what: 'multi-gen LRU (/sys/kernel/mm/lru_gen/enabled)',
+    find: (sc) =>
+      sc.system?.vm?.lruGen === true ? [{ where: 'scenario', field: 'system.vm.lruGen', value: 'true' }] : [],
   },
   {
     id: 'madv-collapse',

@@ -40,6 +40,22 @@ describe('era rules', () => {
     expect(eraProblems('linux-6.8', sc)).toEqual([]);
   });
 
+  it('the multi-gen LRU switch: v6.1 (the era table has no 6.1 preset: linux-6.8 is suggested)', () => {
+    const sc = { system: { vm: { swappiness: 60, lruGen: true } } };
+    expect(eraProblems('linux-5.19', sc)).toEqual([
+      {
+        where: 'scenario',
+        field: 'system.vm.lruGen',
+        detail:
+          'kernel preset "linux-5.19" (v5.19) has no multi-gen LRU (/sys/kernel/mm/lru_gen/enabled): it arrived in v6.1 (354ed5974429); use linux-6.8 or later',
+      },
+    ]);
+    expect(eraProblems('anon-folio-rfc-v2', sc)).toEqual([]);
+    expect(eraProblems('linux-6.18', sc)).toEqual([]);
+    // switched off explicitly: nothing to reject
+    expect(eraProblems('linux-5.7', { system: { vm: { lruGen: false } } })).toEqual([]);
+  });
+
   // no built-in preset is older than v5.7: a research preset based on an older release is
   registerPreset({
     name: 'research-5.3',

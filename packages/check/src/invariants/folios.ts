@@ -13,6 +13,7 @@
  */
 import { describeHolders, lruBatchIndex, PG, refHolders, type Kernel } from '@mmsim/core';
 import type { Census } from './census.js';
+import { checkLruGen } from './lru-gen.js';
 import type { ViolationList } from './violation.js';
 
 /** Every allocated, non-reserved folio head. */
@@ -160,6 +161,7 @@ function lruOf(fl: number): number {
 
 /** LRU list sizes (nr_inactive_anon / nr_active_anon) against the folios' PG_lru / PG_active. */
 export function checkLru(k: Kernel, v: ViolationList, heads: readonly number[] = folioHeads(k)): void {
+  if (k.lrugen !== null) return checkLruGen(k, v, heads);
   const f = k.f;
   const sizes = [0, 0, 0, 0];
   for (const head of heads) {

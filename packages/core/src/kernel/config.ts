@@ -19,6 +19,11 @@ export interface KernelConfig {
     watermarkScaleFactor: number;
     /** vm.min_free_kbytes set by the user; 0 = calculate_min_free_kbytes() */
     minFreeKbytes: number;
+    /**
+     * /sys/kernel/mm/lru_gen/enabled: reclaim with the multi-gen LRU (CONFIG_LRU_GEN, v6.1;
+     * kernel/lru-gen*.ts) instead of the two-list LRU. Unset: off.
+     */
+    lruGen?: boolean;
   };
   /** /sys/kernel/mm/transparent_hugepage: key "top" is the global switch, others per size */
   thp: Record<string, ThpMode>;

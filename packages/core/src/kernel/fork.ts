@@ -248,7 +248,7 @@ function copyPresentPte(
     f.data[nh] = f.data[val]!;
     k.charge(k.hw.costs.copyPage);
     addNewAnonRmap(k, nh, cmm, dstVma, a, 1);
-    lruAdd(k, nh);
+    lruAdd(k, nh, false);
     pt.set(dt, pteIndex(a), nh, PTE.present | PTE.write | PTE.dirty | k.sd | PTE.young);
     k.stats.v[C.fork_page_copy]!++;
     return;

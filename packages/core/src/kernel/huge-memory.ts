@@ -30,6 +30,7 @@ import { pteTable, tableAt } from './pgwalk.js';
 import { anonVmaPrepare } from './rmap.js';
 import { flush, flushPage, tlbBatchAdd, tlbBatchFlush } from './tlb-flush.js';
 import { folioLru } from './lru-batch.js';
+import { lruGenSplitHead, lruGenSplitTail } from './lru-gen.js';
 
 /** Stride of a PMD-sized TLB flush (flush_pmd_tlb_range). */
 export const PMD_SHIFT = 21;
@@ -321,7 +322,8 @@ export function splitFolio(k: Kernel, head: number, list: number[] | null): bool
   f.ref[head] = f.mapcount[head]! + 1;
   // a folio on an LRU list stays there as its order-0 head: its list counts one page now
   const onLru = (keep & PG.lru) !== 0;
-  const lru = folioLru(keep);
+  const lrugen = k.lrugen !== null && onLru;
+  const lru = lrugen ? lruGenSplitHead(k, head, nr) : folioLru(keep);
   if (onLru) k.lruvec.pages[lru]! -= nr - 1;
   for (let i = 1; i < nr; i++) {
     const p = head + i;
@@ -343,6 +345,7 @@ export function splitFolio(k: Kernel, head: number, list: number[] | null): bool
       // lru_add_split_folio(): folio_set_lru(new_folio); list_add_tail(&new_folio->lru, &folio->lru)
       f.flags[p]! |= PG.lru;
       k.lruvec.addBefore(lru, head, p, 1);
+      if (lrugen) lruGenSplitTail(k, head, p);
     }
   }
   // count_vm_event(THP_SPLIT_PAGE) for a PMD-sized folio; count_mthp_stat(old_order,

@@ -12,6 +12,8 @@ import { PhysMem } from '../mem/phys-mem.js';
 import { GUP_PIN_COUNTING_BIAS, PG, type FolioTable } from '../mem/folios.js';
 import { SwapDevice } from '../mem/swap.js';
 import { LRU, Lruvec, type LruBatchKind } from '../mem/lru.js';
+import { LruGen } from '../mem/lru-gen.js';
+import { lruGenDelFolio } from './lru-gen.js';
 import type { Pin } from './gup.js';
 import type { Explainer } from '../explain/explainer.js';
 import { PageTablePool } from '../mm/page-table.js';
@@ -108,6 +110,8 @@ export class Kernel {
   readonly kswapd = new Kswapd();
   /** the node's LRU lists (mem/lru.ts) */
   readonly lruvec: Lruvec;
+  /** the multi-gen LRU's state when system.vm.lruGen is on (mem/lru-gen.ts), else null */
+  readonly lrugen: LruGen | null;
   /** anon LRU sizes in pages (NR_INACTIVE_ANON / NR_ACTIVE_ANON), from the lists */
   get lruCount(): { inactive: number; active: number } {
     return { inactive: this.lruvec.pages[LRU.inactiveAnon]!, active: this.lruvec.pages[LRU.activeAnon]! };
@@ -180,6 +184,7 @@ export class Kernel {
     this.lruvec = new Lruvec(this.f);
     this.sd = hw.softDirty === false ? 0 : PTE.softDirty;
     this.vmSoftDirty = hw.softDirty === false ? 0 : VM.softDirty;
+    this.lrugen = config.vm.lruGen === true ? new LruGen() : null;
     this.wmark = config.memoryPages > 0 ? zoneWatermarks(config.memoryPages, config.vm) : null;
     this.swap = new SwapDevice(config.swap);
     this.cpus = Array.from({ length: hw.ncpus }, (_, i) => new Cpu(i));
@@ -383,7 +388,10 @@ export class Kernel {
   private freeFolio(head: number): void {
     const f = this.f;
     if ((f.flags[head]! & PG.reserved) !== 0) throw new SimError(`freeing reserved page ${head}`, 'internal');
-    if ((f.flags[head]! & PG.lru) !== 0) this.lruvec.del(folioLru(f.flags[head]!), head, 1 << f.order[head]!);
+    if (this.lrugen !== null) {
+      if ((f.flags[head]! & PG.lru) !== 0) lruGenDelFolio(this, head, false);
+      f.lruGen[head] = 0;
+    } else if ((f.flags[head]! & PG.lru) !== 0) this.lruvec.del(folioLru(f.flags[head]!), head, 1 << f.order[head]!);
     const order = f.order[head]!;
     if (order > 0 && this.config.features.mthpNrAnonStats) {
       // free_pages_prepare(): mod_mthp_stat(order, MTHP_STAT_NR_ANON, -1) for an anon folio (5d65c8d758f2, v6.12)

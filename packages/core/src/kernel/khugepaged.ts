@@ -109,7 +109,7 @@ export function madviseCollapse(k: Kernel, mm: MmStruct, start: number, end: num
     // the emptied PTE table is deposited with the new PMD mapping
     s.deposited.set(kk, t);
     addNewAnonRmapPmd(k, nh, mm, vma, v);
-    lruAdd(k, nh);
+    lruAdd(k, nh, false);
     const w = writable || (vma.flags & VM.write) !== 0 ? PTE.write | PTE.dirty | k.sd : 0;
     pt.set(pmd, i, nh, PTE.present | PTE.huge | PTE.young | w);
     k.hooks.pte.afterSet.call(mm, v, v + HPAGE_PMD_NR);

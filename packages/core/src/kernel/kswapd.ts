@@ -90,8 +90,8 @@ function round(k: Kernel): void {
     sleep(k);
     return;
   }
-  // kswapd_age_node(): background aging of the anon lists
-  if (canReclaimAnon(k) && inactiveIsLow(k, LRU.inactiveAnon)) shrinkActiveAnon(k);
+  // kswapd_age_node(): background aging of the anon lists (lru_gen_age_node(): none, no min_ttl_ms)
+  if (k.lrugen === null && canReclaimAnon(k) && inactiveIsLow(k, LRU.inactiveAnon)) shrinkActiveAnon(k);
   // kswapd_shrink_node(): reclaim at least the high watermark's worth (SWAP_CLUSTER_MAX)
   sc.nrToReclaim = Math.max(k.wmark!.high, SWAP_CLUSTER_MAX);
   sc.nrReclaimed = 0;
@@ -99,6 +99,8 @@ function round(k: Kernel): void {
   sc.priority = d.priority;
   sc.forceDeactivate = false;
   shrinkNode(k, sc);
+  // balance_pgdat()'s sc.priority: lru_gen's set_initial_priority() may have lowered it
+  d.priority = sc.priority;
   const raise = sc.nrScanned < sc.nrToReclaim;
   d.reclaimedThisRun += sc.nrReclaimed;
   if (raise || sc.nrReclaimed === 0) d.priority--;

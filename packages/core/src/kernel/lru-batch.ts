@@ -6,6 +6,7 @@ import { PG } from '../mem/folios.js';
 import { LRU, type LruBatchKind } from '../mem/lru.js';
 import { C } from '../stats/counters.js';
 import type { Kernel } from './kernel.js';
+import { lruGenAddFolio, lruGenDelFolio } from './lru-gen.js';
 
 /** folio_lru_list(): the list a folio with these flags belongs on (anon, or swap-backed shmem: anon lists; page cache: file lists). */
 export function folioLru(fl: number): number {
@@ -14,8 +15,14 @@ export function folioLru(fl: number): number {
   );
 }
 
-/** folio_add_lru(): park the folio in this CPU's lru_add batch, holding a reference. */
-export function lruAdd(k: Kernel, head: number): void {
+/**
+ * folio_add_lru(): park the folio in this CPU's lru_add batch, holding a reference. With the
+ * multi-gen LRU a folio added by a fault (lru_gen_in_fault(), not under PF_MEMALLOC) gets
+ * PG_active: lru_gen_add_folio() puts it in a young generation. `inFault`: false for the
+ * additions outside a page fault (fork's copies, UFFDIO_COPY, khugepaged).
+ */
+export function lruAdd(k: Kernel, head: number, inFault = true): void {
+  if (k.lrugen !== null && inFault && !k.vmscan.inReclaim) k.f.flags[head]! |= PG.active;
   lruBatchAdd(k, head, 'add');
 }
 
@@ -34,7 +41,8 @@ export function lruBatchAdd(k: Kernel, head: number, kind: LruBatchKind): void {
 /** folio_deactivate(): only an active folio on an LRU list is batched (deactivate_page() in 5.x). */
 export function folioDeactivate(k: Kernel, head: number): void {
   const fl = k.f.flags[head]!;
-  if ((fl & PG.lru) === 0 || (fl & PG.active) === 0) return;
+  // with the multi-gen LRU every folio on a list may be deactivated (its flags have no PG_active)
+  if ((fl & PG.lru) === 0 || ((fl & PG.active) === 0 && k.lrugen === null)) return;
   lruBatchAdd(k, head, 'deactivate');
 }
 
@@ -50,7 +58,8 @@ export function drainBatch(k: Kernel, cpu: number, kind: LruBatchKind): void {
     f.flags[head]! &= ~PG.inBatch;
     const fl = f.flags[head]!;
     const lv = k.lruvec;
-    if (kind === 'add') {
+    if (k.lrugen !== null) drainLruGen(k, head, kind);
+    else if (kind === 'add') {
       // lru_add(): lruvec_add_folio() at the head of the folio's list (active after a
       // workingset refault: workingset_refault() set PG_active)
       if ((fl & PG.lru) === 0) {
@@ -81,6 +90,34 @@ export function drainBatch(k: Kernel, cpu: number, kind: LruBatchKind): void {
   k.cpu = saved;
 }
 
+/**
+ * The batch functions with the multi-gen LRU: lru_add(); lru_activate() (PG_active, into a
+ * young generation, pgactivate); lru_deactivate() / lru_lazyfree() (PG_active and
+ * PG_referenced cleared, lru_gen_add_folio() again). lru_lazyfree() also clears
+ * PG_swapbacked (the file type) in the kernel; here the folio stays anon.
+ */
+function drainLruGen(k: Kernel, head: number, kind: LruBatchKind): void {
+  const f = k.f;
+  const nr = 1 << f.order[head]!;
+  if (kind === 'add') {
+    if ((f.flags[head]! & PG.lru) === 0) {
+      f.flags[head]! |= PG.lru;
+      lruGenAddFolio(k, head, false);
+    }
+    return;
+  }
+  if ((f.flags[head]! & PG.lru) === 0) return;
+  lruGenDelFolio(k, head, false);
+  if (kind === 'activate') {
+    f.flags[head]! |= PG.active;
+    k.stats.v[C.pgactivate]! += nr;
+  } else {
+    f.flags[head]! &= ~(PG.active | PG.referenced);
+    k.stats.v[kind === 'lazyfree' ? C.pglazyfree : C.pgdeactivate]! += nr;
+  }
+  lruGenAddFolio(k, head, false);
+}
+
 /** lru_add_drain(): this CPU's batches. */
 export function lruAddDrain(k: Kernel, cpu: number): void {
   drainBatch(k, cpu, 'add');
@@ -98,7 +135,8 @@ export function lruAddDrainAll(k: Kernel): void {
 export function isolateLru(k: Kernel, head: number): boolean {
   const f = k.f;
   if ((f.flags[head]! & PG.lru) === 0) return false;
-  k.lruvec.del(folioLru(f.flags[head]!), head, 1 << f.order[head]!);
+  if (k.lrugen !== null) lruGenDelFolio(k, head, false);
+  else k.lruvec.del(folioLru(f.flags[head]!), head, 1 << f.order[head]!);
   f.flags[head]! &= ~(PG.lru | PG.active);
   f.ref[head]!++;
   return true;
@@ -108,6 +146,7 @@ export function isolateLru(k: Kernel, head: number): boolean {
 export function putbackLru(k: Kernel, head: number): void {
   const f = k.f;
   f.flags[head]! |= PG.lru;
-  k.lruvec.addHead(folioLru(f.flags[head]!), head, 1 << f.order[head]!);
+  if (k.lrugen !== null) lruGenAddFolio(k, head, false);
+  else k.lruvec.addHead(folioLru(f.flags[head]!), head, 1 << f.order[head]!);
   k.folioPut(head);
 }

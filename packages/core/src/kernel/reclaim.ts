@@ -16,6 +16,7 @@ import { folioReferenced } from './referenced.js';
 import { moveFolioToLru, type ScanControl } from './vmscan.js';
 import { workingsetEviction } from './workingset.js';
 import { shrinkFileFolio } from './file-reclaim.js';
+import { lruGenSetRefs } from './lru-gen.js';
 
 /**
  * reclaim_pages() → shrink_folio_list() for folios already isolated from the LRU (each holds
@@ -123,14 +124,23 @@ export function shrinkFolioList(k: Kernel, heads: number[], sc: ScanControl): nu
     }
     // folio_check_references()
     const referencedPtes = folioReferenced(k, head);
-    const referencedFolio = (f.flags[head]! & PG.referenced) !== 0;
-    f.flags[head]! &= ~PG.referenced;
-    if (referencedPtes > 0) {
-      f.flags[head]! |= PG.referenced;
-      // before v5.9 one referenced PTE activated a swap-backed page
-      if (!k.config.features.anonTwoReferences || referencedFolio || referencedPtes > 1) activate(k, head, nr);
-      else moveFolioToLru(k, head); // FOLIOREF_KEEP: another trip around the inactive list
-      continue;
+    if (k.lrugen !== null) {
+      // lru_gen: lru_gen_set_refs() ? FOLIOREF_ACTIVATE : FOLIOREF_KEEP; unreferenced: reclaim
+      if (referencedPtes > 0) {
+        if (lruGenSetRefs(k, head)) activate(k, head, nr);
+        else moveFolioToLru(k, head);
+        continue;
+      }
+    } else {
+      const referencedFolio = (f.flags[head]! & PG.referenced) !== 0;
+      f.flags[head]! &= ~PG.referenced;
+      if (referencedPtes > 0) {
+        f.flags[head]! |= PG.referenced;
+        // before v5.9 one referenced PTE activated a swap-backed page
+        if (!k.config.features.anonTwoReferences || referencedFolio || referencedPtes > 1) activate(k, head, nr);
+        else moveFolioToLru(k, head); // FOLIOREF_KEEP: another trip around the inactive list
+        continue;
+      }
     }
     if ((f.flags[head]! & PG.swapcache) === 0) {
       // add_to_swap() failing (swap full) activates the folio (activate_locked)

@@ -13,6 +13,7 @@ import { pteIndex } from '../units.js';
 import type { Kernel } from './kernel.js';
 import { pteTable } from './pgwalk.js';
 import { flushPage } from './tlb-flush.js';
+import { lruGenLookAround } from './lru-gen-aging.js';
 
 /** The number of young PTEs found (and cleared) mapping the folio at `head`. */
 export function folioReferenced(k: Kernel, head: number): number {
@@ -37,6 +38,15 @@ export function folioReferenced(k: Kernel, head: number): number {
       const fl = k.pt.fl[kk]!;
       k.charge(k.hw.costs.walkLevel); // page_vma_mapped_walk() reads the PTE
       if ((fl & PTE.present) === 0 || k.pt.val[kk] !== pfn || (fl & PTE.young) === 0) continue;
+      if (k.lrugen !== null) {
+        // folio_referenced_one() with lru_gen: lru_gen_look_around() clears this bit
+        // (ptep_clear_young_notify(): no flush) and those of the young PTEs around it
+        k.pt.fl[kk] = fl & ~PTE.young;
+        k.charge(k.hw.costs.pteUpdate);
+        lruGenLookAround(k, vma, vpn, t);
+        referenced++;
+        continue;
+      }
       // ptep_clear_flush_young(): clear the accessed bit (and flush on arm64)
       k.pt.fl[kk] = fl & ~PTE.young;
       k.charge(k.hw.costs.pteUpdate);

@@ -45,7 +45,7 @@ export function uffdCopy(
     k.charge(k.hw.costs.copyPage);
     addNewAnonRmap(k, head, mm, vma, vpn, 1);
     // mfill_atomic_install_pte(): folio_add_lru_vma() parks it in this CPU's batch
-    lruAdd(k, head);
+    lruAdd(k, head, false);
     const writable = (vma.flags & VM.write) !== 0 && !wp;
     k.pt.set(
       t,

@@ -15,6 +15,7 @@ import { folioReferenced } from './referenced.js';
 import { shrinkFolioList } from './reclaim.js';
 import { workingsetAgeNonresident } from './workingset.js';
 import { intSqrt } from './watermarks.js';
+import { lruGenPutback, lruGenShrinkNode } from './lru-gen-evict.js';
 
 /** SWAP_CLUSTER_MAX: the reclaim batch. */
 export const SWAP_CLUSTER_MAX = 32;
@@ -126,6 +127,7 @@ function isolateLruFolios(k: Kernel, nrToScan: number, lru: number): number {
 
 /** move_folios_to_lru(): back at the head of the list their flags name; the isolation ref dropped. */
 export function moveFolioToLru(k: Kernel, head: number): void {
+  if (k.lrugen !== null) return lruGenPutback(k, head);
   const f = k.f;
   const nr = 1 << f.order[head]!;
   f.flags[head]! |= PG.lru;
@@ -288,6 +290,7 @@ function shrinkLruvec(k: Kernel, sc: ScanControl): void {
  */
 export function shrinkNode(k: Kernel, sc: ScanControl): void {
   k.completeWriteback();
+  if (k.lrugen !== null) return lruGenShrinkNode(k, sc);
   const before = sc.nrReclaimed;
   prepareScanControl(k, sc);
   shrinkLruvec(k, sc);

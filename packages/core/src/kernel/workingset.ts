@@ -9,6 +9,7 @@ import { LRU } from '../mem/lru.js';
 import { PG } from '../mem/folios.js';
 import { C } from '../stats/counters.js';
 import type { Kernel } from './kernel.js';
+import { lruGenEviction, lruGenRefault } from './lru-gen-workingset.js';
 
 /** workingset_age_nonresident(): the inactive list aged by `nr` pages (evicted or activated). */
 export function workingsetAgeNonresident(k: Kernel, nr: number): void {
@@ -17,6 +18,7 @@ export function workingsetAgeNonresident(k: Kernel, nr: number): void {
 
 /** workingset_eviction(): the shadow for a folio leaving memory; ages the inactive list. */
 export function workingsetEviction(k: Kernel, head: number): number {
+  if (k.lrugen !== null) return lruGenEviction(k, head);
   const eviction = k.vmscan.nonresidentAge;
   workingsetAgeNonresident(k, 1 << k.f.order[head]!);
   return eviction * 2 + ((k.f.flags[head]! & PG.workingset) !== 0 ? 1 : 0) + 1;
@@ -30,6 +32,7 @@ export function workingsetEviction(k: Kernel, head: number): number {
  * restored (PG_workingset, workingset_restore_anon).
  */
 export function workingsetRefault(k: Kernel, head: number, shadow: number): void {
+  if (k.lrugen !== null) return lruGenRefault(k, head, shadow);
   const nr = 1 << k.f.order[head]!;
   const v = k.stats.v;
   v[C.workingset_refault_anon]! += nr;

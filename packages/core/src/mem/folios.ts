@@ -69,6 +69,8 @@ export class FolioTable {
   /** (head) folio->lru: the previous / next folio's head PFN + 1 on its LRU list (0 = none; mem/lru.ts) */
   lruPrev = new Int32Array(0);
   lruNext = new Int32Array(0);
+  /** (head) the multi-gen LRU's generation, refs and list (mem/lru-gen.ts); 0 on the two-list LRU */
+  lruGen = new Uint8Array(0);
 
   /**
    * Room for at least `minCapacity` frames, of which the first `used` hold state (the rest are
@@ -92,6 +94,7 @@ export class FolioTable {
     this.index = g(this.index);
     this.lruPrev = g(this.lruPrev);
     this.lruNext = g(this.lruNext);
+    this.lruGen = g(this.lruGen);
     this.capacity = cap;
   }
 
@@ -101,7 +104,7 @@ export class FolioTable {
   }
 
   /** Bytes of simulator state per frame (for the bench's bytes-per-page figure). */
-  static readonly BYTES_PER_FRAME = 4 * 10 + 2 + 1 + 8;
+  static readonly BYTES_PER_FRAME = 4 * 10 + 2 + 1 + 1 + 8;
 
   head(pfn: number): number {
     return pfn & ~((1 << this.order[pfn]!) - 1);

@@ -23,6 +23,8 @@ export const LRU = Object.freeze({
   unevictable: 4,
 } as const);
 export const NR_LRU_LISTS = 5;
+/** the classic lists, then the multi-gen LRU's lrugen->folios[gen][type] (mem/lru-gen.ts) */
+const NR_LISTS = NR_LRU_LISTS + 4 * 2;
 
 /**
  * struct lruvec: the LRU lists of the (one) node, as doubly linked lists threaded through the
@@ -33,13 +35,13 @@ export const NR_LRU_LISTS = 5;
  */
 export class Lruvec {
   /** head PFN + 1 of each list's first (most recent) folio, 0 = empty */
-  readonly first = new Int32Array(NR_LRU_LISTS);
+  readonly first = new Int32Array(NR_LISTS);
   /** head PFN + 1 of each list's last (oldest) folio, 0 = empty */
-  readonly last = new Int32Array(NR_LRU_LISTS);
+  readonly last = new Int32Array(NR_LISTS);
   /** pages on each list (lruvec_page_state NR_LRU_BASE + lru) */
-  readonly pages = new Float64Array(NR_LRU_LISTS);
+  readonly pages = new Float64Array(NR_LISTS);
   /** folios on each list */
-  readonly folios = new Float64Array(NR_LRU_LISTS);
+  readonly folios = new Float64Array(NR_LISTS);
 
   constructor(private readonly f: FolioTable) {}
 

@@ -310,6 +310,8 @@ export const SystemSchema = z.strictObject({
       swappiness: z.number().int().min(0).max(200).optional(),
       watermarkScaleFactor: z.number().int().min(1).max(3000).optional(),
       minFreeKbytes: z.number().int().min(128).optional(),
+      /** /sys/kernel/mm/lru_gen/enabled (v6.1+ presets) */
+      lruGen: z.boolean().optional(),
     })
     .optional(),
   lruBatchSize: z.number().int().min(1).max(4096).optional(),
