@@ -25,6 +25,15 @@ export {
   type Watermarks,
 } from './kernel/watermarks.js';
 export { LRU, Lruvec } from './mem/lru.js';
+export {
+  MemCgroup,
+  MEMCG_EVENTS,
+  MEMCG_FILE_EVENTS,
+  ME,
+  memcgByName,
+  type MemcgConfig,
+} from './kernel/memcontrol.js';
+export { memcgFiles, type MemcgFiles } from './stats/memcg-files.js';
 export { DEF_PRIORITY, ScanControl, SWAP_CLUSTER_MAX, shrinkNode } from './kernel/vmscan.js';
 export { Cpu, Process, Thread, type PendingFault } from './kernel/task.js';
 export { MmGather } from './kernel/tlb-gather.js';

@@ -167,14 +167,19 @@ export function checkLru(k: Kernel, v: ViolationList, heads: readonly number[] =
   }
   // the linked lists themselves: each folio on the list its flags name, once, with PG_lru
   const onList = new Set<number>();
-  for (let lru = 0; lru < 4; lru++) {
-    for (const head of k.lruvec.list(lru)) {
-      const fl = f.flags[head]!;
-      const want = ((fl & PG.anon) !== 0 ? 0 : 2) + ((fl & PG.active) !== 0 ? 1 : 0);
-      if ((fl & PG.lru) === 0 || want !== lru || onList.has(head)) {
-        v.add('lru', `folio ${head} is on LRU list ${lru} but its flags (0x${fl.toString(16)}) name list ${want}`);
+  // one lruvec per memcg (k.lruvecs[0] is the root's, k.lruvec): a folio on its memcg's
+  for (const lv of k.lruvecs) {
+    for (let lru = 0; lru < 4; lru++) {
+      for (const head of lv.list(lru)) {
+        const fl = f.flags[head]!;
+        const want = ((fl & PG.anon) !== 0 ? 0 : 2) + ((fl & PG.active) !== 0 ? 1 : 0);
+        if ((fl & PG.lru) === 0 || want !== lru || onList.has(head)) {
+          v.add('lru', `folio ${head} is on LRU list ${lru} but its flags (0x${fl.toString(16)}) name list ${want}`);
+        }
+        if (f.memcg[head] !== lv.memcg)
+          v.add('lru', `folio ${head} of memcg ${f.memcg[head]} is on the lruvec of memcg ${lv.memcg}`);
+        onList.add(head);
       }
-      onList.add(head);
     }
   }
   for (const head of heads) {

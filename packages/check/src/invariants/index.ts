@@ -8,6 +8,7 @@ import { checkFolios, checkLru, folioHeads, type FolioCheckOptions } from './fol
 import { checkPageTables, checkRss } from './accounting.js';
 import { checkSwap, checkSwapCacheFolios } from './swap.js';
 import { checkLeaks } from './leaks.js';
+import { checkMemcg } from './memcg.js';
 import { ViolationList, type Violation } from './violation.js';
 
 export type { Violation } from './violation.js';
@@ -32,5 +33,6 @@ export function checkInvariants(k: Kernel, opts: InvariantOptions = {}): Violati
   checkSwap(k, c, v);
   checkSwapCacheFolios(k, heads, v);
   checkLeaks(k, v, heads);
+  checkMemcg(k, v, heads);
   return v.items;
 }

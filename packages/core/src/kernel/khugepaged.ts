@@ -24,6 +24,8 @@ import { addNewAnonRmapPmd, thpState } from './huge-memory.js';
  * thp_collapse_failed (the syscall would return EAGAIN) and left as they are.
  */
 export function madviseCollapse(k: Kernel, mm: MmStruct, start: number, end: number): void {
+  // alloc_charge_folio(): mem_cgroup_charge(folio, mm)
+  k.memcgCharge = mm.memcg;
   const s = thpState(k);
   lruAddDrainAll(k);
   const f = k.f;

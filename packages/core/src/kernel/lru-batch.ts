@@ -6,6 +6,7 @@ import { PG } from '../mem/folios.js';
 import { LRU, type LruBatchKind } from '../mem/lru.js';
 import { C } from '../stats/counters.js';
 import type { Kernel } from './kernel.js';
+import { ME, memcgEvent } from './memcontrol.js';
 
 /** folio_lru_list(): the list a folio with these flags belongs on (swap-backed: anon). */
 export function folioLru(fl: number): number {
@@ -47,7 +48,7 @@ export function drainBatch(k: Kernel, cpu: number, kind: LruBatchKind): void {
     const nr = 1 << f.order[head]!;
     f.flags[head]! &= ~PG.inBatch;
     const fl = f.flags[head]!;
-    const lv = k.lruvec;
+    const lv = k.folioLruvec(head);
     if (kind === 'add') {
       // lru_add(): lruvec_add_folio() at the head of the folio's list (active after a
       // workingset refault: workingset_refault() set PG_active)
@@ -63,12 +64,14 @@ export function drainBatch(k: Kernel, cpu: number, kind: LruBatchKind): void {
         f.flags[head]! |= PG.active;
         lv.addHead(folioLru(fl | PG.active), head, nr);
         k.stats.v[C.pgactivate]! += nr;
+        memcgEvent(k, lv.memcg, ME.pgactivate, nr);
       } else if (kind !== 'activate' && active) {
         // lru_deactivate_fn() / lru_lazyfree_fn(): to the head of the inactive list
         lv.del(folioLru(fl), head, nr);
         f.flags[head]! &= ~(PG.active | PG.referenced);
         lv.addHead(folioLru(fl & ~PG.active), head, nr);
         k.stats.v[kind === 'lazyfree' ? C.pglazyfree : C.pgdeactivate]! += nr;
+        if (kind !== 'lazyfree') memcgEvent(k, lv.memcg, ME.pgdeactivate, nr);
       }
     }
     if (cpu === saved) k.clock.charge(cpu, k.hw.costs.lruMove);
@@ -96,7 +99,7 @@ export function lruAddDrainAll(k: Kernel): void {
 export function isolateLru(k: Kernel, head: number): boolean {
   const f = k.f;
   if ((f.flags[head]! & PG.lru) === 0) return false;
-  k.lruvec.del(folioLru(f.flags[head]!), head, 1 << f.order[head]!);
+  k.folioLruvec(head).del(folioLru(f.flags[head]!), head, 1 << f.order[head]!);
   f.flags[head]! &= ~(PG.lru | PG.active);
   f.ref[head]!++;
   return true;
@@ -106,6 +109,6 @@ export function isolateLru(k: Kernel, head: number): boolean {
 export function putbackLru(k: Kernel, head: number): void {
   const f = k.f;
   f.flags[head]! |= PG.lru;
-  k.lruvec.addHead(folioLru(f.flags[head]!), head, 1 << f.order[head]!);
+  k.folioLruvec(head).addHead(folioLru(f.flags[head]!), head, 1 << f.order[head]!);
   k.folioPut(head);
 }

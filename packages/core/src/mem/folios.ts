@@ -62,6 +62,8 @@ export class FolioTable {
   /** (head) folio->lru: the previous / next folio's head PFN + 1 on its LRU list (0 = none; mem/lru.ts) */
   lruPrev = new Int32Array(0);
   lruNext = new Int32Array(0);
+  /** per page: folio->memcg_data, the id of the memcg the folio is charged to (0 = root / none) */
+  memcg = new Uint16Array(0);
 
   /**
    * Room for at least `minCapacity` frames, of which the first `used` hold state (the rest are
@@ -85,6 +87,7 @@ export class FolioTable {
     this.index = g(this.index);
     this.lruPrev = g(this.lruPrev);
     this.lruNext = g(this.lruNext);
+    this.memcg = g(this.memcg);
     this.capacity = cap;
   }
 
@@ -94,7 +97,7 @@ export class FolioTable {
   }
 
   /** Bytes of simulator state per frame (for the bench's bytes-per-page figure). */
-  static readonly BYTES_PER_FRAME = 4 * 10 + 2 + 1 + 8;
+  static readonly BYTES_PER_FRAME = 4 * 10 + 2 + 1 + 8 + 2;
 
   head(pfn: number): number {
     return pfn & ~((1 << this.order[pfn]!) - 1);

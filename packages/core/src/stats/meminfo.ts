@@ -1,6 +1,8 @@
 import type { Kernel } from '../kernel/kernel.js';
 import { freePages } from '../kernel/page-alloc.js';
 import { LRU } from '../mem/lru.js';
+import { lruvecPages } from '../kernel/vmscan.js';
+import { memcgFiles, type MemcgFiles } from './memcg-files.js';
 
 export interface ProcessMeminfo {
   /** /proc/PID/status, in kB */
@@ -33,6 +35,8 @@ export interface Meminfo {
   'Active(file)'?: number;
   'Inactive(file)'?: number;
   processes: Record<string, ProcessMeminfo>;
+  /** With `system.cgroups` only: each cgroup's memory files, in bytes as the files show them (memcg-files.ts) */
+  cgroups?: Record<string, MemcgFiles>;
 }
 
 /** What /proc/meminfo and /proc/PID/status would show now. */
@@ -54,11 +58,12 @@ export function meminfo(k: Kernel): Meminfo {
       : {
           MemTotal: k.config.memoryPages * 4,
           MemFree: freePages(k) * 4,
-          'Active(anon)': k.lruvec.pages[LRU.activeAnon]! * 4,
-          'Inactive(anon)': k.lruvec.pages[LRU.inactiveAnon]! * 4,
-          'Active(file)': k.lruvec.pages[LRU.activeFile]! * 4,
-          'Inactive(file)': k.lruvec.pages[LRU.inactiveFile]! * 4,
+          'Active(anon)': lruvecPages(k, k.lruvec, LRU.activeAnon) * 4,
+          'Inactive(anon)': lruvecPages(k, k.lruvec, LRU.inactiveAnon) * 4,
+          'Active(file)': lruvecPages(k, k.lruvec, LRU.activeFile) * 4,
+          'Inactive(file)': lruvecPages(k, k.lruvec, LRU.inactiveFile) * 4,
         };
+  const cgroups = memcgFiles(k);
   return {
     ...bounded,
     AnonPages: k.nrAnonMapped * 4,
@@ -71,5 +76,6 @@ export function meminfo(k: Kernel): Meminfo {
     Inactive_anon: k.lruCount.inactive * 4,
     MemUsed: k.mem.allocatedPages * 4,
     processes,
+    ...(cgroups === undefined ? {} : { cgroups }),
   };
 }
