@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { fixture, mmsim } from './helpers.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const example = path.relative(process.cwd(), path.join(here, '../../../examples/memcg/redis-256m.yaml'));
 
 describe('system.cgroups: bad input is exit 2, naming the file, step and field', () => {
   it('a bad size', async () => {
@@ -52,5 +57,24 @@ describe('output: per cgroup memory files', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/redis memory\.current\s+\d+/);
     expect(r.stdout).toMatch(/redis memory\.swap\.current\s+\d+/);
+  });
+});
+
+describe('examples/memcg/redis-256m.yaml: Redis in a 256 MiB cgroup, 320 MiB of data, a BGSAVE fork', () => {
+  it('reclaims within the cgroup only; the CoW copies of the fork are charged to it', async () => {
+    const r = await mmsim('run', example, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    const ph = (n: string) => doc.phases[n];
+    const cg = (n: string) => ph(n).meminfo.cgroups.redis;
+    for (const n of ['load', 'read', 'write', 'bgsave']) expect(cg(n)['memory.current']).toBeLessThanOrEqual(256 << 20);
+    // 81920 pages written; what does not fit went to swap, all of it by limit reclaim
+    expect(ph('load').counters.pgfault).toBe(81920);
+    expect(cg('load')['memory.stat'].pgsteal_direct).toBe(ph('load').counters.pswpout);
+    expect(cg('load')['memory.swap.current']).toBe(ph('load').counters.pswpout * 4096);
+    expect(ph('load').counters.pgscan_direct ?? 0).toBe(0);
+    expect(ph('load').counters.pgscan_kswapd ?? 0).toBe(0);
+    expect(ph('bgsave').counters.cow_copy).toBe(16384);
+    expect(cg('bgsave')['memory.events'].oom).toBe(0);
   });
 });
