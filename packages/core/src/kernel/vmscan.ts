@@ -156,11 +156,12 @@ export function moveFolioToLru(k: Kernel, head: number): void {
  * not, anon folios are deactivated (only referenced executable file folios rotate): the
  * accessed bits are cleared, PG_workingset set, and they go to the inactive list's head.
  */
-function shrinkActiveList(k: Kernel, lv: Lruvec, nrToScan: number, lru: number): void {
+function shrinkActiveList(k: Kernel, lv: Lruvec, nrToScan: number, lru: number, cgroupReclaim = false): void {
   lruAddDrain(k, k.cpu);
   const f = k.f;
   const scanned = isolateLruFolios(k, lv, nrToScan, lru);
-  k.stats.v[C.pgrefill]! += scanned;
+  // if (!cgroup_reclaim(sc)) __count_vm_events(PGREFILL, ...); the memcg's always
+  if (!cgroupReclaim) k.stats.v[C.pgrefill]! += scanned;
   memcgEvent(k, lv.memcg, ME.pgrefill, scanned);
   const list = k.vmscan.isolated;
   let nrDeactivate = 0;
@@ -205,7 +206,7 @@ function shrinkInactiveList(k: Kernel, lv: Lruvec, nrToScan: number, sc: ScanCon
 function shrinkList(k: Kernel, lv: Lruvec, lru: number, nrToScan: number, sc: ScanControl): number {
   if (lru === LRU.activeAnon || lru === LRU.activeFile) {
     const bit = lru === LRU.activeFile ? DEACTIVATE_FILE : DEACTIVATE_ANON;
-    if ((sc.mayDeactivate & bit) !== 0) shrinkActiveList(k, lv, nrToScan, lru);
+    if ((sc.mayDeactivate & bit) !== 0) shrinkActiveList(k, lv, nrToScan, lru, sc.targetMemcg !== 0);
     else sc.skippedDeactivate = true;
     return 0;
   }
@@ -311,7 +312,7 @@ function shrinkLruvec(k: Kernel, lv: Lruvec, sc: ScanControl): void {
   }
   sc.nrReclaimed += reclaimed;
   if (canReclaimAnon(k, lv.memcg) && inactiveIsLow(k, LRU.inactiveAnon, lv))
-    shrinkActiveList(k, lv, SWAP_CLUSTER_MAX, LRU.activeAnon);
+    shrinkActiveList(k, lv, SWAP_CLUSTER_MAX, LRU.activeAnon, sc.targetMemcg !== 0);
 }
 
 /**
