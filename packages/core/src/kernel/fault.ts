@@ -288,7 +288,11 @@ export function anonFolioFault(
       // count_mthp_stat(order, MTHP_STAT_ANON_FAULT_FALLBACK) and the next lower order that
       // fits is tried, then a page
       if (order === 0 || !(e instanceof SimError && e.code === 'enomem')) throw e;
-      if (k.config.features.mthpFaultStats) k.stats.v[k.mthpFaultFallback[order]!]!++;
+      if (k.config.features.mthpFaultStats) {
+        k.stats.v[k.mthpFaultFallback[order]!]!++;
+        // mem_cgroup_charge() failed: MTHP_STAT_ANON_FAULT_FALLBACK_CHARGE too
+        if (e.field === 'memcg') k.stats.v[k.mthpFaultFallbackCharge[order]!]!++;
+      }
       order = pickAnonOrder(k, vma, vpn, table, orders & ((1 << order) - 1));
     }
   }

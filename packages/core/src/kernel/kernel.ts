@@ -370,6 +370,7 @@ export class Kernel {
           throw new SimError(
             `memory.max of cgroup "${this.memcgs[mc]!.name}" reached for an order-${order} folio`,
             'enomem',
+            'memcg',
           );
       } finally {
         this.vmscan.heldFolio = -1;
