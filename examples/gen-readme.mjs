@@ -389,8 +389,37 @@ tables.memcg = async () => {
 ${rows.join('\n')}`;
 };
 
+// examples/pressure: seed 003 under pressure, a 96 MiB Redis-like dataset in 64 MiB of RAM
+tables.seed003pressure = async () => {
+  const ks = ['linux-5.8', 'linux-5.9', 'linux-5.18', 'linux-6.18'];
+  const { cmd, doc } = compare('examples/pressure/seed003-redis.yaml', [
+    ...kernelFlags(ks),
+    '--set',
+    'system.swap.synchronousIo=true',
+    '--set',
+    'system.swap.synchronousIo=false',
+  ]);
+  const rows = [];
+  for (const k of ks) {
+    for (const sync of ['true', 'false']) {
+      const r = byKernel(doc, k, (e) => hasPart(e, `synchronousIo=${sync}`));
+      const w = r.phases.write;
+      const perFault = (w?.kernelCycles ?? 0) / Math.max(1, c(r, 'write', 'pgfault'));
+      rows.push(
+        `| ${k} | ${sync === 'true' ? 'synchronous (zram)' : 'swap cache'} | ${fmt(c(r, 'load', 'pswpout'))} | ${fmt(c(r, 'read', 'pswpin'))} | ${fmt(c(r, 'read', 'workingset_refault_anon'))} | ${fmt(c(r, 'write', 'pgfault'))} | ${fmt(c(r, 'write', 'pswpin'))} | ${fmt(c(r, 'write', 'cow_copy'))} | ${fmt(c(r, 'write', 'pgreuse'))} | ${fmt(c(r, 'write', 'workingset_refault_anon'))} | ${fmt(w?.kernelCycles ?? 0)} | ${fmt(perFault)} |${r.checks.failed ? ' (check failed)' : ''}`,
+      );
+    }
+  }
+  return `Measured by \`${cmd}\`:
+
+| kernel | swap device | load: pswpout | read: pswpin | read: refaults | write: faults | write: pswpin | write: copies | write: reuses | write: refaults | write: kernel cycles | kernel cycles / write fault |
+| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+${rows.join('\n')}`;
+};
+
 const targets = {
   pressure: ['examples/pressure/README.md', 'table pressure'],
+  seed003pressure: ['examples/pressure/README.md', 'table seed003pressure'],
   memcg: ['examples/memcg/README.md', 'table memcg'],
   'fork-1g': ['README.md', 'table fork-1g'],
   forceswap: ['README.md', 'table forceswap'],

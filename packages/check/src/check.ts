@@ -43,6 +43,12 @@ export interface CheckOptions {
   /** large-folio setups (a policy tapping fault.anonOrders): always, never, or per run (default) */
   largeFolios?: boolean | 'random';
   /**
+   * memory pressure (4 MiB of RAM, raised watermarks: kswapd, direct reclaim and swap-out run in
+   * small runs): always, never (default) or per run. A run that ends out of memory is not a
+   * violation: it stops there.
+   */
+  pressure?: boolean | 'random';
+  /**
    * also map regions of a whole PTE table (512 pages), so that COW PTE tables get shared.
    * Default: on for presets whose name contains "cowpte", and when a policy mentions cowpte.
    */
@@ -177,6 +183,7 @@ function startSearch(o: CheckOptions, taps?: TapWatch): Search {
   const arb = fuzzInputArbitrary(o.maxSteps, {
     largeFolios: o.largeFolios ?? 'random',
     tableRegions,
+    ...(o.pressure !== undefined ? { pressure: o.pressure } : {}),
     ...(o.weights ? { weights: o.weights } : {}),
   });
   return { o, c, result, arb, taps: taps ?? new TapWatch(), seen: new Set(), t0 };

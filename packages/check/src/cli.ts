@@ -42,6 +42,8 @@ export interface CheckCommandOptions {
   maxSteps?: number;
   out?: string;
   largeFolios?: 'always' | 'never' | 'random';
+  /** memory pressure per run: always, never (default) or random */
+  pressure?: 'always' | 'never' | 'random';
   /** PMD-sized THP on, with whole-table regions */
   thp?: boolean;
   json?: boolean;
@@ -71,9 +73,11 @@ export interface CheckIO {
 
 export const CHECK_USAGE = `usage: mmsim check [--kernel P]... [--hardware strict|flat|x86|arm64|PKG] [--cpus N] [--policy X]...
                    [--runs N] [--seed S] [--max-steps N] [--out DIR] [--large-folios always|never|random] [--thp] [--json]
-                   [--tap-timeout MS] [--baseline]
+                   [--pressure always|never|random] [--tap-timeout MS] [--baseline]
   --policy X   NAME or 'NAME={"opt":1}': a built-in, a package or a ./path (as mmsim run takes it)
   --thp   PMD-sized THP on (thp: { top: always }) with whole-table regions
+  --pressure   4 MiB of RAM with raised watermarks (kswapd, direct reclaim, swap-out in small runs):
+               always, never (default) or random per run; a run that ends out of memory stops there
   --baseline   run each finding again on the preset alone: "also fails without your policy" or "only with it"
   --tap-timeout MS   a policy's tap that does not return within MS ms (default 1000) is a plugin error (exit 2)`;
 
@@ -130,6 +134,13 @@ export function parseCheckArgs(argv: readonly string[]): CheckCommandOptions {
         if (v !== 'always' && v !== 'never' && v !== 'random')
           throw new UsageError('--large-folios: always, never or random');
         o.largeFolios = v;
+        break;
+      }
+      case '--pressure': {
+        const v = val();
+        if (v !== 'always' && v !== 'never' && v !== 'random')
+          throw new UsageError('--pressure: always, never or random');
+        o.pressure = v;
         break;
       }
       case '--json':
@@ -246,6 +257,9 @@ export async function checkCommand(args: readonly string[] | CheckCommandOptions
             maxSteps: o.maxSteps ?? 40,
             largeFolios: o.largeFolios === 'always' ? true : o.largeFolios === 'never' ? false : 'random',
             ...(o.thp ? { thp: true } : {}),
+            ...(o.pressure && o.pressure !== 'never'
+              ? { pressure: o.pressure === 'always' ? true : ('random' as const) }
+              : {}),
             ...(o.out ? { outDir: o.out } : {}),
             ...(o.baseline ? { baseline: true } : {}),
           },

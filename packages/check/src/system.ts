@@ -24,6 +24,13 @@ import { invariantsPlugin } from './plugins/invariants.js';
 
 /** Swap device used by checking runs: small, so the swap invariants scan it cheaply. */
 export const CHECK_SWAP_SLOTS = 4096;
+/**
+ * The "pressure" variant: the smallest RAM a scenario may have (4 MiB, 1,024 pages) with
+ * min_free_kbytes raised to 2 MiB (min / low / high 512 / 640 / 768 pages), so that kswapd wakes
+ * after ~380 pages and direct reclaim after ~510: a fuzzing run of a few regions reclaims.
+ */
+export const PRESSURE_MEMORY = '4MiB';
+export const PRESSURE_MIN_FREE_KBYTES = 2048;
 /** LRU batch size of the "small batches" variant. */
 export const SMALL_LRU_BATCH = 2;
 
@@ -99,6 +106,8 @@ export interface RunSystemOptions {
   largeFolios: boolean;
   swapSync: boolean;
   smallBatches: boolean;
+  /** memory pressure: PRESSURE_MEMORY of RAM with raised watermarks, so reclaim runs in small runs */
+  pressure?: boolean;
 }
 
 export function checkKernel(name: string): void {
@@ -146,6 +155,10 @@ export function systemSpec(
   };
   if (policies.length) spec.policies = policies;
   if (v.smallBatches) spec.lruBatchSize = SMALL_LRU_BATCH;
+  if (v.pressure) {
+    spec.memory = PRESSURE_MEMORY;
+    spec.vm = { minFreeKbytes: PRESSURE_MIN_FREE_KBYTES };
+  }
   if (c.thp) spec.thp = { top: 'always' };
   return spec;
 }

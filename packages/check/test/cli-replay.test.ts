@@ -69,6 +69,20 @@ describe('checkCommand', () => {
     expect(await checkCommand(['--hardware', 'x86'], t.io)).toBe(2); // no loader given
     expect(t.err.join('')).toMatch(/usage: mmsim check/);
   });
+
+  it('--pressure always|never|random; anything else is bad usage', async () => {
+    expect(parseCheckArgs(['--pressure', 'random'])).toEqual({ pressure: 'random' });
+    const t = io();
+    expect(await checkCommand(['--pressure', 'sometimes'], t.io)).toBe(2);
+    expect(t.err.join('')).toContain('--pressure: always, never or random');
+    const u = io();
+    expect(await checkCommand(['--kernel', 'linux-6.18', '--runs', '40', '--pressure', 'always', '--json'], u.io)).toBe(
+      0,
+    );
+    const doc = JSON.parse(u.out.join(''));
+    const r = Array.isArray(doc) ? doc[0] : (doc.results?.[0] ?? doc);
+    expect(r.counters.pgscan_kswapd).toBeGreaterThan(0);
+  });
 });
 
 const cliSrc = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../cli/src/cli.ts');

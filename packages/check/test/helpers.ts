@@ -12,6 +12,7 @@ export function drive(
     cpus?: number;
     hardware?: string;
     thp?: boolean;
+    pressure?: boolean;
   } = {},
 ): { violation: Violation | null; d: StepDriver; at: number } {
   const c = resolveComposition({
@@ -22,7 +23,12 @@ export function drive(
     ...(o.thp ? { thp: true } : {}),
   });
   const d = new StepDriver(
-    buildSystem(c, { largeFolios: o.largeFolios ?? false, swapSync: o.swapSync ?? true, smallBatches: false }),
+    buildSystem(c, {
+      largeFolios: o.largeFolios ?? false,
+      swapSync: o.swapSync ?? true,
+      smallBatches: false,
+      ...(o.pressure ? { pressure: true } : {}),
+    }),
   );
   for (let i = 0; i < steps.length; i++) {
     const v = d.exec(steps[i]!);

@@ -145,3 +145,39 @@ describe('the accessed bit comes from the hardware model', () => {
     expect(second(createArm64({ cpus: 1 }))).toEqual({ pgactivate: 64, pswpout: 32, a: 64, b: 32 });
   });
 });
+
+describe('examples/pressure/seed003-redis.yaml: seed 003 under pressure (96 MiB dataset, 64 MiB RAM)', () => {
+  const seed003 = path.relative(process.cwd(), path.join(here, '../../../examples/pressure/seed003-redis.yaml'));
+  it('swap-cache device: v5.9 copies the hot pages still in the swap cache that v5.18 reuses', async () => {
+    const r = await mmsim(
+      'compare',
+      seed003,
+      '--kernel',
+      'linux-5.9',
+      '--kernel',
+      'linux-5.18',
+      '--set',
+      'system.swap.synchronousIo=false',
+      '--json',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    const w = (k: string) => {
+      const e = doc.configs.find((x: { kernel: string }) => x.kernel === k);
+      expect(e.result.checks.failed).toBe(0);
+      const c = e.result.phases.write.counters;
+      return { pgfault: c.pgfault, pswpin: c.pswpin ?? 0, cow_copy: c.cow_copy ?? 0, pgreuse: c.pgreuse ?? 0 };
+    };
+    const v59 = w('linux-5.9');
+    const v518 = w('linux-5.18');
+    // every write fault of the hot third is a swap-in (mapped writable) or a wp fault on a page read in
+    for (const v of [v59, v518]) expect(v.pswpin + v.cow_copy + v.pgreuse).toBe(8192);
+    expect(v59.pgfault).toBe(8192);
+    // the same reclaim history; only do_wp_page()'s rule differs
+    expect(v59.pswpin).toBe(v518.pswpin);
+    expect(v59.cow_copy).toBeGreaterThan(0);
+    expect(v59.pgreuse).toBe(0);
+    expect(v518.cow_copy).toBe(0);
+    expect(v518.pgreuse).toBe(v59.cow_copy);
+  });
+});

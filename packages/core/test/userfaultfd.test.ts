@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ScenarioError } from '../src/index.js';
-import { ctrs, mem, run, runError } from './helpers.js';
+import { ctr, ctrs, mem, run, runError } from './helpers.js';
 
 describe('userfaultfd', () => {
   it('missing mode: the access blocks, UFFDIO_COPY resolves it and the value is visible', () => {
@@ -131,5 +131,44 @@ describe('userfaultfd', () => {
       expect(ctrs(r, 'copy', ['uffd_copy'])).toEqual({ uffd_copy: 1 });
       expect(r.checks).toEqual({ passed: 1, failed: 0, failures: [] });
     });
+  });
+});
+
+describe('UFFDIO_WRITEPROTECT on swap PTEs (change_pte_range(): pte_swp_mkuffd_wp / pte_swp_clear_uffd_wp)', () => {
+  const steps = (protectAfterPageout: boolean) => [
+    { op: 'spawn', pid: 'p' },
+    { op: 'mmap', pid: 'p', name: 'a', size: '16KiB' },
+    { op: 'touch', pid: 'p', region: 'a', access: 'write', value: 3 },
+    { op: 'uffdRegister', pid: 'p', region: 'a', mode: 'wp' },
+    ...(protectAfterPageout
+      ? [
+          { op: 'madvise', pid: 'p', region: 'a', advice: 'pageout' },
+          { op: 'uffdWriteProtect', pid: 'p', region: 'a', enable: true },
+        ]
+      : [
+          { op: 'uffdWriteProtect', pid: 'p', region: 'a', enable: true },
+          { op: 'madvise', pid: 'p', region: 'a', advice: 'pageout' },
+        ]),
+    { op: 'uffdWriteProtect', pid: 'p', region: 'a', enable: false, phase: 'resolve' },
+    { op: 'access', pid: 'p', region: 'a', offset: 4096, access: 'read', expect: 3, phase: 'in' },
+    { op: 'access', pid: 'p', region: 'a', offset: 4096, access: 'write', value: 4, phase: 'write' },
+    { op: 'access', pid: 'p', region: 'a', offset: 4096, access: 'read', expect: 4, phase: 'write' },
+  ];
+  it('protected, swapped out, un-protected: the swap-in brings no wp bit back and the write goes through', () => {
+    const r = run({ name: 't', steps: steps(false) });
+    expect(r.checks.failed).toBe(0);
+    expect(r.blocked).toEqual([]);
+    // the four swap PTEs lost the bit (no flush: nothing present changed)
+    expect(ctrs(r, 'resolve', ['uffd_wp_change', 'nr_tlb_local_flush_all', 'nr_tlb_local_flush_one'])).toEqual({
+      uffd_wp_change: 4,
+      nr_tlb_local_flush_all: 0,
+      nr_tlb_local_flush_one: 0,
+    });
+    expect(ctr(r, 'write', 'uffd_fault')).toBe(0);
+  });
+  it('swapped out, then protected: the swap PTEs take the bit, and a write after swap-in blocks in userfaultfd', () => {
+    const sc = steps(true).filter((s) => s.phase !== 'resolve');
+    const r = run({ name: 't', steps: sc.slice(0, -1) });
+    expect(r.blocked).toMatchObject([{ pid: 'p', reason: 'uffd-wp' }]);
   });
 });

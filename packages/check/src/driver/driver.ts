@@ -143,6 +143,12 @@ export class StepDriver {
     try {
       this.x.exec(s, `steps[${this.steps.length - 1}]`);
     } catch (e) {
+      // out_of_memory() under pressure: the run ends there (the kernel would kill the task);
+      // the fault it stopped is half done, so the invariants are not checked on that state
+      if (isOutOfMemory(e)) {
+        this.outOfMemory = true;
+        return [];
+      }
       const msg = e instanceof Error ? e.message : String(e);
       out.push({
         kind: /stale TLB/.test(msg) ? 'tlb' : 'error',
@@ -160,6 +166,9 @@ export class StepDriver {
     for (const v of out) if (!kept.includes(v)) this.ignored.push(v);
     return kept;
   }
+
+  /** a step ran out of memory (nothing left to reclaim): the run ends */
+  outOfMemory = false;
 
   /** running witness steps: every read/pin mismatch counts */
   private witnessing = false;
@@ -274,4 +283,11 @@ export class StepDriver {
       s.expect = this.mismatch(out, v, want, got);
     }
   }
+}
+
+/** The OOM end of a run: core's SimError 'oom', or the scenario runner's error that wraps it. */
+function isOutOfMemory(e: unknown): boolean {
+  if (typeof e !== 'object' || e === null) return false;
+  const x = e as { code?: unknown; outOfMemory?: unknown };
+  return x.code === 'oom' || x.outOfMemory === true;
 }

@@ -15,6 +15,8 @@ export class Concretizer {
   constructor(
     private readonly d: StepDriver,
     private readonly ncpus: number,
+    /** the most pages one `touch` writes (more under memory pressure: whole regions fill RAM) */
+    private readonly maxTouch = 8,
   ) {}
 
   /** A fresh value for a write: every write in a run stores a distinct value. */
@@ -157,7 +159,7 @@ export class Concretizer {
       case 'munmap':
         return { op: 'munmap', pid, ...r };
       case 'touch': {
-        if (p.main.pending || b - a > 8) return null;
+        if (p.main.pending || b - a > this.maxTouch) return null;
         if (!this.pagesOk(pid, a, b, (at) => at.prot === 'rw' && !at.uffdMissing && !at.uffdWp)) return null;
         return { op: 'touch', pid, ...r, access: 'write', value: this.value() };
       }

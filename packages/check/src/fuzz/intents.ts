@@ -80,9 +80,13 @@ export const DEFAULT_WEIGHTS: IntentWeights = {
   drain: 1,
 };
 
+/** Under memory pressure a `touch` may write a whole table-sized region: RAM fills up. */
+export const PRESSURE_TOUCH_PAGES = 512;
+
 export function intentArbitrary(
   weights: IntentWeights = DEFAULT_WEIGHTS,
   regionPages: readonly number[] = REGION_PAGES,
+  bigTouches = false,
 ): fc.Arbitrary<Intent> {
   const P = near(pid);
   const R = near(reg);
@@ -99,7 +103,13 @@ export function intentArbitrary(
     munmap: fc.record({ t: fc.constant('munmap' as const), p: P, r: R, off, len }),
     write: fc.record({ t: fc.constant('write' as const), p: P, r: R, off, cpu }),
     read: fc.record({ t: fc.constant('read' as const), p: P, r: R, off, cpu }),
-    touch: fc.record({ t: fc.constant('touch' as const), p: P, r: R, off, len }),
+    touch: fc.record({
+      t: fc.constant('touch' as const),
+      p: P,
+      r: R,
+      off,
+      len: bigTouches ? fc.oneof(len, fc.constant(PRESSURE_TOUCH_PAGES)) : len,
+    }),
     fork: fc.record({ t: fc.constant('fork' as const), p: P, c: pid, cpu }),
     exit: fc.record({ t: fc.constant('exit' as const), p: pid }),
     madvise: fc.record({ t: fc.constant('madvise' as const), p: P, r: R, off, len, advice: adviceArb }),
@@ -173,6 +183,8 @@ export interface RunVariant {
   swapSync: boolean;
   /** small LRU batches (drained often) instead of the preset's size */
   smallBatches: boolean;
+  /** memory pressure (system.ts PRESSURE_MEMORY); absent when the check does not ask for it */
+  pressure?: boolean;
   /**
    * swarm testing: the intent kinds this run uses (others are skipped), or null for all.
    * Runs that use a few kinds go deeper into their interactions.
@@ -191,13 +203,13 @@ export function intentKind(i: Intent): string {
 const ALWAYS = ['spawn', 'mmap', 'write'];
 
 export function variantArbitrary(
-  opts: { largeFolios?: boolean | 'random'; weights?: IntentWeights } = {},
+  opts: { largeFolios?: boolean | 'random'; weights?: IntentWeights; pressure?: boolean | 'random' } = {},
 ): fc.Arbitrary<RunVariant> {
   const lf = opts.largeFolios ?? 'random';
   const kinds = Object.entries(opts.weights ?? DEFAULT_WEIGHTS)
     .filter(([k, w]) => w > 0 && !ALWAYS.includes(k))
     .map(([k]) => k);
-  return fc.record({
+  const base = fc.record({
     largeFolios: lf === 'random' ? fc.boolean() : fc.constant(lf),
     swapSync: fc.boolean(),
     smallBatches: fc.boolean(),
@@ -206,6 +218,12 @@ export function variantArbitrary(
       { nil: null, freq: 3 },
     ),
   });
+  // without a pressure option the variants (and so a seed's runs) are those of earlier versions
+  const pr = opts.pressure;
+  if (pr === undefined || pr === false) return base;
+  return fc
+    .tuple(base, pr === 'random' ? fc.boolean() : fc.constant(true))
+    .map(([v, pressure]) => ({ ...v, pressure }));
 }
 
 export interface FuzzInput {
@@ -218,7 +236,12 @@ export const TABLE_REGION_PAGES = [...REGION_PAGES, 512] as const;
 
 export function fuzzInputArbitrary(
   maxSteps: number,
-  opts: { largeFolios?: boolean | 'random'; weights?: IntentWeights; tableRegions?: boolean } = {},
+  opts: {
+    largeFolios?: boolean | 'random';
+    weights?: IntentWeights;
+    tableRegions?: boolean;
+    pressure?: boolean | 'random';
+  } = {},
 ): fc.Arbitrary<FuzzInput> {
   const scenes: Intent[][] = [
     [],
@@ -236,7 +259,11 @@ export function fuzzInputArbitrary(
       { t: 'mmap', p: 0, r: 0, pages: 4, adv: 'none' },
     ],
   ];
-  if (opts.tableRegions)
+  // under pressure, regions of a whole table too, and a scene that starts with one: 512 pages
+  // written reach kswapd's low mark of the 4 MiB machine
+  const underPressure = opts.pressure !== undefined && opts.pressure !== false;
+  const tableRegions = opts.tableRegions || underPressure;
+  if (tableRegions)
     scenes.push([
       { t: 'spawn', p: 0, cpu: 0 },
       { t: 'mmap', p: 0, r: 0, pages: 512, adv: 'none' },
@@ -247,7 +274,7 @@ export function fuzzInputArbitrary(
     intents: fc
       .tuple(
         fc.constantFrom<Intent[]>(...scenes),
-        fc.array(intentArbitrary(opts.weights, opts.tableRegions ? TABLE_REGION_PAGES : REGION_PAGES), {
+        fc.array(intentArbitrary(opts.weights, tableRegions ? TABLE_REGION_PAGES : REGION_PAGES, underPressure), {
           minLength: 1,
           maxLength: maxSteps,
           size: 'max',

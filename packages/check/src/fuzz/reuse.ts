@@ -69,7 +69,7 @@ const pools = new WeakMap<Composition, Map<string, Pooled>>();
 export function systemFor(c: Composition, v: RunSystemOptions, watcher: object | null): MmSystem {
   if (!FAST.reuseSystems) return buildSystem(c, v);
   // what buildSystem() reads (a Composition is a plain object: it could be changed between runs)
-  const key = `${c.kernel}|${c.cpus}|${c.thp === true}|${v.largeFolios}|${v.swapSync}|${v.smallBatches}`;
+  const key = `${c.kernel}|${c.cpus}|${c.thp === true}|${v.largeFolios}|${v.swapSync}|${v.smallBatches}|${v.pressure === true}`;
   let pool = pools.get(c);
   const hit = pool?.get(key);
   if (hit && hit.watcher === watcher && hit.hardware === c.hardware && c.policies.length === 0) {

@@ -6,7 +6,7 @@ import type { Composition } from '../system.js';
 import { systemFor } from './reuse.js';
 import { blameOf, type Decision, type TapWatch } from '../watch/taps.js';
 import { Concretizer } from './concretize.js';
-import { intentKind, type FuzzInput } from './intents.js';
+import { intentKind, PRESSURE_TOUCH_PAGES, type FuzzInput } from './intents.js';
 
 export interface RunOutcome {
   /** the steps executed (with `expect` fields), up to and including the failing one */
@@ -57,7 +57,7 @@ export function runFuzzInput(
     if (taps) setTapMonitor(prev);
   }
   const d = new StepDriver(sys, { ...(failOn ? { failOn } : {}), ...(taps ? { taps } : {}) });
-  const cz = new Concretizer(d, c.cpus);
+  const cz = new Concretizer(d, c.cpus, input.variant.pressure ? PRESSURE_TOUCH_PAGES : undefined);
   // `--explain` for the finding's run: every fault.wpReuse answer with the references behind it
   const ex = explain ? new Explainer(sys.kernel, { keep: EXPLAINED }) : null;
   sys.kernel.explain = ex;
@@ -78,6 +78,7 @@ export function runFuzzInput(
       if (ex) out.explained = ex.records();
       return out;
     }
+    if (d.outOfMemory) break;
     // a thrown step or a broken invariant leaves a state not worth going on with
     if (d.ignored.some((v) => !/^(read|pin)/.test(v.kind))) break;
   }

@@ -421,6 +421,17 @@ function wpPageCopy(k: Kernel, vmf: VmFault, oldPfn: number, oldHead: number): v
   faultDone(k, mm, vpn, vmf.write, zero ? 'wp-zero' : 'wp-copy', 0);
 }
 
+/**
+ * __collapse_huge_page_swapin() (mm/khugepaged.c): do_swap_page() on the swap PTE at `vpn` of
+ * PTE table `table` (a read fault, no handle_mm_fault(): no pgfault, a major fault counted).
+ */
+export function collapseSwapinPte(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, table: number): boolean {
+  const vmf = beginFault(k, mm, vma, vpn, false, false);
+  vmf.table = table;
+  vmf.index = pteIndex(vpn);
+  return doSwapPage(k, vmf) === FaultResult.OK;
+}
+
 /** do_swap_page(): the PTE holds a swap entry. */
 function doSwapPage(k: Kernel, vmf: VmFault): FaultResult {
   const { mm, vma, vpn, write } = vmf;

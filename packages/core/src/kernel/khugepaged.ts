@@ -10,7 +10,8 @@ import { ZERO_PFN } from '../mem/phys-mem.js';
 import { HPAGE_PMD_NR, PMD_ORDER, pmdIndex, pmdStart } from '../units.js';
 import { tableAt } from './pgwalk.js';
 import { removeRmapPtes } from './rmap.js';
-import { lruAdd, lruAddDrainAll } from './lru-batch.js';
+import { lruAdd, lruAddDrain, lruAddDrainAll } from './lru-batch.js';
+import { collapseSwapinPte } from './fault.js';
 import { flush } from './tlb-flush.js';
 import { addNewAnonRmapPmd, thpState } from './huge-memory.js';
 
@@ -18,10 +19,14 @@ import { addNewAnonRmapPmd, thpState } from './huge-memory.js';
  * madvise(MADV_COLLAPSE) (madvise_collapse → hpage_collapse_scan_pmd → collapse_huge_page):
  * every PMD-aligned 2 MiB of the range inside one VMA whose PTEs are none, the zero page, or
  * present anonymous pages with no extra references (is_refcount_suitable: no pins, no LRU batch
- * or swap-cache reference; swap entries are not swapped in here) is copied into a new order-9
+ * reference; the swap cache's own is expected), or swap entries, is copied into a new order-9
  * folio mapped by a PMD; the old PTE table becomes the deposited table. MADV_COLLAPSE ignores
  * the sysfs THP switches but not VM_NOHUGEPAGE. Ranges that cannot be collapsed are counted in
  * thp_collapse_failed (the syscall would return EAGAIN) and left as they are.
+ * Swap PTEs: hpage_collapse_scan_pmd() counts them (`unmapped`) and, for MADV_COLLAPSE
+ * (!cc->is_khugepaged: no max_ptes_swap limit), carries on unless one has the uffd-wp bit;
+ * collapse_huge_page() then swaps them in (__collapse_huge_page_swapin(), which drains this CPU's
+ * LRU batch after) before isolating the pages.
  */
 export function madviseCollapse(k: Kernel, mm: MmStruct, start: number, end: number): void {
   // alloc_charge_folio(): mem_cgroup_charge(folio, mm)
@@ -53,25 +58,9 @@ export function madviseCollapse(k: Kernel, mm: MmStruct, start: number, end: num
     }
     const t = pt.val[kk]!;
     const base = pt.slot(t, 0);
-    let ok = true;
-    let any = false;
-    let writable = false;
-    for (let j = 0; j < HPAGE_PMD_NR && ok; j++) {
-      const fl = pt.fl[base + j]!;
-      if (fl === 0) continue;
-      if ((fl & PTE.present) === 0 || (fl & (PTE.uffdWp | PTE.protNone)) !== 0) {
-        ok = false;
-        break;
-      }
-      const pfn = pt.val[base + j]!;
-      if (pfn === ZERO_PFN) continue;
-      any = true;
-      if ((fl & PTE.write) !== 0) writable = true;
-      const head = f.head(pfn);
-      const expect = f.folioMapcount(head) + ((f.flags[head]! & PG.swapcache) !== 0 ? f.nrPages(head) : 0);
-      if ((f.flags[head]! & PG.anon) === 0 || f.ref[head] !== expect || f.maybeDmaPinned(head)) ok = false;
-    }
-    if (!ok || !any) {
+    // hpage_collapse_scan_pmd(): swap PTEs are counted, not checked
+    let scan = scanPtes(k, base, true);
+    if (scan === SCAN_FAIL || (scan === 0 && !hasSwapPtes(k, base))) {
       k.stats.v[s.ids.thp_collapse_failed]!++;
       continue;
     }
@@ -85,6 +74,21 @@ export function madviseCollapse(k: Kernel, mm: MmStruct, start: number, end: num
       }
       throw e;
     }
+    if (hasSwapPtes(k, base)) {
+      // __collapse_huge_page_swapin(): a read fault per swap PTE, then lru_add_drain()
+      let swapped = true;
+      for (let j = 0; j < HPAGE_PMD_NR && swapped; j++)
+        if ((pt.fl[base + j]! & PTE.swap) !== 0) swapped = collapseSwapinPte(k, mm, vma, v + j, t);
+      lruAddDrain(k, k.cpu);
+      // __collapse_huge_page_isolate(): the pages as they are now
+      scan = swapped ? scanPtes(k, base, false) : SCAN_FAIL;
+      if (scan === SCAN_FAIL || scan === 0) {
+        k.folioPut(nh);
+        k.stats.v[s.ids.thp_collapse_failed]!++;
+        continue;
+      }
+    }
+    const writable = scan === SCAN_WRITABLE;
     // pmdp_collapse_flush(): the PMD is cleared and flushed, then the pages are copied
     k.hooks.pte.beforeChange.call(mm, v, v + HPAGE_PMD_NR, 'collapse');
     pt.clear(pmd, i);
@@ -112,4 +116,42 @@ export function madviseCollapse(k: Kernel, mm: MmStruct, start: number, end: num
     k.hooks.pte.afterSet.call(mm, v, v + HPAGE_PMD_NR);
     k.stats.v[s.ids.thp_collapse_alloc]!++;
   }
+}
+
+const SCAN_FAIL = -1;
+/** scanPtes(): present anonymous pages found, none writable */
+const SCAN_READONLY = 1;
+/** scanPtes(): present anonymous pages found, one writable */
+const SCAN_WRITABLE = 2;
+
+/**
+ * The PTE checks of hpage_collapse_scan_pmd() / __collapse_huge_page_isolate() over one table:
+ * SCAN_FAIL (a PTE that stops the collapse), 0 (no page but the zero page), SCAN_READONLY or
+ * SCAN_WRITABLE. `swapOk`: swap PTEs are skipped (counted by the caller) unless uffd-wp.
+ */
+function scanPtes(k: Kernel, base: number, swapOk: boolean): number {
+  const f = k.f;
+  const pt = k.pt;
+  let any = false;
+  let writable = false;
+  for (let j = 0; j < HPAGE_PMD_NR; j++) {
+    const fl = pt.fl[base + j]!;
+    if (fl === 0) continue;
+    if ((fl & PTE.uffdWp) !== 0) return SCAN_FAIL; // SCAN_PTE_UFFD_WP (pte_swp_uffd_wp_any too)
+    if ((fl & PTE.swap) !== 0 && swapOk) continue;
+    if ((fl & PTE.present) === 0 || (fl & PTE.protNone) !== 0) return SCAN_FAIL;
+    const pfn = pt.val[base + j]!;
+    if (pfn === ZERO_PFN) continue;
+    any = true;
+    if ((fl & PTE.write) !== 0) writable = true;
+    const head = f.head(pfn);
+    const expect = f.folioMapcount(head) + ((f.flags[head]! & PG.swapcache) !== 0 ? f.nrPages(head) : 0);
+    if ((f.flags[head]! & PG.anon) === 0 || f.ref[head] !== expect || f.maybeDmaPinned(head)) return SCAN_FAIL;
+  }
+  return !any ? 0 : writable ? SCAN_WRITABLE : SCAN_READONLY;
+}
+
+function hasSwapPtes(k: Kernel, base: number): boolean {
+  for (let j = 0; j < HPAGE_PMD_NR; j++) if ((k.pt.fl[base + j]! & PTE.swap) !== 0) return true;
+  return false;
 }

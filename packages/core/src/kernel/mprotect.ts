@@ -42,7 +42,9 @@ export function canChangePteWritable(k: Kernel, vma: Vma, fl: number, pfn: numbe
 
 /**
  * change_pte_range() over present PTEs of [start, end): `update` maps old flags to new ones.
- * Flushes the range when anything changed (flush_tlb_range). Returns the number of PTEs changed.
+ * Flushes the range when a present PTE changed (flush_tlb_range). `swapUpdate`: the same for
+ * swap PTEs (is_swap_pte(): uffd-wp's pte_swp_mkuffd_wp / pte_swp_clear_uffd_wp), which need
+ * no flush. Returns the number of PTEs changed.
  */
 export function changeProtection(
   k: Kernel,
@@ -52,8 +54,10 @@ export function changeProtection(
   end: number,
   reason: TableChangeReason,
   update: (fl: number, pfn: number) => number,
+  swapUpdate?: (fl: number) => number,
 ): number {
   let pages = 0;
+  let swapPages = 0;
   for (let v = start; v < end; ) {
     const tEnd = Math.min(end, pmdStart(v) + PTRS_PER_TABLE);
     k.condResched(tEnd - v);
@@ -74,7 +78,20 @@ export function changeProtection(
       for (let a = v; a < tEnd; a++) {
         const kk = k.pt.slot(t, pteIndex(a));
         const fl = k.pt.fl[kk]!;
-        if ((fl & PTE.present) === 0) continue;
+        if ((fl & PTE.present) === 0) {
+          if ((fl & PTE.swap) === 0 || !swapUpdate) continue;
+          const ns = swapUpdate(fl);
+          if (ns === fl) continue;
+          if (!writable) {
+            t = pteTableForWrite(k, mm, a, false, reason);
+            writable = true;
+            k.hooks.pte.beforeChange.call(mm, v, tEnd, reason);
+          }
+          k.pt.fl[k.pt.slot(t, pteIndex(a))] = ns;
+          k.charge(k.hw.costs.pteUpdate);
+          swapPages++;
+          continue;
+        }
         let n = update(fl, k.pt.val[kk]!);
         if (n === fl) continue;
         if (!writable) {
@@ -93,7 +110,7 @@ export function changeProtection(
     }
     v = tEnd;
   }
-  k.stats.v[C.mprotect_pte]! += pages;
+  k.stats.v[C.mprotect_pte]! += pages + swapPages;
   if (pages > 0) flush(k, 'range', mm, start, end, reason);
-  return pages;
+  return pages + swapPages;
 }

@@ -87,6 +87,8 @@ function copyDstVma(mm: MmStruct, start: number, end: number) {
 
 /**
  * UFFDIO_WRITEPROTECT → mwriteprotect_range() → change_protection(MM_CP_UFFD_WP[_RESOLVE]).
+ * Swap PTEs get or lose the bit too (pte_swp_mkuffd_wp / pte_swp_clear_uffd_wp), so a page
+ * swapped out while protected is not protected again by its swap-in after un-protecting.
  * Resolving keeps the PTE read-only unless the kernel upgrades exclusive pages
  * (MM_CP_TRY_CHANGE_WRITABLE); the retried write then goes through do_wp_page().
  */
@@ -100,12 +102,21 @@ export function uffdWriteProtect(k: Kernel, mm: MmStruct, start: number, end: nu
       throw new SimError('uffdWriteProtect: the range is not registered in wp mode (ENOENT)', 'enoent', 'region');
     const s = Math.max(start, vma.start);
     const e = Math.min(end, vma.end);
-    const n = changeProtection(k, mm, vma, s, e, 'uffd_wp', (fl, pfn) => {
-      if (enable) return (fl | PTE.uffdWp) & ~PTE.write;
-      let nf = fl & ~PTE.uffdWp;
-      if (k.config.features.uffdTryChangeWritable && canChangePteWritable(k, vma, nf, pfn)) nf |= PTE.write;
-      return nf;
-    });
+    const n = changeProtection(
+      k,
+      mm,
+      vma,
+      s,
+      e,
+      'uffd_wp',
+      (fl, pfn) => {
+        if (enable) return (fl | PTE.uffdWp) & ~PTE.write;
+        let nf = fl & ~PTE.uffdWp;
+        if (k.config.features.uffdTryChangeWritable && canChangePteWritable(k, vma, nf, pfn)) nf |= PTE.write;
+        return nf;
+      },
+      (fl) => (enable ? fl | PTE.uffdWp : fl & ~PTE.uffdWp),
+    );
     k.stats.v[C.uffd_wp_change]! += n;
   }
 }
