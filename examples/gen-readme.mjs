@@ -380,6 +380,54 @@ tables['pressure-mglru'] = async () => {
 ${rows.join('\n')}`;
 };
 
+// examples/memcg: Redis in a 256 MiB cgroup on a 1 GiB machine (issue 17 part 3)
+tables.memcg = async () => {
+  const { cmd, doc } = compare('examples/memcg/redis-256m.yaml', [
+    '--kernel',
+    'linux-5.9',
+    '--kernel',
+    'linux-5.18',
+    '--kernel',
+    'linux-6.18',
+  ]);
+  const phases = ['load', 'read', 'write', 'bgsave'];
+  const vm = ['pswpout', 'pswpin', 'workingset_refault_anon', 'workingset_activate_anon', 'cow_copy'];
+  const stat = ['pgscan', 'pgsteal', 'pgscan_direct', 'pgscan_kswapd'];
+  const mib = (b) => fmt(b / 1048576, 1);
+  const rows = [];
+  for (const e of doc.configs) {
+    let prev = null;
+    for (const ph of phases) {
+      const cg = e.result.phases[ph].meminfo.cgroups.redis;
+      // memory.stat and memory.events are cumulative, as the files are: the phase's share is the difference
+      const d = (get) => get(cg) - (prev === null ? 0 : get(prev));
+      const cells = [
+        ...stat.map((n) => fmt(d((x) => x['memory.stat'][n]))),
+        fmt(d((x) => x['memory.events'].max)),
+        ...vm.map((n) => fmt(c(e.result, ph, n))),
+        fmt(c(e.result, ph, 'pgscan_kswapd') + c(e.result, ph, 'pgscan_direct')),
+        mib(cg['memory.current']),
+        mib(cg['memory.swap.current']),
+      ];
+      rows.push(`| ${e.kernel} | ${ph} | ${cells.join(' | ')} |`);
+      prev = cg;
+    }
+  }
+  const head = [
+    ...stat.map((n) => `memory.stat ${n}`),
+    'memory.events max',
+    ...vm,
+    'vmstat pgscan (global)',
+    'memory.current MiB',
+    'memory.swap.current MiB',
+  ];
+  return `Measured by \`${cmd}\` (memory.stat and memory.events: the phase's increase; memory.current and memory.swap.current: at the end of the phase):
+
+| kernel | phase | ${head.join(' | ')} |
+| --- | --- | ${head.map(() => '---:').join(' | ')} |
+${rows.join('\n')}`;
+};
+
 // examples/pressure: seed 003 under pressure, a 96 MiB Redis-like dataset in 64 MiB of RAM
 tables.seed003pressure = async () => {
   const ks = ['linux-5.8', 'linux-5.9', 'linux-5.18', 'linux-6.18'];
@@ -444,6 +492,7 @@ const targets = {
   pressure: ['examples/pressure/README.md', 'table pressure'],
   'pressure-mglru': ['examples/pressure/README.md', 'table pressure-mglru'],
   seed003pressure: ['examples/pressure/README.md', 'table seed003pressure'],
+  memcg: ['examples/memcg/README.md', 'table memcg'],
   'fork-1g': ['README.md', 'table fork-1g'],
   forceswap: ['README.md', 'table forceswap'],
   seed001: ['examples/refcount/README.md', 'table seed001'],

@@ -55,7 +55,7 @@ static const char *vm_names[] = { "pgfault", "pgmajfault", "pswpin", "pswpout", 
                                   "swpout_zero", "swpin_zero", NULL };
 static const char *cg_counters[] = { "pgpgin", "pgpgout", "pgfault", "pgmajfault", "workingset_refault_anon",
                                      "workingset_activate_anon", "workingset_restore_anon", NULL };
-static const char *cg_gauges[] = { "rss", "swap", "active_anon", "inactive_anon", NULL };
+static const char *cg_gauges[] = { "rss", "swap", "swapcached", "active_anon", "inactive_anon", NULL };
 struct kv { int n; char name[NV][40]; long val[NV]; };
 struct snap { long minflt, majflt; struct kv vm, cg; };
 static int listed(const char **names, const char *n) {
@@ -107,6 +107,9 @@ static void end_phase(void) {
     if (listed(cg_gauges, n)) emit("%s\"%s_kB\":%ld", k++ ? "," : "", n, s1.cg.val[i] / 1024);
     else emit("%s\"%s\":%ld", k++ ? "," : "", n, s1.cg.val[i] - kv_get(&s0.cg, n));
   }
+  // memory.usage_in_bytes (v1's memory.current; it includes the per-CPU charge stock)
+  char up[512]; snprintf(up, sizeof up, "%s/memory.usage_in_bytes", cgroup);
+  if (slurp(up) >= 0) emit("%s\"usage_kB\":%ld", k++ ? "," : "", strtol(buf, NULL, 10) / 1024);
   emit("}}");
 }
 

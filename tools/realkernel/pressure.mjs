@@ -3,7 +3,7 @@
 // memory group (root: it sets THP to `never`, brings zram0 up as swap and creates the group; all of
 // it is put back afterwards, also on error), RUNS times each, saves the raw per-run results in
 // pressure-results.json, runs the same scenarios in mmsim (scenarios-pressure/*.yaml, linux-6.18
-// on x86 with 2 CPUs, the group's limit as system.memory) and writes PRESSURE.md: per scenario,
+// on x86 with 2 CPUs, the group as a memory cgroup with memory.max = its limit) and writes PRESSURE.md: per scenario,
 // phase and counter the real median (min–max over the runs) next to mmsim's figure.
 //   node tools/realkernel/pressure.mjs [--runs N]     (measure; default 5 runs)
 //   node tools/realkernel/pressure.mjs --sim-only     (reuse pressure-results.json; no root)
@@ -23,7 +23,7 @@ const resultsFile = join(here, 'pressure-results.json');
 const tableFile = join(here, 'PRESSURE.md');
 const THP = '/sys/kernel/mm/transparent_hugepage';
 const CGROUP = '/sys/fs/cgroup/memory/mmsim-pressure';
-/** scenario → the group's memory.limit_in_bytes (= the scenario's system.memory in mmsim) */
+/** scenario → the group's memory.limit_in_bytes (= memory.max of the scenario's cgroup in mmsim) */
 export const SCENARIOS = { 'seq-128m': '64M', 'hot-cold': '64M' };
 const ZRAM_SIZE = '512M';
 
@@ -97,10 +97,21 @@ function measureReal(runs) {
 }
 
 // ---------------------------------------------------------------- comparison
-/** per real phase: [row label, real value, mmsim value (null: no such thing in mmsim), source] */
-function rowsFor(r, simPhase) {
+/** mmsim's cgroup of the scenarios (the real group is CGROUP) */
+const SIM_CGROUP = 'mmsim-pressure';
+
+/**
+ * per real phase: [row label, real value, mmsim value (null: no such thing in mmsim), source].
+ * mmsim's memory.stat counters are cumulative, as the file's: the phase's share is the difference
+ * from the previous phase (`simPrev`).
+ */
+function rowsFor(r, simPhase, simPrev) {
   const c = simPhase?.counters ?? {};
   const g = simPhase?.meminfo?.processes?.p ?? {};
+  const cg = simPhase?.meminfo?.cgroups?.[SIM_CGROUP];
+  const pg = simPrev?.meminfo?.cgroups?.[SIM_CGROUP];
+  const st = (k) => (cg?.['memory.stat'][k] ?? 0) - (pg?.['memory.stat'][k] ?? 0);
+  const kb = (bytes) => (bytes ?? 0) / 1024;
   const v = r.vmstat;
   const m = r.memcg;
   const n = (x) => x ?? 0;
@@ -111,13 +122,8 @@ function rowsFor(r, simPhase) {
     ['VmSwap kB', r.VmSwap, n(g.VmSwap), 'process'],
     ['pswpout', n(v.pswpout), n(c.pswpout), 'vmstat'],
     ['pswpin', n(v.pswpin), n(c.pswpin), 'vmstat'],
-    [
-      'pgscan (real pgscan_anon; mmsim kswapd + direct)',
-      n(v.pgscan_anon),
-      n(c.pgscan_kswapd) + n(c.pgscan_direct),
-      'vmstat',
-    ],
-    ['pgsteal (real pgsteal_anon; mmsim pgsteal)', n(v.pgsteal_anon), n(c.pgsteal), 'vmstat'],
+    ['pgscan (real vmstat pgscan_anon; mmsim memory.stat pgscan)', n(v.pgscan_anon), st('pgscan'), 'vmstat'],
+    ['pgsteal (real vmstat pgsteal_anon; mmsim memory.stat pgsteal)', n(v.pgsteal_anon), st('pgsteal'), 'vmstat'],
     ['pgscan_kswapd', n(v.pgscan_kswapd), n(c.pgscan_kswapd), 'vmstat'],
     ['pgscan_direct', n(v.pgscan_direct), n(c.pgscan_direct), 'vmstat'],
     ['pgsteal_kswapd', n(v.pgsteal_kswapd), n(c.pgsteal_kswapd), 'vmstat'],
@@ -129,13 +135,22 @@ function rowsFor(r, simPhase) {
     ['workingset_refault_anon (vmstat)', n(v.workingset_refault_anon), n(c.workingset_refault_anon), 'vmstat'],
     ['workingset_activate_anon', n(v.workingset_activate_anon), n(c.workingset_activate_anon), 'vmstat'],
     ['workingset_restore_anon', n(v.workingset_restore_anon), n(c.workingset_restore_anon), 'vmstat'],
-    ['pgfault (mmsim pgfault)', n(m.pgfault), n(c.pgfault), 'memcg'],
-    ['pgmajfault (mmsim pgmajfault)', n(m.pgmajfault), n(c.pgmajfault), 'memcg'],
+    ['pgfault', n(m.pgfault), st('pgfault'), 'memcg'],
+    ['pgmajfault', n(m.pgmajfault), st('pgmajfault'), 'memcg'],
     ['pgpgin (charges)', n(m.pgpgin), null, 'memcg'],
     ['pgpgout (uncharges)', n(m.pgpgout), null, 'memcg'],
-    ['workingset_refault_anon', n(m.workingset_refault_anon), n(c.workingset_refault_anon), 'memcg'],
-    ['rss kB (mmsim RssAnon)', n(m.rss_kB), n(g.RssAnon), 'memcg'],
-    ['swap kB (mmsim VmSwap)', n(m.swap_kB), n(g.VmSwap), 'memcg'],
+    ['workingset_refault_anon', n(m.workingset_refault_anon), st('workingset_refault_anon'), 'memcg'],
+    ['rss kB (mmsim anon)', n(m.rss_kB), kb(cg?.['memory.stat'].anon), 'memcg'],
+    ['swap kB (mmsim memory.swap.current)', n(m.swap_kB), kb(cg?.['memory.swap.current']), 'memcg'],
+    ['swapcached kB', n(m.swapcached_kB), null, 'memcg'],
+    ['inactive_anon kB', n(m.inactive_anon_kB), kb(cg?.['memory.stat'].inactive_anon), 'memcg'],
+    ['active_anon kB', n(m.active_anon_kB), kb(cg?.['memory.stat'].active_anon), 'memcg'],
+    [
+      'usage kB (memory.usage_in_bytes; mmsim memory.current)',
+      m.usage_kB ?? null,
+      m.usage_kB === undefined ? null : kb(cg?.['memory.current']),
+      'memcg',
+    ],
   ];
 }
 
@@ -145,9 +160,13 @@ const median = (xs) => {
 };
 
 const MEMCG_RECLAIM =
-  "approximation: the limit is a memcg limit, reclaimed by the charging task (try_to_free_mem_cgroup_pages(), cgroup reclaim); vmscan.c counts pgscan_*/pgsteal_*/pgrefill/allocstall of cgroup reclaim only in the group's own events (`if (!cgroup_reclaim(sc))`; v1 memory.stat does not print them), /proc/vmstat gets pgscan_anon/pgsteal_anon only. mmsim's 64 MiB machine reclaims through the zone watermarks (kswapd and direct reclaim): the sum is in the pgscan/pgsteal rows";
-const LIMIT_POINT =
-  "approximation: the group fills up to its limit (its charged pages: the scenario's anon pages and page tables; the harness's buffers are charged outside it) and is reclaimed just under it; mmsim's 64 MiB machine keeps the zone's free pages at its watermarks (high: 384 pages), so about 300 pages fewer stay resident and as many more go to swap";
+  "cgroup reclaim: vmscan.c counts pgscan_*/pgsteal_*/pgrefill/allocstall of cgroup reclaim only in the group's own events (`if (!cgroup_reclaim(sc))`; v1 memory.stat does not print them), /proc/vmstat gets pgscan_anon/pgsteal_anon only; mmsim counts them as the kernel does";
+const STOP_POINT =
+  "where reclaim stops: both reclaim on charge until the group fits (try_to_free_mem_cgroup_pages(), SWAP_CLUSTER_MAX at a time), but the real group also charges ahead a per-CPU stock of up to 64 pages (MEMCG_CHARGE_BATCH), which mmsim does not model, and the harness's own few pages in the group: a few dozen pages more or fewer stay resident than in mmsim, as many fewer or more go to swap";
+const USAGE =
+  "memory.usage_in_bytes includes the per-CPU charge stock (up to MEMCG_CHARGE_BATCH = 64 pages charged ahead, not modelled: mmsim charges exactly) and the harness's own pages in the group (stack and data touched after joining it)";
+const LRU_BATCH =
+  'the folios still in a per-CPU lru_add batch are on no list: mmsim drains its 31-folio batches (folio_batch) at other moments than the real CPU did when memory.stat was read';
 const HARNESS =
   "harness: one or two faults (and in `reread`/`stream` one swap-in) per phase are the C program's own pages (stack or data touched between the phase's snapshots), not the scenario's";
 /** Why a cell differs: [scenario regexp, phase regexp, row regexp, note]; the first that matches. */
@@ -159,7 +178,9 @@ const WHY = [
     /^pgactivate$/,
     'noise: system-wide; cgroup reclaim does not count pgactivate in /proc/vmstat (`if (!cgroup_reclaim(sc))` in shrink_folio_list()), so these are other processes of the machine',
   ],
-  [/.*/, /.*/, /^(pswpout|pgsteal|pgscan|RssAnon|VmSwap|rss|swap)/, LIMIT_POINT],
+  [/.*/, /.*/, /^usage/, USAGE],
+  [/.*/, /.*/, /^(inactive_anon|active_anon)/, LRU_BATCH],
+  [/.*/, /.*/, /^(pswpout|pgsteal|pgscan|RssAnon|VmSwap|rss|swap)/, STOP_POINT],
   [
     /.*/,
     /.*/,
@@ -185,7 +206,9 @@ export async function buildTable(real) {
       hardware: 'x86',
     });
     for (const ph of Object.keys(real.runs[0][sc])) {
-      const perRun = real.runs.map((r) => rowsFor(r[sc][ph], sim.phases[ph]));
+      const phs = Object.keys(real.runs[0][sc]);
+      const prev = phs.indexOf(ph) > 0 ? sim.phases[phs[phs.indexOf(ph) - 1]] : undefined;
+      const perRun = real.runs.map((r) => rowsFor(r[sc][ph], sim.phases[ph], prev));
       for (let i = 0; i < perRun[0].length; i++) {
         const [label, , simV, src] = perRun[0][i];
         const vals = perRun.map((rows) => rows[i][1]);
@@ -211,7 +234,7 @@ export async function buildTable(real) {
           why = w ? w[3] : '';
           if (!w) unexplained.push(`${sc}/${ph}/${label}`);
         }
-        if (mark === '—') why = 'mmsim has no memcg yet';
+        if (mark === '—') why = 'a cgroup v1 counter (memcg1_charge_statistics()): mmsim shows the v2 files';
         const diff =
           simV === null || med === 0 ? '' : `${simV - med >= 0 ? '+' : ''}${(((simV - med) / med) * 100).toFixed(1)}%`;
         const range = lo === hi ? `${med}` : `${med} (${lo}–${hi})`;
@@ -230,16 +253,18 @@ Generated by \`node tools/realkernel/pressure.mjs\` (measures; root) or \`--sim-
   zram0 as swap (${ZRAM_SIZE}, synchronous, fresh per scenario and run); THP \`never\` everywhere (and
   \`MADV_NOHUGEPAGE\`), restored afterwards.${real.notes.length ? `\n  ${real.notes.join('; ')}` : ''}
 - mmsim: \`tools/realkernel/scenarios-pressure/<scenario>.yaml\`, \`--kernel linux-6.18 --hardware x86\`, 2 CPUs.
-  **An approximation:** mmsim has no memcg yet, so the group's limit is modelled as
-  \`system.memory\` equal to the limit. The zone watermarks and kswapd do not apply to a memcg
-  limit: there, reclaim is cgroup reclaim by the charging task on charge
-  (\`try_to_charge()\` → \`try_to_free_mem_cgroup_pages()\`), and this machine's 24 GiB stay far
-  above every watermark. The totals (swap-outs, swap-ins, refaults, pages scanned and stolen) are
-  comparable; the kswapd/direct split is not.
+  The group is modelled as a memory cgroup: \`system.cgroups: { mmsim-pressure: { max: 64MiB } }\`
+  and the process spawned in it, on a machine without a memory bound (this one's 24 GiB stay far
+  above every watermark): reclaim is cgroup reclaim by the charging task
+  (\`try_charge_memcg()\` → \`try_to_free_mem_cgroup_pages()\`), counted in the group's
+  memory.stat and not in /proc/vmstat's \`pgscan_*\`/\`pgsteal_*\`, on both sides. mmsim models
+  cgroup v2; the real group is v1 (the same reclaim; v1 moves the charge to swap at swap-out,
+  v2 charges swap when the slot is allocated, which is the same here: zram writes synchronously).
 - Sources: *process* = getrusage and \`/proc/self/status\` at the phase's end (RssAnon in kB above
   its value before the scenario's first mmap); *vmstat* = system-wide \`/proc/vmstat\` deltas over
   the phase (other processes count too); *memcg* = the group's v1 \`memory.stat\` (counters as
-  deltas, \`rss\`/\`swap\` at the phase's end). This kernel's v1 \`memory.stat\` prints no
+  deltas, \`rss\`/\`swap\`/\`swapcached\`/the LRU sizes and \`memory.usage_in_bytes\` at the phase's end;
+  mmsim: its cgroup's memory.stat, memory.swap.current and memory.current). This kernel's v1 \`memory.stat\` prints no
   pgscan/pgsteal: the real pgscan/pgsteal rows are \`/proc/vmstat\`'s \`pgscan_anon\`/\`pgsteal_anon\`,
   which count every reclaim, cgroup reclaim included (\`pgscan_kswapd\`/\`pgscan_direct\` do not).
 - real: median (min–max) over the runs; diff = (mmsim − median) / median. A row is shown when

@@ -108,6 +108,17 @@ function meminfoRows(cols: ReadonlyArray<[string, PhaseResult]>): MeminfoRow[] {
     { label: 'PageTables', get: (p) => p.meminfo.PageTables },
     { label: 'SwapCached', get: (p) => p.meminfo.SwapCached },
   );
+  // system.cgroups: each cgroup's memory.current and memory.swap.current (the files' bytes, in kB here)
+  const cgroups = new Set<string>();
+  for (const [, p] of cols) for (const name of Object.keys(p.meminfo.cgroups ?? {})) cgroups.add(name);
+  for (const name of cgroups) {
+    const cg = (p: PhaseResult) => p.meminfo.cgroups?.[name];
+    const kb = (b: number | undefined) => (b === undefined ? undefined : b / 1024);
+    rows.push(
+      { label: `${name} memory.current`, get: (p) => kb(cg(p)?.['memory.current']) },
+      { label: `${name} memory.swap.current`, get: (p) => kb(cg(p)?.['memory.swap.current']) },
+    );
+  }
   for (const pid of processNames(cols)) {
     const proc = (p: PhaseResult) => p.meminfo.processes?.[pid];
     rows.push(

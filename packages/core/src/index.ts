@@ -34,6 +34,15 @@ export {
   LRU_LIST_MASK,
   LRU_LIST_SHIFT,
 } from './mem/lru-gen.js';
+export {
+  MemCgroup,
+  MEMCG_EVENTS,
+  MEMCG_FILE_EVENTS,
+  ME,
+  memcgByName,
+  type MemcgConfig,
+} from './kernel/memcontrol.js';
+export { memcgFiles, type MemcgFiles } from './stats/memcg-files.js';
 export { DEF_PRIORITY, ScanControl, SWAP_CLUSTER_MAX, shrinkNode } from './kernel/vmscan.js';
 export { Cpu, Process, Thread, type PendingFault } from './kernel/task.js';
 export { MmGather } from './kernel/tlb-gather.js';

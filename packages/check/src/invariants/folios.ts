@@ -176,23 +176,33 @@ export function checkLru(k: Kernel, v: ViolationList, heads: readonly number[] =
       `LRU sizes inactive ${k.lruCount.inactive} / active ${k.lruCount.active} pages, but the folios on LRU lists add up to ${inactive} / ${active}`,
     );
   }
-  const lp = k.lruvec.pages;
-  if (lp[2] !== inactiveFile || lp[3] !== activeFile) {
+  let lpInactiveFile = 0;
+  let lpActiveFile = 0;
+  for (const lv of k.lruvecs) {
+    lpInactiveFile += lv.pages[2]!;
+    lpActiveFile += lv.pages[3]!;
+  }
+  if (lpInactiveFile !== inactiveFile || lpActiveFile !== activeFile) {
     v.add(
       'lru',
-      `file LRU sizes inactive ${lp[2]} / active ${lp[3]} pages, but the folios on the file lists add up to ${inactiveFile} / ${activeFile}`,
+      `file LRU sizes inactive ${lpInactiveFile} / active ${lpActiveFile} pages, but the folios on the file lists add up to ${inactiveFile} / ${activeFile}`,
     );
   }
   // the linked lists themselves: each folio on the list its flags name, once, with PG_lru
   const onList = new Set<number>();
-  for (let lru = 0; lru < 4; lru++) {
-    for (const head of k.lruvec.list(lru)) {
-      const fl = f.flags[head]!;
-      const want = lruOf(fl);
-      if ((fl & PG.lru) === 0 || want !== lru || onList.has(head)) {
-        v.add('lru', `folio ${head} is on LRU list ${lru} but its flags (0x${fl.toString(16)}) name list ${want}`);
+  // one lruvec per memcg (k.lruvecs[0] is the root's, k.lruvec): a folio on its memcg's
+  for (const lv of k.lruvecs) {
+    for (let lru = 0; lru < 4; lru++) {
+      for (const head of lv.list(lru)) {
+        const fl = f.flags[head]!;
+        const want = lruOf(fl);
+        if ((fl & PG.lru) === 0 || want !== lru || onList.has(head)) {
+          v.add('lru', `folio ${head} is on LRU list ${lru} but its flags (0x${fl.toString(16)}) name list ${want}`);
+        }
+        if (f.memcg[head] !== lv.memcg)
+          v.add('lru', `folio ${head} of memcg ${f.memcg[head]} is on the lruvec of memcg ${lv.memcg}`);
+        onList.add(head);
       }
-      onList.add(head);
     }
   }
   for (const head of heads) {

@@ -9,6 +9,7 @@ import { checkPageTables, checkRss } from './accounting.js';
 import { checkSwap, checkSwapCacheFolios } from './swap.js';
 import { checkLeaks } from './leaks.js';
 import { checkPageCache } from './page-cache.js';
+import { checkMemcg } from './memcg.js';
 import { ViolationList, type Violation } from './violation.js';
 
 export type { Violation } from './violation.js';
@@ -34,5 +35,6 @@ export function checkInvariants(k: Kernel, opts: InvariantOptions = {}): Violati
   checkSwapCacheFolios(k, heads, v);
   checkPageCache(k, v, heads);
   checkLeaks(k, v, heads);
+  checkMemcg(k, v, heads);
   return v.items;
 }

@@ -1,3 +1,5 @@
+import type { MemcgConfig } from './memcontrol.js';
+
 /** THP sysfs-like settings: `enabled` per size (e.g. "2048K", "64K") and the top-level switch. */
 export type ThpMode = 'always' | 'inherit' | 'madvise' | 'never';
 
@@ -10,6 +12,8 @@ export interface KernelConfig {
   lruBatchSize: number;
   /** RAM in pages (0 = unlimited) */
   memoryPages: number;
+  /** memory cgroups (v2) below the root, in declaration order (kernel/memcontrol.ts); [] = none */
+  cgroups?: MemcgConfig[];
   swap: { slots: number; synchronousIo: boolean };
   /** /proc/sys/vm knobs that reclaim reads (kernel/watermarks.ts, kernel/vmscan.ts) */
   vm: {

@@ -23,6 +23,7 @@
  *
  * Kernel.rangeFaults switches it off (MMSIM_RANGE_FAULTS=0 when the kernel is created).
  */
+import { ME, memcgEvent } from './memcontrol.js';
 import { ZERO_PFN } from '../mem/phys-mem.js';
 import { PTE } from '../mm/pte.js';
 import { VM } from '../mm/vma.js';
@@ -203,6 +204,8 @@ function anonRun(k: Kernel, t: Thread, vpn: number, n: number, write: boolean, v
       }
       // handle_mm_fault(): the walk stopped at the none PTE (or the none PMD entry)
       v[C.pgfault]!++;
+      k.memcgCharge = mm.memcg;
+      memcgEvent(k, mm.memcg, ME.pgfault, 1);
       k.charge(costs.faultEntry);
       if (vmfReady && !askOrders) vmf.vpn = p;
       else {

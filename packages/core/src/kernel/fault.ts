@@ -2,6 +2,7 @@
  * Page faults: handle_mm_fault() and the anonymous paths of mm/memory.c.
  * The write-fault decision (reuse or copy) is in doWpPage() → hooks.fault.wpReuse.
  */
+import { ME, memcgEvent } from './memcontrol.js';
 import { workingsetRefault } from './workingset.js';
 import { SimError, type Kernel } from './kernel.js';
 import type { MmStruct } from '../mm/mm-struct.js';
@@ -184,6 +185,9 @@ function doHandleMmFault(
   pmdHint: number,
 ): FaultResult {
   k.stats.v[C.pgfault]!++;
+  // mem_cgroup_charge(folio, vma->vm_mm): new folios go to the faulting mm's memcg
+  k.memcgCharge = mm.memcg;
+  memcgEvent(k, mm.memcg, ME.pgfault, 1);
   k.charge(k.hw.costs.faultEntry);
   const vma = mm.findVma(vpn);
   if (!vma) return FaultResult.SEGV;
@@ -286,7 +290,11 @@ export function anonFolioFault(
       // count_mthp_stat(order, MTHP_STAT_ANON_FAULT_FALLBACK) and the next lower order that
       // fits is tried, then a page
       if (order === 0 || !(e instanceof SimError && e.code === 'enomem')) throw e;
-      if (k.config.features.mthpFaultStats) k.stats.v[k.mthpFaultFallback[order]!]!++;
+      if (k.config.features.mthpFaultStats) {
+        k.stats.v[k.mthpFaultFallback[order]!]!++;
+        // mem_cgroup_charge() failed: MTHP_STAT_ANON_FAULT_FALLBACK_CHARGE too
+        if (e.field === 'memcg') k.stats.v[k.mthpFaultFallbackCharge[order]!]!++;
+      }
       order = pickAnonOrder(k, vma, vpn, table, orders & ((1 << order) - 1));
     }
   }
@@ -450,8 +458,13 @@ function doSwapPage(k: Kernel, vmf: VmFault): FaultResult {
     k.stats.v[C.swapin_cache_hit]!++;
   } else {
     skipped = k.hooks.fault.swapinSkipCache.call(vmf) ?? (swap.opts.synchronousIo && swap.count[slot] === 1);
+    // mem_cgroup_swapin_charge_folio(): to the memcg the slot's swap_cgroup record names
+    k.memcgCharge = swap.memcg[slot]!;
     // alloc_swap_folio(): a large folio when the neighbouring swap entries allow it (huge-memory.ts)
-    if (skipped && swap.opts.synchronousIo && swapinLargeFolio(k, vmf)) return FaultResult.OK;
+    if (skipped && swap.opts.synchronousIo && swapinLargeFolio(k, vmf)) {
+      k.memcgCharge = mm.memcg;
+      return FaultResult.OK;
+    }
     head = k.allocFolio(0, false);
     pfn = head;
     f.flags[head]! |= PG.anon;
@@ -466,6 +479,8 @@ function doSwapPage(k: Kernel, vmf: VmFault): FaultResult {
       k.stats.v[C.pswpin]!++;
     }
     k.stats.v[C.pgmajfault]!++;
+    memcgEvent(k, mm.memcg, ME.pgmajfault, 1);
+    k.memcgCharge = mm.memcg;
     if (skipped) k.stats.v[C.swapin_skip_swapcache]!++;
     else {
       swap.hasCache[slot] = 1;

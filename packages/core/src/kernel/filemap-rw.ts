@@ -7,7 +7,7 @@ import { PG } from '../mem/folios.js';
 import type { AddressSpace } from '../mem/page-cache.js';
 import { C } from '../stats/counters.js';
 import type { Kernel } from './kernel.js';
-import { filemapAddFolio, folioMarkDirty } from './filemap.js';
+import { allocPageCacheFolio, filemapAddFolio, folioMarkDirty } from './filemap.js';
 import { lruBatchAdd } from './lru-batch.js';
 import { shmemSwapin } from './shmem-swap.js';
 import { workingsetAgeNonresident } from './workingset.js';
@@ -29,7 +29,7 @@ export function folioMarkAccessed(k: Kernel, head: number): void {
   if ((fl & PG.lru) !== 0) lruBatchAdd(k, head, 'activate');
   else if ((fl & PG.inBatch) !== 0 && k.cpus[k.cpu]!.lru.add.includes(head)) f.flags[head]! |= PG.active;
   f.flags[head]! &= ~PG.referenced;
-  workingsetAgeNonresident(k, 1 << f.order[head]!);
+  workingsetAgeNonresident(k, k.folioLruvec(head), 1 << f.order[head]!);
 }
 
 /**
@@ -53,7 +53,7 @@ export function filemapRead(k: Kernel, as: AddressSpace, from: number, to: numbe
         head = shmemSwapin(k, as, i);
         k.folioPut(head); // shmemSwapin's reference for a caller that maps it
       } else {
-        head = k.allocFolio(0, false);
+        head = allocPageCacheFolio(k, false);
         f.data[head] = as.disk[i]!;
         k.charge(k.hw.costs.swapIoPage);
         k.stats.v[C.pgpgin]! += 4;
@@ -83,7 +83,7 @@ export function filemapWrite(k: Kernel, as: AddressSpace, from: number, to: numb
         head = shmemSwapin(k, as, i);
         k.folioPut(head);
       } else {
-        head = k.allocFolio(0, false);
+        head = allocPageCacheFolio(k, false);
         filemapAddFolio(k, as, i, head);
       }
     }

@@ -49,7 +49,7 @@ export function filemapFault(k: Kernel, as: AddressSpace, index: number): number
   const f = k.f;
   const v = k.stats.v;
   if (as.shmem && as.swap[index]! >= 0) return shmemSwapin(k, as, index);
-  const head = k.allocFolio(0, as.shmem);
+  const head = allocPageCacheFolio(k, as.shmem);
   if (as.shmem) f.data[head] = 0;
   else {
     f.data[head] = as.disk[index]!;
@@ -82,4 +82,20 @@ export function filemapRemoveFolio(k: Kernel, as: AddressSpace, head: number, sh
 /** folio_mark_dirty() of a page-cache folio (a shared write, or a dirty PTE found by zap / reclaim). */
 export function folioMarkDirty(k: Kernel, head: number): void {
   k.f.flags[head]! |= PG.dirty;
+}
+
+/**
+ * A new page-cache (or shmem) folio: charged to no memcg. The kernel charges the page cache to
+ * the reader's memcg (filemap_add_folio → mem_cgroup_charge()); mmsim does not model file and
+ * shmem charges yet (docs/scenario-format.md, memory cgroups), so the folio stays the root's
+ * whatever cgroup the faulting process is in; the fault's own anon allocations stay charged.
+ */
+export function allocPageCacheFolio(k: Kernel, zero: boolean): number {
+  const mc = k.memcgCharge;
+  k.memcgCharge = 0;
+  try {
+    return k.allocFolio(0, zero);
+  } finally {
+    k.memcgCharge = mc;
+  }
 }

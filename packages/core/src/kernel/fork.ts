@@ -25,6 +25,9 @@ export function forkProcess(k: Kernel, parent: Process, childPid: string, cpu: n
   const pmm = parent.mm;
   const cmm = k.newMm();
   cmm.mmapBase = pmm.mmapBase;
+  // the child starts in the parent's cgroup (cgroup_post_fork()); copy_present_page() charges it
+  cmm.memcg = pmm.memcg;
+  k.memcgCharge = cmm.memcg;
   const ctx = new ForkCtx(k, pmm, cmm);
   // the child gets at most as many tables as the parent has (dup_mmap(): copy_page_range())
   k.pt.reserve(pmm.pgtablesBytes / 4096);

@@ -18,6 +18,7 @@
  *  - Like x86, every PMD mapping has a PTE table deposited with it (pgtable_trans_huge_deposit)
  *    that a split uses; deposited tables count in PageTables / VmPTE.
  */
+import { memcgModAnon } from './memcontrol.js';
 import { SimError, type Kernel } from './kernel.js';
 import type { MmStruct } from '../mm/mm-struct.js';
 import { type Vma } from '../mm/vma.js';
@@ -114,6 +115,7 @@ export function addNewAnonRmapPmd(k: Kernel, head: number, mm: MmStruct, vma: Vm
   if (k.config.features.mthpNrAnonStats) k.stats.v[k.mthpNrAnon[PMD_ORDER]!]!++;
   k.nrAnonThp += HPAGE_PMD_NR;
   k.nrAnonMapped += HPAGE_PMD_NR;
+  memcgModAnon(k, head, HPAGE_PMD_NR);
   mm.rssAnon += HPAGE_PMD_NR;
 }
 
@@ -125,6 +127,7 @@ export function addRmapPmd(k: Kernel, head: number, mm: MmStruct): void {
     let c = 0;
     for (let i = 0; i < HPAGE_PMD_NR; i++) if (f.mapcount[head + i] === 0) c++;
     k.nrAnonMapped += c;
+    memcgModAnon(k, head, c);
   }
   f.largeMapcount[head]!++;
   mm.rssAnon += HPAGE_PMD_NR;
@@ -145,6 +148,7 @@ export function removeRmapPmd(k: Kernel, head: number, mm: MmStruct): void {
       }
     }
     k.nrAnonMapped -= c;
+    memcgModAnon(k, head, -c);
     if (c > 0 && c < HPAGE_PMD_NR) deferredSplitFolio(k, head);
   } else if (f.entireMapcount[head]! < 0) throw new SimError(`entire mapcount underflow on folio ${head}`, 'internal');
 }
@@ -344,7 +348,7 @@ export function splitFolio(k: Kernel, head: number, list: number[] | null): bool
     } else if (onLru) {
       // lru_add_split_folio(): folio_set_lru(new_folio); list_add_tail(&new_folio->lru, &folio->lru)
       f.flags[p]! |= PG.lru;
-      k.lruvec.addBefore(lru, head, p, 1);
+      k.folioLruvec(head).addBefore(lru, head, p, 1);
       if (lrugen) lruGenSplitTail(k, head, p);
     }
   }

@@ -83,8 +83,11 @@ function doHugePmdAnonymousPage(k: Kernel, vmf: VmFault, pmd: number, i: number)
   } catch (e) {
     if (e instanceof SimError && e.code === 'enomem') {
       k.stats.v[C.thp_fault_fallback]!++;
-      // count_mthp_stat(MTHP_STAT_ANON_FAULT_FALLBACK) (ec33687c6749, v6.9)
-      if (k.config.features.mthpFaultStats) k.stats.v[k.mthpFaultFallback[PMD_ORDER]!]!++;
+      // count_mthp_stat(MTHP_STAT_ANON_FAULT_FALLBACK) (ec33687c6749, v6.9); _CHARGE when the memcg charge failed
+      if (k.config.features.mthpFaultStats) {
+        k.stats.v[k.mthpFaultFallback[PMD_ORDER]!]!++;
+        if (e.field === 'memcg') k.stats.v[k.mthpFaultFallbackCharge[PMD_ORDER]!]!++;
+      }
       return -1;
     }
     throw e;

@@ -37,6 +37,7 @@ import { VmscanState } from './vmscan.js';
 import { Kswapd } from './kswapd.js';
 import { prepareAlloc } from './page-alloc.js';
 import { folioRotateReclaimable } from './file-reclaim.js';
+import { createMemcgs, memcgUncharge, tryChargeMemcg, type MemCgroup } from './memcontrol.js';
 
 /** MMSIM_RANGE_FAULTS=0 turns the range fast path off (Kernel.rangeFaults); no process object: on. */
 function rangeFaultsDefault(): boolean {
@@ -108,13 +109,24 @@ export class Kernel {
   /** reclaim state (vmscan.ts) and kswapd0 (kswapd.ts) */
   readonly vmscan = new VmscanState();
   readonly kswapd = new Kswapd();
-  /** the node's LRU lists (mem/lru.ts) */
+  /** the node's LRU lists (mem/lru.ts): the root memcg's lruvec */
   readonly lruvec: Lruvec;
   /** the multi-gen LRU's state when system.vm.lruGen is on (mem/lru-gen.ts), else null */
   readonly lrugen: LruGen | null;
+  /** memory cgroups (memcontrol.ts): [0] is the root; and their lruvecs, lruvecs[0] = lruvec */
+  readonly memcgs: MemCgroup[];
+  readonly lruvecs: Lruvec[];
+  /** the memcg new folios are charged to: the faulting mm's (set at fault entry, fork, ...) */
+  memcgCharge = 0;
   /** anon LRU sizes in pages (NR_INACTIVE_ANON / NR_ACTIVE_ANON), from the lists */
   get lruCount(): { inactive: number; active: number } {
-    return { inactive: this.lruvec.pages[LRU.inactiveAnon]!, active: this.lruvec.pages[LRU.activeAnon]! };
+    let inactive = 0;
+    let active = 0;
+    for (const lv of this.lruvecs) {
+      inactive += lv.pages[LRU.inactiveAnon]!;
+      active += lv.pages[LRU.activeAnon]!;
+    }
+    return { inactive, active };
   }
   /** folios under asynchronous swap writeback, completed by completeWriteback() */
   readonly pendingWriteback: number[] = [];
@@ -185,8 +197,21 @@ export class Kernel {
     this.sd = hw.softDirty === false ? 0 : PTE.softDirty;
     this.vmSoftDirty = hw.softDirty === false ? 0 : VM.softDirty;
     this.lrugen = config.vm.lruGen === true ? new LruGen() : null;
+    this.memcgs = createMemcgs(this, config.cgroups ?? []);
+    this.lruvecs = this.memcgs.map((m) => m.lruvec);
     this.wmark = config.memoryPages > 0 ? zoneWatermarks(config.memoryPages, config.vm) : null;
     this.swap = new SwapDevice(config.swap);
+    if (this.memcgs.length > 1) {
+      // swap_range_free() → mem_cgroup_uncharge_swap(): the slot's swap_cgroup record
+      const swap = this.swap;
+      const memcgs = this.memcgs;
+      swap.onFreeSlot = (slot) => {
+        const id = swap.memcg[slot]!;
+        if (id === 0) return;
+        memcgs[id]!.swap--;
+        swap.memcg[slot] = 0;
+      };
+    }
     this.cpus = Array.from({ length: hw.ncpus }, (_, i) => new Cpu(i));
     this.taskSize = taskSizeOf(hw);
     this.mmapBase = mmapBasePages(this.taskSize);
@@ -302,7 +327,12 @@ export class Kernel {
   allocTable(mm: MmStruct, level: number): number {
     // pte_alloc_one() etc. allocate a page (GFP_PGTABLE_USER): the same watermarks and reclaim
     if (this.wmark !== null) prepareAlloc(this, 0, -1);
+    // GFP_PGTABLE_USER has __GFP_ACCOUNT: charged to the memcg (memory.stat pagetables)
+    const mc = mm.memcg;
+    if (mc !== 0) tryChargeMemcg(this, mc, 1, true);
     const id = this.pt.alloc(level, mm.id);
+    this.pt.memcg[id] = mc;
+    if (mc !== 0) this.memcgs[mc]!.pagetables++;
     mm.pgtablesBytes += 4096;
     this.stats.v[C.pgtable_alloc]!++;
     this.charge(this.hw.costs.tableAlloc);
@@ -321,6 +351,12 @@ export class Kernel {
     const owner = this.pt.owner[id]!;
     const ownerMm = owner === mm.id ? mm : this.mmById(owner);
     if (ownerMm) ownerMm.pgtablesBytes -= 4096;
+    const mc = this.pt.memcg[id]!;
+    if (mc !== 0) {
+      this.pt.memcg[id] = 0;
+      this.memcgs[mc]!.pagetables--;
+      memcgUncharge(this, mc, 1);
+    }
     this.pt.free(id);
     this.stats.v[C.pgtable_free]!++;
     this.charge(this.hw.costs.tableFree);
@@ -360,13 +396,30 @@ export class Kernel {
   allocFolio(order: number, zero: boolean, held = -1): number {
     if (this.wmark !== null && !prepareAlloc(this, order, held))
       throw new SimError(`out of memory for an order-${order} folio`, 'enomem');
+    const nr = 1 << order;
+    // mem_cgroup_charge(): a large folio's charge does not reclaim (GFP_TRANSHUGE_LIGHT)
+    const mc = this.memcgCharge;
+    if (mc !== 0) {
+      this.vmscan.heldFolio = held;
+      try {
+        if (!tryChargeMemcg(this, mc, nr, order === 0))
+          throw new SimError(
+            `memory.max of cgroup "${this.memcgs[mc]!.name}" reached for an order-${order} folio`,
+            'enomem',
+            'memcg',
+          );
+      } finally {
+        this.vmscan.heldFolio = -1;
+      }
+    }
     let head: number;
     try {
       head = this.mem.alloc(order);
     } catch (e) {
+      if (mc !== 0) memcgUncharge(this, mc, nr);
       throw new SimError((e as Error).message, 'enomem');
     }
-    const nr = 1 << order;
+    if (mc !== 0) this.f.memcg.fill(mc, head, head + nr);
     this.stats.v[C.pgalloc]! += nr;
     this.charge(this.hw.costs.folioAlloc + (zero ? this.hw.costs.zeroPage * nr : 0));
     return head;
@@ -391,8 +444,15 @@ export class Kernel {
     if (this.lrugen !== null) {
       if ((f.flags[head]! & PG.lru) !== 0) lruGenDelFolio(this, head, false);
       f.lruGen[head] = 0;
-    } else if ((f.flags[head]! & PG.lru) !== 0) this.lruvec.del(folioLru(f.flags[head]!), head, 1 << f.order[head]!);
+    } else if ((f.flags[head]! & PG.lru) !== 0)
+      this.folioLruvec(head).del(folioLru(f.flags[head]!), head, 1 << f.order[head]!);
     const order = f.order[head]!;
+    const mc = f.memcg[head]!;
+    if (mc !== 0) {
+      // __mem_cgroup_uncharge()
+      memcgUncharge(this, mc, 1 << order);
+      f.memcg.fill(0, head, head + (1 << order));
+    }
     if (order > 0 && this.config.features.mthpNrAnonStats) {
       // free_pages_prepare(): mod_mthp_stat(order, MTHP_STAT_NR_ANON, -1) for an anon folio (5d65c8d758f2, v6.12)
       if ((f.flags[head]! & PG.anon) !== 0) this.stats.v[this.mthpNrAnon[order]!]!--;
@@ -403,6 +463,11 @@ export class Kernel {
     this.stats.v[C.pgfree]! += nr;
     this.charge(this.hw.costs.folioFree);
     this.mem.freeFolio(head);
+  }
+
+  /** folio_lruvec(): the lruvec of the folio's memcg */
+  folioLruvec(head: number): Lruvec {
+    return this.lruvecs[this.f.memcg[head]!]!;
   }
 
   /* ------------------------------------------------- delegates (see above) */

@@ -29,6 +29,8 @@ import { addNewAnonRmapPmd, thpState } from './huge-memory.js';
  * LRU batch after) before isolating the pages.
  */
 export function madviseCollapse(k: Kernel, mm: MmStruct, start: number, end: number): void {
+  // alloc_charge_folio(): mem_cgroup_charge(folio, mm)
+  k.memcgCharge = mm.memcg;
   const s = thpState(k);
   lruAddDrainAll(k);
   const f = k.f;

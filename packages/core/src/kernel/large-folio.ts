@@ -4,6 +4,7 @@
  * the mapcount-per-mm test of __wp_can_reuse_large_anon_folio() (mappingsInMm), and
  * alloc_swap_folio() / the large-folio part of do_swap_page() (swapinLargeFolio).
  */
+import { ME, memcgEvent } from './memcontrol.js';
 import { SimError, type Kernel } from './kernel.js';
 import type { VmFault } from './vm-fault.js';
 import type { MmStruct } from '../mm/mm-struct.js';
@@ -246,6 +247,7 @@ export function swapinLargeFolio(k: Kernel, vmf: VmFault): boolean {
     if (k.config.features.mthpSwapStats) k.stats.v[k.mthpSwpin[order]!]!++;
   }
   k.stats.v[C.pgmajfault]!++;
+  memcgEvent(k, mm.memcg, ME.pgmajfault, 1);
   k.stats.v[C.swapin_skip_swapcache]!++;
   f.ref[head] = nr;
   addNewAnonRmap(k, head, mm, vma, start, nr);

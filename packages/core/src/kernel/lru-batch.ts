@@ -7,6 +7,7 @@ import { LRU, type LruBatchKind } from '../mem/lru.js';
 import { C } from '../stats/counters.js';
 import type { Kernel } from './kernel.js';
 import { lruGenAddFolio, lruGenDelFolio } from './lru-gen.js';
+import { ME, memcgEvent } from './memcontrol.js';
 
 /** folio_lru_list(): the list a folio with these flags belongs on (anon, or swap-backed shmem: anon lists; page cache: file lists). */
 export function folioLru(fl: number): number {
@@ -57,7 +58,7 @@ export function drainBatch(k: Kernel, cpu: number, kind: LruBatchKind): void {
     const nr = 1 << f.order[head]!;
     f.flags[head]! &= ~PG.inBatch;
     const fl = f.flags[head]!;
-    const lv = k.lruvec;
+    const lv = k.folioLruvec(head);
     if (k.lrugen !== null) drainLruGen(k, head, kind);
     else if (kind === 'add') {
       // lru_add(): lruvec_add_folio() at the head of the folio's list (active after a
@@ -74,12 +75,14 @@ export function drainBatch(k: Kernel, cpu: number, kind: LruBatchKind): void {
         f.flags[head]! |= PG.active;
         lv.addHead(folioLru(fl | PG.active), head, nr);
         k.stats.v[C.pgactivate]! += nr;
+        memcgEvent(k, lv.memcg, ME.pgactivate, nr);
       } else if (kind !== 'activate' && active) {
         // lru_deactivate_fn() / lru_lazyfree_fn(): to the head of the inactive list
         lv.del(folioLru(fl), head, nr);
         f.flags[head]! &= ~(PG.active | PG.referenced);
         lv.addHead(folioLru(fl & ~PG.active), head, nr);
         k.stats.v[kind === 'lazyfree' ? C.pglazyfree : C.pgdeactivate]! += nr;
+        if (kind !== 'lazyfree') memcgEvent(k, lv.memcg, ME.pgdeactivate, nr);
       }
     }
     if (cpu === saved) k.clock.charge(cpu, k.hw.costs.lruMove);
@@ -136,7 +139,7 @@ export function isolateLru(k: Kernel, head: number): boolean {
   const f = k.f;
   if ((f.flags[head]! & PG.lru) === 0) return false;
   if (k.lrugen !== null) lruGenDelFolio(k, head, false);
-  else k.lruvec.del(folioLru(f.flags[head]!), head, 1 << f.order[head]!);
+  else k.folioLruvec(head).del(folioLru(f.flags[head]!), head, 1 << f.order[head]!);
   f.flags[head]! &= ~(PG.lru | PG.active);
   f.ref[head]!++;
   return true;
@@ -147,6 +150,6 @@ export function putbackLru(k: Kernel, head: number): void {
   const f = k.f;
   f.flags[head]! |= PG.lru;
   if (k.lrugen !== null) lruGenAddFolio(k, head, false);
-  else k.lruvec.addHead(folioLru(f.flags[head]!), head, 1 << f.order[head]!);
+  else k.folioLruvec(head).addHead(folioLru(f.flags[head]!), head, 1 << f.order[head]!);
   k.folioPut(head);
 }

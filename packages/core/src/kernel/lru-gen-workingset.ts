@@ -8,7 +8,14 @@
  * the sequence numbers not truncated to the shadow's EVICTION_MASK.
  */
 import { PG } from '../mem/folios.js';
-import { LRU_REFS_MASK, LRU_REFS_SHIFT, LRU_REFS_WIDTH, MAX_NR_GENS, MAX_NR_TIERS } from '../mem/lru-gen.js';
+import {
+  LRU_GEN_FILE,
+  LRU_REFS_MASK,
+  LRU_REFS_SHIFT,
+  LRU_REFS_WIDTH,
+  MAX_NR_GENS,
+  MAX_NR_TIERS,
+} from '../mem/lru-gen.js';
 import { C } from '../stats/counters.js';
 import type { Kernel } from './kernel.js';
 import { folioLruRefs, folioType, lruTierFromRefs } from './lru-gen.js';
@@ -28,7 +35,7 @@ export function lruGenEviction(k: Kernel, head: number): number {
 }
 
 /**
- * lru_gen_refault() for a swapped-in anon folio (in a fault: lru_gen_in_fault()): refault
+ * lru_gen_refault() for a swapped-in anon folio or a page-cache folio read again: refault
  * counted; a recent one also refaulted in its tier, an activation, and PG_workingset or the
  * refs restored.
  */
@@ -40,7 +47,8 @@ export function lruGenRefault(k: Kernel, head: number, shadow: number): void {
   const type = folioType(f.flags[head]!);
   const token = Math.floor((shadow - 1) / 2);
   const workingset = (shadow - 1) % 2 === 1;
-  v[C.workingset_refault_anon]! += nr;
+  const file = type === LRU_GEN_FILE;
+  v[file ? C.workingset_refault_file : C.workingset_refault_anon]! += nr;
   // lru_gen_test_recent()
   const seq = Math.floor(token / (1 << LRU_REFS_WIDTH));
   if (Math.abs(g.maxSeq - seq) >= MAX_NR_GENS) return;
@@ -48,10 +56,10 @@ export function lruGenRefault(k: Kernel, head: number, shadow: number): void {
   const tier = lruTierFromRefs(refs, workingset);
   g.refaulted[type * MAX_NR_TIERS + tier]! += nr;
   // see folio_add_lru() where folio_set_active() will be called
-  v[C.workingset_activate_anon]! += nr;
+  v[file ? C.workingset_activate_file : C.workingset_activate_anon]! += nr;
   if (workingset) {
     f.flags[head]! |= PG.workingset;
-    v[C.workingset_restore_anon]! += nr;
+    v[file ? C.workingset_restore_file : C.workingset_restore_anon]! += nr;
   } else {
     f.lruGen[head] = (f.lruGen[head]! & ~LRU_REFS_MASK) | ((refs - 1) << LRU_REFS_SHIFT);
   }

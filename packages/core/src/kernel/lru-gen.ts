@@ -26,7 +26,8 @@ import type { Kernel } from './kernel.js';
 
 /** folio_is_file_lru(): the generation type of a folio with these flags. */
 export function folioType(fl: number): number {
-  return (fl & PG.anon) !== 0 ? LRU_GEN_ANON : LRU_GEN_FILE;
+  // folio_is_file_lru(): !folio_test_swapbacked(), so shmem is of the anon type
+  return (fl & (PG.anon | PG.swapbacked)) !== 0 ? LRU_GEN_ANON : LRU_GEN_FILE;
 }
 
 /** lru_gen_from_seq() */

@@ -14,6 +14,7 @@ import {
   MAX_RECLAIM_RETRIES,
   SWAP_CLUSTER_MAX,
   canReclaimAnon,
+  lruvecPages,
   shrinkNode,
   snapshotRefaults,
 } from './vmscan.js';
@@ -69,9 +70,10 @@ function allocSlowpath(k: Kernel, order: number): boolean {
     if (progress > 0) noProgress = 0;
     else noProgress++;
     if (noProgress > MAX_RECLAIM_RETRIES) break;
-    const p = k.lruvec.pages;
-    let reclaimable = p[LRU.inactiveFile]! + p[LRU.activeFile]!;
-    if (canReclaimAnon(k)) reclaimable += p[LRU.inactiveAnon]! + p[LRU.activeAnon]!;
+    // zone_reclaimable_pages(): the node's lists, every memcg's
+    const lv = k.lruvec;
+    let reclaimable = lruvecPages(k, lv, LRU.inactiveFile) + lruvecPages(k, lv, LRU.activeFile);
+    if (canReclaimAnon(k)) reclaimable += lruvecPages(k, lv, LRU.inactiveAnon) + lruvecPages(k, lv, LRU.activeAnon);
     if (!(freePages(k) + reclaimable - ((1 << order) - 1) > wm.min)) break;
     wakeupKswapd(k);
   }
@@ -95,6 +97,7 @@ function directReclaim(k: Kernel): number {
   sc.forceDeactivate = false;
   sc.skippedDeactivate = false;
   sc.mayDeactivate = 0;
+  sc.targetMemcg = 0;
   try {
     for (;;) {
       for (sc.priority = DEF_PRIORITY; sc.priority >= 0; sc.priority--) {

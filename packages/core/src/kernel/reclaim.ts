@@ -17,6 +17,7 @@ import { moveFolioToLru, type ScanControl } from './vmscan.js';
 import { workingsetEviction } from './workingset.js';
 import { shrinkFileFolio } from './file-reclaim.js';
 import { lruGenSetRefs } from './lru-gen.js';
+import { ME, memcgEvent } from './memcontrol.js';
 
 /**
  * reclaim_pages() → shrink_folio_list() for folios already isolated from the LRU (each holds
@@ -169,7 +170,7 @@ export function shrinkFolioList(k: Kernel, heads: number[], sc: ScanControl): nu
     // __remove_mapping(): only the isolation and swap-cache references may remain
     if ((f.flags[head]! & PG.swapcache) !== 0 && f.ref[head] === 1 + nr) {
       const slot = f.swap[head]!;
-      const shadow = workingset ? workingsetEviction(k, head) : 0;
+      const shadow = workingset ? workingsetEviction(k, head, sc.targetMemcg) : 0;
       deleteFromSwapCache(k, head);
       // __delete_from_swap_cache(folio, entry, shadow): the shadow stays in the (still used) slots
       if (shadow !== 0) for (let j = 0; j < nr; j++) if (k.swap.count[slot + j]! > 0) k.swap.shadow[slot + j] = shadow;
@@ -190,6 +191,7 @@ export function shrinkFolioList(k: Kernel, heads: number[], sc: ScanControl): nu
 function activate(k: Kernel, head: number, nr: number): void {
   k.f.flags[head]! |= PG.active;
   k.stats.v[C.pgactivate]! += nr;
+  memcgEvent(k, k.f.memcg[head]!, ME.pgactivate, nr);
   moveFolioToLru(k, head);
 }
 

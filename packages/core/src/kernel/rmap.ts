@@ -9,6 +9,7 @@ import type { Vma } from '../mm/vma.js';
 import { SimError, type Kernel } from './kernel.js';
 import { deferredSplitFolio } from './huge-memory.js';
 import { removeFileRmapPtes } from './file-rmap.js';
+import { memcgModAnon } from './memcontrol.js';
 
 /** anon_vma_prepare() */
 export function anonVmaPrepare(k: Kernel, mm: MmStruct, vma: Vma): number {
@@ -39,6 +40,7 @@ export function addNewAnonRmap(k: Kernel, head: number, mm: MmStruct, vma: Vma, 
     if (k.config.features.mthpNrAnonStats) k.stats.v[k.mthpNrAnon[order]!]!++;
   }
   k.nrAnonMapped += nr;
+  memcgModAnon(k, head, nr);
   mm.rssAnon += nr;
 }
 
@@ -48,7 +50,10 @@ export function addAnonRmapPtes(k: Kernel, head: number, pfn: number, nr: number
   // a page of a PMD-mapped folio is already counted in NR_ANON_MAPPED (huge-memory.ts)
   const entire = f.entireMapcount[head]! > 0;
   for (let i = 0; i < nr; i++) {
-    if (f.mapcount[pfn + i]!++ === 0 && !entire) k.nrAnonMapped++;
+    if (f.mapcount[pfn + i]!++ === 0 && !entire) {
+      k.nrAnonMapped++;
+      memcgModAnon(k, head, 1);
+    }
   }
   if (f.order[head]! > 0) f.largeMapcount[head]! += nr;
   mm.rssAnon += nr;
@@ -66,7 +71,10 @@ export function removeRmapPtes(k: Kernel, head: number, pfn: number, nr: number,
   for (let i = 0; i < nr; i++) {
     const m = --f.mapcount[pfn + i]!;
     if (m === 0) {
-      if (!entire) k.nrAnonMapped--;
+      if (!entire) {
+        k.nrAnonMapped--;
+        memcgModAnon(k, head, -1);
+      }
       unmapped++;
       f.flags[pfn + i]! &= ~PG.anonExclusive;
     } else if (m < 0) throw new SimError(`mapcount underflow on page ${pfn + i}`, 'internal');

@@ -9,7 +9,7 @@ import { PG } from '../mem/folios.js';
 import type { AddressSpace } from '../mem/page-cache.js';
 import { C } from '../stats/counters.js';
 import type { Kernel } from './kernel.js';
-import { filemapAddFolio, filemapRemoveFolio } from './filemap.js';
+import { allocPageCacheFolio, filemapAddFolio, filemapRemoveFolio } from './filemap.js';
 import { swapFree } from './swap-cache.js';
 
 /** shmem_writeout(): whether the (unmapped, isolated) folio went to swap. */
@@ -33,7 +33,7 @@ export function shmemWriteout(k: Kernel, as: AddressSpace, head: number): boolea
 /** shmem_swapin_folio(): the swapped-out page at `index` back in a new folio (one reference for the caller). */
 export function shmemSwapin(k: Kernel, as: AddressSpace, index: number): number {
   const slot = as.swap[index]!;
-  const head = k.allocFolio(0, false);
+  const head = allocPageCacheFolio(k, false);
   const f = k.f;
   f.data[head] = k.swap.data[slot]!;
   k.charge(k.hw.costs.swapIoPage);

@@ -5,6 +5,7 @@
 import { PG } from '../mem/folios.js';
 import { C } from '../stats/counters.js';
 import { SimError, type Kernel } from './kernel.js';
+import { memcgTryChargeSwap } from './memcontrol.js';
 
 /** add_to_swap(): give the folio swap slots and put it in the swap cache. */
 export function addToSwap(k: Kernel, head: number): boolean {
@@ -12,6 +13,11 @@ export function addToSwap(k: Kernel, head: number): boolean {
   const nr = 1 << f.order[head]!;
   const slot = k.swap.allocSlots(nr);
   if (slot < 0) return false;
+  // folio_alloc_swap() → mem_cgroup_try_charge_swap(): over memory.swap.max the slots go back
+  if (!memcgTryChargeSwap(k, f.memcg[head]!, slot, nr)) {
+    for (let i = 0; i < nr; i++) k.swap.maybeFree(slot + i);
+    return false;
+  }
   for (let i = 0; i < nr; i++) {
     k.swap.hasCache[slot + i] = 1;
     k.swap.cache[slot + i] = head + i;

@@ -35,6 +35,8 @@ export function uffdCopy(
   // mfill_atomic(): a UFFDIO_COPY_MODE_WP copy needs a VMA registered in wp mode, else -EINVAL
   if (wp && (vma.flags & VM.uffdWp) === 0)
     throw new SimError('uffdCopy: wp is set but the range is not registered in wp mode (EINVAL)', 'einval', 'wp');
+  // mfill_atomic_pte_copy(): mem_cgroup_charge(folio, dst_vma->vm_mm)
+  k.memcgCharge = mm.memcg;
   for (let vpn = start; vpn < end; vpn++) {
     k.condResched(1);
     const t = pteTableForWrite(k, mm, vpn, true, 'uffd_copy');

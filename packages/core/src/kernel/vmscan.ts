@@ -3,7 +3,9 @@
  * → shrink_lruvec() with get_scan_count(); shrink_list() → shrink_active_list() (aging: the
  * accessed bits through folio_referenced(), deactivation) and shrink_inactive_list() →
  * isolate_lru_folios() from the list tails → shrink_folio_list() (reclaim.ts). The callers are
- * kswapd (kswapd.ts) and direct reclaim (page-alloc.ts). One zone, one node, no memcg.
+ * kswapd (kswapd.ts), direct reclaim (page-alloc.ts) and memcg reclaim (memcg-reclaim.ts). One
+ * zone, one node; one lruvec per memcg (mem_cgroup_lruvec()): global reclaim walks them all
+ * (shrink_node_memcgs()), memcg reclaim only the target's.
  */
 import { PG } from '../mem/folios.js';
 import { LRU } from '../mem/lru.js';
@@ -16,6 +18,8 @@ import { shrinkFolioList } from './reclaim.js';
 import { workingsetAgeNonresident } from './workingset.js';
 import { intSqrt } from './watermarks.js';
 import { lruGenPutback, lruGenShrinkNode } from './lru-gen-evict.js';
+import type { Lruvec } from '../mem/lru.js';
+import { ME, memcgEvent, memcgNrSwapPages } from './memcontrol.js';
 
 /** SWAP_CLUSTER_MAX: the reclaim batch. */
 export const SWAP_CLUSTER_MAX = 32;
@@ -41,6 +45,8 @@ export class ScanControl {
   fileIsTiny = false;
   anonCost = 0;
   fileCost = 0;
+  /** sc->target_mem_cgroup: the memcg id a limit reclaim is for, 0 = global reclaim */
+  targetMemcg = 0;
   /** shrink_folio_list()'s stat.nr_pageout of the last call */
   nrPageout = 0;
   /** get_scan_count()'s targets per LRU list */
@@ -52,51 +58,61 @@ export class ScanControl {
 
 /** Reclaim state of the node: costs, workingset age, scratch lists (no allocation per pass). */
 export class VmscanState {
-  /** lruvec->nonresident_age (mm/workingset.c) */
-  nonresidentAge = 0;
-  /** lruvec->anon_cost / file_cost (lru_note_cost()) */
-  anonCost = 0;
-  fileCost = 0;
-  /** target_lruvec->refaults[WORKINGSET_ANON / _FILE] (snapshot_refaults()) */
-  refaultsAnon = 0;
-  refaultsFile = 0;
   /** PF_MEMALLOC: allocations inside reclaim do not reclaim again */
   inReclaim = false;
   /** the folio the current fault holds (its CoW source): folio_trylock() fails on it */
   heldFolio = -1;
   readonly kswapdSc = new ScanControl(true);
   readonly directSc = new ScanControl(false);
+  /** try_to_free_mem_cgroup_pages()'s (memcg-reclaim.ts) */
+  readonly memcgSc = new ScanControl(false);
   /** isolated folios (head PFNs), oldest first; reused */
   readonly isolated: number[] = [];
   readonly activeOut: number[] = [];
 }
 
+/**
+ * lruvec_page_state(NR_LRU_BASE + lru): the pages on a list of `lv`, hierarchical (the root's
+ * lruvec counts every memcg's: the node's total).
+ */
+export function lruvecPages(k: Kernel, lv: Lruvec, lru: number): number {
+  if (lv.memcg !== 0 || k.lruvecs.length === 1) return lv.pages[lru]!;
+  let n = 0;
+  for (const l of k.lruvecs) n += l.pages[lru]!;
+  return n;
+}
+
 /** inactive_is_low(): the inactive list is smaller than active / int_sqrt(10 * GB) (or 1). */
-export function inactiveIsLow(k: Kernel, inactiveLru: number): boolean {
-  const p = k.lruvec.pages;
-  const inactive = p[inactiveLru]!;
-  const active = p[inactiveLru + 1]!;
+export function inactiveIsLow(k: Kernel, inactiveLru: number, lv: Lruvec = k.lruvec): boolean {
+  const inactive = lruvecPages(k, lv, inactiveLru);
+  const active = lruvecPages(k, lv, inactiveLru + 1);
   const gb = Math.floor((inactive + active) / (1 << 18));
   const ratio = gb > 0 ? intSqrt(10 * gb) : 1;
   return inactive * ratio < active;
 }
 
-/** can_reclaim_anon_pages(): swap space is left (get_nr_swap_pages() > 0). */
-export function canReclaimAnon(k: Kernel): boolean {
-  return k.swap.enabled && k.swap.opts.slots - k.swap.used > 0;
+/**
+ * can_reclaim_anon_pages(): swap space is left (get_nr_swap_pages() > 0), for a memcg within its
+ * memory.swap.max (mem_cgroup_get_nr_swap_pages()).
+ */
+export function canReclaimAnon(k: Kernel, memcg = 0): boolean {
+  return k.swap.enabled && memcgNrSwapPages(k, memcg) > 0;
 }
 
-/** lru_note_cost(): reclaim cost of a list type; halved when it outgrows a quarter of the LRU. */
-function lruNoteCost(k: Kernel, file: boolean, nrIo: number, nrRotated: number): void {
-  const s = k.vmscan;
+/**
+ * lru_note_cost(): reclaim cost of a list type; halved when it outgrows a quarter of the LRU.
+ * Noted on the lruvec and its parents (the root's).
+ */
+function lruNoteCost(k: Kernel, lv: Lruvec, file: boolean, nrIo: number, nrRotated: number): void {
   const cost = nrIo * SWAP_CLUSTER_MAX + nrRotated;
-  if (file) s.fileCost += cost;
-  else s.anonCost += cost;
-  const p = k.lruvec.pages;
-  const lrusize = p[0]! + p[1]! + p[2]! + p[3]!;
-  if (s.fileCost + s.anonCost > lrusize / 4) {
-    s.fileCost = Math.floor(s.fileCost / 2);
-    s.anonCost = Math.floor(s.anonCost / 2);
+  for (let s: Lruvec | null = lv; s !== null; s = s.memcg === 0 ? null : k.lruvec) {
+    if (file) s.fileCost += cost;
+    else s.anonCost += cost;
+    const lrusize = lruvecPages(k, s, 0) + lruvecPages(k, s, 1) + lruvecPages(k, s, 2) + lruvecPages(k, s, 3);
+    if (s.fileCost + s.anonCost > lrusize / 4) {
+      s.fileCost = Math.floor(s.fileCost / 2);
+      s.anonCost = Math.floor(s.anonCost / 2);
+    }
   }
 }
 
@@ -105,9 +121,8 @@ function lruNoteCost(k: Kernel, file: boolean, nrIo: number, nrRotated: number):
  * each with a reference and PG_lru cleared, until `nrToScan` pages were scanned. Returns the
  * pages scanned.
  */
-function isolateLruFolios(k: Kernel, nrToScan: number, lru: number): number {
+function isolateLruFolios(k: Kernel, lv: Lruvec, nrToScan: number, lru: number): number {
   const f = k.f;
-  const lv = k.lruvec;
   const out = k.vmscan.isolated;
   out.length = 0;
   let scan = 0;
@@ -131,8 +146,9 @@ export function moveFolioToLru(k: Kernel, head: number): void {
   const f = k.f;
   const nr = 1 << f.order[head]!;
   f.flags[head]! |= PG.lru;
-  k.lruvec.addHead(folioLru(f.flags[head]!), head, nr);
-  if ((f.flags[head]! & PG.active) !== 0) workingsetAgeNonresident(k, nr);
+  const lv = k.folioLruvec(head);
+  lv.addHead(folioLru(f.flags[head]!), head, nr);
+  if ((f.flags[head]! & PG.active) !== 0) workingsetAgeNonresident(k, lv, nr);
   k.charge(k.hw.costs.lruMove);
   k.folioPut(head);
 }
@@ -142,11 +158,13 @@ export function moveFolioToLru(k: Kernel, head: number): void {
  * not, anon folios are deactivated (only referenced executable file folios rotate): the
  * accessed bits are cleared, PG_workingset set, and they go to the inactive list's head.
  */
-function shrinkActiveList(k: Kernel, nrToScan: number, lru: number): void {
+function shrinkActiveList(k: Kernel, lv: Lruvec, nrToScan: number, lru: number, cgroupReclaim = false): void {
   lruAddDrain(k, k.cpu);
   const f = k.f;
-  const scanned = isolateLruFolios(k, nrToScan, lru);
-  k.stats.v[C.pgrefill]! += scanned;
+  const scanned = isolateLruFolios(k, lv, nrToScan, lru);
+  // if (!cgroup_reclaim(sc)) __count_vm_events(PGREFILL, ...); the memcg's always
+  if (!cgroupReclaim) k.stats.v[C.pgrefill]! += scanned;
+  memcgEvent(k, lv.memcg, ME.pgrefill, scanned);
   const list = k.vmscan.isolated;
   let nrDeactivate = 0;
   for (let i = 0; i < list.length; i++) {
@@ -161,36 +179,40 @@ function shrinkActiveList(k: Kernel, nrToScan: number, lru: number): void {
   }
   list.length = 0;
   k.stats.v[C.pgdeactivate]! += nrDeactivate;
-  lruNoteCost(k, lru >= LRU.inactiveFile, 0, 0);
+  memcgEvent(k, lv.memcg, ME.pgdeactivate, nrDeactivate);
+  lruNoteCost(k, lv, lru >= LRU.inactiveFile, 0, 0);
 }
 
-/** kswapd_age_node(): shrink_active_list(SWAP_CLUSTER_MAX) on the active anon list. */
+/** kswapd_age_node(): shrink_active_list(SWAP_CLUSTER_MAX) on the active anon list of every memcg. */
 export function shrinkActiveAnon(k: Kernel): void {
-  shrinkActiveList(k, SWAP_CLUSTER_MAX, LRU.activeAnon);
+  for (const lv of k.lruvecs) shrinkActiveList(k, lv, SWAP_CLUSTER_MAX, LRU.activeAnon);
 }
 
 /** shrink_inactive_list(): isolate from the tail and reclaim (shrink_folio_list()). */
-function shrinkInactiveList(k: Kernel, nrToScan: number, sc: ScanControl, lru: number): number {
+function shrinkInactiveList(k: Kernel, lv: Lruvec, nrToScan: number, sc: ScanControl, lru: number): number {
   lruAddDrain(k, k.cpu);
-  const scanned = isolateLruFolios(k, nrToScan, lru);
+  const scanned = isolateLruFolios(k, lv, nrToScan, lru);
   sc.nrScanned += scanned;
-  k.stats.v[sc.kswapd ? C.pgscan_kswapd : C.pgscan_direct]! += scanned;
+  // the vmstat counts global reclaim only (if (!cgroup_reclaim(sc))), memory.stat every reclaim
+  if (sc.targetMemcg === 0) k.stats.v[sc.kswapd ? C.pgscan_kswapd : C.pgscan_direct]! += scanned;
+  memcgEvent(k, lv.memcg, sc.kswapd ? ME.pgscan_kswapd : ME.pgscan_direct, scanned);
   if (k.vmscan.isolated.length === 0) return 0;
   const reclaimed = shrinkFolioList(k, k.vmscan.isolated, sc);
-  k.stats.v[sc.kswapd ? C.pgsteal_kswapd : C.pgsteal_direct]! += reclaimed;
-  lruNoteCost(k, lru >= LRU.inactiveFile, sc.nrPageout, scanned - reclaimed);
+  if (sc.targetMemcg === 0) k.stats.v[sc.kswapd ? C.pgsteal_kswapd : C.pgsteal_direct]! += reclaimed;
+  memcgEvent(k, lv.memcg, sc.kswapd ? ME.pgsteal_kswapd : ME.pgsteal_direct, reclaimed);
+  lruNoteCost(k, lv, lru >= LRU.inactiveFile, sc.nrPageout, scanned - reclaimed);
   return reclaimed;
 }
 
 /** shrink_list() */
-function shrinkList(k: Kernel, lru: number, nrToScan: number, sc: ScanControl): number {
+function shrinkList(k: Kernel, lv: Lruvec, lru: number, nrToScan: number, sc: ScanControl): number {
   if (lru === LRU.activeAnon || lru === LRU.activeFile) {
     const bit = lru === LRU.activeFile ? DEACTIVATE_FILE : DEACTIVATE_ANON;
-    if ((sc.mayDeactivate & bit) !== 0) shrinkActiveList(k, nrToScan, lru);
+    if ((sc.mayDeactivate & bit) !== 0) shrinkActiveList(k, lv, nrToScan, lru, sc.targetMemcg !== 0);
     else sc.skippedDeactivate = true;
     return 0;
   }
-  return shrinkInactiveList(k, nrToScan, sc, lru);
+  return shrinkInactiveList(k, lv, nrToScan, sc, lru);
 }
 
 const SCAN_EQUAL = 0;
@@ -203,12 +225,12 @@ const SCAN_FILE = 3;
  * only. Priority 0 with swappiness: equal. Tiny file cache: anon only. Else the lists are
  * balanced by vm.swappiness against the recent reclaim costs (SCAN_FRACT).
  */
-export function getScanCount(k: Kernel, sc: ScanControl): void {
+export function getScanCount(k: Kernel, sc: ScanControl, lv: Lruvec = k.lruvec): void {
   const swappiness = k.config.vm.swappiness;
   let balance = SCAN_FRACT;
   let ap = 0;
   let fp = 0;
-  if (!canReclaimAnon(k)) balance = SCAN_FILE;
+  if (!canReclaimAnon(k, lv.memcg)) balance = SCAN_FILE;
   else if (sc.priority === 0 && swappiness > 0) balance = SCAN_EQUAL;
   else if (sc.fileIsTiny) balance = SCAN_ANON;
   else {
@@ -219,7 +241,8 @@ export function getScanCount(k: Kernel, sc: ScanControl): void {
     ap = Math.floor((swappiness * (totalCost + 1)) / (anonCost + 1));
     fp = Math.floor(((200 - swappiness) * (totalCost + 1)) / (fileCost + 1));
   }
-  const p = k.lruvec.pages;
+  // lruvec_lru_size(): this lruvec's own lists
+  const p = lv.pages;
   for (let lru = 0; lru < 4; lru++) {
     const file = lru >= LRU.inactiveFile;
     let scan = Math.floor(p[lru]! / 2 ** sc.priority);
@@ -232,46 +255,63 @@ export function getScanCount(k: Kernel, sc: ScanControl): void {
 }
 
 /** prepare_scan_control(): costs, may_deactivate (refaults or inactive_is_low), file_is_tiny. */
+/** lruvec_page_state(target_lruvec, WORKINGSET_ACTIVATE_FILE): page-cache folios are not charged to memcgs, so a cgroup's is 0 */
+function activateFile(k: Kernel, memcg: number): number {
+  return memcg === 0 ? k.stats.v[C.workingset_activate_file]! : 0;
+}
+
+/** lruvec_page_state(target_lruvec, WORKINGSET_ACTIVATE_ANON) */
+function activateAnon(k: Kernel, memcg: number): number {
+  return memcg === 0 ? k.stats.v[C.workingset_activate_anon]! : k.memcgs[memcg]!.ev[ME.workingset_activate_anon]!;
+}
+
+/**
+ * prepare_scan_control(): costs, may_deactivate (refaults or inactive_is_low) of the target
+ * lruvec (the root's for global reclaim), file_is_tiny (global reclaim only).
+ */
 function prepareScanControl(k: Kernel, sc: ScanControl): void {
-  const s = k.vmscan;
-  sc.anonCost = s.anonCost;
-  sc.fileCost = s.fileCost;
+  const t = k.lruvecs[sc.targetMemcg]!;
+  sc.anonCost = t.anonCost;
+  sc.fileCost = t.fileCost;
   if (!sc.forceDeactivate) {
-    const v = k.stats.v;
-    if (v[C.workingset_activate_anon] !== s.refaultsAnon || inactiveIsLow(k, LRU.inactiveAnon))
+    if (activateAnon(k, sc.targetMemcg) !== t.refaultsAnon || inactiveIsLow(k, LRU.inactiveAnon, t))
       sc.mayDeactivate |= DEACTIVATE_ANON;
     else sc.mayDeactivate &= ~DEACTIVATE_ANON;
-    if (v[C.workingset_activate_file] !== s.refaultsFile || inactiveIsLow(k, LRU.inactiveFile))
+    if (activateFile(k, sc.targetMemcg) !== t.refaultsFile || inactiveIsLow(k, LRU.inactiveFile, t))
       sc.mayDeactivate |= DEACTIVATE_FILE;
     else sc.mayDeactivate &= ~DEACTIVATE_FILE;
   } else sc.mayDeactivate = DEACTIVATE_ANON | DEACTIVATE_FILE;
-  const p = k.lruvec.pages;
-  const file = p[LRU.inactiveFile]! + p[LRU.activeFile]!;
+  if (sc.targetMemcg !== 0) {
+    sc.fileIsTiny = false;
+    return;
+  }
+  const file = lruvecPages(k, t, LRU.inactiveFile) + lruvecPages(k, t, LRU.activeFile);
   const high = k.wmark?.high ?? 0;
   sc.fileIsTiny =
     file + freePages(k) <= high &&
     (sc.mayDeactivate & DEACTIVATE_ANON) === 0 &&
-    Math.floor(p[LRU.inactiveAnon]! / 2 ** sc.priority) > 0;
+    Math.floor(lruvecPages(k, t, LRU.inactiveAnon) / 2 ** sc.priority) > 0;
 }
 
-/** snapshot_refaults(): remember the activations seen by this reclaim run. */
-export function snapshotRefaults(k: Kernel): void {
-  k.vmscan.refaultsAnon = k.stats.v[C.workingset_activate_anon]!;
-  k.vmscan.refaultsFile = k.stats.v[C.workingset_activate_file]!;
+/** snapshot_refaults(): remember the activations seen by this reclaim run (of `memcg`'s lruvec). */
+export function snapshotRefaults(k: Kernel, memcg = 0): void {
+  const lv = k.lruvecs[memcg]!;
+  lv.refaultsAnon = activateAnon(k, memcg);
+  lv.refaultsFile = activateFile(k, memcg);
 }
 
 /** shrink_lruvec() */
-function shrinkLruvec(k: Kernel, sc: ScanControl): void {
-  getScanCount(k, sc);
+function shrinkLruvec(k: Kernel, lv: Lruvec, sc: ScanControl): void {
+  getScanCount(k, sc, lv);
   const nr = sc.nr;
-  const proportional = !sc.kswapd && sc.priority === DEF_PRIORITY;
+  const proportional = !sc.kswapd && sc.targetMemcg === 0 && sc.priority === DEF_PRIORITY;
   let reclaimed = 0;
   while (nr[LRU.inactiveAnon]! > 0 || nr[LRU.activeFile]! > 0 || nr[LRU.inactiveFile]! > 0) {
     for (let lru = 0; lru < 4; lru++) {
       if (nr[lru]! > 0) {
         const n = Math.min(nr[lru]!, SWAP_CLUSTER_MAX);
         nr[lru]! -= n;
-        reclaimed += shrinkList(k, lru, n, sc);
+        reclaimed += shrinkList(k, lv, lru, n, sc);
       }
     }
     k.condResched(SWAP_CLUSTER_MAX);
@@ -281,7 +321,8 @@ function shrinkLruvec(k: Kernel, sc: ScanControl): void {
     break;
   }
   sc.nrReclaimed += reclaimed;
-  if (canReclaimAnon(k) && inactiveIsLow(k, LRU.inactiveAnon)) shrinkActiveList(k, SWAP_CLUSTER_MAX, LRU.activeAnon);
+  if (canReclaimAnon(k, lv.memcg) && inactiveIsLow(k, LRU.inactiveAnon, lv))
+    shrinkActiveList(k, lv, SWAP_CLUSTER_MAX, LRU.activeAnon, sc.targetMemcg !== 0);
 }
 
 /**
@@ -293,7 +334,9 @@ export function shrinkNode(k: Kernel, sc: ScanControl): void {
   if (k.lrugen !== null) return lruGenShrinkNode(k, sc);
   const before = sc.nrReclaimed;
   prepareScanControl(k, sc);
-  shrinkLruvec(k, sc);
+  // shrink_node_memcgs(): mem_cgroup_iter() from the target, the root first
+  if (sc.targetMemcg !== 0) shrinkLruvec(k, k.lruvecs[sc.targetMemcg]!, sc);
+  else for (const lv of k.lruvecs) shrinkLruvec(k, lv, sc);
   // Kswapd gives up on balancing a node after too many failures; any progress resets it
   if (sc.nrReclaimed > before) k.kswapd.failures = 0;
 }

@@ -10,18 +10,32 @@ import { PG } from '../mem/folios.js';
 import { C } from '../stats/counters.js';
 import type { Kernel } from './kernel.js';
 import { lruGenEviction, lruGenRefault } from './lru-gen-workingset.js';
+import type { Lruvec } from '../mem/lru.js';
+import { ME, memcgEvent, memcgNrSwapPages } from './memcontrol.js';
+import { lruvecPages } from './vmscan.js';
 
-/** workingset_age_nonresident(): the inactive list aged by `nr` pages (evicted or activated). */
-export function workingsetAgeNonresident(k: Kernel, nr: number): void {
-  k.vmscan.nonresidentAge += nr;
+/** pack_shadow()'s memcg id field: above the eviction counter (0 for the root: shadows as before memcgs) */
+const MEMCG_SHIFT = 2 ** 44;
+
+/**
+ * workingset_age_nonresident(): the inactive list of `lv` aged by `nr` pages (evicted or
+ * activated), and its parents' (the root's).
+ */
+export function workingsetAgeNonresident(k: Kernel, lv: Lruvec, nr: number): void {
+  lv.nonresidentAge += nr;
+  if (lv.memcg !== 0) k.lruvec.nonresidentAge += nr;
 }
 
-/** workingset_eviction(): the shadow for a folio leaving memory; ages the inactive list. */
-export function workingsetEviction(k: Kernel, head: number): number {
+/**
+ * workingset_eviction(folio, target_memcg): the shadow for a folio leaving memory, on the
+ * reclaim target's lruvec (the root's for global reclaim); ages it. MGLRU: lru_gen_eviction().
+ */
+export function workingsetEviction(k: Kernel, head: number, targetMemcg = 0): number {
   if (k.lrugen !== null) return lruGenEviction(k, head);
-  const eviction = k.vmscan.nonresidentAge;
-  workingsetAgeNonresident(k, 1 << k.f.order[head]!);
-  return eviction * 2 + ((k.f.flags[head]! & PG.workingset) !== 0 ? 1 : 0) + 1;
+  const lv = k.lruvecs[targetMemcg]!;
+  const eviction = lv.nonresidentAge;
+  workingsetAgeNonresident(k, lv, 1 << k.f.order[head]!);
+  return eviction * 2 + ((k.f.flags[head]! & PG.workingset) !== 0 ? 1 : 0) + 1 + targetMemcg * MEMCG_SHIFT;
 }
 
 /**
@@ -35,20 +49,27 @@ export function workingsetRefault(k: Kernel, head: number, shadow: number): void
   if (k.lrugen !== null) return lruGenRefault(k, head, shadow);
   const nr = 1 << k.f.order[head]!;
   const v = k.stats.v;
+  // unpack_shadow(): the eviction memcg, its lruvec's age; the counters go to the folio's memcg
+  const evictionMemcg = Math.floor(shadow / MEMCG_SHIFT);
+  const packed = shadow - evictionMemcg * MEMCG_SHIFT - 1;
+  const memcg = k.f.memcg[head]!;
   v[C.workingset_refault_anon]! += nr;
-  const eviction = Math.floor((shadow - 1) / 2);
-  const workingset = (shadow - 1) % 2 === 1;
-  const distance = k.vmscan.nonresidentAge - eviction;
-  const lv = k.lruvec.pages;
-  let size = lv[LRU.activeFile]! + lv[LRU.inactiveFile]!;
-  if (k.swap.opts.slots - k.swap.used > 0) size += lv[LRU.activeAnon]!;
+  memcgEvent(k, memcg, ME.workingset_refault_anon, nr);
+  const eviction = Math.floor(packed / 2);
+  const workingset = packed % 2 === 1;
+  const elv = k.lruvecs[evictionMemcg]!;
+  const distance = elv.nonresidentAge - eviction;
+  let size = lruvecPages(k, elv, LRU.activeFile) + lruvecPages(k, elv, LRU.inactiveFile);
+  if (memcgNrSwapPages(k, evictionMemcg) > 0) size += lruvecPages(k, elv, LRU.activeAnon);
   if (distance > size) return;
   k.f.flags[head]! |= PG.active;
-  workingsetAgeNonresident(k, nr);
+  workingsetAgeNonresident(k, k.lruvecs[memcg]!, nr);
   v[C.workingset_activate_anon]! += nr;
+  memcgEvent(k, memcg, ME.workingset_activate_anon, nr);
   if (workingset) {
     k.f.flags[head]! |= PG.workingset;
     v[C.workingset_restore_anon]! += nr;
+    memcgEvent(k, memcg, ME.workingset_restore_anon, nr);
   }
 }
 
@@ -58,18 +79,20 @@ export function workingsetRefault(k: Kernel, head: number, shadow: number): void
  * lists (workingset_test_recent()).
  */
 export function workingsetRefaultFile(k: Kernel, head: number, shadow: number): void {
+  if (k.lrugen !== null) return lruGenRefault(k, head, shadow);
   const nr = 1 << k.f.order[head]!;
   const v = k.stats.v;
   v[C.workingset_refault_file]! += nr;
+  // page-cache folios are not charged to memcgs: their shadows are the root lruvec's
   const eviction = Math.floor((shadow - 1) / 2);
   const workingset = (shadow - 1) % 2 === 1;
-  const distance = k.vmscan.nonresidentAge - eviction;
+  const distance = k.lruvec.nonresidentAge - eviction;
   const lv = k.lruvec.pages;
   let size = lv[LRU.activeFile]!;
   if (k.swap.enabled && k.swap.opts.slots - k.swap.used > 0) size += lv[LRU.activeAnon]! + lv[LRU.inactiveAnon]!;
   if (distance > size) return;
   k.f.flags[head]! |= PG.active;
-  workingsetAgeNonresident(k, nr);
+  workingsetAgeNonresident(k, k.lruvec, nr);
   v[C.workingset_activate_file]! += nr;
   if (workingset) {
     k.f.flags[head]! |= PG.workingset;

@@ -71,6 +71,8 @@ export class FolioTable {
   lruNext = new Int32Array(0);
   /** (head) the multi-gen LRU's generation, refs and list (mem/lru-gen.ts); 0 on the two-list LRU */
   lruGen = new Uint8Array(0);
+  /** per page: folio->memcg_data, the id of the memcg the folio is charged to (0 = root / none) */
+  memcg = new Uint16Array(0);
 
   /**
    * Room for at least `minCapacity` frames, of which the first `used` hold state (the rest are
@@ -95,6 +97,7 @@ export class FolioTable {
     this.lruPrev = g(this.lruPrev);
     this.lruNext = g(this.lruNext);
     this.lruGen = g(this.lruGen);
+    this.memcg = g(this.memcg);
     this.capacity = cap;
   }
 
@@ -104,7 +107,7 @@ export class FolioTable {
   }
 
   /** Bytes of simulator state per frame (for the bench's bytes-per-page figure). */
-  static readonly BYTES_PER_FRAME = 4 * 10 + 2 + 1 + 1 + 8;
+  static readonly BYTES_PER_FRAME = 4 * 10 + 2 + 1 + 1 + 8 + 2;
 
   head(pfn: number): number {
     return pfn & ~((1 << this.order[pfn]!) - 1);

@@ -27,7 +27,7 @@ export const NR_LRU_LISTS = 5;
 const NR_LISTS = NR_LRU_LISTS + 4 * 2;
 
 /**
- * struct lruvec: the LRU lists of the (one) node, as doubly linked lists threaded through the
+ * struct lruvec: the LRU lists of one memcg on the (one) node, as doubly linked lists threaded through the
  * folio table (FolioTable.lruPrev / lruNext, indexed by head PFN, holding PFN + 1 so that 0 is
  * "none"). `first` is the list head (most recently added, list_add()), `last` its tail, where
  * reclaim isolates from (lru_to_folio(): src->prev). `pages` counts pages per list
@@ -43,7 +43,20 @@ export class Lruvec {
   /** folios on each list */
   readonly folios = new Float64Array(NR_LISTS);
 
-  constructor(private readonly f: FolioTable) {}
+  /** lruvec->nonresident_age (mm/workingset.c), hierarchical: a memcg's aging ages the root's too */
+  nonresidentAge = 0;
+  /** lruvec->anon_cost / file_cost (lru_note_cost()) */
+  anonCost = 0;
+  fileCost = 0;
+  /** lruvec->refaults[WORKINGSET_ANON / _FILE] (snapshot_refaults() of a reclaim targeting it) */
+  refaultsAnon = 0;
+  refaultsFile = 0;
+
+  constructor(
+    private readonly f: FolioTable,
+    /** the memcg id owning it (mem_cgroup_lruvec()), 0 = the root */
+    readonly memcg = 0,
+  ) {}
 
   /** lruvec_add_folio(): at the head of `lru`. */
   addHead(lru: number, head: number, nr: number): void {

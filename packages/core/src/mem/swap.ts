@@ -25,6 +25,10 @@ export class SwapDevice {
   zeromap: Uint8Array;
   /** Shadow entries of reclaimed folios (mm/workingset.c; kernel/workingset.ts), 0 = none. */
   shadow: Float64Array;
+  /** swap_cgroup: the memcg id each slot is charged to (memory.swap.current), 0 = root */
+  memcg: Uint16Array;
+  /** called when a slot is freed (mem_cgroup_uncharge_swap()), null without memcgs */
+  onFreeSlot: ((slot: number) => void) | null = null;
   private freeSlots: number[] = [];
   private next = 0;
   used = 0;
@@ -41,6 +45,7 @@ export class SwapDevice {
     this.data = new Uint32Array(0);
     this.zeromap = new Uint8Array(0);
     this.shadow = new Float64Array(0);
+    this.memcg = new Uint16Array(0);
   }
 
   private ensure(n: number): void {
@@ -54,6 +59,7 @@ export class SwapDevice {
     this.data = grown(this.data, cap);
     this.zeromap = grown(this.zeromap, cap);
     this.shadow = grown(this.shadow, cap);
+    this.memcg = grown(this.memcg, cap);
     this.capacity = cap;
   }
 
@@ -116,6 +122,7 @@ export class SwapDevice {
     if (this.count[slot] === 0 && this.hasCache[slot] === 0) {
       this.zeromap[slot] = 0; // swap_range_free() clears the zeromap bit
       if (this.shadow[slot] !== 0) this.shadow[slot] = 0; // and the shadow (clear_shadow_from_swap_cache)
+      if (this.onFreeSlot !== null) this.onFreeSlot(slot);
       this.freeSlots.push(slot);
       this.used--;
       return true;

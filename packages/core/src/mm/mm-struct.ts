@@ -14,6 +14,8 @@ export class MmStruct {
   swapEnts = 0;
   /** mm_pgtables_bytes() (tables below the pgd charged to this mm) */
   pgtablesBytes = 0;
+  /** the memcg of mm->owner (get_mem_cgroup_from_mm()): where its faults charge, 0 = root */
+  memcg = 0;
   /** mm->tlb_flush_batched: reclaim unmapped with a batched flush still pending */
   tlbFlushBatched = false;
   /** MMF_HAS_PINNED */

@@ -15,6 +15,8 @@ export class PageTablePool {
   refcount = new Int32Array(0);
   owner = new Int32Array(0);
   used = new Int32Array(0);
+  /** the memcg id a table below the pgd is charged to (memcg kmem, __GFP_ACCOUNT), 0 = root */
+  memcg = new Uint16Array(0);
   private freeIds: number[] = [];
   private top = 0;
   /** Live tables (all levels, pgd included). */
@@ -35,6 +37,7 @@ export class PageTablePool {
     this.refcount = grown(this.refcount, cap, used);
     this.owner = grown(this.owner, cap, used);
     this.used = grown(this.used, cap, used);
+    this.memcg = grown(this.memcg, cap, used);
     this.capacity = cap;
   }
 

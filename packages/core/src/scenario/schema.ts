@@ -48,7 +48,8 @@ const base = {
   expectError: z.enum(EXPECTED_ERRORS).optional(),
 };
 
-const Spawn = z.strictObject({ op: z.literal('spawn'), pid, ...base });
+/** `cgroup`: the memory cgroup (a name of system.cgroups) the process starts in; children inherit it */
+const Spawn = z.strictObject({ op: z.literal('spawn'), pid, cgroup: z.string().min(1).optional(), ...base });
 const ThreadOp = z.strictObject({ op: z.literal('thread'), pid, ...base, spin: z.boolean().optional() });
 const Mmap = z.strictObject({
   op: z.literal('mmap'),
@@ -304,6 +305,20 @@ export const SystemSchema = z.strictObject({
     })
     .optional(),
   memory: Size.optional(),
+  /**
+   * memory cgroups (v2) below the root, by name: memory.max, memory.high, memory.swap.max as
+   * sizes or "max" (docs/scenario-format.md "Memory cgroups")
+   */
+  cgroups: z
+    .record(
+      z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a cgroup name: letters, digits, "_", "." and "-"'),
+      z.strictObject({
+        max: z.union([z.literal('max'), Size]).optional(),
+        high: z.union([z.literal('max'), Size]).optional(),
+        swapMax: z.union([z.literal('max'), Size]).optional(),
+      }),
+    )
+    .optional(),
   /** /proc/sys/vm knobs reclaim reads (docs/scenario-format.md "Memory pressure") */
   vm: z
     .strictObject({

@@ -2,6 +2,8 @@ import type { Kernel } from '../kernel/kernel.js';
 import { freePages } from '../kernel/page-alloc.js';
 import { LRU } from '../mem/lru.js';
 import { PG } from '../mem/folios.js';
+import { lruvecPages } from '../kernel/vmscan.js';
+import { memcgFiles, type MemcgFiles } from './memcg-files.js';
 
 export interface ProcessMeminfo {
   /** /proc/PID/status, in kB */
@@ -48,6 +50,8 @@ export interface Meminfo {
   Active_file?: number;
   Inactive_file?: number;
   processes: Record<string, ProcessMeminfo>;
+  /** With `system.cgroups` only: each cgroup's memory files, in bytes as the files show them (memcg-files.ts) */
+  cgroups?: Record<string, MemcgFiles>;
 }
 
 /** NR_FILE_DIRTY in pages: dirty folios in the page cache of regular files. */
@@ -99,11 +103,12 @@ export function meminfo(k: Kernel): Meminfo {
       : {
           MemTotal: k.config.memoryPages * 4,
           MemFree: freePages(k) * 4,
-          'Active(anon)': k.lruvec.pages[LRU.activeAnon]! * 4,
-          'Inactive(anon)': k.lruvec.pages[LRU.inactiveAnon]! * 4,
-          'Active(file)': k.lruvec.pages[LRU.activeFile]! * 4,
-          'Inactive(file)': k.lruvec.pages[LRU.inactiveFile]! * 4,
+          'Active(anon)': lruvecPages(k, k.lruvec, LRU.activeAnon) * 4,
+          'Inactive(anon)': lruvecPages(k, k.lruvec, LRU.inactiveAnon) * 4,
+          'Active(file)': lruvecPages(k, k.lruvec, LRU.activeFile) * 4,
+          'Inactive(file)': lruvecPages(k, k.lruvec, LRU.inactiveFile) * 4,
         };
+  const cgroups = memcgFiles(k);
   return {
     ...bounded,
     AnonPages: k.nrAnonMapped * 4,
@@ -117,5 +122,6 @@ export function meminfo(k: Kernel): Meminfo {
     MemUsed: k.mem.allocatedPages * 4,
     ...fileKeys,
     processes,
+    ...(cgroups === undefined ? {} : { cgroups }),
   };
 }

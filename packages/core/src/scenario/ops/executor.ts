@@ -1,4 +1,5 @@
 /** The op executor: one handler per scenario op (a table keyed by op name) and the state the ops share. */
+import { memcgHandleOverHigh } from '../../kernel/memcontrol.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import type { Process, Thread } from '../../kernel/task.js';
 import { AccessResult, userAccess } from '../../kernel/fault.js';
@@ -105,6 +106,8 @@ export class OpExecutor {
     }
     try {
       (OP_HANDLERS[s.op] as OpHandler)(this, s, path);
+      // resume_user_mode_work() → mem_cgroup_handle_over_high(): the step's return to user
+      if (this.k.memcgs.length > 1) memcgHandleOverHigh(this.k);
       obs.afterOp?.(s, path);
     } catch (e) {
       throw obs.wrapError ? obs.wrapError(e, s, path) : e;

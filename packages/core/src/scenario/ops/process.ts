@@ -2,11 +2,22 @@
 import { forkProcess } from '../../kernel/fork.js';
 import { exitProcess } from '../../kernel/zap.js';
 import type { OpHandler } from './executor.js';
+import { memcgByName } from '../../kernel/memcontrol.js';
 
 export const spawn: OpHandler<'spawn'> = (x, s, where) => {
   if (x.k.procs.get(s.pid)?.alive) x.fail(where, 'pid', `process "${s.pid}" already exists`);
   x.checkCpu(s.cpu ?? 0, where);
-  x.k.spawn(s.pid, s.cpu ?? 0);
+  const memcg = s.cgroup === undefined ? 0 : memcgByName(x.k, s.cgroup);
+  if (memcg < 0) {
+    const names = x.k.memcgs.slice(1).map((m) => JSON.stringify(m.name));
+    x.fail(
+      where,
+      'cgroup',
+      `unknown cgroup ${JSON.stringify(s.cgroup)} (${names.length > 0 ? `system.cgroups declares ${names.join(', ')}` : 'system.cgroups declares none'})`,
+    );
+  }
+  const p = x.k.spawn(s.pid, s.cpu ?? 0);
+  p.mm.memcg = memcg;
   x.regions.set(s.pid, new Map());
   x.observer.onSpawn?.(s.pid);
 };
