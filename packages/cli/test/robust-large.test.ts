@@ -16,11 +16,14 @@ const MAX_RSS_KB = { json: 500 * 1024, yaml: 500 * 1024 } as const;
 const dir = mkdtempSync(path.join(tmpdir(), 'mmsim-large-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-// a preload that records the process's peak RSS (all threads) when it exits
+// a preload that records the process's peak RSS (all threads) when it exits: VmHWM of its own
+// mm. Not getrusage()'s ru_maxrss: exec keeps the forking process's high-water mark in it
+// (exec_mmap() → setmax_mm_hiwater_rss()), so a child of a big vitest worker reported the
+// worker's RSS (512 MB for both runs once, whatever the child used)
 const PRELOAD = path.join(dir, 'maxrss.mjs');
 writeFileSync(
   PRELOAD,
-  "import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => writeFileSync(process.env.MAXRSS_FILE, String(process.resourceUsage().maxRSS)));\n",
+  "import { readFileSync, writeFileSync } from 'node:fs';\nprocess.on('exit', () => writeFileSync(process.env.MAXRSS_FILE, /VmHWM:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]));\n",
 );
 
 /** 10^6 steps on a 16-page region: touch (write, all 16 pages) and access (read, one page) in turn. */
