@@ -86,7 +86,12 @@ export class MmGather {
         if ((f.flags[head]! & PG.swapcache) !== 0 && f.folioMapcount(head) === 0) folioFreeSwap(this.k, head);
       }
     }
-    for (const head of this.pages) this.k.folioPut(head);
+    // freeing a 64 GiB unmap's folios takes long: cond_resched() polls for an interruption (the
+    // kernel frees per batch of MAX_GATHER_BATCH pages; mmsim frees them all here, unmodelled cost)
+    for (const head of this.pages) {
+      this.k.folioPut(head);
+      this.k.condResched(1);
+    }
     this.pages.length = 0;
     this.start = Number.MAX_SAFE_INTEGER;
     this.end = 0;

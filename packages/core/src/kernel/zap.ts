@@ -113,6 +113,7 @@ export function freePgtables(k: Kernel, mm: MmStruct, start: number, end: number
     const span = LEVEL_SPAN[level + 1]!; // pages covered by one table of this level
     const first = start - (start % span);
     for (let v = first; v < end; v += span) {
+      k.condResched(1);
       if (mm.covered(v, v + span)) continue;
       const parent = tableAt(k, mm, v, level + 1, false);
       if (parent < 0) continue;
