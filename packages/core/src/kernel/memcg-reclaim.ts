@@ -9,36 +9,12 @@
  */
 import type { Kernel } from './kernel.js';
 import type { MemCgroup } from './memcontrol.js';
-import { DEF_PRIORITY, SWAP_CLUSTER_MAX, shrinkNode, snapshotRefaults } from './vmscan.js';
+import { SWAP_CLUSTER_MAX, doTryToFreePages } from './vmscan.js';
 
 /** try_to_free_mem_cgroup_pages(memcg, nr_pages, GFP_KERNEL, MEMCG_RECLAIM_MAY_SWAP): the pages reclaimed. */
 export function tryToFreeMemCgroupPages(k: Kernel, m: MemCgroup, nrPages: number): number {
-  const s = k.vmscan;
-  const sc = s.memcgSc;
-  s.inReclaim = true;
+  const sc = k.vmscan.memcgSc;
   sc.targetMemcg = m.id;
   sc.nrToReclaim = Math.max(nrPages, SWAP_CLUSTER_MAX);
-  sc.nrReclaimed = 0;
-  sc.forceDeactivate = false;
-  sc.skippedDeactivate = false;
-  sc.mayDeactivate = 0;
-  try {
-    for (;;) {
-      for (sc.priority = DEF_PRIORITY; sc.priority >= 0; sc.priority--) {
-        sc.nrScanned = 0;
-        shrinkNode(k, sc);
-        if (sc.nrReclaimed >= sc.nrToReclaim) break;
-      }
-      snapshotRefaults(k, m.id);
-      if (sc.nrReclaimed > 0) return sc.nrReclaimed;
-      if (sc.skippedDeactivate && !sc.forceDeactivate) {
-        sc.forceDeactivate = true;
-        sc.skippedDeactivate = false;
-        continue;
-      }
-      return 0;
-    }
-  } finally {
-    s.inReclaim = false;
-  }
+  return doTryToFreePages(k, sc);
 }

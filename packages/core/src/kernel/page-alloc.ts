@@ -9,15 +9,7 @@ import { C } from '../stats/counters.js';
 import type { Kernel } from './kernel.js';
 import { kswapdCatchUp, wakeupKswapd } from './kswapd.js';
 import { outOfMemory } from './oom.js';
-import {
-  DEF_PRIORITY,
-  MAX_RECLAIM_RETRIES,
-  SWAP_CLUSTER_MAX,
-  canReclaimAnon,
-  lruvecPages,
-  shrinkNode,
-  snapshotRefaults,
-} from './vmscan.js';
+import { MAX_RECLAIM_RETRIES, SWAP_CLUSTER_MAX, canReclaimAnon, lruvecPages, doTryToFreePages } from './vmscan.js';
 import { LRU } from '../mem/lru.js';
 
 /** NR_FREE_PAGES: memory not handed out to folios or page tables. */
@@ -88,33 +80,9 @@ function allocSlowpath(k: Kernel, order: number): boolean {
  * skipped. Charged to the allocating CPU. Returns the pages reclaimed.
  */
 function directReclaim(k: Kernel): number {
-  const s = k.vmscan;
-  const sc = s.directSc;
+  const sc = k.vmscan.directSc;
   k.stats.v[C.allocstall_normal]!++;
-  s.inReclaim = true;
   sc.nrToReclaim = SWAP_CLUSTER_MAX;
-  sc.nrReclaimed = 0;
-  sc.forceDeactivate = false;
-  sc.skippedDeactivate = false;
-  sc.mayDeactivate = 0;
   sc.targetMemcg = 0;
-  try {
-    for (;;) {
-      for (sc.priority = DEF_PRIORITY; sc.priority >= 0; sc.priority--) {
-        sc.nrScanned = 0;
-        shrinkNode(k, sc);
-        if (sc.nrReclaimed >= sc.nrToReclaim) break;
-      }
-      snapshotRefaults(k);
-      if (sc.nrReclaimed > 0) return sc.nrReclaimed;
-      if (sc.skippedDeactivate && !sc.forceDeactivate) {
-        sc.forceDeactivate = true;
-        sc.skippedDeactivate = false;
-        continue;
-      }
-      return 0;
-    }
-  } finally {
-    s.inReclaim = false;
-  }
+  return doTryToFreePages(k, sc);
 }

@@ -340,3 +340,37 @@ export function shrinkNode(k: Kernel, sc: ScanControl): void {
   // Kswapd gives up on balancing a node after too many failures; any progress resets it
   if (sc.nrReclaimed > before) k.kswapd.failures = 0;
 }
+
+/**
+ * do_try_to_free_pages(): shrink_node() at falling priority until sc.nrToReclaim pages are
+ * reclaimed; once more with force_deactivate when active lists were skipped. The callers set
+ * nrToReclaim and targetMemcg (direct reclaim: page-alloc.ts; memcg limit reclaim:
+ * memcg-reclaim.ts). Returns the pages reclaimed.
+ */
+export function doTryToFreePages(k: Kernel, sc: ScanControl): number {
+  const s = k.vmscan;
+  s.inReclaim = true;
+  sc.nrReclaimed = 0;
+  sc.forceDeactivate = false;
+  sc.skippedDeactivate = false;
+  sc.mayDeactivate = 0;
+  try {
+    for (;;) {
+      for (sc.priority = DEF_PRIORITY; sc.priority >= 0; sc.priority--) {
+        sc.nrScanned = 0;
+        shrinkNode(k, sc);
+        if (sc.nrReclaimed >= sc.nrToReclaim) break;
+      }
+      snapshotRefaults(k, sc.targetMemcg);
+      if (sc.nrReclaimed > 0) return sc.nrReclaimed;
+      if (sc.skippedDeactivate && !sc.forceDeactivate) {
+        sc.forceDeactivate = true;
+        sc.skippedDeactivate = false;
+        continue;
+      }
+      return 0;
+    }
+  } finally {
+    s.inReclaim = false;
+  }
+}
