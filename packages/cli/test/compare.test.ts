@@ -222,7 +222,7 @@ describe('mmsim compare: Ctrl-C', () => {
         'compare',
         fixture('compare/long.yaml'),
         '--var',
-        'PASSES=50,100,150,200',
+        'PASSES=400,800,1200,1600',
         '--seeds',
         '6',
         '--jobs',
