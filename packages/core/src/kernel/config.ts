@@ -1,4 +1,5 @@
 import type { MemcgConfig } from './memcontrol.js';
+import type { KsmConfig } from './ksm-state.js';
 
 /** THP sysfs-like settings: `enabled` per size (e.g. "2048K", "64K") and the top-level switch. */
 export type ThpMode = 'always' | 'inherit' | 'madvise' | 'never';
@@ -31,6 +32,8 @@ export interface KernelConfig {
   };
   /** /sys/kernel/mm/transparent_hugepage: key "top" is the global switch, others per size */
   thp: Record<string, ThpMode>;
+  /** /sys/kernel/mm/ksm knobs at boot (system.ksm, kernel/ksm.ts); unset: KSM stays off until a step uses it */
+  ksm?: Partial<KsmConfig>;
   features: {
     /**
      * mprotect()/uffd unprotect map exclusive anon pages writable right away
@@ -124,6 +127,23 @@ export interface KernelConfig {
      * activated a swap-backed page (`if (PageSwapBacked(page)) return PAGEREF_ACTIVATE`).
      */
     anonTwoReferences: boolean;
+    /**
+     * do_wp_page() reuses a KSM page mapped once with no other reference (reuse_ksm_page(),
+     * 52d1e606ee73, v5.8; removed by 09854ba94c6a in v5.9). Else a write to a KSM page copies.
+     */
+    ksmReuseKsmPage: boolean;
+    /** /proc/PID/ksm_stat with ksm_rmap_items (cb4df4cae4f2, v6.1) */
+    ksmStat: boolean;
+    /** ksm_stat's ksm_merging_pages and ksm_process_profit, sysfs general_profit (d21077fbc2fc, v6.4) */
+    ksmProfit: boolean;
+    /**
+     * KSM-placed zero pages are tracked (pte_mkdirty() on the zero-page PTE): sysfs
+     * ksm_zero_pages and ksm_stat's (e2942062e01d, 6080d19f0704, v6.6), unmerged by
+     * MADV_UNMERGEABLE (79271476b336, v6.6). Before, use_zero_pages merged untracked.
+     */
+    ksmZeroPages: boolean;
+    /** /sys/kernel/mm/ksm/smart_scan (default on), pages_skipped and pages_scanned (5e924ff54d08, v6.7) */
+    ksmSmartScan: boolean;
   };
 }
 
@@ -155,6 +175,11 @@ export function defaultKernelConfig(): KernelConfig {
       zapPteBatch: true,
       workingsetAnon: true,
       anonTwoReferences: true,
+      ksmReuseKsmPage: false,
+      ksmStat: true,
+      ksmProfit: true,
+      ksmZeroPages: true,
+      ksmSmartScan: true,
     },
   };
 }

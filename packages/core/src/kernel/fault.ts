@@ -26,6 +26,7 @@ import { flushPage } from './tlb-flush.js';
 import { clearDecider, decider } from '../di/instrument.js';
 import { WATERFALL } from '../explain/explainer.js';
 import { doFault, doWpFilePage } from './file-fault.js';
+import { ksmMightUnmapZeroPage } from './ksm-unmerge.js';
 
 /** What handle_mm_fault() ended with (VM_FAULT_*-like). */
 export const FaultResult = Object.freeze({
@@ -331,7 +332,8 @@ function doWpPage(k: Kernel, vmf: VmFault, fl: number): FaultResult {
   }
   const pfn = k.pt.val[kk]!;
   if (pfn === ZERO_PFN) {
-    if (vmf.unshare) return FaultResult.OK; // nothing to unshare on the zero page
+    // nothing to unshare on the zero page, but for a zero page KSM placed (break_ksm(), v6.6)
+    if (vmf.unshare && ((fl & PTE.dirty) === 0 || k.ksm === null)) return FaultResult.OK;
     vmf.pfn = ZERO_PFN; // fault.cowOrder sees the zero page
     vmf.head = ZERO_PFN;
     wpPageCopy(k, vmf, -1, -1);
@@ -343,6 +345,14 @@ function doWpPage(k: Kernel, vmf: VmFault, fl: number): FaultResult {
   if ((k.f.flags[head]! & PG.filemap) !== 0)
     return doWpFilePage(k, vmf, head, () => wpPageCopy(k, vmf, pfn, head)) as FaultResult;
   if (vmf.unshare && (k.f.flags[pfn]! & PG.anonExclusive) !== 0) return FaultResult.OK;
+  if ((k.f.flags[head]! & PG.ksm) !== 0) {
+    // a KSM page is never reused by the refcount rules (09854ba94c6a v5.9 `PageKsm(page) ||
+    // page_count(page) != 1`; wp_can_reuse_anon_folio(): folio_test_ksm()); v5.8's
+    // reuse_ksm_page() (52d1e606ee73) took one mapped once with no other reference
+    if (k.config.features.ksmReuseKsmPage && !vmf.unshare && reuseKsmPage(k, vmf, head)) wpPageReuse(k, vmf, kk, pfn);
+    else wpPageCopy(k, vmf, pfn, head);
+    return FaultResult.OK;
+  }
   k.hooks.fault.beforeWpReuse.call(vmf);
   if (k.explain !== null) clearDecider();
   const decision = k.hooks.fault.wpReuse.call(vmf) ?? defaultWpReuse(k, head);
@@ -357,6 +367,42 @@ function doWpPage(k: Kernel, vmf: VmFault, fl: number): FaultResult {
   }
   wpPageCopy(k, vmf, pfn, head);
   return FaultResult.OK;
+}
+
+/**
+ * reuse_ksm_page() (v5.8): not in the swap cache, a live stable node, and page_ref_freeze(page, 1);
+ * then page_move_anon_rmap(): the folio is an ordinary anonymous one again (its stable node stale).
+ */
+function reuseKsmPage(k: Kernel, vmf: VmFault, head: number): boolean {
+  const f = k.f;
+  if ((f.flags[head]! & PG.swapcache) !== 0 || f.ref[head] !== 1) return false;
+  const node = k.ksm?.nodeOfPfn.get(head);
+  if (node === undefined || node.kpfn !== head) return false;
+  f.flags[head]! &= ~PG.ksm;
+  f.anonVma[head] = anonVmaPrepare(k, vmf.mm, vmf.vma);
+  f.index[head] = vmf.vma.pgoffOf(vmf.vpn);
+  return true;
+}
+
+/**
+ * handle_mm_fault(vma, addr, FAULT_FLAG_UNSHARE | FAULT_FLAG_REMOTE) from break_ksm()
+ * (kernel/ksm-unmerge.ts): handle_mm_fault() checks no VMA permission (a PROT_NONE VMA is
+ * faulted too) and an unshare fault is never handed to userfaultfd.
+ */
+export function breakKsmFault(k: Kernel, mm: MmStruct, vma: Vma, vpn: number): FaultResult {
+  k.stats.v[C.pgfault]!++;
+  k.memcgCharge = mm.memcg;
+  memcgEvent(k, mm.memcg, ME.pgfault, 1);
+  k.charge(k.hw.costs.faultEntry);
+  const vmf = beginFault(k, mm, vma, vpn, false, true);
+  const pmd = tableAt(k, mm, vpn, 1, false);
+  const t = pmd < 0 ? pmd : pteTableInPmd(k, mm, vpn, pmd, false, 'fault');
+  if (t < 0) return FaultResult.OK;
+  vmf.table = t;
+  vmf.index = pteIndex(vpn);
+  const fl = k.pt.fl[k.pt.slot(t, vmf.index)]!;
+  if ((fl & PTE.present) === 0 || (fl & PTE.write) !== 0) return FaultResult.OK;
+  return doWpPage(k, vmf, fl);
 }
 
 /** wp_page_reuse(): the page is ours alone; make the PTE writable. No flush is needed. */
@@ -411,11 +457,14 @@ function wpPageCopy(k: Kernel, vmf: VmFault, oldPfn: number, oldHead: number): v
   const i = vmf.index;
   const kk = k.pt.slot(t, i);
   const oldFl = k.pt.fl[kk]!;
+  // ksm_might_unmap_zero_page(): a zero page KSM placed (pte_dirty) is gone
+  if (zero && (oldFl & PTE.dirty) !== 0 && k.ksm !== null) ksmMightUnmapZeroPage(k, mm);
   // ptep_clear_flush()
   k.hooks.pte.beforeChange.call(mm, vpn, vpn + 1, 'wp_page_copy');
   k.pt.clear(t, i);
   flushPage(k, mm, vpn, 'wp_page_copy');
-  const keep = oldFl & PTE.softDirty;
+  // mk_pte(vma->vm_page_prot): only break_ksm() faults a PROT_NONE VMA
+  const keep = (oldFl & PTE.softDirty) | ((vma.flags & (VM.read | VM.write)) === 0 ? PTE.protNone : 0);
   k.pt.set(t, i, nh, keep | PTE.present | PTE.young | (vmf.unshare ? 0 : PTE.dirty | k.sd | PTE.write));
   k.charge(k.hw.costs.pteUpdate);
   k.hooks.pte.afterSet.call(mm, vpn, vpn + 1);

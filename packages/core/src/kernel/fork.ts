@@ -7,6 +7,7 @@ import { PTE } from '../mm/pte.js';
 import { folioPteBatch } from './pte-batch.js';
 import { PG } from '../mem/folios.js';
 import { ZERO_PFN } from '../mem/phys-mem.js';
+import { ksmFork, ksmZeroPteCopied } from './ksm-unmerge.js';
 import { C } from '../stats/counters.js';
 import { PTRS_PER_TABLE, pmdStart, pteIndex } from '../units.js';
 import { ForkCtx } from '../hooks/contexts.js';
@@ -50,6 +51,7 @@ export function forkProcess(k: Kernel, parent: Process, childPid: string, cpu: n
   // dup_mmap(): flush_tlb_mm(oldmm) for the write-protected parent PTEs
   flushMm(k, pmm, 'dup_mmap');
   cmm.hasPinned = false;
+  if (k.ksm !== null) ksmFork(k, pmm, cmm);
   const child = new Proc(childPid, cmm);
   k.procs.set(childPid, child);
   k.addThread(child, cpu, false);
@@ -229,6 +231,7 @@ function copyPresentPte(
   const f = k.f;
   if (val === ZERO_PFN) {
     pt.set(dt, pteIndex(a), val, fl & ~PTE.young);
+    if ((fl & PTE.dirty) !== 0 && k.ksm !== null) ksmZeroPteCopied(k, cmm);
     return;
   }
   const head = f.head(val);

@@ -38,6 +38,8 @@ import { Kswapd } from './kswapd.js';
 import { prepareAlloc } from './page-alloc.js';
 import { folioRotateReclaimable } from './file-reclaim.js';
 import { createMemcgs, memcgUncharge, tryChargeMemcg, type MemCgroup } from './memcontrol.js';
+import type { KsmState } from './ksm-state.js';
+import { ksmOf } from './ksm.js';
 
 /** MMSIM_RANGE_FAULTS=0 turns the range fast path off (Kernel.rangeFaults); no process object: on. */
 function rangeFaultsDefault(): boolean {
@@ -132,6 +134,8 @@ export class Kernel {
   readonly pendingWriteback: number[] = [];
   /** FOLL_PIN pins not yet unpinned (gup.ts), so explanations can name the pin holding a page */
   readonly livePins = new Set<Pin>();
+  /** KSM (kernel/ksm.ts): created by system.ksm or the first step that uses KSM, else null */
+  ksm: KsmState | null = null;
   /** decision records (`--explain`), null when off: explain/explainer.ts */
   explain: Explainer | null = null;
   /**
@@ -216,6 +220,7 @@ export class Kernel {
     this.taskSize = taskSizeOf(hw);
     this.mmapBase = mmapBasePages(this.taskSize);
     this.vmf = new VmFault(this);
+    if (config.ksm !== undefined) ksmOf(this); // system.ksm: the knobs at boot
     this.flushReq = {
       kind: 'range',
       mm: null,

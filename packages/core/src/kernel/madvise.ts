@@ -16,6 +16,7 @@ import { madviseCollapse } from './khugepaged.js';
 import { pteTable, pteTableForWrite } from './pgwalk.js';
 import { folioDeactivate, isolateLru, lruAddDrain } from './lru-batch.js';
 import { flushBatchedPending } from './tlb-flush.js';
+import { ksmMadvise } from './ksm-unmerge.js';
 
 export const ADVICES = [
   'pageout',
@@ -28,6 +29,8 @@ export const ADVICES = [
   'wipeonfork',
   'keeponfork',
   'collapse',
+  'mergeable',
+  'unmergeable',
 ] as const;
 export type Advice = (typeof ADVICES)[number];
 
@@ -68,6 +71,10 @@ export function madvise(k: Kernel, mm: MmStruct, start: number, end: number, adv
       break;
     case 'collapse':
       madviseCollapse(k, mm, start, end);
+      break;
+    case 'mergeable':
+    case 'unmergeable':
+      ksmMadvise(k, mm, start, end, advice === 'mergeable');
       break;
   }
   k.hooks.madvise.get(advice)?.call({ mm, start, end, cpu: k.cpu });

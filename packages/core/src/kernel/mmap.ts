@@ -7,6 +7,7 @@ import { splitHugePmdAt } from './huge-memory.js';
 import { getUnmappedArea, lowerMmapBase } from './unmapped-area.js';
 import { RESERVE_HINT_PAGES } from '../mem/phys-mem.js';
 import { unlinkFileVma } from './file-rmap.js';
+import { ksmVmaFlags } from './ksm-unmerge.js';
 
 /** mmap(MAP_PRIVATE|MAP_ANONYMOUS) of `pages` pages; returns the VMA. ENOMEM when it does not fit (unmapped-area.ts). */
 export function mmapAnon(
@@ -24,6 +25,7 @@ export function mmapAnon(
   // keep a guard gap below the previous mapping, as top-down allocation leaves holes rarely
   // mmap_region(): vm_flags |= VM_SOFTDIRTY (a new mapping is all soft-dirty)
   const vma = new Vma(start, start + pages, (opts.flags ?? VM.read | VM.write) | k.vmSoftDirty, start, -1, name);
+  if (mm.ksmMergeAny) vma.flags = ksmVmaFlags(mm, vma.flags); // PR_SET_MEMORY_MERGE (kernel/ksm-unmerge.ts)
   lowerMmapBase(mm, start); // one PMD gap: no two regions share a PTE table
   mm.insertVma(vma);
   // room for what faulting it all in allocates (frames and PTE tables), so the typed arrays

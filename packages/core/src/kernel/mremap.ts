@@ -1,7 +1,8 @@
 /** mremap(MREMAP_MAYMOVE) of part of a mapping to a new place (mm/mremap.c). */
 import { SimError, type Kernel } from './kernel.js';
 import type { MmStruct } from '../mm/mm-struct.js';
-import { Vma } from '../mm/vma.js';
+import { VM, Vma } from '../mm/vma.js';
+import { unmergeKsmPages } from './ksm-unmerge.js';
 import { C } from '../stats/counters.js';
 import { HPAGE_PMD_NR, PTRS_PER_TABLE, pmdStart, pteIndex } from '../units.js';
 import { vmasForRange } from './mmap.js';
@@ -22,6 +23,8 @@ export function mremapMove(k: Kernel, mm: MmStruct, start: number, end: number, 
     throw new SimError('mremap: the range must lie inside one mapping', 'einval');
   }
   const old = vmas[0]!;
+  // move_vma(): ksm_madvise(MADV_UNMERGEABLE) breaks the KSM pages but keeps VM_MERGEABLE
+  if (k.ksm !== null && (old.flags & VM.mergeable) !== 0 && old.anonVma >= 0) unmergeKsmPages(k, mm, old, start, end);
   lowerMmapBase(mm, nstart);
   // move_vma(): the new VMA keeps the pgoff and anon_vma, so rmap still finds the pages
   const nv = new Vma(nstart, nstart + pages, old.flags, old.pgoff, old.anonVma, name, old.file);

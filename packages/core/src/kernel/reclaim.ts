@@ -30,7 +30,8 @@ export function reclaimFolios(k: Kernel, heads: number[], reason: ReclaimReason)
   for (const head of heads) {
     ctx.head = head;
     ctx.pfn = head;
-    if (k.hooks.reclaim.shouldReclaim.call(ctx) === false || (f.flags[head]! & PG.anon) === 0) {
+    // KSM folios: rmap_walk_ksm() is not modelled, they stay (docs: "Not modelled yet")
+    if (k.hooks.reclaim.shouldReclaim.call(ctx) === false || (f.flags[head]! & (PG.anon | PG.ksm)) !== PG.anon) {
       keep(k, head);
       continue;
     }
@@ -115,7 +116,8 @@ export function shrinkFolioList(k: Kernel, heads: number[], sc: ScanControl): nu
       else reclaimed += shrinkFileFolio(k, head, sc);
       continue;
     }
-    if ((f.flags[head]! & PG.anon) === 0) {
+    // KSM folios stay: their rmap (rmap_walk_ksm()) is not modelled
+    if ((f.flags[head]! & (PG.anon | PG.ksm)) !== PG.anon) {
       moveFolioToLru(k, head);
       continue;
     }

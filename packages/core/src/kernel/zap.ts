@@ -6,6 +6,7 @@ import type { Vma } from '../mm/vma.js';
 import { PTE } from '../mm/pte.js';
 import { PG } from '../mem/folios.js';
 import { ZERO_PFN } from '../mem/phys-mem.js';
+import { ksmExit, ksmMightUnmapZeroPage } from './ksm-unmerge.js';
 import { LEVEL_SPAN, PTRS_PER_TABLE, pmdStart, pteIndex, tableIndex } from '../units.js';
 import { CLEARED_PMD, type MmGather } from './tlb-gather.js';
 import { vmasForRange } from './mmap.js';
@@ -67,6 +68,7 @@ export function zapRange(
         pt.clear(t, i);
         k.charge(k.hw.costs.pteUpdate);
         if (pfn === ZERO_PFN) {
+          if ((fl & PTE.dirty) !== 0 && k.ksm !== null) ksmMightUnmapZeroPage(k, mm);
           tlb.addRange(a);
           continue;
         }
@@ -162,6 +164,7 @@ export function exitMmap(k: Kernel, mm: MmStruct): void {
   }
   mm.cpumask.fill(0);
   k.mms.delete(mm);
+  if (k.ksm !== null) ksmExit(k, mm);
   k.hooks.mm.destroyed.call(mm);
 }
 

@@ -20,6 +20,13 @@ export class MmStruct {
   tlbFlushBatched = false;
   /** MMF_HAS_PINNED */
   hasPinned = false;
+  /** MMF_VM_MERGEABLE (registered with ksmd) and MMF_VM_MERGE_ANY (PR_SET_MEMORY_MERGE): kernel/ksm.ts */
+  ksmMergeable = false;
+  ksmMergeAny = false;
+  /** mm->ksm_rmap_items, mm->ksm_merging_pages, mm->ksm_zero_pages (/proc/PID/ksm_stat) */
+  ksmRmapItems = 0;
+  ksmMergingPages = 0;
+  ksmZeroPages = 0;
   /** next mmap address (top-down allocator), in pages */
   mmapBase: number;
   /** hardware context slot (ASID/PCID bookkeeping belongs to the hardware model) */

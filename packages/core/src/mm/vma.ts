@@ -18,6 +18,8 @@ export const VM = Object.freeze({
   uffdWp: 1 << 7,
   /** VM_SHARED: MAP_SHARED of a file or of shmem (kernel/file-mmap.ts) */
   shared: 1 << 8,
+  /** VM_MERGEABLE: MADV_MERGEABLE or PR_SET_MEMORY_MERGE (kernel/ksm.ts) */
+  mergeable: 1 << 9,
   /** VM_SOFTDIRTY: new since the last clear_refs (only where the arch has soft-dirty; mmap sets it) */
   softDirty: 1 << 15,
 } as const);

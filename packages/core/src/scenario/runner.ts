@@ -391,6 +391,17 @@ class Runner implements OpObserver {
     }
   }
 
+  onValueChecks(where: string, checks: ReadonlyArray<{ what: string; got: number; want: number }>): void {
+    for (const c of checks) {
+      if (c.got === c.want) this.checks.passed++;
+      else {
+        this.checks.failed++;
+        if (this.checks.failures.length < 100)
+          this.checks.failures.push({ step: where, message: `${c.what} is ${c.got}, expected ${c.want}` });
+      }
+    }
+  }
+
   onExpectedError(_s: Step, where: string, want: string, got: string): void {
     if (got === want) this.checks.passed++;
     else {

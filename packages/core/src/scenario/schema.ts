@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { parseSize } from '../units.js';
 import { ADVICES } from '../kernel/madvise.js';
+import { KsmSystem, ksmSteps } from './ksm-schema.js';
 
 // z.number() rejects Infinity and NaN (YAML `.inf`, `.nan`) with a bare "Invalid input": the
 // custom member lets every number through to the "not a size" check below
@@ -194,6 +195,8 @@ const Compute = z.strictObject({
   ...base,
 });
 const Phase = z.strictObject({ op: z.literal('phase'), name: z.string().min(1), cpu: z.number().int().optional() });
+/** KSM: ksm (sysfs), ksmd, prctl, ksmStat (ksm-schema.ts) */
+const { Ksm, Ksmd, Prctl, KsmStat } = ksmSteps(base, pid);
 
 export type Step =
   | z.infer<typeof Spawn>
@@ -220,6 +223,10 @@ export type Step =
   | z.infer<typeof Write>
   | z.infer<typeof Compute>
   | z.infer<typeof Phase>
+  | z.infer<typeof Ksm>
+  | z.infer<typeof Ksmd>
+  | z.infer<typeof Prctl>
+  | z.infer<typeof KsmStat>
   | { op: 'repeat'; times: number; steps: Step[]; phase?: string | undefined };
 
 export const StepSchema: z.ZodType<Step> = z.lazy(() =>
@@ -248,6 +255,10 @@ export const StepSchema: z.ZodType<Step> = z.lazy(() =>
     Write,
     Compute,
     Phase,
+    Ksm,
+    Ksmd,
+    Prctl,
+    KsmStat,
     z.strictObject({
       op: z.literal('repeat'),
       times: z.number().int().nonnegative(),
@@ -283,6 +294,10 @@ export const OP_NAMES = [
   'compute',
   'phase',
   'repeat',
+  'ksm',
+  'ksmd',
+  'prctl',
+  'ksmStat',
 ] as const;
 
 const ThpMode = z.enum(['always', 'inherit', 'madvise', 'never']);
@@ -330,6 +345,8 @@ export const SystemSchema = z.strictObject({
     })
     .optional(),
   lruBatchSize: z.number().int().min(1).max(4096).optional(),
+  /** /sys/kernel/mm/ksm knobs at boot (docs/scenario-format.md "KSM") */
+  ksm: KsmSystem.optional(),
 });
 
 /** Guards against runaway work (docs/scenario-format.md "Limits"). */

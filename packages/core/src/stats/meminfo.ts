@@ -4,6 +4,7 @@ import { LRU } from '../mem/lru.js';
 import { PG } from '../mem/folios.js';
 import { lruvecPages } from '../kernel/vmscan.js';
 import { memcgFiles, type MemcgFiles } from './memcg-files.js';
+import { ksmStat } from '../scenario/ops/ksm.js';
 
 export interface ProcessMeminfo {
   /** /proc/PID/status, in kB */
@@ -14,6 +15,8 @@ export interface ProcessMeminfo {
   /** with files or shared memory in the scenario only: MM_FILEPAGES / MM_SHMEMPAGES in kB */
   RssFile?: number;
   RssShmem?: number;
+  /** once KSM is used (v6.1+): /proc/PID/ksm_stat, its lines of the kernel's era */
+  ksm_stat?: Record<string, number>;
 }
 
 export interface Meminfo {
@@ -84,6 +87,10 @@ export function meminfo(k: Kernel): Meminfo {
     if (files) {
       processes[pid]!.RssFile = mm.rssFile * 4;
       processes[pid]!.RssShmem = mm.rssShmem * 4;
+    }
+    if (k.ksm !== null) {
+      const st = ksmStat(k, mm);
+      if (st !== null) processes[pid]!.ksm_stat = st;
     }
   }
   const pc = k.pageCache;

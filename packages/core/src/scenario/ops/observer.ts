@@ -57,6 +57,8 @@ export interface OpObserver {
   onWake?(t: Thread, fault: PendingFault, result: AccessResult, path: string): void;
   /** a `pagemap` step read these entries, one per page from `vpn` on */
   onPagemap?(step: PagemapStep, path: string, vpn: number, entries: PagemapEntry[]): void;
+  /** a step read values and compared them with its `expect` (ksm, prctl, ksmStat): each is a check */
+  onValueChecks?(path: string, checks: ReadonlyArray<{ what: string; got: number; want: number }>): void;
   /** a `readPin` read these values */
   onReadPin?(step: ReadPinStep, path: string, values: number[]): void;
   /**
