@@ -16,6 +16,18 @@ export { Vma, VM } from './mm/vma.js';
 export { MmStruct } from './mm/mm-struct.js';
 export { AnonVmaRegistry } from './mm/anon-vma.js';
 export { Kernel, SimError } from './kernel/kernel.js';
+export {
+  KsmState,
+  MmSlot,
+  RmapItem,
+  StableNode,
+  STABLE,
+  UNSTABLE,
+  KSM_DEFAULTS,
+  type KsmConfig,
+} from './kernel/ksm-state.js';
+export { ksmDoScan, ksmOf } from './kernel/ksm.js';
+export { ksmSysfs, ksmStat } from './scenario/ops/ksm.js';
 export { defaultKernelConfig, type KernelConfig, type ThpMode } from './kernel/config.js';
 export {
   MIN_MEMORY_PAGES,

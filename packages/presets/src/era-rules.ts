@@ -9,7 +9,13 @@ import { presetKernelVersion, presetNames } from './index.js';
 
 /** The parts of a scenario the rules read (a parsed scenario satisfies it). */
 export interface EraScenario {
-  system?: { thp?: Record<string, unknown> | undefined; vm?: { lruGen?: boolean | undefined } | undefined } | undefined;
+  system?:
+    | {
+        thp?: Record<string, unknown> | undefined;
+        vm?: { lruGen?: boolean | undefined } | undefined;
+        ksm?: { smart_scan?: unknown } | undefined;
+      }
+    | undefined;
   steps?: readonly unknown[] | undefined;
 }
 
@@ -35,6 +41,7 @@ export interface EraRule {
 
 interface StepLike {
   op?: unknown;
+  smart_scan?: unknown;
   advice?: unknown;
   mode?: unknown;
   wp?: unknown;
@@ -106,6 +113,48 @@ export const ERA_RULES: readonly EraRule[] = Object.freeze([
     commit: '63b2d4174c4a',
     what: 'userfaultfd write-protect (UFFDIO_REGISTER_MODE_WP, UFFDIO_WRITEPROTECT, UFFDIO_COPY_MODE_WP)',
     find: uffdWp,
+  },
+  {
+    // mm: add new api to enable ksm per process (PR_SET_MEMORY_MERGE / PR_GET_MEMORY_MERGE)
+    id: 'prctl-memory-merge',
+    since: '6.4',
+    commit: 'd7597f59d1d3',
+    what: 'prctl(PR_SET_MEMORY_MERGE / PR_GET_MEMORY_MERGE)',
+    find: (sc) => {
+      const out: Array<{ where: string; field: string; value: string }> = [];
+      for (const [where, s] of walkSteps(sc.steps))
+        if (s.op === 'prctl') out.push({ where, field: 'op', value: 'prctl' });
+      return out;
+    },
+  },
+  {
+    // mm/ksm: add smart page scanning (/sys/kernel/mm/ksm/smart_scan)
+    id: 'ksm-smart-scan',
+    since: '6.7',
+    commit: '5e924ff54d08',
+    what: 'KSM smart scan (/sys/kernel/mm/ksm/smart_scan)',
+    find: (sc) => {
+      const out: Array<{ where: string; field: string; value: string }> = [];
+      if (sc.system?.ksm?.smart_scan !== undefined)
+        out.push({ where: 'scenario', field: 'system.ksm.smart_scan', value: String(sc.system.ksm.smart_scan) });
+      for (const [where, s] of walkSteps(sc.steps))
+        if (s.op === 'ksm' && s.smart_scan !== undefined)
+          out.push({ where, field: 'smart_scan', value: String(s.smart_scan) });
+      return out;
+    },
+  },
+  {
+    // ksm: count allocated ksm rmap_items for each process (/proc/PID/ksm_stat)
+    id: 'ksm-stat',
+    since: '6.1',
+    commit: 'cb4df4cae4f2',
+    what: '/proc/PID/ksm_stat',
+    find: (sc) => {
+      const out: Array<{ where: string; field: string; value: string }> = [];
+      for (const [where, s] of walkSteps(sc.steps))
+        if (s.op === 'ksmStat') out.push({ where, field: 'op', value: 'ksmStat' });
+      return out;
+    },
   },
   {
     // mm: introduce MADV_COLD

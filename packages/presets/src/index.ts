@@ -53,7 +53,8 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
     kernelVersion: '5.7',
     description: 'v5.7: the mapcount rule without the GUP COW-break workaround (CVE-2020-29374 reproducer)',
     extends: 'linux-5.8',
-    config: {},
+    // reuse_ksm_page() (52d1e606ee73) came with v5.8: v5.7 copies every written KSM page
+    config: { features: { ksmReuseKsmPage: false } },
     slots: { refcount: era({ era: 'linux-5.7' }) },
   },
   'linux-5.8': {
@@ -84,6 +85,12 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
         // (b518154e59aa) came with v5.9
         workingsetAnon: false,
         anonTwoReferences: false,
+        // KSM: reuse_ksm_page() (52d1e606ee73, v5.8 only); ksm_stat v6.1, profit v6.4, zero pages v6.6, smart scan v6.7
+        ksmReuseKsmPage: true,
+        ksmStat: false,
+        ksmProfit: false,
+        ksmZeroPages: false,
+        ksmSmartScan: false,
       },
     },
     // PMD-sized THP only (set thp: { top: always | madvise } in a scenario); the per-size
@@ -96,7 +103,8 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
     description: 'v5.9: do_wp_page() simplification (09854ba94c6a), page_count() == 1',
     extends: 'linux-5.8',
     // anon LRU workingset protection (b518154e59aa) and anon refault detection (aae466b0052e)
-    config: { features: { workingsetAnon: true, anonTwoReferences: true } },
+    // ... and 09854ba94c6a dropped reuse_ksm_page(): a written KSM page is always copied
+    config: { features: { workingsetAnon: true, anonTwoReferences: true, ksmReuseKsmPage: false } },
     slots: { refcount: era({ era: 'linux-5.9' }) },
   },
   'linux-5.18': {
@@ -120,7 +128,17 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
     kernelVersion: '6.8',
     description: 'v6.8: multi-size THP (mTHP); THP-aligned anonymous mappings (efa7df3e3bb5, v6.7)',
     extends: 'linux-5.19',
-    config: { features: { thpAlignAnon: true, uffdTryChangeWritable: true } },
+    config: {
+      features: {
+        thpAlignAnon: true,
+        uffdTryChangeWritable: true,
+        // /proc/PID/ksm_stat (v6.1), ksm_merging_pages / profit (v6.4), ksm_zero_pages (v6.6), smart_scan (v6.7)
+        ksmStat: true,
+        ksmProfit: true,
+        ksmZeroPages: true,
+        ksmSmartScan: true,
+      },
+    },
     slots: { largeFolio: lf({ era: 'linux-6.8' }) },
   },
   'linux-6.18': {
@@ -156,7 +174,8 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
     description:
       "research: Ryan Roberts' variable-order anonymous folios RFC v2 (v6.3-based, seed 004): order-4 folios, same-order CoW without replacing exclusive sub-pages, largest-range reuse",
     extends: 'linux-5.19',
-    config: {},
+    // v6.3: /proc/PID/ksm_stat (v6.1) but not yet the v6.4 profit lines
+    config: { features: { ksmStat: true } },
     slots: { largeFolio: lf({ era: 'rfc-v2' }) },
   },
   'linux-6.18+cowpte': cowPtePreset('linux-6.18'),

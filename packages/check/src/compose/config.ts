@@ -34,6 +34,17 @@ export function kernelConfig(s: SystemSpec, file: string): ConfigOverrides {
     config.swap = swap;
   }
   if (s.thp) config.thp = thpConfig(s.thp, file);
+  if (s.ksm) {
+    // /sys/kernel/mm/ksm at boot (core's kernel/ksm-state.ts KsmConfig)
+    const b = (v: boolean | 0 | 1) => v === true || v === 1;
+    const k: NonNullable<ConfigOverrides['ksm']> = {};
+    if (s.ksm.run !== undefined) k.run = s.ksm.run;
+    if (s.ksm.pages_to_scan !== undefined) k.pages_to_scan = s.ksm.pages_to_scan;
+    if (s.ksm.use_zero_pages !== undefined) k.use_zero_pages = b(s.ksm.use_zero_pages);
+    if (s.ksm.max_page_sharing !== undefined) k.max_page_sharing = s.ksm.max_page_sharing;
+    if (s.ksm.smart_scan !== undefined) k.smart_scan = b(s.ksm.smart_scan);
+    config.ksm = k;
+  }
   return config;
 }
 

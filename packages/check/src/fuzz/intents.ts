@@ -13,8 +13,8 @@ export const REGIONS = ['a', 'b', 'c', 'd'] as const;
 export const PIN_IDS = ['pin0', 'pin1', 'pin2'] as const;
 /** region sizes in pages: small ones, large-folio-sized ones, and a whole PTE table (COW PTE tables share only fully covered tables) */
 export const REGION_PAGES = [1, 2, 4, 16, 32] as const;
-/** every advice but collapse (it needs PMD-mapped THPs, which core does not model) */
-export const FUZZ_ADVICES = ADVICES.filter((a) => a !== 'collapse');
+/** every advice but collapse (it needs PMD-mapped THPs, which core does not model) and KSM's (the fuzzer has no ksmd step yet) */
+export const FUZZ_ADVICES = ADVICES.filter((a) => a !== 'collapse' && a !== 'mergeable' && a !== 'unmergeable');
 
 export type Intent =
   | { t: 'spawn'; p: number; cpu: number }

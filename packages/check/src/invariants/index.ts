@@ -10,6 +10,7 @@ import { checkSwap, checkSwapCacheFolios } from './swap.js';
 import { checkLeaks } from './leaks.js';
 import { checkPageCache } from './page-cache.js';
 import { checkMemcg } from './memcg.js';
+import { checkKsm } from './ksm.js';
 import { ViolationList, type Violation } from './violation.js';
 
 export type { Violation } from './violation.js';
@@ -36,5 +37,6 @@ export function checkInvariants(k: Kernel, opts: InvariantOptions = {}): Violati
   checkPageCache(k, v, heads);
   checkLeaks(k, v, heads);
   checkMemcg(k, v, heads);
+  checkKsm(k, v, heads);
   return v.items;
 }
