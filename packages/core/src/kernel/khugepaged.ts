@@ -7,6 +7,7 @@ import { VM } from '../mm/vma.js';
 import { PTE } from '../mm/pte.js';
 import { PG } from '../mem/folios.js';
 import { ZERO_PFN } from '../mem/phys-mem.js';
+import { ksmMightUnmapZeroPage } from './ksm-unmerge.js';
 import { HPAGE_PMD_NR, PMD_ORDER, pmdIndex, pmdStart } from '../units.js';
 import { tableAt } from './pgwalk.js';
 import { removeRmapPtes } from './rmap.js';
@@ -103,7 +104,11 @@ export function madviseCollapse(k: Kernel, mm: MmStruct, start: number, end: num
         const head = f.head(pfn);
         removeRmapPtes(k, head, pfn, 1, mm);
         toPut.push(head);
-      } else f.data[nh + j] = 0;
+      } else {
+        f.data[nh + j] = 0;
+        // __collapse_huge_page_copy_succeeded(): ksm_might_unmap_zero_page()
+        if (pfn === ZERO_PFN && (fl & PTE.dirty) !== 0 && k.ksm !== null) ksmMightUnmapZeroPage(k, mm);
+      }
       pt.clear(t, j);
     }
     k.charge(k.hw.costs.copyPage * HPAGE_PMD_NR);
