@@ -21,9 +21,12 @@ export function checkKsm(k: Kernel, v: ViolationList, heads: readonly number[]):
     if ((f.flags[head]! & PG.anon) === 0 || f.order[head] !== 0 || f.anonVma[head] !== -1)
       v.add('ksm', `KSM folio ${head} is not an order-0 anonymous folio without anon_vma`);
     if ((f.flags[head]! & PG.anonExclusive) !== 0) v.add('ksm', `KSM folio ${head} is PageAnonExclusive`);
+    // no stable node at all is a state the kernel has too: try_to_merge_two_pages() made it a KSM
+    // page, failed on the tree page and break_cow() unshared only this mapping (a fork's other
+    // mappings keep it); a stable node it names must be in the tree
     const node = s.nodeOfPfn.get(head);
-    if (node === undefined || node.kpfn !== head || !inTree.has(node))
-      v.add('ksm', `KSM folio ${head} has no stable node in the stable tree`);
+    if (node !== undefined && (node.kpfn !== head || !inTree.has(node)))
+      v.add('ksm', `KSM folio ${head} names a stable node that is not in the stable tree`);
   }
   let shared = 0;
   let sharing = 0;

@@ -554,8 +554,11 @@ function doSwapPage(k: Kernel, vmf: VmFault): FaultResult {
   // v5.18+: a write fault on a swap-cache folio still in this CPU's LRU batch drains it first,
   // so the refcount tells whether we are the exclusive owner
   if (k.config.features.swapinDrainLocal && write && !skipped && (f.flags[head]! & PG.lru) === 0) lruAddDrain(k, k.cpu);
-  // a page that never entered the swap cache is certainly exclusive (do_swap_page)
-  const exclusive = vmf.swapExclusive || skipped;
+  // a page that never entered the swap cache is certainly exclusive (do_swap_page); a KSM
+  // folio met in the swap cache never is, nor mapped writable (`!folio_test_ksm(folio) &&
+  // (exclusive || folio_ref_count(folio) == 1)`; v5.8: reuse_swap_page() refuses PageKsm)
+  const ksm = (f.flags[head]! & PG.ksm) !== 0;
+  const exclusive = !ksm && (vmf.swapExclusive || skipped);
   // swap_free(): the PTE's reference to the slot goes away
   swapFree(k, slot);
   mm.swapEnts--;
@@ -563,13 +566,13 @@ function doSwapPage(k: Kernel, vmf: VmFault): FaultResult {
     folioFreeSwap(k, head); // should_try_to_free_swap()
   }
   // map it
-  if (f.anonVma[head]! < 0 || f.folioMapcount(head) === 0) {
+  if (!ksm && (f.anonVma[head]! < 0 || f.folioMapcount(head) === 0)) {
     f.anonVma[head] = anonVmaPrepare(k, mm, vma);
     f.index[head] = vma.pgoffOf(vpn);
   }
   addAnonRmapPtes(k, head, pfn, 1, mm);
   if (exclusive) f.flags[pfn]! |= PG.anonExclusive;
-  const asks = (vma.flags & VM.write) !== 0 && (fl & PTE.uffdWp) === 0;
+  const asks = !ksm && (vma.flags & VM.write) !== 0 && (fl & PTE.uffdWp) === 0;
   if (asks && k.explain !== null) clearDecider();
   const writable = asks && (k.hooks.fault.swapinWritable.call(vmf) ?? false);
   if (asks && k.explain !== null) k.explain.swapinWritable(vmf, head, writable, decider());

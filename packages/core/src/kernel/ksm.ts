@@ -401,7 +401,8 @@ function tryToMergeOnePage(k: Kernel, mm: MmStruct, vma: Vma, vpn: number, pfn: 
   if (!writeProtectPage(k, mm, vma, vpn, pfn)) return false;
   if (kpfn < 0) {
     f.flags[head]! |= PG.ksm | PG.dirty; // folio_set_stable_node(folio, NULL); SetPageDirty
-    f.anonVma[head] = -1; // folio->mapping: the stable node, no anon_vma
+    f.anonVma[head] = -1; // folio->mapping: the stable node (none yet), no anon_vma
+    k.ksm!.nodeOfPfn.delete(head); // a stable node of an earlier life of this frame is stale
     return true;
   }
   const same = kpfn === ZERO_PFN ? f.data[pfn] === 0 : f.data[kpfn] === f.data[pfn];
