@@ -59,13 +59,16 @@ export function ksmPublish(k: Kernel): void {
       (s.pagesSharing + (k.config.features.ksmZeroPages ? s.zeroPages : 0)) * PAGE_SIZE - s.rmapItems * RMAP_ITEM_SIZE;
 }
 
-/** __ksm_enter(): register mm with ksmd, just behind the scan cursor (scanned last in this round). */
+/**
+ * __ksm_enter(): register mm with ksmd, just behind the scan cursor (scanned last in this
+ * round); with run = 2 (KSM_RUN_UNMERGE) at the end of the list.
+ */
 export function ksmEnter(k: Kernel, mm: MmStruct): void {
   const s = ksmOf(k);
   if (mm.ksmMergeable) return;
   mm.ksmMergeable = true;
   const slot = new MmSlot(mm);
-  const at = s.cursor === null || s.knobs.run !== 1 ? s.slots.length : s.slots.indexOf(s.cursor);
+  const at = s.cursor === null || s.knobs.run === 2 ? s.slots.length : s.slots.indexOf(s.cursor);
   s.slots.splice(at, 0, slot);
   s.slotOf.set(mm, slot);
 }
@@ -340,12 +343,13 @@ function stableTreeSearch(k: Kernel, s: KsmState, pfn: number): number {
   if (own !== undefined && ksmGetFolio(k, s, own)) return pfn; // a KSM page forked
   const chain = s.stable.get(k.f.data[pfn]!);
   if (!chain) return -1;
-  // stable_node_dup(): prune stale dups, pick the fullest one below max_page_sharing
+  // stable_node_dup(): prune stale dups, pick the fullest sharing candidate
+  // (is_page_sharing_candidate(): at least one mapping left, fewer than max_page_sharing)
   let best: StableNode | null = null;
   for (const dup of [...chain]) {
     if (!ksmGetFolio(k, s, dup)) continue;
-    if (dup.hlist.length < s.knobs.max_page_sharing && (best === null || dup.hlist.length > best.hlist.length))
-      best = dup;
+    const len = dup.hlist.length;
+    if (len > 0 && len < s.knobs.max_page_sharing && (best === null || len > best.hlist.length)) best = dup;
   }
   return best === null ? -1 : best.kpfn;
 }
