@@ -10,7 +10,7 @@ import { eraProblems } from '@mmsim/presets';
 import { describeHolders, type DecisionRecord, type Scenario, type Step } from '@mmsim/core';
 import { errorText } from './compose/errors.js';
 import { StepDriver } from './driver/driver.js';
-import { fuzzInputArbitrary, type FuzzInput, type IntentWeights } from './fuzz/intents.js';
+import { fuzzInputArbitrary, KSM_WEIGHTS, type FuzzInput, type IntentWeights } from './fuzz/intents.js';
 import { runFuzzInput, type ViolationFilter } from './fuzz/run.js';
 import { failingScenario, writeFinding } from './scenario-file.js';
 import { formatDecision, TapWatch, type Decision } from './watch/taps.js';
@@ -58,6 +58,8 @@ export interface CheckOptions {
   thp?: boolean;
   /** the multi-gen LRU on (`vm: { lruGen: true }`; a v6.1+ preset) */
   lruGen?: boolean;
+  /** KSM on (`ksm: { run: 1, use_zero_pages: 1 }`) and MADV_(UN)MERGEABLE / ksmd steps in the mix (KSM_WEIGHTS) */
+  ksm?: boolean;
   /** op mix */
   weights?: IntentWeights;
   /** only these violations fail a run (e.g. `(v) => v.kind === 'pin-leak'` to look for one class of bug) */
@@ -122,7 +124,7 @@ export interface CheckResult {
 }
 
 export function resolveComposition(
-  o: Pick<CheckOptions, 'kernel' | 'hardware' | 'cpus' | 'policies' | 'thp' | 'lruGen'>,
+  o: Pick<CheckOptions, 'kernel' | 'hardware' | 'cpus' | 'policies' | 'thp' | 'lruGen' | 'ksm'>,
 ): Composition {
   checkKernel(o.kernel);
   // the multi-gen LRU needs a v6.1+ preset (the era rule `lru-gen`)
@@ -149,6 +151,7 @@ export function resolveComposition(
     policies,
     ...(o.thp ? { thp: true } : {}),
     ...(o.lruGen ? { lruGen: true } : {}),
+    ...(o.ksm ? { ksm: true } : {}),
   };
 }
 
@@ -197,7 +200,7 @@ function startSearch(o: CheckOptions, taps?: TapWatch): Search {
     largeFolios: o.largeFolios ?? 'random',
     tableRegions,
     ...(o.pressure !== undefined ? { pressure: o.pressure } : {}),
-    ...(o.weights ? { weights: o.weights } : {}),
+    ...(o.weights ? { weights: o.weights } : o.ksm ? { weights: KSM_WEIGHTS } : {}),
   });
   return { o, c, result, arb, taps: taps ?? new TapWatch(), seen: new Set(), t0 };
 }

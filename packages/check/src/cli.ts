@@ -48,6 +48,8 @@ export interface CheckCommandOptions {
   thp?: boolean;
   /** the multi-gen LRU on (system.vm.lruGen) */
   lruGen?: boolean;
+  /** KSM on (system.ksm) with MADV_(UN)MERGEABLE and ksmd steps */
+  ksm?: boolean;
   json?: boolean;
   /** a policy tap running longer than this (ms) stops the check: exit 2 (default 1000) */
   tapTimeout?: number;
@@ -74,11 +76,12 @@ export interface CheckIO {
 }
 
 export const CHECK_USAGE = `usage: mmsim check [--kernel P]... [--hardware strict|flat|x86|arm64|PKG] [--cpus N] [--policy X]...
-                   [--runs N] [--seed S] [--max-steps N] [--out DIR] [--large-folios always|never|random] [--thp] [--lru-gen] [--json]
+                   [--runs N] [--seed S] [--max-steps N] [--out DIR] [--large-folios always|never|random] [--thp] [--lru-gen] [--ksm] [--json]
                    [--pressure always|never|random] [--tap-timeout MS] [--baseline]
   --policy X   NAME or 'NAME={"opt":1}': a built-in, a package or a ./path (as mmsim run takes it)
   --thp   PMD-sized THP on (thp: { top: always }) with whole-table regions
   --lru-gen   the multi-gen LRU on (system.vm.lruGen: true; v6.1+ presets)
+  --ksm   KSM on (system.ksm: run 1, use_zero_pages 1) with MADV_(UN)MERGEABLE and ksmd steps in the mix
   --pressure   4 MiB of RAM with raised watermarks (kswapd, direct reclaim, swap-out in small runs):
                always, never (default) or random per run; a run that ends out of memory stops there
   --baseline   run each finding again on the preset alone: "also fails without your policy" or "only with it"
@@ -157,6 +160,9 @@ export function parseCheckArgs(argv: readonly string[]): CheckCommandOptions {
         break;
       case '--lru-gen':
         o.lruGen = true;
+        break;
+      case '--ksm':
+        o.ksm = true;
         break;
       case '--baseline':
         o.baseline = true;
@@ -272,6 +278,7 @@ export async function checkCommand(args: readonly string[] | CheckCommandOptions
             largeFolios: o.largeFolios === 'always' ? true : o.largeFolios === 'never' ? false : 'random',
             ...(o.thp ? { thp: true } : {}),
             ...(o.lruGen ? { lruGen: true } : {}),
+            ...(o.ksm ? { ksm: true } : {}),
             ...(o.pressure && o.pressure !== 'never'
               ? { pressure: o.pressure === 'always' ? true : ('random' as const) }
               : {}),

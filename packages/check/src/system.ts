@@ -102,6 +102,8 @@ export interface Composition {
   thp?: boolean;
   /** the multi-gen LRU on (`vm: { lruGen: true }`) */
   lruGen?: boolean;
+  /** KSM on (`ksm: { run: 1, use_zero_pages: 1 }`), with KSM intents in the mix */
+  ksm?: boolean;
 }
 
 export interface RunSystemOptions {
@@ -163,6 +165,7 @@ export function systemSpec(
   }
   if (c.thp) spec.thp = { top: 'always' };
   if (c.lruGen) spec.vm = { ...spec.vm, lruGen: true };
+  if (c.ksm) spec.ksm = { run: 1, use_zero_pages: 1 };
   return spec;
 }
 

@@ -93,3 +93,21 @@ describe('invariant: KSM stable tree, folio flags, rmap_items and counters agree
     expect(kinds.some((m) => m.includes('pages_sharing 2'))).toBe(true);
   });
 });
+
+describe('mmsim check --ksm', () => {
+  // (linux-5.8 is historical: its GUP-after-fork bug is found with or without KSM)
+  it.each(['linux-5.19', 'linux-6.18'])(
+    '%s: fuzzing with MADV_(UN)MERGEABLE and ksmd steps finds nothing over 200 runs, and pages merge',
+    async (kernel) => {
+      const { buildSystem, checkComposition, resolveComposition } = await import('../src/index.js');
+      const c = resolveComposition({ kernel, ksm: true });
+      const sys = buildSystem(c, { largeFolios: false, swapSync: true, smallBatches: false });
+      expect(sys.kernel.ksm?.knobs.run).toBe(1);
+      const r = checkComposition({ kernel, hardware: 'strict', ksm: true, runs: 200, seed: 1, maxSteps: 40 });
+      expect(r.runs).toBe(200);
+      expect(r.violations).toEqual([]);
+      expect(r.counters.ksm_full_scans).toBeGreaterThan(0);
+      expect(r.counters.ksm_pages_sharing ?? 0).toBeGreaterThan(0);
+    },
+  );
+});

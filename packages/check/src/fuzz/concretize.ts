@@ -84,6 +84,12 @@ export class Concretizer {
   step(i: Intent): Step | null {
     const d = this.d;
     if (i.t === 'drain') return i.cpu < 0 || i.cpu >= this.ncpus ? { op: 'drain' } : { op: 'drain', cpu: i.cpu };
+    if (i.t === 'ksmd') {
+      // a whole full scan when an mm is registered (else full_scans would never advance)
+      const ksm = d.k.ksm;
+      if (i.full && ksm !== null && ksm.knobs.run === 1 && ksm.slots.length > 0) return { op: 'ksmd', fullScans: 1 };
+      return { op: 'ksmd', pages: i.pages };
+    }
     if (i.t === 'unpin' || i.t === 'readPin') {
       const id = this.pick([...d.pins.keys()].sort(), i.id);
       return id ? { op: i.t, id } : null;
@@ -166,6 +172,9 @@ export class Concretizer {
       case 'madvise':
         if (!this.anyMapped(pid, a, b)) return null;
         return { op: 'madvise', pid, ...r, advice: i.advice };
+      case 'ksmMerge':
+        if (!this.anyMapped(pid, a, b)) return null;
+        return { op: 'madvise', pid, ...r, advice: i.merge ? 'mergeable' : 'unmergeable' };
       case 'mprotect':
         if (!this.anyMapped(pid, a, b) || this.blockedIn(pid, a, b)) return null;
         return { op: 'mprotect', pid, ...r, prot: i.prot };

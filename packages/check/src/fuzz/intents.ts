@@ -13,7 +13,7 @@ export const REGIONS = ['a', 'b', 'c', 'd'] as const;
 export const PIN_IDS = ['pin0', 'pin1', 'pin2'] as const;
 /** region sizes in pages: small ones, large-folio-sized ones, and a whole PTE table (COW PTE tables share only fully covered tables) */
 export const REGION_PAGES = [1, 2, 4, 16, 32] as const;
-/** every advice but collapse (it needs PMD-mapped THPs, which core does not model) and KSM's (the fuzzer has no ksmd step yet) */
+/** every advice but collapse (it needs PMD-mapped THPs, which core does not model) and KSM's (`ksmMerge` intents, with `--ksm`) */
 export const FUZZ_ADVICES = ADVICES.filter((a) => a !== 'collapse' && a !== 'mergeable' && a !== 'unmergeable');
 
 export type Intent =
@@ -35,7 +35,9 @@ export type Intent =
   | { t: 'uffdRegister'; p: number; r: number; off: number; len: number; mode: 'wp' | 'missing' }
   | { t: 'uffdCopy'; p: number; r: number; off: number; len: number; wp: boolean }
   | { t: 'uffdWriteProtect'; p: number; r: number; off: number; len: number; enable: boolean }
-  | { t: 'drain'; cpu: number };
+  | { t: 'drain'; cpu: number }
+  | { t: 'ksmMerge'; p: number; r: number; off: number; len: number; merge: boolean }
+  | { t: 'ksmd'; pages: number; full: boolean };
 
 const pid = fc.nat({ max: PIDS.length - 1 });
 const reg = fc.nat({ max: REGIONS.length - 1 });
@@ -79,6 +81,9 @@ export const DEFAULT_WEIGHTS: IntentWeights = {
   uffdWriteProtect: 1,
   drain: 1,
 };
+
+/** With KSM (`mmsim check --ksm`): the default mix plus MADV_(UN)MERGEABLE and ksmd scans. */
+export const KSM_WEIGHTS: IntentWeights = { ...DEFAULT_WEIGHTS, touch: 8, ksmMerge: 10, ksmd: 20 };
 
 /** Under memory pressure a `touch` may write a whole table-sized region: RAM fills up. */
 export const PRESSURE_TOUCH_PAGES = 512;
@@ -170,6 +175,16 @@ export function intentArbitrary(
       enable: fc.boolean(),
     }),
     drain: fc.record({ t: fc.constant('drain' as const), cpu }),
+    // KSM (`ksm: true`, KSM_WEIGHTS): MADV_MERGEABLE / MADV_UNMERGEABLE and ksmd scanning a few pages
+    ksmMerge: fc.record({
+      t: fc.constant('ksmMerge' as const),
+      p: P,
+      r: R,
+      off,
+      len,
+      merge: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+    }),
+    ksmd: fc.record({ t: fc.constant('ksmd' as const), pages: fc.integer({ min: 1, max: 40 }), full: fc.boolean() }),
   };
   const entries = Object.entries(arbs)
     .map(([t, arbitrary]) => ({ weight: weights[t] ?? 0, arbitrary }))
