@@ -84,6 +84,7 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
         // (b518154e59aa) came with v5.9
         workingsetAnon: false,
         anonTwoReferences: false,
+        collapseReadOnly: false,
       },
     },
     // PMD-sized THP only (set thp: { top: always | madvise } in a scenario); the per-size
@@ -146,6 +147,8 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
         forkPteBatch: true,
         zapPteBatch: true,
         ptReclaim: true,
+        // khugepaged / MADV_COLLAPSE without the writable check (Dev Jain, v6.18)
+        collapseReadOnly: true,
       },
     },
     slots: { refcount: era({ era: 'linux-6.11' }), largeFolio: lf({ era: 'linux-6.18' }) },

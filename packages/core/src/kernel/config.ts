@@ -1,3 +1,4 @@
+import type { KhugepagedKnobs } from './khugepaged-knobs.js';
 import type { MemcgConfig } from './memcontrol.js';
 
 /** THP sysfs-like settings: `enabled` per size (e.g. "2048K", "64K") and the top-level switch. */
@@ -31,6 +32,8 @@ export interface KernelConfig {
   };
   /** /sys/kernel/mm/transparent_hugepage: key "top" is the global switch, others per size */
   thp: Record<string, ThpMode>;
+  /** /sys/kernel/mm/transparent_hugepage/khugepaged/ (kernel/khugepaged-knobs.ts); unset: the defaults */
+  khugepaged?: KhugepagedKnobs;
   features: {
     /**
      * mprotect()/uffd unprotect map exclusive anon pages writable right away
@@ -124,6 +127,12 @@ export interface KernelConfig {
      * activated a swap-backed page (`if (PageSwapBacked(page)) return PAGEREF_ACTIVATE`).
      */
     anonTwoReferences: boolean;
+    /**
+     * khugepaged and MADV_COLLAPSE collapse a PTE table with no writable PTE (Dev Jain's "mm:
+     * Enable khugepaged to operate on non-writable VMAs", v6.18: this machine's 6.18 collapses
+     * write-protected PTEs). Before, hpage_collapse_scan_pmd() gave SCAN_PAGE_RO (EINVAL).
+     */
+    collapseReadOnly: boolean;
   };
 }
 
@@ -155,6 +164,7 @@ export function defaultKernelConfig(): KernelConfig {
       zapPteBatch: true,
       workingsetAnon: true,
       anonTwoReferences: true,
+      collapseReadOnly: true,
     },
   };
 }
