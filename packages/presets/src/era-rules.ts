@@ -13,7 +13,7 @@ export interface EraScenario {
     | {
         thp?: Record<string, unknown> | undefined;
         vm?: { lruGen?: boolean | undefined } | undefined;
-        khugepaged?: { max_ptes_shared?: number | undefined } | undefined;
+        khugepaged?: { max_ptes_shared?: number | undefined; [knob: string]: unknown } | undefined;
       }
     | undefined;
   steps?: readonly unknown[] | undefined;
