@@ -133,6 +133,13 @@ export interface KernelConfig {
      * write-protected PTEs). Before, hpage_collapse_scan_pmd() gave SCAN_PAGE_RO (EINVAL).
      */
     collapseReadOnly: boolean;
+    /**
+     * A R/O FOLL_LONGTERM pin of a page that is not anonymous (the shared zero page, a
+     * page-cache page) in a private mapping unshares it first, so that the pin and the mapping
+     * stay one page (gup_must_unshare(), "mm/gup: reliable R/O long-term pinning in COW
+     * mappings", v6.2). Before, such a pin kept the page the mapping would copy on a write.
+     */
+    gupUnshareCowMappings: boolean;
   };
 }
 
@@ -165,6 +172,7 @@ export function defaultKernelConfig(): KernelConfig {
       workingsetAnon: true,
       anonTwoReferences: true,
       collapseReadOnly: true,
+      gupUnshareCowMappings: true,
     },
   };
 }

@@ -118,10 +118,11 @@ function doSharedFault(k: Kernel, vmf: VmFault, index: number): number {
 /**
  * do_wp_page() on a present read-only PTE of a page-cache folio. Shared: wp_page_shared()
  * (page_mkwrite, wp_page_reuse(), the folio dirtied). Private: `copy` (wp_page_copy()), never a
- * reuse. An unshare fault has nothing to do (gup_must_unshare() is false for a file folio).
+ * reuse. An unshare fault (a R/O longterm pin in a private mapping, v6.2+: gup.ts) copies the
+ * page into a read-only anonymous one; in a shared mapping there is nothing to unshare.
  */
 export function doWpFilePage(k: Kernel, vmf: VmFault, head: number, copy: () => void): number {
-  if (vmf.unshare) return OK;
+  if (vmf.unshare && (vmf.vma.flags & VM.shared) !== 0) return OK;
   if ((vmf.vma.flags & VM.shared) === 0) {
     copy();
     return OK;

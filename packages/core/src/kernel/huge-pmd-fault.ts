@@ -137,8 +137,8 @@ function doHugePmdWpPage(k: Kernel, vmf: VmFault, pmd: number, i: number): numbe
   vmf.pfn = val + (vpn & (HPAGE_PMD_NR - 1));
   vmf.head = val;
   if (val === HUGE_ZERO_PFN) {
-    if (vmf.unshare) return 0;
-    const order = k.hooks.fault.cowOrder.call(0, vmf);
+    // an unshare (a R/O longterm pin, v6.2+) splits and unshares the PTE: `goto fallback`
+    const order = vmf.unshare ? 0 : k.hooks.fault.cowOrder.call(0, vmf);
     if (order === PMD_ORDER) {
       let head = -1;
       try {
