@@ -124,6 +124,11 @@ export interface KernelConfig {
      * activated a swap-backed page (`if (PageSwapBacked(page)) return PAGEREF_ACTIVATE`).
      */
     anonTwoReferences: boolean;
+    /**
+     * MREMAP_DONTUNMAP of any mapping (v5.13, "mm: mremap: allow MREMAP_DONTUNMAP on all
+     * mappings"); before, private anonymous only (e346b3813067, v5.7): EINVAL.
+     */
+    mremapDontunmapAny: boolean;
   };
 }
 
@@ -155,6 +160,7 @@ export function defaultKernelConfig(): KernelConfig {
       zapPteBatch: true,
       workingsetAnon: true,
       anonTwoReferences: true,
+      mremapDontunmapAny: true,
     },
   };
 }
