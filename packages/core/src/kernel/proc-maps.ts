@@ -9,7 +9,7 @@ import { VM, type Vma } from '../mm/vma.js';
 import { PTE } from '../mm/pte.js';
 import { PG } from '../mem/folios.js';
 import { ZERO_PFN } from '../mem/phys-mem.js';
-import { HPAGE_PMD_NR, pmdIndex, pmdStart, pteIndex } from '../units.js';
+import { HPAGE_PMD_NR, PMD_ORDER, pmdIndex, pmdStart, pteIndex } from '../units.js';
 import { tableAt } from './pgwalk.js';
 
 export interface SmapsEntry {
@@ -63,14 +63,18 @@ function vmFlags(vma: Vma): string {
   return out.join(' ');
 }
 
-/** thp_vma_allowable_order(PMD_ORDER) as smaps shows it: anon, one aligned PMD fits, the sysfs mode allows it. */
-function thpEligible(k: Kernel, vma: Vma): boolean {
-  if (vma.file !== null || (vma.flags & VM.nohugepage) !== 0) return false;
+/**
+ * thp_vma_allowable_order(vma, TVA_SMAPS, PMD_ORDER): an anonymous VMA with room for one aligned
+ * PMD, and the order the PMD fault would be allowed (fault.anonOrders, as hugePmdFault() asks it).
+ */
+function thpEligible(k: Kernel, mm: MmStruct, vma: Vma): boolean {
+  if (vma.file !== null) return false;
   const first = pmdStart(vma.start + HPAGE_PMD_NR - 1);
   if (first + HPAGE_PMD_NR > vma.end) return false;
-  const mode = k.config.thp['2048K'] ?? k.config.thp.top;
-  const m = mode === 'inherit' ? k.config.thp.top : mode;
-  return m === 'always' || (m === 'madvise' && (vma.flags & VM.hugepage) !== 0);
+  const h = k.hooks.fault.anonOrders;
+  if (!h.isUsed()) return false;
+  const vmf = k.vmf.begin(mm, vma, first, k.cpu, false, false);
+  return (h.call(1, vmf) & (1 << PMD_ORDER)) !== 0;
 }
 
 /** show_smap() of every VMA of `mm` that intersects [a, b). */
@@ -94,7 +98,7 @@ function smapsVma(k: Kernel, mm: MmStruct, vma: Vma): SmapsEntry {
     privateDirty: 0,
     locked: 0,
     lazyFree: 0,
-    thpEligible: thpEligible(k, vma),
+    thpEligible: thpEligible(k, mm, vma),
     vmFlags: vmFlags(vma),
   };
   const pt = k.pt;
