@@ -11,6 +11,7 @@ import { pteTable, pteTableForWrite } from './pgwalk.js';
 import { flush } from './tlb-flush.js';
 import { getUnmappedArea, lowerMmapBase } from './unmapped-area.js';
 import { PTE } from '../mm/pte.js';
+import { movePageTablesExtents } from './move-page-tables.js';
 
 /** Move [start, end) to a fresh address range; returns the new VMA (named `name`). */
 export function mremapMove(k: Kernel, mm: MmStruct, start: number, end: number, name: string): Vma {
@@ -206,9 +207,7 @@ function moveVma(
   mm.insertVma(nv);
   if (nv.anonVma >= 0) k.anonVmas.link(nv.anonVma, mm, nv);
   if (nv.file !== null) nv.file.iMmap.push({ mm, vma: nv }); // vma_link_file()
-  const moved = movePageTables(k, mm, from, from + pages, to);
-  k.stats.v[C.mremap_pte_move]! += moved;
-  if (moved > 0) flush(k, 'range', mm, from, from + pages, 'move_ptes');
+  movePageTablesExtents(k, mm, vma, from, from + pages, to);
   if (!r.dontUnmap) munmap(k, mm, from, from + pages);
   mergeVmas(k, mm);
   res.start = to;
