@@ -249,3 +249,70 @@ describe('maps: /proc/PID/smaps fields', () => {
     });
   });
 });
+
+describe('mremap: a move of several VMAs (v6.17, remap_move())', () => {
+  const setup = [
+    { op: 'spawn', pid: 'p' },
+    { op: 'mmap', pid: 'p', name: 'a', size: '40KiB' },
+    { op: 'touch', pid: 'p', region: 'a', access: 'write' },
+    // VMAs [0, 3), [4, 6), [7, 10) with gaps at pages 3 and 6
+    { op: 'munmap', pid: 'p', region: 'a', offset: '12KiB', size: '4KiB' },
+    { op: 'munmap', pid: 'p', region: 'a', offset: '24KiB', size: '4KiB' },
+    { op: 'mmap', pid: 'p', name: 'dst', size: '40KiB' },
+  ];
+  const move = { op: 'mremap', pid: 'p', region: 'a', mayMove: true, fixed: { region: 'dst' }, to: 'b' };
+
+  it('MREMAP_FIXED with old_len = new_len over three VMAs and two gaps: each moves to its offset, the gaps stay gaps', () => {
+    const r = run({
+      name: 'multi',
+      steps: [
+        ...setup,
+        { ...move, phase: 'move' },
+        {
+          op: 'maps',
+          pid: 'p',
+          region: 'b',
+          expect: {
+            count: 3,
+            vmas: [
+              { region: 'b', size: '12KiB', rss: '12KiB' },
+              { region: 'b', offset: '16KiB', size: '8KiB' },
+              { region: 'b', offset: '28KiB', size: '12KiB' },
+            ],
+          },
+        },
+        read('b', 0, 1),
+        read('b', 5, 6),
+        read('b', 9, 10),
+        { op: 'access', pid: 'p', region: 'b', offset: '12KiB', access: 'read', expectError: 'SIGSEGV' },
+        { op: 'maps', pid: 'p', region: 'a', expect: { count: 0 } },
+      ],
+    });
+    expect(r.checks).toEqual({ passed: 9, failed: 0, failures: [] });
+    expect(ctr(r, 'move', 'mremap_pte_move')).toBe(8);
+  });
+
+  it('before v6.17 (mremapMultiVma off) the same call is EFAULT and nothing moves', () => {
+    const r = run(
+      { name: 'multi-old', steps: [...setup, { ...move, expectError: 'EFAULT' }, read('a', 9, 10)] },
+      { config: { features: { mremapMultiVma: false } } },
+    );
+    expect(r.checks).toEqual({ passed: 2, failed: 0, failures: [] });
+  });
+
+  it('a userfaultfd-registered VMA stops the move (EFAULT); the VMAs before it stay moved', () => {
+    const r = run({
+      name: 'multi-uffd',
+      steps: [
+        ...setup,
+        { op: 'uffdRegister', pid: 'p', region: 'a', offset: '16KiB', size: '8KiB', mode: 'missing' },
+        { ...move, expectError: 'EFAULT' },
+        read('b', 2, 3),
+        read('a', 4, 5),
+        read('a', 9, 10),
+        { op: 'maps', pid: 'p', region: 'b', expect: { count: 1 } },
+      ],
+    });
+    expect(r.checks).toEqual({ passed: 5, failed: 0, failures: [] });
+  });
+});

@@ -85,6 +85,7 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
         workingsetAnon: false,
         anonTwoReferences: false,
         mremapDontunmapAny: false,
+        mremapMultiVma: false,
       },
     },
     // PMD-sized THP only (set thp: { top: always | madvise } in a scenario); the per-size
@@ -148,6 +149,8 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
         forkPteBatch: true,
         zapPteBatch: true,
         ptReclaim: true,
+        // mremap() move of multiple VMAs (v6.17)
+        mremapMultiVma: true,
       },
     },
     slots: { refcount: era({ era: 'linux-6.11' }), largeFolio: lf({ era: 'linux-6.18' }) },

@@ -129,6 +129,11 @@ export interface KernelConfig {
      * mappings"); before, private anonymous only (e346b3813067, v5.7): EINVAL.
      */
     mremapDontunmapAny: boolean;
+    /**
+     * mremap(MREMAP_FIXED) of old_len = new_len may span several VMAs, gaps kept ("mm/mremap:
+     * permit mremap() move of multiple VMAs", v6.17); before, EFAULT.
+     */
+    mremapMultiVma: boolean;
   };
 }
 
@@ -161,6 +166,7 @@ export function defaultKernelConfig(): KernelConfig {
       workingsetAnon: true,
       anonTwoReferences: true,
       mremapDontunmapAny: true,
+      mremapMultiVma: true,
     },
   };
 }

@@ -102,9 +102,8 @@ export interface MremapArgs {
 export interface MremapResult {
   /** the returned address */
   start: number;
-  /** [from, from + pages) moved to `start` (pages 0: nothing moved) */
-  from: number;
-  pages: number;
+  /** what moved: [from, from + pages) to `to` (one entry per VMA; none when nothing moved) */
+  moves: Array<{ from: number; pages: number; to: number }>;
   /** ranges do_munmap() removed (the MREMAP_FIXED target, a shrunk tail) */
   unmapped: Array<[number, number]>;
   /** the old range stays mapped, empty (MREMAP_DONTUNMAP) */
@@ -117,9 +116,14 @@ export interface MremapResult {
  * EINVAL (flags, overlap), EFAULT (vma_to_resize: no VMA at addr, or the range leaves it),
  * ENOMEM (cannot grow without MREMAP_MAYMOVE, no room).
  */
-export function doMremap(k: Kernel, mm: MmStruct, r: MremapArgs): MremapResult {
+export function doMremap(
+  k: Kernel,
+  mm: MmStruct,
+  r: MremapArgs,
+  /** filled in as it goes: what a partly completed move did is there when it throws */
+  res: MremapResult = { start: r.addr, moves: [], unmapped: [], keptOld: false },
+): MremapResult {
   k.charge(k.hw.costs.syscall);
-  const res: MremapResult = { start: r.addr, from: r.addr, pages: 0, unmapped: [], keptOld: false };
   if (r.newPages <= 0) throw new SimError('mremap: new_len is 0', 'einval');
   if (r.fixed >= 0 && !r.mayMove) throw new SimError('mremap: MREMAP_FIXED without MREMAP_MAYMOVE', 'einval');
   if (r.dontUnmap && (!r.mayMove || r.oldPages !== r.newPages))
@@ -135,6 +139,11 @@ export function doMremap(k: Kernel, mm: MmStruct, r: MremapArgs): MremapResult {
     if (old > r.newPages) {
       unmapRange(k, mm, r.addr + r.newPages, r.addr + old, res);
       old = r.newPages;
+    }
+    // v6.17: a move of old_len = new_len with MREMAP_FIXED may span several VMAs (remap_move())
+    if (r.fixed >= 0 && old === r.newPages && k.config.features.mremapMultiVma) {
+      const first = mm.findVma(r.addr);
+      if (first && r.addr + old > first.end) return moveMultiple(k, mm, r, res);
     }
     const vma = vmaToResize(mm, r.addr, old);
     // MREMAP_DONTUNMAP: private anonymous only before v5.13
@@ -211,8 +220,29 @@ function moveVma(
   if (!r.dontUnmap) munmap(k, mm, from, from + pages);
   mergeVmas(k, mm);
   res.start = to;
-  res.from = from;
-  res.pages = pages;
+  res.moves.push({ from, pages, to });
   res.keptOld = r.dontUnmap;
+  return res;
+}
+
+/**
+ * remap_move() (v6.17, "mm/mremap: permit mremap() move of multiple VMAs"): each VMA of
+ * [addr, addr + old_len) moves to the same offset from new_addr, gaps kept. old_address must
+ * be mapped; a userfaultfd-registered VMA stops the move there (EFAULT): what moved before
+ * stays moved.
+ */
+function moveMultiple(k: Kernel, mm: MmStruct, r: MremapArgs, res: MremapResult): MremapResult {
+  const end = r.addr + r.oldPages;
+  for (const vma of mm.vmasIn(r.addr, end)) {
+    if ((vma.flags & (VM.uffdMissing | VM.uffdWp)) !== 0)
+      throw new SimError('mremap: a move of several VMAs over a userfaultfd-registered one', 'efault');
+    const s = Math.max(r.addr, vma.start);
+    const e = Math.min(end, vma.end);
+    // the VMA may have merged with a moved one: look it up again by address
+    const cur = mm.findVma(s);
+    if (!cur) continue;
+    moveVma(k, mm, cur, s, e - s, e - s, r.fixed + (s - r.addr), r, res);
+  }
+  res.start = r.fixed;
   return res;
 }

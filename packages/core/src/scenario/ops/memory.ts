@@ -2,7 +2,7 @@
 import { madvise } from '../../kernel/madvise.js';
 import { mmapAnon } from '../../kernel/mmap.js';
 import { mprotect } from '../../kernel/mprotect.js';
-import { doMremap, mremapMove } from '../../kernel/mremap.js';
+import { doMremap, mremapMove, type MremapResult } from '../../kernel/mremap.js';
 import { madviseGuard } from '../../kernel/guard-regions.js';
 import { munmap } from '../../kernel/zap.js';
 import { SimError } from '../../kernel/kernel.js';
@@ -132,32 +132,56 @@ function mremapFull(x: OpExecutor, s: StepOf<'mremap'>, where: string, a: number
   }
   if ((s.mayMove === true || s.dontUnmap === true) && s.to === undefined)
     x.fail(where, 'to', 'an mremap that may move needs "to", the name of the result');
-  const res = mapping(
-    x,
-    where,
-    () =>
-      doMremap(x.k, p.mm, {
-        addr: a,
-        oldPages: b - a,
-        newPages: newSize / PAGE_SIZE,
-        mayMove: s.mayMove === true,
-        fixed,
-        dontUnmap: s.dontUnmap === true,
-        name: s.to ?? s.region,
-      }),
-    s.expectError,
-  );
+  const res: MremapResult = { start: a, moves: [], unmapped: [], keptOld: false };
+  const args = {
+    addr: a,
+    oldPages: b - a,
+    newPages: newSize / PAGE_SIZE,
+    mayMove: s.mayMove === true,
+    fixed,
+    dontUnmap: s.dontUnmap === true,
+    name: s.to ?? s.region,
+  };
+  let ok = false;
+  try {
+    mapping(x, where, () => doMremap(x.k, p.mm, args, res), s.expectError);
+    ok = true;
+  } finally {
+    // also after an error: a move of several VMAs may have moved some (and unmapped the target)
+    reportMremap(x, s, where, a, b, newSize / PAGE_SIZE, res, ok);
+  }
+}
+
+/** The observers and the regions after do_mremap(). */
+function reportMremap(
+  x: OpExecutor,
+  s: StepOf<'mremap'>,
+  where: string,
+  a: number,
+  b: number,
+  newPages: number,
+  res: MremapResult,
+  ok: boolean,
+): void {
+  const p = x.proc(s.pid, where);
   const obs = x.observer;
   for (const [u, v] of res.unmapped) obs.onMunmap?.(s.pid, u, v);
-  if (res.pages > 0) {
-    obs.onMremap?.(s.pid, res.from, res.from + res.pages, res.start);
+  let movedPages = 0;
+  for (const m of res.moves) {
+    obs.onMremap?.(s.pid, m.from, m.from + m.pages, m.to);
     // the old range stays mapped, empty (MREMAP_DONTUNMAP)
-    if (res.keptOld) obs.onMmap?.(s.pid, res.from, res.pages, protOf(p.mm.findVma(res.from)));
+    if (res.keptOld) obs.onMmap?.(s.pid, m.from, m.pages, protOf(p.mm.findVma(m.from)));
+    movedPages += m.pages;
   }
-  const newPages = newSize / PAGE_SIZE;
-  const oldMoved = res.pages > 0 ? res.pages : Math.min(b - a, newPages);
+  if (!ok) {
+    // a partly completed move of several VMAs: `to` names the new range (MREMAP_FIXED's new_addr)
+    if (res.moves.length > 0 && s.to !== undefined)
+      x.regions.get(s.pid)!.set(s.to, { start: res.moves[0]!.to - (res.moves[0]!.from - a), pages: newPages });
+    return;
+  }
+  const oldMoved = res.moves.length > 0 ? movedPages : Math.min(b - a, newPages);
   // grown (in place or moved): the new tail is a fresh, empty part of the mapping
-  if (newPages > oldMoved)
+  if (res.moves.length <= 1 && newPages > oldMoved)
     obs.onMmap?.(s.pid, res.start + oldMoved, newPages - oldMoved, protOf(p.mm.findVma(res.start)));
   if (s.to !== undefined) x.regions.get(s.pid)!.set(s.to, { start: res.start, pages: newPages });
   // growing in place at the region's end grows the region
