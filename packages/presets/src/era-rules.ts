@@ -9,7 +9,13 @@ import { presetKernelVersion, presetNames } from './index.js';
 
 /** The parts of a scenario the rules read (a parsed scenario satisfies it). */
 export interface EraScenario {
-  system?: { thp?: Record<string, unknown> | undefined; vm?: { lruGen?: boolean | undefined } | undefined } | undefined;
+  system?:
+    | {
+        thp?: Record<string, unknown> | undefined;
+        vm?: { lruGen?: boolean | undefined } | undefined;
+        khugepaged?: { max_ptes_shared?: number | undefined; [knob: string]: unknown } | undefined;
+      }
+    | undefined;
   steps?: readonly unknown[] | undefined;
 }
 
@@ -91,6 +97,23 @@ export const ERA_RULES: readonly EraRule[] = Object.freeze([
     what: 'multi-gen LRU (/sys/kernel/mm/lru_gen/enabled)',
     find: (sc) =>
       sc.system?.vm?.lruGen === true ? [{ where: 'scenario', field: 'system.vm.lruGen', value: 'true' }] : [],
+  },
+  {
+    // khugepaged: introduce 'max_ptes_shared' tunable
+    id: 'max-ptes-shared',
+    since: '5.8',
+    commit: '71a2c112a0f6',
+    what: 'khugepaged/max_ptes_shared',
+    find: (sc) =>
+      sc.system?.khugepaged?.max_ptes_shared !== undefined
+        ? [
+            {
+              where: 'scenario',
+              field: 'system.khugepaged.max_ptes_shared',
+              value: String(sc.system?.khugepaged?.max_ptes_shared),
+            },
+          ]
+        : [],
   },
   {
     id: 'madv-collapse',

@@ -86,6 +86,8 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
         anonTwoReferences: false,
         mremapDontunmapAny: false,
         mremapMultiVma: false,
+        collapseReadOnly: false,
+        gupUnshareCowMappings: false,
       },
     },
     // PMD-sized THP only (set thp: { top: always | madvise } in a scenario); the per-size
@@ -123,7 +125,8 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
     kernelVersion: '6.8',
     description: 'v6.8: multi-size THP (mTHP); THP-aligned anonymous mappings (efa7df3e3bb5, v6.7)',
     extends: 'linux-5.19',
-    config: { features: { thpAlignAnon: true, uffdTryChangeWritable: true } },
+    // R/O longterm pins unshare non-anonymous pages of private mappings (v6.2)
+    config: { features: { thpAlignAnon: true, uffdTryChangeWritable: true, gupUnshareCowMappings: true } },
     slots: { largeFolio: lf({ era: 'linux-6.8' }) },
   },
   'linux-6.18': {
@@ -151,6 +154,8 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
         ptReclaim: true,
         // mremap() move of multiple VMAs (v6.17)
         mremapMultiVma: true,
+        // khugepaged / MADV_COLLAPSE without the writable check (Dev Jain, v6.18)
+        collapseReadOnly: true,
       },
     },
     slots: { refcount: era({ era: 'linux-6.11' }), largeFolio: lf({ era: 'linux-6.18' }) },

@@ -16,6 +16,13 @@ describe('era rules', () => {
     expect(eraProblems('linux-5.7', { system: { thp: { top: 'always' } } })).toEqual([]);
   });
 
+  it('khugepaged/max_ptes_shared: v5.8; the other khugepaged knobs are accepted everywhere', () => {
+    const sc = { system: { khugepaged: { max_ptes_shared: 10, max_ptes_none: 0 } } };
+    expect(eraProblems('linux-5.7', sc).map((p) => p.field)).toEqual(['system.khugepaged.max_ptes_shared']);
+    expect(eraProblems('linux-5.8', sc)).toEqual([]);
+    expect(eraProblems('linux-5.7', { system: { khugepaged: { max_ptes_none: 0 } } })).toEqual([]);
+  });
+
   it('MADV_COLLAPSE: v6.1; nested steps are found with their path', () => {
     const sc = {
       steps: [

@@ -84,6 +84,7 @@ export class Concretizer {
   step(i: Intent): Step | null {
     const d = this.d;
     if (i.t === 'drain') return i.cpu < 0 || i.cpu >= this.ncpus ? { op: 'drain' } : { op: 'drain', cpu: i.cpu };
+    if (i.t === 'khugepaged') return { op: 'khugepaged', passes: 1 };
     if (i.t === 'unpin' || i.t === 'readPin') {
       const id = this.pick([...d.pins.keys()].sort(), i.id);
       return id ? { op: i.t, id } : null;

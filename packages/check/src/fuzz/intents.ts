@@ -6,14 +6,14 @@
  * intents that lose their target are skipped.
  */
 import fc from 'fast-check';
-import { ADVICES } from '@mmsim/core';
+import { ADVICES, type Advice } from '@mmsim/core';
 
 export const PIDS = ['p0', 'p1', 'p2', 'p3'] as const;
 export const REGIONS = ['a', 'b', 'c', 'd'] as const;
 export const PIN_IDS = ['pin0', 'pin1', 'pin2'] as const;
 /** region sizes in pages: small ones, large-folio-sized ones, and a whole PTE table (COW PTE tables share only fully covered tables) */
 export const REGION_PAGES = [1, 2, 4, 16, 32] as const;
-/** every advice but collapse (it needs PMD-mapped THPs, which core does not model) */
+/** every advice but collapse (its own intent kind: it does something only on whole PTE tables, `tableRegions`) */
 export const FUZZ_ADVICES = ADVICES.filter((a) => a !== 'collapse');
 
 export type Intent =
@@ -26,7 +26,7 @@ export type Intent =
   | { t: 'touch'; p: number; r: number; off: number; len: number }
   | { t: 'fork'; p: number; c: number; cpu: number }
   | { t: 'exit'; p: number }
-  | { t: 'madvise'; p: number; r: number; off: number; len: number; advice: (typeof FUZZ_ADVICES)[number] }
+  | { t: 'madvise'; p: number; r: number; off: number; len: number; advice: Advice }
   | { t: 'mprotect'; p: number; r: number; off: number; len: number; prot: 'r' | 'rw' | 'none' }
   | { t: 'mremap'; p: number; r: number; off: number; len: number; to: number }
   /** mremap with newSize: shrink (grow < 0), grow in place, or grow with MREMAP_MAYMOVE to `to` */
@@ -39,7 +39,8 @@ export type Intent =
   | { t: 'uffdRegister'; p: number; r: number; off: number; len: number; mode: 'wp' | 'missing' }
   | { t: 'uffdCopy'; p: number; r: number; off: number; len: number; wp: boolean }
   | { t: 'uffdWriteProtect'; p: number; r: number; off: number; len: number; enable: boolean }
-  | { t: 'drain'; cpu: number };
+  | { t: 'drain'; cpu: number }
+  | { t: 'khugepaged' };
 
 const pid = fc.nat({ max: PIDS.length - 1 });
 const reg = fc.nat({ max: REGIONS.length - 1 });
@@ -84,6 +85,12 @@ export const DEFAULT_WEIGHTS: IntentWeights = {
   drain: 1,
 };
 
+/**
+ * Added to the mix when regions of a whole PTE table are drawn (THP, COW PTE tables, pressure):
+ * MADV_COLLAPSE (v6.1+ presets) and one khugepaged pass.
+ */
+export const TABLE_WEIGHTS: IntentWeights = { collapse: 1, khugepaged: 1 };
+
 /** Under memory pressure a `touch` may write a whole table-sized region: RAM fills up. */
 export const PRESSURE_TOUCH_PAGES = 512;
 
@@ -94,7 +101,7 @@ export function intentArbitrary(
 ): fc.Arbitrary<Intent> {
   const P = near(pid);
   const R = near(reg);
-  const arbs: Record<Intent['t'] | 'pinWrite' | 'pageout', fc.Arbitrary<Intent>> = {
+  const arbs: Record<Intent['t'] | 'pinWrite' | 'pageout' | 'collapse', fc.Arbitrary<Intent>> = {
     spawn: fc.record({ t: fc.constant('spawn' as const), p: P, cpu: fc.nat({ max: 3 }) }),
     thread: fc.record({ t: fc.constant('thread' as const), p: P, cpu: fc.nat({ max: 3 }), spin: fc.boolean() }),
     mmap: fc.record({
@@ -174,6 +181,15 @@ export function intentArbitrary(
       enable: fc.boolean(),
     }),
     drain: fc.record({ t: fc.constant('drain' as const), cpu }),
+    collapse: fc.record({
+      t: fc.constant('madvise' as const),
+      p: P,
+      r: R,
+      off: fc.constant(0),
+      len: fc.constant(512),
+      advice: fc.constant('collapse' as const),
+    }),
+    khugepaged: fc.record({ t: fc.constant('khugepaged' as const) }),
     // not in DEFAULT_WEIGHTS (weight 0): a default run's intents are those of earlier versions
     mremapResize: fc.record({
       t: fc.constant('mremapResize' as const),
@@ -211,6 +227,7 @@ export interface RunVariant {
 export function intentKind(i: Intent): string {
   if (i.t === 'pin' && i.write) return 'pinWrite';
   if (i.t === 'madvise' && i.advice === 'pageout') return 'pageout';
+  if (i.t === 'madvise' && i.advice === 'collapse') return 'collapse';
   return i.t;
 }
 
@@ -256,6 +273,8 @@ export function fuzzInputArbitrary(
     weights?: IntentWeights;
     tableRegions?: boolean;
     pressure?: boolean | 'random';
+    /** the preset has MADV_COLLAPSE (v6.1+): with table regions, collapse intents join the mix */
+    collapse?: boolean;
   } = {},
 ): fc.Arbitrary<FuzzInput> {
   const scenes: Intent[][] = [
@@ -278,18 +297,22 @@ export function fuzzInputArbitrary(
   // written reach kswapd's low mark of the 4 MiB machine
   const underPressure = opts.pressure !== undefined && opts.pressure !== false;
   const tableRegions = opts.tableRegions || underPressure;
+  // whole PTE tables: MADV_COLLAPSE and khugepaged passes too (unless the caller chose weights)
+  if (tableRegions && !opts.weights)
+    opts = { ...opts, weights: { ...DEFAULT_WEIGHTS, ...TABLE_WEIGHTS, collapse: opts.collapse ? 1 : 0 } };
   if (tableRegions)
     scenes.push([
       { t: 'spawn', p: 0, cpu: 0 },
       { t: 'mmap', p: 0, r: 0, pages: 512, adv: 'none' },
     ]);
+  const weights = opts.weights;
   return fc.record({
     variant: variantArbitrary(opts),
     // the first intents set the scene: start with a process and a mapping most of the time
     intents: fc
       .tuple(
         fc.constantFrom<Intent[]>(...scenes),
-        fc.array(intentArbitrary(opts.weights, tableRegions ? TABLE_REGION_PAGES : REGION_PAGES, underPressure), {
+        fc.array(intentArbitrary(weights, tableRegions ? TABLE_REGION_PAGES : REGION_PAGES, underPressure), {
           minLength: 1,
           maxLength: maxSteps,
           size: 'max',

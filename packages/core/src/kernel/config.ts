@@ -1,3 +1,4 @@
+import type { KhugepagedKnobs } from './khugepaged-knobs.js';
 import type { MemcgConfig } from './memcontrol.js';
 
 /** THP sysfs-like settings: `enabled` per size (e.g. "2048K", "64K") and the top-level switch. */
@@ -31,6 +32,8 @@ export interface KernelConfig {
   };
   /** /sys/kernel/mm/transparent_hugepage: key "top" is the global switch, others per size */
   thp: Record<string, ThpMode>;
+  /** /sys/kernel/mm/transparent_hugepage/khugepaged/ (kernel/khugepaged-knobs.ts); unset: the defaults */
+  khugepaged?: KhugepagedKnobs;
   features: {
     /**
      * mprotect()/uffd unprotect map exclusive anon pages writable right away
@@ -134,6 +137,19 @@ export interface KernelConfig {
      * permit mremap() move of multiple VMAs", v6.17); before, EFAULT.
      */
     mremapMultiVma: boolean;
+    /**
+     * khugepaged and MADV_COLLAPSE collapse a PTE table with no writable PTE (Dev Jain's "mm:
+     * Enable khugepaged to operate on non-writable VMAs", v6.18: this machine's 6.18 collapses
+     * write-protected PTEs). Before, hpage_collapse_scan_pmd() gave SCAN_PAGE_RO (EINVAL).
+     */
+    collapseReadOnly: boolean;
+    /**
+     * A R/O FOLL_LONGTERM pin of a page that is not anonymous (the shared zero page, a
+     * page-cache page) in a private mapping unshares it first, so that the pin and the mapping
+     * stay one page (gup_must_unshare(), "mm/gup: reliable R/O long-term pinning in COW
+     * mappings", v6.2). Before, such a pin kept the page the mapping would copy on a write.
+     */
+    gupUnshareCowMappings: boolean;
   };
 }
 
@@ -167,6 +183,8 @@ export function defaultKernelConfig(): KernelConfig {
       anonTwoReferences: true,
       mremapDontunmapAny: true,
       mremapMultiVma: true,
+      collapseReadOnly: true,
+      gupUnshareCowMappings: true,
     },
   };
 }

@@ -333,7 +333,7 @@ function doWpPage(k: Kernel, vmf: VmFault, fl: number): FaultResult {
   }
   const pfn = k.pt.val[kk]!;
   if (pfn === ZERO_PFN) {
-    if (vmf.unshare) return FaultResult.OK; // nothing to unshare on the zero page
+    // unshare: only a R/O longterm pin in a private mapping asks it (v6.2+): a read-only copy
     vmf.pfn = ZERO_PFN; // fault.cowOrder sees the zero page
     vmf.head = ZERO_PFN;
     wpPageCopy(k, vmf, -1, -1);

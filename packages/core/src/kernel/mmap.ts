@@ -7,6 +7,7 @@ import { splitHugePmdAt } from './huge-memory.js';
 import { getUnmappedArea, lowerMmapBase } from './unmapped-area.js';
 import { RESERVE_HINT_PAGES } from '../mem/phys-mem.js';
 import { unlinkFileVma } from './file-rmap.js';
+import { khugepagedEnterVma } from './khugepaged-scan.js';
 
 /** mmap(MAP_PRIVATE|MAP_ANONYMOUS) of `pages` pages; returns the VMA. ENOMEM when it does not fit (unmapped-area.ts). */
 export function mmapAnon(
@@ -26,6 +27,8 @@ export function mmapAnon(
   const vma = new Vma(start, start + pages, (opts.flags ?? VM.read | VM.write) | k.vmSoftDirty, start, -1, name);
   lowerMmapBase(mm, start); // one PMD gap: no two regions share a PTE table
   mm.insertVma(vma);
+  // __mmap_region(): khugepaged_enter_vma(vma, vm_flags)
+  khugepagedEnterVma(k, mm, vma);
   // room for what faulting it all in allocates (frames and PTE tables), so the typed arrays
   // grow (copy) now, while little of them is in use, rather than in the middle of the touch
   k.mem.reserveFor(pages);

@@ -246,6 +246,16 @@ const FileIo = {
 const Read = z.strictObject({ op: z.literal('read'), ...FileIo, expect: z.number().int().optional() });
 const Write = z.strictObject({ op: z.literal('write'), ...FileIo, value: z.number().int().optional() });
 const Drain = z.strictObject({ op: z.literal('drain'), ...base });
+/**
+ * The khugepaged thread's scan passes (khugepaged_do_scan()): until khugepaged/full_scans has
+ * advanced by `fullScans` (default 1), or `passes` passes; it ends early when khugepaged has no work
+ */
+const Khugepaged = z.strictObject({
+  op: z.literal('khugepaged'),
+  fullScans: z.number().int().min(1).max(1_000_000).optional(),
+  passes: z.number().int().min(1).max(1_000_000).optional(),
+  ...base,
+});
 /** user-mode work of the workload between its accesses, in cycles (charged as user cycles) */
 const Compute = z.strictObject({
   op: z.literal('compute'),
@@ -277,6 +287,7 @@ export type Step =
   | z.infer<typeof ClearRefs>
   | z.infer<typeof Maps>
   | z.infer<typeof Drain>
+  | z.infer<typeof Khugepaged>
   | z.infer<typeof Read>
   | z.infer<typeof Write>
   | z.infer<typeof Compute>
@@ -306,6 +317,7 @@ export const StepSchema: z.ZodType<Step> = z.lazy(() =>
     ClearRefs,
     Maps,
     Drain,
+    Khugepaged,
     Read,
     Write,
     Compute,
@@ -341,6 +353,7 @@ export const OP_NAMES = [
   'clearRefs',
   'maps',
   'drain',
+  'khugepaged',
   'read',
   'write',
   'compute',
@@ -393,6 +406,21 @@ export const SystemSchema = z.strictObject({
     })
     .optional(),
   lruBatchSize: z.number().int().min(1).max(4096).optional(),
+  /** /sys/kernel/mm/transparent_hugepage/khugepaged/ knobs, by their sysfs names (docs/scenario-format.md "khugepaged") */
+  khugepaged: z
+    .strictObject({
+      pages_to_scan: z
+        .number()
+        .int()
+        .min(1)
+        .max(1 << 30)
+        .optional(),
+      max_ptes_none: z.number().int().min(0).max(511).optional(),
+      max_ptes_swap: z.number().int().min(0).max(511).optional(),
+      max_ptes_shared: z.number().int().min(0).max(511).optional(),
+      defrag: z.union([z.literal(0), z.literal(1)]).optional(),
+    })
+    .optional(),
 });
 
 /** Guards against runaway work (docs/scenario-format.md "Limits"). */

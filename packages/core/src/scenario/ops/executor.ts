@@ -15,7 +15,7 @@ import { madviseOp, mmap, mprotectOp, mremap, munmapOp } from './memory.js';
 import { access, touch } from './access.js';
 import { pin, readPinOp, unpin } from './pin.js';
 import { uffdCopyOp, uffdRegisterOp, uffdWriteProtectOp } from './uffd.js';
-import { drain, phase, repeat } from './control.js';
+import { drain, khugepaged, phase, repeat } from './control.js';
 import { compute } from './compute.js';
 import { clearRefsOp, pagemapOp } from './procfs.js';
 import { readOp, writeOp } from './file-io.js';
@@ -55,6 +55,7 @@ export const OP_HANDLERS: { readonly [K in OpName]: OpHandler<K> } = {
   clearRefs: clearRefsOp,
   maps: mapsOp,
   drain,
+  khugepaged,
   read: readOp,
   write: writeOp,
   compute,
