@@ -131,6 +131,21 @@ export const ERA_RULES: readonly EraRule[] = Object.freeze([
     find: uffdWp,
   },
   {
+    // mm: madvise: implement lightweight guard page mechanism
+    id: 'madv-guard-install',
+    since: '6.13',
+    commit: '662df3e5c376',
+    what: 'MADV_GUARD_INSTALL (guard regions)',
+    find: madvise('guard_install'),
+  },
+  {
+    id: 'madv-guard-remove',
+    since: '6.13',
+    commit: '662df3e5c376',
+    what: 'MADV_GUARD_REMOVE (guard regions)',
+    find: madvise('guard_remove'),
+  },
+  {
     // mm: introduce MADV_COLD
     id: 'madv-cold',
     since: '5.4',

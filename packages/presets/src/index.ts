@@ -84,6 +84,8 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
         // (b518154e59aa) came with v5.9
         workingsetAnon: false,
         anonTwoReferences: false,
+        mremapDontunmapAny: false,
+        mremapMultiVma: false,
         collapseReadOnly: false,
         gupUnshareCowMappings: false,
       },
@@ -106,7 +108,8 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
     kernelVersion: '5.18',
     description: 'v5.18: COW fixes part 1 (swap cache exclusive reuse, local lru_add_drain)',
     extends: 'linux-5.9',
-    config: { features: { swapinDrainLocal: true } },
+    // MREMAP_DONTUNMAP of file and shared mappings arrived in v5.13
+    config: { features: { swapinDrainLocal: true, mremapDontunmapAny: true } },
     slots: { refcount: era({ era: 'linux-5.18' }) },
   },
   'linux-5.19': {
@@ -149,6 +152,8 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
         forkPteBatch: true,
         zapPteBatch: true,
         ptReclaim: true,
+        // mremap() move of multiple VMAs (v6.17)
+        mremapMultiVma: true,
         // khugepaged / MADV_COLLAPSE without the writable check (Dev Jain, v6.18)
         collapseReadOnly: true,
       },

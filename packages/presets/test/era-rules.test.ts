@@ -128,3 +128,22 @@ describe('era rules', () => {
     for (const r of ERA_RULES) expect(r.commit, r.id).toMatch(/^[0-9a-f]{12}$/);
   });
 });
+
+describe('guard regions era rule', () => {
+  it('MADV_GUARD_INSTALL / MADV_GUARD_REMOVE: v6.13 (662df3e5c376); only linux-6.18 of the presets has them', () => {
+    const sc = {
+      steps: [
+        { op: 'madvise', advice: 'guard_install' },
+        { op: 'madvise', advice: 'guard_remove' },
+      ],
+    };
+    expect(eraProblems('linux-6.8', sc).map((p) => [p.where, p.field])).toEqual([
+      ['steps[0]', 'advice'],
+      ['steps[1]', 'advice'],
+    ]);
+    expect(eraProblems('linux-6.8', sc)[0]!.detail).toBe(
+      'kernel preset "linux-6.8" (v6.8) has no MADV_GUARD_INSTALL (guard regions): it arrived in v6.13 (662df3e5c376); use linux-6.18 or later',
+    );
+    expect(eraProblems('linux-6.18', sc)).toEqual([]);
+  });
+});

@@ -181,6 +181,39 @@ export class Concretizer {
         if (vmas.length !== 1 || vmas[0]!.start > a || vmas[0]!.end < b) return null;
         return { op: 'mremap', pid, ...r, to };
       }
+      case 'maps':
+        return { op: 'maps', pid, ...r };
+      case 'mremapResize': {
+        // do_mremap() with new_len: the old range inside one VMA (vma_to_resize(): EFAULT
+        // otherwise), all mapped; a grow only over pages with the mapping's default attributes
+        // (the grown tail is a fresh part of the VMA: the model gives it those)
+        const vmas = p.mm.vmasIn(a, b);
+        if (vmas.length !== 1 || vmas[0]!.start > a || vmas[0]!.end < b) return null;
+        if (!this.pagesOk(pid, a, b, () => true)) return null;
+        if (i.grow < 0) {
+          if (b - a + i.grow < 1) return null;
+          return { op: 'mremap', pid, ...r, newSize: size + i.grow * PAGE_SIZE };
+        }
+        const prot = d.model.attrs(pid, a)!.prot;
+        if (
+          !this.pagesOk(
+            pid,
+            a,
+            b,
+            (at) => at.prot === prot && !at.dontfork && !at.wipeonfork && !at.uffdMissing && !at.uffdWp,
+          )
+        )
+          return null;
+        const newSize = size + i.grow * PAGE_SIZE;
+        const vma = vmas[0]!;
+        if (b === vma.end && p.mm.vmasIn(b, b + i.grow).length === 0) return { op: 'mremap', pid, ...r, newSize };
+        const to = this.pick(
+          REGIONS.filter((x) => !d.region(pid, x)),
+          i.to,
+        );
+        if (!to) return null;
+        return { op: 'mremap', pid, ...r, newSize, mayMove: true, to };
+      }
       case 'pin': {
         const id = this.pick(
           PIN_IDS.filter((x) => !d.pins.has(x)),

@@ -29,6 +29,10 @@ export type Intent =
   | { t: 'madvise'; p: number; r: number; off: number; len: number; advice: Advice }
   | { t: 'mprotect'; p: number; r: number; off: number; len: number; prot: 'r' | 'rw' | 'none' }
   | { t: 'mremap'; p: number; r: number; off: number; len: number; to: number }
+  /** mremap with newSize: shrink (grow < 0), grow in place, or grow with MREMAP_MAYMOVE to `to` */
+  | { t: 'mremapResize'; p: number; r: number; off: number; len: number; grow: number; to: number }
+  /** /proc/PID/maps + smaps (reads only) */
+  | { t: 'maps'; p: number; r: number; off: number; len: number }
   | { t: 'pin'; p: number; r: number; off: number; len: number; write: boolean; longterm: boolean; id: number }
   | { t: 'unpin'; id: number }
   | { t: 'readPin'; id: number }
@@ -186,6 +190,17 @@ export function intentArbitrary(
       advice: fc.constant('collapse' as const),
     }),
     khugepaged: fc.record({ t: fc.constant('khugepaged' as const) }),
+    // not in DEFAULT_WEIGHTS (weight 0): a default run's intents are those of earlier versions
+    mremapResize: fc.record({
+      t: fc.constant('mremapResize' as const),
+      p: P,
+      r: R,
+      off,
+      len,
+      grow: fc.integer({ min: -8, max: 8 }).filter((g) => g !== 0),
+      to: reg,
+    }),
+    maps: fc.record({ t: fc.constant('maps' as const), p: P, r: R, off, len }),
   };
   const entries = Object.entries(arbs)
     .map(([t, arbitrary]) => ({ weight: weights[t] ?? 0, arbitrary }))

@@ -128,6 +128,16 @@ export interface KernelConfig {
      */
     anonTwoReferences: boolean;
     /**
+     * MREMAP_DONTUNMAP of any mapping (v5.13, "mm: mremap: allow MREMAP_DONTUNMAP on all
+     * mappings"); before, private anonymous only (e346b3813067, v5.7): EINVAL.
+     */
+    mremapDontunmapAny: boolean;
+    /**
+     * mremap(MREMAP_FIXED) of old_len = new_len may span several VMAs, gaps kept ("mm/mremap:
+     * permit mremap() move of multiple VMAs", v6.17); before, EFAULT.
+     */
+    mremapMultiVma: boolean;
+    /**
      * khugepaged and MADV_COLLAPSE collapse a PTE table with no writable PTE (Dev Jain's "mm:
      * Enable khugepaged to operate on non-writable VMAs", v6.18: this machine's 6.18 collapses
      * write-protected PTEs). Before, hpage_collapse_scan_pmd() gave SCAN_PAGE_RO (EINVAL).
@@ -171,6 +181,8 @@ export function defaultKernelConfig(): KernelConfig {
       zapPteBatch: true,
       workingsetAnon: true,
       anonTwoReferences: true,
+      mremapDontunmapAny: true,
+      mremapMultiVma: true,
       collapseReadOnly: true,
       gupUnshareCowMappings: true,
     },

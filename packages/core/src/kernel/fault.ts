@@ -209,6 +209,8 @@ function doHandleMmFault(
   const fl = k.pt.fl[kk]!;
   // do_pte_missing(): vma_is_anonymous() ? do_anonymous_page() : do_fault() (file-fault.ts)
   if (fl === 0) return vma.file !== null ? (doFault(k, vmf) as FaultResult) : doAnonymousPage(k, vmf);
+  // do_swap_page() → handle_pte_marker(): a guard marker is VM_FAULT_SIGSEGV
+  if ((fl & PTE.guard) !== 0) return FaultResult.SEGV;
   if ((fl & PTE.swap) !== 0) {
     const r = doSwapPage(k, vmf);
     // do_swap_page(): a write fault on a page mapped read-only continues in do_wp_page()

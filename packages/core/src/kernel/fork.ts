@@ -171,6 +171,9 @@ function copyPteRange(
       const nfl = fl & ~PTE.swpExclusive;
       pt.fl[sk2] = nfl;
       pt.set(dt, pteIndex(a), val, nfl & ~PTE.uffdWp);
+    } else if ((fl & PTE.guard) !== 0) {
+      // copy_nonpresent_pte() → copy_pte_marker(): PTE_MARKER_GUARD is always copied
+      pt.set(dt, pteIndex(a), 0, PTE.guard);
     }
   }
   if (dt >= 0) {

@@ -60,7 +60,11 @@ export function vmasForRange(k: Kernel, mm: MmStruct, start: number, end: number
   return mm.vmasIn(start, end);
 }
 
-/** vma_merge(): merge neighbours that became compatible again. */
+/**
+ * vma_merge(): merge neighbours that became compatible again: adjacent, the same flags (but
+ * VM_SOFTDIRTY), file, compatible anon_vma (is_mergeable_anon_vma: the same, or one has none)
+ * and vm_pgoff continuity. The scenario's region names play no part (the kernel has none).
+ */
 export function mergeVmas(k: Kernel, mm: MmStruct): void {
   const v = mm.vmas;
   for (let i = 0; i + 1 < v.length; ) {
@@ -71,7 +75,6 @@ export function mergeVmas(k: Kernel, mm: MmStruct): void {
       a.end === b.start &&
       // is_mergeable_vma(): VM_SOFTDIRTY does not keep VMAs apart
       ((a.flags ^ b.flags) & ~VM.softDirty) === 0 &&
-      a.name === b.name &&
       a.file === b.file &&
       anonOk &&
       a.pgoff + (a.end - a.start) === b.pgoff

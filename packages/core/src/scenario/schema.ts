@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { parseSize } from '../units.js';
 import { ADVICES } from '../kernel/madvise.js';
+import { GUARD_ADVICES } from '../kernel/guard-regions.js';
 
 // z.number() rejects Infinity and NaN (YAML `.inf`, `.nan`) with a bare "Invalid input": the
 // custom member lets every number through to the "not a size" check below
@@ -93,7 +94,13 @@ const AccessOp = z.strictObject({
 });
 const Fork = z.strictObject({ op: z.literal('fork'), pid, child: pid, ...base });
 const Exit = z.strictObject({ op: z.literal('exit'), pid, ...base });
-const Madvise = z.strictObject({ op: z.literal('madvise'), pid, ...range, advice: z.enum(ADVICES), ...base });
+const Madvise = z.strictObject({
+  op: z.literal('madvise'),
+  pid,
+  ...range,
+  advice: z.enum([...ADVICES, ...GUARD_ADVICES]),
+  ...base,
+});
 const Mprotect = z.strictObject({
   op: z.literal('mprotect'),
   pid,
@@ -107,7 +114,58 @@ const Mremap = z.strictObject({
   region: z.string().min(1),
   offset: Size.optional(),
   size: Size.optional(),
-  to: z.string().min(1),
+  /** the region name of the result (required when it may move); alone: the move to a fresh place */
+  to: z.string().min(1).optional(),
+  /** new_len (default: the old size) */
+  newSize: Size.optional(),
+  /** MREMAP_MAYMOVE */
+  mayMove: z.boolean().optional(),
+  /** MREMAP_FIXED (with mayMove) to new_addr = that region's start + offset */
+  fixed: z.strictObject({ region: z.string().min(1), offset: Size.optional() }).optional(),
+  /** MREMAP_DONTUNMAP (with mayMove, newSize = size) */
+  dontUnmap: z.boolean().optional(),
+  ...base,
+});
+/** What a maps step expects of one VMA (smaps fields in bytes or sizes). */
+export const MapsVmaExpect = z.strictObject({
+  /** where the VMA starts: a region of the process and an offset in it */
+  region: z.string().min(1).optional(),
+  offset: Size.optional(),
+  /** end - start */
+  size: Size.optional(),
+  perms: z
+    .string()
+    .regex(/^[r-][w-][x-][ps]$/)
+    .optional(),
+  rss: Size.optional(),
+  anonymous: Size.optional(),
+  anonHugePages: Size.optional(),
+  swap: Size.optional(),
+  sharedClean: Size.optional(),
+  sharedDirty: Size.optional(),
+  privateClean: Size.optional(),
+  privateDirty: Size.optional(),
+  locked: Size.optional(),
+  lazyFree: Size.optional(),
+  thpEligible: z.boolean().optional(),
+  vmFlags: z.string().optional(),
+});
+export type MapsVmaExpect = z.infer<typeof MapsVmaExpect>;
+/** /proc/PID/maps + smaps: the VMAs (of a region's range, or all), checked against expect */
+const Maps = z.strictObject({
+  op: z.literal('maps'),
+  pid,
+  region: z.string().min(1).optional(),
+  offset: Size.optional(),
+  size: Size.optional(),
+  expect: z
+    .strictObject({
+      /** the number of VMAs listed */
+      count: z.number().int().nonnegative().optional(),
+      /** one per VMA listed, in address order */
+      vmas: z.array(MapsVmaExpect).optional(),
+    })
+    .optional(),
   ...base,
 });
 const Pin = z.strictObject({
@@ -159,6 +217,8 @@ export const PagemapExpect = z.strictObject({
   pmdMapped: z.boolean().optional(),
   order: z.number().int().min(0).max(10).optional(),
   pfn: z.string().min(1).optional(),
+  /** PM_GUARD_REGION: a guard marker (MADV_GUARD_INSTALL) */
+  guard: z.boolean().optional(),
 });
 export type PagemapExpect = z.infer<typeof PagemapExpect>;
 const Pagemap = z.strictObject({
@@ -225,6 +285,7 @@ export type Step =
   | z.infer<typeof UffdWriteProtect>
   | z.infer<typeof Pagemap>
   | z.infer<typeof ClearRefs>
+  | z.infer<typeof Maps>
   | z.infer<typeof Drain>
   | z.infer<typeof Khugepaged>
   | z.infer<typeof Read>
@@ -254,6 +315,7 @@ export const StepSchema: z.ZodType<Step> = z.lazy(() =>
     UffdWriteProtect,
     Pagemap,
     ClearRefs,
+    Maps,
     Drain,
     Khugepaged,
     Read,
@@ -289,6 +351,7 @@ export const OP_NAMES = [
   'uffdWriteProtect',
   'pagemap',
   'clearRefs',
+  'maps',
   'drain',
   'khugepaged',
   'read',

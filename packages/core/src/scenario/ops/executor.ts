@@ -19,6 +19,7 @@ import { drain, khugepaged, phase, repeat } from './control.js';
 import { compute } from './compute.js';
 import { clearRefsOp, pagemapOp } from './procfs.js';
 import { readOp, writeOp } from './file-io.js';
+import { mapsOp } from './maps.js';
 
 export type OpName = Step['op'];
 export type StepOf<K extends OpName> = Extract<Step, { op: K }>;
@@ -52,6 +53,7 @@ export const OP_HANDLERS: { readonly [K in OpName]: OpHandler<K> } = {
   uffdWriteProtect: uffdWriteProtectOp,
   pagemap: pagemapOp,
   clearRefs: clearRefsOp,
+  maps: mapsOp,
   drain,
   khugepaged,
   read: readOp,
