@@ -201,6 +201,7 @@ function startSearch(o: CheckOptions, taps?: TapWatch): Search {
     tableRegions,
     ...(o.pressure !== undefined ? { pressure: o.pressure } : {}),
     ...(o.weights ? { weights: o.weights } : o.ksm ? { weights: KSM_WEIGHTS } : {}),
+    collapse: eraProblems(o.kernel, { steps: [{ op: 'madvise', advice: 'collapse' }] }).length === 0,
   });
   return { o, c, result, arb, taps: taps ?? new TapWatch(), seen: new Set(), t0 };
 }

@@ -72,6 +72,8 @@ export {
 } from './kernel/huge-memory.js';
 export { hugePmdFault, defaultPmdReuse } from './kernel/huge-pmd-fault.js';
 export { madviseCollapse } from './kernel/khugepaged.js';
+export { runKhugepaged, khugepagedEnterVma } from './kernel/khugepaged-scan.js';
+export { KHUGEPAGED_DEFAULTS, khugepagedKnobs, type KhugepagedKnobs } from './kernel/khugepaged-knobs.js';
 export { validCowOrder, wpCopyRange, reusePteRange, mappingsInMm } from './kernel/large-folio.js';
 export { zapRange, munmap, exitMmap, exitProcess, freePgtables } from './kernel/zap.js';
 export { mmapAnon, splitVma, vmasForRange, mergeVmas } from './kernel/mmap.js';

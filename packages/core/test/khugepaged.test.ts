@@ -23,8 +23,8 @@ const area = (pagedOut: number, more: object[] = []) => ({
   ],
 });
 
-describe('khugepaged.c: MADV_COLLAPSE with swapped-out PTEs', () => {
-  it('collapse_swapin_single_pte: one page swapped out is swapped in and the range collapses', () => {
+describe('MADV_COLLAPSE with swapped-out PTEs (mechanism; the khugepaged.c port is packages/presets/test/selftests)', () => {
+  it('one page swapped out is swapped in and the range collapses', () => {
     const { r } = runSys(area(1));
     expect(r.checks.failed).toBe(0);
     expect(ctr(r, 'out', 'pswpout')).toBe(1);
@@ -35,7 +35,7 @@ describe('khugepaged.c: MADV_COLLAPSE with swapped-out PTEs', () => {
     // the page table walks of validate_memory() find the PMD: no fault
     expect(ctr(r, 'after', 'pgfault')).toBe(0);
   });
-  it('collapse_max_ptes_swap: max_ptes_swap + 1 (65) pages swapped out still collapse (no limit for MADV_COLLAPSE)', () => {
+  it('max_ptes_swap + 1 (65) pages swapped out still collapse (no limit for MADV_COLLAPSE)', () => {
     const { r } = runSys(area(65));
     expect(r.checks.failed).toBe(0);
     expect(ctrs(r, 'collapse', ['thp_collapse_alloc', 'pswpin'])).toEqual({ thp_collapse_alloc: 1, pswpin: 65 });

@@ -275,4 +275,27 @@ describe('ksm', () => {
     expect(sys.stats.counterNames().some((n) => n.startsWith('ksm_'))).toBe(false);
     expect(mem(r, 'total').processes.p!.ksm_stat).toBeUndefined();
   });
+
+  it('mremap (move_vma()) breaks the KSM pages it moves and keeps VM_MERGEABLE: the next scans merge them again', () => {
+    const r = run({
+      name: 't',
+      steps: [
+        { op: 'spawn', pid: 'p' },
+        { op: 'mmap', pid: 'p', name: 'a', size: '8KiB' },
+        { op: 'touch', pid: 'p', region: 'a', access: 'write', value: 7 },
+        { op: 'madvise', pid: 'p', region: 'a', advice: 'mergeable' },
+        { op: 'ksm', run: 1 },
+        { op: 'ksmd', fullScans: 2 },
+        { op: 'pagemap', pid: 'p', region: 'a', expect: { pfn: 'K' } },
+        { op: 'mremap', pid: 'p', region: 'a', offset: 0, size: '8KiB', to: 'b', phase: 'move' },
+        { op: 'pagemap', pid: 'p', region: 'b', expect: [{ pfn: 'X' }, { pfn: 'Y' }] },
+        { op: 'ksmd', fullScans: 2 },
+        // try_to_merge_two_pages() keeps the page being scanned (the second) and replaces the first
+        { op: 'pagemap', pid: 'p', region: 'b', expect: [{ pfn: 'Y' }, { pfn: 'Y' }] },
+        { op: 'ksm', expect: { pages_shared: 1, pages_sharing: 1 } },
+      ],
+    });
+    expect(r.checks.failures).toEqual([]);
+    expect(ctr(r, 'move', 'cow_copy')).toBe(2);
+  });
 });

@@ -13,8 +13,8 @@ const sd = (pid: string, softDirty: boolean, size = '4KiB') => ({
   expect: { softDirty },
 });
 
-describe('soft-dirty.c', () => {
-  it('test_simple: a new mapping is soft-dirty; clear_refs clears it; a write sets it again', () => {
+describe('soft-dirty (mechanism; the selftest port is packages/presets/test/selftests/soft-dirty.test.ts)', () => {
+  it('a new mapping is soft-dirty; clear_refs clears it; a write sets it again', () => {
     const r = run({
       name: 't',
       steps: [
@@ -37,7 +37,7 @@ describe('soft-dirty.c', () => {
     expect(ctr(r, 'write', 'pgfault')).toBe(1);
     expect(ctr(r, 'clear', 'nr_tlb_local_flush_all')).toBe(1);
   });
-  it('test_mprotect: read-only and back to read-write keeps the PTE protected; the write sets soft-dirty', () => {
+  it('mprotect read-only and back to read-write keeps the PTE protected; the write sets soft-dirty', () => {
     const r = run({
       name: 't',
       steps: [

@@ -13,6 +13,7 @@ export interface EraScenario {
     | {
         thp?: Record<string, unknown> | undefined;
         vm?: { lruGen?: boolean | undefined } | undefined;
+        khugepaged?: { max_ptes_shared?: number | undefined; [knob: string]: unknown } | undefined;
         ksm?: { smart_scan?: unknown } | undefined;
       }
     | undefined;
@@ -100,6 +101,23 @@ export const ERA_RULES: readonly EraRule[] = Object.freeze([
       sc.system?.vm?.lruGen === true ? [{ where: 'scenario', field: 'system.vm.lruGen', value: 'true' }] : [],
   },
   {
+    // khugepaged: introduce 'max_ptes_shared' tunable
+    id: 'max-ptes-shared',
+    since: '5.8',
+    commit: '71a2c112a0f6',
+    what: 'khugepaged/max_ptes_shared',
+    find: (sc) =>
+      sc.system?.khugepaged?.max_ptes_shared !== undefined
+        ? [
+            {
+              where: 'scenario',
+              field: 'system.khugepaged.max_ptes_shared',
+              value: String(sc.system?.khugepaged?.max_ptes_shared),
+            },
+          ]
+        : [],
+  },
+  {
     id: 'madv-collapse',
     since: '6.1',
     commit: '7d8faaf15545',
@@ -113,6 +131,21 @@ export const ERA_RULES: readonly EraRule[] = Object.freeze([
     commit: '63b2d4174c4a',
     what: 'userfaultfd write-protect (UFFDIO_REGISTER_MODE_WP, UFFDIO_WRITEPROTECT, UFFDIO_COPY_MODE_WP)',
     find: uffdWp,
+  },
+  {
+    // mm: madvise: implement lightweight guard page mechanism
+    id: 'madv-guard-install',
+    since: '6.13',
+    commit: '662df3e5c376',
+    what: 'MADV_GUARD_INSTALL (guard regions)',
+    find: madvise('guard_install'),
+  },
+  {
+    id: 'madv-guard-remove',
+    since: '6.13',
+    commit: '662df3e5c376',
+    what: 'MADV_GUARD_REMOVE (guard regions)',
+    find: madvise('guard_remove'),
   },
   {
     // mm: add new api to enable ksm per process (PR_SET_MEMORY_MERGE / PR_GET_MEMORY_MERGE)

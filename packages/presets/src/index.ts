@@ -85,6 +85,10 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
         // (b518154e59aa) came with v5.9
         workingsetAnon: false,
         anonTwoReferences: false,
+        mremapDontunmapAny: false,
+        mremapMultiVma: false,
+        collapseReadOnly: false,
+        gupUnshareCowMappings: false,
         // KSM: reuse_ksm_page() (52d1e606ee73, v5.8 only); ksm_stat v6.1, profit v6.4, zero pages v6.6, smart scan v6.7
         ksmReuseKsmPage: true,
         ksmStat: false,
@@ -112,7 +116,8 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
     kernelVersion: '5.18',
     description: 'v5.18: COW fixes part 1 (swap cache exclusive reuse, local lru_add_drain)',
     extends: 'linux-5.9',
-    config: { features: { swapinDrainLocal: true } },
+    // MREMAP_DONTUNMAP of file and shared mappings arrived in v5.13
+    config: { features: { swapinDrainLocal: true, mremapDontunmapAny: true } },
     slots: { refcount: era({ era: 'linux-5.18' }) },
   },
   'linux-5.19': {
@@ -128,10 +133,12 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
     kernelVersion: '6.8',
     description: 'v6.8: multi-size THP (mTHP); THP-aligned anonymous mappings (efa7df3e3bb5, v6.7)',
     extends: 'linux-5.19',
+    // R/O longterm pins unshare non-anonymous pages of private mappings (v6.2)
     config: {
       features: {
         thpAlignAnon: true,
         uffdTryChangeWritable: true,
+        gupUnshareCowMappings: true,
         // /proc/PID/ksm_stat (v6.1), ksm_merging_pages / profit (v6.4), ksm_zero_pages (v6.6), smart_scan (v6.7)
         ksmStat: true,
         ksmProfit: true,
@@ -164,6 +171,10 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
         forkPteBatch: true,
         zapPteBatch: true,
         ptReclaim: true,
+        // mremap() move of multiple VMAs (v6.17)
+        mremapMultiVma: true,
+        // khugepaged / MADV_COLLAPSE without the writable check (Dev Jain, v6.18)
+        collapseReadOnly: true,
       },
     },
     slots: { refcount: era({ era: 'linux-6.11' }), largeFolio: lf({ era: 'linux-6.18' }) },

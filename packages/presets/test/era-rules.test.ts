@@ -16,6 +16,13 @@ describe('era rules', () => {
     expect(eraProblems('linux-5.7', { system: { thp: { top: 'always' } } })).toEqual([]);
   });
 
+  it('khugepaged/max_ptes_shared: v5.8; the other khugepaged knobs are accepted everywhere', () => {
+    const sc = { system: { khugepaged: { max_ptes_shared: 10, max_ptes_none: 0 } } };
+    expect(eraProblems('linux-5.7', sc).map((p) => p.field)).toEqual(['system.khugepaged.max_ptes_shared']);
+    expect(eraProblems('linux-5.8', sc)).toEqual([]);
+    expect(eraProblems('linux-5.7', { system: { khugepaged: { max_ptes_none: 0 } } })).toEqual([]);
+  });
+
   it('MADV_COLLAPSE: v6.1; nested steps are found with their path', () => {
     const sc = {
       steps: [
@@ -119,5 +126,24 @@ describe('era rules', () => {
 
   it('each rule cites a 12-digit commit', () => {
     for (const r of ERA_RULES) expect(r.commit, r.id).toMatch(/^[0-9a-f]{12}$/);
+  });
+});
+
+describe('guard regions era rule', () => {
+  it('MADV_GUARD_INSTALL / MADV_GUARD_REMOVE: v6.13 (662df3e5c376); only linux-6.18 of the presets has them', () => {
+    const sc = {
+      steps: [
+        { op: 'madvise', advice: 'guard_install' },
+        { op: 'madvise', advice: 'guard_remove' },
+      ],
+    };
+    expect(eraProblems('linux-6.8', sc).map((p) => [p.where, p.field])).toEqual([
+      ['steps[0]', 'advice'],
+      ['steps[1]', 'advice'],
+    ]);
+    expect(eraProblems('linux-6.8', sc)[0]!.detail).toBe(
+      'kernel preset "linux-6.8" (v6.8) has no MADV_GUARD_INSTALL (guard regions): it arrived in v6.13 (662df3e5c376); use linux-6.18 or later',
+    );
+    expect(eraProblems('linux-6.18', sc)).toEqual([]);
   });
 });

@@ -1,5 +1,13 @@
 /** The KernelConfig overrides a `system` block writes (thp, swap, memory, lruBatchSize). */
-import { MIN_MEMORY_PAGES, parseSize, PAGE_SIZE, type SystemOptions, type SystemSpec, type ThpMode } from '@mmsim/core';
+import {
+  KHUGEPAGED_DEFAULTS,
+  MIN_MEMORY_PAGES,
+  parseSize,
+  PAGE_SIZE,
+  type SystemOptions,
+  type SystemSpec,
+  type ThpMode,
+} from '@mmsim/core';
 import { systemError } from './errors.js';
 
 export type ConfigOverrides = NonNullable<SystemOptions['config']>;
@@ -34,6 +42,17 @@ export function kernelConfig(s: SystemSpec, file: string): ConfigOverrides {
     config.swap = swap;
   }
   if (s.thp) config.thp = thpConfig(s.thp, file);
+  if (s.khugepaged) {
+    const h = s.khugepaged;
+    const d = KHUGEPAGED_DEFAULTS;
+    config.khugepaged = {
+      pagesToScan: h.pages_to_scan ?? d.pagesToScan,
+      maxPtesNone: h.max_ptes_none ?? d.maxPtesNone,
+      maxPtesSwap: h.max_ptes_swap ?? d.maxPtesSwap,
+      maxPtesShared: h.max_ptes_shared ?? d.maxPtesShared,
+      defrag: h.defrag === undefined ? d.defrag : h.defrag === 1,
+    };
+  }
   if (s.ksm) {
     // /sys/kernel/mm/ksm at boot (core's kernel/ksm-state.ts KsmConfig)
     const b = (v: boolean | 0 | 1) => v === true || v === 1;

@@ -84,6 +84,7 @@ export class Concretizer {
   step(i: Intent): Step | null {
     const d = this.d;
     if (i.t === 'drain') return i.cpu < 0 || i.cpu >= this.ncpus ? { op: 'drain' } : { op: 'drain', cpu: i.cpu };
+    if (i.t === 'khugepaged') return { op: 'khugepaged', passes: 1 };
     if (i.t === 'ksmd') {
       // a whole full scan when an mm is registered (else full_scans would never advance)
       const ksm = d.k.ksm;
@@ -188,6 +189,39 @@ export class Concretizer {
         const vmas = p.mm.vmasIn(a, b);
         if (vmas.length !== 1 || vmas[0]!.start > a || vmas[0]!.end < b) return null;
         return { op: 'mremap', pid, ...r, to };
+      }
+      case 'maps':
+        return { op: 'maps', pid, ...r };
+      case 'mremapResize': {
+        // do_mremap() with new_len: the old range inside one VMA (vma_to_resize(): EFAULT
+        // otherwise), all mapped; a grow only over pages with the mapping's default attributes
+        // (the grown tail is a fresh part of the VMA: the model gives it those)
+        const vmas = p.mm.vmasIn(a, b);
+        if (vmas.length !== 1 || vmas[0]!.start > a || vmas[0]!.end < b) return null;
+        if (!this.pagesOk(pid, a, b, () => true)) return null;
+        if (i.grow < 0) {
+          if (b - a + i.grow < 1) return null;
+          return { op: 'mremap', pid, ...r, newSize: size + i.grow * PAGE_SIZE };
+        }
+        const prot = d.model.attrs(pid, a)!.prot;
+        if (
+          !this.pagesOk(
+            pid,
+            a,
+            b,
+            (at) => at.prot === prot && !at.dontfork && !at.wipeonfork && !at.uffdMissing && !at.uffdWp,
+          )
+        )
+          return null;
+        const newSize = size + i.grow * PAGE_SIZE;
+        const vma = vmas[0]!;
+        if (b === vma.end && p.mm.vmasIn(b, b + i.grow).length === 0) return { op: 'mremap', pid, ...r, newSize };
+        const to = this.pick(
+          REGIONS.filter((x) => !d.region(pid, x)),
+          i.to,
+        );
+        if (!to) return null;
+        return { op: 'mremap', pid, ...r, newSize, mayMove: true, to };
       }
       case 'pin': {
         const id = this.pick(

@@ -6,14 +6,17 @@
  * intents that lose their target are skipped.
  */
 import fc from 'fast-check';
-import { ADVICES } from '@mmsim/core';
+import { ADVICES, type Advice } from '@mmsim/core';
 
 export const PIDS = ['p0', 'p1', 'p2', 'p3'] as const;
 export const REGIONS = ['a', 'b', 'c', 'd'] as const;
 export const PIN_IDS = ['pin0', 'pin1', 'pin2'] as const;
 /** region sizes in pages: small ones, large-folio-sized ones, and a whole PTE table (COW PTE tables share only fully covered tables) */
 export const REGION_PAGES = [1, 2, 4, 16, 32] as const;
-/** every advice but collapse (it needs PMD-mapped THPs, which core does not model) and KSM's (`ksmMerge` intents, with `--ksm`) */
+/**
+ * every advice but collapse (its own intent kind: it does something only on whole PTE tables,
+ * `tableRegions`) and KSM's (`ksmMerge` intents, with `--ksm`)
+ */
 export const FUZZ_ADVICES = ADVICES.filter((a) => a !== 'collapse' && a !== 'mergeable' && a !== 'unmergeable');
 
 export type Intent =
@@ -26,9 +29,13 @@ export type Intent =
   | { t: 'touch'; p: number; r: number; off: number; len: number }
   | { t: 'fork'; p: number; c: number; cpu: number }
   | { t: 'exit'; p: number }
-  | { t: 'madvise'; p: number; r: number; off: number; len: number; advice: (typeof FUZZ_ADVICES)[number] }
+  | { t: 'madvise'; p: number; r: number; off: number; len: number; advice: Advice }
   | { t: 'mprotect'; p: number; r: number; off: number; len: number; prot: 'r' | 'rw' | 'none' }
   | { t: 'mremap'; p: number; r: number; off: number; len: number; to: number }
+  /** mremap with newSize: shrink (grow < 0), grow in place, or grow with MREMAP_MAYMOVE to `to` */
+  | { t: 'mremapResize'; p: number; r: number; off: number; len: number; grow: number; to: number }
+  /** /proc/PID/maps + smaps (reads only) */
+  | { t: 'maps'; p: number; r: number; off: number; len: number }
   | { t: 'pin'; p: number; r: number; off: number; len: number; write: boolean; longterm: boolean; id: number }
   | { t: 'unpin'; id: number }
   | { t: 'readPin'; id: number }
@@ -36,6 +43,7 @@ export type Intent =
   | { t: 'uffdCopy'; p: number; r: number; off: number; len: number; wp: boolean }
   | { t: 'uffdWriteProtect'; p: number; r: number; off: number; len: number; enable: boolean }
   | { t: 'drain'; cpu: number }
+  | { t: 'khugepaged' }
   | { t: 'ksmMerge'; p: number; r: number; off: number; len: number; merge: boolean }
   | { t: 'ksmd'; pages: number; full: boolean };
 
@@ -82,6 +90,12 @@ export const DEFAULT_WEIGHTS: IntentWeights = {
   drain: 1,
 };
 
+/**
+ * Added to the mix when regions of a whole PTE table are drawn (THP, COW PTE tables, pressure):
+ * MADV_COLLAPSE (v6.1+ presets) and one khugepaged pass.
+ */
+export const TABLE_WEIGHTS: IntentWeights = { collapse: 1, khugepaged: 1 };
+
 /** With KSM (`mmsim check --ksm`): the default mix plus MADV_(UN)MERGEABLE and ksmd scans. */
 export const KSM_WEIGHTS: IntentWeights = { ...DEFAULT_WEIGHTS, touch: 8, ksmMerge: 10, ksmd: 20 };
 
@@ -95,7 +109,7 @@ export function intentArbitrary(
 ): fc.Arbitrary<Intent> {
   const P = near(pid);
   const R = near(reg);
-  const arbs: Record<Intent['t'] | 'pinWrite' | 'pageout', fc.Arbitrary<Intent>> = {
+  const arbs: Record<Intent['t'] | 'pinWrite' | 'pageout' | 'collapse', fc.Arbitrary<Intent>> = {
     spawn: fc.record({ t: fc.constant('spawn' as const), p: P, cpu: fc.nat({ max: 3 }) }),
     thread: fc.record({ t: fc.constant('thread' as const), p: P, cpu: fc.nat({ max: 3 }), spin: fc.boolean() }),
     mmap: fc.record({
@@ -175,6 +189,26 @@ export function intentArbitrary(
       enable: fc.boolean(),
     }),
     drain: fc.record({ t: fc.constant('drain' as const), cpu }),
+    collapse: fc.record({
+      t: fc.constant('madvise' as const),
+      p: P,
+      r: R,
+      off: fc.constant(0),
+      len: fc.constant(512),
+      advice: fc.constant('collapse' as const),
+    }),
+    khugepaged: fc.record({ t: fc.constant('khugepaged' as const) }),
+    // not in DEFAULT_WEIGHTS (weight 0): a default run's intents are those of earlier versions
+    mremapResize: fc.record({
+      t: fc.constant('mremapResize' as const),
+      p: P,
+      r: R,
+      off,
+      len,
+      grow: fc.integer({ min: -8, max: 8 }).filter((g) => g !== 0),
+      to: reg,
+    }),
+    maps: fc.record({ t: fc.constant('maps' as const), p: P, r: R, off, len }),
     // KSM (`ksm: true`, KSM_WEIGHTS): MADV_MERGEABLE / MADV_UNMERGEABLE and ksmd scanning a few pages
     ksmMerge: fc.record({
       t: fc.constant('ksmMerge' as const),
@@ -211,6 +245,7 @@ export interface RunVariant {
 export function intentKind(i: Intent): string {
   if (i.t === 'pin' && i.write) return 'pinWrite';
   if (i.t === 'madvise' && i.advice === 'pageout') return 'pageout';
+  if (i.t === 'madvise' && i.advice === 'collapse') return 'collapse';
   return i.t;
 }
 
@@ -256,6 +291,8 @@ export function fuzzInputArbitrary(
     weights?: IntentWeights;
     tableRegions?: boolean;
     pressure?: boolean | 'random';
+    /** the preset has MADV_COLLAPSE (v6.1+): with table regions, collapse intents join the mix */
+    collapse?: boolean;
   } = {},
 ): fc.Arbitrary<FuzzInput> {
   const scenes: Intent[][] = [
@@ -278,18 +315,22 @@ export function fuzzInputArbitrary(
   // written reach kswapd's low mark of the 4 MiB machine
   const underPressure = opts.pressure !== undefined && opts.pressure !== false;
   const tableRegions = opts.tableRegions || underPressure;
+  // whole PTE tables: MADV_COLLAPSE and khugepaged passes too (unless the caller chose weights)
+  if (tableRegions && !opts.weights)
+    opts = { ...opts, weights: { ...DEFAULT_WEIGHTS, ...TABLE_WEIGHTS, collapse: opts.collapse ? 1 : 0 } };
   if (tableRegions)
     scenes.push([
       { t: 'spawn', p: 0, cpu: 0 },
       { t: 'mmap', p: 0, r: 0, pages: 512, adv: 'none' },
     ]);
+  const weights = opts.weights;
   return fc.record({
     variant: variantArbitrary(opts),
     // the first intents set the scene: start with a process and a mapping most of the time
     intents: fc
       .tuple(
         fc.constantFrom<Intent[]>(...scenes),
-        fc.array(intentArbitrary(opts.weights, tableRegions ? TABLE_REGION_PAGES : REGION_PAGES, underPressure), {
+        fc.array(intentArbitrary(weights, tableRegions ? TABLE_REGION_PAGES : REGION_PAGES, underPressure), {
           minLength: 1,
           maxLength: maxSteps,
           size: 'max',

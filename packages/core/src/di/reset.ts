@@ -9,6 +9,7 @@
  */
 import { Kernel } from '../kernel/kernel.js';
 import { forgetThpState } from '../kernel/huge-memory.js';
+import { forgetKhugepagedState } from '../kernel/khugepaged-scan.js';
 import { VmFault } from '../kernel/vm-fault.js';
 import type { MmSystem } from './system.js';
 
@@ -21,6 +22,7 @@ export function resetKernelState(system: MmSystem): void {
   // what the constructor made with `this`: made again with the kept kernel
   (k as { vmf: VmFault }).vmf = new VmFault(k);
   forgetThpState(k);
+  forgetKhugepagedState(k);
   system.stats.v.fill(0);
   const clock = system.clock;
   clock.cycles = 0;

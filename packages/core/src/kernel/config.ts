@@ -1,3 +1,4 @@
+import type { KhugepagedKnobs } from './khugepaged-knobs.js';
 import type { MemcgConfig } from './memcontrol.js';
 import type { KsmConfig } from './ksm-state.js';
 
@@ -32,6 +33,8 @@ export interface KernelConfig {
   };
   /** /sys/kernel/mm/transparent_hugepage: key "top" is the global switch, others per size */
   thp: Record<string, ThpMode>;
+  /** /sys/kernel/mm/transparent_hugepage/khugepaged/ (kernel/khugepaged-knobs.ts); unset: the defaults */
+  khugepaged?: KhugepagedKnobs;
   /** /sys/kernel/mm/ksm knobs at boot (system.ksm, kernel/ksm.ts); unset: KSM stays off until a step uses it */
   ksm?: Partial<KsmConfig>;
   features: {
@@ -128,6 +131,29 @@ export interface KernelConfig {
      */
     anonTwoReferences: boolean;
     /**
+     * MREMAP_DONTUNMAP of any mapping (v5.13, "mm: mremap: allow MREMAP_DONTUNMAP on all
+     * mappings"); before, private anonymous only (e346b3813067, v5.7): EINVAL.
+     */
+    mremapDontunmapAny: boolean;
+    /**
+     * mremap(MREMAP_FIXED) of old_len = new_len may span several VMAs, gaps kept ("mm/mremap:
+     * permit mremap() move of multiple VMAs", v6.17); before, EFAULT.
+     */
+    mremapMultiVma: boolean;
+    /**
+     * khugepaged and MADV_COLLAPSE collapse a PTE table with no writable PTE (Dev Jain's "mm:
+     * Enable khugepaged to operate on non-writable VMAs", v6.18: this machine's 6.18 collapses
+     * write-protected PTEs). Before, hpage_collapse_scan_pmd() gave SCAN_PAGE_RO (EINVAL).
+     */
+    collapseReadOnly: boolean;
+    /**
+     * A R/O FOLL_LONGTERM pin of a page that is not anonymous (the shared zero page, a
+     * page-cache page) in a private mapping unshares it first, so that the pin and the mapping
+     * stay one page (gup_must_unshare(), "mm/gup: reliable R/O long-term pinning in COW
+     * mappings", v6.2). Before, such a pin kept the page the mapping would copy on a write.
+     */
+    gupUnshareCowMappings: boolean;
+    /**
      * do_wp_page() reuses a KSM page mapped once with no other reference (reuse_ksm_page(),
      * 52d1e606ee73, v5.8; removed by 09854ba94c6a in v5.9). Else a write to a KSM page copies.
      */
@@ -175,6 +201,10 @@ export function defaultKernelConfig(): KernelConfig {
       zapPteBatch: true,
       workingsetAnon: true,
       anonTwoReferences: true,
+      mremapDontunmapAny: true,
+      mremapMultiVma: true,
+      collapseReadOnly: true,
+      gupUnshareCowMappings: true,
       ksmReuseKsmPage: false,
       ksmStat: true,
       ksmProfit: true,

@@ -210,6 +210,8 @@ function doHandleMmFault(
   const fl = k.pt.fl[kk]!;
   // do_pte_missing(): vma_is_anonymous() ? do_anonymous_page() : do_fault() (file-fault.ts)
   if (fl === 0) return vma.file !== null ? (doFault(k, vmf) as FaultResult) : doAnonymousPage(k, vmf);
+  // do_swap_page() → handle_pte_marker(): a guard marker is VM_FAULT_SIGSEGV
+  if ((fl & PTE.guard) !== 0) return FaultResult.SEGV;
   if ((fl & PTE.swap) !== 0) {
     const r = doSwapPage(k, vmf);
     // do_swap_page(): a write fault on a page mapped read-only continues in do_wp_page()
@@ -332,8 +334,8 @@ function doWpPage(k: Kernel, vmf: VmFault, fl: number): FaultResult {
   }
   const pfn = k.pt.val[kk]!;
   if (pfn === ZERO_PFN) {
-    // nothing to unshare on the zero page, but for a zero page KSM placed (break_ksm(), v6.6)
-    if (vmf.unshare && ((fl & PTE.dirty) === 0 || k.ksm === null)) return FaultResult.OK;
+    // unshare: only a R/O longterm pin in a private mapping asks it (v6.2+): a read-only copy;
+    // and break_ksm() for a zero page KSM placed (v6.6)
     vmf.pfn = ZERO_PFN; // fault.cowOrder sees the zero page
     vmf.head = ZERO_PFN;
     wpPageCopy(k, vmf, -1, -1);

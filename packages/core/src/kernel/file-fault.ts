@@ -36,7 +36,7 @@ function setFilePte(k: Kernel, vmf: VmFault, vpn: number, head: number, write: b
   const vma = vmf.vma;
   let fl = PTE.present | PTE.young;
   // maybe_mkwrite(pte_mkdirty()) on a shared write; a writable prot maps writable anyway
-  if (write) fl |= PTE.dirty | PTE.write;
+  if (write) fl |= PTE.dirty | k.sd | PTE.write;
   else if (protWritable(vma)) fl |= PTE.write | ((k.f.flags[head]! & PG.dirty) !== 0 ? PTE.dirty : 0);
   addFileRmapPtes(k, head, head, 1, vmf.mm);
   k.pt.set(vmf.table, pteIndex(vpn), head, fl);
@@ -100,7 +100,7 @@ function doCowFault(k: Kernel, vmf: VmFault, index: number): number {
   k.charge(k.hw.costs.copyPage);
   addNewAnonRmap(k, nh, mm, vma, vpn, 1);
   lruAdd(k, nh);
-  k.pt.set(vmf.table, pteIndex(vpn), nh, PTE.present | PTE.young | PTE.dirty | PTE.write);
+  k.pt.set(vmf.table, pteIndex(vpn), nh, PTE.present | PTE.young | PTE.dirty | k.sd | PTE.write);
   k.charge(k.hw.costs.pteUpdate);
   k.hooks.pte.afterSet.call(mm, vpn, vpn + 1);
   k.folioPut(src); // put_page(vmf->page)
@@ -118,10 +118,11 @@ function doSharedFault(k: Kernel, vmf: VmFault, index: number): number {
 /**
  * do_wp_page() on a present read-only PTE of a page-cache folio. Shared: wp_page_shared()
  * (page_mkwrite, wp_page_reuse(), the folio dirtied). Private: `copy` (wp_page_copy()), never a
- * reuse. An unshare fault has nothing to do (gup_must_unshare() is false for a file folio).
+ * reuse. An unshare fault (a R/O longterm pin in a private mapping, v6.2+: gup.ts) copies the
+ * page into a read-only anonymous one; in a shared mapping there is nothing to unshare.
  */
 export function doWpFilePage(k: Kernel, vmf: VmFault, head: number, copy: () => void): number {
-  if (vmf.unshare) return OK;
+  if (vmf.unshare && (vmf.vma.flags & VM.shared) !== 0) return OK;
   if ((vmf.vma.flags & VM.shared) === 0) {
     copy();
     return OK;
@@ -129,7 +130,7 @@ export function doWpFilePage(k: Kernel, vmf: VmFault, head: number, copy: () => 
   const { mm, vpn } = vmf;
   const kk = k.pt.slot(vmf.table, vmf.index);
   k.hooks.pte.beforeChange.call(mm, vpn, vpn + 1, 'wp_page_reuse');
-  k.pt.fl[kk] = k.pt.fl[kk]! | PTE.young | PTE.dirty | PTE.write;
+  k.pt.fl[kk] = k.pt.fl[kk]! | PTE.young | PTE.dirty | k.sd | PTE.write;
   k.hooks.pte.afterSet.call(mm, vpn, vpn + 1);
   k.charge(k.hw.costs.pteUpdate);
   folioMarkDirty(k, head);

@@ -1,5 +1,6 @@
 /** fork(): dup_mmap() and copy_page_range() (kernel/fork.c, mm/memory.c). */
 import { SimError, type Kernel } from './kernel.js';
+import { khugepagedFork } from './khugepaged-scan.js';
 import type { Process } from './task.js';
 import type { MmStruct } from '../mm/mm-struct.js';
 import { VM, type Vma } from '../mm/vma.js';
@@ -29,6 +30,7 @@ export function forkProcess(k: Kernel, parent: Process, childPid: string, cpu: n
   // the child starts in the parent's cgroup (cgroup_post_fork()); copy_present_page() charges it
   cmm.memcg = pmm.memcg;
   k.memcgCharge = cmm.memcg;
+  khugepagedFork(k, cmm, pmm); // dup_mmap()
   const ctx = new ForkCtx(k, pmm, cmm);
   // the child gets at most as many tables as the parent has (dup_mmap(): copy_page_range())
   k.pt.reserve(pmm.pgtablesBytes / 4096);
@@ -171,6 +173,9 @@ function copyPteRange(
       const nfl = fl & ~PTE.swpExclusive;
       pt.fl[sk2] = nfl;
       pt.set(dt, pteIndex(a), val, nfl & ~PTE.uffdWp);
+    } else if ((fl & PTE.guard) !== 0) {
+      // copy_nonpresent_pte() → copy_pte_marker(): PTE_MARKER_GUARD is always copied
+      pt.set(dt, pteIndex(a), 0, PTE.guard);
     }
   }
   if (dt >= 0) {

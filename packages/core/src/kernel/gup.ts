@@ -2,6 +2,7 @@
 import { SimError, type Kernel } from './kernel.js';
 import type { MmStruct } from '../mm/mm-struct.js';
 import { PTE } from '../mm/pte.js';
+import { VM } from '../mm/vma.js';
 import { GUP_PIN_COUNTING_BIAS, PG } from '../mem/folios.js';
 import { ZERO_PFN } from '../mem/phys-mem.js';
 import { C } from '../stats/counters.js';
@@ -56,7 +57,20 @@ export function pinUserPages(
       // the table was unshared (a copy-on-write PTE table broken): re-check the new PTE
       if (!huge && wt !== t) continue;
       const cand = huge ? huge.pfn : k.pt.val[k.pt.slot(wt, pteIndex(vpn))]!;
-      if (!write && !k.mem.isZeroPfn(cand) && (f.flags[cand]! & PG.anonExclusive) === 0) {
+      // gup_must_unshare() of a page that is not anonymous (the zero page, a page-cache page):
+      // only a R/O FOLL_LONGTERM pin in a COW (private) mapping, from v6.2 ("mm/gup: reliable
+      // R/O long-term pinning in COW mappings"); never through the anon-page decision below
+      const anon = !k.mem.isZeroPfn(cand) && (f.flags[f.head(cand)]! & PG.anon) !== 0;
+      if (!write && !anon) {
+        const vma = mm.findVma(vpn)!;
+        if (longterm && k.config.features.gupUnshareCowMappings && (vma.flags & VM.shared) === 0) {
+          k.stats.v[C.gup_unshare]!++;
+          const r = handleMmFault(k, mm, vpn, false, true);
+          if (r !== FaultResult.OK)
+            throw new SimError(`pin: unshare fault at page 0x${vpn.toString(16)} failed`, 'segv');
+          continue;
+        }
+      } else if (!write && (f.flags[cand]! & PG.anonExclusive) === 0) {
         const vmf = beginFault(k, mm, mm.findVma(vpn)!, vpn, false, true);
         vmf.table = huge ? -1 : wt;
         vmf.index = pteIndex(vpn);

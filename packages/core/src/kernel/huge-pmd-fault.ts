@@ -4,6 +4,7 @@
  * huge_pmd_set_accessed(), map_anon_folio_pmd().
  */
 import { SimError, type Kernel } from './kernel.js';
+import { khugepagedEnterVma } from './khugepaged-scan.js';
 import type { VmFault } from './vm-fault.js';
 import type { MmStruct } from '../mm/mm-struct.js';
 import { VM, type Vma } from '../mm/vma.js';
@@ -63,6 +64,7 @@ function doHugePmdAnonymousPage(k: Kernel, vmf: VmFault, pmd: number, i: number)
   const start = pmdStart(vpn);
   const slot = k.pt.slot(pmd, i);
   const s = thpState(k);
+  khugepagedEnterVma(k, mm, vma);
   if (!write) {
     // set_huge_zero_folio(): read-only PMD of the huge zero page, with a deposited table
     if (!s.hugeZeroAllocated) {
@@ -135,8 +137,8 @@ function doHugePmdWpPage(k: Kernel, vmf: VmFault, pmd: number, i: number): numbe
   vmf.pfn = val + (vpn & (HPAGE_PMD_NR - 1));
   vmf.head = val;
   if (val === HUGE_ZERO_PFN) {
-    if (vmf.unshare) return 0;
-    const order = k.hooks.fault.cowOrder.call(0, vmf);
+    // an unshare (a R/O longterm pin, v6.2+) splits and unshares the PTE: `goto fallback`
+    const order = vmf.unshare ? 0 : k.hooks.fault.cowOrder.call(0, vmf);
     if (order === PMD_ORDER) {
       let head = -1;
       try {

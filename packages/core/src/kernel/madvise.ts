@@ -13,6 +13,8 @@ import { reclaimFolios } from './reclaim.js';
 import { pageoutHugePmd } from './huge-pmd-ops.js';
 import { splitFolio } from './huge-memory.js';
 import { madviseCollapse } from './khugepaged.js';
+import { maybeMappedShared } from './mapped-shared.js';
+import { khugepagedEnterVma } from './khugepaged-scan.js';
 import { pteTable, pteTableForWrite } from './pgwalk.js';
 import { folioDeactivate, isolateLru, lruAddDrain } from './lru-batch.js';
 import { flushBatchedPending } from './tlb-flush.js';
@@ -53,6 +55,8 @@ export function madvise(k: Kernel, mm: MmStruct, start: number, end: number, adv
     }
     case 'hugepage':
       setFlags(k, mm, start, end, VM.hugepage, VM.nohugepage);
+      // hugepage_madvise(): khugepaged_enter_vma() without waiting for a fault
+      for (const vma of mm.vmasIn(start, end)) khugepagedEnterVma(k, mm, vma);
       break;
     case 'nohugepage':
       setFlags(k, mm, start, end, VM.nohugepage, VM.hugepage);
@@ -200,24 +204,4 @@ function splitForMadvise(k: Kernel, head: number): boolean {
   const ok = splitFolio(k, head, null);
   k.folioPut(head);
   return ok;
-}
-
-/**
- * folio_maybe_mapped_shared(): whether a PTE-mapped large folio may be mapped by another mm. mmsim
- * tells it by the folio's mappings: all of them must be PTEs of this table at the folio's
- * place (`fs`: where its head page is mapped), inside the table of `v`.
- */
-function maybeMappedShared(k: Kernel, t: number, fs: number, head: number, v: number): boolean {
-  const f = k.f;
-  if (f.entireMapcount[head] !== 0) return true;
-  const base = pmdStart(v);
-  const nr = 1 << f.order[head]!;
-  let mapped = 0;
-  for (let j = 0; j < nr; j++) {
-    const a = fs + j;
-    if (a < base || a >= base + PTRS_PER_TABLE) continue;
-    const kk = k.pt.slot(t, pteIndex(a));
-    if ((k.pt.fl[kk]! & PTE.present) !== 0 && k.pt.val[kk] === head + j) mapped++;
-  }
-  return f.largeMapcount[head] !== mapped;
 }

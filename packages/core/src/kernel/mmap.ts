@@ -7,6 +7,7 @@ import { splitHugePmdAt } from './huge-memory.js';
 import { getUnmappedArea, lowerMmapBase } from './unmapped-area.js';
 import { RESERVE_HINT_PAGES } from '../mem/phys-mem.js';
 import { unlinkFileVma } from './file-rmap.js';
+import { khugepagedEnterVma } from './khugepaged-scan.js';
 import { ksmVmaFlags } from './ksm-unmerge.js';
 
 /** mmap(MAP_PRIVATE|MAP_ANONYMOUS) of `pages` pages; returns the VMA. ENOMEM when it does not fit (unmapped-area.ts). */
@@ -28,6 +29,8 @@ export function mmapAnon(
   if (mm.ksmMergeAny) vma.flags = ksmVmaFlags(mm, vma.flags); // PR_SET_MEMORY_MERGE (kernel/ksm-unmerge.ts)
   lowerMmapBase(mm, start); // one PMD gap: no two regions share a PTE table
   mm.insertVma(vma);
+  // __mmap_region(): khugepaged_enter_vma(vma, vm_flags)
+  khugepagedEnterVma(k, mm, vma);
   // room for what faulting it all in allocates (frames and PTE tables), so the typed arrays
   // grow (copy) now, while little of them is in use, rather than in the middle of the touch
   k.mem.reserveFor(pages);
@@ -59,7 +62,11 @@ export function vmasForRange(k: Kernel, mm: MmStruct, start: number, end: number
   return mm.vmasIn(start, end);
 }
 
-/** vma_merge(): merge neighbours that became compatible again. */
+/**
+ * vma_merge(): merge neighbours that became compatible again: adjacent, the same flags (but
+ * VM_SOFTDIRTY), file, compatible anon_vma (is_mergeable_anon_vma: the same, or one has none)
+ * and vm_pgoff continuity. The scenario's region names play no part (the kernel has none).
+ */
 export function mergeVmas(k: Kernel, mm: MmStruct): void {
   const v = mm.vmas;
   for (let i = 0; i + 1 < v.length; ) {
@@ -70,7 +77,6 @@ export function mergeVmas(k: Kernel, mm: MmStruct): void {
       a.end === b.start &&
       // is_mergeable_vma(): VM_SOFTDIRTY does not keep VMAs apart
       ((a.flags ^ b.flags) & ~VM.softDirty) === 0 &&
-      a.name === b.name &&
       a.file === b.file &&
       anonOk &&
       a.pgoff + (a.end - a.start) === b.pgoff

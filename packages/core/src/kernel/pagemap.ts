@@ -27,6 +27,8 @@ export const PM = Object.freeze({
   uffdWp: 1 << 5,
   /** mapped by a PMD (pmd_trans_huge): what kpageflags' KPF_THP shows for an order-9 folio */
   pmdMapped: 1 << 6,
+  /** PM_GUARD_REGION (bit 58, v6.15): a guard marker (MADV_GUARD_INSTALL); it is a swap-type entry, so PM_SWAP too */
+  guard: 1 << 7,
 } as const);
 
 export interface PagemapEntry {
@@ -85,6 +87,8 @@ export function pagemapEntry(k: Kernel, mm: MmStruct, vpn: number): PagemapEntry
     if (f.mapcount[pfn]! + f.entireMapcount[head]! === 1) out.flags |= PM.exclusive;
     return out;
   }
+  // pte_to_pagemap_entry(): a PTE marker is is_swap_pte(); is_guard_swp_entry() adds PM_GUARD_REGION
+  if ((fl & PTE.guard) !== 0) out.flags = vsd | PM.swap | PM.guard;
   if ((fl & PTE.swap) !== 0) {
     out.flags = vsd | PM.swap;
     if ((fl & PTE.softDirty) !== 0) out.flags |= PM.softDirty;

@@ -97,6 +97,9 @@ export function zapRange(
         mm.swapEnts--;
         freeSwapAndCache(k, slot);
       } else {
+        // zap_nonpresent_ptes(): a guard marker stays unless the zap drops markers
+        // (ZAP_FLAG_DROP_MARKER: unmap_vmas() of munmap and exit; not MADV_DONTNEED)
+        if ((fl & PTE.guard) !== 0 && (reason === 'madvise_dontneed' || reason === 'madvise')) continue;
         pt.clear(t, i);
       }
     }

@@ -21,6 +21,11 @@ export const PTE = Object.freeze({
   softDirty: 1 << 9,
   /** PROT_NONE mapping: present for the kernel, inaccessible for the hardware */
   protNone: 1 << 10,
+  /**
+   * A PTE marker (not present, not swap) with PTE_MARKER_GUARD (include/linux/swapops.h,
+   * 662df3e5c376, v6.13): MADV_GUARD_INSTALL's guard region; an access is SIGSEGV.
+   */
+  guard: 1 << 11,
   /** Hardware-specific bits (arm64 PTE_CONT etc.); core never interprets them. */
   hw0: 1 << 12,
   hw1: 1 << 13,

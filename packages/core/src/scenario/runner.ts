@@ -13,7 +13,9 @@ import { PM, type PagemapEntry } from '../kernel/pagemap.js';
 import { OpExecutor } from './ops/executor.js';
 import { checkScenarioBudget, countSteps } from './budget.js';
 import { countWork } from './work.js';
-import type { AccessStep, OpObserver, PagemapStep, ReadPinStep, ReadStep } from './ops/observer.js';
+import type { AccessStep, MapsStep, OpObserver, PagemapStep, ReadPinStep, ReadStep } from './ops/observer.js';
+import { mapsMismatches } from './maps-check.js';
+import type { SmapsEntry } from '../kernel/proc-maps.js';
 import { Explainer, type Decisions, type ExplainerOptions } from '../explain/explainer.js';
 import { setAnswerSink } from '../di/instrument.js';
 
@@ -391,6 +393,17 @@ class Runner implements OpObserver {
     }
   }
 
+  onMaps(s: MapsStep, where: string, vmas: SmapsEntry[], starts: number[]): void {
+    if (s.expect === undefined) return;
+    const bad = mapsMismatches(vmas, s.expect, starts);
+    const checks = (s.expect.count !== undefined ? 1 : 0) + (s.expect.vmas?.length ?? 0);
+    this.checks.passed += Math.max(0, checks - bad.length);
+    this.checks.failed += bad.length;
+    for (const b of bad)
+      if (this.checks.failures.length < 100)
+        this.checks.failures.push({ step: `${where} ${b.what}`, message: b.message });
+  }
+
   onValueChecks(where: string, checks: ReadonlyArray<{ what: string; got: number; want: number }>): void {
     for (const c of checks) {
       if (c.got === c.want) this.checks.passed++;
@@ -440,6 +453,7 @@ const PAGEMAP_BITS = [
   ['uffdWp', PM.uffdWp],
   ['file', PM.file],
   ['pmdMapped', PM.pmdMapped],
+  ['guard', PM.guard],
 ] as const;
 
 /**

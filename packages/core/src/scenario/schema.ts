@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { parseSize } from '../units.js';
 import { ADVICES } from '../kernel/madvise.js';
+import { GUARD_ADVICES } from '../kernel/guard-regions.js';
 import { KsmSystem, ksmSteps } from './ksm-schema.js';
 
 // z.number() rejects Infinity and NaN (YAML `.inf`, `.nan`) with a bare "Invalid input": the
@@ -94,7 +95,13 @@ const AccessOp = z.strictObject({
 });
 const Fork = z.strictObject({ op: z.literal('fork'), pid, child: pid, ...base });
 const Exit = z.strictObject({ op: z.literal('exit'), pid, ...base });
-const Madvise = z.strictObject({ op: z.literal('madvise'), pid, ...range, advice: z.enum(ADVICES), ...base });
+const Madvise = z.strictObject({
+  op: z.literal('madvise'),
+  pid,
+  ...range,
+  advice: z.enum([...ADVICES, ...GUARD_ADVICES]),
+  ...base,
+});
 const Mprotect = z.strictObject({
   op: z.literal('mprotect'),
   pid,
@@ -108,7 +115,58 @@ const Mremap = z.strictObject({
   region: z.string().min(1),
   offset: Size.optional(),
   size: Size.optional(),
-  to: z.string().min(1),
+  /** the region name of the result (required when it may move); alone: the move to a fresh place */
+  to: z.string().min(1).optional(),
+  /** new_len (default: the old size) */
+  newSize: Size.optional(),
+  /** MREMAP_MAYMOVE */
+  mayMove: z.boolean().optional(),
+  /** MREMAP_FIXED (with mayMove) to new_addr = that region's start + offset */
+  fixed: z.strictObject({ region: z.string().min(1), offset: Size.optional() }).optional(),
+  /** MREMAP_DONTUNMAP (with mayMove, newSize = size) */
+  dontUnmap: z.boolean().optional(),
+  ...base,
+});
+/** What a maps step expects of one VMA (smaps fields in bytes or sizes). */
+export const MapsVmaExpect = z.strictObject({
+  /** where the VMA starts: a region of the process and an offset in it */
+  region: z.string().min(1).optional(),
+  offset: Size.optional(),
+  /** end - start */
+  size: Size.optional(),
+  perms: z
+    .string()
+    .regex(/^[r-][w-][x-][ps]$/)
+    .optional(),
+  rss: Size.optional(),
+  anonymous: Size.optional(),
+  anonHugePages: Size.optional(),
+  swap: Size.optional(),
+  sharedClean: Size.optional(),
+  sharedDirty: Size.optional(),
+  privateClean: Size.optional(),
+  privateDirty: Size.optional(),
+  locked: Size.optional(),
+  lazyFree: Size.optional(),
+  thpEligible: z.boolean().optional(),
+  vmFlags: z.string().optional(),
+});
+export type MapsVmaExpect = z.infer<typeof MapsVmaExpect>;
+/** /proc/PID/maps + smaps: the VMAs (of a region's range, or all), checked against expect */
+const Maps = z.strictObject({
+  op: z.literal('maps'),
+  pid,
+  region: z.string().min(1).optional(),
+  offset: Size.optional(),
+  size: Size.optional(),
+  expect: z
+    .strictObject({
+      /** the number of VMAs listed */
+      count: z.number().int().nonnegative().optional(),
+      /** one per VMA listed, in address order */
+      vmas: z.array(MapsVmaExpect).optional(),
+    })
+    .optional(),
   ...base,
 });
 const Pin = z.strictObject({
@@ -160,6 +218,8 @@ export const PagemapExpect = z.strictObject({
   pmdMapped: z.boolean().optional(),
   order: z.number().int().min(0).max(10).optional(),
   pfn: z.string().min(1).optional(),
+  /** PM_GUARD_REGION: a guard marker (MADV_GUARD_INSTALL) */
+  guard: z.boolean().optional(),
 });
 export type PagemapExpect = z.infer<typeof PagemapExpect>;
 const Pagemap = z.strictObject({
@@ -187,6 +247,16 @@ const FileIo = {
 const Read = z.strictObject({ op: z.literal('read'), ...FileIo, expect: z.number().int().optional() });
 const Write = z.strictObject({ op: z.literal('write'), ...FileIo, value: z.number().int().optional() });
 const Drain = z.strictObject({ op: z.literal('drain'), ...base });
+/**
+ * The khugepaged thread's scan passes (khugepaged_do_scan()): until khugepaged/full_scans has
+ * advanced by `fullScans` (default 1), or `passes` passes; it ends early when khugepaged has no work
+ */
+const Khugepaged = z.strictObject({
+  op: z.literal('khugepaged'),
+  fullScans: z.number().int().min(1).max(1_000_000).optional(),
+  passes: z.number().int().min(1).max(1_000_000).optional(),
+  ...base,
+});
 /** user-mode work of the workload between its accesses, in cycles (charged as user cycles) */
 const Compute = z.strictObject({
   op: z.literal('compute'),
@@ -218,7 +288,9 @@ export type Step =
   | z.infer<typeof UffdWriteProtect>
   | z.infer<typeof Pagemap>
   | z.infer<typeof ClearRefs>
+  | z.infer<typeof Maps>
   | z.infer<typeof Drain>
+  | z.infer<typeof Khugepaged>
   | z.infer<typeof Read>
   | z.infer<typeof Write>
   | z.infer<typeof Compute>
@@ -250,7 +322,9 @@ export const StepSchema: z.ZodType<Step> = z.lazy(() =>
     UffdWriteProtect,
     Pagemap,
     ClearRefs,
+    Maps,
     Drain,
+    Khugepaged,
     Read,
     Write,
     Compute,
@@ -288,7 +362,9 @@ export const OP_NAMES = [
   'uffdWriteProtect',
   'pagemap',
   'clearRefs',
+  'maps',
   'drain',
+  'khugepaged',
   'read',
   'write',
   'compute',
@@ -345,6 +421,21 @@ export const SystemSchema = z.strictObject({
     })
     .optional(),
   lruBatchSize: z.number().int().min(1).max(4096).optional(),
+  /** /sys/kernel/mm/transparent_hugepage/khugepaged/ knobs, by their sysfs names (docs/scenario-format.md "khugepaged") */
+  khugepaged: z
+    .strictObject({
+      pages_to_scan: z
+        .number()
+        .int()
+        .min(1)
+        .max(1 << 30)
+        .optional(),
+      max_ptes_none: z.number().int().min(0).max(511).optional(),
+      max_ptes_swap: z.number().int().min(0).max(511).optional(),
+      max_ptes_shared: z.number().int().min(0).max(511).optional(),
+      defrag: z.union([z.literal(0), z.literal(1)]).optional(),
+    })
+    .optional(),
   /** /sys/kernel/mm/ksm knobs at boot (docs/scenario-format.md "KSM") */
   ksm: KsmSystem.optional(),
 });

@@ -41,8 +41,8 @@ function walk(steps: readonly Step[], regions: Regions): number {
         break;
       }
       case 'mremap': {
-        const p = rangePages(regions, s);
-        if (p > 0) regions.get(s.pid)?.set(s.to, p);
+        const p = s.newSize === undefined ? rangePages(regions, s) : Math.ceil(bytes(s.newSize) / PAGE_SIZE);
+        if (p > 0 && s.to !== undefined) regions.get(s.pid)?.set(s.to, p);
         break;
       }
       case 'touch': {

@@ -68,6 +68,8 @@ export const CORE_COUNTERS = [
   'context_switch',
   'mprotect_pte',
   'mremap_pte_move',
+  /** PTE tables moved whole by their PMD entry (move_normal_pmd()) */
+  'mremap_table_move',
 ] as const;
 
 export type CoreCounter = (typeof CORE_COUNTERS)[number];

@@ -2,6 +2,7 @@
 import { countSteps } from '../budget.js';
 import type { Step } from '../schema.js';
 import type { OpHandler } from './executor.js';
+import { runKhugepaged } from '../../kernel/khugepaged-scan.js';
 
 export const drain: OpHandler<'drain'> = (x, s, where) => {
   const k = x.k;
@@ -11,6 +12,16 @@ export const drain: OpHandler<'drain'> = (x, s, where) => {
     k.cpu = s.cpu;
     k.lruAddDrain(s.cpu);
   }
+};
+
+/** The khugepaged thread's scan (kernel/khugepaged-scan.ts), on the step's CPU (default 0). */
+export const khugepaged: OpHandler<'khugepaged'> = (x, s, where) => {
+  if (s.fullScans !== undefined && s.passes !== undefined)
+    x.fail(where, 'passes', 'give fullScans or passes, not both');
+  const k = x.k;
+  if (s.cpu !== undefined) x.checkCpu(s.cpu, where);
+  k.cpu = s.cpu ?? 0;
+  runKhugepaged(k, s);
 };
 
 export const phase: OpHandler<'phase'> = (x, s) => {

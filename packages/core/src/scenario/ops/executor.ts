@@ -15,10 +15,11 @@ import { madviseOp, mmap, mprotectOp, mremap, munmapOp } from './memory.js';
 import { access, touch } from './access.js';
 import { pin, readPinOp, unpin } from './pin.js';
 import { uffdCopyOp, uffdRegisterOp, uffdWriteProtectOp } from './uffd.js';
-import { drain, phase, repeat } from './control.js';
+import { drain, khugepaged, phase, repeat } from './control.js';
 import { compute } from './compute.js';
 import { clearRefsOp, pagemapOp } from './procfs.js';
 import { readOp, writeOp } from './file-io.js';
+import { mapsOp } from './maps.js';
 import { ksmdOp, ksmOp, ksmStatOp, prctlOp } from './ksm.js';
 
 export type OpName = Step['op'];
@@ -53,7 +54,9 @@ export const OP_HANDLERS: { readonly [K in OpName]: OpHandler<K> } = {
   uffdWriteProtect: uffdWriteProtectOp,
   pagemap: pagemapOp,
   clearRefs: clearRefsOp,
+  maps: mapsOp,
   drain,
+  khugepaged,
   read: readOp,
   write: writeOp,
   compute,

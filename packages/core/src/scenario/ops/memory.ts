@@ -2,13 +2,14 @@
 import { madvise } from '../../kernel/madvise.js';
 import { mmapAnon } from '../../kernel/mmap.js';
 import { mprotect } from '../../kernel/mprotect.js';
-import { mremapMove } from '../../kernel/mremap.js';
+import { doMremap, mremapMove, type MremapResult } from '../../kernel/mremap.js';
+import { madviseGuard } from '../../kernel/guard-regions.js';
 import { munmap } from '../../kernel/zap.js';
 import { SimError } from '../../kernel/kernel.js';
 import { PAGE_SIZE } from '../../units.js';
 import type { OpExecutor, OpHandler, StepOf } from './executor.js';
 import { mmapFile, shmemZeroSetup } from '../../kernel/file-mmap.js';
-import type { Vma } from '../../mm/vma.js';
+import { VM, type Vma } from '../../mm/vma.js';
 
 /**
  * Run `f`; a get_unmapped_area() ENOMEM becomes an error on the step's `size`, unless the step
@@ -81,6 +82,12 @@ export const madviseOp: OpHandler<'madvise'> = (x, s, where) => {
   const p = x.proc(s.pid, where);
   const [a, b] = x.pageRange(s, s.pid, where);
   x.k.runOn(x.thread(p, s.cpu, where));
+  if (s.advice === 'guard_install' || s.advice === 'guard_remove') {
+    if (s.advice === 'guard_install' && p.mm.vmasIn(a, b).some((v) => v.file !== null))
+      x.fail(where, 'advice', 'guard regions in file or shared mappings are not modelled yet');
+    madviseGuard(x.k, p.mm, a, b, s.advice);
+    return;
+  }
   madvise(x.k, p.mm, a, b, s.advice);
   x.observer.onMadvise?.(s.pid, a, b, s.advice);
 };
@@ -96,9 +103,93 @@ export const mprotectOp: OpHandler<'mprotect'> = (x, s, where) => {
 export const mremap: OpHandler<'mremap'> = (x, s, where) => {
   const p = x.proc(s.pid, where);
   const [a, b] = x.pageRange(s, s.pid, where);
-  if (x.regions.get(s.pid)!.has(s.to)) x.fail(where, 'to', `region "${s.to}" already exists in "${s.pid}"`);
+  if (s.to !== undefined && x.regions.get(s.pid)!.has(s.to))
+    x.fail(where, 'to', `region "${s.to}" already exists in "${s.pid}"`);
   x.k.runOn(x.thread(p, s.cpu, where));
-  const nv = mapping(x, where, () => mremapMove(x.k, p.mm, a, b, s.to), s.expectError);
-  x.regions.get(s.pid)!.set(s.to, { start: nv.start, pages: nv.pages });
-  x.observer.onMremap?.(s.pid, a, b, nv.start);
+  const legacy = s.newSize === undefined && s.mayMove === undefined && s.fixed === undefined && !s.dontUnmap;
+  if (legacy) {
+    // the original op: MREMAP_MAYMOVE|MREMAP_FIXED of the range to a fresh place
+    const to = s.to ?? x.fail(where, 'to', 'a move needs "to" (or give newSize, mayMove, fixed or dontUnmap)');
+    const nv = mapping(x, where, () => mremapMove(x.k, p.mm, a, b, to), s.expectError);
+    x.regions.get(s.pid)!.set(to, { start: nv.start, pages: nv.pages });
+    x.observer.onMremap?.(s.pid, a, b, nv.start);
+    return;
+  }
+  mremapFull(x, s, where, a, b);
 };
+
+/** mremap with newSize / mayMove / fixed / dontUnmap: do_mremap() (kernel/mremap.ts). */
+function mremapFull(x: OpExecutor, s: StepOf<'mremap'>, where: string, a: number, b: number): void {
+  const p = x.proc(s.pid, where);
+  const newSize = x.bytes(s.newSize, where, 'newSize', (b - a) * PAGE_SIZE);
+  if (newSize % PAGE_SIZE !== 0) x.fail(where, 'newSize', `${newSize} is not a multiple of ${PAGE_SIZE}`);
+  let fixed = -1;
+  if (s.fixed !== undefined) {
+    const r = x.region(s.pid, s.fixed.region, where);
+    const off = x.bytes(s.fixed.offset, where, 'fixed.offset', 0);
+    if (off % PAGE_SIZE !== 0 || off < 0) x.fail(where, 'fixed.offset', `${off} is not a multiple of ${PAGE_SIZE}`);
+    fixed = r.start + off / PAGE_SIZE;
+  }
+  if ((s.mayMove === true || s.dontUnmap === true) && s.to === undefined)
+    x.fail(where, 'to', 'an mremap that may move needs "to", the name of the result');
+  const res: MremapResult = { start: a, moves: [], unmapped: [], keptOld: false };
+  const args = {
+    addr: a,
+    oldPages: b - a,
+    newPages: newSize / PAGE_SIZE,
+    mayMove: s.mayMove === true,
+    fixed,
+    dontUnmap: s.dontUnmap === true,
+    name: s.to ?? s.region,
+  };
+  let ok = false;
+  try {
+    mapping(x, where, () => doMremap(x.k, p.mm, args, res), s.expectError);
+    ok = true;
+  } finally {
+    // also after an error: a move of several VMAs may have moved some (and unmapped the target)
+    reportMremap(x, s, where, a, b, newSize / PAGE_SIZE, res, ok);
+  }
+}
+
+/** The observers and the regions after do_mremap(). */
+function reportMremap(
+  x: OpExecutor,
+  s: StepOf<'mremap'>,
+  where: string,
+  a: number,
+  b: number,
+  newPages: number,
+  res: MremapResult,
+  ok: boolean,
+): void {
+  const p = x.proc(s.pid, where);
+  const obs = x.observer;
+  for (const [u, v] of res.unmapped) obs.onMunmap?.(s.pid, u, v);
+  let movedPages = 0;
+  for (const m of res.moves) {
+    obs.onMremap?.(s.pid, m.from, m.from + m.pages, m.to);
+    // the old range stays mapped, empty (MREMAP_DONTUNMAP)
+    if (res.keptOld) obs.onMmap?.(s.pid, m.from, m.pages, protOf(p.mm.findVma(m.from)));
+    movedPages += m.pages;
+  }
+  if (!ok) {
+    // a partly completed move of several VMAs: `to` names the new range (MREMAP_FIXED's new_addr)
+    if (res.moves.length > 0 && s.to !== undefined)
+      x.regions.get(s.pid)!.set(s.to, { start: res.moves[0]!.to - (res.moves[0]!.from - a), pages: newPages });
+    return;
+  }
+  const oldMoved = res.moves.length > 0 ? movedPages : Math.min(b - a, newPages);
+  // grown (in place or moved): the new tail is a fresh, empty part of the mapping
+  if (res.moves.length <= 1 && newPages > oldMoved)
+    obs.onMmap?.(s.pid, res.start + oldMoved, newPages - oldMoved, protOf(p.mm.findVma(res.start)));
+  if (s.to !== undefined) x.regions.get(s.pid)!.set(s.to, { start: res.start, pages: newPages });
+  // growing in place at the region's end grows the region
+  const reg = x.region(s.pid, s.region, where);
+  if (res.start === a && b === reg.start + reg.pages && newPages > b - a) reg.pages = a - reg.start + newPages;
+}
+
+function protOf(v: Vma | undefined): 'r' | 'rw' | 'none' {
+  if (!v) return 'rw';
+  return v.flags & VM.write ? 'rw' : v.flags & VM.read ? 'r' : 'none';
+}

@@ -5,12 +5,14 @@ import type { Prot } from '../../kernel/mprotect.js';
 import type { PendingFault, Process, Thread } from '../../kernel/task.js';
 import type { Step } from '../schema.js';
 import type { PagemapEntry } from '../../kernel/pagemap.js';
+import type { SmapsEntry } from '../../kernel/proc-maps.js';
 
 export type AccessStep = Extract<Step, { op: 'access' }>;
 export type TouchStep = Extract<Step, { op: 'touch' }>;
 export type ReadPinStep = Extract<Step, { op: 'readPin' }>;
 export type PagemapStep = Extract<Step, { op: 'pagemap' }>;
 export type ReadStep = Extract<Step, { op: 'read' }>;
+export type MapsStep = Extract<Step, { op: 'maps' }>;
 
 /**
  * Every hook is optional and called per op, except `onWrite`, which is called per page written
@@ -57,6 +59,8 @@ export interface OpObserver {
   onWake?(t: Thread, fault: PendingFault, result: AccessResult, path: string): void;
   /** a `pagemap` step read these entries, one per page from `vpn` on */
   onPagemap?(step: PagemapStep, path: string, vpn: number, entries: PagemapEntry[]): void;
+  /** a `maps` step listed these VMAs; `starts[i]`: where expect.vmas[i] must start (-1: anywhere) */
+  onMaps?(step: MapsStep, path: string, vmas: SmapsEntry[], starts: number[]): void;
   /** a step read values and compared them with its `expect` (ksm, prctl, ksmStat): each is a check */
   onValueChecks?(path: string, checks: ReadonlyArray<{ what: string; got: number; want: number }>): void;
   /** a `readPin` read these values */
