@@ -137,7 +137,7 @@ describe('ksm_functional_tests.c', () => {
     ]);
   });
 
-  it('test_prot_none [no /proc/self/mem]: PROT_NONE pages merge and MADV_UNMERGEABLE unshares the second half (the ptrace writes to the first half are not modelled; only the unmerged half is checked)', () => {
+  it('test_prot_none: PROT_NONE pages merge and MADV_UNMERGEABLE unshares the second half (checks less than upstream: its /proc/self/mem writes to the first half are not modelled, so only the unmerged half is checked)', () => {
     const r = runCase([
       ...mmapAndMergeRange('self', 0x11, 'none', 'madvise'),
       { op: 'madvise', pid: 'self', region: 'map', offset: SIZE / 2, size: SIZE / 2, advice: 'unmergeable' },
