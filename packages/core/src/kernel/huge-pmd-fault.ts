@@ -175,7 +175,7 @@ function doHugePmdWpPage(k: Kernel, vmf: VmFault, pmd: number, i: number): numbe
     if (vmf.unshare) k.pt.fl[kk] = fl | PTE.young;
     else {
       k.hooks.pte.beforeChange.call(mm, start, start + HPAGE_PMD_NR, 'wp_page_reuse');
-      k.pt.fl[kk] = fl | PTE.young | PTE.dirty | k.sd | PTE.write;
+      k.pt.fl[kk] = fl | PTE.young | PTE.dirty | k.sd | (vmf.vma.flags & VM.write ? PTE.write : 0); // maybe_pmd_mkwrite()
       k.hooks.pte.afterSet.call(mm, start, start + HPAGE_PMD_NR);
     }
     k.stats.v[C.pgreuse]!++;

@@ -85,10 +85,9 @@ export function pagemapEntry(k: Kernel, mm: MmStruct, vpn: number): PagemapEntry
     if (f.mapcount[pfn]! + f.entireMapcount[head]! === 1) out.flags |= PM.exclusive;
     return out;
   }
-  if ((fl & PTE.swap) !== 0) {
-    out.flags = vsd | PM.swap;
-    if ((fl & PTE.softDirty) !== 0) out.flags |= PM.softDirty;
-    if ((fl & PTE.uffdWp) !== 0) out.flags |= PM.uffdWp;
-  }
+  // is_swap_pte() covers PTE markers too: PM_SWAP, and PM_UFFD_WP for pte_marker_entry_uffd_wp()
+  out.flags = vsd | PM.swap;
+  if ((fl & PTE.softDirty) !== 0) out.flags |= PM.softDirty;
+  if ((fl & PTE.uffdWp) !== 0) out.flags |= PM.uffdWp;
   return out;
 }

@@ -21,6 +21,8 @@ export const PTE = Object.freeze({
   softDirty: 1 << 9,
   /** PROT_NONE mapping: present for the kernel, inaccessible for the hardware */
   protNone: 1 << 10,
+  /** PTE_MARKER_POISONED (UFFDIO_POISON): a non-present marker; an access is SIGBUS */
+  poisoned: 1 << 11,
   /** Hardware-specific bits (arm64 PTE_CONT etc.); core never interprets them. */
   hw0: 1 << 12,
   hw1: 1 << 13,

@@ -68,6 +68,12 @@ export const CORE_COUNTERS = [
   'context_switch',
   'mprotect_pte',
   'mremap_pte_move',
+  'uffd_zeropage',
+  'uffd_poison',
+  'uffd_move',
+  'pgmigrate_success',
+  'pgmigrate_fail',
+  'thp_migration_success',
 ] as const;
 
 export type CoreCounter = (typeof CORE_COUNTERS)[number];
