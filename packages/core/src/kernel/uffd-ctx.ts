@@ -5,10 +5,12 @@
  */
 import type { MmStruct } from '../mm/mm-struct.js';
 import { SimError } from './kernel.js';
+import { VM } from '../mm/vma.js';
 
 /**
  * UFFD_FEATURE_* (include/uapi/linux/userfaultfd.h), by the name after the prefix, lower case.
- * The bit is the kernel's; features not listed are not modelled (UFFD_FEATURE_WP_ASYNC).
+ * The bit is the kernel's. Not accepted: the shmem / hugetlb ones (MINOR_*, WP_HUGETLBFS_SHMEM),
+ * EXACT_ADDRESS and WP_ASYNC (not modelled).
  */
 export const UFFD_FEATURES = {
   pagefault_flag_wp: 1 << 0,
@@ -20,10 +22,6 @@ export const UFFD_FEATURES = {
   event_unmap: 1 << 6,
   sigbus: 1 << 7,
   thread_id: 1 << 8,
-  minor_hugetlbfs: 1 << 9,
-  minor_shmem: 1 << 10,
-  exact_address: 1 << 11,
-  wp_hugetlbfs_shmem: 1 << 12,
   wp_unpopulated: 1 << 13,
   poison: 1 << 14,
   move: 1 << 16,
@@ -113,4 +111,28 @@ export function dupUserfaultfd(parent: MmStruct, child: MmStruct, childPid: stri
 export function uffdEvent(mm: MmStruct, f: UffdFeature, msg: UffdMsg): void {
   const c = ctxs.get(mm);
   if (c !== undefined && (c.features & UFFD_FEATURES[f]) !== 0) c.msgs.push(msg);
+}
+
+/** VMAs of [start, end) registered with userfaultfd (vma->vm_userfaultfd_ctx.ctx) */
+function registered(mm: MmStruct, start: number, end: number): boolean {
+  return mm.vmasIn(start, end).some((v) => (v.flags & (VM.uffdMissing | VM.uffdWp | VM.uffdMinor)) !== 0);
+}
+
+/**
+ * userfaultfd_remove() (MADV_DONTNEED / MADV_FREE), userfaultfd_unmap_prep() (munmap) and
+ * mremap_userfaultfd_complete() (mremap): the non-cooperative events of a registered range,
+ * queued when the context asked for them. The kernel blocks the caller until the monitor read
+ * the event (userfaultfd_event_wait_completion()); here the call goes on at once.
+ */
+export function uffdRangeEvent(mm: MmStruct, event: 'remove' | 'unmap', start: number, end: number): void {
+  const c = ctxs.get(mm);
+  if (c === undefined || !c.has(event === 'remove' ? 'event_remove' : 'event_unmap') || !registered(mm, start, end))
+    return;
+  c.msgs.push({ event, start, end });
+}
+
+export function uffdRemapEvent(mm: MmStruct, from: number, to: number, len: number): void {
+  const c = ctxs.get(mm);
+  if (c === undefined || !c.has('event_remap') || !registered(mm, to, to + len)) return;
+  c.msgs.push({ event: 'remap', from, to, len });
 }

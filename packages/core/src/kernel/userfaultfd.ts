@@ -64,6 +64,36 @@ export function uffdRegister(
   return ioctls;
 }
 
+/**
+ * UFFDIO_UNREGISTER → userfaultfd_unregister(): no VMA in the range is -ENOMEM; a VMA
+ * registered for wp first loses its uffd-wp bits and markers (userfaultfd_clear_vma() →
+ * uffd_wp_range(false), f369b07c8614), then the registration. The caller wakes the threads
+ * blocked in the range (wake_userfault()): their retry takes an ordinary fault.
+ */
+export function uffdUnregister(k: Kernel, mm: MmStruct, start: number, end: number): void {
+  k.charge(k.hw.costs.syscall);
+  if (mm.vmasIn(start, end).length === 0)
+    throw new SimError('uffdUnregister: no mapping in the range (ENOMEM)', 'enomem', 'region');
+  for (const vma of vmasForRange(k, mm, start, end)) {
+    if ((vma.flags & VM.uffdWp) !== 0) {
+      const n = changeProtection(
+        k,
+        mm,
+        vma,
+        vma.start,
+        vma.end,
+        'uffd_wp',
+        (fl) => fl & ~PTE.uffdWp,
+        (fl) => fl & ~PTE.uffdWp,
+      );
+      k.stats.v[C.uffd_wp_change]! += n;
+      if (vma.file === null) k.stats.v[C.uffd_wp_change]! += wpMarkers(k, mm, vma.start, vma.end, false);
+    }
+    vma.flags &= ~(VM.uffdMissing | VM.uffdWp | VM.uffdMinor);
+  }
+  mergeVmas(k, mm);
+}
+
 /** The names of the ioctls in a uffdio_register.ioctls mask, in bit order. */
 export function uffdIoctlNames(mask: number): UffdIoctl[] {
   return (Object.keys(UFFDIO) as UffdIoctl[]).filter((n) => (mask & (1 << UFFDIO[n])) !== 0);

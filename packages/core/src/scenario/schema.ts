@@ -147,6 +147,7 @@ const UffdApi = z.strictObject({
   ...base,
 });
 const UffdZeropage = z.strictObject({ op: z.literal('uffdZeropage'), pid, ...range, ...base });
+const UffdUnregister = z.strictObject({ op: z.literal('uffdUnregister'), pid, ...range, ...base });
 const UffdPoison = z.strictObject({ op: z.literal('uffdPoison'), pid, ...range, ...base });
 /** UFFDIO_MOVE: the pages at `from` + `fromOffset` move to region + offset (`size` bytes) */
 const UffdMove = z.strictObject({
@@ -271,6 +272,7 @@ export type Step =
   | z.infer<typeof UffdWriteProtect>
   | z.infer<typeof UffdApi>
   | z.infer<typeof UffdZeropage>
+  | z.infer<typeof UffdUnregister>
   | z.infer<typeof UffdPoison>
   | z.infer<typeof UffdMove>
   | z.infer<typeof UffdRead>
@@ -306,6 +308,7 @@ export const StepSchema: z.ZodType<Step> = z.lazy(() =>
     UffdWriteProtect,
     UffdApi,
     UffdZeropage,
+    UffdUnregister,
     UffdPoison,
     UffdMove,
     UffdRead,
@@ -347,6 +350,7 @@ export const OP_NAMES = [
   'uffdWriteProtect',
   'uffdApi',
   'uffdZeropage',
+  'uffdUnregister',
   'uffdPoison',
   'uffdMove',
   'uffdRead',

@@ -346,6 +346,77 @@ describe('uffd-unit-tests.c', () => {
     expect(ctr(r, 'first', 'uffd_fault')).toBe(NR);
   });
 
+  const events = (wp: boolean) => {
+    const half = NR / 2;
+    const fault = (region: string, i: number) => {
+      const at = { pid: 'c', region, offset: P(i) };
+      return [
+        { op: 'access', ...at, access: 'read', expect: 20 + i },
+        { op: 'uffdRead', pid: 'c', expect: [{ event: 'pagefault', region, offset: P(i), write: false, wp: false }] },
+        { op: 'uffdCopy', ...at, size: '4KiB', value: 20 + i, wp },
+        // "trigger write protection if there is by writing the same value back"
+        { op: 'access', ...at, access: 'write', value: 20 + i },
+        ...(wp
+          ? [
+              {
+                op: 'uffdRead',
+                pid: 'c',
+                expect: [{ event: 'pagefault', region, offset: P(i), write: true, wp: true }],
+              },
+              { op: 'uffdWriteProtect', ...at, size: '4KiB', enable: false },
+            ]
+          : []),
+      ];
+    };
+    return {
+      name: 't',
+      steps: [
+        ...spawn,
+        {
+          op: 'uffdApi',
+          pid: 'p',
+          features: ['event_fork', 'event_remap', 'event_remove', ...(wp ? ['pagefault_flag_wp'] : [])],
+        },
+        { op: 'uffdRegister', pid: 'p', region: 'dst', mode: wp ? ['missing', 'wp'] : 'missing' },
+        { op: 'fork', pid: 'p', child: 'c', phase: 'child' },
+        // the monitor takes the child's uffd from UFFD_EVENT_FORK
+        { op: 'uffdRead', pid: 'p', expect: [{ event: 'fork', child: 'c' }] },
+        ...Array.from({ length: half }, (_, i) => fault('dst', i)).flat(),
+        { op: 'mremap', pid: 'c', region: 'dst', to: 'moved' },
+        { op: 'uffdRead', pid: 'c', expect: [{ event: 'remap' }] },
+        ...Array.from({ length: half }, (_, i) => fault('moved', half + i)).flat(),
+        // release_pages(): UFFD_EVENT_REMOVE, on which the monitor unregisters the range
+        { op: 'madvise', pid: 'c', region: 'moved', advice: 'dontneed' },
+        { op: 'uffdRead', pid: 'c', expect: [{ event: 'remove' }] },
+        { op: 'uffdUnregister', pid: 'c', region: 'moved' },
+        ...Array.from({ length: NR }, (_, i) => ({
+          op: 'access',
+          pid: 'c',
+          region: 'moved',
+          offset: P(i),
+          access: 'read',
+          expect: 0,
+        })),
+        { op: 'exit', pid: 'c' },
+      ],
+    };
+  };
+
+  it('events: EVENT_FORK hands the child uffd over, its missing faults come as UFFD_EVENT_PAGEFAULT, then UFFD_EVENT_REMAP (mremap) and UFFD_EVENT_REMOVE (MADV_DONTNEED); missing_faults == pages (events do not block the caller here)', () => {
+    const r = run(events(false));
+    // per page: the read value, its pagefault message; fork, remap, remove; the zeros at the end
+    expect(r.checks).toEqual({ passed: 2 * NR + 3 + NR, failed: 0, failures: [] });
+    expect(r.blocked).toEqual([]);
+    expect(ctrs(r, 'child', ['uffd_fault', 'uffd_copy'])).toEqual({ uffd_fault: NR, uffd_copy: NR });
+  });
+
+  it('events-wp: the same with the copies write-protected: each write back is a UFFD_PAGEFAULT_FLAG_WP fault the monitor resolves', () => {
+    const r = run(events(true));
+    expect(r.checks).toEqual({ passed: 3 * NR + 3 + NR, failed: 0, failures: [] });
+    expect(r.blocked).toEqual([]);
+    expect(ctrs(r, 'child', ['uffd_fault', 'uffd_copy'])).toEqual({ uffd_fault: 2 * NR, uffd_copy: NR });
+  });
+
   it('poison: the monitor answers even pages with UFFDIO_POISON (the woken reader gets SIGBUS) and odd ones with a zeroed UFFDIO_COPY: nr_pages / 2 SIGBUS', () => {
     const steps: unknown[] = [
       ...spawn,

@@ -21,6 +21,7 @@ import {
   uffdPoisonOp,
   uffdReadOp,
   uffdRegisterOp,
+  uffdUnregisterOp,
   uffdWriteProtectOp,
   uffdZeropageOp,
 } from './uffd.js';
@@ -62,6 +63,7 @@ export const OP_HANDLERS: { readonly [K in OpName]: OpHandler<K> } = {
   uffdWriteProtect: uffdWriteProtectOp,
   uffdApi: uffdApiOp,
   uffdZeropage: uffdZeropageOp,
+  uffdUnregister: uffdUnregisterOp,
   uffdPoison: uffdPoisonOp,
   uffdMove: uffdMoveOp,
   uffdRead: uffdReadOp,

@@ -7,6 +7,7 @@ import {
   uffdIoctlNames,
   uffdPoison,
   uffdRegister,
+  uffdUnregister,
   uffdWriteProtect,
   uffdZeropage,
 } from '../../kernel/userfaultfd.js';
@@ -37,6 +38,15 @@ export const uffdRegisterOp: OpHandler<'uffdRegister'> = (x, s, where) => {
     const same = got.length === want.length && [...got].sort().every((n, i) => n === want[i]);
     x.observer.onCheck?.(where, same ? '' : `ioctls are [${got.join(', ')}], expected [${s.ioctls.join(', ')}]`);
   }
+};
+
+export const uffdUnregisterOp: OpHandler<'uffdUnregister'> = (x, s, where) => {
+  const p = x.proc(s.pid, where);
+  const [a, b] = x.pageRange(s, s.pid, where);
+  x.k.runOn(x.thread(p, s.cpu, where));
+  uffdUnregister(x.k, p.mm, a, b);
+  x.wake(p, a, b, 'uffd-missing', where);
+  x.wake(p, a, b, 'uffd-wp', where);
 };
 
 export const uffdCopyOp: OpHandler<'uffdCopy'> = (x, s, where) => {
