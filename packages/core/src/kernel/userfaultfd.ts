@@ -36,7 +36,7 @@ export function uffdRegister(
   if (vmas.length === 0) throw new SimError('uffdRegister: no mapping in the range (ENOMEM)', 'enomem', 'region');
   const minor = list.includes('minor');
   for (const v of vmas) {
-    const shmem = v.file !== null && v.file.shmem;
+    const shmem = v.file?.shmem === true;
     if (minor && !shmem)
       throw new SimError(
         'uffdRegister: minor mode needs shmem or hugetlb, not anonymous memory (EINVAL)',
