@@ -1,6 +1,7 @@
 /** userfaultfd features and ioctls beyond the selftest ports; FOLL_FORCE writes and migration per era. */
 import { describe, expect, it } from 'vitest';
-import { ctr, ctrs, run, runError } from './helpers.js';
+import { PTE } from '../src/mm/pte.js';
+import { ctr, ctrs, run, runError, runSys } from './helpers.js';
 
 const base = [
   { op: 'spawn', pid: 'p', cpu: 0 },
@@ -208,5 +209,27 @@ describe('migrate (mbind MPOL_MF_MOVE)', () => {
     );
     expect(r.checks).toEqual({ ...ok, passed: 2 });
     expect(ctrs(r, 'm', ['pgmigrate_success', 'pgmigrate_fail'])).toEqual({ pgmigrate_success: 3, pgmigrate_fail: 1 });
+  });
+});
+
+describe('remove_migration_pte() per era', () => {
+  const steps = sc(
+    { op: 'access', pid: 'p', region: 'b', access: 'write', value: 3 },
+    { op: 'migrate', pid: 'p', region: 'b', size: '4KiB' },
+  );
+  const pteFlags = (config?: { features: { migrationKeepsYoungDirty: boolean } }) => {
+    const { r, sys } = runSys(steps, config ? { config } : {});
+    expect(r.checks).toEqual(ok);
+    const k = sys.kernel;
+    const mm = k.procs.get('p')!.mm;
+    const vpn = mm.vmas[0]!.start;
+    const t = k.pteTable(mm, vpn);
+    return k.pt.fl[k.pt.slot(t, vpn & 511)]!;
+  };
+  it('v6.1+ (2e3468778dbe): the new PTE is young and dirty as the old one was; before, old and clean; writable in both', () => {
+    const now = pteFlags();
+    expect([now & PTE.young, now & PTE.dirty, now & PTE.write]).toEqual([PTE.young, PTE.dirty, PTE.write]);
+    const old = pteFlags({ features: { migrationKeepsYoungDirty: false } });
+    expect([old & PTE.young, old & PTE.dirty, old & PTE.write]).toEqual([0, 0, PTE.write]);
   });
 });
