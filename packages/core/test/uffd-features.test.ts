@@ -1,5 +1,6 @@
 /** userfaultfd features and ioctls beyond the selftest ports; FOLL_FORCE writes and migration per era. */
 import { describe, expect, it } from 'vitest';
+import { definePlugin } from '../src/index.js';
 import { PTE } from '../src/mm/pte.js';
 import { ctr, ctrs, run, runError, runSys } from './helpers.js';
 
@@ -231,5 +232,31 @@ describe('remove_migration_pte() per era', () => {
     expect([now & PTE.young, now & PTE.dirty, now & PTE.write]).toEqual([PTE.young, PTE.dirty, PTE.write]);
     const old = pteFlags({ features: { migrationKeepsYoungDirty: false } });
     expect([old & PTE.young, old & PTE.dirty, old & PTE.write]).toEqual([0, 0, PTE.write]);
+  });
+});
+
+describe('EVENT_FORK and a PMD-mapped THP (copy_huge_pmd())', () => {
+  const thp = definePlugin({
+    name: 'thp',
+    api: '^1.0.0',
+    apply: ({ hooks }) => hooks.fault.anonOrders.tap('thp', (o) => o | (1 << 9)),
+  });
+  const steps = (ev: boolean) => ({
+    name: 't',
+    steps: [
+      { op: 'spawn', pid: 'p' },
+      { op: 'mmap', pid: 'p', name: 'h', size: '2MiB', align: '2MiB' },
+      ...(ev ? [{ op: 'uffdApi', pid: 'p', features: ['event_fork'] }] : []),
+      { op: 'uffdRegister', pid: 'p', region: 'h', mode: 'wp' },
+      { op: 'access', pid: 'p', region: 'h', access: 'write', value: 1 },
+      { op: 'uffdWriteProtect', pid: 'p', region: 'h', enable: true },
+      { op: 'fork', pid: 'p', child: 'c' },
+      { op: 'pagemap', pid: 'c', region: 'h', size: '4KiB', expect: { pmdMapped: true, uffdWp: ev } },
+      { op: 'pagemap', pid: 'p', region: 'h', size: '4KiB', expect: { pmdMapped: true, uffdWp: true } },
+    ],
+  });
+  it('the child keeps pmd_uffd_wp with EVENT_FORK and loses it without', () => {
+    expect(run(steps(true), { policies: [thp] }).checks).toEqual({ ...ok, passed: 2 });
+    expect(run(steps(false), { policies: [thp] }).checks).toEqual({ ...ok, passed: 2 });
   });
 });

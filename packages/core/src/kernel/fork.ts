@@ -81,12 +81,19 @@ function copyPageRange(k: Kernel, ctx: ForkCtx, dstVma: Vma): void {
     let st = pteTable(k, pmm, v);
     if (st === -2) {
       // copy_huge_pmd(): share the THP, or split it (maybe pinned) and copy the PTEs below
-      const shared = copyHugePmd(k, pmm, cmm, v, (pfn, head) => {
-        ctx.vpn = v;
-        ctx.pfn = pfn;
-        ctx.head = head;
-        return k.hooks.fork.page.call(ctx) ?? 'share';
-      });
+      const shared = copyHugePmd(
+        k,
+        pmm,
+        cmm,
+        v,
+        (pfn, head) => {
+          ctx.vpn = v;
+          ctx.pfn = pfn;
+          ctx.head = head;
+          return k.hooks.fork.page.call(ctx) ?? 'share';
+        },
+        (dstVma.flags & VM.uffdWp) !== 0,
+      );
       if (shared) {
         v = tEnd;
         continue;

@@ -113,7 +113,9 @@ function mapNewThp(
   addNewAnonRmapPmd(k, head, mm, vma, start);
   lruAdd(k, head);
   if (depositTable) deposit(k, mm, k.pt.slot(pmd, i));
-  const w = (vma.flags & VM.write) !== 0 ? PTE.write | PTE.dirty | k.sd : 0;
+  // maybe_pmd_mkwrite(pmd_mkdirty(entry), vma): dirty always (a FOLL_FORCE write into a
+  // read-only VMA, gup-force.ts, maps it dirty but not writable)
+  const w = (vma.flags & VM.write) !== 0 ? PTE.write | PTE.dirty | k.sd : PTE.dirty | k.sd;
   k.pt.set(pmd, i, head, PTE.present | PTE.huge | PTE.young | w);
   k.charge(k.hw.costs.pteUpdate);
   k.hooks.pte.afterSet.call(mm, start, start + HPAGE_PMD_NR);
