@@ -88,6 +88,13 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
         mremapMultiVma: false,
         collapseReadOnly: false,
         gupUnshareCowMappings: false,
+        // userfaultfd: UFFDIO_CONTINUE (v5.13), UFFDIO_POISON (v6.6), UFFDIO_MOVE (v6.8);
+        // FOLL_FORCE without FOLL_COW (v6.2); young/dirty kept over migration (v6.1)
+        uffdContinue: false,
+        uffdPoison: false,
+        uffdMove: false,
+        gupForceAnonExclusive: false,
+        migrationKeepsYoungDirty: false,
       },
     },
     // PMD-sized THP only (set thp: { top: always | madvise } in a scenario); the per-size
@@ -117,7 +124,8 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
     kernelVersion: '5.19',
     description: 'v5.19: PageAnonExclusive; mprotect upgrades exclusive pages writable',
     extends: 'linux-5.18',
-    config: { features: { tryChangeWritable: true, swapinFreeOnWrite: true } },
+    // UFFDIO_CONTINUE arrived in v5.13 (f619147104c8)
+    config: { features: { tryChangeWritable: true, swapinFreeOnWrite: true, uffdContinue: true } },
     slots: { refcount: era({ era: 'linux-5.19' }) },
   },
   'linux-6.8': {
@@ -125,8 +133,19 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
     kernelVersion: '6.8',
     description: 'v6.8: multi-size THP (mTHP); THP-aligned anonymous mappings (efa7df3e3bb5, v6.7)',
     extends: 'linux-5.19',
-    // R/O longterm pins unshare non-anonymous pages of private mappings (v6.2)
-    config: { features: { thpAlignAnon: true, uffdTryChangeWritable: true, gupUnshareCowMappings: true } },
+    config: {
+      features: {
+        thpAlignAnon: true,
+        uffdTryChangeWritable: true,
+        // R/O longterm pins unshare non-anonymous pages of private mappings (v6.2)
+        gupUnshareCowMappings: true,
+        // 5535be309971 (v6.2), 2e3468778dbe (v6.1), UFFDIO_POISON (v6.6), UFFDIO_MOVE (v6.8)
+        gupForceAnonExclusive: true,
+        migrationKeepsYoungDirty: true,
+        uffdPoison: true,
+        uffdMove: true,
+      },
+    },
     slots: { largeFolio: lf({ era: 'linux-6.8' }) },
   },
   'linux-6.18': {
@@ -166,7 +185,8 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
     description:
       "research: Ryan Roberts' variable-order anonymous folios RFC v2 (v6.3-based, seed 004): order-4 folios, same-order CoW without replacing exclusive sub-pages, largest-range reuse",
     extends: 'linux-5.19',
-    config: {},
+    // v6.3-based: FOLL_FORCE without FOLL_COW (v6.2) and young/dirty kept over migration (v6.1)
+    config: { features: { gupForceAnonExclusive: true, migrationKeepsYoungDirty: true } },
     slots: { largeFolio: lf({ era: 'rfc-v2' }) },
   },
   'linux-6.18+cowpte': cowPtePreset('linux-6.18'),

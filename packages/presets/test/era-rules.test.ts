@@ -147,3 +147,37 @@ describe('guard regions era rule', () => {
     expect(eraProblems('linux-6.18', sc)).toEqual([]);
   });
 });
+
+describe('era rules of userfaultfd features and ioctls', () => {
+  const sc = {
+    steps: [
+      { op: 'uffdApi', features: ['event_fork', 'wp_unpopulated', 'poison', 'move'] },
+      { op: 'uffdRegister', mode: ['missing', 'minor'] },
+      { op: 'uffdPoison' },
+      { op: 'uffdMove' },
+    ],
+  };
+  const fields = (preset: string) => eraProblems(preset, sc).map((p) => `${p.where} ${p.field}`);
+  it('WP_UNPOPULATED v6.4, POISON v6.6, MOVE v6.8, minor mode v5.13: each use is named by step and field', () => {
+    expect(fields('linux-5.9')).toEqual([
+      'steps[0] features',
+      'steps[0] features',
+      'steps[2] op',
+      'steps[0] features',
+      'steps[3] op',
+      'steps[1] mode',
+    ]);
+    // v6.3: has the minor mode only
+    expect(fields('anon-folio-rfc-v2')).toEqual([
+      'steps[0] features',
+      'steps[0] features',
+      'steps[2] op',
+      'steps[0] features',
+      'steps[3] op',
+    ]);
+    expect(fields('linux-6.8')).toEqual([]);
+    expect(eraProblems('linux-5.19', sc)[0]!.detail).toBe(
+      'kernel preset "linux-5.19" (v5.19) has no UFFD_FEATURE_WP_UNPOPULATED: it arrived in v6.4 (2bad466cc9d9); use linux-6.8 or later',
+    );
+  });
+});

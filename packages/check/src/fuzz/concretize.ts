@@ -167,6 +167,9 @@ export class Concretizer {
       case 'madvise':
         if (!this.anyMapped(pid, a, b)) return null;
         return { op: 'madvise', pid, ...r, advice: i.advice };
+      case 'migrate':
+        if (!this.anyMapped(pid, a, b)) return null;
+        return { op: 'migrate', pid, ...r };
       case 'mprotect':
         if (!this.anyMapped(pid, a, b) || this.blockedIn(pid, a, b)) return null;
         return { op: 'mprotect', pid, ...r, prot: i.prot };

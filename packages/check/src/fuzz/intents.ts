@@ -39,6 +39,7 @@ export type Intent =
   | { t: 'uffdRegister'; p: number; r: number; off: number; len: number; mode: 'wp' | 'missing' }
   | { t: 'uffdCopy'; p: number; r: number; off: number; len: number; wp: boolean }
   | { t: 'uffdWriteProtect'; p: number; r: number; off: number; len: number; enable: boolean }
+  | { t: 'migrate'; p: number; r: number; off: number; len: number }
   | { t: 'drain'; cpu: number }
   | { t: 'khugepaged' };
 
@@ -201,6 +202,9 @@ export function intentArbitrary(
       to: reg,
     }),
     maps: fc.record({ t: fc.constant('maps' as const), p: P, r: R, off, len }),
+    // not in DEFAULT_WEIGHTS (the default mix, and so every seed's sequence, stays as it was):
+    // generated when the weights give it one, e.g. check({ weights: { ...DEFAULT_WEIGHTS, migrate: 2 } })
+    migrate: fc.record({ t: fc.constant('migrate' as const), p: P, r: R, off, len }),
   };
   const entries = Object.entries(arbs)
     .map(([t, arbitrary]) => ({ weight: weights[t] ?? 0, arbitrary }))

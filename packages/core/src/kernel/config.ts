@@ -150,6 +150,25 @@ export interface KernelConfig {
      * mappings", v6.2). Before, such a pin kept the page the mapping would copy on a write.
      */
     gupUnshareCowMappings: boolean;
+    /** UFFDIO_CONTINUE in the ioctls UFFDIO_REGISTER returns (f619147104c8, v5.13). */
+    uffdContinue: boolean;
+    /** UFFDIO_POISON and UFFD_FEATURE_POISON (fc71884a5f59, v6.6). */
+    uffdPoison: boolean;
+    /** UFFDIO_MOVE and UFFD_FEATURE_MOVE (adc30b2a1bbf, v6.8). */
+    uffdMove: boolean;
+    /**
+     * A FOLL_FORCE write to a read-only private mapping follows the PTE when the page is an
+     * exclusive anon page (can_follow_write_pte(), "mm/gup: fix FOLL_FORCE COW security issue
+     * and remove FOLL_COW", 5535be309971, v6.2). Before, only after a fault that returned
+     * VM_FAULT_WRITE (FOLL_COW) and with the PTE dirty.
+     */
+    gupForceAnonExclusive: boolean;
+    /**
+     * remove_migration_pte() restores the young and dirty bits the migration entry remembered
+     * ("mm: remember young/dirty bit for page migrations", 2e3468778dbe, v6.1); before, the
+     * new PTE was old and clean.
+     */
+    migrationKeepsYoungDirty: boolean;
   };
 }
 
@@ -185,6 +204,11 @@ export function defaultKernelConfig(): KernelConfig {
       mremapMultiVma: true,
       collapseReadOnly: true,
       gupUnshareCowMappings: true,
+      uffdContinue: true,
+      uffdPoison: true,
+      uffdMove: true,
+      gupForceAnonExclusive: true,
+      migrationKeepsYoungDirty: true,
     },
   };
 }

@@ -26,6 +26,8 @@ import { flushPage } from './tlb-flush.js';
 import { clearDecider, decider } from '../di/instrument.js';
 import { WATERFALL } from '../explain/explainer.js';
 import { doFault, doWpFilePage } from './file-fault.js';
+import { handleUserfault } from './userfaultfd.js';
+import { handlePteMarker, isPteMarker } from './pte-marker.js';
 
 /** What handle_mm_fault() ended with (VM_FAULT_*-like). */
 export const FaultResult = Object.freeze({
@@ -165,12 +167,13 @@ export function handleMmFault(
   write: boolean,
   unshare: boolean,
   pmd = -1,
+  force = false,
 ): FaultResult {
   const h = k.hooks.fault;
-  if (!h.entered.isUsed() && !h.exited.isUsed()) return doHandleMmFault(k, mm, vpn, write, unshare, pmd);
+  if (!h.entered.isUsed() && !h.exited.isUsed()) return doHandleMmFault(k, mm, vpn, write, unshare, pmd, force);
   const cpu = k.cpu;
   h.entered.call({ mm, vpn, cpu, write, unshare });
-  const r = doHandleMmFault(k, mm, vpn, write, unshare, -1);
+  const r = doHandleMmFault(k, mm, vpn, write, unshare, -1, force);
   h.exited.call({ mm, vpn, cpu, write, unshare, outcome: OUTCOME[r] });
   return r;
 }
@@ -183,6 +186,7 @@ function doHandleMmFault(
   write: boolean,
   unshare: boolean,
   pmdHint: number,
+  force: boolean,
 ): FaultResult {
   k.stats.v[C.pgfault]!++;
   // mem_cgroup_charge(folio, vma->vm_mm): new folios go to the faulting mm's memcg
@@ -191,7 +195,8 @@ function doHandleMmFault(
   k.charge(k.hw.costs.faultEntry);
   const vma = mm.findVma(vpn);
   if (!vma) return FaultResult.SEGV;
-  if (write ? (vma.flags & VM.write) === 0 : (vma.flags & VM.read) === 0) return FaultResult.SEGV;
+  // FOLL_FORCE (gup-force.ts): a write to a private VMA without VM_WRITE (check_vma_flags())
+  if (write ? (vma.flags & VM.write) === 0 && !force : (vma.flags & VM.read) === 0) return FaultResult.SEGV;
 
   // the one vm_fault of this kernel, reset for this fault and passed down (as Linux's on-stack vmf)
   const vmf = beginFault(k, mm, vma, vpn, write, unshare);
@@ -218,6 +223,8 @@ function doHandleMmFault(
     if (r === FaultResult.OK && write && (nfl & PTE.write) === 0) return doWpPage(k, vmf, nfl);
     return r;
   }
+  // handle_pte_fault(): is_pte_marker() → handle_pte_marker() (pte-marker.ts)
+  if (isPteMarker(fl)) return handlePteMarker(k, vmf, fl);
   if ((fl & PTE.protNone) !== 0) return FaultResult.SEGV;
   if ((write || unshare) && (fl & PTE.write) === 0) return doWpPage(k, vmf, fl);
   // spurious fault or a stale TLB entry: ptep_set_access_flags()
@@ -247,10 +254,10 @@ function pickAnonOrder(k: Kernel, vma: Vma, vpn: number, table: number, orders: 
 }
 
 /** do_anonymous_page(): first touch of an address. */
-function doAnonymousPage(k: Kernel, vmf: VmFault): FaultResult {
+export function doAnonymousPage(k: Kernel, vmf: VmFault): FaultResult {
   const { mm, vma, vpn, write, table } = vmf;
   if ((vma.flags & VM.uffdMissing) !== 0) {
-    k.stats.v[C.uffd_fault]!++;
+    handleUserfault(k, mm, vpn, write, false);
     return FaultResult.UFFD_MISSING;
   }
   if (!write) {
@@ -306,8 +313,11 @@ export function anonFolioFault(
   addNewAnonRmap(k, head, mm, vma, start, nr);
   lruAdd(k, head);
   const b = pteIndex(start);
+  // `if (vma->vm_flags & VM_WRITE) entry = pte_mkwrite(pte_mkdirty(entry))`: a FOLL_FORCE
+  // write to a read-only VMA (gup-force.ts) maps the page clean and read-only
+  const w = (vma.flags & VM.write) !== 0 ? PTE.write | PTE.dirty | k.sd : 0;
   for (let i = 0; i < nr; i++) {
-    k.pt.set(table, b + i, head + i, PTE.present | PTE.write | PTE.dirty | k.sd | PTE.young);
+    k.pt.set(table, b + i, head + i, PTE.present | w | PTE.young);
   }
   k.charge(k.hw.costs.pteUpdate * nr);
   k.hooks.pte.afterSet.call(mm, start, start + nr);
@@ -328,7 +338,7 @@ function doWpPage(k: Kernel, vmf: VmFault, fl: number): FaultResult {
   const kk = k.pt.slot(vmf.table, vmf.index);
   if ((fl & PTE.uffdWp) !== 0 && (vma.flags & VM.uffdWp) !== 0 && vmf.write) {
     // userfaultfd_pte_wp(): hand the fault to the monitor
-    k.stats.v[C.uffd_fault]!++;
+    handleUserfault(k, mm, vmf.vpn, true, true);
     return FaultResult.UFFD_WP;
   }
   const pfn = k.pt.val[kk]!;
@@ -361,6 +371,11 @@ function doWpPage(k: Kernel, vmf: VmFault, fl: number): FaultResult {
   return FaultResult.OK;
 }
 
+/** maybe_mkwrite(): the write bit only in a VMA with VM_WRITE */
+export function mkwrite(vma: Vma): number {
+  return (vma.flags & VM.write) !== 0 ? PTE.write : 0;
+}
+
 /** wp_page_reuse(): the page is ours alone; make the PTE writable. No flush is needed. */
 function wpPageReuse(k: Kernel, vmf: VmFault, kk: number, pfn: number): void {
   const { mm, vpn } = vmf;
@@ -374,7 +389,8 @@ function wpPageReuse(k: Kernel, vmf: VmFault, kk: number, pfn: number): void {
   if (!vmf.unshare) k.hooks.pte.beforeChange.call(mm, vpn, vpn + 1, 'wp_page_reuse');
   const fl = k.pt.fl[kk]!;
   // FAULT_FLAG_UNSHARE only marks the page exclusive; it does not map it writable
-  k.pt.fl[kk] = vmf.unshare ? fl | PTE.young : fl | PTE.young | PTE.dirty | k.sd | PTE.write;
+  // maybe_mkwrite(pte_mkdirty()): no write bit in a VMA without VM_WRITE (a FOLL_FORCE write)
+  k.pt.fl[kk] = vmf.unshare ? fl | PTE.young : fl | PTE.young | PTE.dirty | k.sd | mkwrite(vmf.vma);
   if (!vmf.unshare) k.hooks.pte.afterSet.call(mm, vpn, vpn + 1);
   k.stats.v[C.pgreuse]!++;
   k.charge(k.hw.costs.pteUpdate);
@@ -417,8 +433,9 @@ function wpPageCopy(k: Kernel, vmf: VmFault, oldPfn: number, oldHead: number): v
   k.hooks.pte.beforeChange.call(mm, vpn, vpn + 1, 'wp_page_copy');
   k.pt.clear(t, i);
   flushPage(k, mm, vpn, 'wp_page_copy');
-  const keep = oldFl & PTE.softDirty;
-  k.pt.set(t, i, nh, keep | PTE.present | PTE.young | (vmf.unshare ? 0 : PTE.dirty | k.sd | PTE.write));
+  // wp_page_copy(): an unshare keeps pte_soft_dirty and pte_uffd_wp of the old PTE
+  const keep = oldFl & (vmf.unshare ? PTE.softDirty | PTE.uffdWp : PTE.softDirty);
+  k.pt.set(t, i, nh, keep | PTE.present | PTE.young | (vmf.unshare ? 0 : PTE.dirty | k.sd | mkwrite(vma)));
   k.charge(k.hw.costs.pteUpdate);
   k.hooks.pte.afterSet.call(mm, vpn, vpn + 1);
   if (!zero) {

@@ -18,6 +18,7 @@ import { khugepagedEnterVma } from './khugepaged-scan.js';
 import { pteTable, pteTableForWrite } from './pgwalk.js';
 import { folioDeactivate, isolateLru, lruAddDrain } from './lru-batch.js';
 import { flushBatchedPending } from './tlb-flush.js';
+import { uffdRangeEvent } from './uffd-ctx.js';
 
 export const ADVICES = [
   'pageout',
@@ -42,6 +43,8 @@ export function madvise(k: Kernel, mm: MmStruct, start: number, end: number, adv
       coldOrPageout(k, mm, start, end, advice === 'pageout');
       break;
     case 'dontneed': {
+      // madvise_dontneed_free(): userfaultfd_remove() first (UFFD_EVENT_REMOVE)
+      uffdRangeEvent(mm, 'remove', start, end);
       // madvise_dontneed_single_vma(): zap_page_range_single() with details.reclaim_pt
       const tlb = k.gather(mm);
       const reclaimPt = ptReclaimEnabled(k);

@@ -87,12 +87,11 @@ export function pagemapEntry(k: Kernel, mm: MmStruct, vpn: number): PagemapEntry
     if (f.mapcount[pfn]! + f.entireMapcount[head]! === 1) out.flags |= PM.exclusive;
     return out;
   }
-  // pte_to_pagemap_entry(): a PTE marker is is_swap_pte(); is_guard_swp_entry() adds PM_GUARD_REGION
-  if ((fl & PTE.guard) !== 0) out.flags = vsd | PM.swap | PM.guard;
-  if ((fl & PTE.swap) !== 0) {
-    out.flags = vsd | PM.swap;
-    if ((fl & PTE.softDirty) !== 0) out.flags |= PM.softDirty;
-    if ((fl & PTE.uffdWp) !== 0) out.flags |= PM.uffdWp;
-  }
+  // pte_to_pagemap_entry(): a PTE marker is is_swap_pte() (PM_SWAP); is_guard_swp_entry() adds
+  // PM_GUARD_REGION, pte_marker_entry_uffd_wp() PM_UFFD_WP
+  out.flags = vsd | PM.swap;
+  if ((fl & PTE.guard) !== 0) out.flags |= PM.guard;
+  if ((fl & PTE.softDirty) !== 0) out.flags |= PM.softDirty;
+  if ((fl & PTE.uffdWp) !== 0) out.flags |= PM.uffdWp;
   return out;
 }

@@ -1,5 +1,6 @@
 /** Unmapping: zap_pte_range(), free_pgtables(), munmap and exit_mmap (mm/memory.c, mm/mmap.c). */
 import type { TableChangeReason } from '../api/contexts.js';
+import { uffdRangeEvent } from './uffd-ctx.js';
 import { type Kernel } from './kernel.js';
 import type { MmStruct } from '../mm/mm-struct.js';
 import type { Vma } from '../mm/vma.js';
@@ -135,6 +136,8 @@ export function freePgtables(k: Kernel, mm: MmStruct, start: number, end: number
 
 /** munmap() → do_vmi_munmap() → unmap_region(). */
 export function munmap(k: Kernel, mm: MmStruct, start: number, end: number): void {
+  // userfaultfd_unmap_prep(): UFFD_EVENT_UNMAP for a registered range
+  uffdRangeEvent(mm, 'unmap', start, end);
   const vmas = vmasForRange(k, mm, start, end);
   const tlb = k.gather(mm);
   for (const vma of vmas) zapRange(k, mm, vma.start, vma.end, tlb, 'munmap');

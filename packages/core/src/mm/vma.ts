@@ -16,6 +16,8 @@ export const VM = Object.freeze({
   uffdMissing: 1 << 6,
   /** VM_UFFD_WP */
   uffdWp: 1 << 7,
+  /** VM_UFFD_MINOR (shmem and hugetlb only: anonymous VMAs never get it) */
+  uffdMinor: 1 << 9,
   /** VM_SHARED: MAP_SHARED of a file or of shmem (kernel/file-mmap.ts) */
   shared: 1 << 8,
   /** VM_SOFTDIRTY: new since the last clear_refs (only where the arch has soft-dirty; mmap sets it) */

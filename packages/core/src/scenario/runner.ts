@@ -416,6 +416,14 @@ class Runner implements OpObserver {
     }
   }
 
+  onCheck(where: string, mismatch: string): void {
+    if (mismatch === '') this.checks.passed++;
+    else {
+      this.checks.failed++;
+      if (this.checks.failures.length < 100) this.checks.failures.push({ step: where, message: mismatch });
+    }
+  }
+
   private check(where: string, got: number, want: number): void {
     if (got >>> 0 === want >>> 0) this.checks.passed++;
     else {

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { parseSize } from '../units.js';
 import { ADVICES } from '../kernel/madvise.js';
 import { GUARD_ADVICES } from '../kernel/guard-regions.js';
+import { UFFD_FEATURE_NAMES, UFFD_IOCTL_NAMES } from '../kernel/uffd-ctx.js';
 
 // z.number() rejects Infinity and NaN (YAML `.inf`, `.nan`) with a bare "Invalid input": the
 // custom member lets every number through to the "not a size" check below
@@ -184,13 +185,69 @@ const ReadPin = z.strictObject({
   expect: z.union([z.number().int(), z.array(z.number().int())]).optional(),
   ...base,
 });
+const UffdMode = z.enum(['wp', 'missing', 'minor']);
 const UffdRegister = z.strictObject({
   op: z.literal('uffdRegister'),
   pid,
   ...range,
-  mode: z.enum(['wp', 'missing']),
+  /** one mode or several (UFFDIO_REGISTER_MODE_MISSING | _WP | _MINOR); [] is no mode (EINVAL) */
+  mode: z.union([UffdMode, z.array(UffdMode)]),
+  /** expected uffdio_register.ioctls, every ioctl by name (a check, like `expect`) */
+  ioctls: z.array(z.enum(UFFD_IOCTL_NAMES)).optional(),
   ...base,
 });
+/** UFFDIO_API: the handshake and its `features` (docs/scenario-format.md "userfaultfd") */
+const UffdApi = z.strictObject({
+  op: z.literal('uffdApi'),
+  pid,
+  features: z.array(z.enum(UFFD_FEATURE_NAMES)).optional(),
+  api: z.number().int().optional(),
+  ...base,
+});
+const UffdZeropage = z.strictObject({ op: z.literal('uffdZeropage'), pid, ...range, ...base });
+const UffdUnregister = z.strictObject({ op: z.literal('uffdUnregister'), pid, ...range, ...base });
+const UffdPoison = z.strictObject({ op: z.literal('uffdPoison'), pid, ...range, ...base });
+/** UFFDIO_MOVE: the pages at `from` + `fromOffset` move to region + offset (`size` bytes) */
+const UffdMove = z.strictObject({
+  op: z.literal('uffdMove'),
+  pid,
+  ...range,
+  from: z.string().min(1),
+  fromOffset: Size.optional(),
+  /** UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES */
+  allowSrcHoles: z.boolean().optional(),
+  ...base,
+});
+/** What a uffdRead expects of each message, in order (every field but `event` optional). */
+export const UffdMsgExpect = z.strictObject({
+  event: z.enum(['pagefault', 'fork', 'remap', 'remove', 'unmap']),
+  /** pagefault: the faulting address as region + offset */
+  region: z.string().min(1).optional(),
+  offset: Size.optional(),
+  write: z.boolean().optional(),
+  wp: z.boolean().optional(),
+  /** fork: the child's pid */
+  child: z.string().min(1).optional(),
+});
+export type UffdMsgExpect = z.infer<typeof UffdMsgExpect>;
+/** read(2) of the userfaultfd: takes every queued message; `expect` lists them all, in order */
+const UffdRead = z.strictObject({
+  op: z.literal('uffdRead'),
+  pid,
+  expect: z.array(UffdMsgExpect).optional(),
+  ...base,
+});
+/** a FOLL_FORCE write (write(2) to /proc/PID/mem, ptrace POKEDATA) of `value` into one page */
+const PokeMem = z.strictObject({
+  op: z.literal('pokeMem'),
+  pid,
+  region: z.string().min(1),
+  offset: Size.optional(),
+  value: z.number().int(),
+  ...base,
+});
+/** move_pages(2) / mbind(MPOL_MF_MOVE): migrate the anonymous pages of the range to new frames */
+const Migrate = z.strictObject({ op: z.literal('migrate'), pid, ...range, ...base });
 const UffdCopy = z.strictObject({
   op: z.literal('uffdCopy'),
   pid,
@@ -283,6 +340,14 @@ export type Step =
   | z.infer<typeof UffdRegister>
   | z.infer<typeof UffdCopy>
   | z.infer<typeof UffdWriteProtect>
+  | z.infer<typeof UffdApi>
+  | z.infer<typeof UffdZeropage>
+  | z.infer<typeof UffdUnregister>
+  | z.infer<typeof UffdPoison>
+  | z.infer<typeof UffdMove>
+  | z.infer<typeof UffdRead>
+  | z.infer<typeof PokeMem>
+  | z.infer<typeof Migrate>
   | z.infer<typeof Pagemap>
   | z.infer<typeof ClearRefs>
   | z.infer<typeof Maps>
@@ -313,6 +378,14 @@ export const StepSchema: z.ZodType<Step> = z.lazy(() =>
     UffdRegister,
     UffdCopy,
     UffdWriteProtect,
+    UffdApi,
+    UffdZeropage,
+    UffdUnregister,
+    UffdPoison,
+    UffdMove,
+    UffdRead,
+    PokeMem,
+    Migrate,
     Pagemap,
     ClearRefs,
     Maps,
@@ -349,6 +422,14 @@ export const OP_NAMES = [
   'uffdRegister',
   'uffdCopy',
   'uffdWriteProtect',
+  'uffdApi',
+  'uffdZeropage',
+  'uffdUnregister',
+  'uffdPoison',
+  'uffdMove',
+  'uffdRead',
+  'pokeMem',
+  'migrate',
   'pagemap',
   'clearRefs',
   'maps',

@@ -70,6 +70,12 @@ export const CORE_COUNTERS = [
   'mremap_pte_move',
   /** PTE tables moved whole by their PMD entry (move_normal_pmd()) */
   'mremap_table_move',
+  'uffd_zeropage',
+  'uffd_poison',
+  'uffd_move',
+  'pgmigrate_success',
+  'pgmigrate_fail',
+  'thp_migration_success',
 ] as const;
 
 export type CoreCounter = (typeof CORE_COUNTERS)[number];

@@ -14,7 +14,18 @@ import { fork, exit, spawn, thread } from './process.js';
 import { madviseOp, mmap, mprotectOp, mremap, munmapOp } from './memory.js';
 import { access, touch } from './access.js';
 import { pin, readPinOp, unpin } from './pin.js';
-import { uffdCopyOp, uffdRegisterOp, uffdWriteProtectOp } from './uffd.js';
+import {
+  uffdApiOp,
+  uffdCopyOp,
+  uffdMoveOp,
+  uffdPoisonOp,
+  uffdReadOp,
+  uffdRegisterOp,
+  uffdUnregisterOp,
+  uffdWriteProtectOp,
+  uffdZeropageOp,
+} from './uffd.js';
+import { migrateOp, pokeMemOp } from './mem-ops.js';
 import { drain, khugepaged, phase, repeat } from './control.js';
 import { compute } from './compute.js';
 import { clearRefsOp, pagemapOp } from './procfs.js';
@@ -51,6 +62,14 @@ export const OP_HANDLERS: { readonly [K in OpName]: OpHandler<K> } = {
   uffdRegister: uffdRegisterOp,
   uffdCopy: uffdCopyOp,
   uffdWriteProtect: uffdWriteProtectOp,
+  uffdApi: uffdApiOp,
+  uffdZeropage: uffdZeropageOp,
+  uffdUnregister: uffdUnregisterOp,
+  uffdPoison: uffdPoisonOp,
+  uffdMove: uffdMoveOp,
+  uffdRead: uffdReadOp,
+  pokeMem: pokeMemOp,
+  migrate: migrateOp,
   pagemap: pagemapOp,
   clearRefs: clearRefsOp,
   maps: mapsOp,
