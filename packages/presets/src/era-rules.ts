@@ -72,6 +72,16 @@ const uffdWp = (sc: EraScenario) => {
   return out;
 };
 
+/** `madvise` steps and `mmap` steps' `advice` with one of `advices`. */
+const adviceIn = (advices: readonly string[]) => (sc: EraScenario) => {
+  const out: Array<{ where: string; field: string; value: string }> = [];
+  for (const [where, s] of walkSteps(sc.steps)) {
+    if ((s.op === 'madvise' || s.op === 'mmap') && advices.includes(s.advice as string))
+      out.push({ where, field: 'advice', value: s.advice as string });
+  }
+  return out;
+};
+
 export const ERA_RULES: readonly EraRule[] = Object.freeze([
   {
     id: 'mthp-sysfs',
@@ -91,6 +101,14 @@ export const ERA_RULES: readonly EraRule[] = Object.freeze([
     what: 'multi-gen LRU (/sys/kernel/mm/lru_gen/enabled)',
     find: (sc) =>
       sc.system?.vm?.lruGen === true ? [{ where: 'scenario', field: 'system.vm.lruGen', value: 'true' }] : [],
+  },
+  {
+    // mm/madvise: introduce MADV_POPULATE_(READ|WRITE) to prefault page tables
+    id: 'madv-populate',
+    since: '5.14',
+    commit: '4ca9b3859dac',
+    what: 'MADV_POPULATE_READ / MADV_POPULATE_WRITE',
+    find: adviceIn(['populate_read', 'populate_write']),
   },
   {
     id: 'madv-collapse',

@@ -40,6 +40,31 @@ describe('era rules', () => {
     expect(eraProblems('linux-6.8', sc)).toEqual([]);
   });
 
+  it('MADV_POPULATE_(READ|WRITE): v5.14, on madvise and on mmap advice', () => {
+    const sc = {
+      steps: [
+        { op: 'mmap', advice: 'populate_write' },
+        { op: 'madvise', advice: 'populate_read' },
+        { op: 'mmap', populate: true },
+      ],
+    };
+    expect(eraProblems('linux-5.9', sc)).toEqual([
+      {
+        where: 'steps[0]',
+        field: 'advice',
+        detail:
+          'kernel preset "linux-5.9" (v5.9) has no MADV_POPULATE_READ / MADV_POPULATE_WRITE: it arrived in v5.14 (4ca9b3859dac); use linux-5.18 or later',
+      },
+      {
+        where: 'steps[1]',
+        field: 'advice',
+        detail:
+          'kernel preset "linux-5.9" (v5.9) has no MADV_POPULATE_READ / MADV_POPULATE_WRITE: it arrived in v5.14 (4ca9b3859dac); use linux-5.18 or later',
+      },
+    ]);
+    expect(eraProblems('linux-5.18', sc)).toEqual([]);
+  });
+
   it('the multi-gen LRU switch: v6.1 (the era table has no 6.1 preset: linux-6.8 is suggested)', () => {
     const sc = { system: { vm: { swappiness: 60, lruGen: true } } };
     expect(eraProblems('linux-5.19', sc)).toEqual([

@@ -191,7 +191,8 @@ function doHandleMmFault(
   k.charge(k.hw.costs.faultEntry);
   const vma = mm.findVma(vpn);
   if (!vma) return FaultResult.SEGV;
-  if (write ? (vma.flags & VM.write) === 0 : (vma.flags & VM.read) === 0) return FaultResult.SEGV;
+  // access_error() (x86, arm64): a read needs vma_is_accessible() (VM_READ | VM_WRITE)
+  if ((vma.flags & (write ? VM.write : VM.read | VM.write)) === 0) return FaultResult.SEGV;
 
   // the one vm_fault of this kernel, reset for this fault and passed down (as Linux's on-stack vmf)
   const vmf = beginFault(k, mm, vma, vpn, write, unshare);

@@ -16,6 +16,7 @@ import { madviseCollapse } from './khugepaged.js';
 import { pteTable, pteTableForWrite } from './pgwalk.js';
 import { folioDeactivate, isolateLru, lruAddDrain } from './lru-batch.js';
 import { flushBatchedPending } from './tlb-flush.js';
+import { madvisePopulate } from './populate.js';
 
 export const ADVICES = [
   'pageout',
@@ -28,11 +29,19 @@ export const ADVICES = [
   'wipeonfork',
   'keeponfork',
   'collapse',
+  'populate_read',
+  'populate_write',
 ] as const;
 export type Advice = (typeof ADVICES)[number];
 
 export function madvise(k: Kernel, mm: MmStruct, start: number, end: number, advice: Advice): void {
   k.charge(k.hw.costs.syscall);
+  if (advice === 'populate_read' || advice === 'populate_write') {
+    // MADV_POPULATE_(READ|WRITE) (v5.14): no VMA walk; a hole is ENOMEM (populate.ts)
+    madvisePopulate(k, mm, start, end, advice === 'populate_write');
+    k.hooks.madvise.get(advice)?.call({ mm, start, end, cpu: k.cpu });
+    return;
+  }
   if (mm.vmasIn(start, end).length === 0) throw new SimError(`madvise(${advice}): no mapping in the range`, 'einval');
   switch (advice) {
     case 'pageout':

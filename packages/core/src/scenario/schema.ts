@@ -58,13 +58,15 @@ const Mmap = z.strictObject({
   size: Size,
   advice: z.enum(ADVICES).optional(),
   align: Size.optional(),
-  prot: z.enum(['r', 'rw', 'none']).optional(),
+  prot: z.enum(['r', 'w', 'rw', 'none']).optional(),
   /** a file of the scenario's `files` (docs/scenario-format.md "Files and shared memory") */
   file: z.string().min(1).optional(),
   /** the file offset (bytes, page-aligned): vm_pgoff */
   offset: Size.optional(),
   /** MAP_SHARED (without `file`: MAP_SHARED|MAP_ANONYMOUS, shmem-backed); default MAP_PRIVATE */
   shared: z.boolean().optional(),
+  /** MAP_POPULATE: __mm_populate() after mapping (kernel/populate.ts) */
+  populate: z.boolean().optional(),
   ...base,
 });
 const Munmap = z.strictObject({ op: z.literal('munmap'), pid, ...range, ...base });
@@ -98,7 +100,7 @@ const Mprotect = z.strictObject({
   op: z.literal('mprotect'),
   pid,
   ...range,
-  prot: z.enum(['r', 'rw', 'none']),
+  prot: z.enum(['r', 'w', 'rw', 'none']),
   ...base,
 });
 const Mremap = z.strictObject({

@@ -9,6 +9,7 @@ import { PAGE_SIZE } from '../../units.js';
 import type { OpExecutor, OpHandler, StepOf } from './executor.js';
 import { mmapFile, shmemZeroSetup } from '../../kernel/file-mmap.js';
 import type { Vma } from '../../mm/vma.js';
+import { mmPopulate } from '../../kernel/populate.js';
 
 /**
  * Run `f`; a get_unmapped_area() ENOMEM becomes an error on the step's `size`, unless the step
@@ -44,6 +45,7 @@ export const mmap: OpHandler<'mmap'> = (x, s, where) => {
   x.regions.get(s.pid)!.set(s.name, { start: vma.start, pages: vma.pages });
   x.observer.onMmap?.(s.pid, vma.start, vma.pages, s.prot ?? 'rw');
   if (s.prot && s.prot !== 'rw') mprotect(k, p.mm, vma.start, vma.end, s.prot);
+  if (s.populate === true) mmPopulate(k, p.mm, vma.start, vma.end);
   if (s.advice) {
     madvise(k, p.mm, vma.start, vma.end, s.advice);
     x.observer.onMadvise?.(s.pid, vma.start, vma.end, s.advice);
