@@ -19,8 +19,22 @@ describe('MAP_POPULATE', () => {
     expect(r.checks.failures).toEqual([]);
     expect(ctr(r, 'mmap', 'pgfault')).toBe(16);
     expect(ctr(r, 'touch', 'pgfault')).toBe(0);
-    // __mm_populate() has no lru_add_drain() (faultin_page_range() does): the 16 folios are
-    // still in this CPU's lru_add batch (31), on no list yet
+    // populate_vma_page_range() ends with lru_add_drain() (v5.18+): the folios are on the list
+    expect(mem(r, 'mmap').AnonPages).toBe(64);
+    expect(mem(r, 'mmap').Inactive_anon).toBe(64);
+  });
+
+  it('before v5.18 (populateLruDrain off) the folios stay in the lru_add batch', () => {
+    const r = run(
+      {
+        name: 't',
+        steps: [
+          { op: 'spawn', pid: 'p' },
+          { op: 'mmap', pid: 'p', name: 'a', size: '64KiB', populate: true, phase: 'mmap' },
+        ],
+      },
+      { config: { features: { populateLruDrain: false } } },
+    );
     expect(mem(r, 'mmap').AnonPages).toBe(64);
     expect(mem(r, 'mmap').Inactive_anon).toBe(0);
     expect(ctr(r, 'mmap', 'lru_batch_drain')).toBe(0);

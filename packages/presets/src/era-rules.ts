@@ -111,6 +111,14 @@ export const ERA_RULES: readonly EraRule[] = Object.freeze([
     find: adviceIn(['populate_read', 'populate_write']),
   },
   {
+    // mm/madvise: introduce MADV_DONTNEED_LOCKED
+    id: 'madv-dontneed-locked',
+    since: '5.18',
+    commit: '9457056ac426',
+    what: 'MADV_DONTNEED_LOCKED',
+    find: adviceIn(['dontneed_locked']),
+  },
+  {
     id: 'madv-collapse',
     since: '6.1',
     commit: '7d8faaf15545',

@@ -84,6 +84,7 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
         // (b518154e59aa) came with v5.9
         workingsetAnon: false,
         anonTwoReferences: false,
+        populateLruDrain: false,
       },
     },
     // PMD-sized THP only (set thp: { top: always | madvise } in a scenario); the per-size
@@ -104,7 +105,7 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
     kernelVersion: '5.18',
     description: 'v5.18: COW fixes part 1 (swap cache exclusive reuse, local lru_add_drain)',
     extends: 'linux-5.9',
-    config: { features: { swapinDrainLocal: true } },
+    config: { features: { swapinDrainLocal: true, populateLruDrain: true } },
     slots: { refcount: era({ era: 'linux-5.18' }) },
   },
   'linux-5.19': {

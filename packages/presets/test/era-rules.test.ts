@@ -65,6 +65,15 @@ describe('era rules', () => {
     expect(eraProblems('linux-5.18', sc)).toEqual([]);
   });
 
+  it('MADV_DONTNEED_LOCKED: v5.18', () => {
+    const sc = { steps: [{ op: 'madvise', advice: 'dontneed_locked' }] };
+    expect(eraProblems('linux-5.9', sc).map((p) => [p.where, p.field])).toEqual([['steps[0]', 'advice']]);
+    expect(eraProblems('linux-5.9', sc)[0]!.detail).toMatch(
+      /MADV_DONTNEED_LOCKED: it arrived in v5.18 \(9457056ac426\)/,
+    );
+    expect(eraProblems('linux-5.18', sc)).toEqual([]);
+  });
+
   it('the multi-gen LRU switch: v6.1 (the era table has no 6.1 preset: linux-6.8 is suggested)', () => {
     const sc = { system: { vm: { swappiness: 60, lruGen: true } } };
     expect(eraProblems('linux-5.19', sc)).toEqual([

@@ -66,7 +66,9 @@ export function checkLruGen(k: Kernel, v: ViolationList, heads: readonly number[
     }
   }
   for (const head of heads) {
-    if ((f.flags[head]! & PG.lru) !== 0 && !onList.has(head))
+    const fl = f.flags[head]!;
+    // an unevictable folio is on the (classic, unlinked) unevictable list: checkUnevictable()
+    if ((fl & PG.lru) !== 0 && (fl & PG.unevictable) === 0 && !onList.has(head))
       v.add('lru', `lru_gen: folio ${head} has PG_lru but is on no list`);
   }
   let active = 0;

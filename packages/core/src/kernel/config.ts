@@ -124,6 +124,12 @@ export interface KernelConfig {
      * activated a swap-backed page (`if (PageSwapBacked(page)) return PAGEREF_ACTIVATE`).
      */
     anonTwoReferences: boolean;
+    /**
+     * populate_vma_page_range() (MAP_POPULATE, mlock) ends with lru_add_drain(), so that the
+     * batched folios reach their lists (v5.18's munlock rework by Hugh Dickins). Before, the
+     * folios stayed in the CPU's lru_add batch.
+     */
+    populateLruDrain: boolean;
   };
 }
 
@@ -155,6 +161,7 @@ export function defaultKernelConfig(): KernelConfig {
       zapPteBatch: true,
       workingsetAnon: true,
       anonTwoReferences: true,
+      populateLruDrain: true,
     },
   };
 }

@@ -26,6 +26,7 @@ import { flushPage } from './tlb-flush.js';
 import { clearDecider, decider } from '../di/instrument.js';
 import { WATERFALL } from '../explain/explainer.js';
 import { doFault, doWpFilePage } from './file-fault.js';
+import { mlockVmaFolio, munlockVmaFolio } from './mlock.js';
 
 /** What handle_mm_fault() ended with (VM_FAULT_*-like). */
 export const FaultResult = Object.freeze({
@@ -421,6 +422,7 @@ function wpPageCopy(k: Kernel, vmf: VmFault, oldPfn: number, oldHead: number): v
   k.charge(k.hw.costs.pteUpdate);
   k.hooks.pte.afterSet.call(mm, vpn, vpn + 1);
   if (!zero) {
+    munlockVmaFolio(k, oldHead, vmf.vma); // __folio_remove_rmap() → munlock_vma_folio()
     removeRmapPtes(k, oldHead, oldPfn, 1, mm);
     k.folioPut(oldHead);
   }
@@ -520,6 +522,7 @@ function doSwapPage(k: Kernel, vmf: VmFault): FaultResult {
     f.index[head] = vma.pgoffOf(vpn);
   }
   addAnonRmapPtes(k, head, pfn, 1, mm);
+  mlockVmaFolio(k, head, vma); // __folio_add_anon_rmap(): mlock_vma_folio() of a small folio
   if (exclusive) f.flags[pfn]! |= PG.anonExclusive;
   const asks = (vma.flags & VM.write) !== 0 && (fl & PTE.uffdWp) === 0;
   if (asks && k.explain !== null) clearDecider();

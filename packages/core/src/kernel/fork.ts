@@ -36,6 +36,8 @@ export function forkProcess(k: Kernel, parent: Process, childPid: string, cpu: n
     const nv = vma.clone();
     // dup_userfaultfd() without UFFD_FEATURE_EVENT_FORK: the child is not registered
     nv.flags &= ~(VM.uffdMissing | VM.uffdWp);
+    // dup_mmap(): vm_flags_clear(tmp, VM_LOCKED_MASK): mlock is not inherited
+    nv.flags &= ~(VM.locked | VM.lockonfault);
     cmm.insertVma(nv);
     if (nv.file !== null) nv.file.iMmap.push({ mm: cmm, vma: nv }); // dup_mmap(): vma_interval_tree_insert_after()
     if ((vma.flags & VM.wipeonfork) !== 0) {

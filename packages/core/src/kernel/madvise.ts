@@ -31,6 +31,7 @@ export const ADVICES = [
   'collapse',
   'populate_read',
   'populate_write',
+  'dontneed_locked',
 ] as const;
 export type Advice = (typeof ADVICES)[number];
 
@@ -48,13 +49,21 @@ export function madvise(k: Kernel, mm: MmStruct, start: number, end: number, adv
     case 'cold':
       coldOrPageout(k, mm, start, end, advice === 'pageout');
       break;
-    case 'dontneed': {
-      // madvise_dontneed_single_vma(): zap_page_range_single() with details.reclaim_pt
+    case 'dontneed':
+    case 'dontneed_locked': {
+      // madvise_dontneed_single_vma(): zap_page_range_single() with details.reclaim_pt;
+      // madvise_dontneed_free_valid_vma(): a VM_LOCKED VMA is EINVAL unless MADV_DONTNEED_LOCKED
       const tlb = k.gather(mm);
       const reclaimPt = ptReclaimEnabled(k);
-      for (const v of mm.vmasIn(start, end))
-        zapRange(k, mm, Math.max(start, v.start), Math.min(end, v.end), tlb, 'madvise_dontneed', reclaimPt);
-      tlb.finish('madvise_dontneed');
+      try {
+        for (const v of mm.vmasIn(start, end)) {
+          if (advice === 'dontneed' && (v.flags & VM.locked) !== 0)
+            throw new SimError('madvise(dontneed): the range has a VM_LOCKED mapping', 'einval');
+          zapRange(k, mm, Math.max(start, v.start), Math.min(end, v.end), tlb, 'madvise_dontneed', reclaimPt);
+        }
+      } finally {
+        tlb.finish('madvise_dontneed');
+      }
       break;
     }
     case 'hugepage':
@@ -97,7 +106,12 @@ function coldOrPageout(k: Kernel, mm: MmStruct, start: number, end: number, page
   // v6.9+: MADV_PAGEOUT does not age the PTEs (`!pageout && pte_young()`)
   const keepYoung = pageout && k.config.features.pageoutKeepsYoung;
   const avoidSplit = k.config.features.madviseAvoidSplit;
-  for (const vma of mm.vmasIn(start, end)) {
+  // madvise_cold() / madvise_pageout(): !can_madv_lru_vma() (VM_LOCKED) is EINVAL; the walk
+  // stops there, the VMAs before it done
+  const vmas = mm.vmasIn(start, end);
+  const stop = vmas.findIndex((v) => (v.flags & VM.locked) !== 0);
+  if (stop >= 0) vmas.length = stop;
+  for (const vma of vmas) {
     const s = Math.max(start, vma.start);
     const e = Math.min(end, vma.end);
     for (let v = s; v < e; ) {
@@ -194,6 +208,8 @@ function coldOrPageout(k: Kernel, mm: MmStruct, start: number, end: number, page
   }
   tlb.finish(pageout ? 'madvise_pageout' : 'madvise_cold');
   k.completeWriteback();
+  if (stop >= 0)
+    throw new SimError(`madvise(${pageout ? 'pageout' : 'cold'}): the range has a VM_LOCKED mapping`, 'einval');
 }
 
 /** madvise's split_folio() under folio_get() / folio_put(). */

@@ -27,7 +27,16 @@ export const PM = Object.freeze({
   uffdWp: 1 << 5,
   /** mapped by a PMD (pmd_trans_huge): what kpageflags' KPF_THP shows for an order-9 folio */
   pmdMapped: 1 << 6,
+  /** /proc/kpageflags of the frame: KPF_MLOCKED (bit 33), PG_mlocked */
+  mlocked: 1 << 7,
+  /** /proc/kpageflags of the frame: KPF_UNEVICTABLE (bit 18), PG_unevictable */
+  unevictable: 1 << 8,
 } as const);
+
+/** The kpageflags bits mmsim reports of a folio (stable_page_flags()). */
+function kpageflags(fl: number): number {
+  return ((fl & PG.mlocked) !== 0 ? PM.mlocked : 0) | ((fl & PG.unevictable) !== 0 ? PM.unevictable : 0);
+}
 
 export interface PagemapEntry {
   /** PM.* bits */
@@ -62,6 +71,7 @@ export function pagemapEntry(k: Kernel, mm: MmStruct, vpn: number): PagemapEntry
     out.order = f.order[head]!;
     // !folio_maybe_mapped_shared(): one PMD mapping and no PTE mapping of the folio
     if (f.largeMapcount[head] === 1) out.flags |= PM.exclusive;
+    out.flags |= kpageflags(f.flags[head]!);
     if ((pfl & PTE.softDirty) !== 0) out.flags |= PM.softDirty;
     if ((pfl & PTE.uffdWp) !== 0) out.flags |= PM.uffdWp;
     return out;
@@ -83,6 +93,7 @@ export function pagemapEntry(k: Kernel, mm: MmStruct, vpn: number): PagemapEntry
     if ((f.flags[head]! & PG.anon) === 0) out.flags |= PM.file;
     // folio_precise_page_mapcount(folio, page) == 1
     if (f.mapcount[pfn]! + f.entireMapcount[head]! === 1) out.flags |= PM.exclusive;
+    out.flags |= kpageflags(f.flags[head]!);
     return out;
   }
   if ((fl & PTE.swap) !== 0) {

@@ -69,19 +69,24 @@ export function madvisePopulate(k: Kernel, mm: MmStruct, start: number, end: num
 }
 
 /**
- * __mm_populate(start, len, ignore_errors = 1) after mmap(MAP_POPULATE) (and mlock):
- * populate_vma_page_range() per VMA: private writable mappings are write-faulted (breaking CoW),
- * the others read-faulted with FOLL_FORCE (so a PROT_WRITE-only shared mapping too); PROT_NONE
- * VMAs are not accessible and fail, which ignore_errors skips, as it skips a fault that fails.
+ * __mm_populate(start, len, ignore_errors) after mmap(MAP_POPULATE) (ignore_errors = 1), mlock()
+ * (0) and mlockall(MCL_CURRENT) (1): populate_vma_page_range() per VMA: nothing for
+ * VM_LOCKONFAULT; private writable mappings are write-faulted (breaking CoW), the others
+ * read-faulted with FOLL_FORCE (so a PROT_WRITE-only shared mapping too). mmsim skips PROT_NONE
+ * VMAs (v6.18 read-faults them with FOLL_FORCE, mapping the zero page PROT_NONE). A fault that
+ * fails is EFAULT, ignored with ignore_errors. From v5.18 each VMA ends with lru_add_drain()
+ * (`populateLruDrain`).
  */
-export function mmPopulate(k: Kernel, mm: MmStruct, start: number, end: number): void {
+export function mmPopulate(k: Kernel, mm: MmStruct, start: number, end: number, ignoreErrors: boolean): void {
   for (const vma of mm.vmasIn(start, end)) {
-    if ((vma.flags & (VM.read | VM.write)) === 0) continue;
+    if ((vma.flags & (VM.read | VM.write)) === 0 || (vma.flags & VM.lockonfault) !== 0) continue;
     const write = (vma.flags & (VM.write | VM.shared)) === VM.write;
     try {
       getUserPages(k, mm, Math.max(start, vma.start), Math.min(end, vma.end), write);
     } catch (e) {
-      if (!(e instanceof SimError) || e.code !== 'efault') throw e;
+      if (!ignoreErrors || !(e instanceof SimError) || e.code !== 'efault') throw e;
+    } finally {
+      if (k.config.features.populateLruDrain) lruAddDrain(k, k.cpu);
     }
   }
 }

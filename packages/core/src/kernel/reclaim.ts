@@ -1,5 +1,8 @@
 /** Reclaim of anonymous folios: shrink_folio_list(), try_to_unmap() (mm/vmscan.c, mm/rmap.c). */
 import type { Kernel } from './kernel.js';
+import { mlockVmaFolio } from './mlock.js';
+import { putbackUnevictable } from './lru-batch.js';
+import { VM } from '../mm/vma.js';
 import { PTE } from '../mm/pte.js';
 import { PG } from '../mem/folios.js';
 import { C } from '../stats/counters.js';
@@ -32,6 +35,10 @@ export function reclaimFolios(k: Kernel, heads: number[], reason: ReclaimReason)
     ctx.pfn = head;
     if (k.hooks.reclaim.shouldReclaim.call(ctx) === false || (f.flags[head]! & PG.anon) === 0) {
       keep(k, head);
+      continue;
+    }
+    if ((f.flags[head]! & PG.mlocked) !== 0) {
+      putbackUnevictable(k, head); // !folio_evictable() (mapped by a VM_LOCKED VMA elsewhere)
       continue;
     }
     if ((f.flags[head]! & PG.swapcache) === 0) {
@@ -109,6 +116,11 @@ export function shrinkFolioList(k: Kernel, heads: number[], sc: ScanControl): nu
       moveFolioToLru(k, head);
       continue;
     }
+    // !folio_evictable(): activate_locked, then lru_add() culls it to the unevictable list
+    if ((f.flags[head]! & PG.mlocked) !== 0) {
+      putbackUnevictable(k, head);
+      continue;
+    }
     if ((f.flags[head]! & PG.filemap) !== 0) {
       // page cache and shmem: file-reclaim.ts
       if (k.hooks.reclaim.shouldReclaim.call(ctx) === false) moveFolioToLru(k, head);
@@ -125,6 +137,11 @@ export function shrinkFolioList(k: Kernel, heads: number[], sc: ScanControl): nu
     }
     // folio_check_references()
     const referencedPtes = folioReferenced(k, head);
+    // folio_referenced_one() met a VM_LOCKED VMA: "Restore the mlock which got missed"
+    if ((f.flags[head]! & PG.mlocked) !== 0) {
+      putbackUnevictable(k, head);
+      continue;
+    }
     if (k.lrugen !== null) {
       // lru_gen: lru_gen_set_refs() ? FOLIOREF_ACTIVATE : FOLIOREF_KEEP; unreferenced: reclaim
       if (referencedPtes > 0) {
@@ -252,6 +269,11 @@ export function tryToUnmap(k: Kernel, head: number, batch: boolean): void {
       if (probe < 0) continue;
       const pk = k.pt.slot(probe, pteIndex(vpn));
       if ((k.pt.fl[pk]! & PTE.present) === 0 || k.pt.val[pk] !== pfn) continue;
+      // try_to_unmap_one(): never from a VM_LOCKED VMA ("Restore the mlock which got missed")
+      if ((vma.flags & VM.locked) !== 0) {
+        mlockVmaFolio(k, head, vma);
+        return;
+      }
       // folio_try_share_anon_rmap_pte(): a maybe-pinned exclusive page cannot be unmapped
       const exclusive = (f.flags[pfn]! & PG.anonExclusive) !== 0;
       if (exclusive && f.maybeDmaPinned(head)) return;

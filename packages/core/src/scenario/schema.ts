@@ -159,6 +159,9 @@ export const PagemapExpect = z.strictObject({
   uffdWp: z.boolean().optional(),
   file: z.boolean().optional(),
   pmdMapped: z.boolean().optional(),
+  /** /proc/kpageflags KPF_MLOCKED and KPF_UNEVICTABLE of the page's frame */
+  mlocked: z.boolean().optional(),
+  unevictable: z.boolean().optional(),
   order: z.number().int().min(0).max(10).optional(),
   pfn: z.string().min(1).optional(),
 });
@@ -196,6 +199,19 @@ const Compute = z.strictObject({
   ...base,
 });
 const Phase = z.strictObject({ op: z.literal('phase'), name: z.string().min(1), cpu: z.number().int().optional() });
+/** mlock() / mlock2() (`onfault`: MLOCK_ONFAULT), munlock(), mlockall(), munlockall() (kernel/mlock.ts) */
+const Mlock = z.strictObject({ op: z.literal('mlock'), pid, ...range, onfault: z.boolean().optional(), ...base });
+const Munlock = z.strictObject({ op: z.literal('munlock'), pid, ...range, ...base });
+const Mlockall = z.strictObject({
+  op: z.literal('mlockall'),
+  pid,
+  /** MCL_CURRENT, MCL_FUTURE, MCL_ONFAULT */
+  current: z.boolean().optional(),
+  future: z.boolean().optional(),
+  onfault: z.boolean().optional(),
+  ...base,
+});
+const Munlockall = z.strictObject({ op: z.literal('munlockall'), pid, ...base });
 
 export type Step =
   | z.infer<typeof Spawn>
@@ -222,6 +238,10 @@ export type Step =
   | z.infer<typeof Write>
   | z.infer<typeof Compute>
   | z.infer<typeof Phase>
+  | z.infer<typeof Mlock>
+  | z.infer<typeof Munlock>
+  | z.infer<typeof Mlockall>
+  | z.infer<typeof Munlockall>
   | { op: 'repeat'; times: number; steps: Step[]; phase?: string | undefined };
 
 export const StepSchema: z.ZodType<Step> = z.lazy(() =>
@@ -250,6 +270,10 @@ export const StepSchema: z.ZodType<Step> = z.lazy(() =>
     Write,
     Compute,
     Phase,
+    Mlock,
+    Munlock,
+    Mlockall,
+    Munlockall,
     z.strictObject({
       op: z.literal('repeat'),
       times: z.number().int().nonnegative(),
@@ -285,6 +309,10 @@ export const OP_NAMES = [
   'compute',
   'phase',
   'repeat',
+  'mlock',
+  'munlock',
+  'mlockall',
+  'munlockall',
 ] as const;
 
 const ThpMode = z.enum(['always', 'inherit', 'madvise', 'never']);

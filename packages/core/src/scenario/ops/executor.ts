@@ -19,6 +19,7 @@ import { drain, phase, repeat } from './control.js';
 import { compute } from './compute.js';
 import { clearRefsOp, pagemapOp } from './procfs.js';
 import { readOp, writeOp } from './file-io.js';
+import { mlockallOp, mlockOp, munlockallOp, munlockOp } from './mlock.js';
 
 export type OpName = Step['op'];
 export type StepOf<K extends OpName> = Extract<Step, { op: K }>;
@@ -58,6 +59,10 @@ export const OP_HANDLERS: { readonly [K in OpName]: OpHandler<K> } = {
   compute,
   phase,
   repeat,
+  mlock: mlockOp,
+  munlock: munlockOp,
+  mlockall: mlockallOp,
+  munlockall: munlockallOp,
 };
 
 export interface OpExecutorOptions {
