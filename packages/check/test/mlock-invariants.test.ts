@@ -67,4 +67,30 @@ describe('mmsim check invariants with mlock', () => {
       expect({ n, v: checkInvariants(sys.kernel) }).toEqual({ n, v: [] });
     }
   });
+
+  it.each([false, true])(
+    'MADV_FREE under memory pressure (lruGen %s): lazyfree folios on the file lists, sound',
+    (lruGen) => {
+      const steps = [
+        { op: 'spawn', pid: 'a' },
+        { op: 'mmap', pid: 'a', name: 'l', size: '2MiB' },
+        { op: 'touch', pid: 'a', region: 'l', access: 'write' },
+        { op: 'fork', pid: 'a', child: 'c' },
+        { op: 'madvise', pid: 'a', region: 'l', advice: 'free' },
+        { op: 'drain' },
+        { op: 'touch', pid: 'a', region: 'l', size: '64KiB', access: 'write' },
+        { op: 'exit', pid: 'c' },
+        { op: 'madvise', pid: 'a', region: 'l', size: '1MiB', advice: 'free' },
+        { op: 'mmap', pid: 'a', name: 'b', size: '2MiB' },
+        { op: 'touch', pid: 'a', region: 'b', access: 'write' },
+        { op: 'madvise', pid: 'a', region: 'l', advice: 'pageout' },
+        { op: 'touch', pid: 'a', region: 'l', access: 'read' },
+      ];
+      for (let n = 3; n <= steps.length; n++) {
+        const sys = system('linux-6.18', 1024, lruGen);
+        runScenario(sys, ScenarioSchema.parse({ name: 't', steps: steps.slice(0, n) }));
+        expect({ n, v: checkInvariants(sys.kernel) }).toEqual({ n, v: [] });
+      }
+    },
+  );
 });

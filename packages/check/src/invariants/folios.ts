@@ -156,7 +156,9 @@ export function checkFolios(
 
 /** folio_lru_list(): anon and swap-backed (shmem) folios on the anon lists, page cache on the file lists. */
 function lruOf(fl: number): number {
-  return ((fl & (PG.anon | PG.swapbacked)) !== 0 ? 0 : 2) + ((fl & PG.active) !== 0 ? 1 : 0);
+  // a lazyfree (MADV_FREE) folio is anonymous but on the file lists
+  const anonList = (fl & (PG.anon | PG.swapbacked)) !== 0 && (fl & PG.lazyfree) === 0;
+  return (anonList ? 0 : 2) + ((fl & PG.active) !== 0 ? 1 : 0);
 }
 
 /** LRU list sizes (nr_inactive_anon / nr_active_anon) against the folios' PG_lru / PG_active. */

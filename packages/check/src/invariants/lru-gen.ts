@@ -49,7 +49,8 @@ export function checkLruGen(k: Kernel, v: ViolationList, heads: readonly number[
         const fl = f.flags[head]!;
         const fgen = (f.lruGen[head]! & LRU_GEN_MASK) - 1;
         const lgen = ((f.lruGen[head]! & LRU_LIST_MASK) >> LRU_LIST_SHIFT) - 1;
-        const ftype = (fl & PG.anon) !== 0 ? 0 : 1;
+        // lazyfree (MADV_FREE) folios are of the file type (folio_is_file_lru())
+        const ftype = (fl & PG.anon) !== 0 && (fl & PG.lazyfree) === 0 ? 0 : 1;
         const where = `lru_gen: folio ${head} on the list of gen ${gen} type ${type}`;
         if (onList.has(head)) v.add('lru', `${where} is on more than one list`);
         onList.add(head);

@@ -4,6 +4,7 @@
  */
 import { PG } from '../mem/folios.js';
 import { LRU, type LruBatchKind } from '../mem/lru.js';
+import { LRU_REFS_MASK } from '../mem/lru-gen.js';
 import { C } from '../stats/counters.js';
 import type { Kernel } from './kernel.js';
 import { lruGenAddFolio, lruGenDelFolio } from './lru-gen.js';
@@ -12,8 +13,10 @@ import { ME, memcgEvent } from './memcontrol.js';
 /** folio_lru_list(): the list a folio with these flags belongs on (anon, or swap-backed shmem: anon lists; page cache: file lists). */
 export function folioLru(fl: number): number {
   if ((fl & PG.unevictable) !== 0) return LRU.unevictable;
+  // a lazyfree folio (MADV_FREE) is anonymous without PG_swapbacked: the file lists
   return (
-    ((fl & (PG.anon | PG.swapbacked)) !== 0 ? LRU.inactiveAnon : LRU.inactiveFile) + ((fl & PG.active) !== 0 ? 1 : 0)
+    ((fl & (PG.anon | PG.swapbacked)) !== 0 && (fl & PG.lazyfree) === 0 ? LRU.inactiveAnon : LRU.inactiveFile) +
+    ((fl & PG.active) !== 0 ? 1 : 0)
   );
 }
 
@@ -136,6 +139,15 @@ export function drainBatch(k: Kernel, cpu: number, kind: LruBatchKind): void {
         f.flags[head]! |= PG.lru;
         lv.addHead(folioLru(fl), head, nr);
       }
+    } else if (kind === 'lazyfree') {
+      // lru_lazyfree(): an anonymous swap-backed folio, active or not, to the inactive file list
+      if ((fl & PG.lru) !== 0 && (fl & PG.anon) !== 0 && (fl & (PG.lazyfree | PG.swapcache)) === 0) {
+        lv.del(folioLru(fl), head, nr);
+        const nfl = (fl & ~(PG.active | PG.referenced)) | PG.lazyfree;
+        f.flags[head] = nfl;
+        lv.addHead(folioLru(nfl), head, nr);
+        k.stats.v[C.pglazyfree]! += nr;
+      }
     } else if ((fl & PG.lru) !== 0) {
       const active = (fl & PG.active) !== 0;
       if (kind === 'activate' && !active) {
@@ -146,12 +158,12 @@ export function drainBatch(k: Kernel, cpu: number, kind: LruBatchKind): void {
         k.stats.v[C.pgactivate]! += nr;
         memcgEvent(k, lv.memcg, ME.pgactivate, nr);
       } else if (kind !== 'activate' && active) {
-        // lru_deactivate_fn() / lru_lazyfree_fn(): to the head of the inactive list
+        // lru_deactivate_fn(): to the head of the inactive list
         lv.del(folioLru(fl), head, nr);
         f.flags[head]! &= ~(PG.active | PG.referenced);
         lv.addHead(folioLru(fl & ~PG.active), head, nr);
-        k.stats.v[kind === 'lazyfree' ? C.pglazyfree : C.pgdeactivate]! += nr;
-        if (kind !== 'lazyfree') memcgEvent(k, lv.memcg, ME.pgdeactivate, nr);
+        k.stats.v[C.pgdeactivate]! += nr;
+        memcgEvent(k, lv.memcg, ME.pgdeactivate, nr);
       }
     }
     if (cpu === saved) k.clock.charge(cpu, k.hw.costs.lruMove);
@@ -179,13 +191,23 @@ function drainLruGen(k: Kernel, head: number, kind: LruBatchKind): void {
     return;
   }
   if ((f.flags[head]! & PG.lru) === 0) return;
+  if (
+    kind === 'lazyfree' &&
+    ((f.flags[head]! & PG.anon) === 0 || (f.flags[head]! & (PG.lazyfree | PG.swapcache)) !== 0)
+  )
+    return;
   lruGenDelFolio(k, head, false);
-  if (kind === 'activate') {
+  if (kind === 'lazyfree') {
+    // lru_lazyfree(): lru_gen_clear_refs(), PG_swapbacked cleared: the file type now
+    f.flags[head]! = (f.flags[head]! & ~(PG.active | PG.referenced)) | PG.lazyfree;
+    f.lruGen[head]! &= ~LRU_REFS_MASK;
+    k.stats.v[C.pglazyfree]! += nr;
+  } else if (kind === 'activate') {
     f.flags[head]! |= PG.active;
     k.stats.v[C.pgactivate]! += nr;
   } else {
     f.flags[head]! &= ~(PG.active | PG.referenced);
-    k.stats.v[kind === 'lazyfree' ? C.pglazyfree : C.pgdeactivate]! += nr;
+    k.stats.v[C.pgdeactivate]! += nr;
   }
   lruGenAddFolio(k, head, false);
 }

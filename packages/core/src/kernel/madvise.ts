@@ -17,6 +17,7 @@ import { pteTable, pteTableForWrite } from './pgwalk.js';
 import { folioDeactivate, isolateLru, lruAddDrain } from './lru-batch.js';
 import { flushBatchedPending } from './tlb-flush.js';
 import { madvisePopulate } from './populate.js';
+import { madviseFree } from './lazyfree.js';
 
 export const ADVICES = [
   'pageout',
@@ -32,6 +33,7 @@ export const ADVICES = [
   'populate_read',
   'populate_write',
   'dontneed_locked',
+  'free',
 ] as const;
 export type Advice = (typeof ADVICES)[number];
 
@@ -86,6 +88,9 @@ export function madvise(k: Kernel, mm: MmStruct, start: number, end: number, adv
       break;
     case 'collapse':
       madviseCollapse(k, mm, start, end);
+      break;
+    case 'free':
+      madviseFree(k, mm, start, end); // MADV_FREE (lazyfree.ts)
       break;
   }
   k.hooks.madvise.get(advice)?.call({ mm, start, end, cpu: k.cpu });

@@ -31,11 +31,18 @@ export const PM = Object.freeze({
   mlocked: 1 << 7,
   /** /proc/kpageflags of the frame: KPF_UNEVICTABLE (bit 18), PG_unevictable */
   unevictable: 1 << 8,
+  /** /proc/kpageflags of the frame: KPF_SWAPBACKED (bit 14): anonymous and not lazyfree, or shmem */
+  swapbacked: 1 << 9,
 } as const);
 
 /** The kpageflags bits mmsim reports of a folio (stable_page_flags()). */
 function kpageflags(fl: number): number {
-  return ((fl & PG.mlocked) !== 0 ? PM.mlocked : 0) | ((fl & PG.unevictable) !== 0 ? PM.unevictable : 0);
+  const swapbacked = (fl & PG.swapbacked) !== 0 || ((fl & PG.anon) !== 0 && (fl & PG.lazyfree) === 0);
+  return (
+    ((fl & PG.mlocked) !== 0 ? PM.mlocked : 0) |
+    ((fl & PG.unevictable) !== 0 ? PM.unevictable : 0) |
+    (swapbacked ? PM.swapbacked : 0)
+  );
 }
 
 export interface PagemapEntry {

@@ -1,5 +1,6 @@
 /** Reclaim of anonymous folios: shrink_folio_list(), try_to_unmap() (mm/vmscan.c, mm/rmap.c). */
 import type { Kernel } from './kernel.js';
+import { discardLazyfree, tryToUnmapLazyfree } from './lazyfree.js';
 import { mlockVmaFolio } from './mlock.js';
 import { putbackUnevictable } from './lru-batch.js';
 import { VM } from '../mm/vma.js';
@@ -41,7 +42,9 @@ export function reclaimFolios(k: Kernel, heads: number[], reason: ReclaimReason)
       putbackUnevictable(k, head); // !folio_evictable() (mapped by a VM_LOCKED VMA elsewhere)
       continue;
     }
-    if ((f.flags[head]! & PG.swapcache) === 0) {
+    // a lazyfree folio (MADV_FREE) needs no swap: discarded once unmapped (lazyfree.ts)
+    const lazyfree = (f.flags[head]! & PG.lazyfree) !== 0;
+    if ((f.flags[head]! & PG.swapcache) === 0 && !lazyfree) {
       if (!k.swap.enabled || (!addToSwap(k, head) && !swapoutFallback(k, head, heads))) {
         keep(k, head);
         continue;
@@ -54,6 +57,11 @@ export function reclaimFolios(k: Kernel, heads: number[], reason: ReclaimReason)
         keep(k, head);
         continue;
       }
+    }
+    if (lazyfree) {
+      if (discardLazyfree(k, head)) k.hooks.reclaim.reclaimed.call(ctx);
+      else keep(k, head);
+      continue;
     }
     if ((f.flags[head]! & PG.dirty) !== 0) {
       // the TLB must not hold a writable entry while the page is written out
@@ -154,13 +162,15 @@ export function shrinkFolioList(k: Kernel, heads: number[], sc: ScanControl): nu
       f.flags[head]! &= ~PG.referenced;
       if (referencedPtes > 0) {
         f.flags[head]! |= PG.referenced;
-        // before v5.9 one referenced PTE activated a swap-backed page
-        if (!k.config.features.anonTwoReferences || referencedFolio || referencedPtes > 1) activate(k, head, nr);
+        // before v5.9 one referenced PTE activated a swap-backed page (not a lazyfree one)
+        const oneRef = !k.config.features.anonTwoReferences && (f.flags[head]! & PG.lazyfree) === 0;
+        if (oneRef || referencedFolio || referencedPtes > 1) activate(k, head, nr);
         else moveFolioToLru(k, head); // FOLIOREF_KEEP: another trip around the inactive list
         continue;
       }
     }
-    if ((f.flags[head]! & PG.swapcache) === 0) {
+    const lazyfree = (f.flags[head]! & PG.lazyfree) !== 0;
+    if ((f.flags[head]! & PG.swapcache) === 0 && !lazyfree) {
       // add_to_swap() failing (swap full) activates the folio (activate_locked)
       if (!k.swap.enabled || !addToSwap(k, head)) {
         activate(k, head, nr);
@@ -171,9 +181,18 @@ export function shrinkFolioList(k: Kernel, heads: number[], sc: ScanControl): nu
       const mode = k.hooks.reclaim.unmapFlush.call(ctx) ?? 'batch';
       tryToUnmap(k, head, mode === 'batch');
       if (f.folioMapcount(head) > 0) {
-        activate(k, head, nr); // try_to_unmap() failed (a pinned page): activate_locked
+        // try_to_unmap() failed (a pinned page, a redirtied lazyfree folio): activate_locked
+        activate(k, head, nr);
         continue;
       }
+    }
+    if (lazyfree) {
+      // PGLAZYFREED: freed without swap, no shadow entry
+      if (discardLazyfree(k, head)) {
+        k.hooks.reclaim.reclaimed.call(ctx);
+        reclaimed += nr;
+      } else moveFolioToLru(k, head);
+      continue;
     }
     if ((f.flags[head]! & PG.dirty) !== 0) {
       tlbBatchFlush(k, true);
@@ -255,6 +274,7 @@ function pageout(k: Kernel, head: number): void {
 /** try_to_unmap(): replace every PTE mapping the folio by a swap entry. */
 export function tryToUnmap(k: Kernel, head: number, batch: boolean): void {
   const f = k.f;
+  if ((f.flags[head]! & PG.lazyfree) !== 0) return tryToUnmapLazyfree(k, head);
   const fam = f.anonVma[head]!;
   if (fam < 0) return;
   const nr = 1 << f.order[head]!;

@@ -39,6 +39,8 @@ export const PG = Object.freeze({
   mlocked: 1 << 16,
   /** PG_unevictable: on the LRU_UNEVICTABLE "list" (counted there, linked nowhere, as in the kernel) */
   unevictable: 1 << 17,
+  /** MADV_FREE: an anonymous folio with PG_swapbacked cleared (kernel/lazyfree.ts), on the file lists */
+  lazyfree: 1 << 18,
 } as const);
 
 /** GUP_PIN_COUNTING_BIAS: an FOLL_PIN on a small folio adds this much to the refcount. */

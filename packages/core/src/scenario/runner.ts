@@ -440,6 +440,7 @@ const PAGEMAP_BITS = [
   ['pmdMapped', PM.pmdMapped],
   ['mlocked', PM.mlocked],
   ['unevictable', PM.unevictable],
+  ['swapbacked', PM.swapbacked],
 ] as const;
 
 /**

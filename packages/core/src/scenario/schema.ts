@@ -162,6 +162,8 @@ export const PagemapExpect = z.strictObject({
   /** /proc/kpageflags KPF_MLOCKED and KPF_UNEVICTABLE of the page's frame */
   mlocked: z.boolean().optional(),
   unevictable: z.boolean().optional(),
+  /** /proc/kpageflags KPF_SWAPBACKED: false for a lazyfree (MADV_FREE) page */
+  swapbacked: z.boolean().optional(),
   order: z.number().int().min(0).max(10).optional(),
   pfn: z.string().min(1).optional(),
 });

@@ -16,6 +16,7 @@ export const CORE_COUNTERS = [
   'pgactivate',
   'pgdeactivate',
   'pglazyfree',
+  'pglazyfreed',
   'pgsteal',
   'pgscan_kswapd',
   'pgscan_direct',
