@@ -72,11 +72,11 @@ const uffdWp = (sc: EraScenario) => {
   return out;
 };
 
-/** `madvise` steps and `mmap` steps' `advice` with one of `advices`. */
+/** `madvise` and `processMadvise` steps and `mmap` steps' `advice` with one of `advices`. */
 const adviceIn = (advices: readonly string[]) => (sc: EraScenario) => {
   const out: Array<{ where: string; field: string; value: string }> = [];
   for (const [where, s] of walkSteps(sc.steps)) {
-    if ((s.op === 'madvise' || s.op === 'mmap') && advices.includes(s.advice as string))
+    if ((s.op === 'madvise' || s.op === 'mmap' || s.op === 'processMadvise') && advices.includes(s.advice as string))
       out.push({ where, field: 'advice', value: s.advice as string });
   }
   return out;
@@ -109,6 +109,19 @@ export const ERA_RULES: readonly EraRule[] = Object.freeze([
     commit: '4ca9b3859dac',
     what: 'MADV_POPULATE_READ / MADV_POPULATE_WRITE',
     find: adviceIn(['populate_read', 'populate_write']),
+  },
+  {
+    // mm/madvise: introduce process_madvise() syscall: an external memory hinting API
+    id: 'process-madvise',
+    since: '5.10',
+    commit: 'ecb8ac8b1f14',
+    what: 'process_madvise()',
+    find: (sc) => {
+      const out: Array<{ where: string; field: string; value: string }> = [];
+      for (const [where, s] of walkSteps(sc.steps))
+        if (s.op === 'processMadvise') out.push({ where, field: 'op', value: 'processMadvise' });
+      return out;
+    },
   },
   {
     // mm/madvise: introduce MADV_DONTNEED_LOCKED

@@ -85,6 +85,7 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
         workingsetAnon: false,
         anonTwoReferences: false,
         populateLruDrain: false,
+        processMadviseSelf: false,
       },
     },
     // PMD-sized THP only (set thp: { top: always | madvise } in a scenario); the per-size
@@ -133,6 +134,7 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
     config: {
       lruBatchSize: 31,
       features: {
+        processMadviseSelf: true,
         lazyMmCpumask: true,
         deferredSplitPmdOnly: true,
         mthpFaultStats: true,

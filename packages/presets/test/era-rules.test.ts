@@ -65,6 +65,12 @@ describe('era rules', () => {
     expect(eraProblems('linux-5.18', sc)).toEqual([]);
   });
 
+  it('process_madvise: v5.10', () => {
+    const sc = { steps: [{ op: 'processMadvise', advice: 'pageout' }] };
+    expect(eraProblems('linux-5.9', sc).map((p) => [p.where, p.field])).toEqual([['steps[0]', 'op']]);
+    expect(eraProblems('linux-5.18', sc)).toEqual([]);
+  });
+
   it('MADV_DONTNEED_LOCKED: v5.18', () => {
     const sc = { steps: [{ op: 'madvise', advice: 'dontneed_locked' }] };
     expect(eraProblems('linux-5.9', sc).map((p) => [p.where, p.field])).toEqual([['steps[0]', 'advice']]);

@@ -130,6 +130,12 @@ export interface KernelConfig {
      * folios stayed in the CPU's lru_add batch.
      */
     populateLruDrain: boolean;
+    /**
+     * process_madvise() on the caller's own mm takes every madvise() advice ("mm/madvise:
+     * unrestrict process_madvise() for current process", Lorenzo Stoakes, v6.13); before, and
+     * for another process always, only COLD, PAGEOUT, WILLNEED and (v6.1) COLLAPSE.
+     */
+    processMadviseSelf: boolean;
   };
 }
 
@@ -162,6 +168,7 @@ export function defaultKernelConfig(): KernelConfig {
       workingsetAnon: true,
       anonTwoReferences: true,
       populateLruDrain: true,
+      processMadviseSelf: true,
     },
   };
 }

@@ -214,6 +214,15 @@ const Mlockall = z.strictObject({
   ...base,
 });
 const Munlockall = z.strictObject({ op: z.literal('munlockall'), pid, ...base });
+/** process_madvise(pidfd of `target`, iovec of `ranges`, advice) called by `pid` (kernel/process-madvise.ts) */
+const ProcessMadvise = z.strictObject({
+  op: z.literal('processMadvise'),
+  pid,
+  target: pid,
+  ranges: z.array(z.strictObject(range)).min(1),
+  advice: z.enum(ADVICES),
+  ...base,
+});
 
 export type Step =
   | z.infer<typeof Spawn>
@@ -244,6 +253,7 @@ export type Step =
   | z.infer<typeof Munlock>
   | z.infer<typeof Mlockall>
   | z.infer<typeof Munlockall>
+  | z.infer<typeof ProcessMadvise>
   | { op: 'repeat'; times: number; steps: Step[]; phase?: string | undefined };
 
 export const StepSchema: z.ZodType<Step> = z.lazy(() =>
@@ -276,6 +286,7 @@ export const StepSchema: z.ZodType<Step> = z.lazy(() =>
     Munlock,
     Mlockall,
     Munlockall,
+    ProcessMadvise,
     z.strictObject({
       op: z.literal('repeat'),
       times: z.number().int().nonnegative(),
@@ -315,6 +326,7 @@ export const OP_NAMES = [
   'munlock',
   'mlockall',
   'munlockall',
+  'processMadvise',
 ] as const;
 
 const ThpMode = z.enum(['always', 'inherit', 'madvise', 'never']);

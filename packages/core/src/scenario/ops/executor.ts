@@ -20,6 +20,7 @@ import { compute } from './compute.js';
 import { clearRefsOp, pagemapOp } from './procfs.js';
 import { readOp, writeOp } from './file-io.js';
 import { mlockallOp, mlockOp, munlockallOp, munlockOp } from './mlock.js';
+import { processMadviseOp } from './process-madvise.js';
 
 export type OpName = Step['op'];
 export type StepOf<K extends OpName> = Extract<Step, { op: K }>;
@@ -63,6 +64,7 @@ export const OP_HANDLERS: { readonly [K in OpName]: OpHandler<K> } = {
   munlock: munlockOp,
   mlockall: mlockallOp,
   munlockall: munlockallOp,
+  processMadvise: processMadviseOp,
 };
 
 export interface OpExecutorOptions {
