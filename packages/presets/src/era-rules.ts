@@ -94,6 +94,15 @@ const uffdUse =
     }
     return out;
   };
+/** `madvise` and `processMadvise` steps and `mmap` steps' `advice` with one of `advices`. */
+const adviceIn = (advices: readonly string[]) => (sc: EraScenario) => {
+  const out: Array<{ where: string; field: string; value: string }> = [];
+  for (const [where, s] of walkSteps(sc.steps)) {
+    if ((s.op === 'madvise' || s.op === 'mmap' || s.op === 'processMadvise') && advices.includes(s.advice as string))
+      out.push({ where, field: 'advice', value: s.advice as string });
+  }
+  return out;
+};
 
 export const ERA_RULES: readonly EraRule[] = Object.freeze([
   {
@@ -163,6 +172,35 @@ export const ERA_RULES: readonly EraRule[] = Object.freeze([
             },
           ]
         : [],
+  },
+  {
+    // mm/madvise: introduce MADV_POPULATE_(READ|WRITE) to prefault page tables
+    id: 'madv-populate',
+    since: '5.14',
+    commit: '4ca9b3859dac',
+    what: 'MADV_POPULATE_READ / MADV_POPULATE_WRITE',
+    find: adviceIn(['populate_read', 'populate_write']),
+  },
+  {
+    // mm/madvise: introduce process_madvise() syscall: an external memory hinting API
+    id: 'process-madvise',
+    since: '5.10',
+    commit: 'ecb8ac8b1f14',
+    what: 'process_madvise()',
+    find: (sc) => {
+      const out: Array<{ where: string; field: string; value: string }> = [];
+      for (const [where, s] of walkSteps(sc.steps))
+        if (s.op === 'processMadvise') out.push({ where, field: 'op', value: 'processMadvise' });
+      return out;
+    },
+  },
+  {
+    // mm/madvise: introduce MADV_DONTNEED_LOCKED
+    id: 'madv-dontneed-locked',
+    since: '5.18',
+    commit: '9457056ac426',
+    what: 'MADV_DONTNEED_LOCKED',
+    find: adviceIn(['dontneed_locked']),
   },
   {
     id: 'madv-collapse',

@@ -95,6 +95,8 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
         uffdMove: false,
         gupForceAnonExclusive: false,
         migrationKeepsYoungDirty: false,
+        populateLruDrain: false,
+        processMadviseSelf: false,
       },
     },
     // PMD-sized THP only (set thp: { top: always | madvise } in a scenario); the per-size
@@ -116,7 +118,7 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
     description: 'v5.18: COW fixes part 1 (swap cache exclusive reuse, local lru_add_drain)',
     extends: 'linux-5.9',
     // MREMAP_DONTUNMAP of file and shared mappings arrived in v5.13
-    config: { features: { swapinDrainLocal: true, mremapDontunmapAny: true } },
+    config: { features: { swapinDrainLocal: true, mremapDontunmapAny: true, populateLruDrain: true } },
     slots: { refcount: era({ era: 'linux-5.18' }) },
   },
   'linux-5.19': {
@@ -157,6 +159,7 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
     config: {
       lruBatchSize: 31,
       features: {
+        processMadviseSelf: true,
         lazyMmCpumask: true,
         deferredSplitPmdOnly: true,
         mthpFaultStats: true,

@@ -47,6 +47,46 @@ describe('era rules', () => {
     expect(eraProblems('linux-6.8', sc)).toEqual([]);
   });
 
+  it('MADV_POPULATE_(READ|WRITE): v5.14, on madvise and on mmap advice', () => {
+    const sc = {
+      steps: [
+        { op: 'mmap', advice: 'populate_write' },
+        { op: 'madvise', advice: 'populate_read' },
+        { op: 'mmap', populate: true },
+      ],
+    };
+    expect(eraProblems('linux-5.9', sc)).toEqual([
+      {
+        where: 'steps[0]',
+        field: 'advice',
+        detail:
+          'kernel preset "linux-5.9" (v5.9) has no MADV_POPULATE_READ / MADV_POPULATE_WRITE: it arrived in v5.14 (4ca9b3859dac); use linux-5.18 or later',
+      },
+      {
+        where: 'steps[1]',
+        field: 'advice',
+        detail:
+          'kernel preset "linux-5.9" (v5.9) has no MADV_POPULATE_READ / MADV_POPULATE_WRITE: it arrived in v5.14 (4ca9b3859dac); use linux-5.18 or later',
+      },
+    ]);
+    expect(eraProblems('linux-5.18', sc)).toEqual([]);
+  });
+
+  it('process_madvise: v5.10', () => {
+    const sc = { steps: [{ op: 'processMadvise', advice: 'pageout' }] };
+    expect(eraProblems('linux-5.9', sc).map((p) => [p.where, p.field])).toEqual([['steps[0]', 'op']]);
+    expect(eraProblems('linux-5.18', sc)).toEqual([]);
+  });
+
+  it('MADV_DONTNEED_LOCKED: v5.18', () => {
+    const sc = { steps: [{ op: 'madvise', advice: 'dontneed_locked' }] };
+    expect(eraProblems('linux-5.9', sc).map((p) => [p.where, p.field])).toEqual([['steps[0]', 'advice']]);
+    expect(eraProblems('linux-5.9', sc)[0]!.detail).toMatch(
+      /MADV_DONTNEED_LOCKED: it arrived in v5.18 \(9457056ac426\)/,
+    );
+    expect(eraProblems('linux-5.18', sc)).toEqual([]);
+  });
+
   it('the multi-gen LRU switch: v6.1 (the era table has no 6.1 preset: linux-6.8 is suggested)', () => {
     const sc = { system: { vm: { swappiness: 60, lruGen: true } } };
     expect(eraProblems('linux-5.19', sc)).toEqual([

@@ -169,6 +169,18 @@ export interface KernelConfig {
      * new PTE was old and clean.
      */
     migrationKeepsYoungDirty: boolean;
+    /**
+     * populate_vma_page_range() (MAP_POPULATE, mlock) ends with lru_add_drain(), so that the
+     * batched folios reach their lists (v5.18's munlock rework by Hugh Dickins). Before, the
+     * folios stayed in the CPU's lru_add batch.
+     */
+    populateLruDrain: boolean;
+    /**
+     * process_madvise() on the caller's own mm takes every madvise() advice ("mm/madvise:
+     * unrestrict process_madvise() for current process", Lorenzo Stoakes, v6.13); before, and
+     * for another process always, only COLD, PAGEOUT, WILLNEED and (v6.1) COLLAPSE.
+     */
+    processMadviseSelf: boolean;
   };
 }
 
@@ -209,6 +221,8 @@ export function defaultKernelConfig(): KernelConfig {
       uffdMove: true,
       gupForceAnonExclusive: true,
       migrationKeepsYoungDirty: true,
+      populateLruDrain: true,
+      processMadviseSelf: true,
     },
   };
 }

@@ -28,6 +28,7 @@ import { WATERFALL } from '../explain/explainer.js';
 import { doFault, doWpFilePage } from './file-fault.js';
 import { handleUserfault } from './userfaultfd.js';
 import { handlePteMarker, isPteMarker } from './pte-marker.js';
+import { mlockVmaFolio, munlockVmaFolio } from './mlock.js';
 
 /** What handle_mm_fault() ended with (VM_FAULT_*-like). */
 export const FaultResult = Object.freeze({
@@ -195,8 +196,10 @@ function doHandleMmFault(
   k.charge(k.hw.costs.faultEntry);
   const vma = mm.findVma(vpn);
   if (!vma) return FaultResult.SEGV;
-  // FOLL_FORCE (gup-force.ts): a write to a private VMA without VM_WRITE (check_vma_flags())
-  if (write ? (vma.flags & VM.write) === 0 && !force : (vma.flags & VM.read) === 0) return FaultResult.SEGV;
+  // access_error() (x86, arm64): a read needs vma_is_accessible() (VM_READ | VM_WRITE); a
+  // FOLL_FORCE write (gup-force.ts) may go to a private VMA without VM_WRITE (check_vma_flags())
+  if (write ? (vma.flags & VM.write) === 0 && !force : (vma.flags & (VM.read | VM.write)) === 0)
+    return FaultResult.SEGV;
 
   // the one vm_fault of this kernel, reset for this fault and passed down (as Linux's on-stack vmf)
   const vmf = beginFault(k, mm, vma, vpn, write, unshare);
@@ -439,6 +442,7 @@ function wpPageCopy(k: Kernel, vmf: VmFault, oldPfn: number, oldHead: number): v
   k.charge(k.hw.costs.pteUpdate);
   k.hooks.pte.afterSet.call(mm, vpn, vpn + 1);
   if (!zero) {
+    munlockVmaFolio(k, oldHead, vmf.vma); // __folio_remove_rmap() → munlock_vma_folio()
     removeRmapPtes(k, oldHead, oldPfn, 1, mm);
     k.folioPut(oldHead);
   }
@@ -538,6 +542,7 @@ function doSwapPage(k: Kernel, vmf: VmFault): FaultResult {
     f.index[head] = vma.pgoffOf(vpn);
   }
   addAnonRmapPtes(k, head, pfn, 1, mm);
+  mlockVmaFolio(k, head, vma); // __folio_add_anon_rmap(): mlock_vma_folio() of a small folio
   if (exclusive) f.flags[pfn]! |= PG.anonExclusive;
   const asks = (vma.flags & VM.write) !== 0 && (fl & PTE.uffdWp) === 0;
   if (asks && k.explain !== null) clearDecider();

@@ -43,6 +43,8 @@ export function forkProcess(k: Kernel, parent: Process, childPid: string, cpu: n
     const nv = vma.clone();
     if (!eventFork) nv.flags &= ~(VM.uffdMissing | VM.uffdWp | VM.uffdMinor);
     else if ((nv.flags & (VM.uffdMissing | VM.uffdWp | VM.uffdMinor)) !== 0) dupCtx = true;
+    // dup_mmap(): vm_flags_clear(tmp, VM_LOCKED_MASK): mlock is not inherited
+    nv.flags &= ~(VM.locked | VM.lockonfault);
     cmm.insertVma(nv);
     if (nv.file !== null) nv.file.iMmap.push({ mm: cmm, vma: nv }); // dup_mmap(): vma_interval_tree_insert_after()
     if ((vma.flags & VM.wipeonfork) !== 0) {

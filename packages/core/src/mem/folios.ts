@@ -35,6 +35,12 @@ export const PG = Object.freeze({
   reclaim: 1 << 15,
   /** Per page (every page, not only the head): PageAnonExclusive. */
   anonExclusive: 1 << 14,
+  /** PG_mlocked: mapped by a VM_LOCKED VMA (mlock_folio(), kernel/mlock.ts); not evictable */
+  mlocked: 1 << 16,
+  /** PG_unevictable: on the LRU_UNEVICTABLE "list" (counted there, linked nowhere, as in the kernel) */
+  unevictable: 1 << 17,
+  /** MADV_FREE: an anonymous folio with PG_swapbacked cleared (kernel/lazyfree.ts), on the file lists */
+  lazyfree: 1 << 18,
 } as const);
 
 /** GUP_PIN_COUNTING_BIAS: an FOLL_PIN on a small folio adds this much to the refcount. */
@@ -53,7 +59,7 @@ export class FolioTable {
   /** (head) _pincount / number of FOLL_PIN pins (exact, also for small folios) */
   pincount = new Int32Array(0);
   /** flags: PG.* (head) plus PG.anonExclusive (per page) */
-  flags = new Uint16Array(0);
+  flags = new Uint32Array(0);
   /** per page: order of the folio it belongs to */
   order = new Uint8Array(0);
   /** per page: the page's contents, a 32-bit value standing for its 4 KiB */
@@ -107,7 +113,7 @@ export class FolioTable {
   }
 
   /** Bytes of simulator state per frame (for the bench's bytes-per-page figure). */
-  static readonly BYTES_PER_FRAME = 4 * 10 + 2 + 1 + 1 + 8 + 2;
+  static readonly BYTES_PER_FRAME = 4 * 11 + 1 + 1 + 8 + 2;
 
   head(pfn: number): number {
     return pfn & ~((1 << this.order[pfn]!) - 1);

@@ -151,6 +151,8 @@ class Runner implements OpObserver {
     this.total = countWork(sc.steps);
     this.x = new OpExecutor(this.k, { file: opts.file, seed, observer: this });
     createFiles(this.x, sc.files);
+    // meminfo's Mlocked / Unevictable / VmLck in every phase of a scenario that mlocks
+    if (usesMlock(sc.steps)) this.k.mlockUsed = true;
     this.explainer = opts.explain ? new Explainer(this.k, opts.explain === true ? {} : opts.explain) : null;
   }
 
@@ -442,6 +444,13 @@ export function runScenario(system: MmSystem, scenario: Scenario, opts: RunOptio
   return new Runner(system, scenario, opts, seed).run();
 }
 
+const MLOCK_OPS: ReadonlySet<string> = new Set(['mlock', 'munlock', 'mlockall', 'munlockall']);
+
+function usesMlock(steps: readonly Step[]): boolean {
+  for (const s of steps) if (MLOCK_OPS.has(s.op) || (s.op === 'repeat' && usesMlock(s.steps))) return true;
+  return false;
+}
+
 const PAGEMAP_BITS = [
   ['present', PM.present],
   ['swapped', PM.swap],
@@ -451,6 +460,9 @@ const PAGEMAP_BITS = [
   ['file', PM.file],
   ['pmdMapped', PM.pmdMapped],
   ['guard', PM.guard],
+  ['mlocked', PM.mlocked],
+  ['unevictable', PM.unevictable],
+  ['swapbacked', PM.swapbacked],
 ] as const;
 
 /**

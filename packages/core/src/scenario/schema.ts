@@ -60,13 +60,15 @@ const Mmap = z.strictObject({
   size: Size,
   advice: z.enum(ADVICES).optional(),
   align: Size.optional(),
-  prot: z.enum(['r', 'rw', 'none']).optional(),
+  prot: z.enum(['r', 'w', 'rw', 'none']).optional(),
   /** a file of the scenario's `files` (docs/scenario-format.md "Files and shared memory") */
   file: z.string().min(1).optional(),
   /** the file offset (bytes, page-aligned): vm_pgoff */
   offset: Size.optional(),
   /** MAP_SHARED (without `file`: MAP_SHARED|MAP_ANONYMOUS, shmem-backed); default MAP_PRIVATE */
   shared: z.boolean().optional(),
+  /** MAP_POPULATE: __mm_populate() after mapping (kernel/populate.ts) */
+  populate: z.boolean().optional(),
   ...base,
 });
 const Munmap = z.strictObject({ op: z.literal('munmap'), pid, ...range, ...base });
@@ -106,7 +108,7 @@ const Mprotect = z.strictObject({
   op: z.literal('mprotect'),
   pid,
   ...range,
-  prot: z.enum(['r', 'rw', 'none']),
+  prot: z.enum(['r', 'w', 'rw', 'none']),
   ...base,
 });
 const Mremap = z.strictObject({
@@ -272,6 +274,11 @@ export const PagemapExpect = z.strictObject({
   uffdWp: z.boolean().optional(),
   file: z.boolean().optional(),
   pmdMapped: z.boolean().optional(),
+  /** /proc/kpageflags KPF_MLOCKED and KPF_UNEVICTABLE of the page's frame */
+  mlocked: z.boolean().optional(),
+  unevictable: z.boolean().optional(),
+  /** /proc/kpageflags KPF_SWAPBACKED: false for a lazyfree (MADV_FREE) page */
+  swapbacked: z.boolean().optional(),
   order: z.number().int().min(0).max(10).optional(),
   pfn: z.string().min(1).optional(),
   /** PM_GUARD_REGION: a guard marker (MADV_GUARD_INSTALL) */
@@ -321,6 +328,28 @@ const Compute = z.strictObject({
   ...base,
 });
 const Phase = z.strictObject({ op: z.literal('phase'), name: z.string().min(1), cpu: z.number().int().optional() });
+/** mlock() / mlock2() (`onfault`: MLOCK_ONFAULT), munlock(), mlockall(), munlockall() (kernel/mlock.ts) */
+const Mlock = z.strictObject({ op: z.literal('mlock'), pid, ...range, onfault: z.boolean().optional(), ...base });
+const Munlock = z.strictObject({ op: z.literal('munlock'), pid, ...range, ...base });
+const Mlockall = z.strictObject({
+  op: z.literal('mlockall'),
+  pid,
+  /** MCL_CURRENT, MCL_FUTURE, MCL_ONFAULT */
+  current: z.boolean().optional(),
+  future: z.boolean().optional(),
+  onfault: z.boolean().optional(),
+  ...base,
+});
+const Munlockall = z.strictObject({ op: z.literal('munlockall'), pid, ...base });
+/** process_madvise(pidfd of `target`, iovec of `ranges`, advice) called by `pid` (kernel/process-madvise.ts) */
+const ProcessMadvise = z.strictObject({
+  op: z.literal('processMadvise'),
+  pid,
+  target: pid,
+  ranges: z.array(z.strictObject(range)).min(1),
+  advice: z.enum(ADVICES),
+  ...base,
+});
 
 export type Step =
   | z.infer<typeof Spawn>
@@ -357,6 +386,11 @@ export type Step =
   | z.infer<typeof Write>
   | z.infer<typeof Compute>
   | z.infer<typeof Phase>
+  | z.infer<typeof Mlock>
+  | z.infer<typeof Munlock>
+  | z.infer<typeof Mlockall>
+  | z.infer<typeof Munlockall>
+  | z.infer<typeof ProcessMadvise>
   | { op: 'repeat'; times: number; steps: Step[]; phase?: string | undefined };
 
 export const StepSchema: z.ZodType<Step> = z.lazy(() =>
@@ -395,6 +429,11 @@ export const StepSchema: z.ZodType<Step> = z.lazy(() =>
     Write,
     Compute,
     Phase,
+    Mlock,
+    Munlock,
+    Mlockall,
+    Munlockall,
+    ProcessMadvise,
     z.strictObject({
       op: z.literal('repeat'),
       times: z.number().int().nonnegative(),
@@ -440,6 +479,11 @@ export const OP_NAMES = [
   'compute',
   'phase',
   'repeat',
+  'mlock',
+  'munlock',
+  'mlockall',
+  'munlockall',
+  'processMadvise',
 ] as const;
 
 const ThpMode = z.enum(['always', 'inherit', 'madvise', 'never']);

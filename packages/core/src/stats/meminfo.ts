@@ -4,6 +4,8 @@ import { LRU } from '../mem/lru.js';
 import { PG } from '../mem/folios.js';
 import { lruvecPages } from '../kernel/vmscan.js';
 import { memcgFiles, type MemcgFiles } from './memcg-files.js';
+import { C } from './counters.js';
+import { nrUnevictable } from '../kernel/mlock.js';
 
 export interface ProcessMeminfo {
   /** /proc/PID/status, in kB */
@@ -14,6 +16,8 @@ export interface ProcessMeminfo {
   /** with files or shared memory in the scenario only: MM_FILEPAGES / MM_SHMEMPAGES in kB */
   RssFile?: number;
   RssShmem?: number;
+  /** after an mlock step only: mm->locked_vm in kB (kernel/mlock.ts) */
+  VmLck?: number;
 }
 
 export interface Meminfo {
@@ -49,6 +53,9 @@ export interface Meminfo {
   Dirty?: number;
   Active_file?: number;
   Inactive_file?: number;
+  /** after an mlock step only (kB): Mlocked (NR_MLOCK), Unevictable (the unevictable LRU) */
+  Mlocked?: number;
+  Unevictable?: number;
   processes: Record<string, ProcessMeminfo>;
   /** With `system.cgroups` only: each cgroup's memory files, in bytes as the files show them (memcg-files.ts) */
   cgroups?: Record<string, MemcgFiles>;
@@ -85,7 +92,9 @@ export function meminfo(k: Kernel): Meminfo {
       processes[pid]!.RssFile = mm.rssFile * 4;
       processes[pid]!.RssShmem = mm.rssShmem * 4;
     }
+    if (k.mlockUsed) processes[pid]!.VmLck = mm.lockedVm * 4;
   }
+  const mlockKeys = k.mlockUsed ? { Mlocked: k.stats.v[C.nr_mlock]! * 4, Unevictable: nrUnevictable(k) * 4 } : {};
   const pc = k.pageCache;
   const fileKeys = files
     ? {
@@ -121,6 +130,7 @@ export function meminfo(k: Kernel): Meminfo {
     Inactive_anon: k.lruCount.inactive * 4,
     MemUsed: k.mem.allocatedPages * 4,
     ...fileKeys,
+    ...mlockKeys,
     processes,
     ...(cgroups === undefined ? {} : { cgroups }),
   };

@@ -31,6 +31,8 @@ import { compute } from './compute.js';
 import { clearRefsOp, pagemapOp } from './procfs.js';
 import { readOp, writeOp } from './file-io.js';
 import { mapsOp } from './maps.js';
+import { mlockallOp, mlockOp, munlockallOp, munlockOp } from './mlock.js';
+import { processMadviseOp } from './process-madvise.js';
 
 export type OpName = Step['op'];
 export type StepOf<K extends OpName> = Extract<Step, { op: K }>;
@@ -80,6 +82,11 @@ export const OP_HANDLERS: { readonly [K in OpName]: OpHandler<K> } = {
   compute,
   phase,
   repeat,
+  mlock: mlockOp,
+  munlock: munlockOp,
+  mlockall: mlockallOp,
+  munlockall: munlockallOp,
+  processMadvise: processMadviseOp,
 };
 
 export interface OpExecutorOptions {
