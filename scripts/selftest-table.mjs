@@ -83,6 +83,8 @@ export function rows(results) {
     const passing = [];
     const missing = [];
     for (const c of scope.cases) {
+      // an out-of-scope case is never counted as ported (its name may stand in a step, e.g. a mode)
+      if (out.includes(c)) continue;
       const mine = tests.filter((t) => names(t.title, c));
       if (mine.length > 0) {
         ported.push(c);

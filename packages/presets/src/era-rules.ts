@@ -45,6 +45,7 @@ interface StepLike {
   smart_scan?: unknown;
   advice?: unknown;
   mode?: unknown;
+  features?: unknown;
   wp?: unknown;
   steps?: unknown;
 }
@@ -80,7 +81,64 @@ const uffdWp = (sc: EraScenario) => {
   return out;
 };
 
+/** A userfaultfd interface: a feature of uffdApi, an op, or a register mode. */
+const uffdUse =
+  (what: { feature?: string; op?: string; mode?: string }) =>
+  (sc: EraScenario): Array<{ where: string; field: string; value: string }> => {
+    const out: Array<{ where: string; field: string; value: string }> = [];
+    for (const [where, s] of walkSteps(sc.steps)) {
+      if (what.feature && s.op === 'uffdApi' && Array.isArray(s.features) && s.features.includes(what.feature))
+        out.push({ where, field: 'features', value: what.feature });
+      if (what.op && s.op === what.op) out.push({ where, field: 'op', value: what.op });
+      const modes = typeof s.mode === 'string' ? [s.mode] : Array.isArray(s.mode) ? s.mode : [];
+      if (what.mode && s.op === 'uffdRegister' && modes.includes(what.mode))
+        out.push({ where, field: 'mode', value: what.mode });
+    }
+    return out;
+  };
+/** `madvise` and `processMadvise` steps and `mmap` steps' `advice` with one of `advices`. */
+const adviceIn = (advices: readonly string[]) => (sc: EraScenario) => {
+  const out: Array<{ where: string; field: string; value: string }> = [];
+  for (const [where, s] of walkSteps(sc.steps)) {
+    if ((s.op === 'madvise' || s.op === 'mmap' || s.op === 'processMadvise') && advices.includes(s.advice as string))
+      out.push({ where, field: 'advice', value: s.advice as string });
+  }
+  return out;
+};
+
 export const ERA_RULES: readonly EraRule[] = Object.freeze([
+  {
+    // mm/uffd: UFFD_FEATURE_WP_UNPOPULATED
+    id: 'uffd-wp-unpopulated',
+    since: '6.4',
+    commit: '2bad466cc9d9',
+    what: 'UFFD_FEATURE_WP_UNPOPULATED',
+    find: uffdUse({ feature: 'wp_unpopulated' }),
+  },
+  {
+    // mm: userfaultfd: add new UFFDIO_POISON ioctl
+    id: 'uffd-poison',
+    since: '6.6',
+    commit: 'fc71884a5f59',
+    what: 'UFFDIO_POISON (UFFD_FEATURE_POISON)',
+    find: (sc) => [...uffdUse({ feature: 'poison' })(sc), ...uffdUse({ op: 'uffdPoison' })(sc)],
+  },
+  {
+    // userfaultfd: UFFDIO_MOVE uABI
+    id: 'uffd-move',
+    since: '6.8',
+    commit: 'adc30b2a1bbf',
+    what: 'UFFDIO_MOVE (UFFD_FEATURE_MOVE)',
+    find: (sc) => [...uffdUse({ feature: 'move' })(sc), ...uffdUse({ op: 'uffdMove' })(sc)],
+  },
+  {
+    // userfaultfd: add minor fault registration mode
+    id: 'uffd-minor',
+    since: '5.13',
+    commit: '7677f7fd8be7',
+    what: 'userfaultfd minor faults (UFFDIO_REGISTER_MODE_MINOR)',
+    find: uffdUse({ mode: 'minor' }),
+  },
   {
     id: 'mthp-sysfs',
     since: '6.8',
@@ -116,6 +174,35 @@ export const ERA_RULES: readonly EraRule[] = Object.freeze([
             },
           ]
         : [],
+  },
+  {
+    // mm/madvise: introduce MADV_POPULATE_(READ|WRITE) to prefault page tables
+    id: 'madv-populate',
+    since: '5.14',
+    commit: '4ca9b3859dac',
+    what: 'MADV_POPULATE_READ / MADV_POPULATE_WRITE',
+    find: adviceIn(['populate_read', 'populate_write']),
+  },
+  {
+    // mm/madvise: introduce process_madvise() syscall: an external memory hinting API
+    id: 'process-madvise',
+    since: '5.10',
+    commit: 'ecb8ac8b1f14',
+    what: 'process_madvise()',
+    find: (sc) => {
+      const out: Array<{ where: string; field: string; value: string }> = [];
+      for (const [where, s] of walkSteps(sc.steps))
+        if (s.op === 'processMadvise') out.push({ where, field: 'op', value: 'processMadvise' });
+      return out;
+    },
+  },
+  {
+    // mm/madvise: introduce MADV_DONTNEED_LOCKED
+    id: 'madv-dontneed-locked',
+    since: '5.18',
+    commit: '9457056ac426',
+    what: 'MADV_DONTNEED_LOCKED',
+    find: adviceIn(['dontneed_locked']),
   },
   {
     id: 'madv-collapse',

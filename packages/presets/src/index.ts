@@ -89,6 +89,15 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
         mremapMultiVma: false,
         collapseReadOnly: false,
         gupUnshareCowMappings: false,
+        // userfaultfd: UFFDIO_CONTINUE (v5.13), UFFDIO_POISON (v6.6), UFFDIO_MOVE (v6.8);
+        // FOLL_FORCE without FOLL_COW (v6.2); young/dirty kept over migration (v6.1)
+        uffdContinue: false,
+        uffdPoison: false,
+        uffdMove: false,
+        gupForceAnonExclusive: false,
+        migrationKeepsYoungDirty: false,
+        populateLruDrain: false,
+        processMadviseSelf: false,
         // KSM: reuse_ksm_page() (52d1e606ee73, v5.8 only); ksm_stat v6.1, profit v6.4, zero pages v6.6, smart scan v6.7
         ksmReuseKsmPage: true,
         ksmStat: false,
@@ -117,7 +126,7 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
     description: 'v5.18: COW fixes part 1 (swap cache exclusive reuse, local lru_add_drain)',
     extends: 'linux-5.9',
     // MREMAP_DONTUNMAP of file and shared mappings arrived in v5.13
-    config: { features: { swapinDrainLocal: true, mremapDontunmapAny: true } },
+    config: { features: { swapinDrainLocal: true, mremapDontunmapAny: true, populateLruDrain: true } },
     slots: { refcount: era({ era: 'linux-5.18' }) },
   },
   'linux-5.19': {
@@ -125,7 +134,8 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
     kernelVersion: '5.19',
     description: 'v5.19: PageAnonExclusive; mprotect upgrades exclusive pages writable',
     extends: 'linux-5.18',
-    config: { features: { tryChangeWritable: true, swapinFreeOnWrite: true } },
+    // UFFDIO_CONTINUE arrived in v5.13 (f619147104c8)
+    config: { features: { tryChangeWritable: true, swapinFreeOnWrite: true, uffdContinue: true } },
     slots: { refcount: era({ era: 'linux-5.19' }) },
   },
   'linux-6.8': {
@@ -138,7 +148,13 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
       features: {
         thpAlignAnon: true,
         uffdTryChangeWritable: true,
+        // R/O longterm pins unshare non-anonymous pages of private mappings (v6.2)
         gupUnshareCowMappings: true,
+        // 5535be309971 (v6.2), 2e3468778dbe (v6.1), UFFDIO_POISON (v6.6), UFFDIO_MOVE (v6.8)
+        gupForceAnonExclusive: true,
+        migrationKeepsYoungDirty: true,
+        uffdPoison: true,
+        uffdMove: true,
         // /proc/PID/ksm_stat (v6.1), ksm_merging_pages / profit (v6.4), ksm_zero_pages (v6.6), smart_scan (v6.7)
         ksmStat: true,
         ksmProfit: true,
@@ -157,6 +173,7 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
     config: {
       lruBatchSize: 31,
       features: {
+        processMadviseSelf: true,
         lazyMmCpumask: true,
         deferredSplitPmdOnly: true,
         mthpFaultStats: true,
@@ -185,8 +202,9 @@ export const PRESETS: Readonly<Record<string, KernelPreset>> = Object.freeze({
     description:
       "research: Ryan Roberts' variable-order anonymous folios RFC v2 (v6.3-based, seed 004): order-4 folios, same-order CoW without replacing exclusive sub-pages, largest-range reuse",
     extends: 'linux-5.19',
-    // v6.3: /proc/PID/ksm_stat (v6.1) but not yet the v6.4 profit lines
-    config: { features: { ksmStat: true } },
+    // v6.3-based: FOLL_FORCE without FOLL_COW (v6.2) and young/dirty kept over migration (v6.1);
+    // /proc/PID/ksm_stat (v6.1) but not yet the v6.4 profit lines
+    config: { features: { gupForceAnonExclusive: true, migrationKeepsYoungDirty: true, ksmStat: true } },
     slots: { largeFolio: lf({ era: 'rfc-v2' }) },
   },
   'linux-6.18+cowpte': cowPtePreset('linux-6.18'),

@@ -47,6 +47,46 @@ describe('era rules', () => {
     expect(eraProblems('linux-6.8', sc)).toEqual([]);
   });
 
+  it('MADV_POPULATE_(READ|WRITE): v5.14, on madvise and on mmap advice', () => {
+    const sc = {
+      steps: [
+        { op: 'mmap', advice: 'populate_write' },
+        { op: 'madvise', advice: 'populate_read' },
+        { op: 'mmap', populate: true },
+      ],
+    };
+    expect(eraProblems('linux-5.9', sc)).toEqual([
+      {
+        where: 'steps[0]',
+        field: 'advice',
+        detail:
+          'kernel preset "linux-5.9" (v5.9) has no MADV_POPULATE_READ / MADV_POPULATE_WRITE: it arrived in v5.14 (4ca9b3859dac); use linux-5.18 or later',
+      },
+      {
+        where: 'steps[1]',
+        field: 'advice',
+        detail:
+          'kernel preset "linux-5.9" (v5.9) has no MADV_POPULATE_READ / MADV_POPULATE_WRITE: it arrived in v5.14 (4ca9b3859dac); use linux-5.18 or later',
+      },
+    ]);
+    expect(eraProblems('linux-5.18', sc)).toEqual([]);
+  });
+
+  it('process_madvise: v5.10', () => {
+    const sc = { steps: [{ op: 'processMadvise', advice: 'pageout' }] };
+    expect(eraProblems('linux-5.9', sc).map((p) => [p.where, p.field])).toEqual([['steps[0]', 'op']]);
+    expect(eraProblems('linux-5.18', sc)).toEqual([]);
+  });
+
+  it('MADV_DONTNEED_LOCKED: v5.18', () => {
+    const sc = { steps: [{ op: 'madvise', advice: 'dontneed_locked' }] };
+    expect(eraProblems('linux-5.9', sc).map((p) => [p.where, p.field])).toEqual([['steps[0]', 'advice']]);
+    expect(eraProblems('linux-5.9', sc)[0]!.detail).toMatch(
+      /MADV_DONTNEED_LOCKED: it arrived in v5.18 \(9457056ac426\)/,
+    );
+    expect(eraProblems('linux-5.18', sc)).toEqual([]);
+  });
+
   it('the multi-gen LRU switch: v6.1 (the era table has no 6.1 preset: linux-6.8 is suggested)', () => {
     const sc = { system: { vm: { swappiness: 60, lruGen: true } } };
     expect(eraProblems('linux-5.19', sc)).toEqual([
@@ -145,5 +185,39 @@ describe('guard regions era rule', () => {
       'kernel preset "linux-6.8" (v6.8) has no MADV_GUARD_INSTALL (guard regions): it arrived in v6.13 (662df3e5c376); use linux-6.18 or later',
     );
     expect(eraProblems('linux-6.18', sc)).toEqual([]);
+  });
+});
+
+describe('era rules of userfaultfd features and ioctls', () => {
+  const sc = {
+    steps: [
+      { op: 'uffdApi', features: ['event_fork', 'wp_unpopulated', 'poison', 'move'] },
+      { op: 'uffdRegister', mode: ['missing', 'minor'] },
+      { op: 'uffdPoison' },
+      { op: 'uffdMove' },
+    ],
+  };
+  const fields = (preset: string) => eraProblems(preset, sc).map((p) => `${p.where} ${p.field}`);
+  it('WP_UNPOPULATED v6.4, POISON v6.6, MOVE v6.8, minor mode v5.13: each use is named by step and field', () => {
+    expect(fields('linux-5.9')).toEqual([
+      'steps[0] features',
+      'steps[0] features',
+      'steps[2] op',
+      'steps[0] features',
+      'steps[3] op',
+      'steps[1] mode',
+    ]);
+    // v6.3: has the minor mode only
+    expect(fields('anon-folio-rfc-v2')).toEqual([
+      'steps[0] features',
+      'steps[0] features',
+      'steps[2] op',
+      'steps[0] features',
+      'steps[3] op',
+    ]);
+    expect(fields('linux-6.8')).toEqual([]);
+    expect(eraProblems('linux-5.19', sc)[0]!.detail).toBe(
+      'kernel preset "linux-5.19" (v5.19) has no UFFD_FEATURE_WP_UNPOPULATED: it arrived in v6.4 (2bad466cc9d9); use linux-6.8 or later',
+    );
   });
 });

@@ -173,6 +173,9 @@ export class Concretizer {
       case 'madvise':
         if (!this.anyMapped(pid, a, b)) return null;
         return { op: 'madvise', pid, ...r, advice: i.advice };
+      case 'migrate':
+        if (!this.anyMapped(pid, a, b)) return null;
+        return { op: 'migrate', pid, ...r };
       case 'ksmMerge':
         if (!this.anyMapped(pid, a, b)) return null;
         return { op: 'madvise', pid, ...r, advice: i.merge ? 'mergeable' : 'unmergeable' };

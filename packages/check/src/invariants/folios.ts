@@ -11,7 +11,7 @@
  *   PageAnonExclusive     => the page is mapped exactly once
  *   an effectively writable PTE => the page is mapped once and PageAnonExclusive
  */
-import { describeHolders, lruBatchIndex, PG, refHolders, type Kernel } from '@mmsim/core';
+import { C, describeHolders, LRU, lruBatchIndex, PG, refHolders, type Kernel } from '@mmsim/core';
 import type { Census } from './census.js';
 import { checkLruGen } from './lru-gen.js';
 import type { ViolationList } from './violation.js';
@@ -156,17 +156,45 @@ export function checkFolios(
 
 /** folio_lru_list(): anon and swap-backed (shmem) folios on the anon lists, page cache on the file lists. */
 function lruOf(fl: number): number {
-  return ((fl & (PG.anon | PG.swapbacked)) !== 0 ? 0 : 2) + ((fl & PG.active) !== 0 ? 1 : 0);
+  // a lazyfree (MADV_FREE) folio is anonymous but on the file lists
+  const anonList = (fl & (PG.anon | PG.swapbacked)) !== 0 && (fl & PG.lazyfree) === 0;
+  return (anonList ? 0 : 2) + ((fl & PG.active) !== 0 ? 1 : 0);
 }
 
 /** LRU list sizes (nr_inactive_anon / nr_active_anon) against the folios' PG_lru / PG_active. */
+/**
+ * The unevictable list (kernel/mlock.ts): its size is the pages of the folios with PG_lru and
+ * PG_unevictable; a folio on an LRU list with PG_mlocked is on it; nr_mlock is the pages with
+ * PG_mlocked.
+ */
+export function checkUnevictable(k: Kernel, v: ViolationList, heads: readonly number[]): void {
+  const f = k.f;
+  let unevictable = 0;
+  let mlocked = 0;
+  for (const head of heads) {
+    const fl = f.flags[head]!;
+    const nr = 1 << f.order[head]!;
+    if ((fl & PG.mlocked) !== 0) mlocked += nr;
+    if ((fl & PG.lru) === 0) continue;
+    if ((fl & PG.unevictable) !== 0) unevictable += nr;
+    else if ((fl & PG.mlocked) !== 0) v.add('lru', `folio ${head} is mlocked but on an evictable LRU list`);
+  }
+  let listed = 0;
+  for (const lv of k.lruvecs) listed += lv.pages[LRU.unevictable]!;
+  if (listed !== unevictable)
+    v.add('lru', `the unevictable list has ${listed} pages, but its folios add up to ${unevictable}`);
+  const nrMlock = k.stats.v[C.nr_mlock]!;
+  if (nrMlock !== mlocked) v.add('lru', `nr_mlock is ${nrMlock}, but the mlocked folios add up to ${mlocked} pages`);
+}
+
 export function checkLru(k: Kernel, v: ViolationList, heads: readonly number[] = folioHeads(k)): void {
+  checkUnevictable(k, v, heads);
   if (k.lrugen !== null) return checkLruGen(k, v, heads);
   const f = k.f;
   const sizes = [0, 0, 0, 0];
   for (const head of heads) {
     const fl = f.flags[head]!;
-    if ((fl & PG.lru) === 0) continue;
+    if ((fl & PG.lru) === 0 || (fl & PG.unevictable) !== 0) continue;
     sizes[lruOf(fl)]! += 1 << f.order[head]!;
   }
   const [inactive, active, inactiveFile, activeFile] = sizes as [number, number, number, number];
@@ -206,7 +234,8 @@ export function checkLru(k: Kernel, v: ViolationList, heads: readonly number[] =
     }
   }
   for (const head of heads) {
-    if ((f.flags[head]! & PG.lru) !== 0 && !onList.has(head))
+    const fl = f.flags[head]!;
+    if ((fl & PG.lru) !== 0 && (fl & PG.unevictable) === 0 && !onList.has(head))
       v.add('lru', `folio ${head} has PG_lru but is on no LRU list`);
   }
 }

@@ -49,7 +49,8 @@ export function checkLruGen(k: Kernel, v: ViolationList, heads: readonly number[
         const fl = f.flags[head]!;
         const fgen = (f.lruGen[head]! & LRU_GEN_MASK) - 1;
         const lgen = ((f.lruGen[head]! & LRU_LIST_MASK) >> LRU_LIST_SHIFT) - 1;
-        const ftype = (fl & PG.anon) !== 0 ? 0 : 1;
+        // lazyfree (MADV_FREE) folios are of the file type (folio_is_file_lru())
+        const ftype = (fl & PG.anon) !== 0 && (fl & PG.lazyfree) === 0 ? 0 : 1;
         const where = `lru_gen: folio ${head} on the list of gen ${gen} type ${type}`;
         if (onList.has(head)) v.add('lru', `${where} is on more than one list`);
         onList.add(head);
@@ -66,7 +67,9 @@ export function checkLruGen(k: Kernel, v: ViolationList, heads: readonly number[
     }
   }
   for (const head of heads) {
-    if ((f.flags[head]! & PG.lru) !== 0 && !onList.has(head))
+    const fl = f.flags[head]!;
+    // an unevictable folio is on the (classic, unlinked) unevictable list: checkUnevictable()
+    if ((fl & PG.lru) !== 0 && (fl & PG.unevictable) === 0 && !onList.has(head))
       v.add('lru', `lru_gen: folio ${head} has PG_lru but is on no list`);
   }
   let active = 0;

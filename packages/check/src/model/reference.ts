@@ -20,7 +20,7 @@
  *    but never another process's write.
  */
 
-export type Prot = 'r' | 'rw' | 'none';
+export type Prot = 'r' | 'w' | 'rw' | 'none';
 
 export interface PageAttrs {
   prot: Prot;

@@ -153,6 +153,37 @@ export interface KernelConfig {
      * mappings", v6.2). Before, such a pin kept the page the mapping would copy on a write.
      */
     gupUnshareCowMappings: boolean;
+    /** UFFDIO_CONTINUE in the ioctls UFFDIO_REGISTER returns (f619147104c8, v5.13). */
+    uffdContinue: boolean;
+    /** UFFDIO_POISON and UFFD_FEATURE_POISON (fc71884a5f59, v6.6). */
+    uffdPoison: boolean;
+    /** UFFDIO_MOVE and UFFD_FEATURE_MOVE (adc30b2a1bbf, v6.8). */
+    uffdMove: boolean;
+    /**
+     * A FOLL_FORCE write to a read-only private mapping follows the PTE when the page is an
+     * exclusive anon page (can_follow_write_pte(), "mm/gup: fix FOLL_FORCE COW security issue
+     * and remove FOLL_COW", 5535be309971, v6.2). Before, only after a fault that returned
+     * VM_FAULT_WRITE (FOLL_COW) and with the PTE dirty.
+     */
+    gupForceAnonExclusive: boolean;
+    /**
+     * remove_migration_pte() restores the young and dirty bits the migration entry remembered
+     * ("mm: remember young/dirty bit for page migrations", 2e3468778dbe, v6.1); before, the
+     * new PTE was old and clean.
+     */
+    migrationKeepsYoungDirty: boolean;
+    /**
+     * populate_vma_page_range() (MAP_POPULATE, mlock) ends with lru_add_drain(), so that the
+     * batched folios reach their lists (v5.18's munlock rework by Hugh Dickins). Before, the
+     * folios stayed in the CPU's lru_add batch.
+     */
+    populateLruDrain: boolean;
+    /**
+     * process_madvise() on the caller's own mm takes every madvise() advice ("mm/madvise:
+     * unrestrict process_madvise() for current process", Lorenzo Stoakes, v6.13); before, and
+     * for another process always, only COLD, PAGEOUT, WILLNEED and (v6.1) COLLAPSE.
+     */
+    processMadviseSelf: boolean;
     /**
      * do_wp_page() reuses a KSM page mapped once with no other reference (reuse_ksm_page(),
      * 52d1e606ee73, v5.8; removed by 09854ba94c6a in v5.9). Else a write to a KSM page copies.
@@ -205,6 +236,13 @@ export function defaultKernelConfig(): KernelConfig {
       mremapMultiVma: true,
       collapseReadOnly: true,
       gupUnshareCowMappings: true,
+      uffdContinue: true,
+      uffdPoison: true,
+      uffdMove: true,
+      gupForceAnonExclusive: true,
+      migrationKeepsYoungDirty: true,
+      populateLruDrain: true,
+      processMadviseSelf: true,
       ksmReuseKsmPage: false,
       ksmStat: true,
       ksmProfit: true,

@@ -142,7 +142,7 @@ function anonRun(k: Kernel, t: Thread, vpn: number, n: number, write: boolean, v
   const vma = mm.findVma(vpn);
   if (vma === undefined || vma.file !== null) return 0; // file VMAs: do_fault() per page
   const vflags = vma.flags;
-  if ((vflags & (write ? VM.write : VM.read)) === 0 || (vflags & VM.uffdMissing) !== 0) return 0;
+  if ((vflags & (write ? VM.write : VM.read | VM.write)) === 0 || (vflags & VM.uffdMissing) !== 0) return 0;
   const end = Math.min(vpn + n, vma.end);
   const pt = k.pt;
   const f = k.f;

@@ -26,6 +26,9 @@ import { flushPage } from './tlb-flush.js';
 import { clearDecider, decider } from '../di/instrument.js';
 import { WATERFALL } from '../explain/explainer.js';
 import { doFault, doWpFilePage } from './file-fault.js';
+import { handleUserfault } from './userfaultfd.js';
+import { handlePteMarker, isPteMarker } from './pte-marker.js';
+import { mlockVmaFolio, munlockVmaFolio } from './mlock.js';
 import { ksmMightUnmapZeroPage } from './ksm-unmerge.js';
 
 /** What handle_mm_fault() ended with (VM_FAULT_*-like). */
@@ -166,12 +169,13 @@ export function handleMmFault(
   write: boolean,
   unshare: boolean,
   pmd = -1,
+  force = false,
 ): FaultResult {
   const h = k.hooks.fault;
-  if (!h.entered.isUsed() && !h.exited.isUsed()) return doHandleMmFault(k, mm, vpn, write, unshare, pmd);
+  if (!h.entered.isUsed() && !h.exited.isUsed()) return doHandleMmFault(k, mm, vpn, write, unshare, pmd, force);
   const cpu = k.cpu;
   h.entered.call({ mm, vpn, cpu, write, unshare });
-  const r = doHandleMmFault(k, mm, vpn, write, unshare, -1);
+  const r = doHandleMmFault(k, mm, vpn, write, unshare, -1, force);
   h.exited.call({ mm, vpn, cpu, write, unshare, outcome: OUTCOME[r] });
   return r;
 }
@@ -184,6 +188,7 @@ function doHandleMmFault(
   write: boolean,
   unshare: boolean,
   pmdHint: number,
+  force: boolean,
 ): FaultResult {
   k.stats.v[C.pgfault]!++;
   // mem_cgroup_charge(folio, vma->vm_mm): new folios go to the faulting mm's memcg
@@ -192,7 +197,10 @@ function doHandleMmFault(
   k.charge(k.hw.costs.faultEntry);
   const vma = mm.findVma(vpn);
   if (!vma) return FaultResult.SEGV;
-  if (write ? (vma.flags & VM.write) === 0 : (vma.flags & VM.read) === 0) return FaultResult.SEGV;
+  // access_error() (x86, arm64): a read needs vma_is_accessible() (VM_READ | VM_WRITE); a
+  // FOLL_FORCE write (gup-force.ts) may go to a private VMA without VM_WRITE (check_vma_flags())
+  if (write ? (vma.flags & VM.write) === 0 && !force : (vma.flags & (VM.read | VM.write)) === 0)
+    return FaultResult.SEGV;
 
   // the one vm_fault of this kernel, reset for this fault and passed down (as Linux's on-stack vmf)
   const vmf = beginFault(k, mm, vma, vpn, write, unshare);
@@ -219,6 +227,8 @@ function doHandleMmFault(
     if (r === FaultResult.OK && write && (nfl & PTE.write) === 0) return doWpPage(k, vmf, nfl);
     return r;
   }
+  // handle_pte_fault(): is_pte_marker() → handle_pte_marker() (pte-marker.ts)
+  if (isPteMarker(fl)) return handlePteMarker(k, vmf, fl);
   if ((fl & PTE.protNone) !== 0) return FaultResult.SEGV;
   if ((write || unshare) && (fl & PTE.write) === 0) return doWpPage(k, vmf, fl);
   // spurious fault or a stale TLB entry: ptep_set_access_flags()
@@ -248,10 +258,10 @@ function pickAnonOrder(k: Kernel, vma: Vma, vpn: number, table: number, orders: 
 }
 
 /** do_anonymous_page(): first touch of an address. */
-function doAnonymousPage(k: Kernel, vmf: VmFault): FaultResult {
+export function doAnonymousPage(k: Kernel, vmf: VmFault): FaultResult {
   const { mm, vma, vpn, write, table } = vmf;
   if ((vma.flags & VM.uffdMissing) !== 0) {
-    k.stats.v[C.uffd_fault]!++;
+    handleUserfault(k, mm, vpn, write, false);
     return FaultResult.UFFD_MISSING;
   }
   if (!write) {
@@ -307,8 +317,11 @@ export function anonFolioFault(
   addNewAnonRmap(k, head, mm, vma, start, nr);
   lruAdd(k, head);
   const b = pteIndex(start);
+  // `if (vma->vm_flags & VM_WRITE) entry = pte_mkwrite(pte_mkdirty(entry))`: a FOLL_FORCE
+  // write to a read-only VMA (gup-force.ts) maps the page clean and read-only
+  const w = (vma.flags & VM.write) !== 0 ? PTE.write | PTE.dirty | k.sd : 0;
   for (let i = 0; i < nr; i++) {
-    k.pt.set(table, b + i, head + i, PTE.present | PTE.write | PTE.dirty | k.sd | PTE.young);
+    k.pt.set(table, b + i, head + i, PTE.present | w | PTE.young);
   }
   k.charge(k.hw.costs.pteUpdate * nr);
   k.hooks.pte.afterSet.call(mm, start, start + nr);
@@ -329,7 +342,7 @@ function doWpPage(k: Kernel, vmf: VmFault, fl: number): FaultResult {
   const kk = k.pt.slot(vmf.table, vmf.index);
   if ((fl & PTE.uffdWp) !== 0 && (vma.flags & VM.uffdWp) !== 0 && vmf.write) {
     // userfaultfd_pte_wp(): hand the fault to the monitor
-    k.stats.v[C.uffd_fault]!++;
+    handleUserfault(k, mm, vmf.vpn, true, true);
     return FaultResult.UFFD_WP;
   }
   const pfn = k.pt.val[kk]!;
@@ -369,6 +382,11 @@ function doWpPage(k: Kernel, vmf: VmFault, fl: number): FaultResult {
   }
   wpPageCopy(k, vmf, pfn, head);
   return FaultResult.OK;
+}
+
+/** maybe_mkwrite(): the write bit only in a VMA with VM_WRITE */
+export function mkwrite(vma: Vma): number {
+  return (vma.flags & VM.write) !== 0 ? PTE.write : 0;
 }
 
 /**
@@ -420,7 +438,8 @@ function wpPageReuse(k: Kernel, vmf: VmFault, kk: number, pfn: number): void {
   if (!vmf.unshare) k.hooks.pte.beforeChange.call(mm, vpn, vpn + 1, 'wp_page_reuse');
   const fl = k.pt.fl[kk]!;
   // FAULT_FLAG_UNSHARE only marks the page exclusive; it does not map it writable
-  k.pt.fl[kk] = vmf.unshare ? fl | PTE.young : fl | PTE.young | PTE.dirty | k.sd | PTE.write;
+  // maybe_mkwrite(pte_mkdirty()): no write bit in a VMA without VM_WRITE (a FOLL_FORCE write)
+  k.pt.fl[kk] = vmf.unshare ? fl | PTE.young : fl | PTE.young | PTE.dirty | k.sd | mkwrite(vmf.vma);
   if (!vmf.unshare) k.hooks.pte.afterSet.call(mm, vpn, vpn + 1);
   k.stats.v[C.pgreuse]!++;
   k.charge(k.hw.costs.pteUpdate);
@@ -465,12 +484,16 @@ function wpPageCopy(k: Kernel, vmf: VmFault, oldPfn: number, oldHead: number): v
   k.hooks.pte.beforeChange.call(mm, vpn, vpn + 1, 'wp_page_copy');
   k.pt.clear(t, i);
   flushPage(k, mm, vpn, 'wp_page_copy');
-  // mk_pte(vma->vm_page_prot): only break_ksm() faults a PROT_NONE VMA
-  const keep = (oldFl & PTE.softDirty) | ((vma.flags & (VM.read | VM.write)) === 0 ? PTE.protNone : 0);
-  k.pt.set(t, i, nh, keep | PTE.present | PTE.young | (vmf.unshare ? 0 : PTE.dirty | k.sd | PTE.write));
+  // wp_page_copy(): an unshare keeps pte_soft_dirty and pte_uffd_wp of the old PTE;
+  // mk_pte(vma->vm_page_prot) of a PROT_NONE VMA (only break_ksm() faults one) is protnone
+  const keep =
+    (oldFl & (vmf.unshare ? PTE.softDirty | PTE.uffdWp : PTE.softDirty)) |
+    ((vma.flags & (VM.read | VM.write)) === 0 ? PTE.protNone : 0);
+  k.pt.set(t, i, nh, keep | PTE.present | PTE.young | (vmf.unshare ? 0 : PTE.dirty | k.sd | mkwrite(vma)));
   k.charge(k.hw.costs.pteUpdate);
   k.hooks.pte.afterSet.call(mm, vpn, vpn + 1);
   if (!zero) {
+    munlockVmaFolio(k, oldHead, vmf.vma); // __folio_remove_rmap() → munlock_vma_folio()
     removeRmapPtes(k, oldHead, oldPfn, 1, mm);
     k.folioPut(oldHead);
   }
@@ -573,6 +596,7 @@ function doSwapPage(k: Kernel, vmf: VmFault): FaultResult {
     f.index[head] = vma.pgoffOf(vpn);
   }
   addAnonRmapPtes(k, head, pfn, 1, mm);
+  mlockVmaFolio(k, head, vma); // __folio_add_anon_rmap(): mlock_vma_folio() of a small folio
   if (exclusive) f.flags[pfn]! |= PG.anonExclusive;
   const asks = !ksm && (vma.flags & VM.write) !== 0 && (fl & PTE.uffdWp) === 0;
   if (asks && k.explain !== null) clearDecider();

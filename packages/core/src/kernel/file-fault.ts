@@ -5,6 +5,7 @@
  * mapping, wp_page_copy() for a private one: a page-cache page is never reused).
  */
 import { PG } from '../mem/folios.js';
+import { mlockVmaFolio } from './mlock.js';
 import { PTE } from '../mm/pte.js';
 import { VM, type Vma } from '../mm/vma.js';
 import { pteIndex } from '../units.js';
@@ -39,6 +40,7 @@ function setFilePte(k: Kernel, vmf: VmFault, vpn: number, head: number, write: b
   if (write) fl |= PTE.dirty | k.sd | PTE.write;
   else if (protWritable(vma)) fl |= PTE.write | ((k.f.flags[head]! & PG.dirty) !== 0 ? PTE.dirty : 0);
   addFileRmapPtes(k, head, head, 1, vmf.mm);
+  mlockVmaFolio(k, head, vma); // __folio_add_file_rmap(): mlock_vma_folio()
   k.pt.set(vmf.table, pteIndex(vpn), head, fl);
   k.charge(k.hw.costs.pteUpdate);
   k.hooks.pte.afterSet.call(vmf.mm, vpn, vpn + 1);

@@ -19,6 +19,7 @@ import { addAnonRmapPtes, addNewAnonRmap } from './rmap.js';
 import { lruAdd } from './lru-batch.js';
 import { flushMm } from './tlb-flush.js';
 import { copyFilePte } from './file-rmap.js';
+import { dupUserfaultfd, uffdHas } from './uffd-ctx.js';
 
 /** fork() of `parent` into a new process `childPid`; the child's thread sits on `cpu`. */
 export function forkProcess(k: Kernel, parent: Process, childPid: string, cpu: number): Process {
@@ -34,22 +35,36 @@ export function forkProcess(k: Kernel, parent: Process, childPid: string, cpu: n
   const ctx = new ForkCtx(k, pmm, cmm);
   // the child gets at most as many tables as the parent has (dup_mmap(): copy_page_range())
   k.pt.reserve(pmm.pgtablesBytes / 4096);
+  // dup_userfaultfd(): with UFFD_FEATURE_EVENT_FORK the child's VMAs stay registered, with a
+  // context of their own (uffd-ctx.ts); without it the child is not registered
+  const eventFork = uffdHas(pmm, 'event_fork');
+  let dupCtx = false;
   for (const vma of pmm.vmas) {
     if ((vma.flags & VM.dontcopy) !== 0) continue;
     const nv = vma.clone();
-    // dup_userfaultfd() without UFFD_FEATURE_EVENT_FORK: the child is not registered
-    nv.flags &= ~(VM.uffdMissing | VM.uffdWp);
+    if (!eventFork) nv.flags &= ~(VM.uffdMissing | VM.uffdWp | VM.uffdMinor);
+    else if ((nv.flags & (VM.uffdMissing | VM.uffdWp | VM.uffdMinor)) !== 0) dupCtx = true;
+    // dup_mmap(): vm_flags_clear(tmp, VM_LOCKED_MASK): mlock is not inherited
+    nv.flags &= ~(VM.locked | VM.lockonfault);
     cmm.insertVma(nv);
     if (nv.file !== null) nv.file.iMmap.push({ mm: cmm, vma: nv }); // dup_mmap(): vma_interval_tree_insert_after()
     if ((vma.flags & VM.wipeonfork) !== 0) {
       nv.anonVma = -1; // a fresh, empty mapping in the child
       continue;
     }
-    if (vma.anonVma < 0) continue; // nothing was ever faulted in: vma_needs_copy() is false
+    // nothing was ever faulted in: vma_needs_copy() is false, unless userfaultfd_wp(dst_vma)
+    // (the PTE markers must be copied)
+    if (vma.anonVma < 0 && !(eventFork && (nv.flags & VM.uffdWp) !== 0)) continue;
+    if (vma.anonVma < 0) {
+      ctx.vma = vma;
+      copyPageRange(k, ctx, nv);
+      continue;
+    }
     k.anonVmas.link(vma.anonVma, cmm, nv);
     ctx.vma = vma;
     copyPageRange(k, ctx, nv);
   }
+  if (dupCtx) dupUserfaultfd(pmm, cmm, childPid);
   // dup_mmap(): flush_tlb_mm(oldmm) for the write-protected parent PTEs
   flushMm(k, pmm, 'dup_mmap');
   cmm.hasPinned = false;
@@ -72,12 +87,19 @@ function copyPageRange(k: Kernel, ctx: ForkCtx, dstVma: Vma): void {
     let st = pteTable(k, pmm, v);
     if (st === -2) {
       // copy_huge_pmd(): share the THP, or split it (maybe pinned) and copy the PTEs below
-      const shared = copyHugePmd(k, pmm, cmm, v, (pfn, head) => {
-        ctx.vpn = v;
-        ctx.pfn = pfn;
-        ctx.head = head;
-        return k.hooks.fork.page.call(ctx) ?? 'share';
-      });
+      const shared = copyHugePmd(
+        k,
+        pmm,
+        cmm,
+        v,
+        (pfn, head) => {
+          ctx.vpn = v;
+          ctx.pfn = pfn;
+          ctx.head = head;
+          return k.hooks.fork.page.call(ctx) ?? 'share';
+        },
+        (dstVma.flags & VM.uffdWp) !== 0,
+      );
       if (shared) {
         v = tEnd;
         continue;
@@ -172,10 +194,15 @@ function copyPteRange(
       cmm.swapEnts++;
       const nfl = fl & ~PTE.swpExclusive;
       pt.fl[sk2] = nfl;
-      pt.set(dt, pteIndex(a), val, nfl & ~PTE.uffdWp);
+      // copy_nonpresent_pte(): pte_swp_clear_uffd_wp() unless userfaultfd_wp(dst_vma)
+      pt.set(dt, pteIndex(a), val, (dstVma.flags & VM.uffdWp) !== 0 ? nfl : nfl & ~PTE.uffdWp);
     } else if ((fl & PTE.guard) !== 0) {
       // copy_nonpresent_pte() → copy_pte_marker(): PTE_MARKER_GUARD is always copied
       pt.set(dt, pteIndex(a), 0, PTE.guard);
+    } else {
+      // copy_pte_marker(): a poisoned marker always, a uffd-wp one only if userfaultfd_wp(dst_vma)
+      const m = fl & (PTE.poisoned | ((dstVma.flags & VM.uffdWp) !== 0 ? PTE.uffdWp : 0));
+      if (m !== 0) pt.set(dt, pteIndex(a), 0, m);
     }
   }
   if (dt >= 0) {
@@ -260,7 +287,10 @@ function copyPresentPte(
     k.charge(k.hw.costs.copyPage);
     addNewAnonRmap(k, nh, cmm, dstVma, a, 1);
     lruAdd(k, nh, false);
-    pt.set(dt, pteIndex(a), nh, PTE.present | PTE.write | PTE.dirty | k.sd | PTE.young);
+    // copy_present_page(): "uffd-wp needs to be delivered to dest pte as well" (pte_mkuffd_wp
+    // write-protects it)
+    const wp = (dstVma.flags & VM.uffdWp) !== 0 && (fl & PTE.uffdWp) !== 0;
+    pt.set(dt, pteIndex(a), nh, PTE.present | PTE.dirty | k.sd | PTE.young | (wp ? PTE.uffdWp : PTE.write));
     k.stats.v[C.fork_page_copy]!++;
     return;
   }

@@ -115,7 +115,9 @@ function mapNewThp(
   addNewAnonRmapPmd(k, head, mm, vma, start);
   lruAdd(k, head);
   if (depositTable) deposit(k, mm, k.pt.slot(pmd, i));
-  const w = (vma.flags & VM.write) !== 0 ? PTE.write | PTE.dirty | k.sd : 0;
+  // maybe_pmd_mkwrite(pmd_mkdirty(entry), vma): dirty always (a FOLL_FORCE write into a
+  // read-only VMA, gup-force.ts, maps it dirty but not writable)
+  const w = (vma.flags & VM.write) !== 0 ? PTE.write | PTE.dirty | k.sd : PTE.dirty | k.sd;
   k.pt.set(pmd, i, head, PTE.present | PTE.huge | PTE.young | w);
   k.charge(k.hw.costs.pteUpdate);
   k.hooks.pte.afterSet.call(mm, start, start + HPAGE_PMD_NR);
@@ -177,7 +179,7 @@ function doHugePmdWpPage(k: Kernel, vmf: VmFault, pmd: number, i: number): numbe
     if (vmf.unshare) k.pt.fl[kk] = fl | PTE.young;
     else {
       k.hooks.pte.beforeChange.call(mm, start, start + HPAGE_PMD_NR, 'wp_page_reuse');
-      k.pt.fl[kk] = fl | PTE.young | PTE.dirty | k.sd | PTE.write;
+      k.pt.fl[kk] = fl | PTE.young | PTE.dirty | k.sd | (vmf.vma.flags & VM.write ? PTE.write : 0); // maybe_pmd_mkwrite()
       k.hooks.pte.afterSet.call(mm, start, start + HPAGE_PMD_NR);
     }
     k.stats.v[C.pgreuse]!++;

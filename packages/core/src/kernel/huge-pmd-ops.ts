@@ -73,6 +73,8 @@ export function copyHugePmd(
   child: MmStruct,
   v: number,
   decide: (pfn: number, head: number) => 'share' | 'copy',
+  /** userfaultfd_wp(dst_vma): the child keeps pmd_uffd_wp (UFFD_FEATURE_EVENT_FORK) */
+  dstUffdWp = false,
 ): boolean {
   const pmd = tableAt(k, parent, v, 1, false);
   const i = pmdIndex(v);
@@ -104,7 +106,8 @@ export function copyHugePmd(
     k.pt.fl[kk] = nfl;
     k.hooks.pte.afterSet.call(parent, start, start + HPAGE_PMD_NR);
   }
-  k.pt.set(dpmd, i, val, nfl & ~(PTE.young | PTE.uffdWp));
+  // copy_huge_pmd(): `if (!userfaultfd_wp(dst_vma)) pmd = pmd_clear_uffd_wp(pmd)`
+  k.pt.set(dpmd, i, val, nfl & ~(PTE.young | (dstUffdWp ? 0 : PTE.uffdWp)));
   k.hooks.pte.afterSet.call(child, start, start + HPAGE_PMD_NR);
   return true;
 }

@@ -97,6 +97,8 @@ export class Kernel {
   cpu = 0;
   /** NR_ANON_MAPPED in pages (AnonPages) */
   nrAnonMapped = 0;
+  /** a step used mlock (kernel/mlock.ts): meminfo shows Mlocked, Unevictable and VmLck */
+  mlockUsed = false;
   /** pages of PMD-mapped anon THPs (AnonHugePages) */
   nrAnonThp = 0;
   /** zone watermarks of a bounded memory (watermarks.ts), null when memory is unlimited */
@@ -447,10 +449,17 @@ export class Kernel {
     const f = this.f;
     if ((f.flags[head]! & PG.reserved) !== 0) throw new SimError(`freeing reserved page ${head}`, 'internal');
     if (this.lrugen !== null) {
-      if ((f.flags[head]! & PG.lru) !== 0) lruGenDelFolio(this, head, false);
+      // an unevictable folio is on no generation list (lru_gen_del_folio() fails)
+      if ((f.flags[head]! & PG.lru) !== 0 && !lruGenDelFolio(this, head, false))
+        this.folioLruvec(head).del(folioLru(f.flags[head]!), head, 1 << f.order[head]!);
       f.lruGen[head] = 0;
     } else if ((f.flags[head]! & PG.lru) !== 0)
       this.folioLruvec(head).del(folioLru(f.flags[head]!), head, 1 << f.order[head]!);
+    if ((f.flags[head]! & PG.mlocked) !== 0) {
+      // __page_cache_release() / free_pages_prepare(): freed while still mlocked
+      this.stats.v[C.nr_mlock]! -= 1 << f.order[head]!;
+      this.stats.v[C.unevictable_pgs_cleared]! += 1 << f.order[head]!;
+    }
     const order = f.order[head]!;
     const mc = f.memcg[head]!;
     if (mc !== 0) {

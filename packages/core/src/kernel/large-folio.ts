@@ -5,6 +5,7 @@
  * alloc_swap_folio() / the large-folio part of do_swap_page() (swapinLargeFolio).
  */
 import { ME, memcgEvent } from './memcontrol.js';
+import { munlockVmaFolio } from './mlock.js';
 import { SimError, type Kernel } from './kernel.js';
 import type { VmFault } from './vm-fault.js';
 import type { MmStruct } from '../mm/mm-struct.js';
@@ -112,6 +113,7 @@ export function wpCopyRange(
   k.hooks.pte.afterSet.call(mm, start, start + nr);
   if (!zero) {
     for (const pfn of old) {
+      munlockVmaFolio(k, oldHead, vma);
       removeRmapPtes(k, oldHead, pfn, 1, mm);
       k.folioPut(oldHead);
     }

@@ -65,6 +65,14 @@ function sortFolio(k: Kernel, head: number, tierIdx: number): boolean {
   const refs = folioLruRefs(k, head);
   const ws = (fl & PG.workingset) !== 0;
   const tier = lruTierFromRefs(refs, ws);
+  // unevictable: to the unevictable list (lruvec_add_folio(), unevictable_pgs_culled)
+  if ((fl & PG.mlocked) !== 0) {
+    lruGenDelFolio(k, head, true);
+    f.flags[head]! = (f.flags[head]! & ~PG.active) | PG.unevictable;
+    k.folioLruvec(head).addHead(LRU.unevictable, head, nr);
+    k.stats.v[C.unevictable_pgs_culled]! += nr;
+    return true;
+  }
   // promoted (folio_update_gen() by the walk or the look-around)
   if (gen !== lruGenFromSeq(g.minSeq[type]!)) {
     lruGenListMove(k, head, gen, false);

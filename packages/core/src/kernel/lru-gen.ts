@@ -27,7 +27,7 @@ import type { Kernel } from './kernel.js';
 /** folio_is_file_lru(): the generation type of a folio with these flags. */
 export function folioType(fl: number): number {
   // folio_is_file_lru(): !folio_test_swapbacked(), so shmem is of the anon type
-  return (fl & (PG.anon | PG.swapbacked)) !== 0 ? LRU_GEN_ANON : LRU_GEN_FILE;
+  return (fl & (PG.anon | PG.swapbacked)) !== 0 && (fl & PG.lazyfree) === 0 ? LRU_GEN_ANON : LRU_GEN_FILE;
 }
 
 /** lru_gen_from_seq() */

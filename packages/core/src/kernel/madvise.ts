@@ -18,6 +18,9 @@ import { khugepagedEnterVma } from './khugepaged-scan.js';
 import { pteTable, pteTableForWrite } from './pgwalk.js';
 import { folioDeactivate, isolateLru, lruAddDrain } from './lru-batch.js';
 import { flushBatchedPending } from './tlb-flush.js';
+import { uffdRangeEvent } from './uffd-ctx.js';
+import { madvisePopulate } from './populate.js';
+import { madviseFree } from './lazyfree.js';
 import { ksmMadvise } from './ksm-unmerge.js';
 
 export const ADVICES = [
@@ -31,6 +34,10 @@ export const ADVICES = [
   'wipeonfork',
   'keeponfork',
   'collapse',
+  'populate_read',
+  'populate_write',
+  'dontneed_locked',
+  'free',
   'mergeable',
   'unmergeable',
 ] as const;
@@ -38,19 +45,35 @@ export type Advice = (typeof ADVICES)[number];
 
 export function madvise(k: Kernel, mm: MmStruct, start: number, end: number, advice: Advice): void {
   k.charge(k.hw.costs.syscall);
+  if (advice === 'populate_read' || advice === 'populate_write') {
+    // MADV_POPULATE_(READ|WRITE) (v5.14): no VMA walk; a hole is ENOMEM (populate.ts)
+    madvisePopulate(k, mm, start, end, advice === 'populate_write');
+    k.hooks.madvise.get(advice)?.call({ mm, start, end, cpu: k.cpu });
+    return;
+  }
   if (mm.vmasIn(start, end).length === 0) throw new SimError(`madvise(${advice}): no mapping in the range`, 'einval');
   switch (advice) {
     case 'pageout':
     case 'cold':
       coldOrPageout(k, mm, start, end, advice === 'pageout');
       break;
-    case 'dontneed': {
-      // madvise_dontneed_single_vma(): zap_page_range_single() with details.reclaim_pt
+    case 'dontneed':
+    case 'dontneed_locked': {
+      // madvise_dontneed_free(): userfaultfd_remove() first (UFFD_EVENT_REMOVE)
+      uffdRangeEvent(mm, 'remove', start, end);
+      // madvise_dontneed_single_vma(): zap_page_range_single() with details.reclaim_pt;
+      // madvise_dontneed_free_valid_vma(): a VM_LOCKED VMA is EINVAL unless MADV_DONTNEED_LOCKED
       const tlb = k.gather(mm);
       const reclaimPt = ptReclaimEnabled(k);
-      for (const v of mm.vmasIn(start, end))
-        zapRange(k, mm, Math.max(start, v.start), Math.min(end, v.end), tlb, 'madvise_dontneed', reclaimPt);
-      tlb.finish('madvise_dontneed');
+      try {
+        for (const v of mm.vmasIn(start, end)) {
+          if (advice === 'dontneed' && (v.flags & VM.locked) !== 0)
+            throw new SimError('madvise(dontneed): the range has a VM_LOCKED mapping', 'einval');
+          zapRange(k, mm, Math.max(start, v.start), Math.min(end, v.end), tlb, 'madvise_dontneed', reclaimPt);
+        }
+      } finally {
+        tlb.finish('madvise_dontneed');
+      }
       break;
     }
     case 'hugepage':
@@ -76,6 +99,9 @@ export function madvise(k: Kernel, mm: MmStruct, start: number, end: number, adv
     case 'collapse':
       madviseCollapse(k, mm, start, end);
       break;
+    case 'free':
+      madviseFree(k, mm, start, end); // MADV_FREE (lazyfree.ts)
+      break;
     case 'mergeable':
     case 'unmergeable':
       ksmMadvise(k, mm, start, end, advice === 'mergeable');
@@ -99,7 +125,12 @@ function coldOrPageout(k: Kernel, mm: MmStruct, start: number, end: number, page
   // v6.9+: MADV_PAGEOUT does not age the PTEs (`!pageout && pte_young()`)
   const keepYoung = pageout && k.config.features.pageoutKeepsYoung;
   const avoidSplit = k.config.features.madviseAvoidSplit;
-  for (const vma of mm.vmasIn(start, end)) {
+  // madvise_cold() / madvise_pageout(): !can_madv_lru_vma() (VM_LOCKED) is EINVAL; the walk
+  // stops there, the VMAs before it done
+  const vmas = mm.vmasIn(start, end);
+  const stop = vmas.findIndex((v) => (v.flags & VM.locked) !== 0);
+  if (stop >= 0) vmas.length = stop;
+  for (const vma of vmas) {
     const s = Math.max(start, vma.start);
     const e = Math.min(end, vma.end);
     for (let v = s; v < e; ) {
@@ -196,6 +227,8 @@ function coldOrPageout(k: Kernel, mm: MmStruct, start: number, end: number, page
   }
   tlb.finish(pageout ? 'madvise_pageout' : 'madvise_cold');
   k.completeWriteback();
+  if (stop >= 0)
+    throw new SimError(`madvise(${pageout ? 'pageout' : 'cold'}): the range has a VM_LOCKED mapping`, 'einval');
 }
 
 /** madvise's split_folio() under folio_get() / folio_put(). */

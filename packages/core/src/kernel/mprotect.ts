@@ -13,12 +13,17 @@ import { changeHugePmd } from './huge-pmd-ops.js';
 import { pteTable, pteTableForWrite } from './pgwalk.js';
 import { flush } from './tlb-flush.js';
 
-export type Prot = 'r' | 'rw' | 'none';
+/**
+ * `w`: PROT_WRITE alone (VM_WRITE without VM_READ). The hardware cannot map a page write-only
+ * (x86 and arm64 protection_map: the PTE is readable), so user reads work, but GUP
+ * (check_vma_flags(): MADV_POPULATE_READ, read pins) refuses the mapping.
+ */
+export type Prot = 'r' | 'w' | 'rw' | 'none';
 
 export function mprotect(k: Kernel, mm: MmStruct, start: number, end: number, prot: Prot): void {
   k.charge(k.hw.costs.syscall);
   if (mm.vmasIn(start, end).length === 0) throw new SimError('mprotect: no mapping in the range', 'einval');
-  const newFlags = prot === 'rw' ? VM.read | VM.write : prot === 'r' ? VM.read : 0;
+  const newFlags = prot === 'rw' ? VM.read | VM.write : prot === 'r' ? VM.read : prot === 'w' ? VM.write : 0;
   for (const vma of vmasForRange(k, mm, start, end)) {
     // mprotect_fixup(): nothing to do when the protection does not change
     if ((vma.flags & (VM.read | VM.write)) === newFlags) continue;
@@ -26,7 +31,7 @@ export function mprotect(k: Kernel, mm: MmStruct, start: number, end: number, pr
     changeProtection(k, mm, vma, vma.start, vma.end, 'mprotect', (fl, pfn) => {
       let n = fl & ~(PTE.write | PTE.protNone);
       if (prot === 'none') n |= PTE.protNone;
-      else if (prot === 'rw' && k.config.features.tryChangeWritable && canChangePteWritable(k, vma, n, pfn))
+      else if (prot !== 'r' && k.config.features.tryChangeWritable && canChangePteWritable(k, vma, n, pfn))
         n |= PTE.write;
       return n;
     });

@@ -1,4 +1,5 @@
 /** mremap() (mm/mremap.c): move, grow, shrink; MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP. */
+import { uffdRemapEvent } from './uffd-ctx.js';
 import { SimError, type Kernel } from './kernel.js';
 import type { MmStruct } from '../mm/mm-struct.js';
 import { Vma, VM } from '../mm/vma.js';
@@ -31,6 +32,8 @@ export function mremapMove(k: Kernel, mm: MmStruct, start: number, end: number, 
   // move_vma(): the new VMA keeps the pgoff and anon_vma, so rmap still finds the pages
   const nv = new Vma(nstart, nstart + pages, old.flags, old.pgoff, old.anonVma, name, old.file);
   mm.insertVma(nv);
+  // mremap_userfaultfd_complete(): UFFD_EVENT_REMAP (the registration moves with the VMA)
+  uffdRemapEvent(mm, start, nstart, pages);
   if (nv.anonVma >= 0) k.anonVmas.link(nv.anonVma, mm, nv);
   if (nv.file !== null) nv.file.iMmap.push({ mm, vma: nv }); // vma_link_file()
   const moved = movePageTables(k, mm, start, end, nstart);

@@ -29,7 +29,23 @@ export const PM = Object.freeze({
   pmdMapped: 1 << 6,
   /** PM_GUARD_REGION (bit 58, v6.15): a guard marker (MADV_GUARD_INSTALL); it is a swap-type entry, so PM_SWAP too */
   guard: 1 << 7,
+  /** /proc/kpageflags of the frame: KPF_MLOCKED (bit 33), PG_mlocked */
+  mlocked: 1 << 8,
+  /** /proc/kpageflags of the frame: KPF_UNEVICTABLE (bit 18), PG_unevictable */
+  unevictable: 1 << 9,
+  /** /proc/kpageflags of the frame: KPF_SWAPBACKED (bit 14): anonymous and not lazyfree, or shmem */
+  swapbacked: 1 << 10,
 } as const);
+
+/** The kpageflags bits mmsim reports of a folio (stable_page_flags()). */
+function kpageflags(fl: number): number {
+  const swapbacked = (fl & PG.swapbacked) !== 0 || ((fl & PG.anon) !== 0 && (fl & PG.lazyfree) === 0);
+  return (
+    ((fl & PG.mlocked) !== 0 ? PM.mlocked : 0) |
+    ((fl & PG.unevictable) !== 0 ? PM.unevictable : 0) |
+    (swapbacked ? PM.swapbacked : 0)
+  );
+}
 
 export interface PagemapEntry {
   /** PM.* bits */
@@ -64,6 +80,7 @@ export function pagemapEntry(k: Kernel, mm: MmStruct, vpn: number): PagemapEntry
     out.order = f.order[head]!;
     // !folio_maybe_mapped_shared(): one PMD mapping and no PTE mapping of the folio
     if (f.largeMapcount[head] === 1) out.flags |= PM.exclusive;
+    out.flags |= kpageflags(f.flags[head]!);
     if ((pfl & PTE.softDirty) !== 0) out.flags |= PM.softDirty;
     if ((pfl & PTE.uffdWp) !== 0) out.flags |= PM.uffdWp;
     return out;
@@ -85,14 +102,14 @@ export function pagemapEntry(k: Kernel, mm: MmStruct, vpn: number): PagemapEntry
     if ((f.flags[head]! & PG.anon) === 0) out.flags |= PM.file;
     // folio_precise_page_mapcount(folio, page) == 1
     if (f.mapcount[pfn]! + f.entireMapcount[head]! === 1) out.flags |= PM.exclusive;
+    out.flags |= kpageflags(f.flags[head]!);
     return out;
   }
-  // pte_to_pagemap_entry(): a PTE marker is is_swap_pte(); is_guard_swp_entry() adds PM_GUARD_REGION
-  if ((fl & PTE.guard) !== 0) out.flags = vsd | PM.swap | PM.guard;
-  if ((fl & PTE.swap) !== 0) {
-    out.flags = vsd | PM.swap;
-    if ((fl & PTE.softDirty) !== 0) out.flags |= PM.softDirty;
-    if ((fl & PTE.uffdWp) !== 0) out.flags |= PM.uffdWp;
-  }
+  // pte_to_pagemap_entry(): a PTE marker is is_swap_pte() (PM_SWAP); is_guard_swp_entry() adds
+  // PM_GUARD_REGION, pte_marker_entry_uffd_wp() PM_UFFD_WP
+  out.flags = vsd | PM.swap;
+  if ((fl & PTE.guard) !== 0) out.flags |= PM.guard;
+  if ((fl & PTE.softDirty) !== 0) out.flags |= PM.softDirty;
+  if ((fl & PTE.uffdWp) !== 0) out.flags |= PM.uffdWp;
   return out;
 }

@@ -1,5 +1,9 @@
 /** Reclaim of anonymous folios: shrink_folio_list(), try_to_unmap() (mm/vmscan.c, mm/rmap.c). */
 import type { Kernel } from './kernel.js';
+import { discardLazyfree, tryToUnmapLazyfree } from './lazyfree.js';
+import { mlockVmaFolio } from './mlock.js';
+import { putbackUnevictable } from './lru-batch.js';
+import { VM } from '../mm/vma.js';
 import { PTE } from '../mm/pte.js';
 import { PG } from '../mem/folios.js';
 import { C } from '../stats/counters.js';
@@ -35,7 +39,13 @@ export function reclaimFolios(k: Kernel, heads: number[], reason: ReclaimReason)
       keep(k, head);
       continue;
     }
-    if ((f.flags[head]! & PG.swapcache) === 0) {
+    if ((f.flags[head]! & PG.mlocked) !== 0) {
+      putbackUnevictable(k, head); // !folio_evictable() (mapped by a VM_LOCKED VMA elsewhere)
+      continue;
+    }
+    // a lazyfree folio (MADV_FREE) needs no swap: discarded once unmapped (lazyfree.ts)
+    const lazyfree = (f.flags[head]! & PG.lazyfree) !== 0;
+    if ((f.flags[head]! & PG.swapcache) === 0 && !lazyfree) {
       if (!k.swap.enabled || (!addToSwap(k, head) && !swapoutFallback(k, head, heads))) {
         keep(k, head);
         continue;
@@ -48,6 +58,11 @@ export function reclaimFolios(k: Kernel, heads: number[], reason: ReclaimReason)
         keep(k, head);
         continue;
       }
+    }
+    if (lazyfree) {
+      if (discardLazyfree(k, head)) k.hooks.reclaim.reclaimed.call(ctx);
+      else keep(k, head);
+      continue;
     }
     if ((f.flags[head]! & PG.dirty) !== 0) {
       // the TLB must not hold a writable entry while the page is written out
@@ -110,6 +125,11 @@ export function shrinkFolioList(k: Kernel, heads: number[], sc: ScanControl): nu
       moveFolioToLru(k, head);
       continue;
     }
+    // !folio_evictable(): activate_locked, then lru_add() culls it to the unevictable list
+    if ((f.flags[head]! & PG.mlocked) !== 0) {
+      putbackUnevictable(k, head);
+      continue;
+    }
     if ((f.flags[head]! & PG.filemap) !== 0) {
       // page cache and shmem: file-reclaim.ts
       if (k.hooks.reclaim.shouldReclaim.call(ctx) === false) moveFolioToLru(k, head);
@@ -127,6 +147,11 @@ export function shrinkFolioList(k: Kernel, heads: number[], sc: ScanControl): nu
     }
     // folio_check_references()
     const referencedPtes = folioReferenced(k, head);
+    // folio_referenced_one() met a VM_LOCKED VMA: "Restore the mlock which got missed"
+    if ((f.flags[head]! & PG.mlocked) !== 0) {
+      putbackUnevictable(k, head);
+      continue;
+    }
     if (k.lrugen !== null) {
       // lru_gen: lru_gen_set_refs() ? FOLIOREF_ACTIVATE : FOLIOREF_KEEP; unreferenced: reclaim
       if (referencedPtes > 0) {
@@ -139,13 +164,15 @@ export function shrinkFolioList(k: Kernel, heads: number[], sc: ScanControl): nu
       f.flags[head]! &= ~PG.referenced;
       if (referencedPtes > 0) {
         f.flags[head]! |= PG.referenced;
-        // before v5.9 one referenced PTE activated a swap-backed page
-        if (!k.config.features.anonTwoReferences || referencedFolio || referencedPtes > 1) activate(k, head, nr);
+        // before v5.9 one referenced PTE activated a swap-backed page (not a lazyfree one)
+        const oneRef = !k.config.features.anonTwoReferences && (f.flags[head]! & PG.lazyfree) === 0;
+        if (oneRef || referencedFolio || referencedPtes > 1) activate(k, head, nr);
         else moveFolioToLru(k, head); // FOLIOREF_KEEP: another trip around the inactive list
         continue;
       }
     }
-    if ((f.flags[head]! & PG.swapcache) === 0) {
+    const lazyfree = (f.flags[head]! & PG.lazyfree) !== 0;
+    if ((f.flags[head]! & PG.swapcache) === 0 && !lazyfree) {
       // add_to_swap() failing (swap full) activates the folio (activate_locked)
       if (!k.swap.enabled || !addToSwap(k, head)) {
         activate(k, head, nr);
@@ -156,9 +183,18 @@ export function shrinkFolioList(k: Kernel, heads: number[], sc: ScanControl): nu
       const mode = k.hooks.reclaim.unmapFlush.call(ctx) ?? 'batch';
       tryToUnmap(k, head, mode === 'batch');
       if (f.folioMapcount(head) > 0) {
-        activate(k, head, nr); // try_to_unmap() failed (a pinned page): activate_locked
+        // try_to_unmap() failed (a pinned page, a redirtied lazyfree folio): activate_locked
+        activate(k, head, nr);
         continue;
       }
+    }
+    if (lazyfree) {
+      // PGLAZYFREED: freed without swap, no shadow entry
+      if (discardLazyfree(k, head)) {
+        k.hooks.reclaim.reclaimed.call(ctx);
+        reclaimed += nr;
+      } else moveFolioToLru(k, head);
+      continue;
     }
     if ((f.flags[head]! & PG.dirty) !== 0) {
       tlbBatchFlush(k, true);
@@ -240,6 +276,7 @@ function pageout(k: Kernel, head: number): void {
 /** try_to_unmap(): replace every PTE mapping the folio by a swap entry. */
 export function tryToUnmap(k: Kernel, head: number, batch: boolean): void {
   const f = k.f;
+  if ((f.flags[head]! & PG.lazyfree) !== 0) return tryToUnmapLazyfree(k, head);
   const fam = f.anonVma[head]!;
   if (fam < 0) return;
   const nr = 1 << f.order[head]!;
@@ -254,6 +291,11 @@ export function tryToUnmap(k: Kernel, head: number, batch: boolean): void {
       if (probe < 0) continue;
       const pk = k.pt.slot(probe, pteIndex(vpn));
       if ((k.pt.fl[pk]! & PTE.present) === 0 || k.pt.val[pk] !== pfn) continue;
+      // try_to_unmap_one(): never from a VM_LOCKED VMA ("Restore the mlock which got missed")
+      if ((vma.flags & VM.locked) !== 0) {
+        mlockVmaFolio(k, head, vma);
+        return;
+      }
       // folio_try_share_anon_rmap_pte(): a maybe-pinned exclusive page cannot be unmapped
       const exclusive = (f.flags[pfn]! & PG.anonExclusive) !== 0;
       if (exclusive && f.maybeDmaPinned(head)) return;

@@ -14,6 +14,8 @@ import type { Kernel } from './kernel.js';
 import { pteTable } from './pgwalk.js';
 import { flushPage } from './tlb-flush.js';
 import { lruGenLookAround } from './lru-gen-aging.js';
+import { mlockVmaFolio } from './mlock.js';
+import { VM } from '../mm/vma.js';
 
 /** The number of young PTEs found (and cleared) mapping the folio at `head`. */
 export function folioReferenced(k: Kernel, head: number): number {
@@ -37,7 +39,13 @@ export function folioReferenced(k: Kernel, head: number): number {
       const kk = k.pt.slot(t, pteIndex(vpn));
       const fl = k.pt.fl[kk]!;
       k.charge(k.hw.costs.walkLevel); // page_vma_mapped_walk() reads the PTE
-      if ((fl & PTE.present) === 0 || k.pt.val[kk] !== pfn || (fl & PTE.young) === 0) continue;
+      if ((fl & PTE.present) === 0 || k.pt.val[kk] !== pfn) continue;
+      if ((vma.flags & VM.locked) !== 0 && nr === 1) {
+        // folio_referenced_one(): "Restore the mlock which got missed"; stop the walk
+        mlockVmaFolio(k, head, vma);
+        return referenced + 1;
+      }
+      if ((fl & PTE.young) === 0) continue;
       if (k.lrugen !== null) {
         // folio_referenced_one() with lru_gen: lru_gen_look_around() clears this bit
         // (ptep_clear_young_notify(): no flush) and those of the young PTEs around it

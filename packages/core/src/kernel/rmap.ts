@@ -10,6 +10,8 @@ import { SimError, type Kernel } from './kernel.js';
 import { deferredSplitFolio } from './huge-memory.js';
 import { removeFileRmapPtes } from './file-rmap.js';
 import { memcgModAnon } from './memcontrol.js';
+import { mlockNewFolio } from './mlock.js';
+import { VM } from '../mm/vma.js';
 
 /** anon_vma_prepare() */
 export function anonVmaPrepare(k: Kernel, mm: MmStruct, vma: Vma): number {
@@ -42,6 +44,8 @@ export function addNewAnonRmap(k: Kernel, head: number, mm: MmStruct, vma: Vma, 
   k.nrAnonMapped += nr;
   memcgModAnon(k, head, nr);
   mm.rssAnon += nr;
+  // folio_add_lru_vma() right after: mlock_new_folio() in a VM_LOCKED VMA (mlock.ts)
+  if ((vma.flags & VM.locked) !== 0) mlockNewFolio(k, head);
 }
 
 /** folio_add_anon_rmap_ptes() / folio_dup_file_rmap: `nr` more PTE mappings of pages from `pfn`. */

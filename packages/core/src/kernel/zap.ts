@@ -1,8 +1,10 @@
 /** Unmapping: zap_pte_range(), free_pgtables(), munmap and exit_mmap (mm/memory.c, mm/mmap.c). */
 import type { TableChangeReason } from '../api/contexts.js';
+import { uffdRangeEvent } from './uffd-ctx.js';
 import { type Kernel } from './kernel.js';
 import type { MmStruct } from '../mm/mm-struct.js';
-import type { Vma } from '../mm/vma.js';
+import { VM, type Vma } from '../mm/vma.js';
+import { munlockVmaFolio, unmapLocked } from './mlock.js';
 import { PTE } from '../mm/pte.js';
 import { PG } from '../mem/folios.js';
 import { ZERO_PFN } from '../mem/phys-mem.js';
@@ -36,6 +38,9 @@ export function zapRange(
   const f = k.f;
   const batch = k.config.features.zapPteBatch;
   const costs = k.hw.costs;
+  // __folio_remove_rmap() → munlock_vma_folio(): the range lies in one VMA
+  const vma = mm.findVma(start);
+  const locked = vma !== undefined && (vma.flags & VM.locked) !== 0;
   for (let v = start; v < end; ) {
     const tEnd = Math.min(end, pmdStart(v) + PTRS_PER_TABLE);
     k.condResched(tEnd - v);
@@ -83,12 +88,14 @@ export function zapRange(
           }
           k.charge((nr - 1) * (costs.pteZapBatched ?? costs.pteUpdate));
           if (dirty !== 0) f.flags[head]! |= PG.dirty;
+          if (locked) munlockVmaFolio(k, head, vma);
           removeRmapPtes(k, head, pfn, nr, mm);
           for (let j = 0; j < nr; j++) tlb.removePage(head, a + j); // tlb_remove_folio_pages(nr)
           a += nr - 1;
           continue;
         }
         if ((fl & PTE.dirty) !== 0) f.flags[head]! |= PG.dirty;
+        if (locked) munlockVmaFolio(k, head, vma);
         removeRmapPtes(k, head, pfn, 1, mm);
         tlb.removePage(head, a);
       } else if ((fl & PTE.swap) !== 0) {
@@ -137,10 +144,15 @@ export function freePgtables(k: Kernel, mm: MmStruct, start: number, end: number
 
 /** munmap() → do_vmi_munmap() → unmap_region(). */
 export function munmap(k: Kernel, mm: MmStruct, start: number, end: number): void {
+  // userfaultfd_unmap_prep(): UFFD_EVENT_UNMAP for a registered range
+  uffdRangeEvent(mm, 'unmap', start, end);
   const vmas = vmasForRange(k, mm, start, end);
   const tlb = k.gather(mm);
   for (const vma of vmas) zapRange(k, mm, vma.start, vma.end, tlb, 'munmap');
-  for (const vma of vmas) removeVma(k, mm, vma);
+  for (const vma of vmas) {
+    unmapLocked(mm, vma);
+    removeVma(k, mm, vma);
+  }
   freePgtables(k, mm, start, end, tlb);
   tlb.finish('munmap');
 }

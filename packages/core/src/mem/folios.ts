@@ -35,11 +35,17 @@ export const PG = Object.freeze({
   reclaim: 1 << 15,
   /** Per page (every page, not only the head): PageAnonExclusive. */
   anonExclusive: 1 << 14,
+  /** PG_mlocked: mapped by a VM_LOCKED VMA (mlock_folio(), kernel/mlock.ts); not evictable */
+  mlocked: 1 << 16,
+  /** PG_unevictable: on the LRU_UNEVICTABLE "list" (counted there, linked nowhere, as in the kernel) */
+  unevictable: 1 << 17,
+  /** MADV_FREE: an anonymous folio with PG_swapbacked cleared (kernel/lazyfree.ts), on the file lists */
+  lazyfree: 1 << 18,
   /**
    * folio_test_ksm(): a KSM folio (kernel/ksm.ts). The kernel encodes it in folio->mapping
    * (PAGE_MAPPING_KSM, the stable node instead of an anon_vma); PG.anon stays set.
    */
-  ksm: 1 << 16,
+  ksm: 1 << 19,
 } as const);
 
 /** GUP_PIN_COUNTING_BIAS: an FOLL_PIN on a small folio adds this much to the refcount. */
@@ -112,7 +118,7 @@ export class FolioTable {
   }
 
   /** Bytes of simulator state per frame (for the bench's bytes-per-page figure). */
-  static readonly BYTES_PER_FRAME = 4 * 10 + 4 + 1 + 1 + 8 + 2;
+  static readonly BYTES_PER_FRAME = 4 * 11 + 1 + 1 + 8 + 2;
 
   head(pfn: number): number {
     return pfn & ~((1 << this.order[pfn]!) - 1);

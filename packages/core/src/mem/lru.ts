@@ -58,9 +58,18 @@ export class Lruvec {
     readonly memcg = 0,
   ) {}
 
-  /** lruvec_add_folio(): at the head of `lru`. */
+  /**
+   * lruvec_add_folio(): at the head of `lru`. LRU_UNEVICTABLE is counted but not linked
+   * (`if (lru != LRU_UNEVICTABLE) list_add()`): the folio's lru.prev holds its mlock_count
+   * there (kernel/mlock.ts), lruPrev here.
+   */
   addHead(lru: number, head: number, nr: number): void {
     const f = this.f;
+    if (lru === LRU.unevictable) {
+      this.pages[lru]! += nr;
+      this.folios[lru]!++;
+      return;
+    }
     const old = this.first[lru]!;
     f.lruPrev[head] = 0;
     f.lruNext[head] = old;
@@ -100,6 +109,12 @@ export class Lruvec {
   /** lruvec_del_folio() */
   del(lru: number, head: number, nr: number): void {
     const f = this.f;
+    if (lru === LRU.unevictable) {
+      f.lruPrev[head] = 0; // the mlock_count
+      this.pages[lru]! -= nr;
+      this.folios[lru]!--;
+      return;
+    }
     const p = f.lruPrev[head]!;
     const n = f.lruNext[head]!;
     if (p !== 0) f.lruNext[p - 1] = n;

@@ -20,6 +20,10 @@ export class MmStruct {
   tlbFlushBatched = false;
   /** MMF_HAS_PINNED */
   hasPinned = false;
+  /** mm->locked_vm: pages of VM_LOCKED VMAs (/proc/PID/status VmLck; kernel/mlock.ts) */
+  lockedVm = 0;
+  /** mm->def_flags: VM_LOCKED (| VM_LOCKONFAULT) after mlockall(MCL_FUTURE) */
+  defFlags = 0;
   /** MMF_VM_MERGEABLE (registered with ksmd) and MMF_VM_MERGE_ANY (PR_SET_MEMORY_MERGE): kernel/ksm.ts */
   ksmMergeable = false;
   ksmMergeAny = false;

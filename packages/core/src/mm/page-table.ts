@@ -10,7 +10,7 @@ import { grown, nextCapacity } from '../mem/typed.js';
 export class PageTablePool {
   capacity = 0;
   val = new Uint32Array(0);
-  fl = new Uint16Array(0);
+  fl = new Uint32Array(0);
   level = new Uint8Array(0);
   refcount = new Int32Array(0);
   owner = new Int32Array(0);

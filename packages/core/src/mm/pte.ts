@@ -31,6 +31,8 @@ export const PTE = Object.freeze({
   hw1: 1 << 13,
   hw2: 1 << 14,
   hw3: 1 << 15,
+  /** PTE_MARKER_POISONED (UFFDIO_POISON): a non-present marker; an access is SIGBUS */
+  poisoned: 1 << 16,
 } as const);
 
 export const PTE_HW_MASK = PTE.hw0 | PTE.hw1 | PTE.hw2 | PTE.hw3;

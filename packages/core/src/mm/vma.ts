@@ -16,10 +16,16 @@ export const VM = Object.freeze({
   uffdMissing: 1 << 6,
   /** VM_UFFD_WP */
   uffdWp: 1 << 7,
+  /** VM_UFFD_MINOR (shmem and hugetlb only: anonymous VMAs never get it) */
+  uffdMinor: 1 << 9,
   /** VM_SHARED: MAP_SHARED of a file or of shmem (kernel/file-mmap.ts) */
   shared: 1 << 8,
+  /** VM_LOCKED: mlock(), mlockall(), MCL_FUTURE's def_flags (kernel/mlock.ts) */
+  locked: 1 << 9,
+  /** VM_LOCKONFAULT: mlock2(MLOCK_ONFAULT), MCL_ONFAULT: locked, but not populated */
+  lockonfault: 1 << 10,
   /** VM_MERGEABLE: MADV_MERGEABLE or PR_SET_MEMORY_MERGE (kernel/ksm.ts) */
-  mergeable: 1 << 9,
+  mergeable: 1 << 11,
   /** VM_SOFTDIRTY: new since the last clear_refs (only where the arch has soft-dirty; mmap sets it) */
   softDirty: 1 << 15,
 } as const);

@@ -151,6 +151,8 @@ class Runner implements OpObserver {
     this.total = countWork(sc.steps);
     this.x = new OpExecutor(this.k, { file: opts.file, seed, observer: this });
     createFiles(this.x, sc.files);
+    // meminfo's Mlocked / Unevictable / VmLck in every phase of a scenario that mlocks
+    if (usesMlock(sc.steps)) this.k.mlockUsed = true;
     this.explainer = opts.explain ? new Explainer(this.k, opts.explain === true ? {} : opts.explain) : null;
   }
 
@@ -427,6 +429,14 @@ class Runner implements OpObserver {
     }
   }
 
+  onCheck(where: string, mismatch: string): void {
+    if (mismatch === '') this.checks.passed++;
+    else {
+      this.checks.failed++;
+      if (this.checks.failures.length < 100) this.checks.failures.push({ step: where, message: mismatch });
+    }
+  }
+
   private check(where: string, got: number, want: number): void {
     if (got >>> 0 === want >>> 0) this.checks.passed++;
     else {
@@ -445,6 +455,13 @@ export function runScenario(system: MmSystem, scenario: Scenario, opts: RunOptio
   return new Runner(system, scenario, opts, seed).run();
 }
 
+const MLOCK_OPS: ReadonlySet<string> = new Set(['mlock', 'munlock', 'mlockall', 'munlockall']);
+
+function usesMlock(steps: readonly Step[]): boolean {
+  for (const s of steps) if (MLOCK_OPS.has(s.op) || (s.op === 'repeat' && usesMlock(s.steps))) return true;
+  return false;
+}
+
 const PAGEMAP_BITS = [
   ['present', PM.present],
   ['swapped', PM.swap],
@@ -454,6 +471,9 @@ const PAGEMAP_BITS = [
   ['file', PM.file],
   ['pmdMapped', PM.pmdMapped],
   ['guard', PM.guard],
+  ['mlocked', PM.mlocked],
+  ['unevictable', PM.unevictable],
+  ['swapbacked', PM.swapbacked],
 ] as const;
 
 /**

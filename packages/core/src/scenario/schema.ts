@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { parseSize } from '../units.js';
 import { ADVICES } from '../kernel/madvise.js';
 import { GUARD_ADVICES } from '../kernel/guard-regions.js';
+import { UFFD_FEATURE_NAMES, UFFD_IOCTL_NAMES } from '../kernel/uffd-ctx.js';
 import { KsmSystem, ksmSteps } from './ksm-schema.js';
 
 // z.number() rejects Infinity and NaN (YAML `.inf`, `.nan`) with a bare "Invalid input": the
@@ -60,13 +61,15 @@ const Mmap = z.strictObject({
   size: Size,
   advice: z.enum(ADVICES).optional(),
   align: Size.optional(),
-  prot: z.enum(['r', 'rw', 'none']).optional(),
+  prot: z.enum(['r', 'w', 'rw', 'none']).optional(),
   /** a file of the scenario's `files` (docs/scenario-format.md "Files and shared memory") */
   file: z.string().min(1).optional(),
   /** the file offset (bytes, page-aligned): vm_pgoff */
   offset: Size.optional(),
   /** MAP_SHARED (without `file`: MAP_SHARED|MAP_ANONYMOUS, shmem-backed); default MAP_PRIVATE */
   shared: z.boolean().optional(),
+  /** MAP_POPULATE: __mm_populate() after mapping (kernel/populate.ts) */
+  populate: z.boolean().optional(),
   ...base,
 });
 const Munmap = z.strictObject({ op: z.literal('munmap'), pid, ...range, ...base });
@@ -106,7 +109,7 @@ const Mprotect = z.strictObject({
   op: z.literal('mprotect'),
   pid,
   ...range,
-  prot: z.enum(['r', 'rw', 'none']),
+  prot: z.enum(['r', 'w', 'rw', 'none']),
   ...base,
 });
 const Mremap = z.strictObject({
@@ -185,13 +188,69 @@ const ReadPin = z.strictObject({
   expect: z.union([z.number().int(), z.array(z.number().int())]).optional(),
   ...base,
 });
+const UffdMode = z.enum(['wp', 'missing', 'minor']);
 const UffdRegister = z.strictObject({
   op: z.literal('uffdRegister'),
   pid,
   ...range,
-  mode: z.enum(['wp', 'missing']),
+  /** one mode or several (UFFDIO_REGISTER_MODE_MISSING | _WP | _MINOR); [] is no mode (EINVAL) */
+  mode: z.union([UffdMode, z.array(UffdMode)]),
+  /** expected uffdio_register.ioctls, every ioctl by name (a check, like `expect`) */
+  ioctls: z.array(z.enum(UFFD_IOCTL_NAMES)).optional(),
   ...base,
 });
+/** UFFDIO_API: the handshake and its `features` (docs/scenario-format.md "userfaultfd") */
+const UffdApi = z.strictObject({
+  op: z.literal('uffdApi'),
+  pid,
+  features: z.array(z.enum(UFFD_FEATURE_NAMES)).optional(),
+  api: z.number().int().optional(),
+  ...base,
+});
+const UffdZeropage = z.strictObject({ op: z.literal('uffdZeropage'), pid, ...range, ...base });
+const UffdUnregister = z.strictObject({ op: z.literal('uffdUnregister'), pid, ...range, ...base });
+const UffdPoison = z.strictObject({ op: z.literal('uffdPoison'), pid, ...range, ...base });
+/** UFFDIO_MOVE: the pages at `from` + `fromOffset` move to region + offset (`size` bytes) */
+const UffdMove = z.strictObject({
+  op: z.literal('uffdMove'),
+  pid,
+  ...range,
+  from: z.string().min(1),
+  fromOffset: Size.optional(),
+  /** UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES */
+  allowSrcHoles: z.boolean().optional(),
+  ...base,
+});
+/** What a uffdRead expects of each message, in order (every field but `event` optional). */
+export const UffdMsgExpect = z.strictObject({
+  event: z.enum(['pagefault', 'fork', 'remap', 'remove', 'unmap']),
+  /** pagefault: the faulting address as region + offset */
+  region: z.string().min(1).optional(),
+  offset: Size.optional(),
+  write: z.boolean().optional(),
+  wp: z.boolean().optional(),
+  /** fork: the child's pid */
+  child: z.string().min(1).optional(),
+});
+export type UffdMsgExpect = z.infer<typeof UffdMsgExpect>;
+/** read(2) of the userfaultfd: takes every queued message; `expect` lists them all, in order */
+const UffdRead = z.strictObject({
+  op: z.literal('uffdRead'),
+  pid,
+  expect: z.array(UffdMsgExpect).optional(),
+  ...base,
+});
+/** a FOLL_FORCE write (write(2) to /proc/PID/mem, ptrace POKEDATA) of `value` into one page */
+const PokeMem = z.strictObject({
+  op: z.literal('pokeMem'),
+  pid,
+  region: z.string().min(1),
+  offset: Size.optional(),
+  value: z.number().int(),
+  ...base,
+});
+/** move_pages(2) / mbind(MPOL_MF_MOVE): migrate the anonymous pages of the range to new frames */
+const Migrate = z.strictObject({ op: z.literal('migrate'), pid, ...range, ...base });
 const UffdCopy = z.strictObject({
   op: z.literal('uffdCopy'),
   pid,
@@ -216,6 +275,11 @@ export const PagemapExpect = z.strictObject({
   uffdWp: z.boolean().optional(),
   file: z.boolean().optional(),
   pmdMapped: z.boolean().optional(),
+  /** /proc/kpageflags KPF_MLOCKED and KPF_UNEVICTABLE of the page's frame */
+  mlocked: z.boolean().optional(),
+  unevictable: z.boolean().optional(),
+  /** /proc/kpageflags KPF_SWAPBACKED: false for a lazyfree (MADV_FREE) page */
+  swapbacked: z.boolean().optional(),
   order: z.number().int().min(0).max(10).optional(),
   pfn: z.string().min(1).optional(),
   /** PM_GUARD_REGION: a guard marker (MADV_GUARD_INSTALL) */
@@ -265,6 +329,28 @@ const Compute = z.strictObject({
   ...base,
 });
 const Phase = z.strictObject({ op: z.literal('phase'), name: z.string().min(1), cpu: z.number().int().optional() });
+/** mlock() / mlock2() (`onfault`: MLOCK_ONFAULT), munlock(), mlockall(), munlockall() (kernel/mlock.ts) */
+const Mlock = z.strictObject({ op: z.literal('mlock'), pid, ...range, onfault: z.boolean().optional(), ...base });
+const Munlock = z.strictObject({ op: z.literal('munlock'), pid, ...range, ...base });
+const Mlockall = z.strictObject({
+  op: z.literal('mlockall'),
+  pid,
+  /** MCL_CURRENT, MCL_FUTURE, MCL_ONFAULT */
+  current: z.boolean().optional(),
+  future: z.boolean().optional(),
+  onfault: z.boolean().optional(),
+  ...base,
+});
+const Munlockall = z.strictObject({ op: z.literal('munlockall'), pid, ...base });
+/** process_madvise(pidfd of `target`, iovec of `ranges`, advice) called by `pid` (kernel/process-madvise.ts) */
+const ProcessMadvise = z.strictObject({
+  op: z.literal('processMadvise'),
+  pid,
+  target: pid,
+  ranges: z.array(z.strictObject(range)).min(1),
+  advice: z.enum(ADVICES),
+  ...base,
+});
 /** KSM: ksm (sysfs), ksmd, prctl, ksmStat (ksm-schema.ts) */
 const { Ksm, Ksmd, Prctl, KsmStat } = ksmSteps(base, pid);
 
@@ -286,6 +372,14 @@ export type Step =
   | z.infer<typeof UffdRegister>
   | z.infer<typeof UffdCopy>
   | z.infer<typeof UffdWriteProtect>
+  | z.infer<typeof UffdApi>
+  | z.infer<typeof UffdZeropage>
+  | z.infer<typeof UffdUnregister>
+  | z.infer<typeof UffdPoison>
+  | z.infer<typeof UffdMove>
+  | z.infer<typeof UffdRead>
+  | z.infer<typeof PokeMem>
+  | z.infer<typeof Migrate>
   | z.infer<typeof Pagemap>
   | z.infer<typeof ClearRefs>
   | z.infer<typeof Maps>
@@ -295,6 +389,11 @@ export type Step =
   | z.infer<typeof Write>
   | z.infer<typeof Compute>
   | z.infer<typeof Phase>
+  | z.infer<typeof Mlock>
+  | z.infer<typeof Munlock>
+  | z.infer<typeof Mlockall>
+  | z.infer<typeof Munlockall>
+  | z.infer<typeof ProcessMadvise>
   | z.infer<typeof Ksm>
   | z.infer<typeof Ksmd>
   | z.infer<typeof Prctl>
@@ -320,6 +419,14 @@ export const StepSchema: z.ZodType<Step> = z.lazy(() =>
     UffdRegister,
     UffdCopy,
     UffdWriteProtect,
+    UffdApi,
+    UffdZeropage,
+    UffdUnregister,
+    UffdPoison,
+    UffdMove,
+    UffdRead,
+    PokeMem,
+    Migrate,
     Pagemap,
     ClearRefs,
     Maps,
@@ -329,6 +436,11 @@ export const StepSchema: z.ZodType<Step> = z.lazy(() =>
     Write,
     Compute,
     Phase,
+    Mlock,
+    Munlock,
+    Mlockall,
+    Munlockall,
+    ProcessMadvise,
     Ksm,
     Ksmd,
     Prctl,
@@ -360,6 +472,14 @@ export const OP_NAMES = [
   'uffdRegister',
   'uffdCopy',
   'uffdWriteProtect',
+  'uffdApi',
+  'uffdZeropage',
+  'uffdUnregister',
+  'uffdPoison',
+  'uffdMove',
+  'uffdRead',
+  'pokeMem',
+  'migrate',
   'pagemap',
   'clearRefs',
   'maps',
@@ -370,6 +490,11 @@ export const OP_NAMES = [
   'compute',
   'phase',
   'repeat',
+  'mlock',
+  'munlock',
+  'mlockall',
+  'munlockall',
+  'processMadvise',
   'ksm',
   'ksmd',
   'prctl',

@@ -16,6 +16,7 @@ export const CORE_COUNTERS = [
   'pgactivate',
   'pgdeactivate',
   'pglazyfree',
+  'pglazyfreed',
   'pgsteal',
   'pgscan_kswapd',
   'pgscan_direct',
@@ -43,6 +44,15 @@ export const CORE_COUNTERS = [
   'nr_tlb_remote_flush_received',
   'nr_tlb_local_flush_one',
   'nr_tlb_local_flush_all',
+  'unevictable_pgs_culled',
+  'unevictable_pgs_scanned',
+  'unevictable_pgs_rescued',
+  'unevictable_pgs_mlocked',
+  'unevictable_pgs_munlocked',
+  'unevictable_pgs_cleared',
+  'unevictable_pgs_stranded',
+  /** gauge (zone NR_MLOCK): pages with PG_mlocked */
+  'nr_mlock',
   // project counters (see docs/counters.md)
   'cow_copy',
   'cow_zero',
@@ -70,6 +80,12 @@ export const CORE_COUNTERS = [
   'mremap_pte_move',
   /** PTE tables moved whole by their PMD entry (move_normal_pmd()) */
   'mremap_table_move',
+  'uffd_zeropage',
+  'uffd_poison',
+  'uffd_move',
+  'pgmigrate_success',
+  'pgmigrate_fail',
+  'thp_migration_success',
 ] as const;
 
 export type CoreCounter = (typeof CORE_COUNTERS)[number];

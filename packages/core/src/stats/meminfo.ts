@@ -4,6 +4,8 @@ import { LRU } from '../mem/lru.js';
 import { PG } from '../mem/folios.js';
 import { lruvecPages } from '../kernel/vmscan.js';
 import { memcgFiles, type MemcgFiles } from './memcg-files.js';
+import { C } from './counters.js';
+import { nrUnevictable } from '../kernel/mlock.js';
 import { ksmStat } from '../scenario/ops/ksm.js';
 
 export interface ProcessMeminfo {
@@ -15,6 +17,8 @@ export interface ProcessMeminfo {
   /** with files or shared memory in the scenario only: MM_FILEPAGES / MM_SHMEMPAGES in kB */
   RssFile?: number;
   RssShmem?: number;
+  /** after an mlock step only: mm->locked_vm in kB (kernel/mlock.ts) */
+  VmLck?: number;
   /** once KSM is used (v6.1+): /proc/PID/ksm_stat, its lines of the kernel's era */
   ksm_stat?: Record<string, number>;
 }
@@ -52,6 +56,9 @@ export interface Meminfo {
   Dirty?: number;
   Active_file?: number;
   Inactive_file?: number;
+  /** after an mlock step only (kB): Mlocked (NR_MLOCK), Unevictable (the unevictable LRU) */
+  Mlocked?: number;
+  Unevictable?: number;
   processes: Record<string, ProcessMeminfo>;
   /** With `system.cgroups` only: each cgroup's memory files, in bytes as the files show them (memcg-files.ts) */
   cgroups?: Record<string, MemcgFiles>;
@@ -88,11 +95,13 @@ export function meminfo(k: Kernel): Meminfo {
       processes[pid]!.RssFile = mm.rssFile * 4;
       processes[pid]!.RssShmem = mm.rssShmem * 4;
     }
+    if (k.mlockUsed) processes[pid]!.VmLck = mm.lockedVm * 4;
     if (k.ksm !== null) {
       const st = ksmStat(k, mm);
       if (st !== null) processes[pid]!.ksm_stat = st;
     }
   }
+  const mlockKeys = k.mlockUsed ? { Mlocked: k.stats.v[C.nr_mlock]! * 4, Unevictable: nrUnevictable(k) * 4 } : {};
   const pc = k.pageCache;
   const fileKeys = files
     ? {
@@ -128,6 +137,7 @@ export function meminfo(k: Kernel): Meminfo {
     Inactive_anon: k.lruCount.inactive * 4,
     MemUsed: k.mem.allocatedPages * 4,
     ...fileKeys,
+    ...mlockKeys,
     processes,
     ...(cgroups === undefined ? {} : { cgroups }),
   };

@@ -14,12 +14,25 @@ import { fork, exit, spawn, thread } from './process.js';
 import { madviseOp, mmap, mprotectOp, mremap, munmapOp } from './memory.js';
 import { access, touch } from './access.js';
 import { pin, readPinOp, unpin } from './pin.js';
-import { uffdCopyOp, uffdRegisterOp, uffdWriteProtectOp } from './uffd.js';
+import {
+  uffdApiOp,
+  uffdCopyOp,
+  uffdMoveOp,
+  uffdPoisonOp,
+  uffdReadOp,
+  uffdRegisterOp,
+  uffdUnregisterOp,
+  uffdWriteProtectOp,
+  uffdZeropageOp,
+} from './uffd.js';
+import { migrateOp, pokeMemOp } from './mem-ops.js';
 import { drain, khugepaged, phase, repeat } from './control.js';
 import { compute } from './compute.js';
 import { clearRefsOp, pagemapOp } from './procfs.js';
 import { readOp, writeOp } from './file-io.js';
 import { mapsOp } from './maps.js';
+import { mlockallOp, mlockOp, munlockallOp, munlockOp } from './mlock.js';
+import { processMadviseOp } from './process-madvise.js';
 import { ksmdOp, ksmOp, ksmStatOp, prctlOp } from './ksm.js';
 
 export type OpName = Step['op'];
@@ -52,6 +65,14 @@ export const OP_HANDLERS: { readonly [K in OpName]: OpHandler<K> } = {
   uffdRegister: uffdRegisterOp,
   uffdCopy: uffdCopyOp,
   uffdWriteProtect: uffdWriteProtectOp,
+  uffdApi: uffdApiOp,
+  uffdZeropage: uffdZeropageOp,
+  uffdUnregister: uffdUnregisterOp,
+  uffdPoison: uffdPoisonOp,
+  uffdMove: uffdMoveOp,
+  uffdRead: uffdReadOp,
+  pokeMem: pokeMemOp,
+  migrate: migrateOp,
   pagemap: pagemapOp,
   clearRefs: clearRefsOp,
   maps: mapsOp,
@@ -62,6 +83,11 @@ export const OP_HANDLERS: { readonly [K in OpName]: OpHandler<K> } = {
   compute,
   phase,
   repeat,
+  mlock: mlockOp,
+  munlock: munlockOp,
+  mlockall: mlockallOp,
+  munlockall: munlockallOp,
+  processMadvise: processMadviseOp,
   ksm: ksmOp,
   ksmd: ksmdOp,
   prctl: prctlOp,

@@ -10,6 +10,8 @@ import { PAGE_SIZE } from '../../units.js';
 import type { OpExecutor, OpHandler, StepOf } from './executor.js';
 import { mmapFile, shmemZeroSetup } from '../../kernel/file-mmap.js';
 import { VM, type Vma } from '../../mm/vma.js';
+import { mmPopulate } from '../../kernel/populate.js';
+import { mmapLocked } from '../../kernel/mlock.js';
 
 /**
  * Run `f`; a get_unmapped_area() ENOMEM becomes an error on the step's `size`, unless the step
@@ -45,6 +47,9 @@ export const mmap: OpHandler<'mmap'> = (x, s, where) => {
   x.regions.get(s.pid)!.set(s.name, { start: vma.start, pages: vma.pages });
   x.observer.onMmap?.(s.pid, vma.start, vma.pages, s.prot ?? 'rw');
   if (s.prot && s.prot !== 'rw') mprotect(k, p.mm, vma.start, vma.end, s.prot);
+  // mmap_region() after mlockall(MCL_FUTURE): def_flags, locked_vm, populated (mlock.ts)
+  if (p.mm.defFlags !== 0) mmapLocked(k, p.mm, vma);
+  else if (s.populate === true) mmPopulate(k, p.mm, vma.start, vma.end, true);
   if (s.advice) {
     madvise(k, p.mm, vma.start, vma.end, s.advice);
     x.observer.onMadvise?.(s.pid, vma.start, vma.end, s.advice);

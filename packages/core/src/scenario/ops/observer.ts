@@ -32,6 +32,8 @@ export interface OpObserver {
    * succeeded). The run goes on either way.
    */
   onExpectedError?(step: Step, path: string, want: string, got: string): void;
+  /** a step's own expectation (uffdRegister `ioctls`, uffdRead `expect`): `mismatch` is '' when it held */
+  onCheck?(path: string, mismatch: string): void;
 
   /** a `read` op (read(2) of a file) completed: `value` is what its last page held */
   onFileRead?(step: ReadStep, path: string, value: number): void;
