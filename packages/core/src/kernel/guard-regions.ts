@@ -8,6 +8,7 @@
 import { SimError, type Kernel } from './kernel.js';
 import type { MmStruct } from '../mm/mm-struct.js';
 import { PTE } from '../mm/pte.js';
+import { VM } from '../mm/vma.js';
 import { PTRS_PER_TABLE, pmdStart, pteIndex } from '../units.js';
 import { anonVmaPrepare } from './rmap.js';
 import { pteTable, pteTableForWrite } from './pgwalk.js';
@@ -28,6 +29,10 @@ export function madviseGuard(k: Kernel, mm: MmStruct, start: number, end: number
       guardRemove(k, mm, s, e);
       continue;
     }
+    // is_valid_guard_vma(vma, allow_locked = false): MADV_GUARD_INSTALL refuses a VM_LOCKED VMA
+    // (madvise_walk_vmas(): the VMAs before it are done); MADV_GUARD_REMOVE allows it
+    if ((vma.flags & VM.locked) !== 0)
+      throw new SimError('madvise(guard_install): a VM_LOCKED mapping in the range', 'einval');
     // is_valid_guard_vma(): anonymous VMAs (file-backed ones from v6.15 are not modelled)
     if (vma.file !== null)
       throw new SimError(

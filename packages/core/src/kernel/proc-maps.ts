@@ -28,9 +28,9 @@ export interface SmapsEntry {
   sharedDirty: number;
   privateClean: number;
   privateDirty: number;
-  /** VM_LOCKED is not modelled (no mlock): 0 */
+  /** pss_locked of a VM_LOCKED VMA, in pages (a page mapped n times counts 1/n; kB precision) */
   locked: number;
-  /** MADV_FREE is not modelled: 0 */
+  /** pages of clean MADV_FREE folios (anon, PG_swapbacked cleared: kernel/lazyfree.ts) */
   lazyFree: number;
   thpEligible: boolean;
   /** show_smap_vma_flags(), the modelled ones: "rd wr mr mw me ac sd" */
@@ -51,6 +51,7 @@ function vmFlags(vma: Vma): string {
   if (f & VM.shared) out.push('sh');
   out.push('mr', 'mw', 'me');
   if (f & VM.shared) out.push('ms');
+  if (f & VM.locked) out.push('lo');
   if (f & VM.dontcopy) out.push('dc');
   // VM_ACCOUNT: private writable mappings (mmsim's private mappings are mapped writable)
   if ((f & VM.shared) === 0) out.push('ac');
@@ -104,10 +105,16 @@ function smapsVma(k: Kernel, mm: MmStruct, vma: Vma): SmapsEntry {
   const pt = k.pt;
   const f = k.f;
   // smaps_account(): one page, shared when mapped more than once, dirty by PTE or folio
+  const locked = (vma.flags & VM.locked) !== 0;
+  let lockedPss = 0;
   const account = (pfn: number, head: number, dirtyPte: boolean, mapcount: number): void => {
     e.rss++;
     if ((f.flags[head]! & PG.anon) !== 0) e.anonymous++;
     const dirty = dirtyPte || (f.flags[head]! & PG.dirty) !== 0;
+    // mss->lazyfree: an anon folio without PG_swapbacked (MADV_FREE), clean
+    if ((f.flags[head]! & PG.lazyfree) !== 0 && !dirty) e.lazyFree++;
+    // mss->pss_locked of a VM_LOCKED VMA: the page's share, PAGE_SIZE / mapcount
+    if (locked) lockedPss += 1 / Math.max(1, mapcount);
     if (mapcount >= 2) {
       if (dirty) e.sharedDirty++;
       else e.sharedClean++;
@@ -155,5 +162,7 @@ function smapsVma(k: Kernel, mm: MmStruct, vma: Vma): SmapsEntry {
     }
     v = next;
   }
+  // show_smap(): Locked is pss_locked in kB, rounded down (a page is 4 kB)
+  e.locked = Math.floor(lockedPss * 4 + 1e-9) / 4;
   return e;
 }

@@ -398,4 +398,59 @@ describe('guard-regions.c', () => {
     });
     ok(r, 20);
   });
+
+  it('mlock: MADV_GUARD_INSTALL on a locked range is EINVAL; after munlock half is guarded; MADV_GUARD_REMOVE works on a locked range', () => {
+    const r = run({
+      name: 'mlock',
+      steps: [
+        ...head(10),
+        { op: 'touch', pid: 'p', region: 'a', access: 'write', value: Y },
+        { op: 'mlock', pid: 'p', region: 'a' },
+        { ...madv('a', 0, 10, 'guard_install'), expectError: 'EINVAL' },
+        { op: 'munlock', pid: 'p', region: 'a' },
+        madv('a', 0, 5, 'guard_install'),
+        ...range(0, 10).flatMap((i) => (i < 5 ? guarded('a', i) : usable('a', i, Y))),
+        ...range(5, 10).map((i) => ({
+          op: 'access',
+          pid: 'p',
+          region: 'a',
+          offset: i * PG,
+          access: 'read',
+          expect: X,
+        })),
+        { op: 'mlock', pid: 'p', region: 'a', offset: 5 * PG, size: 5 * PG },
+        madv('a', 0, 10, 'guard_remove'),
+        ...range(0, 10).flatMap((i) => usable('a', i)),
+      ],
+    });
+    // 1 EINVAL, 10 SIGSEGV, 5 reads of 'y', 5 of 'x'
+    ok(r, 21);
+  });
+
+  it('lazyfree: MADV_FREE over a guarded range leaves the markers', () => {
+    const r = run({
+      name: 'lazyfree',
+      steps: [
+        ...head(10),
+        madv('a', 0, 10, 'guard_install'),
+        ...range(0, 10).flatMap((i) => guarded('a', i)),
+        madv('a', 0, 10, 'free'),
+        ...range(0, 10).flatMap((i) => guarded('a', i)),
+      ],
+    });
+    ok(r, 40);
+  });
+
+  it('populate: MADV_POPULATE_READ and MADV_POPULATE_WRITE over guard markers are EFAULT', () => {
+    const r = run({
+      name: 'populate',
+      steps: [
+        ...head(10),
+        madv('a', 0, 10, 'guard_install'),
+        { ...madv('a', 0, 10, 'populate_read'), expectError: 'EFAULT' },
+        { ...madv('a', 0, 10, 'populate_write'), expectError: 'EFAULT' },
+      ],
+    });
+    ok(r, 2);
+  });
 });
