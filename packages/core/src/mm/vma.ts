@@ -17,7 +17,7 @@ export const VM = Object.freeze({
   /** VM_UFFD_WP */
   uffdWp: 1 << 7,
   /** VM_UFFD_MINOR (shmem and hugetlb only: anonymous VMAs never get it) */
-  uffdMinor: 1 << 9,
+  uffdMinor: 1 << 12,
   /** VM_SHARED: MAP_SHARED of a file or of shmem (kernel/file-mmap.ts) */
   shared: 1 << 8,
   /** VM_LOCKED: mlock(), mlockall(), MCL_FUTURE's def_flags (kernel/mlock.ts) */
