@@ -1,0 +1,234 @@
+import { KINDS, PATH_LIMIT, PID_LIMIT, PROTS, type Prot, type TraceRecord } from './records.js';
+import { type ByteSink, type ByteSource, Truncated } from './varint.js';
+
+/**
+ * Record bytes of the binary form (docs/trace-format.md "Records"): a tag byte (bits 0-3 the
+ * kind's index in KINDS, bit 4 = tid present, bits 5-7 kind flags), pid, [tid], the fields.
+ * Addresses and pages are zigzag deltas from the previous one of the same thread (pid, tid).
+ */
+export const TID = 0x10;
+const F5 = 0x20;
+const F6 = 0x40;
+const F7 = 0x80;
+const MMAP_SHARED = 1;
+const MMAP_SHARED_VALUE = 2;
+const MMAP_PATH = 4;
+const MMAP_OFFSET = 8;
+
+/** Upper bound of one encoded record (a path of PATH_LIMIT bytes plus every varint at its longest). */
+export const MAX_RECORD = PATH_LIMIT * 3 + 128;
+
+const KIND_INDEX: Record<string, number> = Object.fromEntries(KINDS.map((k, i) => [k, i]));
+const PROT_INDEX: Record<string, number> = Object.fromEntries(PROTS.map((p, i) => [p, i]));
+
+/** Per-thread delta state: last address and last page, keyed by pid * PID_LIMIT + tid. */
+export class ThreadDeltas {
+  private readonly addr = new Map<number, number>();
+  private readonly page = new Map<number, number>();
+  private lastKey = -1;
+  private lastAddr = 0;
+  private lastPage = 0;
+  /** switch to the thread `key`, saving the current one */
+  select(key: number): void {
+    if (key === this.lastKey) return;
+    if (this.lastKey >= 0) {
+      this.addr.set(this.lastKey, this.lastAddr);
+      this.page.set(this.lastKey, this.lastPage);
+    }
+    this.lastKey = key;
+    this.lastAddr = this.addr.get(key) ?? 0;
+    this.lastPage = this.page.get(key) ?? 0;
+  }
+  addrDelta(a: number): number {
+    const d = a - this.lastAddr;
+    this.lastAddr = a;
+    return d;
+  }
+  addrFrom(d: number): number {
+    this.lastAddr += d;
+    return this.lastAddr;
+  }
+  pageDelta(p: number): number {
+    const d = p - this.lastPage;
+    this.lastPage = p;
+    return d;
+  }
+  pageFrom(d: number): number {
+    this.lastPage += d;
+    return this.lastPage;
+  }
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder('utf-8', { fatal: true });
+
+function str(out: ByteSink, s: string): void {
+  const b = enc.encode(s);
+  out.uvar(b.length);
+  out.bytes(b);
+}
+
+export function encodeRecord(out: ByteSink, st: ThreadDeltas, r: TraceRecord): void {
+  const tagAt = out.pos++;
+  let tag = KIND_INDEX[r.t] as number;
+  if (r.tid !== undefined) tag |= TID;
+  out.uvar(r.pid);
+  if (r.tid !== undefined) out.uvar(r.tid);
+  st.select(r.pid * PID_LIMIT + (r.tid ?? r.pid));
+  switch (r.t) {
+    case 'access':
+      if (r.w !== undefined) tag |= r.w ? F5 | F6 : F5;
+      if (r.n !== undefined) tag |= F7;
+      out.svar(st.pageDelta(r.page));
+      if (r.n !== undefined) out.uvar(r.n);
+      break;
+    case 'mmap': {
+      let f = 0;
+      if (r.shared !== undefined) f |= r.shared ? MMAP_SHARED | MMAP_SHARED_VALUE : MMAP_SHARED;
+      if (r.path !== undefined) f |= MMAP_PATH;
+      if (r.offset !== undefined) f |= MMAP_OFFSET;
+      out.u8(f);
+      out.svar(st.addrDelta(r.addr));
+      out.uvar(r.len);
+      out.u8(PROT_INDEX[r.prot] as number);
+      if (r.path !== undefined) str(out, r.path);
+      if (r.offset !== undefined) out.uvar(r.offset);
+      break;
+    }
+    case 'munmap':
+      out.svar(st.addrDelta(r.addr));
+      out.uvar(r.len);
+      break;
+    case 'mprotect':
+      out.svar(st.addrDelta(r.addr));
+      out.uvar(r.len);
+      out.u8(PROT_INDEX[r.prot] as number);
+      break;
+    case 'mremap':
+      out.svar(st.addrDelta(r.addr));
+      out.uvar(r.oldLen);
+      out.uvar(r.newLen);
+      if (r.newAddr !== undefined) {
+        tag |= F5;
+        out.svar(r.newAddr - r.addr);
+      }
+      break;
+    case 'madvise':
+      out.svar(st.addrDelta(r.addr));
+      out.uvar(r.len);
+      str(out, r.advice);
+      break;
+    case 'brk':
+      out.svar(st.addrDelta(r.addr));
+      break;
+    case 'fork':
+      out.uvar(r.child);
+      break;
+    case 'clone':
+      out.uvar(r.newTid);
+      break;
+    case 'exit':
+      break;
+    case 'cpu':
+      out.uvar(r.cpu);
+      break;
+  }
+  out.buf[tagAt] = tag;
+}
+
+/** A payload byte sequence that is not a valid record. */
+export class BadRecord extends Error {
+  constructor(
+    readonly field: string | undefined,
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+function prot(i: number): Prot {
+  const p = PROTS[i];
+  if (p === undefined) throw new BadRecord('prot', `bad protection index ${i}`);
+  return p;
+}
+
+function text(src: ByteSource, field: string): string {
+  const n = src.uvar();
+  if (n > PATH_LIMIT * 3) throw new BadRecord(field, `string of ${n} bytes is too long`);
+  try {
+    return dec.decode(src.bytes(n));
+  } catch (e) {
+    if (e instanceof Truncated) throw e;
+    throw new BadRecord(field, 'not UTF-8');
+  }
+}
+
+export function decodeRecord(src: ByteSource, st: ThreadDeltas): TraceRecord {
+  const tag = src.u8();
+  const kind = tag & 0x0f;
+  const pid = src.uvar();
+  const tid = tag & TID ? src.uvar() : undefined;
+  if (pid >= PID_LIMIT) throw new BadRecord('pid', `pid ${pid} out of range`);
+  if (tid !== undefined && tid >= PID_LIMIT) throw new BadRecord('tid', `tid ${tid} out of range`);
+  st.select(pid * PID_LIMIT + (tid ?? pid));
+  switch (kind) {
+    case 10: {
+      const page = st.pageFrom(src.svar());
+      const r: TraceRecord = tid === undefined ? { t: 'access', pid, page } : { t: 'access', pid, tid, page };
+      if (tag & F5) r.w = (tag & F6) !== 0;
+      if (tag & F7) r.n = src.uvar();
+      return r;
+    }
+    case 0: {
+      const f = src.u8();
+      const addr = st.addrFrom(src.svar());
+      const len = src.uvar();
+      const p = prot(src.u8());
+      const r: TraceRecord = withTid({ t: 'mmap', pid, addr, len, prot: p }, tid);
+      if (f & MMAP_SHARED) r.shared = (f & MMAP_SHARED_VALUE) !== 0;
+      if (f & MMAP_PATH) r.path = text(src, 'path');
+      if (f & MMAP_OFFSET) r.offset = src.uvar();
+      return r;
+    }
+    case 1: {
+      const addr = st.addrFrom(src.svar());
+      return withTid({ t: 'munmap', pid, addr, len: src.uvar() }, tid);
+    }
+    case 2: {
+      const addr = st.addrFrom(src.svar());
+      const len = src.uvar();
+      return withTid({ t: 'mprotect', pid, addr, len, prot: prot(src.u8()) }, tid);
+    }
+    case 3: {
+      const addr = st.addrFrom(src.svar());
+      const oldLen = src.uvar();
+      const newLen = src.uvar();
+      const r: TraceRecord = withTid({ t: 'mremap', pid, addr, oldLen, newLen }, tid);
+      if (tag & F5) r.newAddr = addr + src.svar();
+      return r;
+    }
+    case 4: {
+      const addr = st.addrFrom(src.svar());
+      const len = src.uvar();
+      return withTid({ t: 'madvise', pid, addr, len, advice: text(src, 'advice') }, tid);
+    }
+    case 5:
+      return withTid({ t: 'brk', pid, addr: st.addrFrom(src.svar()) }, tid);
+    case 6:
+      return withTid({ t: 'fork', pid, child: src.uvar() }, tid);
+    case 7:
+      return withTid({ t: 'clone', pid, newTid: src.uvar() }, tid);
+    case 8:
+      return withTid({ t: 'exit', pid }, tid);
+    case 9:
+      return withTid({ t: 'cpu', pid, cpu: src.uvar() }, tid);
+    default:
+      throw new BadRecord('t', `unknown record kind tag ${kind}`);
+  }
+}
+
+function withTid<R extends TraceRecord>(r: R, tid: number | undefined): R {
+  if (tid === undefined) return r;
+  const { t, pid, ...rest } = r as TraceRecord;
+  return { t, pid, tid, ...rest } as R;
+}
