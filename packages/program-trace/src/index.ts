@@ -19,3 +19,4 @@ export {
 } from './open.js';
 export * from './records.js';
 export { headerSchema, parseHeader, parseRecord, recordSchema } from './schema.js';
+export { type ReplayOptions, type ReplaySteps, TraceReplayer, traceToSteps } from './replay.js';

@@ -1,0 +1,272 @@
+import { ADVICES } from '@mmsim/core';
+import type { Prot, TraceRecord } from './records.js';
+
+/**
+ * Replay: a trace's records as mmsim scenario steps (docs/trace-format.md "Replay").
+ * Trace addresses are not mmsim addresses: a trace mapping becomes a region named by its
+ * address (`m<hex>`), and the translator keeps, per process, the trace ranges each region still
+ * covers ("pieces": a partial munmap splits them), so every later record is turned into
+ * region + offset ranges of the regions it covers.
+ */
+export interface ReplayOptions {
+  /** the scenario name of the trace's first process (default `p<pid>`); others are `<name>-<pid>` */
+  pid?: string;
+  /** the scenario's CPU count: trace CPUs map onto them modulo this (default 1) */
+  cpus?: number;
+  /** page size of the trace (default 4096) */
+  pageSize?: number;
+}
+
+export interface ReplaySteps {
+  steps: Record<string, unknown>[];
+  /** one line per kind of record that could not be modelled exactly (the first occurrence) */
+  warnings: string[];
+  /** replay_* counts: file mappings, approximations, records skipped */
+  counters: Record<string, number>;
+}
+
+interface Piece {
+  /** trace byte range [start, end) */
+  start: number;
+  end: number;
+  region: string;
+  /** trace address of the region's offset 0 */
+  base: number;
+}
+
+interface Proc {
+  name: string;
+  pieces: Piece[];
+  /** program break: the initial break (first brk) and the current one */
+  brkBase: number;
+  brk: number;
+}
+
+const PROT: Record<Prot, { prot: 'r' | 'w' | 'rw' | 'none'; exec: boolean }> = {
+  r: { prot: 'r', exec: false },
+  rw: { prot: 'rw', exec: false },
+  w: { prot: 'w', exec: false },
+  none: { prot: 'none', exec: false },
+  rx: { prot: 'r', exec: true },
+  rwx: { prot: 'rw', exec: true },
+  x: { prot: 'none', exec: true },
+};
+const ADVICE = new Set<string>(ADVICES);
+
+export class TraceReplayer {
+  readonly steps: Record<string, unknown>[] = [];
+  readonly counters: Record<string, number> = {};
+  readonly warnings: string[] = [];
+  private readonly warned = new Set<string>();
+  private readonly procs = new Map<number, Proc>();
+  private readonly threadCpu = new Map<number, number>();
+  private root: string | undefined;
+  private readonly page: number;
+  private readonly cpus: number;
+  constructor(private readonly opts: ReplayOptions = {}) {
+    this.page = opts.pageSize ?? 4096;
+    this.cpus = Math.max(1, opts.cpus ?? 1);
+  }
+
+  private count(counter: string, warning?: string): void {
+    this.counters[counter] = (this.counters[counter] ?? 0) + 1;
+    if (warning && !this.warned.has(counter)) {
+      this.warned.add(counter);
+      this.warnings.push(`${warning} (counted in ${counter})`);
+    }
+  }
+
+  private nameOf(pid: number): string {
+    if (this.root === undefined) this.root = this.opts.pid ?? `p${pid}`;
+    return this.procs.size === 0 ? this.root : `${this.root}-${pid}`;
+  }
+
+  private proc(pid: number): Proc {
+    let p = this.procs.get(pid);
+    if (!p) {
+      p = { name: this.nameOf(pid), pieces: [], brkBase: -1, brk: -1 };
+      this.procs.set(pid, p);
+      this.steps.push({ op: 'spawn', pid: p.name, cpu: 0 });
+    }
+    return p;
+  }
+
+  private cpuOf(pid: number, tid: number | undefined): number {
+    return this.threadCpu.get(tid ?? pid) ?? 0;
+  }
+
+  private roundUp(n: number): number {
+    return Math.ceil(n / this.page) * this.page;
+  }
+
+  /** the pieces overlapping [start, end), as (piece, overlap) pairs */
+  private overlaps(p: Proc, start: number, end: number): { piece: Piece; s: number; e: number }[] {
+    const out: { piece: Piece; s: number; e: number }[] = [];
+    for (const piece of p.pieces) {
+      const s = Math.max(start, piece.start);
+      const e = Math.min(end, piece.end);
+      if (s < e) out.push({ piece, s, e });
+    }
+    return out;
+  }
+
+  private map(p: Proc, addr: number, len: number, extra: Record<string, unknown>): void {
+    const name = `m${addr.toString(16)}`;
+    let region = name;
+    for (let i = 2; p.pieces.some((x) => x.region === region) || this.everNamed(p, region); i++)
+      region = `${name}.${i}`;
+    this.named(p, region);
+    const size = this.roundUp(len);
+    this.steps.push({ op: 'mmap', pid: p.name, name: region, size, ...extra });
+    p.pieces.push({ start: addr, end: addr + size, region, base: addr });
+  }
+  private readonly names = new Map<Proc, Set<string>>();
+  private everNamed(p: Proc, n: string): boolean {
+    return this.names.get(p)?.has(n) ?? false;
+  }
+  private named(p: Proc, n: string): void {
+    let s = this.names.get(p);
+    if (!s) this.names.set(p, (s = new Set()));
+    s.add(n);
+  }
+
+  private unmap(p: Proc, start: number, end: number): void {
+    for (const { piece, s, e } of this.overlaps(p, start, end)) {
+      this.steps.push({ op: 'munmap', pid: p.name, region: piece.region, offset: s - piece.base, size: e - s });
+      const i = p.pieces.indexOf(piece);
+      const keep: Piece[] = [];
+      if (piece.start < s) keep.push({ ...piece, end: s });
+      if (e < piece.end) keep.push({ ...piece, start: e });
+      p.pieces.splice(i, 1, ...keep);
+    }
+  }
+
+  private ranged(p: Proc, addr: number, len: number, step: Record<string, unknown>, what: string): void {
+    const end = addr + this.roundUp(len);
+    const parts = this.overlaps(p, addr, end);
+    if (parts.length === 0) this.count('replay_unmapped_ranges', `a ${what} of an unmapped range: skipped`);
+    for (const { piece, s, e } of parts)
+      this.steps.push({ ...step, pid: p.name, region: piece.region, offset: s - piece.base, size: e - s });
+  }
+
+  add(r: TraceRecord): void {
+    const p = this.proc(r.pid);
+    switch (r.t) {
+      case 'access': {
+        const addr = r.page * this.page;
+        const piece = p.pieces.find((x) => x.start <= addr && addr < x.end);
+        if (!piece) {
+          this.count('replay_unmapped_accesses', 'an access outside every traced mapping: skipped');
+          return;
+        }
+        // one touch of the page: of a run of n, only the first can fault; the n-1 repeats
+        // hit the PTE the first one set (no mm event to model)
+        const cpu = this.cpuOf(r.pid, r.tid);
+        this.steps.push({
+          op: 'touch',
+          pid: p.name,
+          region: piece.region,
+          offset: addr - piece.base,
+          size: this.page,
+          access: r.w ? 'write' : 'read',
+          ...(cpu ? { cpu } : {}),
+        });
+        if ((r.n ?? 1) > 1) this.counters.replay_repeats = (this.counters.replay_repeats ?? 0) + (r.n ?? 1) - 1;
+        return;
+      }
+      case 'mmap': {
+        const pr = PROT[r.prot];
+        if (pr.exec)
+          this.count('replay_exec_mappings', 'an executable mapping: mapped without exec (mmsim has no PROT_EXEC)');
+        const extra: Record<string, unknown> = {};
+        if (pr.prot !== 'rw') extra.prot = pr.prot;
+        if (r.path !== undefined)
+          this.count(
+            'replay_file_mappings',
+            'a file mapping: replayed as an anonymous mapping of the same size (file pages not modelled by replay yet)',
+          );
+        if (r.shared) extra.shared = true;
+        this.map(p, r.addr, r.len, extra);
+        return;
+      }
+      case 'munmap':
+        this.unmap(p, r.addr, r.addr + this.roundUp(r.len));
+        return;
+      case 'mprotect': {
+        const pr = PROT[r.prot];
+        if (pr.exec)
+          this.count('replay_exec_mappings', 'an executable mapping: mapped without exec (mmsim has no PROT_EXEC)');
+        this.ranged(p, r.addr, r.len, { op: 'mprotect', prot: pr.prot }, 'mprotect');
+        return;
+      }
+      case 'madvise':
+        if (!ADVICE.has(r.advice)) {
+          this.count('replay_unknown_advice', `madvise "${r.advice}": not an mmsim advice, skipped`);
+          return;
+        }
+        this.ranged(p, r.addr, r.len, { op: 'madvise', advice: r.advice }, 'madvise');
+        return;
+      case 'mremap': {
+        // approximated: the old range unmapped, the new one mapped afresh (contents not carried)
+        this.count(
+          'replay_mremap',
+          'mremap: replayed as munmap of the old range + mmap of the new one (contents not moved)',
+        );
+        const to = r.newAddr ?? r.addr;
+        this.unmap(p, r.addr, r.addr + this.roundUp(r.oldLen));
+        this.map(p, to, r.newLen, {});
+        return;
+      }
+      case 'brk': {
+        if (p.brkBase < 0) {
+          // the first brk of a process reports the initial break (the heap is empty)
+          p.brkBase = p.brk = this.roundUp(r.addr);
+          return;
+        }
+        const want = this.roundUp(Math.max(r.addr, p.brkBase));
+        if (want > p.brk)
+          this.map(p, p.brk, want - p.brk, {}); // do_brk_flags(): a new stretch of heap
+        else if (want < p.brk) this.unmap(p, want, p.brk);
+        p.brk = want;
+        return;
+      }
+      case 'fork': {
+        const child: Proc = {
+          name: `${this.root}-${r.child}`,
+          pieces: p.pieces.map((x) => ({ ...x })),
+          brkBase: p.brkBase,
+          brk: p.brk,
+        };
+        this.names.set(child, new Set(this.names.get(p)));
+        this.procs.set(r.child, child);
+        this.steps.push({ op: 'fork', pid: p.name, child: child.name });
+        return;
+      }
+      case 'clone':
+        this.threadCpu.set(r.newTid, this.cpuOf(r.pid, r.tid));
+        this.count('replay_threads');
+        return;
+      case 'exit':
+        this.steps.push({ op: 'exit', pid: p.name });
+        this.procs.delete(r.pid);
+        return;
+      case 'cpu':
+        this.threadCpu.set(r.tid ?? r.pid, r.cpu % this.cpus);
+        return;
+    }
+  }
+
+  result(): ReplaySteps {
+    return { steps: this.steps, warnings: this.warnings, counters: this.counters };
+  }
+}
+
+/** Translate a whole trace into scenario steps. */
+export async function traceToSteps(
+  records: AsyncIterable<TraceRecord>,
+  opts: ReplayOptions = {},
+): Promise<ReplaySteps> {
+  const t = new TraceReplayer(opts);
+  for await (const r of records) t.add(r);
+  return t.result();
+}
