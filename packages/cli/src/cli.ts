@@ -101,6 +101,28 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     });
 
   program
+    .command('replay')
+    .description('replay a program trace (.mmtrace, .mmtrace.jsonl, .jsonl.gz: docs/trace-format.md) as a scenario')
+    .argument('<trace>', 'the trace file')
+    .option('-k, --kernel <preset>', 'kernel preset (see `mmsim list`)')
+    .option('--hardware <name>', 'flat, x86, arm64, a package name or ./path')
+    .option('--policy <spec>', 'add a policy: NAME or \'NAME={"opt":1}\' (repeatable)', collect)
+    .option('--set <path=value>', 'override one field of the scenario by dot path (repeatable)', collect)
+    .option('--json', 'print the result as one JSON document on stdout')
+    .option('--seed <n>', 'seed for random choices', parseSeed)
+    .option('--trace-out <file>', 'write a Perfetto / chrome://tracing timeline (trace-event JSON) to <file>')
+    .option('--explain', 'record why each write fault copied or reused: the references behind every decision')
+    .option('--max-steps <n>', 'step budget (default 1e9)', parseMaxSteps)
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok, 1 a check failed, 2 bad input (a malformed trace too), 3 internal error.',
+    )
+    .action(async (trace: string, flags: RunFlags) => {
+      const { replayCommand } = await import('./replay-command.js');
+      code = await replayCommand(trace, flags, io, (e) => reportError(e, io, debug));
+    });
+
+  program
     .command('compare')
     .description('run the cross product of kernels × hardware × policies × --set × --var × seeds, compare counters')
     .argument('<file>', 'the scenario file')
