@@ -3,7 +3,7 @@
 //   node bench/trace-decode.mjs [RECORDS]   (default 5e6; needs `pnpm build`)
 // Writes a synthetic .mmtrace (4 threads, sequential and strided accesses, an mmap every
 // 4096 records) to a temporary file, then times BinaryTraceReader.batches() (inflate + decode
-// into record objects) over it, best of 3. Prints records/s.
+// into record objects) and visit() (accesses as numbers, no object each) over it, best of 3.
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -21,18 +21,34 @@ try {
   }
   await w.close();
   const bytes = statSync(file).size;
-  let best = Number.POSITIVE_INFINITY;
-  let count = 0;
-  for (let round = 0; round < 3; round++) {
-    const r = await BinaryTraceReader.open(file);
-    const t0 = process.hrtime.bigint();
-    count = 0;
+  const time = async (label, read) => {
+    let best = Number.POSITIVE_INFINITY;
+    let count = 0;
+    for (let round = 0; round < 3; round++) {
+      const r = await BinaryTraceReader.open(file);
+      const t0 = process.hrtime.bigint();
+      count = await read(r);
+      best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9);
+    }
+    console.log(
+      `trace-decode ${label}: ${count} records, ${(bytes / count).toFixed(2)} bytes/record, ${(count / best / 1e6).toFixed(1)} M records/s (best of 3, ${best.toFixed(3)} s)`,
+    );
+  };
+  await time('batches()', async (r) => {
+    let count = 0;
     for await (const batch of r.batches()) count += batch.length;
-    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9);
-  }
-  console.log(
-    `trace-decode: ${count} records, ${(bytes / count).toFixed(2)} bytes/record, ${(count / best / 1e6).toFixed(1)} M records/s (best of 3, ${best.toFixed(3)} s)`,
+    return count;
+  });
+  let pages = 0;
+  await time('visit()', (r) =>
+    r.visit({
+      access: (_pid, _tid, page) => {
+        pages += page & 1;
+      },
+      record: () => {},
+    }),
   );
+  if (pages < 0) console.log(pages);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -232,3 +232,29 @@ function withTid<R extends TraceRecord>(r: R, tid: number | undefined): R {
   const { t, pid, ...rest } = r as TraceRecord;
   return { t, pid, tid, ...rest } as R;
 }
+
+/** Receives decoded records: accesses as plain numbers (no allocation), the rest as objects. */
+export interface RecordSink {
+  /** `tid` -1 when absent; `w` -1 absent, 0 read, 1 write; `n` 0 when absent (= 1) */
+  access(pid: number, tid: number, page: number, w: number, n: number): void;
+  record(r: TraceRecord): void;
+}
+
+/** decodeRecord() with the access kind inlined into numbers for `sink.access`. */
+export function decodeVisit(src: ByteSource, st: ThreadDeltas, sink: RecordSink): void {
+  if (src.pos >= src.end) throw new Truncated();
+  const tag = src.buf[src.pos] as number;
+  if ((tag & 0x0f) !== 10) {
+    sink.record(decodeRecord(src, st));
+    return;
+  }
+  src.pos++;
+  const pid = src.uvar();
+  const tid = tag & TID ? src.uvar() : -1;
+  if (pid >= PID_LIMIT) throw new BadRecord('pid', `pid ${pid} out of range`);
+  if (tid >= PID_LIMIT) throw new BadRecord('tid', `tid ${tid} out of range`);
+  st.select(pid * PID_LIMIT + (tid < 0 ? pid : tid));
+  const page = st.pageFrom(src.svar());
+  const n = tag & F7 ? src.uvar() : 0;
+  sink.access(pid, tid, page, tag & F5 ? (tag & F6 ? 1 : 0) : -1, n);
+}

@@ -4,6 +4,7 @@
  * Spec: docs/trace-format.md.
  */
 export { BinaryTraceReader, BinaryTraceWriter, MAGIC, VERSION } from './binary.js';
+export type { RecordSink } from './codec.js';
 export { crc32 } from './crc32.js';
 export { TraceFormatError } from './errors.js';
 export { formatHeader, JsonlTraceReader, JsonlTraceWriter } from './jsonl.js';

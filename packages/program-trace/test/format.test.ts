@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  BinaryTraceReader,
   convertTrace,
   createTraceWriter,
   formatRecord,
@@ -107,6 +108,20 @@ describe('program trace: binary form', () => {
     const { records: back } = await readAll(bin);
     expect(back.length).toBe(records.length);
     expect(back).toEqual(records);
+    // visit(): the same records, accesses as numbers
+    const seen: TraceRecord[] = [];
+    const n = await (await BinaryTraceReader.open(bin)).visit({
+      access(pid, tid, page, w, n) {
+        const r: TraceRecord = { t: 'access', pid, page };
+        if (tid >= 0) r.tid = tid;
+        if (w >= 0) r.w = w === 1;
+        if (n > 0) r.n = n;
+        seen.push(r);
+      },
+      record: (r) => seen.push(r),
+    });
+    expect(n).toBe(records.length);
+    expect(seen).toEqual(records);
   });
   it('bad magic, bad version, bad checksum, truncated payload, unknown kind tag: clear errors', async () => {
     const bin = tmp('.mmtrace');
