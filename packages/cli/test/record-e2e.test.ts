@@ -1,13 +1,22 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/index.js';
 
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/bin.js');
 const hasValgrind = spawnSync('valgrind', ['--version']).status === 0;
 const hasGcc = spawnSync('gcc', ['--version']).status === 0;
+
+/** writes a page, says so, then waits for a signal */
+const WAITER = `#include <stdio.h>
+#include <unistd.h>
+static char buf[4096];
+int main(void) { buf[0] = 1; printf("ready\\n"); fflush(stdout); pause(); return 0; }
+`;
 
 /** 4 pages mmap'd and written, a fork whose child writes page 0, a munmap; exit status 7 */
 const PROG = `#include <stdio.h>
@@ -124,5 +133,37 @@ describe.skipIf(!hasValgrind || !hasGcc)('mmsim record: a tiny C program (skippe
       .split('\n')
       .map((l) => JSON.parse(l));
     check(records, r.stdout);
+  });
+
+  it('SIGINT to mmsim stops the program and leaves a valid trace ending in a truncated end record (exit 130)', async () => {
+    writeFileSync(path.join(dir, 'waiter.c'), WAITER);
+    const waiter = path.join(dir, 'waiter');
+    expect(spawnSync('gcc', ['-O0', '-o', waiter, path.join(dir, 'waiter.c')]).status).toBe(0);
+    const out = path.join(dir, 'int.mmtrace.jsonl');
+    const child = spawn(process.execPath, [BIN, 'record', '-o', out, '--', waiter], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    await new Promise<void>((resolve) =>
+      child.stdout.on('data', (d) => {
+        stdout += d;
+        if (stdout.includes('ready')) resolve();
+      }),
+    );
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    const records = readFileSync(out, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const root = records[1].pid;
+    expect(records.slice(-2)).toEqual([
+      { t: 'exit', pid: root },
+      { t: 'end', truncated: true, signal: 'SIGINT' },
+    ]);
+    expect(stderr).toMatch(/waiter was killed by SIGINT; \d+ records .* \(truncated\)\n$/);
   });
 });
