@@ -8,9 +8,9 @@ import type { TraceRecord } from '../src/record/records.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 /** Convert a captured valgrind lackey + syscall log, a line at a time. */
-function convert(name: string, pid: number) {
+function convert(name: string, pid: number, forked = false) {
   const out: TraceRecord[] = [];
-  const conv = new LogConverter(pid, (r) => out.push(r), '/work');
+  const conv = new LogConverter(pid, (r) => out.push(r), '/work', forked);
   for (const line of readFileSync(path.join(here, 'fixtures/record', name), 'latin1').split('\n')) conv.line(line);
   conv.end();
   return { out, stats: conv.stats };
@@ -50,12 +50,22 @@ describe('record: valgrind log → trace records', () => {
   });
 
   it("child: fork's return line ignored; a second `Command:` header (after execve) is an exec record; exit at the end of a log without exit_group", () => {
-    const { out } = convert('child.log', 9845);
+    const { out } = convert('child.log', 9845, true);
     expect(out).toEqual([
       { t: 'access', pid: 9845, page: 0x483c, w: true, n: 2 },
       { t: 'exec', pid: 9845 },
       { t: 'access', pid: 9845, page: STACK, w: false },
       { t: 'exit', pid: 9845 },
+    ]);
+  });
+
+  it("a forked child's log read only after its execve (valgrind truncated it): an exec record first", () => {
+    const { out } = convert('child-exec.log', 9846, true);
+    expect(out).toEqual([
+      { t: 'exec', pid: 9846 },
+      { t: 'brk', pid: 9846, addr: 0x4035000 },
+      { t: 'access', pid: 9846, page: STACK, w: true },
+      { t: 'exit', pid: 9846 },
     ]);
   });
 

@@ -124,7 +124,7 @@ export async function recordCommand(cmd: string[], flags: RecordFlags, io: CliIO
       if (!m) continue;
       const pid = Number(m[1]);
       if (logs.has(pid)) continue;
-      const conv = new LogConverter(pid, emit);
+      const conv = new LogConverter(pid, emit, process.cwd(), pid !== child.pid);
       logs.set(pid, { conv, tail: new LogTail(path.join(dir, f), (l) => conv.line(l)) });
       order.push(pid);
     }

@@ -32,6 +32,8 @@ export class LogConverter {
     readonly pid: number,
     private readonly emit: RecordSink,
     private readonly cwd = process.cwd(),
+    /** a forked child: its log opens with fork's return, unless it exec'd before the log was read */
+    private forked = false,
   ) {
     this.sys = new SyscallDecoder(pid, (r) => this.event(r), cwd);
   }
@@ -42,6 +44,12 @@ export class LogConverter {
 
   line(s: string): void {
     const c0 = s.charCodeAt(0);
+    if (this.forked && s.length > 0 && c0 !== 61 /* = */) {
+      // valgrind reopens log.%p with O_TRUNC after an execve: a child's log that does not start
+      // with fork's ` --> ` return line is the exec'd image's
+      this.forked = false;
+      if (!s.startsWith(' --> ')) this.emit({ t: 'exec', pid: this.pid });
+    }
     if (c0 === 73 /* I */) {
       this.stats.fetches++;
       return;
