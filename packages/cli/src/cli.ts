@@ -1,6 +1,6 @@
 /**
  * The `mmsim` command line: `mmsim run FILE [--kernel P] [--hardware H] [--policy S]... [--set P=V]...
- * [--var N=V]... [--json] [--seed N]`, `mmsim compare` (compare/), `mmsim list` and `mmsim check`.
+ * [--var N=V]... [--json] [--seed N]`, `mmsim compare` (compare/), `mmsim list`, `mmsim check` and `mmsim record` (record/).
  * Exit codes: 0 ok, 1 the run completed but a check failed, 2 bad input (usage, scenario, plugin
  * or step errors), 3 an internal error, 130 interrupted.
  */
@@ -157,6 +157,24 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     .action(async (file: string, flags: CompareFlags) => {
       const { compareCommand } = await import('./compare/command.js');
       code = await compareCommand(file, flags, io, (e) => reportError(e, io, debug));
+    });
+
+  program
+    .command('record')
+    .description('run CMD on this machine under valgrind and write an mmsim trace (JSON Lines; .gz: gzipped)')
+    .option('-o, --output <file>', 'the trace file (default trace.mmtrace.jsonl)')
+    .argument('<cmd...>', 'the command and its arguments, after --')
+    .addHelpText(
+      'after',
+      "\nExit codes: 0 recorded (the program's status is reported), 2 bad input or no valgrind, 130 interrupted.",
+    )
+    .action(async (cmd: string[], flags: { output?: string }) => {
+      try {
+        const { recordCommand } = await import('./record/command.js');
+        code = await recordCommand(cmd, flags, io);
+      } catch (e) {
+        code = reportError(e, io, debug);
+      }
     });
 
   program

@@ -1,0 +1,52 @@
+/** The JSON Lines trace writer: a header line, one record per line; gzipped when the name ends in `.gz`. */
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { createGzip } from 'node:zlib';
+import type { Writable } from 'node:stream';
+import type { TraceHeader, TraceRecord } from './records.js';
+
+const CHUNK = 1 << 16;
+
+export class JsonlTraceWriter {
+  private buf: string[] = [];
+  private size = 0;
+  private readonly out: Writable;
+  private readonly file: Writable;
+  records = 0;
+
+  constructor(
+    readonly path: string,
+    header: TraceHeader,
+  ) {
+    this.file = createWriteStream(path);
+    if (path.endsWith('.gz')) {
+      const gz = createGzip();
+      gz.pipe(this.file);
+      this.out = gz;
+    } else this.out = this.file;
+    this.out.write(`${JSON.stringify(header)}\n`);
+  }
+
+  write(r: TraceRecord): void {
+    const s = JSON.stringify(r);
+    this.buf.push(s);
+    this.size += s.length + 1;
+    this.records++;
+  }
+
+  /** Hand the buffered lines to the stream; resolves once it has room again (backpressure). */
+  async drain(force = false): Promise<void> {
+    if (this.size === 0 || (!force && this.size < CHUNK)) return;
+    const ok = this.out.write(`${this.buf.join('\n')}\n`);
+    this.buf = [];
+    this.size = 0;
+    if (!ok) await once(this.out, 'drain');
+  }
+
+  async close(): Promise<void> {
+    await this.drain(true);
+    const done = once(this.file, 'close');
+    this.out.end();
+    await done;
+  }
+}

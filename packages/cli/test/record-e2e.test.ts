@@ -1,0 +1,169 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../src/index.js';
+
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/bin.js');
+const hasValgrind = spawnSync('valgrind', ['--version']).status === 0;
+const hasGcc = spawnSync('gcc', ['--version']).status === 0;
+
+/** writes a page, says so, then waits for a signal */
+const WAITER = `#include <stdio.h>
+#include <unistd.h>
+static char buf[4096];
+int main(void) { buf[0] = 1; printf("ready\\n"); fflush(stdout); pause(); return 0; }
+`;
+
+/** 4 pages mmap'd and written, a fork whose child writes page 0, a munmap; exit status 7 */
+const PROG = `#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(void) {
+  char *p = mmap(0, 4 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  for (int i = 0; i < 4; i++) p[i * 4096] = 1;
+  printf("buf %lu\\n", (unsigned long)p);
+  fflush(stdout);
+  pid_t c = fork();
+  if (c == 0) { p[0] = 2; _exit(0); }
+  waitpid(c, 0, 0);
+  munmap(p, 4 * 4096);
+  return 7;
+}
+`;
+
+async function mmsim(args: string[], env: Record<string, string | undefined> = { ...process.env }) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+    isTTY: false,
+    env,
+  });
+  return { code, stdout, stderr };
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: records read back from JSON
+type Rec = any;
+
+describe('mmsim record: valgrind missing', () => {
+  it('exit 2 and a clear error when valgrind cannot run', async () => {
+    const r = await mmsim(['record', '--', 'true'], { MMSIM_VALGRIND: '/nonexistent/valgrind' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'mmsim: record: /nonexistent/valgrind not found or not runnable: mmsim record needs valgrind (Debian: apt-get install valgrind)\n',
+    );
+  });
+
+  it('exit 2 for a binary .mmtrace name (its writer is not in this build)', async () => {
+    const r = await mmsim(['record', '-o', 't.mmtrace', '--', 'true']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('-o t.mmtrace: the binary .mmtrace writer is not in this build');
+  });
+});
+
+describe.skipIf(!hasValgrind || !hasGcc)('mmsim record: a tiny C program (skipped without valgrind or gcc)', () => {
+  let dir: string;
+  let prog: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'mmsim-record-test-'));
+    writeFileSync(path.join(dir, 'prog.c'), PROG);
+    prog = path.join(dir, 'prog');
+    const cc = spawnSync('gcc', ['-O0', '-o', prog, path.join(dir, 'prog.c')], { encoding: 'utf8' });
+    if (cc.status !== 0) throw new Error(cc.stderr);
+  });
+
+  const check = (records: Rec[], stdout: string) => {
+    const header = records[0];
+    expect(header).toMatchObject({ mmtrace: 1, cmd: [prog], pageSize: 4096, recorder: 'valgrind-lackey 3.19.0' });
+    const buf = Number(/^buf (\d+)$/m.exec(stdout)![1]);
+    const page = buf / 4096;
+    const root = records.find((r) => r.t === 'mmap')!.pid;
+    const mine = records.slice(1).filter((r) => r.pid === root);
+    // the buffer's mmap, its 4 pages written, the fork, the munmap, the exit, in this order
+    // (the last mmap at that address: ld.so's mapping of /etc/ld.so.cache was there before, unmapped)
+    const iMmap = mine.findLastIndex((r) => r.t === 'mmap' && r.addr === buf);
+    expect(mine[iMmap]).toEqual({ t: 'mmap', pid: root, addr: buf, len: 16384, prot: 'rw', shared: false });
+    const writes = mine.filter((r) => r.t === 'access' && r.w && r.page >= page && r.page < page + 4);
+    expect(writes.map((r) => r.page)).toEqual([page, page + 1, page + 2, page + 3]);
+    const fork = mine.find((r) => r.t === 'fork');
+    const iFork = mine.indexOf(fork);
+    const iMunmap = mine.findLastIndex((r) => r.t === 'munmap' && r.addr === buf);
+    expect(mine[iMunmap]).toEqual({ t: 'munmap', pid: root, addr: buf, len: 16384 });
+    expect(iMmap).toBeLessThan(mine.indexOf(writes[3]));
+    expect(mine.indexOf(writes[3])).toBeLessThan(iFork);
+    expect(iFork).toBeLessThan(iMunmap);
+    expect(mine.at(-1)).toEqual({ t: 'exit', pid: root });
+    // the child: its write to page 0 of the buffer, after the fork record, then its exit
+    const child = records.slice(1).filter((r) => r.pid === fork.child);
+    expect(records.indexOf(child[0])).toBeGreaterThan(records.indexOf(fork));
+    expect(child.filter((r) => r.t === 'access' && r.page === page)).toEqual([
+      { t: 'access', pid: fork.child, page, w: true },
+    ]);
+    expect(child.at(-1)).toEqual({ t: 'exit', pid: fork.child });
+    expect(records.at(-1)).toEqual({ t: 'end', truncated: false, status: 7 });
+  };
+
+  it('JSON Lines: the mmap/munmap/fork records and the writes to a known buffer, in the child too', async () => {
+    const out = path.join(dir, 't.mmtrace.jsonl');
+    const r = await mmsim(['record', '-o', out, '--', prog]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(
+      /^mmsim: record: .*prog exited with status 7; \d+ records \(\d+ data accesses, \d+ instruction fetches dropped, 2 processes\) in /,
+    );
+    const records = readFileSync(out, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    check(records, r.stdout);
+  });
+
+  it('.gz: the same records, gzipped', async () => {
+    const out = path.join(dir, 't.mmtrace.jsonl.gz');
+    const r = await mmsim(['record', '-o', out, '--', prog]);
+    expect(r.code).toBe(0);
+    const records = gunzipSync(readFileSync(out))
+      .toString('utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    check(records, r.stdout);
+  });
+
+  it('SIGINT to mmsim stops the program and leaves a valid trace ending in a truncated end record (exit 130)', async () => {
+    writeFileSync(path.join(dir, 'waiter.c'), WAITER);
+    const waiter = path.join(dir, 'waiter');
+    expect(spawnSync('gcc', ['-O0', '-o', waiter, path.join(dir, 'waiter.c')]).status).toBe(0);
+    const out = path.join(dir, 'int.mmtrace.jsonl');
+    const child = spawn(process.execPath, [BIN, 'record', '-o', out, '--', waiter], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    await new Promise<void>((resolve) =>
+      child.stdout.on('data', (d) => {
+        stdout += d;
+        if (stdout.includes('ready')) resolve();
+      }),
+    );
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    const records = readFileSync(out, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const root = records[1].pid;
+    expect(records.slice(-2)).toEqual([
+      { t: 'exit', pid: root },
+      { t: 'end', truncated: true, signal: 'SIGINT' },
+    ]);
+    expect(stderr).toMatch(/waiter was killed by SIGINT; \d+ records .* \(truncated\)\n$/);
+  });
+});
