@@ -132,6 +132,16 @@ export function encodeRecord(out: ByteSink, st: ThreadDeltas, r: TraceRecord): v
     case 'cpu':
       out.uvar(r.cpu);
       break;
+    case 'exec':
+      break;
+    case 'end':
+      if (r.truncated !== undefined) tag |= F5 | (r.truncated ? F6 : 0);
+      out.uvar(r.status === undefined ? 0 : r.status + 1); // 0: no status
+      if (r.signal !== undefined) {
+        tag |= F7;
+        str(out, r.signal);
+      }
+      break;
   }
   out.buf[tagAt] = tag;
 }
@@ -222,6 +232,16 @@ export function decodeRecord(src: ByteSource, st: ThreadDeltas): TraceRecord {
       return withTid({ t: 'exit', pid }, tid);
     case 9:
       return withTid({ t: 'cpu', pid, cpu: src.uvar() }, tid);
+    case 11:
+      return withTid({ t: 'exec', pid }, tid);
+    case 12: {
+      const r: TraceRecord = withTid({ t: 'end', pid }, tid);
+      if (tag & F5) r.truncated = (tag & F6) !== 0;
+      const status = src.uvar();
+      if (status > 0) r.status = status - 1;
+      if (tag & F7) r.signal = text(src, 'signal');
+      return r;
+    }
     default:
       throw new BadRecord('t', `unknown record kind tag ${kind}`);
   }

@@ -4,7 +4,7 @@
  */
 
 /** Protections a mapping may carry. */
-export const PROTS = ['r', 'rw', 'w', 'none', 'rx', 'rwx', 'x'] as const;
+export const PROTS = ['r', 'rw', 'w', 'none', 'rx', 'rwx', 'x', 'wx'] as const;
 export type Prot = (typeof PROTS)[number];
 
 /** The record kinds, in their binary tag order (never reorder: the tag is the index). */
@@ -20,6 +20,8 @@ export const KINDS = [
   'exit',
   'cpu',
   'access',
+  'exec',
+  'end',
 ] as const;
 export type Kind = (typeof KINDS)[number];
 
@@ -90,6 +92,17 @@ export interface CloneRecord extends Base {
 export interface ExitRecord extends Base {
   t: 'exit';
 }
+/** execve(): the process's address space is replaced (the recorder saw a new program start) */
+export interface ExecRecord extends Base {
+  t: 'exec';
+}
+/** The last record: the recording was cut short (`truncated`, with the `signal`) or the program's exit `status`. */
+export interface EndRecord extends Base {
+  t: 'end';
+  truncated?: boolean;
+  status?: number;
+  signal?: string;
+}
 export interface CpuRecord extends Base {
   t: 'cpu';
   cpu: number;
@@ -115,7 +128,9 @@ export type TraceRecord =
   | CloneRecord
   | ExitRecord
   | CpuRecord
-  | AccessRecord;
+  | AccessRecord
+  | ExecRecord
+  | EndRecord;
 
 /** Field order of each kind in the canonical JSON form (after t, pid, tid). */
 export const FIELDS: { readonly [K in Kind]: readonly string[] } = {
@@ -130,6 +145,8 @@ export const FIELDS: { readonly [K in Kind]: readonly string[] } = {
   exit: [],
   cpu: ['cpu'],
   access: ['page', 'w', 'n'],
+  exec: [],
+  end: ['truncated', 'status', 'signal'],
 };
 
 /** Linux PID_MAX_LIMIT (include/linux/threads.h: 4M on 64-bit): pids and tids are below it. */

@@ -50,6 +50,7 @@ const PROT: Record<Prot, { prot: 'r' | 'w' | 'rw' | 'none'; exec: boolean }> = {
   rx: { prot: 'r', exec: true },
   rwx: { prot: 'rw', exec: true },
   x: { prot: 'none', exec: true },
+  wx: { prot: 'rw', exec: true },
 };
 const ADVICE = new Set<string>(ADVICES);
 
@@ -150,6 +151,10 @@ export class TraceReplayer {
   }
 
   add(r: TraceRecord): void {
+    if (r.t === 'end') {
+      if (r.truncated) this.count('replay_truncated', 'the recording was cut short: the trace ends early');
+      return;
+    }
     const p = this.proc(r.pid);
     switch (r.t) {
       case 'access': {
@@ -253,6 +258,17 @@ export class TraceReplayer {
       case 'cpu':
         this.threadCpu.set(r.tid ?? r.pid, r.cpu % this.cpus);
         return;
+      case 'exec': {
+        // execve(): exec_mmap() replaces the address space; the new program's mappings follow
+        for (const x of [...p.pieces]) this.unmap(p, x.start, x.end);
+        p.brkBase = -1;
+        p.brk = -1;
+        this.count(
+          'replay_execs',
+          "an exec: the old mappings are unmapped, the new program's start (mapped before tracing) is not in the trace",
+        );
+        return;
+      }
     }
   }
 

@@ -43,6 +43,14 @@ const brk = z.strictObject({ t: z.literal('brk'), ...base, addr: u53 });
 const fork = z.strictObject({ t: z.literal('fork'), ...base, child: id });
 const clone = z.strictObject({ t: z.literal('clone'), ...base, newTid: id });
 const exit = z.strictObject({ t: z.literal('exit'), ...base });
+const exec = z.strictObject({ t: z.literal('exec'), ...base });
+const end = z.strictObject({
+  t: z.literal('end'),
+  ...base,
+  truncated: z.boolean().optional(),
+  status: z.number().int().min(0).max(255).optional(),
+  signal: z.string().min(1).max(32).optional(),
+});
 const cpu = z.strictObject({ t: z.literal('cpu'), ...base, cpu: z.number().int().min(0).max(65535) });
 const access = z.strictObject({
   t: z.literal('access'),
@@ -69,6 +77,8 @@ export const recordSchema = z.discriminatedUnion('t', [
   exit,
   cpu,
   access,
+  exec,
+  end,
 ]);
 
 export const headerSchema = z.looseObject({

@@ -44,12 +44,9 @@ export async function recordCommand(cmd: string[], flags: RecordFlags, io: CliIO
     return 2;
   }
   const out = flags.output ?? DEFAULT_OUTPUT;
-  if (out.endsWith('.mmtrace')) {
-    io.stderr.write(
-      `mmsim: record: -o ${out}: the binary .mmtrace writer is not in this build; name the file .mmtrace.jsonl or .mmtrace.jsonl.gz\n`,
-    );
-    return 2;
-  }
+  // the binary form: record JSON Lines beside it, then convert it streaming (@mmsim/program-trace)
+  const binary = out.endsWith('.mmtrace');
+  const jsonlOut = binary ? `${out}.jsonl.tmp` : out;
   const valgrind = env.MMSIM_VALGRIND || 'valgrind';
   const version = valgrindVersion(valgrind);
   if (version === undefined) {
@@ -69,7 +66,7 @@ export async function recordCommand(cmd: string[], flags: RecordFlags, io: CliIO
     recorder: `valgrind-lackey ${version}`,
     notes: RECORD_NOTES,
   };
-  const writer = new JsonlTraceWriter(out, header);
+  const writer = new JsonlTraceWriter(jsonlOut, header);
   const eligible = new Set<number>();
   const emit = (r: TraceRecord) => {
     writer.write(r);
@@ -148,11 +145,17 @@ export async function recordCommand(cmd: string[], flags: RecordFlags, io: CliIO
     const truncated = interrupted !== undefined || e.signal !== null;
     writer.write({
       t: 'end',
+      pid: child.pid ?? 0,
       truncated,
       ...(e.code !== null && { status: e.code }),
       ...((e.signal ?? interrupted) && { signal: (e.signal ?? interrupted)! }),
     });
     await writer.close();
+    if (binary) {
+      const { convertTrace } = await import('@mmsim/program-trace');
+      await convertTrace(jsonlOut, out, 'binary');
+      await rm(jsonlOut, { force: true });
+    }
     if (spawnError) throw spawnError;
     let data = 0;
     let fetches = 0;

@@ -16,7 +16,7 @@ export type TraceRecord =
   | { t: 'exec'; pid: number }
   | { t: 'exit'; pid: number }
   | { t: 'access'; pid: number; page: number; w: boolean; n?: number }
-  | { t: 'end'; truncated: boolean; status?: number; signal?: string };
+  | { t: 'end'; pid: number; truncated: boolean; status?: number; signal?: string };
 
 export interface TraceHeader {
   mmtrace: 1;
