@@ -129,7 +129,7 @@ describe.skipIf(!hasValgrind || !hasGcc)('mmsim record: a tiny C program (skippe
     check(records, r.stdout);
   });
 
-  it('.mmtrace: the binary form holds the same records', async () => {
+  it('.mmtrace: the binary form holds the same records, and mmsim replay runs it', async () => {
     const out = path.join(dir, 't.mmtrace');
     const r = await mmsim(['record', '-o', out, '--', prog]);
     expect(r.code).toBe(0);
@@ -138,6 +138,10 @@ describe.skipIf(!hasValgrind || !hasGcc)('mmsim record: a tiny C program (skippe
     const records: Rec[] = [reader.header as Rec];
     for await (const x of reader) records.push(x as Rec);
     check(records, r.stdout);
+    // and mmsim replay runs it: the loader's MAP_FIXED segments over their reservation included
+    const rep = await mmsim(['replay', out, '--json']);
+    expect(rep.code).toBe(0);
+    expect(JSON.parse(rep.stdout).total.counters.pgfault).toBeGreaterThan(4);
   });
 
   it('SIGINT to mmsim stops the program and leaves a valid trace ending in a truncated end record (exit 130)', async () => {

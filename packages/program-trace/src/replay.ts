@@ -118,6 +118,9 @@ export class TraceReplayer {
       region = `${name}.${i}`;
     this.named(p, region);
     const size = this.roundUp(len);
+    // mmap over a mapping (MAP_FIXED, as ld.so maps a library's segments over its reservation):
+    // mmap_region() unmaps what was there first
+    this.unmap(p, addr, addr + size);
     this.steps.push({ op: 'mmap', pid: p.name, name: region, size, ...extra });
     p.pieces.push({ start: addr, end: addr + size, region, base: addr });
   }

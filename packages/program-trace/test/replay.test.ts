@@ -49,4 +49,19 @@ describe('program trace: replay', () => {
     expect(c.pgfault).toBe(8);
     expect(result.checks).toMatchObject({ passed: 1, failed: 0 });
   });
+
+  it('an mmap over a mapping (MAP_FIXED, as ld.so maps segments over a reservation) replaces it', async () => {
+    const { TraceReplayer } = await import('../src/index.js');
+    const t = new TraceReplayer({ pid: 'app', cpus: 1 });
+    t.add({ t: 'mmap', pid: 1, addr: 0x400000, len: 0x5000, prot: 'r' });
+    t.add({ t: 'mmap', pid: 1, addr: 0x402000, len: 0x2000, prot: 'rw' });
+    t.add({ t: 'access', pid: 1, page: 0x403, w: true });
+    expect(t.result().steps).toEqual([
+      { op: 'spawn', pid: 'app', cpu: 0 },
+      { op: 'mmap', pid: 'app', name: 'm400000', size: 0x5000, prot: 'r' },
+      { op: 'munmap', pid: 'app', region: 'm400000', offset: 0x2000, size: 0x2000 },
+      { op: 'mmap', pid: 'app', name: 'm402000', size: 0x2000 },
+      { op: 'touch', pid: 'app', region: 'm402000', offset: 0x1000, size: 4096, access: 'write' },
+    ]);
+  });
 });
