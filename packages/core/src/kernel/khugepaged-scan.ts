@@ -60,17 +60,21 @@ function hugepagePmdEnabled(k: Kernel): boolean {
  * `always`, or `madvise` and VM_HUGEPAGE. Called at mmap, MADV_HUGEPAGE and the PMD fault.
  */
 export function khugepagedEnterVma(k: Kernel, mm: MmStruct, vma: Vma): void {
-  const s = scans.get(k);
-  if (s?.slots.includes(mm) || !hugepagePmdEnabled(k)) return;
+  if (mm.vmHugepage || !hugepagePmdEnabled(k)) return;
   if (vma.file !== null || (vma.flags & VM.nohugepage) !== 0) return;
   const m = pmdMode(k);
-  if (m === 'always' || (vma.flags & VM.hugepage) !== 0) scanState(k).slots.push(mm);
+  if (m === 'always' || (vma.flags & VM.hugepage) !== 0) enter(k, mm);
 }
 
 /** khugepaged_fork(): a child of a registered mm is registered too. */
 export function khugepagedFork(k: Kernel, mm: MmStruct, oldmm: MmStruct): void {
-  const s = scans.get(k);
-  if (s?.slots.includes(oldmm) && !s.slots.includes(mm)) s.slots.push(mm);
+  if (oldmm.vmHugepage && !mm.vmHugepage) enter(k, mm);
+}
+
+/** __khugepaged_enter(): test_and_set_bit(MMF_VM_HUGEPAGE), the mm_slot at the list's tail. */
+function enter(k: Kernel, mm: MmStruct): void {
+  mm.vmHugepage = true;
+  scanState(k).slots.push(mm);
 }
 
 /**

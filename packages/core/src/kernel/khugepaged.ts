@@ -20,7 +20,7 @@ import { collapseSwapinPte } from './fault.js';
 import { flush } from './tlb-flush.js';
 import { addNewAnonRmapPmd, thpState } from './huge-memory.js';
 import { maybeMappedShared } from './mapped-shared.js';
-import { khugepagedKnobs } from './khugepaged-knobs.js';
+import { type KhugepagedKnobs, khugepagedKnobs } from './khugepaged-knobs.js';
 
 /** enum scan_result (the results mmsim can reach). */
 export const SCAN = Object.freeze({
@@ -168,9 +168,7 @@ export function hpageCollapseScanPmd(k: Kernel, mm: MmStruct, vma: Vma, v: numbe
     }
     const pfn = pt.val[base + j]!;
     if (fl === 0 || ((fl & PTE.present) !== 0 && pfn === ZERO_PFN)) {
-      ++noneOrZero;
-      if (!uffdArmed(vma) && (!cc.isKhugepaged || noneOrZero <= knobs.maxPtesNone)) continue;
-      bump(k, 'thp_scan_exceed_none_pte');
+      if (noneOrZeroOk(k, vma, cc, ++noneOrZero, knobs)) continue;
       return SCAN.EXCEED_NONE_PTE;
     }
     if ((fl & PTE.uffdWp) !== 0) return SCAN.PTE_UFFD_WP;
@@ -179,13 +177,7 @@ export function hpageCollapseScanPmd(k: Kernel, mm: MmStruct, vma: Vma, v: numbe
     if ((fl & PTE.present) === 0 || (fl & PTE.protNone) !== 0) return SCAN.PAGE_NULL;
     const head = f.head(pfn);
     if ((f.flags[head]! & PG.anon) === 0) return SCAN.PAGE_ANON;
-    if (isShared(k, t, v + j, pfn, head)) {
-      ++shared;
-      if (cc.isKhugepaged && shared > knobs.maxPtesShared) {
-        bump(k, 'thp_scan_exceed_share_pte');
-        return SCAN.EXCEED_SHARED_PTE;
-      }
-    }
+    if (isShared(k, t, v + j, pfn, head) && !sharedOk(k, cc, ++shared, knobs)) return SCAN.EXCEED_SHARED_PTE;
     if ((f.flags[head]! & PG.lru) === 0) return SCAN.PAGE_LRU;
     if (!isRefcountSuitable(k, head)) return SCAN.PAGE_COUNT;
     // pte_young() || folio_test_young() || folio_test_referenced()
@@ -195,6 +187,23 @@ export function hpageCollapseScanPmd(k: Kernel, mm: MmStruct, vma: Vma, v: numbe
   if (cc.isKhugepaged && (referenced === 0 || (unmapped > 0 && referenced < HPAGE_PMD_NR / 2)))
     return SCAN.LACK_REFERENCED_PAGE;
   return collapseHugePage(k, mm, vma, v, unmapped, cc);
+}
+
+/**
+ * The none-or-zero PTE rule of the scan and of the isolation: never in a userfaultfd-armed VMA,
+ * at most max_ptes_none for khugepaged (THP_SCAN_EXCEED_NONE_PTE when over).
+ */
+function noneOrZeroOk(k: Kernel, vma: Vma, cc: CollapseControl, n: number, knobs: Readonly<KhugepagedKnobs>): boolean {
+  if (!uffdArmed(vma) && (!cc.isKhugepaged || n <= knobs.maxPtesNone)) return true;
+  bump(k, 'thp_scan_exceed_none_pte');
+  return false;
+}
+
+/** The shared-page rule: at most max_ptes_shared for khugepaged (THP_SCAN_EXCEED_SHARED_PTE when over). */
+function sharedOk(k: Kernel, cc: CollapseControl, n: number, knobs: Readonly<KhugepagedKnobs>): boolean {
+  if (!cc.isKhugepaged || n <= knobs.maxPtesShared) return true;
+  bump(k, 'thp_scan_exceed_share_pte');
+  return false;
 }
 
 /** folio_maybe_mapped_shared() of the folio of a present PTE */
@@ -327,22 +336,14 @@ function collapseIsolate(k: Kernel, vma: Vma, t: number, v: number, cc: Collapse
     const fl = pt.fl[base + j]!;
     const pfn = pt.val[base + j]!;
     if (fl === 0 || ((fl & PTE.present) !== 0 && pfn === ZERO_PFN)) {
-      ++noneOrZero;
-      if (!uffdArmed(vma) && (!cc.isKhugepaged || noneOrZero <= knobs.maxPtesNone)) continue;
-      bump(k, 'thp_scan_exceed_none_pte');
+      if (noneOrZeroOk(k, vma, cc, ++noneOrZero, knobs)) continue;
       return SCAN.EXCEED_NONE_PTE;
     }
     if ((fl & PTE.present) === 0) return SCAN.PTE_NON_PRESENT;
     if ((fl & PTE.uffdWp) !== 0) return SCAN.PTE_UFFD_WP;
     if ((fl & PTE.protNone) !== 0) return SCAN.PAGE_NULL;
     const head = f.head(pfn);
-    if (isShared(k, t, v + j, pfn, head)) {
-      ++shared;
-      if (cc.isKhugepaged && shared > knobs.maxPtesShared) {
-        bump(k, 'thp_scan_exceed_share_pte');
-        return SCAN.EXCEED_SHARED_PTE;
-      }
-    }
+    if (isShared(k, t, v + j, pfn, head) && !sharedOk(k, cc, ++shared, knobs)) return SCAN.EXCEED_SHARED_PTE;
     if (!isRefcountSuitable(k, head)) return SCAN.PAGE_COUNT;
     if (cc.isKhugepaged && ((fl & PTE.young) !== 0 || (f.flags[head]! & PG.referenced) !== 0)) referenced++;
     if ((fl & PTE.write) !== 0) writable = true;

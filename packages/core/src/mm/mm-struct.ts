@@ -20,6 +20,8 @@ export class MmStruct {
   tlbFlushBatched = false;
   /** MMF_HAS_PINNED */
   hasPinned = false;
+  /** MMF_VM_HUGEPAGE: registered with khugepaged (kernel/khugepaged-scan.ts) */
+  vmHugepage = false;
   /** mm->locked_vm: pages of VM_LOCKED VMAs (/proc/PID/status VmLck; kernel/mlock.ts) */
   lockedVm = 0;
   /** mm->def_flags: VM_LOCKED (| VM_LOCKONFAULT) after mlockall(MCL_FUTURE) */
