@@ -37,6 +37,7 @@ export function formatResult(r: RunResult, opts: FormatOptions = {}): string {
   out.push(...whySection(r, W));
   out.push(...checks(r));
   out.push(...blocked(r));
+  out.push(...replays(r));
   return out.join('\n') + '\n';
 }
 
@@ -188,6 +189,28 @@ function checks(r: RunResult): string[] {
   for (const f of c.failures) lines.push(`  FAILED ${f.step}: ${f.message}`);
   if (c.failed > c.failures.length) lines.push(`  ... and ${c.failed - c.failures.length} more`);
   return lines;
+}
+
+/** What each `replay` step read (the document's `replay`, a `mmsim run` of a file with one). */
+function replays(r: RunResult): string[] {
+  const list = (r as { replay?: ReplayLine[] }).replay ?? [];
+  const lines: string[] = [];
+  for (const [i, x] of list.entries()) {
+    lines.push(
+      `${label(i === 0 ? 'replay' : '')}${x.step}: ${x.trace} as ${x.pid}: ${x.records} records, ${x.steps} steps`,
+    );
+    const c = Object.entries(x.counters).map(([k, v]) => `${k}=${v}`);
+    if (c.length) lines.push(`${label('')}  ${c.join(', ')}`);
+  }
+  return lines;
+}
+interface ReplayLine {
+  step: string;
+  trace: string;
+  pid: string;
+  records: number;
+  steps: number;
+  counters: Record<string, number>;
 }
 
 function blocked(r: RunResult): string[] {

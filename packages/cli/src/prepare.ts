@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import type { ExplainerOptions, PluginRefSpec } from '@mmsim/core';
+import type { ReplayExpansion } from '@mmsim/program-trace';
 import { FlagError } from './flag-error.js';
 import { DEFAULT_HARDWARE } from './hardware.js';
 import { filterHardwareOptions } from './hardware-options.js';
@@ -43,6 +44,8 @@ export interface PreparedScenario {
   dropped: string[];
   /** the hardware the file names (before --hardware) */
   fileHardware: string;
+  /** the file's `replay` steps, expanded (run.ts) */
+  replays?: ReplayExpansion[];
 }
 
 const MODULE_EXT = /\.(?:[mc]?[jt]s)$/i;

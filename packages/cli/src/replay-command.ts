@@ -1,6 +1,7 @@
 /**
- * `mmsim replay TRACE [run options]`: a program trace (@mmsim/program-trace) translated into
- * scenario steps, then run exactly as `mmsim run` runs a file (same options, same output).
+ * `mmsim replay TRACE [run options]`: a scenario of one `replay` step (its expansion:
+ * @mmsim/program-trace's expandReplaySteps()), run exactly as `mmsim run` runs a file (same
+ * options, same output).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,38 +15,31 @@ export async function replayCommand(
   io: CliIO,
   report: (e: unknown) => number,
 ): Promise<number> {
-  const { openTrace, traceToSteps, TraceFormatError } = await import('@mmsim/program-trace');
   let dir: string | undefined;
   try {
-    let steps: Record<string, unknown>[];
-    try {
-      const reader = await openTrace(trace);
-      const out = await traceToSteps(reader);
-      for (const w of out.warnings) io.stderr.write(`mmsim: ${trace}: warning: ${w}\n`);
-      steps = out.steps;
-    } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      if (e instanceof TraceFormatError || err.code === 'ENOENT' || err.code === 'EISDIR') {
-        io.stderr.write(
-          `mmsim: ${e instanceof TraceFormatError ? e.message : `${trace}: cannot read the trace (${err.code})`}\n`,
-        );
-        return 2;
-      }
-      throw e;
-    }
-    // the translated scenario goes through the `mmsim run` path unchanged
+    const abs = path.resolve(trace);
     dir = await mkdtemp(path.join(tmpdir(), 'mmsim-replay-'));
     const file = path.join(dir, `${path.basename(trace).replace(/[^\w.-]/g, '_')}.json`);
-    await writeFile(file, JSON.stringify({ name: path.basename(trace), steps }));
+    await writeFile(file, JSON.stringify({ name: path.basename(trace), steps: [{ op: 'replay', trace: abs }] }));
     // the output names the trace, not the temporary scenario file
-    const fix = (t: string) => t.split(file).join(JSON.stringify(trace).slice(1, -1));
+    const as = JSON.stringify(trace).slice(1, -1);
+    const fix = (t: string) => t.split(file).join(as).split(abs).join(as);
     const shown: CliIO = {
       ...io,
       stdout: { write: (t: string) => io.stdout.write(fix(t)) },
       // a terminal's progress bar needs the stream itself
       stderr: io.isTTY ? io.stderr : { write: (t: string) => io.stderr.write(fix(t)) },
     };
-    return await runCommand(file, flags, shown, report);
+    return await runCommand(file, flags, shown, (e) => {
+      // an unreadable or malformed trace: its own message (file, line or byte offset, field)
+      const cause = (e as { cause?: NodeJS.ErrnoException & { file?: string } }).cause;
+      if (cause && (cause.name === 'TraceFormatError' || typeof cause.code === 'string')) {
+        const msg = cause.name === 'TraceFormatError' ? cause.message : `${abs}: cannot read the trace (${cause.code})`;
+        io.stderr.write(`mmsim: ${fix(msg)}\n`);
+        return 2; // EXIT.badInput
+      }
+      return report(e);
+    });
   } catch (e) {
     return report(e);
   } finally {

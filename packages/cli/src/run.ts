@@ -1,5 +1,5 @@
 /** Load a scenario file, compose its system and run it. */
-import { runScenario, ScenarioError, type MmSystem, type RunOptions, type RunResult } from '@mmsim/core';
+import { runScenario, ScenarioError, type MmSystem, type RunOptions, type RunResult, type Step } from '@mmsim/core';
 import { buildConfig, type RunConfig } from './config.js';
 import { checkEra } from './era.js';
 import { FlagError } from './flag-error.js';
@@ -7,6 +7,7 @@ import { locateError } from './load.js';
 import { policyFlagText } from './overrides.js';
 import { prepareScenario, type PreparedScenario, type RunRequest } from './prepare.js';
 import { resolveSystem } from './resolve.js';
+import type { ReplayExpansion } from '@mmsim/program-trace';
 
 export interface RunFileOptions {
   /** overrides the file's system.kernel */
@@ -34,7 +35,7 @@ export interface RunFileOptions {
 }
 
 /** The `mmsim run --json` document: the RunResult plus `config`. */
-export type RunDocument = RunResult & { config: RunConfig };
+export type RunDocument = RunResult & { config: RunConfig; replay?: ReplayExpansion[] };
 
 export interface RunOutput {
   document: RunDocument;
@@ -69,11 +70,28 @@ export async function composeRequest(req: RunRequest, o: ComposeRequestOptions =
       policySource: (i) => (i >= prep.filePolicies ? `--policy ${req.policies?.[i - prep.filePolicies]}` : undefined),
       onWarning: (m) => prep.notes.push(`${req.file}: warning: ${m}`),
     });
+    await expandReplays(prep, req.file, system.hardware.ncpus);
     checkEra(loaded, req.kernel);
     return { prep, system };
   } catch (e) {
     throw mapError(e, req, prep, o);
   }
+}
+
+/**
+ * `replay` steps become the trace's steps (@mmsim/program-trace, loaded only for them) on this
+ * system's CPUs; their warnings go to stderr and their translation counts into the document.
+ */
+async function expandReplays(prep: PreparedScenario, file: string, cpus: number): Promise<void> {
+  const { loaded } = prep;
+  const any = (steps: readonly Step[]): boolean =>
+    steps.some((s) => s.op === 'replay' || (s.op === 'repeat' && any(s.steps)));
+  if (!any(loaded.scenario.steps)) return;
+  const { expandReplaySteps } = await import('@mmsim/program-trace');
+  const out = await expandReplaySteps(loaded.scenario, { baseDir: loaded.baseDir, file, cpus });
+  loaded.scenario = out.scenario;
+  prep.replays = out.replays;
+  for (const r of out.replays) for (const w of r.warnings) prep.notes.push(`${r.trace}: warning: ${w}`);
 }
 
 function mapError(e: unknown, req: RunRequest, prep: PreparedScenario, o: ComposeRequestOptions): unknown {
@@ -115,7 +133,8 @@ export async function runFile(file: string, opts: RunFileOptions = {}): Promise<
       ...(opts.maxSteps !== undefined ? { maxSteps: opts.maxSteps, maxStepsFrom: '--max-steps' } : {}),
       systemOptions,
     });
-    return { document: { ...result, config: buildConfig(req, prep, result) }, notes: prep.notes };
+    const replay = prep.replays ? { replay: prep.replays } : {};
+    return { document: { ...result, ...replay, config: buildConfig(req, prep, result) }, notes: prep.notes };
   } catch (e) {
     throw mapError(e, req, prep, {});
   }

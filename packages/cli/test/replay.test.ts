@@ -42,3 +42,40 @@ describe('mmsim replay', () => {
     expect(m.stderr).toContain('bad magic');
   });
 });
+
+describe('the replay step in a scenario', () => {
+  it('a trace path relative to the scenario, composed with synthetic steps; the document lists what it read', async () => {
+    const sc = path.join(dir, 'compose.yaml');
+    writeFileSync(
+      sc,
+      [
+        'name: compose',
+        'steps:',
+        '  - {op: spawn, pid: app}',
+        `  - {op: replay, trace: ${path.relative(dir, trace)}, pid: app}`,
+        '  - {op: fork, pid: app, child: c}',
+        '  - {op: touch, pid: c, region: m100000, offset: 8KiB, size: 4KiB, access: write}',
+        '',
+      ].join('\n'),
+    );
+    const r = await mmsim('run', sc, '--json', '--hardware', 'flat');
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.total.counters.pgfault).toBe(9);
+    expect(doc.replay).toEqual([expect.objectContaining({ step: 'steps[1]', pid: 'app', records: 17, steps: 15 })]);
+    expect(doc.replay[0].counters).toEqual({ replay_repeats: 2, replay_unmapped_accesses: 1, replay_file_mappings: 1 });
+    const text = await mmsim('run', sc, '--hardware', 'flat');
+    expect(text.stdout).toContain('replay    steps[1]: ');
+    expect(text.stdout).toContain('replay_repeats=2, replay_unmapped_accesses=1, replay_file_mappings=1');
+  });
+  it('a missing trace is exit 2 naming the scenario file, the step and the field', async () => {
+    const sc = path.join(dir, 'missing.yaml');
+    writeFileSync(sc, 'name: m\nsteps:\n  - {op: replay, trace: nope.mmtrace}\n');
+    const r = await mmsim('run', sc);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${sc}`);
+    expect(r.stderr).toContain('steps[0]');
+    expect(r.stderr).toContain('"trace"');
+    expect(r.stderr).toContain('(ENOENT)');
+  });
+});

@@ -21,3 +21,4 @@ export {
 export * from './records.js';
 export { headerSchema, parseHeader, parseRecord, recordSchema } from './schema.js';
 export { type ReplayOptions, type ReplaySteps, TraceReplayer, traceToSteps } from './replay.js';
+export { type ExpandOptions, expandReplaySteps, hasReplaySteps, type ReplayExpansion } from './expand.js';

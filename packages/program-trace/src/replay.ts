@@ -15,6 +15,13 @@ export interface ReplayOptions {
   cpus?: number;
   /** page size of the trace (default 4096) */
   pageSize?: number;
+  /**
+   * the `pid` process exists already (a `replay` step into a process the scenario spawned):
+   * no `spawn` for it
+   */
+  existing?: boolean;
+  /** put before every region name (`r2.m7f12…`: a second replay into the same process) */
+  regionPrefix?: string;
 }
 
 export interface ReplaySteps {
@@ -40,6 +47,10 @@ interface Proc {
   /** program break: the initial break (first brk) and the current one */
   brkBase: number;
   brk: number;
+  /** the CPUs this process has a thread on (a `thread` step made each but the first) */
+  cpus: Set<number>;
+  /** threads created so far (clone's round-robin CPU choice) */
+  threads: number;
 }
 
 const PROT: Record<Prot, { prot: 'r' | 'w' | 'rw' | 'none'; exec: boolean }> = {
@@ -61,6 +72,7 @@ export class TraceReplayer {
   private readonly warned = new Set<string>();
   private readonly procs = new Map<number, Proc>();
   private readonly threadCpu = new Map<number, number>();
+  private readonly allNames = new Set<string>();
   private root: string | undefined;
   private readonly page: number;
   private readonly cpus: number;
@@ -85,15 +97,25 @@ export class TraceReplayer {
   private proc(pid: number): Proc {
     let p = this.procs.get(pid);
     if (!p) {
-      p = { name: this.nameOf(pid), pieces: [], brkBase: -1, brk: -1 };
+      const first = this.procs.size === 0;
+      p = { name: this.nameOf(pid), pieces: [], brkBase: -1, brk: -1, cpus: new Set([0]), threads: 1 };
       this.procs.set(pid, p);
-      this.steps.push({ op: 'spawn', pid: p.name, cpu: 0 });
+      this.allNames.add(p.name);
+      if (!(first && this.opts.existing)) this.steps.push({ op: 'spawn', pid: p.name, cpu: 0 });
     }
     return p;
   }
 
   private cpuOf(pid: number, tid: number | undefined): number {
     return this.threadCpu.get(tid ?? pid) ?? 0;
+  }
+
+  /** A thread of `p` on `cpu` for the steps that name it (`thread`: mmsim's threads are per CPU). */
+  private onCpu(p: Proc, tid: number, cpu: number): void {
+    this.threadCpu.set(tid, cpu);
+    if (p.cpus.has(cpu)) return;
+    p.cpus.add(cpu);
+    this.steps.push({ op: 'thread', pid: p.name, cpu });
   }
 
   private roundUp(n: number): number {
@@ -111,12 +133,18 @@ export class TraceReplayer {
     return out;
   }
 
-  private map(p: Proc, addr: number, len: number, extra: Record<string, unknown>): void {
-    const name = `m${addr.toString(16)}`;
+  /** A region name for a mapping at `addr` that the process never used (`.2`, `.3` … on reuse). */
+  private freshName(p: Proc, addr: number): string {
+    const name = `${this.opts.regionPrefix ?? ''}m${addr.toString(16)}`;
     let region = name;
     for (let i = 2; p.pieces.some((x) => x.region === region) || this.everNamed(p, region); i++)
       region = `${name}.${i}`;
     this.named(p, region);
+    return region;
+  }
+
+  private map(p: Proc, addr: number, len: number, extra: Record<string, unknown>): void {
+    const region = this.freshName(p, addr);
     const size = this.roundUp(len);
     // mmap over a mapping (MAP_FIXED, as ld.so maps a library's segments over its reservation):
     // mmap_region() unmaps what was there first
@@ -135,8 +163,14 @@ export class TraceReplayer {
   }
 
   private unmap(p: Proc, start: number, end: number): void {
-    for (const { piece, s, e } of this.overlaps(p, start, end)) {
+    for (const { piece, s, e } of this.overlaps(p, start, end))
       this.steps.push({ op: 'munmap', pid: p.name, region: piece.region, offset: s - piece.base, size: e - s });
+    this.cut(p, start, end);
+  }
+
+  /** The translator's ranges without [start, end) (pieces split), no step. */
+  private cut(p: Proc, start: number, end: number): void {
+    for (const { piece, s, e } of this.overlaps(p, start, end)) {
       const i = p.pieces.indexOf(piece);
       const keep: Piece[] = [];
       if (piece.start < s) keep.push({ ...piece, end: s });
@@ -215,14 +249,35 @@ export class TraceReplayer {
         this.ranged(p, r.addr, r.len, { op: 'madvise', advice: r.advice }, 'madvise');
         return;
       case 'mremap': {
-        // approximated: the old range unmapped, the new one mapped afresh (contents not carried)
-        this.count(
-          'replay_mremap',
-          'mremap: replayed as munmap of the old range + mmap of the new one (contents not moved)',
-        );
+        const oldEnd = r.addr + this.roundUp(r.oldLen);
+        const newLen = this.roundUp(r.newLen);
         const to = r.newAddr ?? r.addr;
-        this.unmap(p, r.addr, r.addr + this.roundUp(r.oldLen));
-        this.map(p, to, r.newLen, {});
+        const piece = p.pieces.find((x) => x.start <= r.addr && oldEnd <= x.end);
+        if (!piece) {
+          // mremap(2) works inside one VMA: a range the translator saw mapped in parts (or not
+          // at all) is approximated: unmapped, and the new range mapped afresh
+          this.count(
+            'replay_mremap_approximated',
+            'an mremap of a range not mapped as one piece: replayed as munmap + mmap (contents not moved)',
+          );
+          this.unmap(p, r.addr, oldEnd);
+          this.map(p, to, r.newLen, {});
+          return;
+        }
+        const range = { pid: p.name, region: piece.region, offset: r.addr - piece.base, size: oldEnd - r.addr };
+        if (to === r.addr && r.addr + newLen <= oldEnd) {
+          // shrinking in place: do_mremap() unmaps the tail
+          this.steps.push({ op: 'mremap', ...range, newSize: newLen });
+          this.cut(p, r.addr + newLen, oldEnd);
+          return;
+        }
+        // growing or moving: MREMAP_MAYMOVE into a region named by the new address (mmsim's
+        // layout is its own, so mmsim may move what the program grew in place, or the reverse)
+        const region = this.freshName(p, to);
+        this.steps.push({ op: 'mremap', ...range, newSize: newLen, mayMove: true, to: region });
+        this.cut(p, r.addr, oldEnd);
+        this.cut(p, to, to + newLen);
+        p.pieces.push({ start: to, end: to + newLen, region, base: to });
         return;
       }
       case 'brk': {
@@ -239,27 +294,40 @@ export class TraceReplayer {
         return;
       }
       case 'fork': {
+        // the child's only thread runs where its parent's forking thread runs (copy_process())
+        const cpu = this.cpuOf(r.pid, r.tid);
         const child: Proc = {
           name: `${this.root}-${r.child}`,
           pieces: p.pieces.map((x) => ({ ...x })),
           brkBase: p.brkBase,
           brk: p.brk,
+          cpus: new Set([cpu]),
+          threads: 1,
         };
         this.names.set(child, new Set(this.names.get(p)));
         this.procs.set(r.child, child);
-        this.steps.push({ op: 'fork', pid: p.name, child: child.name });
+        this.allNames.add(child.name);
+        this.threadCpu.set(r.child, cpu);
+        this.steps.push({ op: 'fork', pid: p.name, child: child.name, ...(cpu ? { cpu } : {}) });
         return;
       }
       case 'clone':
-        this.threadCpu.set(r.newTid, this.cpuOf(r.pid, r.tid));
+        // a new thread of the process (CLONE_VM | CLONE_THREAD): without a `cpu` record, thread
+        // i runs on CPU i modulo the CPU count, as the scheduler spreads an idle machine's threads
+        this.onCpu(p, r.newTid, p.threads++ % this.cpus);
         this.count('replay_threads');
         return;
       case 'exit':
+        if (r.tid !== undefined && r.tid !== r.pid) {
+          // one thread's exit(): mmsim has no thread exit, its CPU keeps the thread
+          this.count('replay_thread_exits');
+          return;
+        }
         this.steps.push({ op: 'exit', pid: p.name });
         this.procs.delete(r.pid);
         return;
       case 'cpu':
-        this.threadCpu.set(r.tid ?? r.pid, r.cpu % this.cpus);
+        this.onCpu(p, r.tid ?? r.pid, r.cpu % this.cpus);
         return;
       case 'exec': {
         // execve(): exec_mmap() replaces the address space; the new program's mappings follow
@@ -273,6 +341,11 @@ export class TraceReplayer {
         return;
       }
     }
+  }
+
+  /** The scenario names of every process the trace made, the first process first. */
+  processNames(): string[] {
+    return [...this.allNames];
   }
 
   result(): ReplaySteps {

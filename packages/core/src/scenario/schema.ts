@@ -312,6 +312,12 @@ const Read = z.strictObject({ op: z.literal('read'), ...FileIo, expect: z.number
 const Write = z.strictObject({ op: z.literal('write'), ...FileIo, value: z.number().int().optional() });
 const Drain = z.strictObject({ op: z.literal('drain'), ...base });
 /**
+ * `replay {trace, pid?}`: a program trace (docs/trace-format.md) replayed inside the scenario.
+ * The scenario loader expands it into its steps before the run (@mmsim/program-trace's
+ * expandReplaySteps(); the CLI does it): the runner never sees one.
+ */
+const Replay = z.strictObject({ op: z.literal('replay'), trace: z.string().min(1), pid: pid.optional(), phase });
+/**
  * The khugepaged thread's scan passes (khugepaged_do_scan()): until khugepaged/full_scans has
  * advanced by `fullScans` (default 1), or `passes` passes; it ends early when khugepaged has no work
  */
@@ -384,6 +390,7 @@ export type Step =
   | z.infer<typeof ClearRefs>
   | z.infer<typeof Maps>
   | z.infer<typeof Drain>
+  | z.infer<typeof Replay>
   | z.infer<typeof Khugepaged>
   | z.infer<typeof Read>
   | z.infer<typeof Write>
@@ -431,6 +438,7 @@ export const StepSchema: z.ZodType<Step> = z.lazy(() =>
     ClearRefs,
     Maps,
     Drain,
+    Replay,
     Khugepaged,
     Read,
     Write,
@@ -484,6 +492,7 @@ export const OP_NAMES = [
   'clearRefs',
   'maps',
   'drain',
+  'replay',
   'khugepaged',
   'read',
   'write',

@@ -1,4 +1,4 @@
-/** Control ops: drain (LRU add batches), phase (starts a named phase), repeat (runs its body n times). */
+/** Control ops: drain (LRU add batches), phase (starts a named phase), repeat (runs its body n times), replay (expanded before the run). */
 import { countSteps } from '../budget.js';
 import type { Step } from '../schema.js';
 import type { OpHandler } from './executor.js';
@@ -26,6 +26,15 @@ export const khugepaged: OpHandler<'khugepaged'> = (x, s, where) => {
 
 export const phase: OpHandler<'phase'> = (x, s) => {
   x.observer.onPhase?.(s.name);
+};
+
+/** A `replay` step reaches the runner only when nobody expanded it (the scenario loader does). */
+export const replay: OpHandler<'replay'> = (x, s, where) => {
+  x.fail(
+    where,
+    'trace',
+    `replay of ${JSON.stringify(s.trace)}: a replay step is expanded into the trace's steps when the scenario is loaded (the mmsim CLI does it; through the API, call expandReplaySteps() of @mmsim/program-trace first)`,
+  );
 };
 
 /** Whether a step list runs no leaf step, computed once per list (not once per round of an outer repeat). */

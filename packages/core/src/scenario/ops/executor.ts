@@ -26,7 +26,7 @@ import {
   uffdZeropageOp,
 } from './uffd.js';
 import { migrateOp, pokeMemOp } from './mem-ops.js';
-import { drain, khugepaged, phase, repeat } from './control.js';
+import { drain, khugepaged, phase, repeat, replay } from './control.js';
 import { compute } from './compute.js';
 import { clearRefsOp, pagemapOp } from './procfs.js';
 import { readOp, writeOp } from './file-io.js';
@@ -83,6 +83,7 @@ export const OP_HANDLERS: { readonly [K in OpName]: OpHandler<K> } = {
   compute,
   phase,
   repeat,
+  replay,
   mlock: mlockOp,
   munlock: munlockOp,
   mlockall: mlockallOp,
