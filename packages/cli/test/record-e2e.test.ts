@@ -176,3 +176,73 @@ describe.skipIf(!hasValgrind || !hasGcc)('mmsim record: a tiny C program (skippe
     expect(stderr).toMatch(/waiter was killed by SIGINT; \d+ records .* \(truncated\)\n$/);
   });
 });
+
+/**
+ * 512 pages written, 128 read (the shared zero page), a fork whose child writes 64 of them
+ * (CoW), 64 more written by the parent. `prog launch` runs `prog` with posix_spawn() and prints
+ * getrusage(RUSAGE_CHILDREN).ru_minflt: the program's minor faults from its execve() on, its
+ * child's included. (A task's ru_minflt also holds the faults of the forked parent before the
+ * exec: 782 from bash, 857 through env(1) for the same program; posix_spawn()'s CLONE_VFORK child
+ * makes almost none.)
+ */
+const RUSAGE_PROG = `#include <spawn.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#define PAGES 512
+extern char **environ;
+int main(int argc, char **argv) {
+  if (argc > 1) {
+    pid_t pid;
+    char *args[] = { argv[0], 0 };
+    if (posix_spawn(&pid, argv[0], 0, 0, args, environ) != 0) return 2;
+    waitpid(pid, 0, 0);
+    struct rusage kids;
+    getrusage(RUSAGE_CHILDREN, &kids);
+    printf("minflt %ld\\n", kids.ru_minflt);
+    return 0;
+  }
+  char *p = mmap(0, PAGES * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  char *z = mmap(0, 128 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  volatile char s = 0;
+  for (int i = 0; i < PAGES; i++) p[i * 4096] = 1;
+  for (int i = 0; i < 128; i++) s += z[i * 4096];
+  pid_t c = fork();
+  if (c == 0) { for (int i = 0; i < 64; i++) p[i * 4096] = 2; _exit(0); }
+  waitpid(c, 0, 0);
+  for (int i = 0; i < 64; i++) p[(64 + i) * 4096] = 3;
+  return 0;
+}
+`;
+
+/** docs/recording.md "Replay against the real kernel": the tolerance, and why */
+const TOLERANCE = 0.03;
+
+describe.skipIf(!hasValgrind || !hasGcc)("mmsim record + replay against the program's own getrusage()", () => {
+  it('the replayed faults are within 3% of the minor faults the program makes natively (with its child)', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mmsim-rusage-test-'));
+    writeFileSync(path.join(dir, 'prog.c'), RUSAGE_PROG);
+    const prog = path.join(dir, 'prog');
+    const cc = spawnSync('gcc', ['-O0', '-o', prog, path.join(dir, 'prog.c')], { encoding: 'utf8' });
+    if (cc.status !== 0) throw new Error(cc.stderr);
+    // natively, without valgrind: the real kernel's count
+    const launched = spawnSync(prog, ['launch'], { encoding: 'utf8' });
+    expect(launched.status).toBe(0);
+    const native = Number(/^minflt (\d+)$/m.exec(launched.stdout)![1]);
+    // the work alone is 512 + 128 + 64 + 64 faults: the rest is the start of the program
+    expect(native).toBeGreaterThan(768);
+    const out = path.join(dir, 't.mmtrace');
+    const rec = await mmsim(['record', '-o', out, '--', prog]);
+    expect(rec.code).toBe(0);
+    const rep = await mmsim(['replay', out, '--kernel', 'linux-6.18', '--json']);
+    expect(rep.code).toBe(0);
+    const doc = JSON.parse(rep.stdout);
+    const replayed = doc.total.counters.pgfault as number;
+    console.log(`getrusage: ${native} minor faults natively; mmsim replay: ${replayed} faults`);
+    expect(Math.abs(replayed - native)).toBeLessThanOrEqual(Math.ceil(TOLERANCE * native));
+    // the child's 64 CoW copies, and those of the program's own start
+    expect(doc.total.counters.cow_copy).toBeGreaterThanOrEqual(64);
+  });
+});
