@@ -55,6 +55,35 @@ describe('page cache and file mmap: do_read_fault() with fault-around', () => {
     expect(r.total.meminfo.processes.a!.RssFile).toBe(64);
   });
 
+  it('cached: the file starts in the page cache (read in before the run, counted nowhere); a read fault maps 16 pages', () => {
+    const { r } = runSys(
+      sc(
+        [
+          { op: 'mmap', pid: 'a', name: 'm', size: '256KiB', file: 'data' },
+          { op: 'touch', pid: 'a', region: 'm', size: '128KiB', access: 'read' },
+          { op: 'access', pid: 'a', region: 'm', offset: '4KiB', access: 'read', expect: filePageValue(7, 1) },
+        ],
+        { data: { size: '256KiB', seed: 7, cached: true } },
+      ),
+    );
+    // 128 KiB: two fault-around windows of 16 pages, no major fault, nothing read from disk
+    expect(ctr(r, 'pgfault')).toBe(2);
+    expect(ctr(r, 'pgmajfault')).toBe(0);
+    expect(ctr(r, 'pgpgin')).toBe(0);
+    // the read-in is the machine's state: not in the counters or the cycles of the run
+    expect(ctr(r, 'pgalloc')).toBe(0);
+    expect(r.phases.main!.counters).toEqual(r.total.counters);
+    expect(r.phases.main!.cycles).toBe(r.total.cycles);
+    expect(r.total.meminfo).toMatchObject({ Cached: 256, Mapped: 128, Inactive_file: 256 });
+    expect(r.checks).toMatchObject({ passed: 1, failed: 0 });
+  });
+
+  it('cached on a shmem file is exit 2 naming files.NAME.cached', () => {
+    expect(() => runSys(sc([], { s: { size: '8KiB', shmem: true, cached: true } }))).toThrow(
+      expect.objectContaining({ where: 'files.s', field: 'cached' }),
+    );
+  });
+
   it('a private write copies the page-cache page into an anon folio (do_cow_fault); the file is untouched', () => {
     const { r, sys } = runSys(
       sc([

@@ -5,9 +5,10 @@
  * `steps[3].steps[i]`). Core does not read traces: the scenario loader (the CLI) calls this.
  */
 import path from 'node:path';
-import { ScenarioError, type Scenario, type Step } from '@mmsim/core';
+import { type FileSpec, parseSize, ScenarioError, type Scenario, type Step } from '@mmsim/core';
 import { TraceFormatError } from './errors.js';
 import { openTrace } from './open.js';
+import type { TraceRecord } from './records.js';
 import { TraceReplayer } from './replay.js';
 
 /** What one replay step read and translated (the run document's `replay` entries). */
@@ -54,6 +55,8 @@ export async function expandReplaySteps(
   // processes the scenario has made so far, in step order (a replay into one of them adds no spawn)
   const known = new Set<string>();
   const into = new Map<string, number>();
+  // the scenario's files, with those the traces map (a file the scenario names itself is kept)
+  let files: Record<string, FileSpec> | undefined = scenario.files;
   const walk = async (steps: readonly Step[], at: string): Promise<Step[]> => {
     const out: Step[] = [];
     for (let i = 0; i < steps.length; i++) {
@@ -69,7 +72,21 @@ export async function expandReplaySteps(
         out.push(s);
         continue;
       }
-      const { expansion, steps: body, pids } = await expandOne(s, where, known, into, opts);
+      const { expansion, steps: body, pids, files: mapped } = await expandOne(s, where, known, into, opts);
+      for (const [name, f] of Object.entries(mapped)) {
+        const mine = scenario.files?.[name];
+        if (mine !== undefined) {
+          if (parseSize(mine.size) < f.size)
+            throw new ScenarioError(
+              opts.file,
+              `files.${name}`,
+              'size',
+              `the trace of ${where} maps ${f.size} bytes of it (the file the scenario names is smaller)`,
+            );
+          continue;
+        }
+        files = { ...files, [name]: { ...f, size: Math.max(f.size, parseSize(files?.[name]?.size ?? 0)) } };
+      }
       for (const p of pids) known.add(p);
       replays.push(expansion);
       out.push({ op: 'repeat', times: 1, steps: body as Step[], ...(s.phase ? { phase: s.phase } : {}) });
@@ -77,7 +94,7 @@ export async function expandReplaySteps(
     return out;
   };
   const steps = await walk(scenario.steps, 'steps');
-  return { scenario: { ...scenario, steps }, replays };
+  return { scenario: { ...scenario, steps, ...(files ? { files } : {}) }, replays };
 }
 
 async function expandOne(
@@ -86,7 +103,12 @@ async function expandOne(
   known: ReadonlySet<string>,
   into: Map<string, number>,
   opts: ExpandOptions,
-): Promise<{ expansion: ReplayExpansion; steps: Record<string, unknown>[]; pids: string[] }> {
+): Promise<{
+  expansion: ReplayExpansion;
+  steps: Record<string, unknown>[];
+  pids: string[];
+  files: Record<string, FileSpec & { size: number }>;
+}> {
   const file = path.resolve(opts.baseDir, s.trace);
   const existing = s.pid !== undefined && known.has(s.pid);
   // a second replay into the same process names its regions r2.m…, r3.m…
@@ -97,14 +119,24 @@ async function expandOne(
     cpus: opts.cpus,
     existing,
     ...(nth > 1 ? { regionPrefix: `r${nth}.` } : {}),
+    ...(s.phaseAtFork ? { phaseAtFork: s.phaseAtFork } : {}),
+    ...(s.implicitMappings !== undefined ? { implicitMappings: s.implicitMappings } : {}),
   });
   let records = 0;
   try {
     const reader = await openTrace(file);
-    for await (const r of reader) {
-      t.add(r);
-      records++;
-    }
+    // the binary reader's batches (one per inflated chunk) spare an await per record
+    const batches = (reader as { batches?: () => AsyncIterable<readonly TraceRecord[]> }).batches;
+    if (batches) {
+      for await (const batch of batches.call(reader)) {
+        for (let i = 0; i < batch.length; i++) t.add(batch[i]!);
+        records += batch.length;
+      }
+    } else
+      for await (const r of reader) {
+        t.add(r);
+        records++;
+      }
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     // the trace's own error stays the cause (`mmsim replay` prints it alone)
@@ -141,5 +173,6 @@ async function expandOne(
     },
     steps: out.steps,
     pids: names,
+    files: out.files,
   };
 }

@@ -1,4 +1,11 @@
 import { ADVICES } from '@mmsim/core';
+
+/** core's `accesses` op: refs[i] = (page * 2 + write) * 256 + region index (scenario/ops/accesses.ts) */
+const ACCESSES_MAX_REGIONS = 256;
+/** the extent of an implicit mapping: the 2 MiB block (a PMD's reach) around its first access */
+const IMPLICIT_BLOCK = 2 * 1024 * 1024;
+/** accesses per `accesses` step at most (a batch is one step: progress moves between them) */
+const BATCH_ACCESSES = 65536;
 import type { Prot, TraceRecord } from './records.js';
 
 /**
@@ -22,10 +29,19 @@ export interface ReplayOptions {
   existing?: boolean;
   /** put before every region name (`r2.m7f12…`: a second replay into the same process) */
   regionPrefix?: string;
+  /** phases started at the 1st, 2nd, … `fork` record */
+  phaseAtFork?: readonly string[];
+  /**
+   * an access outside every traced mapping maps its block as anonymous memory (default true:
+   * the mappings made before tracing started); false skips it (`replay_unmapped_accesses`)
+   */
+  implicitMappings?: boolean;
 }
 
 export interface ReplaySteps {
   steps: Record<string, unknown>[];
+  /** the scenario `files` the steps map (by path; warm page cache) */
+  files: Record<string, { size: number; cached: true }>;
   /** one line per kind of record that could not be modelled exactly (the first occurrence) */
   warnings: string[];
   /** replay_* counts: file mappings, approximations, records skipped */
@@ -51,6 +67,10 @@ interface Proc {
   cpus: Set<number>;
   /** threads created so far (clone's round-robin CPU choice) */
   threads: number;
+  /** the piece the last access hit (null after any change of the pieces) */
+  last: Piece | null;
+  /** every range a traced mmap or munmap named since the process's last exec: [start, end) pairs */
+  known: number[];
 }
 
 const PROT: Record<Prot, { prot: 'r' | 'w' | 'rw' | 'none'; exec: boolean }> = {
@@ -73,6 +93,9 @@ export class TraceReplayer {
   private readonly procs = new Map<number, Proc>();
   private readonly threadCpu = new Map<number, number>();
   private readonly allNames = new Set<string>();
+  /** the files the trace maps: path → bytes (the largest offset + length mapped) */
+  private readonly files = new Map<string, number>();
+  private forks = 0;
   private root: string | undefined;
   private readonly page: number;
   private readonly cpus: number;
@@ -98,7 +121,16 @@ export class TraceReplayer {
     let p = this.procs.get(pid);
     if (!p) {
       const first = this.procs.size === 0;
-      p = { name: this.nameOf(pid), pieces: [], brkBase: -1, brk: -1, cpus: new Set([0]), threads: 1 };
+      p = {
+        name: this.nameOf(pid),
+        pieces: [],
+        brkBase: -1,
+        brk: -1,
+        cpus: new Set([0]),
+        threads: 1,
+        last: null,
+        known: [],
+      };
       this.procs.set(pid, p);
       this.allNames.add(p.name);
       if (!(first && this.opts.existing)) this.steps.push({ op: 'spawn', pid: p.name, cpu: 0 });
@@ -134,8 +166,8 @@ export class TraceReplayer {
   }
 
   /** A region name for a mapping at `addr` that the process never used (`.2`, `.3` … on reuse). */
-  private freshName(p: Proc, addr: number): string {
-    const name = `${this.opts.regionPrefix ?? ''}m${addr.toString(16)}`;
+  private freshName(p: Proc, addr: number, kind = 'm'): string {
+    const name = `${this.opts.regionPrefix ?? ''}${kind}${addr.toString(16)}`;
     let region = name;
     for (let i = 2; p.pieces.some((x) => x.region === region) || this.everNamed(p, region); i++)
       region = `${name}.${i}`;
@@ -149,8 +181,10 @@ export class TraceReplayer {
     // mmap over a mapping (MAP_FIXED, as ld.so maps a library's segments over its reservation):
     // mmap_region() unmaps what was there first
     this.unmap(p, addr, addr + size);
+    p.known.push(addr, addr + size);
     this.steps.push({ op: 'mmap', pid: p.name, name: region, size, ...extra });
     p.pieces.push({ start: addr, end: addr + size, region, base: addr });
+    p.last = null;
   }
   private readonly names = new Map<Proc, Set<string>>();
   private everNamed(p: Proc, n: string): boolean {
@@ -163,6 +197,7 @@ export class TraceReplayer {
   }
 
   private unmap(p: Proc, start: number, end: number): void {
+    p.known.push(start, end);
     for (const { piece, s, e } of this.overlaps(p, start, end))
       this.steps.push({ op: 'munmap', pid: p.name, region: piece.region, offset: s - piece.base, size: e - s });
     this.cut(p, start, end);
@@ -176,6 +211,7 @@ export class TraceReplayer {
       if (piece.start < s) keep.push({ ...piece, end: s });
       if (e < piece.end) keep.push({ ...piece, start: e });
       p.pieces.splice(i, 1, ...keep);
+      p.last = null;
     }
   }
 
@@ -187,7 +223,71 @@ export class TraceReplayer {
       this.steps.push({ ...step, pid: p.name, region: piece.region, offset: s - piece.base, size: e - s });
   }
 
+  /**
+   * A mapping made before the first traced syscall (by execve() or valgrind: the executable,
+   * ld.so, the stack, the vDSO), seen through its first access: an anonymous region over the
+   * access's 2 MiB-aligned block, clamped to the traced mappings around it, with
+   * MADV_NOHUGEPAGE (what it stands for is mostly file text and data, never a THP).
+   */
+  private known(p: Proc, addr: number): boolean {
+    for (let i = 0; i < p.known.length; i += 2) if (p.known[i]! <= addr && addr < p.known[i + 1]!) return true;
+    return false;
+  }
+
+  private implicit(p: Proc, addr: number): Piece {
+    this.flush(); // the batch so far names only regions that exist before this mmap
+    let start = addr - (addr % IMPLICIT_BLOCK);
+    let end = start + IMPLICIT_BLOCK;
+    for (const x of p.pieces) {
+      if (x.end <= addr && x.end > start) start = x.end;
+      if (x.start > addr && x.start < end) end = x.start;
+    }
+    this.count(
+      'replay_implicit_mappings',
+      'an access outside every traced mapping (the executable, ld.so, the stack: mapped before the first traced syscall): an anonymous region over its 2 MiB block, made at the first access',
+    );
+    const region = this.freshName(p, start, 'i');
+    this.steps.push({ op: 'mmap', pid: p.name, name: region, size: end - start, advice: 'nohugepage' });
+    const piece: Piece = { start, end, region, base: start };
+    p.pieces.push(piece);
+    return piece;
+  }
+
+  /** The open `accesses` batch (one process and CPU, at most 256 regions, 65536 accesses). */
+  private batch: { proc: Proc; cpu: number; regions: string[]; index: Map<string, number>; refs: number[] } | null =
+    null;
+
+  private access(p: Proc, cpu: number, region: string, page: number, write: boolean): void {
+    let b = this.batch;
+    if (b !== null && (b.proc !== p || b.cpu !== cpu || b.refs.length >= BATCH_ACCESSES)) b = this.flush();
+    let ri = b?.index.get(region);
+    if (b !== null && ri === undefined && b.regions.length === ACCESSES_MAX_REGIONS) b = this.flush();
+    if (b === null) b = this.batch = { proc: p, cpu, regions: [], index: new Map(), refs: [] };
+    if (ri === undefined) {
+      ri = b.regions.length;
+      b.regions.push(region);
+      b.index.set(region, ri);
+    }
+    b.refs.push((page * 2 + (write ? 1 : 0)) * ACCESSES_MAX_REGIONS + ri);
+  }
+
+  /** End the open batch: its `accesses` step. */
+  private flush(): null {
+    const b = this.batch;
+    if (b === null) return null;
+    this.batch = null;
+    this.steps.push({
+      op: 'accesses',
+      pid: b.proc.name,
+      ...(b.cpu ? { cpu: b.cpu } : {}),
+      regions: b.regions,
+      refs: b.refs,
+    });
+    return null;
+  }
+
   add(r: TraceRecord): void {
+    if (r.t !== 'access') this.flush();
     if (r.t === 'end') {
       if (r.truncated) this.count('replay_truncated', 'the recording was cut short: the trace ends early');
       return;
@@ -196,23 +296,23 @@ export class TraceReplayer {
     switch (r.t) {
       case 'access': {
         const addr = r.page * this.page;
-        const piece = p.pieces.find((x) => x.start <= addr && addr < x.end);
-        if (!piece) {
-          this.count('replay_unmapped_accesses', 'an access outside every traced mapping: skipped');
-          return;
+        // accesses come in runs: the last piece hit first (pieces only change between accesses)
+        let piece = p.last;
+        if (piece === null || addr < piece.start || addr >= piece.end) {
+          piece = p.pieces.find((x) => x.start <= addr && addr < x.end) ?? null;
+          if (piece === null) {
+            if (this.opts.implicitMappings === false || this.known(p, addr)) {
+              // (a range the trace mapped, then unmapped: the program's access would be a SIGSEGV)
+              this.count('replay_unmapped_accesses', 'an access outside every traced mapping: skipped');
+              return;
+            }
+            piece = this.implicit(p, addr);
+          }
+          p.last = piece;
         }
-        // one touch of the page: of a run of n, only the first can fault; the n-1 repeats
+        // one access of the page: of a run of n, only the first can fault; the n-1 repeats
         // hit the PTE the first one set (no mm event to model)
-        const cpu = this.cpuOf(r.pid, r.tid);
-        this.steps.push({
-          op: 'touch',
-          pid: p.name,
-          region: piece.region,
-          offset: addr - piece.base,
-          size: this.page,
-          access: r.w ? 'write' : 'read',
-          ...(cpu ? { cpu } : {}),
-        });
+        this.access(p, this.cpuOf(r.pid, r.tid), piece.region, (addr - piece.base) / this.page, r.w === true);
         if ((r.n ?? 1) > 1) this.counters.replay_repeats = (this.counters.replay_repeats ?? 0) + (r.n ?? 1) - 1;
         return;
       }
@@ -222,11 +322,19 @@ export class TraceReplayer {
           this.count('replay_exec_mappings', 'an executable mapping: mapped without exec (mmsim has no PROT_EXEC)');
         const extra: Record<string, unknown> = {};
         if (pr.prot !== 'rw') extra.prot = pr.prot;
-        if (r.path !== undefined)
+        if (r.path !== undefined && r.path !== '/dev/zero') {
+          // a file of the scenario named by the path, as large as the trace maps of it, its
+          // pages in the page cache when the run starts (the libraries every program maps)
+          const offset = r.offset ?? 0;
+          const end = this.roundUp(offset + r.len);
+          if (end > (this.files.get(r.path) ?? 0)) this.files.set(r.path, end);
+          extra.file = r.path;
+          if (offset !== 0) extra.offset = offset;
           this.count(
             'replay_file_mappings',
-            'a file mapping: replayed as an anonymous mapping of the same size (file pages not modelled by replay yet)',
+            "a file mapping: replayed over a scenario file named by the path, as large as the trace maps of it, in the page cache from the start; its contents are a hash of the name, not the file's",
           );
+        }
         if (r.shared) extra.shared = true;
         this.map(p, r.addr, r.len, extra);
         return;
@@ -265,6 +373,7 @@ export class TraceReplayer {
           return;
         }
         const range = { pid: p.name, region: piece.region, offset: r.addr - piece.base, size: oldEnd - r.addr };
+        p.known.push(r.addr, oldEnd, to, to + newLen);
         if (to === r.addr && r.addr + newLen <= oldEnd) {
           // shrinking in place: do_mremap() unmaps the tail
           this.steps.push({ op: 'mremap', ...range, newSize: newLen });
@@ -278,6 +387,7 @@ export class TraceReplayer {
         this.cut(p, r.addr, oldEnd);
         this.cut(p, to, to + newLen);
         p.pieces.push({ start: to, end: to + newLen, region, base: to });
+        p.last = null;
         return;
       }
       case 'brk': {
@@ -294,6 +404,8 @@ export class TraceReplayer {
         return;
       }
       case 'fork': {
+        const ph = this.opts.phaseAtFork?.[this.forks++];
+        if (ph !== undefined) this.steps.push({ op: 'phase', name: ph });
         // the child's only thread runs where its parent's forking thread runs (copy_process())
         const cpu = this.cpuOf(r.pid, r.tid);
         const child: Proc = {
@@ -303,6 +415,8 @@ export class TraceReplayer {
           brk: p.brk,
           cpus: new Set([cpu]),
           threads: 1,
+          last: null,
+          known: [...p.known],
         };
         this.names.set(child, new Set(this.names.get(p)));
         this.procs.set(r.child, child);
@@ -332,11 +446,12 @@ export class TraceReplayer {
       case 'exec': {
         // execve(): exec_mmap() replaces the address space; the new program's mappings follow
         for (const x of [...p.pieces]) this.unmap(p, x.start, x.end);
+        p.known = [];
         p.brkBase = -1;
         p.brk = -1;
         this.count(
           'replay_execs',
-          "an exec: the old mappings are unmapped, the new program's start (mapped before tracing) is not in the trace",
+          "an exec: the old mappings are unmapped; the new program's own (the executable, ld.so, the stack) are not in the trace and are made at their first access",
         );
         return;
       }
@@ -349,7 +464,11 @@ export class TraceReplayer {
   }
 
   result(): ReplaySteps {
-    return { steps: this.steps, warnings: this.warnings, counters: this.counters };
+    this.flush();
+    const files: Record<string, { size: number; cached: true }> = {};
+    for (const [path, size] of [...this.files].sort((a, b) => (a[0] < b[0] ? -1 : 1)))
+      files[path] = { size, cached: true };
+    return { steps: this.steps, files, warnings: this.warnings, counters: this.counters };
   }
 }
 

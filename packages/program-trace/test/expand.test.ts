@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { expandReplaySteps } from '../src/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+/** an `accesses` ref: page `page` of the batch's region `ri`, a write when `w` is 1 */
+const ref = (page: number, w: 0 | 1, ri = 0) => (page * 2 + w) * 256 + ri;
 const opts = { baseDir: path.join(here, 'fixtures'), file: 'sc.json', cpus: 2 };
 
 async function expand(steps: unknown[]) {
@@ -46,11 +48,11 @@ describe('the replay step: expandReplaySteps()', () => {
         trace: 'replay.mmtrace.jsonl',
         pid: 'app',
         records: 17,
-        steps: 15,
+        steps: 12,
         counters: { replay_repeats: 2, replay_unmapped_accesses: 1, replay_file_mappings: 1 },
         warnings: [
           'an access outside every traced mapping: skipped (counted in replay_unmapped_accesses)',
-          'a file mapping: replayed as an anonymous mapping of the same size (file pages not modelled by replay yet) (counted in replay_file_mappings)',
+          "a file mapping: replayed over a scenario file named by the path, as large as the trace maps of it, in the page cache from the start; its contents are a hash of the name, not the file's (counted in replay_file_mappings)",
         ],
       },
     ]);
@@ -86,9 +88,9 @@ describe('the replay step: expandReplaySteps()', () => {
     expect(body).toEqual([
       { op: 'spawn', pid: 't', cpu: 0 },
       { op: 'mmap', pid: 't', name: 'm100000', size: 16384 },
-      { op: 'touch', pid: 't', region: 'm100000', offset: 0, size: 4096, access: 'write' },
+      { op: 'accesses', pid: 't', regions: ['m100000'], refs: [ref(0, 1)] },
       { op: 'thread', pid: 't', cpu: 1 },
-      { op: 'touch', pid: 't', region: 'm100000', offset: 4096, size: 4096, access: 'write', cpu: 1 },
+      { op: 'accesses', pid: 't', cpu: 1, regions: ['m100000'], refs: [ref(1, 1)] },
       {
         op: 'mremap',
         pid: 't',
@@ -99,12 +101,12 @@ describe('the replay step: expandReplaySteps()', () => {
         mayMove: true,
         to: 'm2000000',
       },
-      { op: 'touch', pid: 't', region: 'm2000000', offset: 0, size: 4096, access: 'read', cpu: 1 },
-      { op: 'touch', pid: 't', region: 'm2000000', offset: 16384, size: 4096, access: 'write' },
+      { op: 'accesses', pid: 't', cpu: 1, regions: ['m2000000'], refs: [ref(0, 0)] },
+      { op: 'accesses', pid: 't', regions: ['m2000000'], refs: [ref(4, 1)] },
       { op: 'mremap', pid: 't', region: 'm2000000', offset: 0, size: 32768, newSize: 8192 },
-      // the read of page 8196 is past the shrunk end: skipped; the thread's exit is not modelled;
+      // the read of page 4 is past the shrunk end: skipped; the thread's exit is not modelled;
       // cpu 3 % 2 = 1 has a thread already
-      { op: 'touch', pid: 't', region: 'm2000000', offset: 4096, size: 4096, access: 'write', cpu: 1 },
+      { op: 'accesses', pid: 't', cpu: 1, regions: ['m2000000'], refs: [ref(1, 1)] },
     ]);
     expect(replays[0]!.counters).toEqual({ replay_threads: 1, replay_unmapped_accesses: 1, replay_thread_exits: 1 });
     const r = run(scenario);
@@ -113,6 +115,22 @@ describe('the replay step: expandReplaySteps()', () => {
     // part faults, page 1 after the shrink is there: 3 faults
     expect(c.pgfault).toBe(3);
     expect(r.checks).toMatchObject({ passed: 2, failed: 0 });
+  });
+
+  it("phase and phaseAtFork: the replay starts a phase, and the trace's first fork another", async () => {
+    const { scenario } = await expand([
+      { op: 'replay', trace: 'replay.mmtrace.jsonl', phase: 'load', phaseAtFork: ['snapshot'] },
+    ]);
+    const body = (scenario.steps[0] as { steps: Record<string, unknown>[] }).steps;
+    const at = body.findIndex((s) => s.op === 'fork');
+    expect(body[at - 1]).toEqual({ op: 'phase', name: 'snapshot' });
+    const r = run(scenario);
+    expect(Object.keys(r.phases)).toEqual(['load', 'snapshot']);
+    const c = (p: string) => r.phases[p]!.counters as Record<string, number>;
+    // before the fork: 256 written, 257 read then written (zero page, then its CoW)
+    expect(c('load').pgfault).toBe(3);
+    expect(c('snapshot').pgfault).toBe(5);
+    expect(c('snapshot').fork_pte_copy).toBe(2);
   });
 
   it('a missing or malformed trace is a ScenarioError naming the step and the trace field', async () => {

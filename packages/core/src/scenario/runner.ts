@@ -129,6 +129,7 @@ class Runner implements OpObserver {
   private snapCounters: Float64Array;
   private snapCycles = 0;
   private snapUserCycles = 0;
+  private readonly setup: { v: Float64Array; cycles: number; user: number; byCpu: Float64Array };
   private snapByCpu: Float64Array;
   private done = 0;
   /** pages touches visited (with `done`: the work units of onProgress) */
@@ -146,11 +147,23 @@ class Runner implements OpObserver {
     readonly seed: number,
   ) {
     this.k = sys.kernel;
+    this.x = new OpExecutor(this.k, { file: opts.file, seed, observer: this });
+    const before = { v: sys.stats.snapshot(), cycles: sys.clock.cycles, user: sys.clock.userCycles };
+    const beforeByCpu = sys.clock.byCpu.slice();
+    // before the snapshot: a `cached` file's read-in is the machine's state, not the run's work
+    createFiles(this.x, sc.files);
     this.snapCounters = sys.stats.snapshot();
     this.snapByCpu = sys.clock.byCpu.slice();
+    this.snapCycles = sys.clock.cycles;
+    this.snapUserCycles = sys.clock.userCycles;
+    // what the set-up did, left out of `total` too (zero without cached files)
+    this.setup = {
+      v: this.snapCounters.map((x, i) => x - (before.v[i] ?? 0)),
+      cycles: this.snapCycles - before.cycles,
+      user: this.snapUserCycles - before.user,
+      byCpu: this.snapByCpu.map((x, i) => x - beforeByCpu[i]!),
+    };
     this.total = countWork(sc.steps);
-    this.x = new OpExecutor(this.k, { file: opts.file, seed, observer: this });
-    createFiles(this.x, sc.files);
     // meminfo's Mlocked / Unevictable / VmLck in every phase of a scenario that mlocks
     if (usesMlock(sc.steps)) this.k.mlockUsed = true;
     this.explainer = opts.explain ? new Explainer(this.k, opts.explain === true ? {} : opts.explain) : null;
@@ -186,11 +199,12 @@ class Runner implements OpObserver {
       phases[name] = this.result(acc);
       if (this.explainer) phases[name].decisions = this.explainer.phase(name);
     }
+    const su = this.setup;
     const totalAcc: PhaseAcc = {
-      counters: this.sys.stats.snapshot(),
-      cycles: this.sys.clock.cycles,
-      userCycles: this.sys.clock.userCycles,
-      byCpu: this.sys.clock.byCpu.slice(),
+      counters: this.sys.stats.snapshot().map((x, i) => x - (su.v[i] ?? 0)),
+      cycles: this.sys.clock.cycles - su.cycles,
+      userCycles: this.sys.clock.userCycles - su.user,
+      byCpu: this.sys.clock.byCpu.map((x, i) => x - (su.byCpu[i] ?? 0)),
       meminfo: meminfo(this.k),
       steps: this.done,
     };

@@ -96,6 +96,17 @@ const AccessOp = z.strictObject({
   expect: z.number().int().optional(),
   ...base,
 });
+/**
+ * A batch of one-page accesses (a replayed trace's form, scenario/ops/accesses.ts):
+ * `refs[i] = (page * 2 + write) * 256 + index into regions`
+ */
+const Accesses = z.strictObject({
+  op: z.literal('accesses'),
+  pid,
+  regions: z.array(z.string().min(1)).min(1).max(256),
+  refs: z.array(z.number().int().nonnegative()),
+  ...base,
+});
 const Fork = z.strictObject({ op: z.literal('fork'), pid, child: pid, ...base });
 const Exit = z.strictObject({ op: z.literal('exit'), pid, ...base });
 const Madvise = z.strictObject({
@@ -316,7 +327,16 @@ const Drain = z.strictObject({ op: z.literal('drain'), ...base });
  * The scenario loader expands it into its steps before the run (@mmsim/program-trace's
  * expandReplaySteps(); the CLI does it): the runner never sees one.
  */
-const Replay = z.strictObject({ op: z.literal('replay'), trace: z.string().min(1), pid: pid.optional(), phase });
+const Replay = z.strictObject({
+  op: z.literal('replay'),
+  trace: z.string().min(1),
+  pid: pid.optional(),
+  phase,
+  /** phases started at the trace's 1st, 2nd, … `fork` record (e.g. a snapshot's fork: BGSAVE) */
+  phaseAtFork: z.array(z.string().min(1)).optional(),
+  /** an access outside every traced mapping maps its 2 MiB block (default true), or is skipped */
+  implicitMappings: z.boolean().optional(),
+});
 /**
  * The khugepaged thread's scan passes (khugepaged_do_scan()): until khugepaged/full_scans has
  * advanced by `fullScans` (default 1), or `passes` passes; it ends early when khugepaged has no work
@@ -367,6 +387,7 @@ export type Step =
   | z.infer<typeof Munmap>
   | z.infer<typeof Touch>
   | z.infer<typeof AccessOp>
+  | z.infer<typeof Accesses>
   | z.infer<typeof Fork>
   | z.infer<typeof Exit>
   | z.infer<typeof Madvise>
@@ -415,6 +436,7 @@ export const StepSchema: z.ZodType<Step> = z.lazy(() =>
     Munmap,
     Touch,
     AccessOp,
+    Accesses,
     Fork,
     Exit,
     Madvise,
@@ -469,6 +491,7 @@ export const OP_NAMES = [
   'munmap',
   'touch',
   'access',
+  'accesses',
   'fork',
   'exit',
   'madvise',
@@ -587,6 +610,11 @@ export const FileSchema = z.strictObject({
   seed: z.number().int().min(0).max(0xffffffff).optional(),
   /** a shmem (tmpfs / memfd) file: zero-filled, swap-backed, no disk */
   shmem: z.boolean().optional(),
+  /**
+   * every page is in the page cache when the run starts (a warm cache: the libraries every
+   * program maps), read before the first phase so no counter shows it
+   */
+  cached: z.boolean().optional(),
 });
 
 export const ScenarioSchema = z.strictObject({

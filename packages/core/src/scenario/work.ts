@@ -45,6 +45,9 @@ function walk(steps: readonly Step[], regions: Regions): number {
         if (p > 0 && s.to !== undefined) regions.get(s.pid)?.set(s.to, p);
         break;
       }
+      case 'accesses':
+        n += s.refs.length;
+        break;
       case 'touch': {
         const pages = regions.get(s.pid)?.get(s.region);
         if (pages === undefined) break;

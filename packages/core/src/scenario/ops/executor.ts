@@ -27,6 +27,7 @@ import {
 } from './uffd.js';
 import { migrateOp, pokeMemOp } from './mem-ops.js';
 import { drain, khugepaged, phase, repeat, replay } from './control.js';
+import { accesses } from './accesses.js';
 import { compute } from './compute.js';
 import { clearRefsOp, pagemapOp } from './procfs.js';
 import { readOp, writeOp } from './file-io.js';
@@ -54,6 +55,7 @@ export const OP_HANDLERS: { readonly [K in OpName]: OpHandler<K> } = {
   munmap: munmapOp,
   touch,
   access,
+  accesses,
   fork,
   exit,
   madvise: madviseOp,
