@@ -21,3 +21,11 @@ export {
 export * from './records.js';
 export { headerSchema, parseHeader, parseRecord, recordSchema } from './schema.js';
 export { type ReplayOptions, type ReplaySteps, TraceReplayer, traceToSteps } from './replay.js';
+export { CHAMPSIM_RECORD, importChampSim } from './import/champsim.js';
+export { IMPORT_FORMATS, type ImportFormat, importTrace, isImportFormat } from './import/index.js';
+export { importLackey } from './import/lackey.js';
+export { type ConverterStats, LogConverter, PAGE_SHIFT } from './import/lackey-converter.js';
+export { protName, type RecordEmit, SyscallDecoder } from './import/lackey-syscalls.js';
+export type { ImportedTrace } from './import/reader.js';
+export { importStrace, splitArgs } from './import/strace.js';
+export { CHUNK_SIZE, ChunkMapper } from './import/synth-mmap.js';
