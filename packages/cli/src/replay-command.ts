@@ -14,12 +14,17 @@ export async function replayCommand(
   io: CliIO,
   report: (e: unknown) => number,
 ): Promise<number> {
-  const { openTrace, traceToSteps, TraceFormatError } = await import('@mmsim/program-trace');
+  const { openTrace, traceToSteps, TraceFormatError, importTrace } = await import('@mmsim/program-trace');
+  // `--from FORMAT`: a foreign trace through its importer (import-command.ts), streamed
+  const { from, ...runFlags } = flags as RunFlags & { from?: string };
+  const format =
+    from === undefined ? undefined : await (await import('./import-command.js')).importFormat('replay', from, io);
+  if (from !== undefined && format === undefined) return 2;
   let dir: string | undefined;
   try {
     let steps: Record<string, unknown>[];
     try {
-      const reader = await openTrace(trace);
+      const reader = format ? await importTrace(format, trace) : await openTrace(trace);
       const out = await traceToSteps(reader);
       for (const w of out.warnings) io.stderr.write(`mmsim: ${trace}: warning: ${w}\n`);
       steps = out.steps;
@@ -45,7 +50,7 @@ export async function replayCommand(
       // a terminal's progress bar needs the stream itself
       stderr: io.isTTY ? io.stderr : { write: (t: string) => io.stderr.write(fix(t)) },
     };
-    return await runCommand(file, flags, shown, report);
+    return await runCommand(file, runFlags, shown, report);
   } catch (e) {
     return report(e);
   } finally {
