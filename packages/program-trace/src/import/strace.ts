@@ -23,7 +23,7 @@ const AT_FDCWD = 'AT_FDCWD';
 const CLONE_THREAD = 'CLONE_THREAD';
 
 export const STRACE_NOTES = [
-  'imported from an strace log: OS events only, no memory accesses: a replay gives the mapping structure (no faults except MAP_POPULATE / MADV_POPULATE_*)',
+  'imported from an strace log: OS events only, no memory accesses: a replay gives the mapping structure (no faults except MADV_POPULATE_*; MAP_POPULATE is not carried)',
   'file mappings carry their path only when open/openat were traced; mappings made before the first traced call (the executable, the stack, the vDSO) have no mmap record',
 ];
 
