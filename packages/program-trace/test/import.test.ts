@@ -175,19 +175,43 @@ describe('import: strace logs', () => {
       { t: 'end', pid: p, truncated: false, status: 0 },
     ]);
   });
-  it('-e trace=memory,process with -f: vfork and exec joined across <unfinished ...>/resumed, the child’s exit, file mappings without a path', async () => {
+  it('-e trace=memory,process with -f: vfork and exec joined across <unfinished ...>/resumed, the child’s exit, file mappings named by their fd when openat was not traced', async () => {
     const recs = await all(await importTrace('strace', fixture('strace-f.log')));
     expect(recs).toEqual([
       { t: 'brk', pid: 5972, addr: 0x562bd27c2000 },
       { t: 'brk', pid: 5972, addr: 0x562bd27e3000 },
       { t: 'fork', pid: 5972, child: 5973 },
       { t: 'exec', pid: 5973 },
-      { t: 'mmap', pid: 5973, addr: 0x7ff02918f000, len: 34, prot: 'r', shared: false, offset: 0 },
-      { t: 'mmap', pid: 5973, addr: 0x7ff02918e000, len: 48, prot: 'r', shared: false, offset: 0 },
-      { t: 'mmap', pid: 5973, addr: 0x7ff02918d000, len: 270, prot: 'r', shared: false, offset: 0 },
+      { t: 'mmap', pid: 5973, addr: 0x7ff02918f000, len: 34, prot: 'r', shared: false, path: '<fd 3>', offset: 0 },
+      { t: 'mmap', pid: 5973, addr: 0x7ff02918e000, len: 48, prot: 'r', shared: false, path: '<fd 3>', offset: 0 },
+      { t: 'mmap', pid: 5973, addr: 0x7ff02918d000, len: 270, prot: 'r', shared: false, path: '<fd 3>', offset: 0 },
       { t: 'exit', pid: 5973 },
       { t: 'exit', pid: 5972 },
       { t: 'end', pid: 5972, truncated: false, status: 0 },
+    ]);
+  });
+  it('a child that runs before its parent’s vfork returns: its records follow the fork record', async () => {
+    const log = path.join(dir, 'early.log');
+    writeFileSync(
+      log,
+      [
+        '10  execve("/bin/sh", ["sh"], 0x7ffd /* 3 vars */) = 0',
+        '10  vfork( <unfinished ...>',
+        '11  execve("/bin/ls", ["ls"], 0x55 /* 3 vars */) = 0',
+        '11  mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000000000',
+        '10  <... vfork resumed>) = 11',
+        '11  +++ exited with 0 +++',
+        '10  exit_group(1) = ?',
+        '10  +++ exited with 1 +++',
+      ].join('\n'),
+    );
+    expect(await all(await importTrace('strace', log))).toEqual([
+      { t: 'fork', pid: 10, child: 11 },
+      { t: 'exec', pid: 11 },
+      { t: 'mmap', pid: 11, addr: 0x7f0000000000, len: 8192, prot: 'rw', shared: false },
+      { t: 'exit', pid: 11 },
+      { t: 'exit', pid: 10 },
+      { t: 'end', pid: 10, truncated: false, status: 1 },
     ]);
   });
   it('without -f, threads, madvise, mremap, a killed program', async () => {

@@ -24,7 +24,7 @@ const CLONE_THREAD = 'CLONE_THREAD';
 
 export const STRACE_NOTES = [
   'imported from an strace log: OS events only, no memory accesses: a replay gives the mapping structure (no faults except MADV_POPULATE_*; MAP_POPULATE is not carried)',
-  'file mappings carry their path only when open/openat were traced; mappings made before the first traced call (the executable, the stack, the vDSO) have no mmap record',
+  'file mappings carry their path when open/openat were traced, else `<fd N>`; mappings made before the first traced call (the executable, the stack, the vDSO) have no mmap record',
 ];
 
 interface Proc {
@@ -114,14 +114,35 @@ class StraceDecoder {
         yield* batch;
       }
     }
+    this.pending.clear(); // calls never resumed (the log was cut)
+    for (const [tid, q] of [...this.early]) this.replayEarly(tid, q);
     if (this.end) this.out.push(this.end);
     else if (this.root !== undefined) this.out.push({ t: 'end', pid: this.root, truncated: true });
     yield* this.out;
   }
 
+  /** lines of a new pid printed while its parent's fork/clone had not returned yet (with their line numbers) */
+  private readonly early = new Map<number, [number, string][]>();
+
+  private known(tid: number): boolean {
+    return this.procs.has(tid) || this.threadOf.has(tid);
+  }
+
+  private forking(): boolean {
+    for (const h of this.pending.values()) if (/^(?:v?fork|clone3?)\(/.test(h)) return true;
+    return false;
+  }
+
   private line(line: string): void {
     const pre = PREFIX.exec(line)!;
     const tid = Number(pre[1] ?? pre[2] ?? 1);
+    if (this.root !== undefined && !this.known(tid) && this.forking()) {
+      // the child runs before the parent's fork returns: its lines wait for the fork record
+      let q = this.early.get(tid);
+      if (!q) this.early.set(tid, (q = []));
+      q.push([this.lineNo, line]);
+      return;
+    }
     let rest = line.slice(pre[0].length);
     if (rest === '' || rest.startsWith('strace: ') || rest.startsWith('--- ')) return;
     const ex = EXITED.exec(rest);
@@ -210,10 +231,11 @@ class StraceDecoder {
         const prot = this.prot(a[2]);
         const rec = { t: 'mmap' as const, pid, ...t, addr: ret, len, prot, shared };
         if (anon) return void this.out.push(rec);
-        const fd = Number(a[4]);
-        const file = p.fds.get(fd);
+        // a path keeps the mapping file-backed (records.ts): `<fd N>` when open/openat were not traced
+        const fd = a[4] ?? '';
+        const file = p.fds.get(Number(fd)) ?? `<fd ${fd}>`;
         const offset = this.num(a[5], 'offset');
-        return void this.out.push({ ...rec, ...(file !== undefined && { path: file }), offset });
+        return void this.out.push({ ...rec, path: file, offset });
       }
       case 'munmap':
         return void this.out.push({ t: 'munmap', pid, ...t, addr: this.num(a[0], 'addr'), len: this.num(a[1], 'len') });
@@ -261,7 +283,10 @@ class StraceDecoder {
       case 'clone3': {
         if (argText.includes(CLONE_THREAD)) {
           this.threadOf.set(ret, pid);
-          return void this.out.push({ t: 'clone', pid, tid, newTid: ret });
+          this.out.push({ t: 'clone', pid, tid, newTid: ret });
+          const q = this.early.get(ret);
+          if (q) this.replayEarly(ret, q);
+          return;
         }
         return this.fork(p, t, ret);
       }
@@ -294,5 +319,17 @@ class StraceDecoder {
   private fork(p: Proc, t: { tid?: number }, child: number): void {
     this.out.push({ t: 'fork', pid: p.pid, ...t, child });
     this.procs.set(child, { pid: child, brk: p.brk, fds: new Map(p.fds), exited: false });
+    const q = this.early.get(child);
+    if (q) this.replayEarly(child, q);
+  }
+
+  private replayEarly(tid: number, q: [number, string][]): void {
+    this.early.delete(tid);
+    const at = this.lineNo;
+    for (const [n, l] of q) {
+      this.lineNo = n;
+      this.line(l);
+    }
+    this.lineNo = at;
   }
 }
