@@ -1,6 +1,6 @@
 /**
  * The `mmsim` command line: `mmsim run FILE [--kernel P] [--hardware H] [--policy S]... [--set P=V]...
- * [--var N=V]... [--json] [--seed N]`, `mmsim compare` (compare/), `mmsim list`, `mmsim check` and `mmsim record` (record/).
+ * [--var N=V]... [--json] [--seed N]`, `mmsim compare` (compare/), `mmsim list`, `mmsim check`, `mmsim record` (record/) and `mmsim import`.
  * Exit codes: 0 ok, 1 the run completed but a check failed, 2 bad input (usage, scenario, plugin
  * or step errors), 3 an internal error, 130 interrupted.
  */
@@ -113,6 +113,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     .option('--trace-out <file>', 'write a Perfetto / chrome://tracing timeline (trace-event JSON) to <file>')
     .option('--explain', 'record why each write fault copied or reused: the references behind every decision')
     .option('--max-steps <n>', 'step budget (default 1e9)', parseMaxSteps)
+    .option('--from <format>', 'replay a foreign trace through its importer: champsim, lackey or strace')
     .addHelpText(
       'after',
       '\nExit codes: 0 ok, 1 a check failed, 2 bad input (a malformed trace too), 3 internal error.',
@@ -120,6 +121,27 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     .action(async (trace: string, flags: RunFlags) => {
       const { replayCommand } = await import('./replay-command.js');
       code = await replayCommand(trace, flags, io, (e) => reportError(e, io, debug));
+    });
+
+  program
+    .command('import')
+    .description(
+      'convert a ChampSim trace, a valgrind lackey log or an strace log into an mmsim trace (docs/trace-format.md)',
+    )
+    .argument('<input>', 'the trace or log file (ChampSim: plain, .gz or .xz)')
+    .requiredOption('--from <format>', 'the input format: champsim, lackey or strace')
+    .option('-o, --output <file>', 'the mmsim trace (.mmtrace binary, .jsonl, .jsonl.gz; default INPUT.mmtrace)')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 imported, 2 bad input (unknown format, a malformed input), 3 internal error.',
+    )
+    .action(async (input: string, flags: { from?: string; output?: string }) => {
+      try {
+        const { importCommand } = await import('./import-command.js');
+        code = await importCommand(input, flags, io);
+      } catch (e) {
+        code = reportError(e, io, debug);
+      }
     });
 
   program

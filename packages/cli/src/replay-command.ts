@@ -1,5 +1,5 @@
 /**
- * `mmsim replay TRACE [run options]`: a scenario of one `replay` step (its expansion:
+ * `mmsim replay TRACE [--from FORMAT] [run options]`: a scenario of one `replay` step (its expansion:
  * @mmsim/program-trace's expandReplaySteps()), run exactly as `mmsim run` runs a file (same
  * options, same output).
  */
@@ -15,12 +15,25 @@ export async function replayCommand(
   io: CliIO,
   report: (e: unknown) => number,
 ): Promise<number> {
+  // `--from FORMAT`: a foreign trace through its importer (the replay step's `from`)
+  const { from, ...runFlags } = flags as RunFlags & { from?: string };
+  if (
+    from !== undefined &&
+    (await (await import('./import-command.js')).importFormat('replay', from, io)) === undefined
+  )
+    return 2;
   let dir: string | undefined;
   try {
     const abs = path.resolve(trace);
     dir = await mkdtemp(path.join(tmpdir(), 'mmsim-replay-'));
     const file = path.join(dir, `${path.basename(trace).replace(/[^\w.-]/g, '_')}.json`);
-    await writeFile(file, JSON.stringify({ name: path.basename(trace), steps: [{ op: 'replay', trace: abs }] }));
+    await writeFile(
+      file,
+      JSON.stringify({
+        name: path.basename(trace),
+        steps: [{ op: 'replay', trace: abs, ...(from !== undefined ? { from } : {}) }],
+      }),
+    );
     // the output names the trace, not the temporary scenario file
     const as = JSON.stringify(trace).slice(1, -1);
     const fix = (t: string) => t.split(file).join(as).split(abs).join(as);
@@ -30,7 +43,7 @@ export async function replayCommand(
       // a terminal's progress bar needs the stream itself
       stderr: io.isTTY ? io.stderr : { write: (t: string) => io.stderr.write(fix(t)) },
     };
-    return await runCommand(file, flags, shown, (e) => {
+    return await runCommand(file, runFlags, shown, (e) => {
       // an unreadable or malformed trace: its own message (file, line or byte offset, field)
       const cause = (e as { cause?: NodeJS.ErrnoException & { file?: string } }).cause;
       if (cause && (cause.name === 'TraceFormatError' || typeof cause.code === 'string')) {

@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { type FileSpec, parseSize, ScenarioError, type Scenario, type Step } from '@mmsim/core';
 import { TraceFormatError } from './errors.js';
+import { IMPORT_FORMATS, type ImportFormat, importTrace, isImportFormat } from './import/index.js';
 import { openTrace } from './open.js';
 import type { TraceRecord } from './records.js';
 import { TraceReplayer } from './replay.js';
@@ -123,8 +124,15 @@ async function expandOne(
     ...(s.implicitMappings !== undefined ? { implicitMappings: s.implicitMappings } : {}),
   });
   let records = 0;
+  if (s.from !== undefined && !isImportFormat(s.from))
+    throw new ScenarioError(
+      opts.file,
+      where,
+      'from',
+      `unknown trace format "${s.from}" (one of ${IMPORT_FORMATS.join(', ')}; without "from": an mmsim trace)`,
+    );
   try {
-    const reader = await openTrace(file);
+    const reader = s.from !== undefined ? await importTrace(s.from as ImportFormat, file) : await openTrace(file);
     // the binary reader's batches (one per inflated chunk) spare an await per record
     const batches = (reader as { batches?: () => AsyncIterable<readonly TraceRecord[]> }).batches;
     if (batches) {

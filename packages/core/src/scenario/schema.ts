@@ -336,6 +336,8 @@ const Replay = z.strictObject({
   phaseAtFork: z.array(z.string().min(1)).optional(),
   /** an access outside every traced mapping maps its 2 MiB block (default true), or is skipped */
   implicitMappings: z.boolean().optional(),
+  /** a foreign trace read through its importer: champsim, lackey, strace (docs/trace-format.md "Importers") */
+  from: z.string().min(1).optional(),
 });
 /**
  * The khugepaged thread's scan passes (khugepaged_do_scan()): until khugepaged/full_scans has

@@ -7,7 +7,10 @@
  * as `0xADDR(text)`.
  */
 import path from 'node:path';
-import type { Prot, RecordSink } from './records.js';
+import type { Prot, TraceRecord } from '../records.js';
+
+/** where a converter hands its records (synchronously, in order) */
+export type RecordEmit = (r: TraceRecord) => void;
 
 const AT_FDCWD = 4294967196;
 const MAP_SHARED = 0x01;
@@ -17,7 +20,7 @@ const CLONE_VM = 0x100;
 const CLONE_THREAD = 0x10000;
 
 /** MADV_* (include/uapi/asm-generic/mman-common.h) → mmsim advice names; others by their Linux name */
-const ADVICE: Record<number, string> = {
+export const ADVICE: Record<number, string> = {
   0: 'normal',
   1: 'random',
   2: 'sequential',
@@ -49,7 +52,7 @@ const ADVICE: Record<number, string> = {
 
 export function protName(bits: number): Prot {
   const s = (bits & 1 ? 'r' : '') + (bits & 2 ? 'w' : '') + (bits & 4 ? 'x' : '');
-  return s || 'none';
+  return (s || 'none') as Prot;
 }
 
 interface Call {
@@ -84,7 +87,7 @@ export class SyscallDecoder {
 
   constructor(
     readonly pid: number,
-    private readonly emit: RecordSink,
+    private readonly emit: RecordEmit,
     private readonly cwd: string,
   ) {}
 
