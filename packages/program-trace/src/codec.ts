@@ -45,6 +45,27 @@ export class ThreadDeltas {
       this.addrs[this.slot] = this.lastAddr;
       this.pages[this.slot] = this.lastPage;
     }
+    const h = this.slotOf(pid, tid);
+    this.slot = h;
+    this.lastPid = pid;
+    this.lastTid = tid;
+    this.lastAddr = this.addrs[h] as number;
+    this.lastPage = this.pages[h] as number;
+  }
+  /**
+   * For a decoder that switches threads itself (decodeColumns): write the current thread's
+   * values back to the table and return its slot (-1: none); then slotOf() / pageTable() /
+   * resume() until it calls select() again.
+   */
+  park(): number {
+    if (this.slot >= 0) {
+      this.addrs[this.slot] = this.lastAddr;
+      this.pages[this.slot] = this.lastPage;
+    }
+    return this.slot;
+  }
+  /** the slot of (pid, tid), added when new (the table may grow: read pageTable() again) */
+  slotOf(pid: number, tid: number): number {
     let h = this.probe(pid, tid);
     if (this.pids[h] !== pid) {
       if ((this.used + 1) * 2 > this.pids.length) {
@@ -57,11 +78,20 @@ export class ThreadDeltas {
       this.pages[h] = 0;
       this.used++;
     }
-    this.slot = h;
-    this.lastPid = pid;
-    this.lastTid = tid;
-    this.lastAddr = this.addrs[h] as number;
-    this.lastPage = this.pages[h] as number;
+    return h;
+  }
+  /** the last page of every slot */
+  pageTable(): Float64Array {
+    return this.pages;
+  }
+  /** make the thread of `slot` current (after park()) */
+  resume(slot: number): void {
+    this.slot = slot;
+    if (slot < 0) return;
+    this.lastPid = this.pids[slot] as number;
+    this.lastTid = this.tids[slot] as number;
+    this.lastAddr = this.addrs[slot] as number;
+    this.lastPage = this.pages[slot] as number;
   }
   /** the slot of (pid, tid), or the empty slot where it goes */
   private probe(pid: number, tid: number): number {

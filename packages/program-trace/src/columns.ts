@@ -71,8 +71,11 @@ export function decodeColumns(src: ByteSource, st: ThreadDeltas, cols: RecordCol
   const { kind, pid: pidCol, tid: tidCol, page: pageCol, w: wCol, n: nCol, capacity } = cols;
   let i = cols.length;
   let p = src.pos;
+  // the threads' last pages live in st's table while the loop runs (park / resume)
   let curPid = st.lastPid;
   let curTid = st.lastTid;
+  let slot = st.park();
+  let pages = st.pageTable();
   let page = st.lastPage;
   while (p < limit && i < capacity) {
     const tag = b[p] as number;
@@ -141,11 +144,12 @@ export function decodeColumns(src: ByteSource, st: ThreadDeltas, cols: RecordCol
       }
       const t = tid < 0 ? pid : tid;
       if (pid !== curPid || t !== curTid) {
-        st.lastPage = page;
-        st.select(pid, t);
+        if (slot >= 0) pages[slot] = page;
+        slot = st.slotOf(pid, t);
+        pages = st.pageTable();
         curPid = pid;
         curTid = t;
-        page = st.lastPage;
+        page = pages[slot] as number;
       }
       page += (z >>> 1) ^ -(z & 1);
       kind[i] = ACCESS;
@@ -159,7 +163,8 @@ export function decodeColumns(src: ByteSource, st: ThreadDeltas, cols: RecordCol
       continue;
     }
     // the general path: decodeRecord() on the shared delta state
-    st.lastPage = page;
+    if (slot >= 0) pages[slot] = page;
+    st.resume(slot);
     src.pos = p;
     let r: TraceRecord;
     try {
@@ -169,16 +174,23 @@ export function decodeColumns(src: ByteSource, st: ThreadDeltas, cols: RecordCol
         cols.length = i;
         throw e;
       }
+      // (only at the end of the payload: an error there; decodeRecord() may have switched threads)
       src.pos = p;
+      slot = st.park();
+      pages = st.pageTable();
+      page = st.lastPage;
       break;
     }
     p = src.pos;
     curPid = st.lastPid;
     curTid = st.lastTid;
     page = st.lastPage;
+    slot = st.park();
+    pages = st.pageTable();
     row(cols, i++, r);
   }
-  st.lastPage = page;
+  if (slot >= 0) pages[slot] = page;
+  st.resume(slot);
   src.pos = p;
   cols.length = i;
 }
