@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // pnpm bench: the simulator's fault paths against a JS floor and against this machine's real
-// kernel, the 64 GiB mode, `mmsim run` start time and `mmsim check` steps/s, then bench/compare.mjs.
+// kernel, the 64 GiB mode, `mmsim run` start time and `mmsim check` steps/s, the `mmsim replay`
+// rate (page accesses/s) with the trace decode rates, then bench/compare.mjs.
 // Every figure is a median with min – max over repeats (fresh processes). bench/README.md says
 // what each figure is. Runs on the built packages (`pnpm build`).
 //   BENCH_REPEAT=N     repeats of the fault, floor, real-kernel and check samples (default 3)
 //   BENCH_START_N=N    `mmsim run` start-time samples (default 10)
+//   --no-replay        skip the replay and trace decode figures
 //   BENCH_GIB=N, --big the big mode: touch + fork N GiB (default 64) against the 1 GiB figures;
 //                      without either it runs only when the 1 GiB rate says under a minute and the
 //                      free memory is enough; --no-big never
@@ -15,8 +17,10 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { checkSample, CHECK_ARGS, startSample } from './cli-figures.mjs';
+import { replaySample, replayTrace } from './replay-figures.mjs';
 import { faultsBinary, kernelRelease, realSample } from './real-kernel.mjs';
 import { fmt, jsonOf, median, printTable, summary } from './stats.mjs';
+import { decodeFigures } from './trace-decode.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
@@ -131,6 +135,45 @@ printTable([
   { name: 'mmsim check, steps/s of the check', unit: 'steps/s', s: summary(check.map((c) => c.perSecond)) },
   { name: 'mmsim check, steps/s whole process', unit: 'steps/s', s: summary(check.map((c) => c.perSecondWall)) },
 ]);
+
+// ---- replay: `mmsim replay` page accesses/s (wall minus the `mmsim run` start median), decode rates
+if (!argv.includes('--no-replay')) {
+  const trace = await replayTrace();
+  try {
+    const runs = [];
+    for (let r = 0; r < repeat; r++) runs.push(replaySample(trace.file));
+    const startMs = median(start);
+    const simS = (x) => Math.max(x.ms - startMs, 1) / 1000;
+    const decode = await decodeFigures(5e6, Math.max(repeat, 5));
+    const columnsMedian = median(decode.rates['columns()']);
+    console.log(
+      `\nreplay (mmsim replay TRACE --json: bench/replay-trace.mjs, ${trace.accesses.toLocaleString('en-US')} page accesses ` +
+        `in ${trace.records.toLocaleString('en-US')} records, a fork; ${runs[0].faults.toLocaleString('en-US')} faults; ` +
+        `"sim": wall minus the mmsim run start median)`,
+    );
+    printTable([
+      { name: 'mmsim replay, wall time', unit: 'ms wall', s: summary(runs.map((x) => x.ms)) },
+      { name: 'replay rate, sim', unit: 'accesses/s', s: summary(runs.map((x) => trace.accesses / simS(x))) },
+      {
+        name: 'replay rate, whole process',
+        unit: 'accesses/s',
+        s: summary(runs.map((x) => trace.accesses / (x.ms / 1000))),
+      },
+      { name: 'replay fault rate, sim', unit: 'faults/s', s: summary(runs.map((x) => x.faults / simS(x))) },
+      { name: 'trace decode, columns()', unit: 'M records/s', s: summary(decode.rates['columns()']) },
+      { name: 'trace decode, visit()', unit: 'M records/s', s: summary(decode.rates['visit()']) },
+      { name: 'trace decode, batches()', unit: 'M records/s', s: summary(decode.rates['batches()']) },
+      { name: 'raw inflate (decode ceiling)', unit: 'M records/s', s: summary(decode.rates.inflate) },
+    ]);
+    const decodeMs = trace.records / columnsMedian / 1e3;
+    console.log(
+      `decoding the replay trace at the columns() median: ${fmt(decodeMs)} ms of the ${fmt(median(runs.map((x) => x.ms)) - startMs)} ms replay ` +
+        `(decode: ${decode.records.toLocaleString('en-US')} records of bench/trace-decode.mjs, ${decode.rates.inflate.length} rounds in this process)`,
+    );
+  } finally {
+    trace.dispose();
+  }
+}
 
 if (!argv.includes('--no-compare')) {
   console.log('');

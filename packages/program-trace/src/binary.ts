@@ -4,15 +4,8 @@ import { open } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { createDeflate, createInflate } from 'node:zlib';
-import {
-  BadRecord,
-  decodeRecord,
-  decodeVisit,
-  encodeRecord,
-  MAX_RECORD,
-  type RecordSink,
-  ThreadDeltas,
-} from './codec.js';
+import { BadRecord, decodeRecord, encodeRecord, MAX_RECORD, type RecordSink, ThreadDeltas } from './codec.js';
+import { ACCESS, COLUMN_ROWS, decodeColumns, RecordColumns } from './columns.js';
 import { crc32 } from './crc32.js';
 import { TraceFormatError } from './errors.js';
 import { formatHeader } from './jsonl.js';
@@ -26,6 +19,10 @@ export const VERSION = 1;
 /** magic 4, version u16, flags u16, crc32 u32, header length u32, record count u64 */
 export const FIXED_HEADER = 24;
 const CHUNK = 1 << 16;
+/** inflated bytes per chunk the reader decodes (zlib `chunkSize`) */
+const INFLATE_CHUNK = 1 << 20;
+/** compressed bytes per file read */
+const RAW_CHUNK = 1 << 18;
 
 /**
  * Streaming writer of the binary form. The fixed header is written first with a zero
@@ -85,8 +82,22 @@ function fixedHeader(crc: number, headerLen: number, count: number): Buffer {
   return b;
 }
 
-/** Streaming reader of the binary form: header, then records by async iteration (or batches). */
+export interface BinaryReadOptions {
+  /** bytes of an inflated chunk (zlib `chunkSize`; default 1 MiB): the decoder's window */
+  chunkSize?: number;
+}
+
+/** Cursor of one read of the payload: the window being decoded, the delta state, records so far. */
+class PayloadCursor {
+  readonly src = new ByteSource();
+  readonly deltas = new ThreadDeltas();
+  /** records decoded before the current batch */
+  index = 0;
+}
+
+/** Streaming reader of the binary form: header, then records by async iteration (or batches, or columns). */
 export class BinaryTraceReader implements AsyncIterable<TraceRecord> {
+  private readonly chunkSize: number;
   private constructor(
     readonly file: string,
     readonly header: TraceHeader,
@@ -94,9 +105,12 @@ export class BinaryTraceReader implements AsyncIterable<TraceRecord> {
     readonly count: number,
     private readonly crc: number,
     private readonly payloadStart: number,
-  ) {}
+    options: BinaryReadOptions,
+  ) {
+    this.chunkSize = Math.max(64, options.chunkSize ?? INFLATE_CHUNK);
+  }
 
-  static async open(file: string): Promise<BinaryTraceReader> {
+  static async open(file: string, options: BinaryReadOptions = {}): Promise<BinaryTraceReader> {
     const fh = await open(file, 'r');
     try {
       const fixed = Buffer.alloc(FIXED_HEADER);
@@ -125,84 +139,127 @@ export class BinaryTraceReader implements AsyncIterable<TraceRecord> {
         throw new TraceFormatError(file, 'header', undefined, `header is not JSON: ${(e as Error).message}`);
       }
       const header = parseHeader(json, file, 'header');
-      return new BinaryTraceReader(file, header, count, crc, FIXED_HEADER + headerLen);
+      return new BinaryTraceReader(file, header, count, crc, FIXED_HEADER + headerLen, options);
     } finally {
       await fh.close();
     }
   }
 
   /**
-   * Decoded records in batches (one per inflated chunk): the pull API, cheaper than one
+   * Decoded records in batches (about 64 KiB of record bytes each): the pull API, cheaper than one
    * await per record. The checksum and the count are verified when the payload ends.
    */
   async *batches(): AsyncGenerator<TraceRecord[]> {
-    let out: TraceRecord[] = [];
-    for await (const _ of this.pump((src, deltas) => {
-      out.push(decodeRecord(src, deltas));
-    })) {
-      if (out.length) yield out;
-      out = [];
+    const cur = new PayloadCursor();
+    const { src, deltas } = cur;
+    for await (const limit of this.pump(cur)) {
+      // batches of about CHUNK bytes of records: short-lived arrays the young generation takes
+      while (src.pos < limit) {
+        const stop = Math.min(limit, src.pos + CHUNK);
+        const out: TraceRecord[] = [];
+        let at = src.pos;
+        try {
+          while (src.pos < stop) {
+            at = src.pos;
+            out.push(decodeRecord(src, deltas));
+          }
+        } catch (e) {
+          if (!(e instanceof Truncated)) throw this.recordError(e, cur.index + out.length);
+          src.pos = at;
+        }
+        cur.index += out.length;
+        if (!out.length) break;
+        yield out;
+      }
     }
   }
 
   /**
-   * The fastest read: every access record goes to `sink.access` as numbers (no object per
-   * record), the other kinds to `sink.record` as objects. Resolves with the record count once
-   * the checksum and the count are verified.
+   * The fast read: records as columns of typed arrays (RecordColumns, `rows` a batch), accesses
+   * decoded straight from the inflated bytes with no object each. The batch object and its
+   * arrays are reused: read a batch before asking for the next. The checksum and the count are
+   * verified when the payload ends.
    */
-  async visit(sink: RecordSink): Promise<number> {
-    let n = 0;
-    for await (const count of this.pump((src, deltas) => decodeVisit(src, deltas, sink))) n = count;
-    return n;
+  async *columns(rows = COLUMN_ROWS): AsyncGenerator<RecordColumns> {
+    const cur = new PayloadCursor();
+    const { src, deltas } = cur;
+    const cols = new RecordColumns(rows);
+    for await (const limit of this.pump(cur)) {
+      while (src.pos < limit) {
+        cols.clear();
+        try {
+          decodeColumns(src, deltas, cols, limit);
+        } catch (e) {
+          // the records before the bad one are delivered, then the error
+          if (cols.length) yield cols;
+          throw this.recordError(e, cur.index + cols.length);
+        }
+        if (!cols.length) break; // a record cut by the end of the payload
+        cur.index += cols.length;
+        yield cols;
+      }
+    }
   }
 
-  /** Stream, checksum and inflate the payload; decode each chunk with `one`; yield the count so far after each chunk. */
-  private async *pump(one: (src: ByteSource, deltas: ThreadDeltas) => void): AsyncGenerator<number> {
-    const raw: Readable = createReadStream(this.file, { start: this.payloadStart, highWaterMark: CHUNK });
+  /**
+   * Every access record goes to `sink.access` as numbers (no object per record), the other
+   * kinds to `sink.record` as objects, in file order (through columns()). Resolves with the
+   * record count once the checksum and the count are verified.
+   */
+  async visit(sink: RecordSink): Promise<number> {
+    let count = 0;
+    for await (const c of this.columns()) {
+      const { kind, pid, tid, page, w, n, ref, others } = c;
+      for (let i = 0; i < c.length; i++) {
+        if (kind[i] === ACCESS)
+          sink.access(pid[i] as number, tid[i] as number, page[i] as number, w[i] as number, n[i] as number);
+        else sink.record(others[ref[i] as number] as TraceRecord);
+      }
+      count += c.length;
+    }
+    return count;
+  }
+
+  private recordError(e: unknown, index: number): unknown {
+    if (e instanceof BadRecord) return new TraceFormatError(this.file, `record ${index}`, e.field, e.message);
+    if (e instanceof RangeError) return new TraceFormatError(this.file, `record ${index}`, undefined, e.message);
+    return e;
+  }
+
+  /**
+   * Stream, checksum and inflate the payload into one reused window (`cur.src`: the bytes a
+   * record left undecoded at the end of the last chunk, then the next chunk); yield, per
+   * chunk, the limit up to which the caller decodes (MAX_RECORD short of the window's end, so
+   * no record below it is cut; the window's end for the last). The caller leaves `src.pos` at
+   * the first byte it did not decode and counts records in `cur.index`.
+   */
+  private async *pump(cur: PayloadCursor): AsyncGenerator<number> {
+    const raw: Readable = createReadStream(this.file, { start: this.payloadStart, highWaterMark: RAW_CHUNK });
     let crc = 0;
     raw.on('data', (c) => {
       crc = crc32(c as Buffer, crc);
     });
-    const inflate = createInflate({ chunkSize: CHUNK });
+    const inflate = createInflate({ chunkSize: this.chunkSize });
     raw.on('error', (e) => inflate.destroy(e));
     raw.pipe(inflate);
-    const src = new ByteSource();
-    const deltas = new ThreadDeltas();
-    let index = 0;
-    let carry: Uint8Array | undefined;
-    const decodeUpTo = (limit: number): void => {
-      let at = src.pos;
-      try {
-        while (src.pos < limit) {
-          at = src.pos;
-          one(src, deltas);
-          index++;
-        }
-      } catch (e) {
-        if (e instanceof Truncated) {
-          src.pos = at;
-          return;
-        }
-        if (e instanceof BadRecord) throw new TraceFormatError(this.file, `record ${index}`, e.field, e.message);
-        if (e instanceof RangeError) throw new TraceFormatError(this.file, `record ${index}`, undefined, e.message);
-        throw e;
-      }
-    };
+    const { src } = cur;
+    let work = new Uint8Array(this.chunkSize + MAX_RECORD);
+    src.buf = work;
+    src.pos = 0;
+    src.end = 0;
     try {
       for await (const chunk of inflate as AsyncIterable<Buffer>) {
-        let buf: Uint8Array = chunk;
-        if (carry?.length) {
-          buf = new Uint8Array(carry.length + chunk.length);
-          buf.set(carry, 0);
-          buf.set(chunk, carry.length);
-        }
-        src.buf = buf;
+        const carry = src.end - src.pos;
+        if (carry + chunk.length > work.length) {
+          const bigger = new Uint8Array(carry + chunk.length);
+          bigger.set(work.subarray(src.pos, src.end), 0);
+          work = bigger;
+        } else if (carry) work.copyWithin(0, src.pos, src.end);
+        work.set(chunk, carry);
+        src.buf = work;
         src.pos = 0;
-        src.end = buf.length;
-        // a record may straddle chunks: stop MAX_RECORD short of the end, carry the rest
-        decodeUpTo(buf.length - MAX_RECORD);
-        carry = buf.subarray(src.pos);
-        yield index;
+        src.end = carry + chunk.length;
+        yield src.end - MAX_RECORD;
       }
     } catch (e) {
       if (e instanceof TraceFormatError) throw e;
@@ -210,7 +267,7 @@ export class BinaryTraceReader implements AsyncIterable<TraceRecord> {
       if (err.code?.startsWith('Z_'))
         throw new TraceFormatError(
           this.file,
-          `record ${index}`,
+          `record ${cur.index}`,
           undefined,
           `corrupt or truncated payload (${err.message})`,
         );
@@ -218,16 +275,12 @@ export class BinaryTraceReader implements AsyncIterable<TraceRecord> {
     } finally {
       raw.destroy();
     }
-    if (carry?.length) {
-      src.buf = carry;
-      src.pos = 0;
-      src.end = carry.length;
-      decodeUpTo(carry.length);
-      yield index;
+    if (src.pos < src.end) {
+      yield src.end;
       if (src.pos < src.end)
         throw new TraceFormatError(
           this.file,
-          `record ${index}`,
+          `record ${cur.index}`,
           undefined,
           'truncated: the payload ends inside a record',
         );
@@ -239,12 +292,12 @@ export class BinaryTraceReader implements AsyncIterable<TraceRecord> {
         'checksum',
         `checksum mismatch (header says ${hex(this.crc)}, payload has ${hex(crc)})`,
       );
-    if (index !== this.count)
+    if (cur.index !== this.count)
       throw new TraceFormatError(
         this.file,
         'payload',
         'count',
-        `truncated: ${index} records, the header says ${this.count}`,
+        `truncated: ${cur.index} records, the header says ${this.count}`,
       );
   }
 

@@ -7,9 +7,9 @@ import { type ByteSink, type ByteSource, Truncated } from './varint.js';
  * Addresses and pages are zigzag deltas from the previous one of the same thread (pid, tid).
  */
 export const TID = 0x10;
-const F5 = 0x20;
-const F6 = 0x40;
-const F7 = 0x80;
+export const F5 = 0x20;
+export const F6 = 0x40;
+export const F7 = 0x80;
 const MMAP_SHARED = 1;
 const MMAP_SHARED_VALUE = 2;
 const MMAP_PATH = 4;
@@ -21,23 +21,107 @@ export const MAX_RECORD = PATH_LIMIT * 3 + 128;
 const KIND_INDEX: Record<string, number> = Object.fromEntries(KINDS.map((k, i) => [k, i]));
 const PROT_INDEX: Record<string, number> = Object.fromEntries(PROTS.map((p, i) => [p, i]));
 
-/** Per-thread delta state: last address and last page, keyed by pid * PID_LIMIT + tid. */
+/**
+ * Per-thread delta state: last address and last page of each thread (pid, tid), in an
+ * open-addressing table of typed arrays (a thread switch costs a probe, no Map work). The
+ * current thread's values are the public `lastAddr` / `lastPage`.
+ */
 export class ThreadDeltas {
-  private readonly addr = new Map<number, number>();
-  private readonly page = new Map<number, number>();
-  private lastKey = -1;
-  private lastAddr = 0;
-  private lastPage = 0;
-  /** switch to the thread `key`, saving the current one */
-  select(key: number): void {
-    if (key === this.lastKey) return;
-    if (this.lastKey >= 0) {
-      this.addr.set(this.lastKey, this.lastAddr);
-      this.page.set(this.lastKey, this.lastPage);
+  private pids = new Int32Array(16).fill(-1);
+  private tids = new Int32Array(16);
+  private addrs = new Float64Array(16);
+  private pages = new Float64Array(16);
+  private used = 0;
+  private slot = -1;
+  /** the current thread (-1: none yet); `tid` is the pid when the record has none */
+  lastPid = -1;
+  lastTid = -1;
+  lastAddr = 0;
+  lastPage = 0;
+  /** switch to the thread (pid, tid), saving the current one */
+  select(pid: number, tid: number): void {
+    if (pid === this.lastPid && tid === this.lastTid) return;
+    if (this.slot >= 0) {
+      this.addrs[this.slot] = this.lastAddr;
+      this.pages[this.slot] = this.lastPage;
     }
-    this.lastKey = key;
-    this.lastAddr = this.addr.get(key) ?? 0;
-    this.lastPage = this.page.get(key) ?? 0;
+    const h = this.slotOf(pid, tid);
+    this.slot = h;
+    this.lastPid = pid;
+    this.lastTid = tid;
+    this.lastAddr = this.addrs[h] as number;
+    this.lastPage = this.pages[h] as number;
+  }
+  /**
+   * For a decoder that switches threads itself (decodeColumns): write the current thread's
+   * values back to the table and return its slot (-1: none); then slotOf() / pageTable() /
+   * resume() until it calls select() again.
+   */
+  park(): number {
+    if (this.slot >= 0) {
+      this.addrs[this.slot] = this.lastAddr;
+      this.pages[this.slot] = this.lastPage;
+    }
+    return this.slot;
+  }
+  /** the slot of (pid, tid), added when new (the table may grow: read pageTable() again) */
+  slotOf(pid: number, tid: number): number {
+    let h = this.probe(pid, tid);
+    if (this.pids[h] !== pid) {
+      if ((this.used + 1) * 2 > this.pids.length) {
+        this.grow();
+        h = this.probe(pid, tid);
+      }
+      this.pids[h] = pid;
+      this.tids[h] = tid;
+      this.addrs[h] = 0;
+      this.pages[h] = 0;
+      this.used++;
+    }
+    return h;
+  }
+  /** the last page of every slot */
+  pageTable(): Float64Array {
+    return this.pages;
+  }
+  /** make the thread of `slot` current (after park()) */
+  resume(slot: number): void {
+    this.slot = slot;
+    if (slot < 0) return;
+    this.lastPid = this.pids[slot] as number;
+    this.lastTid = this.tids[slot] as number;
+    this.lastAddr = this.addrs[slot] as number;
+    this.lastPage = this.pages[slot] as number;
+  }
+  /** the slot of (pid, tid), or the empty slot where it goes */
+  private probe(pid: number, tid: number): number {
+    const { pids, tids } = this;
+    const mask = pids.length - 1;
+    const x = Math.imul(pid, 0x9e3779b1) ^ Math.imul(tid, 0x85ebca77);
+    let h = (x ^ (x >>> 16)) & mask;
+    for (;;) {
+      const p = pids[h] as number;
+      if (p === -1 || (p === pid && tids[h] === tid)) return h;
+      h = (h + 1) & mask;
+    }
+  }
+  private grow(): void {
+    const { pids, tids, addrs, pages } = this;
+    const size = pids.length * 2;
+    this.pids = new Int32Array(size).fill(-1);
+    this.tids = new Int32Array(size);
+    this.addrs = new Float64Array(size);
+    this.pages = new Float64Array(size);
+    this.slot = -1; // select() sets it again
+    for (let i = 0; i < pids.length; i++) {
+      const p = pids[i] as number;
+      if (p === -1) continue;
+      const h = this.probe(p, tids[i] as number);
+      this.pids[h] = p;
+      this.tids[h] = tids[i] as number;
+      this.addrs[h] = addrs[i] as number;
+      this.pages[h] = pages[i] as number;
+    }
   }
   addrDelta(a: number): number {
     const d = a - this.lastAddr;
@@ -74,7 +158,7 @@ export function encodeRecord(out: ByteSink, st: ThreadDeltas, r: TraceRecord): v
   if (r.tid !== undefined) tag |= TID;
   out.uvar(r.pid);
   if (r.tid !== undefined) out.uvar(r.tid);
-  st.select(r.pid * PID_LIMIT + (r.tid ?? r.pid));
+  st.select(r.pid, r.tid ?? r.pid);
   switch (r.t) {
     case 'access':
       if (r.w !== undefined) tag |= r.w ? F5 | F6 : F5;
@@ -180,7 +264,7 @@ export function decodeRecord(src: ByteSource, st: ThreadDeltas): TraceRecord {
   const tid = tag & TID ? src.uvar() : undefined;
   if (pid >= PID_LIMIT) throw new BadRecord('pid', `pid ${pid} out of range`);
   if (tid !== undefined && tid >= PID_LIMIT) throw new BadRecord('tid', `tid ${tid} out of range`);
-  st.select(pid * PID_LIMIT + (tid ?? pid));
+  st.select(pid, tid ?? pid);
   switch (kind) {
     case 10: {
       const page = st.pageFrom(src.svar());
@@ -258,23 +342,4 @@ export interface RecordSink {
   /** `tid` -1 when absent; `w` -1 absent, 0 read, 1 write; `n` 0 when absent (= 1) */
   access(pid: number, tid: number, page: number, w: number, n: number): void;
   record(r: TraceRecord): void;
-}
-
-/** decodeRecord() with the access kind inlined into numbers for `sink.access`. */
-export function decodeVisit(src: ByteSource, st: ThreadDeltas, sink: RecordSink): void {
-  if (src.pos >= src.end) throw new Truncated();
-  const tag = src.buf[src.pos] as number;
-  if ((tag & 0x0f) !== 10) {
-    sink.record(decodeRecord(src, st));
-    return;
-  }
-  src.pos++;
-  const pid = src.uvar();
-  const tid = tag & TID ? src.uvar() : -1;
-  if (pid >= PID_LIMIT) throw new BadRecord('pid', `pid ${pid} out of range`);
-  if (tid >= PID_LIMIT) throw new BadRecord('tid', `tid ${tid} out of range`);
-  st.select(pid * PID_LIMIT + (tid < 0 ? pid : tid));
-  const page = st.pageFrom(src.svar());
-  const n = tag & F7 ? src.uvar() : 0;
-  sink.access(pid, tid, page, tag & F5 ? (tag & F6 ? 1 : 0) : -1, n);
 }

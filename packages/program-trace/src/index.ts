@@ -3,8 +3,9 @@
  * stream) in JSON Lines (optionally gzip) and the compact binary `.mmtrace` form.
  * Spec: docs/trace-format.md.
  */
-export { BinaryTraceReader, BinaryTraceWriter, MAGIC, VERSION } from './binary.js';
+export { type BinaryReadOptions, BinaryTraceReader, BinaryTraceWriter, MAGIC, VERSION } from './binary.js';
 export type { RecordSink } from './codec.js';
+export { ACCESS, COLUMN_ROWS, RecordColumns } from './columns.js';
 export { crc32 } from './crc32.js';
 export { TraceFormatError } from './errors.js';
 export { formatHeader, JsonlTraceReader, JsonlTraceWriter } from './jsonl.js';
