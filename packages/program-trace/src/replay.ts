@@ -69,6 +69,8 @@ interface Proc {
   threads: number;
   /** the piece the last access hit (null after any change of the pieces) */
   last: Piece | null;
+  /** the pieces by start address (null after any change: rebuilt at the next miss) */
+  sorted: Piece[] | null;
   /** every range a traced mmap or munmap named since the process's last exec: [start, end) pairs */
   known: number[];
 }
@@ -84,6 +86,22 @@ const PROT: Record<Prot, { prot: 'r' | 'w' | 'rw' | 'none'; exec: boolean }> = {
   wx: { prot: 'rw', exec: true },
 };
 const ADVICE = new Set<string>(ADVICES);
+
+/** The piece holding `addr` (pieces do not overlap): a binary search of the sorted pieces. */
+function pieceAt(p: Proc, addr: number): Piece | null {
+  let a = p.sorted;
+  if (a === null) a = p.sorted = [...p.pieces].sort((x, y) => x.start - y.start);
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const x = a[mid]!;
+    if (addr < x.start) hi = mid - 1;
+    else if (addr >= x.end) lo = mid + 1;
+    else return x;
+  }
+  return null;
+}
 
 export class TraceReplayer {
   readonly steps: Record<string, unknown>[] = [];
@@ -129,6 +147,7 @@ export class TraceReplayer {
         cpus: new Set([0]),
         threads: 1,
         last: null,
+        sorted: null,
         known: [],
       };
       this.procs.set(pid, p);
@@ -185,6 +204,7 @@ export class TraceReplayer {
     this.steps.push({ op: 'mmap', pid: p.name, name: region, size, ...extra });
     p.pieces.push({ start: addr, end: addr + size, region, base: addr });
     p.last = null;
+    p.sorted = null;
   }
   private readonly names = new Map<Proc, Set<string>>();
   private everNamed(p: Proc, n: string): boolean {
@@ -212,6 +232,7 @@ export class TraceReplayer {
       if (e < piece.end) keep.push({ ...piece, start: e });
       p.pieces.splice(i, 1, ...keep);
       p.last = null;
+      p.sorted = null;
     }
   }
 
@@ -250,6 +271,7 @@ export class TraceReplayer {
     this.steps.push({ op: 'mmap', pid: p.name, name: region, size: end - start, advice: 'nohugepage' });
     const piece: Piece = { start, end, region, base: start };
     p.pieces.push(piece);
+    p.sorted = null;
     return piece;
   }
 
@@ -286,36 +308,40 @@ export class TraceReplayer {
     return null;
   }
 
+  /** An access record as numbers (the columnar reader's fast path; `add` of an access comes here). */
+  addAccess(pid: number, tid: number | undefined, pageNo: number, write: boolean, n: number): void {
+    const p = this.procs.get(pid) ?? this.proc(pid);
+    const addr = pageNo * this.page;
+    // accesses come in runs: the last piece hit first (pieces only change between accesses)
+    let piece = p.last;
+    if (piece === null || addr < piece.start || addr >= piece.end) {
+      piece = pieceAt(p, addr);
+      if (piece === null) {
+        if (this.opts.implicitMappings === false || this.known(p, addr)) {
+          // (a range the trace mapped, then unmapped: the program's access would be a SIGSEGV)
+          this.count('replay_unmapped_accesses', 'an access outside every traced mapping: skipped');
+          return;
+        }
+        piece = this.implicit(p, addr);
+      }
+      p.last = piece;
+    }
+    // one access of the page: of a run of n, only the first can fault; the n-1 repeats hit the
+    // PTE the first one set (no mm event to model)
+    this.access(p, this.cpuOf(pid, tid), piece.region, (addr - piece.base) / this.page, write);
+    if (n > 1) this.repeats += n - 1;
+  }
+  private repeats = 0;
+
   add(r: TraceRecord): void {
-    if (r.t !== 'access') this.flush();
+    if (r.t === 'access') return this.addAccess(r.pid, r.tid, r.page, r.w === true, r.n ?? 1);
+    this.flush();
     if (r.t === 'end') {
       if (r.truncated) this.count('replay_truncated', 'the recording was cut short: the trace ends early');
       return;
     }
     const p = this.proc(r.pid);
     switch (r.t) {
-      case 'access': {
-        const addr = r.page * this.page;
-        // accesses come in runs: the last piece hit first (pieces only change between accesses)
-        let piece = p.last;
-        if (piece === null || addr < piece.start || addr >= piece.end) {
-          piece = p.pieces.find((x) => x.start <= addr && addr < x.end) ?? null;
-          if (piece === null) {
-            if (this.opts.implicitMappings === false || this.known(p, addr)) {
-              // (a range the trace mapped, then unmapped: the program's access would be a SIGSEGV)
-              this.count('replay_unmapped_accesses', 'an access outside every traced mapping: skipped');
-              return;
-            }
-            piece = this.implicit(p, addr);
-          }
-          p.last = piece;
-        }
-        // one access of the page: of a run of n, only the first can fault; the n-1 repeats
-        // hit the PTE the first one set (no mm event to model)
-        this.access(p, this.cpuOf(r.pid, r.tid), piece.region, (addr - piece.base) / this.page, r.w === true);
-        if ((r.n ?? 1) > 1) this.counters.replay_repeats = (this.counters.replay_repeats ?? 0) + (r.n ?? 1) - 1;
-        return;
-      }
       case 'mmap': {
         const pr = PROT[r.prot];
         if (pr.exec)
@@ -388,6 +414,7 @@ export class TraceReplayer {
         this.cut(p, to, to + newLen);
         p.pieces.push({ start: to, end: to + newLen, region, base: to });
         p.last = null;
+        p.sorted = null;
         return;
       }
       case 'brk': {
@@ -416,6 +443,7 @@ export class TraceReplayer {
           cpus: new Set([cpu]),
           threads: 1,
           last: null,
+          sorted: null,
           known: [...p.known],
         };
         this.names.set(child, new Set(this.names.get(p)));
@@ -465,6 +493,8 @@ export class TraceReplayer {
 
   result(): ReplaySteps {
     this.flush();
+    if (this.repeats > 0) this.counters.replay_repeats = (this.counters.replay_repeats ?? 0) + this.repeats;
+    this.repeats = 0;
     const files: Record<string, { size: number; cached: true }> = {};
     for (const [path, size] of [...this.files].sort((a, b) => (a[0] < b[0] ? -1 : 1)))
       files[path] = { size, cached: true };
