@@ -122,6 +122,7 @@ async function expandOne(
     existing,
     ...(nth > 1 ? { regionPrefix: `r${nth}.` } : {}),
     ...(s.phaseAtFork ? { phaseAtFork: s.phaseAtFork } : {}),
+    ...(s.phaseAfterFork ? { phaseAfterFork: s.phaseAfterFork } : {}),
     ...(s.implicitMappings !== undefined ? { implicitMappings: s.implicitMappings } : {}),
   });
   let records = 0;

@@ -31,6 +31,8 @@ export interface ReplayOptions {
   regionPrefix?: string;
   /** phases started at the 1st, 2nd, … `fork` record */
   phaseAtFork?: readonly string[];
+  /** phases started right after the 1st, 2nd, … `fork` record's step */
+  phaseAfterFork?: readonly string[];
   /**
    * an access outside every traced mapping maps its block as anonymous memory (default true:
    * the mappings made before tracing started); false skips it (`replay_unmapped_accesses`)
@@ -431,7 +433,8 @@ export class TraceReplayer {
         return;
       }
       case 'fork': {
-        const ph = this.opts.phaseAtFork?.[this.forks++];
+        const nth = this.forks++;
+        const ph = this.opts.phaseAtFork?.[nth];
         if (ph !== undefined) this.steps.push({ op: 'phase', name: ph });
         // the child's only thread runs where its parent's forking thread runs (copy_process())
         const cpu = this.cpuOf(r.pid, r.tid);
@@ -451,6 +454,8 @@ export class TraceReplayer {
         this.allNames.add(child.name);
         this.threadCpu.set(r.child, cpu);
         this.steps.push({ op: 'fork', pid: p.name, child: child.name, ...(cpu ? { cpu } : {}) });
+        const after = this.opts.phaseAfterFork?.[nth];
+        if (after !== undefined) this.steps.push({ op: 'phase', name: after });
         return;
       }
       case 'clone':

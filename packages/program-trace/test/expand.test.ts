@@ -131,6 +131,15 @@ describe('the replay step: expandReplaySteps()', () => {
     expect(c('load').pgfault).toBe(3);
     expect(c('snapshot').pgfault).toBe(5);
     expect(c('snapshot').fork_pte_copy).toBe(2);
+    // phaseAfterFork: the fork alone in its phase
+    const two = await expand([
+      { op: 'replay', trace: 'replay.mmtrace.jsonl', phaseAtFork: ['fork'], phaseAfterFork: ['after'] },
+    ]);
+    const r2 = run(two.scenario);
+    expect(Object.keys(r2.phases)).toEqual(['main', 'fork', 'after']);
+    expect(r2.phases.fork!.steps).toBe(2); // its phase step and the fork
+    expect((r2.phases.fork!.counters as Record<string, number>).fork_pte_copy).toBe(2);
+    expect((r2.phases.after!.counters as Record<string, number>).pgfault).toBe(5);
   });
 
   it('a missing or malformed trace is a ScenarioError naming the step and the trace field', async () => {

@@ -334,6 +334,8 @@ const Replay = z.strictObject({
   phase,
   /** phases started at the trace's 1st, 2nd, … `fork` record (e.g. a snapshot's fork: BGSAVE) */
   phaseAtFork: z.array(z.string().min(1)).optional(),
+  /** phases started right after the trace's 1st, 2nd, … `fork` (the fork alone in phaseAtFork's phase) */
+  phaseAfterFork: z.array(z.string().min(1)).optional(),
   /** an access outside every traced mapping maps its 2 MiB block (default true), or is skipped */
   implicitMappings: z.boolean().optional(),
   /** a foreign trace read through its importer: champsim, lackey, strace (docs/trace-format.md "Importers") */
