@@ -28,21 +28,32 @@ const quote = (a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\'
 function compare(file, args) {
   const trace = path.join(here, 'traces', `${path.basename(file, '.yaml')}.mmtrace`);
   if (!existsSync(trace))
-    throw new Error(`${path.relative(root, trace)} is missing: node examples/real-programs/record.mjs ${path.basename(file, '.yaml').split('-')[0]}`);
+    throw new Error(
+      `${path.relative(root, trace)} is missing: node examples/real-programs/record.mjs ${path.basename(file, '.yaml').split('-')[0]}`,
+    );
   const argv = ['compare', path.relative(root, path.join(here, file)), ...args, '--json'];
   const out = execFileSync(process.execPath, [bin, ...argv], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 28 });
-  return { configs: JSON.parse(out).configs, measuredBy: `Measured by: \`${['node', bin, ...argv].map(quote).join(' ')}\`` };
+  return {
+    configs: JSON.parse(out).configs,
+    measuredBy: `Measured by: \`${['node', bin, ...argv].map(quote).join(' ')}\``,
+  };
 }
 const native = (name) => JSON.parse(readFileSync(path.join(here, 'native', `${name}.json`), 'utf8'));
 const fmt = (n, d = 0) =>
-  n === undefined || Number.isNaN(n) ? '' : Number(n).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-const range = (s, d = 0) => (s.min === s.max ? fmt(s.median, d) : `${fmt(s.median, d)} (${fmt(s.min, d)} – ${fmt(s.max, d)})`);
+  n === undefined || Number.isNaN(n)
+    ? ''
+    : Number(n).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const range = (s, d = 0) =>
+  s.min === s.max ? fmt(s.median, d) : `${fmt(s.median, d)} (${fmt(s.min, d)} – ${fmt(s.max, d)})`;
 const ctr = (phase, name) => phase?.counters?.[name] ?? 0;
 
 const tables = {
   redis() {
     const kernels = ['linux-5.8', 'linux-5.9', 'linux-5.18', 'linux-6.18', 'linux-6.18+cowpte'];
-    const c = compare('redis.yaml', kernels.flatMap((k) => ['--kernel', k]));
+    const c = compare(
+      'redis.yaml',
+      kernels.flatMap((k) => ['--kernel', k]),
+    );
     const n = native('redis');
     const lines = c.configs.map((cfg) => {
       const r = cfg.result;
@@ -53,7 +64,7 @@ const tables = {
       return `| ${cfg.kernel} | ${fmt(ctr(load, 'pgfault'))} | ${fmt(load.meminfo.PageTables)} | ${fmt(fork.cycles)} | ${fmt(fork.cycles / (GHZ * 1000), 1)} | ${fmt(ctr(bg, 'pgfault'))} | ${fmt(ctr(bg, 'cow_copy'))} | ${fmt(ctr(bg, 'pgreuse'))} | ${fmt(replay?.records)} |`;
     });
     const m = n.machine;
-    return `\`redis.yaml\`: the recorded trace of ${n.program.split(' ').slice(0, 3).join(' ')} (${n.workload.requests} SETs of ${n.workload.valueBytes} B over ${n.workload.keyspace} keys, then BGSAVE), replayed on x86 (2 CPUs) under each kernel. mmsim's fork time is the fork phase's cycles at ${GHZ} GHz.
+    return `\`redis.yaml\`: the recorded trace of ${n.program.split(' ').slice(0, 3).join(' ')} (${n.workload.requests} SETs of ${n.workload.valueBytes} B over ${n.workload.keyspace} keys, then BGSAVE), replayed on x86 (2 CPUs, the kvm-guest profile: this machine is a KVM guest) under each kernel. mmsim's fork time is the fork phase's cycles at ${GHZ} GHz.
 
 ${c.measuredBy}
 
@@ -98,7 +109,7 @@ The real kernel (this machine: Linux ${m.kernel}, ${m.cpus} CPUs, ${m.date}; \`n
       return `| ${label} | ${fmt(ctr(t, 'pgfault'))} | ${range(real.minflt)} | ${alloc} | ${realAlloc} | ${fmt(ctr(t, 'pgalloc'))} | ${range(real.maxrss_kB)} | ${fmt(ctr(t, 'tlb_miss'))} | ${fmt(t.kernelCycles)} |`;
     });
     const m = n.machine;
-    return `\`gcc.yaml\`: the recorded trace of \`sh -c '${n.workload.command}'\` (${n.program}), replayed on x86 (2 CPUs, linux-6.18) with 4 KiB pages only and with 16K or 64K anonymous mTHP (\`system.thp\`). Real kernel: this machine (Linux ${m.kernel}, ${m.cpus} CPUs, ${m.date}), the build run natively by \`node examples/real-programs/record.mjs gcc\` under a \`posix_spawn()\` launcher (getrusage(RUSAGE_CHILDREN) of the whole build), the per-size \`hugepages-*/enabled\` set as the row says, ${n.rows['4K'].minflt.runs.length} runs, median (min – max).
+    return `\`gcc.yaml\`: the recorded trace of \`sh -c '${n.workload.command}'\` (${n.program}), replayed on x86 (2 CPUs, kvm-guest profile, linux-6.18) with 4 KiB pages only and with 16K or 64K anonymous mTHP (\`system.thp\`). Real kernel: this machine (Linux ${m.kernel}, ${m.cpus} CPUs, ${m.date}), the build run natively by \`node examples/real-programs/record.mjs gcc\` under a \`posix_spawn()\` launcher (getrusage(RUSAGE_CHILDREN) of the whole build), the per-size \`hugepages-*/enabled\` set as the row says, ${n.rows['4K'].minflt.runs.length} runs, median (min – max).
 
 ${c.measuredBy}
 

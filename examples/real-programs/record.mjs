@@ -69,7 +69,7 @@ function procFigures(pid) {
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (k) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
-  return { minflt: Number(f[7]), cminflt: Number(f[9]), VmRSS: kb('VmRSS'), VmPTE: kb('VmPTE') };
+  return { minflt: Number(f[7]), cminflt: Number(f[8]), VmRSS: kb('VmRSS'), VmPTE: kb('VmPTE') };
 }
 async function waitReady(port) {
   for (let i = 0; i < 1500; i++) {
@@ -138,7 +138,9 @@ async function redis() {
     await exited;
     rmSync(dir, { recursive: true, force: true });
     runs.push(d);
-    log(`native run ${i + 1}: fork ${d.latest_fork_usec} us, CoW ${d.rdb_last_cow_size} B, ${JSON.stringify(d.before)}`);
+    log(
+      `native run ${i + 1}: fork ${d.latest_fork_usec} us, CoW ${d.rdb_last_cow_size} B, ${JSON.stringify(d.before)}`,
+    );
   }
   const pick = (f) => summary(runs.map(f));
   const native = {
@@ -164,7 +166,7 @@ const THP = '/sys/kernel/mm/transparent_hugepage';
 function thpSizes() {
   return execFileSync('ls', [THP], { encoding: 'utf8' })
     .split('\n')
-    .filter((d) => d.startsWith('hugepages-'))
+    .filter((d) => d.startsWith('hugepages-') && existsSync(`${THP}/${d}/enabled`)) // (8kB: shmem only)
     .map((d) => d.slice('hugepages-'.length));
 }
 const readMode = (size) => /\[(\w+)\]/.exec(readFileSync(`${THP}/hugepages-${size}/enabled`, 'utf8'))[1];

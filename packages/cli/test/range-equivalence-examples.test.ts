@@ -14,7 +14,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 function yamlFiles(dir: string): string[] {
   const out: string[] = [];
   for (const e of readdirSync(dir).sort()) {
-    if (e === 'node_modules') continue;
+    // real-programs replays traces recorded on demand (its traces/ is not in git)
+    if (e === 'node_modules' || e === 'real-programs') continue;
     const p = path.join(dir, e);
     if (statSync(p).isDirectory()) out.push(...yamlFiles(p));
     else if (e.endsWith('.yaml')) out.push(p);
