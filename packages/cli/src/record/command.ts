@@ -13,7 +13,7 @@ import type { CliIO } from '../cli.js';
 import { LogConverter } from './converter.js';
 import type { TraceHeader, TraceRecord } from './records.js';
 import { LogTail } from './tail.js';
-import { JsonlTraceWriter } from './writer.js';
+import { BinaryRecordWriter, JsonlTraceWriter } from './writer.js';
 
 export interface RecordFlags {
   output?: string;
@@ -44,9 +44,8 @@ export async function recordCommand(cmd: string[], flags: RecordFlags, io: CliIO
     return 2;
   }
   const out = flags.output ?? DEFAULT_OUTPUT;
-  // the binary form: record JSON Lines beside it, then convert it streaming (@mmsim/program-trace)
+  // the binary form: @mmsim/program-trace's writer, fed as the records come
   const binary = out.endsWith('.mmtrace');
-  const jsonlOut = binary ? `${out}.jsonl.tmp` : out;
   const valgrind = env.MMSIM_VALGRIND || 'valgrind';
   const version = valgrindVersion(valgrind);
   if (version === undefined) {
@@ -66,7 +65,9 @@ export async function recordCommand(cmd: string[], flags: RecordFlags, io: CliIO
     recorder: `valgrind-lackey ${version}`,
     notes: RECORD_NOTES,
   };
-  const writer = new JsonlTraceWriter(jsonlOut, header);
+  const writer = binary
+    ? new BinaryRecordWriter(new (await import('@mmsim/program-trace')).BinaryTraceWriter(out, { ...header }))
+    : new JsonlTraceWriter(out, header);
   const eligible = new Set<number>();
   const emit = (r: TraceRecord) => {
     writer.write(r);
@@ -151,11 +152,6 @@ export async function recordCommand(cmd: string[], flags: RecordFlags, io: CliIO
       ...((e.signal ?? interrupted) && { signal: (e.signal ?? interrupted)! }),
     });
     await writer.close();
-    if (binary) {
-      const { convertTrace } = await import('@mmsim/program-trace');
-      await convertTrace(jsonlOut, out, 'binary');
-      await rm(jsonlOut, { force: true });
-    }
     if (spawnError) throw spawnError;
     let data = 0;
     let fetches = 0;

@@ -50,3 +50,30 @@ export class JsonlTraceWriter {
     await done;
   }
 }
+
+/**
+ * The binary form written as the records come (no JSON Lines staging file): the same
+ * write / drain / close as JsonlTraceWriter over @mmsim/program-trace's BinaryTraceWriter.
+ */
+export class BinaryRecordWriter {
+  private pending: TraceRecord[] = [];
+  records = 0;
+  constructor(private readonly w: { write(r: TraceRecord): Promise<void>; close(): Promise<void> }) {}
+
+  write(r: TraceRecord): void {
+    this.pending.push(r);
+    this.records++;
+  }
+
+  async drain(force = false): Promise<void> {
+    if (this.pending.length === 0 || (!force && this.pending.length < 4096)) return;
+    const batch = this.pending;
+    this.pending = [];
+    for (const r of batch) await this.w.write(r);
+  }
+
+  async close(): Promise<void> {
+    await this.drain(true);
+    await this.w.close();
+  }
+}
