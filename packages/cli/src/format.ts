@@ -7,6 +7,7 @@
 import type { PhaseResult, RunResult } from '@mmsim/core';
 import { num, pairs, table, width as widthOf, wrapList, type Align } from './table.js';
 import { whySection } from './format-why.js';
+import type { ReplayExpansion } from '@mmsim/program-trace';
 
 export interface FormatOptions {
   /** line width to fit (default 100) */
@@ -193,7 +194,7 @@ function checks(r: RunResult): string[] {
 
 /** What each `replay` step read (the document's `replay`, a `mmsim run` of a file with one). */
 function replays(r: RunResult): string[] {
-  const list = (r as { replay?: ReplayLine[] }).replay ?? [];
+  const list = (r as { replay?: ReplayExpansion[] }).replay ?? [];
   const lines: string[] = [];
   for (const [i, x] of list.entries()) {
     lines.push(
@@ -203,14 +204,6 @@ function replays(r: RunResult): string[] {
     if (c.length) lines.push(`${label('')}  ${c.join(', ')}`);
   }
   return lines;
-}
-interface ReplayLine {
-  step: string;
-  trace: string;
-  pid: string;
-  records: number;
-  steps: number;
-  counters: Record<string, number>;
 }
 
 function blocked(r: RunResult): string[] {
