@@ -35,7 +35,12 @@ export interface RunFileOptions {
 }
 
 /** The `mmsim run --json` document: the RunResult plus `config`. */
-export type RunDocument = RunResult & { config: RunConfig; replay?: ReplayExpansion[] };
+export type RunDocument = RunResult & {
+  config: RunConfig;
+  replay?: ReplayExpansion[];
+  /** with replay steps: getrusage()'s ru_maxrss of the run's processes */
+  rusage?: { maxrssKb: number };
+};
 
 export interface RunOutput {
   document: RunDocument;
@@ -94,6 +99,18 @@ async function expandReplays(prep: PreparedScenario, file: string, cpus: number)
   for (const r of out.replays) for (const w of r.warnings) prep.notes.push(`${r.trace}: warning: ${w}`);
 }
 
+/** ru_maxrss in kB: the largest hiwater_rss of any process, exited (Kernel.maxRss) or live. */
+function maxRssKb(system: MmSystem): number {
+  const k = system.kernel;
+  let pages = k.maxRss;
+  for (const p of k.procs.values()) {
+    if (!p.alive) continue;
+    p.mm.updateHiwaterRss();
+    if (p.mm.hiwaterRss > pages) pages = p.mm.hiwaterRss;
+  }
+  return pages * 4;
+}
+
 function mapError(e: unknown, req: RunRequest, prep: PreparedScenario, o: ComposeRequestOptions): unknown {
   if (!(e instanceof ScenarioError)) return e;
   // a policy given with --policy: name the flag
@@ -133,7 +150,9 @@ export async function runFile(file: string, opts: RunFileOptions = {}): Promise<
       ...(opts.maxSteps !== undefined ? { maxSteps: opts.maxSteps, maxStepsFrom: '--max-steps' } : {}),
       systemOptions,
     });
-    const replay = prep.replays ? { replay: prep.replays } : {};
+    // a replay's document also has the peak RSS of its processes, the figure getrusage()'s
+    // ru_maxrss gives natively (RUSAGE_CHILDREN of what started the program)
+    const replay = prep.replays ? { replay: prep.replays, rusage: { maxrssKb: maxRssKb(system) } } : {};
     return { document: { ...result, ...replay, config: buildConfig(req, prep, result) }, notes: prep.notes };
   } catch (e) {
     throw mapError(e, req, prep, {});

@@ -34,6 +34,7 @@ export function removeFileRmapPtes(k: Kernel, head: number, pfn: number, nr: num
     else if (m < 0) throw new SimError(`mapcount underflow on page ${pfn + i}`, 'internal');
   }
   if (f.order[head]! > 0) f.largeMapcount[head]! -= nr;
+  mm.updateHiwaterRss();
   addRss(k, mm, head, -nr);
 }
 

@@ -137,6 +137,7 @@ export function addRmapPmd(k: Kernel, head: number, mm: MmStruct): void {
 export function removeRmapPmd(k: Kernel, head: number, mm: MmStruct): void {
   const f = k.f;
   f.largeMapcount[head]!--;
+  mm.updateHiwaterRss();
   mm.rssAnon -= HPAGE_PMD_NR;
   if (--f.entireMapcount[head]! === 0) {
     k.nrAnonThp -= HPAGE_PMD_NR;

@@ -101,6 +101,8 @@ export class Kernel {
   mlockUsed = false;
   /** pages of PMD-mapped anon THPs (AnonHugePages) */
   nrAnonThp = 0;
+  /** the largest hiwater_rss of an exited process, in pages (signal->maxrss: getrusage's ru_maxrss) */
+  maxRss = 0;
   /** zone watermarks of a bounded memory (watermarks.ts), null when memory is unlimited */
   readonly wmark: Watermarks | null;
   /**

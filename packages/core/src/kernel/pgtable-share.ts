@@ -199,6 +199,7 @@ export class TableApi implements PageTableApi {
     if (from === dst) return;
     const c = this.census(t);
     if (from) {
+      from.updateHiwaterRss();
       from.rssAnon -= c.anon;
       from.swapEnts -= c.swap;
       from.pgtablesBytes -= 4096;
@@ -212,6 +213,7 @@ export class TableApi implements PageTableApi {
   moveCounters(from: MmView, to: MmView, anon: number, swap: number): void {
     const a = from as MmStruct;
     const b = to as MmStruct;
+    a.updateHiwaterRss();
     a.rssAnon -= anon;
     b.rssAnon += anon;
     a.swapEnts -= swap;

@@ -89,5 +89,6 @@ export function removeRmapPtes(k: Kernel, head: number, pfn: number, nr: number,
     // maps the folio): the partially mapped large folio goes on the deferred split queue
     if (unmapped > 0 && !entire && f.largeMapcount[head]! > 0) deferredSplitFolio(k, head);
   }
+  mm.updateHiwaterRss();
   mm.rssAnon -= nr;
 }

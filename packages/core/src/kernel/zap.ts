@@ -186,6 +186,9 @@ export function exitMmap(k: Kernel, mm: MmStruct): void {
 /** do_exit() of every thread of `p`: the threads leave their CPUs (and userfaultfd waits), then exit_mmap(). */
 export function exitProcess(k: Kernel, p: Process): void {
   k.runOn(p.main);
+  // exit_mm(): setmax_mm_hiwater_rss(&tsk->signal->maxrss, mm) before the mm goes
+  p.mm.updateHiwaterRss();
+  if (p.mm.hiwaterRss > k.maxRss) k.maxRss = p.mm.hiwaterRss;
   exitMmap(k, p.mm);
   p.alive = false;
   for (const t of p.threads) t.pending = null;

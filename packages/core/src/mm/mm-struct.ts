@@ -12,6 +12,8 @@ export class MmStruct {
   rssShmem = 0;
   /** MM_SWAPENTS */
   swapEnts = 0;
+  /** mm->hiwater_rss: the largest RSS before it last dropped (getrusage's ru_maxrss, VmHWM) */
+  hiwaterRss = 0;
   /** mm_pgtables_bytes() (tables below the pgd charged to this mm) */
   pgtablesBytes = 0;
   /** the memcg of mm->owner (get_mem_cgroup_from_mm()): where its faults charge, 0 = root */
@@ -38,6 +40,12 @@ export class MmStruct {
   /** hardware context slot (ASID/PCID bookkeeping belongs to the hardware model) */
   hwContext: unknown = undefined;
   dead = false;
+
+  /** update_hiwater_rss(): where the RSS is about to drop, remember its peak. */
+  updateHiwaterRss(): void {
+    const rss = this.rssAnon + this.rssFile + this.rssShmem;
+    if (rss > this.hiwaterRss) this.hiwaterRss = rss;
+  }
 
   constructor(
     readonly id: number,
