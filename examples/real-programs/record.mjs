@@ -120,9 +120,13 @@ async function redis() {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'mmsim-redis-rec-'));
     const out = path.join(here, 'traces', 'redis.mmtrace');
     log(`recording redis-server under valgrind (a few minutes) into ${path.relative(root, out)}`);
-    const rec = spawn(process.execPath, [bin, 'record', '-o', out, '--', 'redis-server', ...serverArgs(port, dir)], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    const rec = spawn(
+      process.execPath,
+      [bin, 'record', '--fetches', '-o', out, '--', 'redis-server', ...serverArgs(port, dir)],
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
     const done = new Promise((r) => rec.on('exit', r));
     const d = await driveRedis(port, dir);
     log(`recorded: ${d.keys} keys, BGSAVE ${d.bgsave}`);
@@ -186,7 +190,7 @@ async function gcc() {
     const dir = gccDir();
     const out = path.join(here, 'traces', 'gcc.mmtrace');
     log(`recording the build under valgrind (several minutes) into ${path.relative(root, out)}`);
-    const r = spawnSync(process.execPath, [bin, 'record', '-o', out, '--', 'sh', '-c', GCC.command], {
+    const r = spawnSync(process.execPath, [bin, 'record', '--fetches', '-o', out, '--', 'sh', '-c', GCC.command], {
       cwd: dir,
       stdio: ['ignore', 'inherit', 'inherit'],
     });

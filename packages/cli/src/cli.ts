@@ -185,12 +185,16 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     .command('record')
     .description('run CMD on this machine under valgrind and write an mmsim trace (JSON Lines; .gz: gzipped)')
     .option('-o, --output <file>', 'the trace file (default trace.mmtrace.jsonl)')
+    .option(
+      '--fetches',
+      "keep each page's first instruction fetch (since a mapping change) as a read: the text faults and is resident in a replay",
+    )
     .argument('<cmd...>', 'the command and its arguments, after --')
     .addHelpText(
       'after',
       "\nExit codes: 0 recorded (the program's status is reported), 2 bad input or no valgrind, 130 interrupted.",
     )
-    .action(async (cmd: string[], flags: { output?: string }) => {
+    .action(async (cmd: string[], flags: { output?: string; fetches?: boolean }) => {
       try {
         const { recordCommand } = await import('./record/command.js');
         code = await recordCommand(cmd, flags, io);

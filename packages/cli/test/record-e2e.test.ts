@@ -201,7 +201,7 @@ int main(int argc, char **argv) {
     waitpid(pid, 0, 0);
     struct rusage kids;
     getrusage(RUSAGE_CHILDREN, &kids);
-    printf("minflt %ld\\n", kids.ru_minflt);
+    printf("minflt %ld maxrss %ld\\n", kids.ru_minflt, kids.ru_maxrss);
     return 0;
   }
   char *p = mmap(0, PAGES * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -219,9 +219,10 @@ int main(int argc, char **argv) {
 
 /** docs/recording.md "Replay against the real kernel": the tolerance, and why */
 const TOLERANCE = 0.03;
+const RSS_TOLERANCE = 0.1;
 
 describe.skipIf(!hasValgrind || !hasGcc)("mmsim record + replay against the program's own getrusage()", () => {
-  it('the replayed faults are within 3% of the minor faults the program makes natively (with its child)', async () => {
+  it('the replayed faults are within 3% of the minor faults the program makes natively (with its child), the max RSS within 10%', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'mmsim-rusage-test-'));
     writeFileSync(path.join(dir, 'prog.c'), RUSAGE_PROG);
     const prog = path.join(dir, 'prog');
@@ -230,18 +231,26 @@ describe.skipIf(!hasValgrind || !hasGcc)("mmsim record + replay against the prog
     // natively, without valgrind: the real kernel's count
     const launched = spawnSync(prog, ['launch'], { encoding: 'utf8' });
     expect(launched.status).toBe(0);
-    const native = Number(/^minflt (\d+)$/m.exec(launched.stdout)![1]);
+    const [native, nativeRss] = /^minflt (\d+) maxrss (\d+)$/m.exec(launched.stdout)!.slice(1).map(Number) as [
+      number,
+      number,
+    ];
     // the work alone is 512 + 128 + 64 + 64 faults: the rest is the start of the program
     expect(native).toBeGreaterThan(768);
     const out = path.join(dir, 't.mmtrace');
-    const rec = await mmsim(['record', '-o', out, '--', prog]);
+    // --fetches: the text pages (their first fetch) fault and are resident, as natively
+    const rec = await mmsim(['record', '--fetches', '-o', out, '--', prog]);
     expect(rec.code).toBe(0);
     const rep = await mmsim(['replay', out, '--kernel', 'linux-6.18', '--json']);
     expect(rep.code).toBe(0);
     const doc = JSON.parse(rep.stdout);
     const replayed = doc.total.counters.pgfault as number;
-    console.log(`getrusage: ${native} minor faults natively; mmsim replay: ${replayed} faults`);
+    const rss = doc.rusage.maxrssKb as number;
+    console.log(
+      `getrusage: ${native} minor faults, max RSS ${nativeRss} kB natively; mmsim replay: ${replayed} faults, ${rss} kB`,
+    );
     expect(Math.abs(replayed - native)).toBeLessThanOrEqual(Math.ceil(TOLERANCE * native));
+    expect(Math.abs(rss - nativeRss)).toBeLessThanOrEqual(Math.ceil(RSS_TOLERANCE * nativeRss));
     // the child's 64 CoW copies, and those of the program's own start
     expect(doc.total.counters.cow_copy).toBeGreaterThanOrEqual(64);
   });

@@ -248,9 +248,11 @@ export class TraceReplayer {
 
   /**
    * A mapping made before the first traced syscall (by execve() or valgrind: the executable,
-   * ld.so, the stack, the vDSO), seen through its first access: an anonymous region over the
-   * access's 2 MiB-aligned block, clamped to the traced mappings around it, with
-   * MADV_NOHUGEPAGE (what it stands for is mostly file text and data, never a THP).
+   * ld.so, the stack, the vDSO), seen through its first access: a private mapping over the
+   * access's 2 MiB-aligned block, clamped to the traced mappings around it, of a file of its
+   * own in the page cache: what it stands for is mostly an ELF image's text and data (read
+   * faults map page-cache pages with fault-around, writes copy them, as do_read_fault() and
+   * do_cow_fault() do); a stack written before it is read faults as anonymous memory would.
    */
   private known(p: Proc, addr: number): boolean {
     for (let i = 0; i < p.known.length; i += 2) if (p.known[i]! <= addr && addr < p.known[i + 1]!) return true;
@@ -267,10 +269,12 @@ export class TraceReplayer {
     }
     this.count(
       'replay_implicit_mappings',
-      'an access outside every traced mapping (the executable, ld.so, the stack: mapped before the first traced syscall): an anonymous region over its 2 MiB block, made at the first access',
+      'an access outside every traced mapping (the executable, ld.so, the stack: mapped before the first traced syscall): a private mapping of its 2 MiB block, over a cached file of its own, made at the first access',
     );
     const region = this.freshName(p, start, 'i');
-    this.steps.push({ op: 'mmap', pid: p.name, name: region, size: end - start, advice: 'nohugepage' });
+    const file = `(implicit ${p.name} ${region})`;
+    this.files.set(file, end - start);
+    this.steps.push({ op: 'mmap', pid: p.name, name: region, size: end - start, file });
     const piece: Piece = { start, end, region, base: start };
     p.pieces.push(piece);
     p.sorted = null;

@@ -69,7 +69,7 @@ describe('program trace: replay', () => {
     ]);
   });
 
-  it('an access outside every traced mapping maps its 2 MiB block (clamped to the mappings around it); a hole the trace unmapped stays a hole', async () => {
+  it('an access outside every traced mapping maps its 2 MiB block (clamped to the mappings around it) over a cached file; a hole the trace unmapped stays a hole', async () => {
     const { TraceReplayer } = await import('../src/index.js');
     const t = new TraceReplayer({ pid: 'app' });
     t.add({ t: 'mmap', pid: 1, addr: 0x600000, len: 0x1000, prot: 'rw' });
@@ -87,12 +87,17 @@ describe('program trace: replay', () => {
       { op: 'mmap', pid: 'app', name: 'm600000', size: 0x1000 },
       { op: 'mmap', pid: 'app', name: 'm402000', size: 0x1000 },
       { op: 'munmap', pid: 'app', region: 'm402000', offset: 0, size: 0x1000 },
-      { op: 'mmap', pid: 'app', name: 'i601000', size: 0x1ff000, advice: 'nohugepage' },
+      { op: 'mmap', pid: 'app', name: 'i601000', size: 0x1ff000, file: '(implicit app i601000)' },
       { op: 'accesses', pid: 'app', regions: ['i601000'], refs: [ref(0x1fe, 1), ref(0x1fd, 1)] },
-      { op: 'mmap', pid: 'app', name: 'i400000', size: 0x200000, advice: 'nohugepage' },
+      { op: 'mmap', pid: 'app', name: 'i400000', size: 0x200000, file: '(implicit app i400000)' },
       { op: 'accesses', pid: 'app', regions: ['i400000'], refs: [ref(1, 0)] },
     ]);
     expect(t.result().counters).toEqual({ replay_implicit_mappings: 2, replay_unmapped_accesses: 1 });
+    // each over a cached file of its own
+    expect(t.result().files).toEqual({
+      '(implicit app i400000)': { size: 0x200000, cached: true },
+      '(implicit app i601000)': { size: 0x1ff000, cached: true },
+    });
     const off = new TraceReplayer({ pid: 'app', implicitMappings: false });
     off.add({ t: 'access', pid: 1, page: 0x7ff, w: true });
     expect(off.result().steps).toEqual([{ op: 'spawn', pid: 'app', cpu: 0 }]);

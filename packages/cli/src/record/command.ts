@@ -17,6 +17,8 @@ import { BinaryRecordWriter, JsonlTraceWriter } from './writer.js';
 
 export interface RecordFlags {
   output?: string;
+  /** `--fetches`: the first instruction fetch of each page (since a mapping change) as a read */
+  fetches?: boolean;
 }
 
 export const DEFAULT_OUTPUT = 'trace.mmtrace.jsonl';
@@ -63,7 +65,13 @@ export async function recordCommand(cmd: string[], flags: RecordFlags, io: CliIO
     pageSize: 4096,
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     recorder: `valgrind-lackey ${version}`,
-    notes: RECORD_NOTES,
+    notes: flags.fetches
+      ? RECORD_NOTES.map((n) =>
+          n.startsWith('instruction fetches')
+            ? "instruction fetches (lackey I lines): the first of each page since the process's last mapping change is a read access, the others are dropped"
+            : n,
+        )
+      : RECORD_NOTES,
   };
   const writer = binary
     ? new BinaryRecordWriter(new (await import('@mmsim/program-trace')).BinaryTraceWriter(out, { ...header }))
@@ -122,7 +130,7 @@ export async function recordCommand(cmd: string[], flags: RecordFlags, io: CliIO
       if (!m) continue;
       const pid = Number(m[1]);
       if (logs.has(pid)) continue;
-      const conv = new LogConverter(pid, emit, process.cwd(), pid !== child.pid);
+      const conv = new LogConverter(pid, emit, process.cwd(), pid !== child.pid, flags.fetches ? 'first' : 'drop');
       logs.set(pid, { conv, tail: new LogTail(path.join(dir, f), (l) => conv.line(l)) });
       order.push(pid);
     }
@@ -161,7 +169,7 @@ export async function recordCommand(cmd: string[], flags: RecordFlags, io: CliIO
     }
     const how = e.signal ? `was killed by ${e.signal}` : `exited with status ${e.code}`;
     io.stderr.write(
-      `mmsim: record: ${cmd.join(' ')} ${how}; ${writer.records} records (${data} data accesses, ${fetches} instruction fetches dropped, ${logs.size} process${logs.size === 1 ? '' : 'es'}) in ${out}${truncated ? ' (truncated)' : ''}\n`,
+      `mmsim: record: ${cmd.join(' ')} ${how}; ${writer.records} records (${data} data accesses, ${fetches} instruction fetches ${flags.fetches ? 'seen, the first of each page kept' : 'dropped'}, ${logs.size} process${logs.size === 1 ? '' : 'es'}) in ${out}${truncated ? ' (truncated)' : ''}\n`,
     );
     return interrupted ? 130 : 0;
   } finally {

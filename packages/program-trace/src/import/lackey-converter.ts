@@ -3,7 +3,8 @@
  * order) into trace records, a line at a time (nothing of the log is kept). Lackey's data lines
  * ` L addr,size` / ` S ...` / ` M ...` become page-granular accesses (M, a load then a store, is a
  * write; an access that straddles a page boundary touches both pages), run-length encoded by
- * page and kind; `I` (instruction fetch) lines are counted and dropped (docs/recording.md).
+ * page and kind; `I` (instruction fetch) lines are counted and dropped, or with `fetches: 'first'`
+ * the first fetch of each page since the last mapping change is kept as a read (docs/recording.md).
  */
 import { type RecordEmit, SyscallDecoder } from './lackey-syscalls.js';
 
@@ -33,6 +34,11 @@ export class LogConverter {
     private readonly cwd = process.cwd(),
     /** a forked child: its log opens with fork's return, unless it exec'd before the log was read */
     private forked = false,
+    /**
+     * `I` lines: dropped (default), or the first fetch of each page since the process's last
+     * mapping change kept as a read (the program's text then faults and is resident in a replay)
+     */
+    private readonly fetches: 'drop' | 'first' = 'drop',
   ) {
     this.sys = new SyscallDecoder(pid, (r) => this.event(r), cwd);
   }
@@ -51,6 +57,7 @@ export class LogConverter {
     }
     if (c0 === 73 /* I */) {
       this.stats.fetches++;
+      if (this.fetches === 'first') this.fetch(s);
       return;
     }
     if (c0 === 32 /* space */) {
@@ -64,9 +71,31 @@ export class LogConverter {
     if (c0 === 61 /* = */ && s.includes('== Command: ')) {
       if (this.starts++ > 0) {
         this.flush();
+        this.fetched.clear();
         this.sys = new SyscallDecoder(this.pid, (r) => this.event(r), this.cwd);
         this.emit({ t: 'exec', pid: this.pid });
       }
+    }
+  }
+
+  /** pages fetched since the last mapping change (fetches: 'first') */
+  private readonly fetched = new Set<number>();
+
+  /** `I  04012a0,3`: the first fetch of its page since the last mapping change, as a read */
+  private fetch(s: string): void {
+    const comma = s.indexOf(',', 3);
+    if (comma < 0) return;
+    const addr = Number.parseInt(s.slice(3, comma), 16);
+    if (Number.isNaN(addr)) return;
+    const page = Math.floor(addr / PAGE_SIZE);
+    if (this.fetched.has(page)) return;
+    this.fetched.add(page);
+    if (page === this.runPage && !this.runW) this.runN++;
+    else {
+      this.flush();
+      this.runPage = page;
+      this.runW = false;
+      this.runN = 1;
     }
   }
 
@@ -93,6 +122,9 @@ export class LogConverter {
 
   private event(r: Parameters<RecordEmit>[0]): void {
     this.flush();
+    // a mapping change may make a fetched page fault again
+    if (r.t === 'mmap' || r.t === 'munmap' || r.t === 'mprotect' || r.t === 'mremap' || r.t === 'exec')
+      this.fetched.clear();
     this.emit(r);
   }
 
