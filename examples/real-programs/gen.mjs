@@ -118,7 +118,7 @@ ${c.measuredBy}
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 ${lines.join('\n')}
 
-Max RSS is getrusage()'s ru_maxrss on both sides (mmsim: the largest hiwater_rss of the replayed processes, the document's \`rusage.maxrssKb\`). mmsim's is far below the real one because the recorder drops instruction fetches: the compilers' text pages (most of cc1's resident set) are never touched in the trace, so they are neither faulted nor resident; the fault counts are closer because the data side faults more in the replay (the executable's and ld.so's data are implicit anonymous mappings without fault-around). The real anon_fault_alloc counts are system-wide (sysfs \`hugepages-*/stats\`): other processes' faults during a run are in them (the range shows it). The real TLB misses are not measurable here: this VM's perf has no dTLB events (\`perf stat -e dTLB-load-misses\` says \`<not supported>\`).`;
+Max RSS is getrusage()'s ru_maxrss on both sides (mmsim: the largest hiwater_rss of the replayed processes, the document's \`rusage.maxrssKb\`). The trace is recorded with \`--fetches\`: without the compilers' text pages (their first instruction fetch), the replay's max RSS was 6.6 MB. The real anon_fault_alloc counts are system-wide (sysfs \`hugepages-*/stats\`): other processes' faults during a run are in them (the range shows it). The real TLB misses are not measurable here: this VM's perf has no dTLB events (\`perf stat -e dTLB-load-misses\` says \`<not supported>\`).`;
   },
 };
 
