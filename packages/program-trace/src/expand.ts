@@ -10,7 +10,6 @@ import { TraceFormatError } from './errors.js';
 import { IMPORT_FORMATS, type ImportFormat, importTrace, isImportFormat } from './import/index.js';
 import { openTrace } from './open.js';
 import { ACCESS, type RecordColumns } from './columns.js';
-import type { TraceRecord } from './records.js';
 import { TraceReplayer } from './replay.js';
 
 /** What one replay step read and translated (the run document's `replay` entries). */
@@ -137,7 +136,6 @@ async function expandOne(
     const reader = s.from !== undefined ? await importTrace(s.from as ImportFormat, file) : await openTrace(file);
     // the binary reader's columns: accesses as numbers, no record object and no await each
     const columns = (reader as { columns?: () => AsyncIterable<RecordColumns> }).columns;
-    const batches = (reader as { batches?: () => AsyncIterable<readonly TraceRecord[]> }).batches;
     if (columns) {
       for await (const c of columns.call(reader)) {
         const { kind, pid, tid, page, w, n, ref, others } = c;
@@ -148,11 +146,6 @@ async function expandOne(
           } else t.add(others[ref[i]!]!);
         }
         records += c.length;
-      }
-    } else if (batches) {
-      for await (const batch of batches.call(reader)) {
-        for (let i = 0; i < batch.length; i++) t.add(batch[i]!);
-        records += batch.length;
       }
     } else
       for await (const r of reader) {
