@@ -1,0 +1,211 @@
+/**
+ * `mmsim worker --queue URL [--jobs N]`: serve compare and check jobs (BullMQ worker, N at a
+ * time) until SIGINT/SIGTERM. Each job runs in a child process (child.ts) inside a temporary
+ * tree holding the job's files at the producer's absolute paths under a random root, which is
+ * cut from the result again (so the document is the producer's, byte for byte). A job of
+ * another mmsim version is refused (UnrecoverableError: the producer reports it, exit 2).
+ * The worker's heartbeat key (`mmsim:worker:NAME`, TTL 10 s) tells producers it is alive.
+ * A worker runs the plugin code its queue gives it: point it only at a queue you trust.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Job } from 'bullmq';
+import type { CliIO } from '../cli.js';
+import { newRedis, parseQueueUrl, probeRedis, QUEUE_NAME, stalledMs, WORKER_PREFIX } from './connection.js';
+import { fetchBlobs, type JobPayload } from './payload.js';
+
+export interface WorkerFlags {
+  queue: string;
+  jobs?: number;
+}
+
+/** What a job returns through the queue. */
+export type QueueResult =
+  | { kind: 'run'; worker: string; result: import('../compare/job.js').JobResult }
+  | {
+      kind: 'check';
+      worker: string;
+      code: number;
+      stdout: string;
+      stderr: string;
+      /** finding files written with --out: base name → contents */
+      findings: Record<string, string>;
+    };
+
+/** The job's child script: dist/queue/child.js next to this file. */
+function childFile(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const own = path.join(here, 'child.js');
+  if (existsSync(own)) return own;
+  const built = path.resolve(here, '../../dist/queue/child.js');
+  if (existsSync(built)) return built;
+  throw new Error(`mmsim worker: no child script at ${own} (run \`pnpm build\`)`);
+}
+
+export async function workerCommand(flags: WorkerFlags, io: CliIO, version: string): Promise<number> {
+  const addr = parseQueueUrl(flags.queue);
+  await probeRedis(addr);
+  const { Worker, UnrecoverableError } = await import('bullmq');
+  const name = `${os.hostname()}:${process.pid}`;
+  const jobs = flags.jobs ?? 1;
+  const stall = stalledMs(io.env ?? process.env);
+  const redis = await newRedis(addr);
+  redis.on('error', () => {}); // ioredis reconnects (retryStrategy); BullMQ logs nothing either
+  const children = new Set<ReturnType<typeof spawn>>();
+
+  const beat = async () => {
+    try {
+      await redis.set(WORKER_PREFIX + name, JSON.stringify({ jobs, version }), 'EX', 10);
+    } catch {}
+  };
+  await beat();
+  const heartbeat = setInterval(beat, 3000);
+
+  const run = async (job: Job<JobPayload>): Promise<QueueResult> => {
+    const p = job.data;
+    if (p.version !== version)
+      throw new UnrecoverableError(
+        `worker ${name} refused job ${job.id}: it runs mmsim ${version}, the job needs mmsim ${p.version}`,
+      );
+    const t0 = Date.now();
+    const root = await mkdtemp(path.join(os.tmpdir(), 'mmsim-job-'));
+    try {
+      const blobs = await fetchBlobs(redis, p.files);
+      for (const [f, b] of blobs) {
+        const at = path.join(root, f);
+        await mkdir(path.dirname(at), { recursive: true });
+        await writeFile(at, b);
+      }
+      const cwd = path.join(root, p.cwd);
+      await mkdir(cwd, { recursive: true });
+      const outArg = p.kind === 'check' ? outDirOf(p.args) : undefined;
+      const outDir = outArg !== undefined ? path.join(root, path.resolve(p.cwd, outArg)) : undefined;
+      const child = {
+        ...p,
+        ...(p.kind === 'check' ? { args: withoutOut(p.args) } : {}),
+        ...(outDir ? { outDir } : {}),
+      };
+      const text = (await runChild(childFile(), cwd, JSON.stringify(child), children)).split(root).join('');
+      let out: QueueResult;
+      if (p.kind === 'run') out = { kind: 'run', worker: name, result: JSON.parse(text) };
+      else {
+        const r = JSON.parse(text) as { code: number; stdout: string; stderr: string };
+        const findings: Record<string, string> = {};
+        if (outDir && existsSync(outDir))
+          for (const f of (await readdir(outDir)).sort())
+            findings[f] = (await readFile(path.join(outDir, f), 'utf8')).split(root).join('');
+        out = { kind: 'check', worker: name, ...r, findings };
+      }
+      io.stderr.write(
+        `mmsim worker: ${job.id!.slice(0, 16)} ${label(p)} done in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
+      );
+      return out;
+    } catch (e) {
+      io.stderr.write(`mmsim worker: ${job.id!.slice(0, 16)} ${label(p)} failed: ${(e as Error).message}\n`);
+      throw e;
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  };
+
+  const wconn = await newRedis(addr);
+  wconn.on('error', () => {});
+  const worker = new Worker<JobPayload, QueueResult>(QUEUE_NAME, run, {
+    connection: wconn,
+    concurrency: jobs,
+    lockDuration: stall,
+    stalledInterval: stall,
+    maxStalledCount: 3,
+    autorun: false,
+  });
+  worker.on('error', () => {}); // connection errors: ioredis reconnects
+  io.stderr.write(`mmsim worker: ${name} serving ${addr.shown} (${jobs} at a time)\n`);
+
+  let signal: string | undefined;
+  const stopped = new Promise<void>((resolve) => {
+    const onSignal = (s: NodeJS.Signals) => {
+      if (signal) {
+        // a second signal: give the running jobs back at once (BullMQ moves them on as stalled)
+        for (const c of children) c.kill('SIGKILL');
+        process.exit(130);
+      }
+      signal = s;
+      io.stderr.write(`mmsim worker: ${s}: finishing ${children.size} running job(s)\n`);
+      resolve();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+  const running = worker.run();
+  await stopped;
+  await worker.close(); // waits for the running jobs
+  await running.catch(() => {});
+  clearInterval(heartbeat);
+  await redis.del(WORKER_PREFIX + name).catch(() => {});
+  redis.disconnect();
+  wconn.disconnect(); // a connection passed in is not BullMQ's to close
+  io.stderr.write(`mmsim worker: ${name} stopped\n`);
+  return signal === 'SIGINT' ? 130 : 0;
+}
+
+function label(p: JobPayload): string {
+  if (p.kind === 'check') return `check ${p.kernel}`;
+  const r = p.request;
+  return [
+    r.file,
+    r.kernel,
+    r.hardware,
+    ...(r.policies ?? []),
+    ...(r.sets ?? []),
+    ...Object.entries(r.vars ?? {}).map(([k, v]) => `${k}=${v}`),
+    r.seed !== undefined ? `seed ${r.seed}` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+}
+
+/** `--out DIR` of check arguments */
+export function outDirOf(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--out') return args[i + 1];
+    if (args[i]!.startsWith('--out=')) return args[i]!.slice('--out='.length);
+  }
+  return undefined;
+}
+
+function withoutOut(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--out') i++;
+    else if (!args[i]!.startsWith('--out=')) out.push(args[i]!);
+  }
+  return out;
+}
+
+function runChild(
+  script: string,
+  cwd: string,
+  input: string,
+  children: Set<ReturnType<typeof spawn>>,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, [script], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    children.add(c);
+    let out = '';
+    let err = '';
+    c.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+    c.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
+    c.on('error', reject);
+    c.on('close', (code, sig) => {
+      children.delete(c);
+      if (code === 0 && out) resolve(out);
+      else
+        reject(new Error(`the job's process exited ${sig ?? code}: ${err.trim().split('\n').slice(-3).join(' / ')}`));
+    });
+    c.stdin.end(input);
+  });
+}
