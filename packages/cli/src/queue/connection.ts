@@ -109,7 +109,7 @@ export const QUEUE_NAME = 'mmsim';
 export const BLOB_PREFIX = 'mmsim:blob:';
 export const WORKER_PREFIX = 'mmsim:worker:';
 
-/** Stalled-job handling (ms): `MMSIM_QUEUE_STALLED_MS` (default 30000, BullMQ's) sets the lock and the check interval. */
+/** Stalled-job handling (ms): `MMSIM_QUEUE_STALLED_MS` (default 30000, BullMQ's) is the stalled-check interval; a job lock lasts twice that. */
 export function stalledMs(env: Record<string, string | undefined> = process.env): number {
   const v = Number(env.MMSIM_QUEUE_STALLED_MS);
   return Number.isSafeInteger(v) && v >= 100 ? v : 30000;

@@ -8,6 +8,7 @@
  * A worker runs the plugin code its queue gives it: point it only at a queue you trust.
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -96,8 +97,12 @@ export async function workerCommand(flags: WorkerFlags, io: CliIO, version: stri
         const r = JSON.parse(text) as { code: number; stdout: string; stderr: string };
         const findings: Record<string, string> = {};
         if (outDir && existsSync(outDir))
-          for (const f of (await readdir(outDir)).sort())
-            findings[f] = (await readFile(path.join(outDir, f), 'utf8')).split(root).join('');
+          for (const f of (await readdir(outDir)).sort()) {
+            const raw = await readFile(path.join(outDir, f), 'utf8');
+            const moved = relocateFinding(raw, outDir, path.resolve(p.cwd, outArg!), root);
+            findings[moved.name] = moved.text;
+            r.stdout = r.stdout.split(f).join(moved.name);
+          }
         out = { kind: 'check', worker: name, ...r, findings };
       }
       io.stderr.write(
@@ -117,7 +122,8 @@ export async function workerCommand(flags: WorkerFlags, io: CliIO, version: stri
   const worker = new Worker<JobPayload, QueueResult>(QUEUE_NAME, run, {
     connection: wconn,
     concurrency: jobs,
-    lockDuration: stall,
+    // a job whose worker died is moved back to wait once its lock expired (checked every `stall` ms)
+    lockDuration: 2 * stall,
     stalledInterval: stall,
     maxStalledCount: 3,
     autorun: false,
@@ -166,6 +172,33 @@ function label(p: JobPayload): string {
   ]
     .filter(Boolean)
     .join(' ');
+}
+
+/**
+ * A finding written in the job's tree names files relative to its directory (writeFinding):
+ * the same paths relative to the producer's --out directory, and the file name (a hash of the
+ * text) again.
+ */
+export function relocateFinding(
+  raw: string,
+  jobOut: string,
+  out: string,
+  root: string,
+): { name: string; text: string } {
+  const fix = (v: unknown): unknown => {
+    if (typeof v === 'string' && (v.startsWith('./') || v.startsWith('../'))) {
+      const abs = path.resolve(jobOut, v);
+      if (!existsSync(abs)) return v;
+      const there = abs.startsWith(root + path.sep) ? abs.slice(root.length) : abs;
+      const rel = path.relative(out, there);
+      return rel.startsWith('.') ? rel : `./${rel}`;
+    }
+    if (Array.isArray(v)) return v.map(fix);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fix(x)]));
+    return v;
+  };
+  const text = `${JSON.stringify(fix(JSON.parse(raw)), null, 2)}\n`;
+  return { name: `finding-${createHash('sha1').update(text).digest('hex').slice(0, 16)}.json`, text };
 }
 
 /** `--out DIR` of check arguments */
