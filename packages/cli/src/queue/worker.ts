@@ -7,7 +7,7 @@
  * The worker's heartbeat key (`mmsim:worker:NAME`, TTL 10 s) tells producers it is alive.
  * A worker runs the plugin code its queue gives it: point it only at a queue you trust.
  */
-import { spawn } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import type { Job } from 'bullmq';
 import type { CliIO } from '../cli.js';
 import { newRedis, parseQueueUrl, probeRedis, QUEUE_NAME, stalledMs, WORKER_PREFIX } from './connection.js';
+import type { ChildAnswer, ChildJob } from './child.js';
 import { fetchBlobs, type JobPayload } from './payload.js';
 
 export interface WorkerFlags {
@@ -56,7 +57,7 @@ export async function workerCommand(flags: WorkerFlags, io: CliIO, version: stri
   const stall = stalledMs(io.env ?? process.env);
   const redis = await newRedis(addr);
   redis.on('error', () => {}); // ioredis reconnects (retryStrategy); BullMQ logs nothing either
-  const children = new Set<ReturnType<typeof spawn>>();
+  const children = new ChildPool();
 
   const beat = async () => {
     try {
@@ -90,7 +91,7 @@ export async function workerCommand(flags: WorkerFlags, io: CliIO, version: stri
         ...(p.kind === 'check' ? { args: withoutOut(p.args) } : {}),
         ...(outDir ? { outDir } : {}),
       };
-      const text = (await runChild(childFile(), cwd, JSON.stringify(child), children)).split(root).join('');
+      const text = (await children.run(cwd, child)).split(root).join('');
       let out: QueueResult;
       if (p.kind === 'run') out = { kind: 'run', worker: name, result: JSON.parse(text) };
       else {
@@ -136,11 +137,11 @@ export async function workerCommand(flags: WorkerFlags, io: CliIO, version: stri
     const onSignal = (s: NodeJS.Signals) => {
       if (signal) {
         // a second signal: give the running jobs back at once (BullMQ moves them on as stalled)
-        for (const c of children) c.kill('SIGKILL');
+        children.kill();
         process.exit(130);
       }
       signal = s;
-      io.stderr.write(`mmsim worker: ${s}: finishing ${children.size} running job(s)\n`);
+      io.stderr.write(`mmsim worker: ${s}: finishing the running job(s)\n`);
       resolve();
     };
     process.once('SIGINT', onSignal);
@@ -151,6 +152,7 @@ export async function workerCommand(flags: WorkerFlags, io: CliIO, version: stri
   await worker.close(); // waits for the running jobs
   await running.catch(() => {});
   clearInterval(heartbeat);
+  children.close();
   await redis.del(WORKER_PREFIX + name).catch(() => {});
   redis.disconnect();
   wconn.disconnect(); // a connection passed in is not BullMQ's to close
@@ -219,26 +221,52 @@ function withoutOut(args: readonly string[]): string[] {
   return out;
 }
 
-function runChild(
-  script: string,
-  cwd: string,
-  input: string,
-  children: Set<ReturnType<typeof spawn>>,
-): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [script], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
-    children.add(c);
-    let out = '';
-    let err = '';
-    c.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
-    c.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
-    c.on('error', reject);
-    c.on('close', (code, sig) => {
-      children.delete(c);
-      if (code === 0 && out) resolve(out);
-      else
-        reject(new Error(`the job's process exited ${sig ?? code}: ${err.trim().split('\n').slice(-3).join(' / ')}`));
+/** The job processes, one per slot, started on demand and kept; a dead one is replaced. */
+class ChildPool {
+  private idle: ChildProcess[] = [];
+  readonly all = new Set<ChildProcess>();
+  private next = 0;
+
+  run(cwd: string, payload: ChildJob['payload']): Promise<string> {
+    const c = this.idle.pop() ?? this.spawn();
+    const id = ++this.next;
+    return new Promise<string>((resolve, reject) => {
+      const onMessage = (m: ChildAnswer) => {
+        if (m.id !== id) return;
+        done();
+        this.idle.push(c);
+        if ('text' in m) resolve(m.text);
+        else reject(new Error(`the job threw: ${m.error.split('\n').slice(0, 3).join(' / ')}`));
+      };
+      const onExit = (code: number | null, sig: string | null) => {
+        done();
+        reject(new Error(`the job's process exited ${sig ?? code}`));
+      };
+      const done = () => {
+        c.off('message', onMessage);
+        c.off('exit', onExit);
+      };
+      c.on('message', onMessage);
+      c.on('exit', onExit);
+      c.send({ id, cwd, payload } satisfies ChildJob);
     });
-    c.stdin.end(input);
-  });
+  }
+
+  private spawn(): ChildProcess {
+    const c = fork(childFile(), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [] });
+    this.all.add(c);
+    c.on('exit', () => {
+      this.all.delete(c);
+      this.idle = this.idle.filter((x) => x !== c);
+    });
+    return c;
+  }
+
+  kill(): void {
+    for (const c of this.all) c.kill('SIGKILL');
+  }
+
+  close(): void {
+    for (const c of this.all) c.disconnect();
+  }
 }
