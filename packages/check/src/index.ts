@@ -70,6 +70,8 @@ export { assertCompositionSound, assertPolicySound, CompositionUnsoundError, typ
 export {
   checkCommand,
   parseCheckArgs,
+  checkJson,
+  interruptedLine,
   CHECK_USAGE,
   DEFAULT_TAP_TIMEOUT_MS,
   type CheckCommandOptions,

@@ -77,7 +77,12 @@ async function checkInWorker(argv: string[]): Promise<number> {
   return superviseCheck({ worker, flags, stdout: process.stdout, stderr: process.stderr, json });
 }
 
-const inWorker = (argv: string[], cmd: string) => argv[0] === cmd && !argv.includes('--help') && !argv.includes('-h');
+const inWorker = (argv: string[], cmd: string) =>
+  argv[0] === cmd &&
+  !argv.includes('--help') &&
+  !argv.includes('-h') &&
+  // `check --queue`: the producer waits on Redis in this thread (queue/check.ts)
+  !argv.some((a) => a === '--queue' || a.startsWith('--queue='));
 
 try {
   const argv = process.argv.slice(2);

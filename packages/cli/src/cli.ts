@@ -174,11 +174,32 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       '--explain',
       'each run records its decisions (`decisions` in --json; --counters fault.wpReuse.copy.lru_batch)',
     )
-    // (reserved: --queue is registered here by its own change)
+    .option(
+      '--queue <url>',
+      'run on `mmsim worker`s through Redis: redis://[user:password@]host:port[/db], rediss:// (TLS)',
+    )
     .addHelpText('after', '\nExit codes: 0 ok, 1 a check failed, 2 bad input, 3 internal error, 130 interrupted.')
     .action(async (file: string, flags: CompareFlags) => {
       const { compareCommand } = await import('./compare/command.js');
       code = await compareCommand(file, flags, io, (e) => reportError(e, io, debug));
+    });
+
+  program
+    .command('worker')
+    .description('serve the compare and check jobs of a Redis queue (BullMQ) until SIGINT/SIGTERM')
+    .requiredOption('--queue <url>', 'redis://[user:password@]host:port[/db], rediss:// (TLS)')
+    .option('-j, --jobs <n>', 'jobs at a time (default 1)', parseJobs)
+    .addHelpText(
+      'after',
+      '\nA worker runs the plugin code its queue gives it: point it only at a queue you trust.\nExit codes: 0 stopped by SIGTERM, 2 bad URL or credentials, 130 stopped by SIGINT.',
+    )
+    .action(async (flags: { queue: string; jobs?: number }) => {
+      try {
+        const { workerCommand } = await import('./queue/worker.js');
+        code = await workerCommand(flags, io, VERSION);
+      } catch (e) {
+        code = reportError(e, io, debug);
+      }
     });
 
   program
@@ -229,6 +250,14 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     .helpOption(false)
     .argument('[args...]')
     .action(async (args: string[]) => {
+      // `--queue URL`: one job per kernel on `mmsim worker`s (queue/check.ts)
+      const { queueArg } = await import('./queue/check.js');
+      const q = queueArg(args);
+      if (q.url !== undefined) {
+        const { queueCheck } = await import('./queue/check.js');
+        code = await queueCheck(q.url, q.rest, io);
+        return;
+      }
       const { checkCommand } = await import('@mmsim/check');
       const { BUILTIN_HARDWARE, hardwareFactory } = await import('./hardware.js');
       const { importModule } = await import('./modules.js');

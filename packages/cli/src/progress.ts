@@ -13,6 +13,8 @@ export interface Progress {
   stop(): void;
   /** whether the bar was ever shown */
   readonly shown: boolean;
+  /** a status after the count (`--queue`: "2 running, 3 workers"; with opts.status) */
+  onStatus?(status: string): void;
 }
 
 export interface ProgressOptions {
@@ -22,6 +24,8 @@ export interface ProgressOptions {
   now?: () => number;
   /** what is counted (default 'steps'; `mmsim compare` counts 'runs') */
   unit?: string;
+  /** show the text of onStatus() after the count */
+  status?: boolean;
 }
 
 const NONE: Progress = { onProgress() {}, stop() {}, shown: false };
@@ -38,8 +42,11 @@ export function createProgress(
   const start = now();
   let bar: SingleBar | undefined;
   let shown = false;
+  let status = '';
+  let last = 0;
   return {
     onProgress(done, total) {
+      last = done;
       if (!bar) {
         if (now() - start < delay || done >= total) return;
         // loaded only when a bar is drawn (a CommonJS package: require keeps onProgress synchronous)
@@ -47,7 +54,7 @@ export function createProgress(
         bar = new cliProgress.SingleBar(
           {
             stream,
-            format: `mmsim {bar} {percentage}% | {value}/{total} ${opts.unit ?? 'steps'} | ETA {eta_formatted}`,
+            format: `mmsim {bar} {percentage}% | {value}/{total} ${opts.unit ?? 'steps'}${opts.status ? ' | {status}' : ''} | ETA {eta_formatted}`,
             hideCursor: true,
             clearOnComplete: true,
             gracefulExit: true,
@@ -55,11 +62,15 @@ export function createProgress(
           },
           cliProgress.Presets.shades_classic,
         );
-        bar.start(total, done);
+        bar.start(total, done, { status });
         shown = true;
         return;
       }
-      bar.update(done);
+      bar.update(done, { status });
+    },
+    onStatus(s) {
+      status = s;
+      bar?.update(last, { status });
     },
     stop() {
       bar?.stop();

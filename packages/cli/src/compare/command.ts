@@ -25,6 +25,8 @@ export interface CompareFlags extends PlanFlags {
   exportMarkdown?: string;
   report?: string;
   explain?: boolean;
+  /** `--queue URL`: run on `mmsim worker`s through BullMQ/Redis (queue/) */
+  queue?: string;
 }
 
 /** One entry of the `--json` document (contract v2). */
@@ -109,13 +111,32 @@ async function compare(
   const progress = createProgress(io.stderr as NodeJS.WritableStream, io.isTTY === true, {
     unit: 'runs',
     delayMs: 500,
+    ...(flags.queue ? { status: true } : {}),
   });
   let finished = 0;
-  const run = runJobs(
-    plan.runs.map((r) => (flags.explain ? { ...r.request, explain: true } : r.request)),
-    { jobs: flags.jobs ?? defaultJobs(), onResult: () => progress.onProgress(++finished, total) },
-  );
-  sig.onStop(() => void run.stop());
+  const requests = plan.runs.map((r) => (flags.explain ? { ...r.request, explain: true } : r.request));
+  let run;
+  try {
+    run = flags.queue
+      ? await (await import('../queue/compare.js')).queueCompare(flags.queue, requests, {
+          onResult: () => progress.onProgress(++finished, total),
+          labelOf: (i) => plan.configurations[plan.runs[i]!.config]!.label,
+          onStatus: (s) => {
+            progress.onStatus?.(`${s.running} running, ${s.workers} workers alive`);
+            progress.onProgress(finished, total);
+          },
+        })
+      : runJobs(requests, {
+          jobs: flags.jobs ?? defaultJobs(),
+          onResult: () => progress.onProgress(++finished, total),
+        });
+  } catch (e) {
+    progress.stop();
+    return report(e);
+  }
+  const started = run;
+  sig.onStop(() => void started.stop());
+  if (sig.interrupted()) void run.stop();
   try {
     await run.done;
   } finally {

@@ -1,0 +1,136 @@
+/**
+ * The producer side of `--queue`: store the jobs' files in Redis, add one BullMQ job per payload
+ * (job id = content hash: a job already there, even finished, is the same job), then poll the
+ * jobs until each finished. Results are keyed by job id, so a job retried after a stalled worker
+ * is counted once. stop() (Ctrl-C) removes the jobs still waiting; what finished is kept.
+ * A job that failed (it threw, or a worker refused it) ends the wait with its reason.
+ */
+import type { Job, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { newRedis, probeRedis, QUEUE_NAME, WORKER_PREFIX, type QueueAddress } from './connection.js';
+import { jobId, storeBlobs, type FileSet, type JobPayload } from './payload.js';
+import type { QueueResult } from './worker.js';
+
+export interface QueueRun {
+  /** resolves when every job finished, one failed, or stop() was called */
+  done: Promise<void>;
+  /** by payload index (undefined: not finished) */
+  results: Array<QueueResult | undefined>;
+  /** the first failed job: its index and BullMQ's failedReason */
+  failure?: { index: number; reason: string };
+  stop(): Promise<void>;
+}
+
+export interface QueueStatus {
+  done: number;
+  running: number;
+  workers: number;
+}
+
+export interface QueueJobsOptions {
+  onResult?: (index: number, r: QueueResult) => void;
+  /** about every poll (250 ms): for the progress bar */
+  onStatus?: (s: QueueStatus) => void;
+  pollMs?: number;
+}
+
+export async function queueJobs(
+  addr: QueueAddress,
+  payloads: JobPayload[],
+  files: FileSet,
+  o: QueueJobsOptions = {},
+): Promise<QueueRun> {
+  await probeRedis(addr);
+  const { Queue } = await import('bullmq');
+  const redis = await newRedis(addr);
+  redis.on('error', () => {}); // ioredis reconnects
+  const qconn = await newRedis(addr);
+  qconn.on('error', () => {});
+  const queue: Queue = new Queue(QUEUE_NAME, { connection: qconn });
+  queue.on('error', () => {});
+  await storeBlobs(redis, files);
+  const ids = payloads.map(jobId);
+  await queue.addBulk(
+    payloads.map((data, i) => ({
+      name: data.kind,
+      data,
+      opts: { jobId: ids[i]!, attempts: 1, removeOnComplete: false, removeOnFail: false },
+    })),
+  );
+  const results: Array<QueueResult | undefined> = new Array(payloads.length).fill(undefined);
+  const byId = new Map(ids.map((id, i) => [id, i]));
+  const pending = new Set(ids);
+  let stopped = false;
+  const run: QueueRun = { done: Promise.resolve(), results, stop: async () => {} };
+  let wake = () => {};
+  const woken = new Promise<void>((r) => (wake = r));
+
+  const poll = async (): Promise<void> => {
+    while (pending.size > 0 && !stopped && !run.failure) {
+      let running = 0;
+      for (const id of [...pending]) {
+        if (stopped) break;
+        let job: Job | undefined;
+        try {
+          job = await queue.getJob(id);
+        } catch {
+          continue; // Redis restarting: try again at the next poll
+        }
+        if (!job) continue;
+        const i = byId.get(id)!;
+        if (job.finishedOn && job.failedReason) {
+          run.failure = { index: i, reason: job.failedReason };
+          break;
+        }
+        if (job.finishedOn && job.returnvalue) {
+          pending.delete(id);
+          if (results[i] === undefined) {
+            results[i] = job.returnvalue as QueueResult;
+            o.onResult?.(i, results[i]!);
+          }
+        } else if (job.processedOn) running++;
+      }
+      o.onStatus?.({ done: payloads.length - pending.size, running, workers: await workersAlive(redis) });
+      if (pending.size === 0 || run.failure) break;
+      await Promise.race([new Promise((r) => setTimeout(r, o.pollMs ?? 250)), woken]);
+    }
+  };
+
+  const cleanup = async () => {
+    // the producer's jobs leave the queue: the waiting ones (Ctrl-C) and the finished ones
+    for (const id of ids) {
+      try {
+        const job = await queue.getJob(id);
+        if (job && (await job.getState()) !== 'active') await job.remove();
+      } catch {}
+    }
+    await queue.close().catch(() => {});
+    qconn.disconnect(); // a connection passed in is not BullMQ's to close
+    redis.disconnect();
+  };
+  run.done = poll().finally(cleanup);
+  run.stop = async () => {
+    stopped = true;
+    wake();
+    await run.done;
+  };
+  return run;
+}
+
+/** Workers whose heartbeat key is alive. */
+async function workersAlive(redis: Redis): Promise<number> {
+  try {
+    let n = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${WORKER_PREFIX}*`, 'COUNT', 100);
+      cursor = next;
+      n += keys.length;
+    } while (cursor !== '0');
+    return n;
+  } catch {
+    return 0;
+  }
+}
+
+export { QUEUE_NAME };
