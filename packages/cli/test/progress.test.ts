@@ -68,4 +68,15 @@ describe('progress bar', () => {
     expect(p.shown).toBe(false);
     expect(output()).toBe('');
   });
+
+  it('with status (compare --queue): the jobs running and workers alive after the count', () => {
+    const { stream, output } = fakeTty();
+    let t = 0;
+    const p = createProgress(stream, true, { now: () => t, unit: 'runs', status: true });
+    p.onStatus?.('0 running, 2 workers alive');
+    t = 5000;
+    p.onProgress(3, 48);
+    expect(output()).toContain('3/48 runs | 0 running, 2 workers alive | ETA');
+    p.stop();
+  });
 });

@@ -26,13 +26,42 @@ function freePort(): Promise<number> {
 export interface TestRedis {
   url: string;
   port: number;
+  /** SIGTERM and start again on the same port (with `persist`, the data is kept through the AOF) */
+  restart(): Promise<void>;
   /** FLUSHALL: no job of an earlier test is found again (the same configuration is the same job) */
   flush(): void;
   stop(): Promise<void>;
 }
 
-export async function startRedis(): Promise<TestRedis> {
+/** `persist`: a directory for an append-only file, so a restart keeps the queue (as a production Redis does). */
+export async function startRedis(o: { persist?: string } = {}): Promise<TestRedis> {
   const port = await freePort();
+  let proc = await launch(port, o.persist);
+  return {
+    url: `redis://:${PASSWORD}@127.0.0.1:${port}`,
+    port,
+    restart: async () => {
+      await stopProcess(proc);
+      proc = await launch(port, o.persist);
+    },
+    flush: () => {
+      const r = spawnSync('redis-cli', ['-p', String(port), '--no-auth-warning', '-a', PASSWORD, 'flushall']);
+      if (r.status !== 0) throw new Error(`redis-cli flushall: ${r.stderr}`);
+    },
+    stop: () => stopProcess(proc),
+  };
+}
+
+/** `redis-cli ARGS` against the test server: its output, trimmed. */
+export function redisCli(r: TestRedis, ...args: string[]): string {
+  const out = spawnSync('redis-cli', ['-p', String(r.port), '--no-auth-warning', '-a', PASSWORD, ...args], {
+    encoding: 'utf8',
+  });
+  if (out.status !== 0) throw new Error(`redis-cli ${args.join(' ')}: ${out.stderr}`);
+  return out.stdout.trim();
+}
+
+async function launch(port: number, persist?: string): Promise<ChildProcess> {
   const proc = spawn(
     'redis-server',
     [
@@ -44,8 +73,7 @@ export async function startRedis(): Promise<TestRedis> {
       PASSWORD,
       '--save',
       '',
-      '--appendonly',
-      'no',
+      ...(persist ? ['--appendonly', 'yes', '--dir', persist] : ['--appendonly', 'no']),
       '--maxmemory-policy',
       'noeviction',
     ],
@@ -59,15 +87,7 @@ export async function startRedis(): Promise<TestRedis> {
     });
     proc.once('exit', (c) => reject(new Error(`redis-server exited ${c}: ${out}`)));
   });
-  return {
-    url: `redis://:${PASSWORD}@127.0.0.1:${port}`,
-    port,
-    flush: () => {
-      const r = spawnSync('redis-cli', ['-p', String(port), '--no-auth-warning', '-a', PASSWORD, 'flushall']);
-      if (r.status !== 0) throw new Error(`redis-cli flushall: ${r.stderr}`);
-    },
-    stop: () => stopProcess(proc),
-  };
+  return proc;
 }
 
 export function stopProcess(p: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
@@ -84,9 +104,9 @@ export interface Started {
   exited: Promise<{ code: number | null; stdout: string; stderr: string }>;
 }
 
-/** `node dist/bin.js ARGS` with output captured. */
-export function startMmsim(args: string[], env: Record<string, string> = {}): Started {
-  const proc = spawn(process.execPath, [BIN, ...args], {
+/** `node dist/bin.js ARGS` with output captured (`raw`: `node ARGS`, another mmsim's bin first). */
+export function startMmsim(args: string[], env: Record<string, string> = {}, o: { raw?: boolean } = {}): Started {
+  const proc = spawn(process.execPath, o.raw ? args : [BIN, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

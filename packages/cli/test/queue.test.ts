@@ -84,7 +84,12 @@ describe.skipIf(!available)('mmsim compare --queue with two workers (redis-serve
     a.proc.kill('SIGKILL');
     for (const p of orphans) process.kill(p, 'SIGKILL');
     await a.exited;
+    // a's job tree outlived it (no cleanup ran); the next worker on the machine removes it
+    const trees = () => readdirSync(tmpdir()).filter((e) => e.startsWith(`mmsim-job-${a.proc.pid}-`));
+    expect(trees()).toHaveLength(1);
     const b = startMmsim(['worker', '--queue', redis.url], STALL);
+    await until(() => b.stderr().includes(' serving '), 30_000, 'worker b serving');
+    expect(trees()).toEqual([]);
     const r = await producer.exited;
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(local);

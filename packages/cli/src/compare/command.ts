@@ -120,7 +120,6 @@ async function compare(
     run = flags.queue
       ? await (await import('../queue/compare.js')).queueCompare(flags.queue, requests, {
           onResult: () => progress.onProgress(++finished, total),
-          labelOf: (i) => plan.configurations[plan.runs[i]!.config]!.label,
           onStatus: (s) => {
             progress.onStatus?.(`${s.running} running, ${s.workers} workers alive`);
             progress.onProgress(finished, total);

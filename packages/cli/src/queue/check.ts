@@ -94,7 +94,7 @@ export async function queueCheck(url: string, args: string[], io: CliIO): Promis
     let code = 0;
     for (let i = 0; i < kernels.length; i++) {
       const r = run.results[i];
-      if (!r || r.kind !== 'check') continue;
+      if (r?.kind !== 'check') continue;
       if (r.code !== 0 && r.code !== 1) {
         io.stderr.write(r.stderr);
         return r.code;
@@ -114,7 +114,7 @@ export async function queueCheck(url: string, args: string[], io: CliIO): Promis
     }
     const { checkJson, formatCheckResult, interruptedLine } = await import('@mmsim/check');
     if (o.json) io.stdout.write(checkJson(results));
-    else for (const r of results) io.stdout.write(formatCheckResult(r) + '\n');
+    else for (const r of results) io.stdout.write(`${formatCheckResult(r)}\n`);
     if (interrupted) {
       io.stderr.write(interruptedLine(results));
       return 130;

@@ -16,8 +16,6 @@ export const MMSIM_VERSION = (createRequire(import.meta.url)('../../package.json
 export interface QueueCompareOptions {
   onResult?: (index: number, r: JobResult) => void;
   onStatus?: (s: QueueStatus) => void;
-  /** the run's label, for a failed job's message */
-  labelOf: (index: number) => string;
 }
 
 export async function queueCompare(url: string, requests: RunRequest[], o: QueueCompareOptions): Promise<PoolRun> {

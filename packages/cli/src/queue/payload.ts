@@ -35,7 +35,10 @@ export class FileSet {
 
   addFile(abs: string): void {
     if (this.contents.has(abs)) return;
-    this.contents.set(abs, readFileSync(abs));
+    const b = readFileSync(abs);
+    this.contents.set(abs, b);
+    // a local plugin or hardware module: the local modules it imports go with it
+    if (MODULE.test(abs)) for (const dep of relativeImports(b.toString('utf8'), abs)) this.addFile(dep);
   }
 
   /** a plugin package directory (it has a package.json): every file but node_modules and .git */
@@ -77,6 +80,31 @@ export class FileSet {
     for (const [f, b] of [...this.contents].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) out[f] = sha256(b);
     return out;
   }
+}
+
+const MODULE = /\.(?:[cm]?[jt]s|[jt]sx)$/;
+const EXTENSIONS = ['', '.ts', '.mts', '.cts', '.tsx', '.js', '.mjs', '.cjs', '.jsx', '.json'];
+/** `from './x'`, `import './x'`, `import('./x')`, `require('./x')`, `export … from '../y'` */
+const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)(['"])(\.\.?\/[^'"\n]+)\1/g;
+
+/**
+ * The local files a module imports by relative specifier, resolved as Node and jiti do: the
+ * exact file, with an extension added, `./x.js` written for `./x.ts`, or a directory's index.
+ * Found by pattern, not by parsing: a specifier built at run time is not seen.
+ */
+export function relativeImports(source: string, file: string): string[] {
+  const out: string[] = [];
+  for (const m of source.matchAll(SPECIFIER)) {
+    const spec = path.resolve(path.dirname(file), m[2]!);
+    const tries = [
+      ...EXTENSIONS.map((e) => spec + e),
+      ...(/\.[cm]?js$/.test(spec) ? [spec.replace(/js$/, 'ts')] : []),
+      ...EXTENSIONS.slice(1).map((e) => path.join(spec, `index${e}`)),
+    ];
+    const hit = tries.find((f) => existsSync(f) && statSync(f).isFile());
+    if (hit) out.push(hit);
+  }
+  return out;
 }
 
 /** Every string value of a (parsed) scenario, for addReference. */

@@ -65,34 +65,55 @@ export async function queueJobs(
   let wake = () => {};
   const woken = new Promise<void>((r) => (wake = r));
 
+  /** one pass over the pending jobs: results taken, the first failure noted; the jobs running */
+  const collect = async (): Promise<number> => {
+    let running = 0;
+    for (const id of [...pending]) {
+      let job: Job | undefined;
+      try {
+        job = await queue.getJob(id);
+      } catch {
+        continue; // Redis restarting: try again at the next poll
+      }
+      if (!job) continue;
+      const i = byId.get(id)!;
+      if (job.finishedOn && job.failedReason) {
+        run.failure ??= { index: i, reason: job.failedReason };
+        if (!stopped) break;
+      } else if (job.finishedOn && job.returnvalue) {
+        pending.delete(id);
+        if (results[i] === undefined) {
+          results[i] = job.returnvalue as QueueResult;
+          o.onResult?.(i, results[i]!);
+        }
+      } else if (job.processedOn) running++;
+    }
+    return running;
+  };
+
+  /** Ctrl-C: the jobs no worker took leave the queue (one taken meanwhile is left to finish) */
+  const cancelWaiting = async () => {
+    for (const id of pending) {
+      try {
+        const job = await queue.getJob(id);
+        const state = job ? await job.getState() : 'unknown';
+        if (job && (state === 'waiting' || state === 'delayed' || state === 'prioritized')) await job.remove();
+      } catch {}
+    }
+  };
+
   const poll = async (): Promise<void> => {
     while (pending.size > 0 && !stopped && !run.failure) {
-      let running = 0;
-      for (const id of [...pending]) {
-        if (stopped) break;
-        let job: Job | undefined;
-        try {
-          job = await queue.getJob(id);
-        } catch {
-          continue; // Redis restarting: try again at the next poll
-        }
-        if (!job) continue;
-        const i = byId.get(id)!;
-        if (job.finishedOn && job.failedReason) {
-          run.failure = { index: i, reason: job.failedReason };
-          break;
-        }
-        if (job.finishedOn && job.returnvalue) {
-          pending.delete(id);
-          if (results[i] === undefined) {
-            results[i] = job.returnvalue as QueueResult;
-            o.onResult?.(i, results[i]!);
-          }
-        } else if (job.processedOn) running++;
-      }
+      const running = await collect();
+      if (stopped) break;
       o.onStatus?.({ done: payloads.length - pending.size, running, workers: await workersAlive(redis) });
       if (pending.size === 0 || run.failure) break;
       await Promise.race([new Promise((r) => setTimeout(r, o.pollMs ?? 250)), woken]);
+    }
+    if (stopped) {
+      // what finished before the jobs were cancelled is printed
+      await cancelWaiting();
+      await collect();
     }
   };
 

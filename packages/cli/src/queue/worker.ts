@@ -18,6 +18,7 @@ import type { Job } from 'bullmq';
 import type { CliIO } from '../cli.js';
 import { newRedis, parseQueueUrl, probeRedis, QUEUE_NAME, stalledMs, WORKER_PREFIX } from './connection.js';
 import type { ChildAnswer, ChildJob } from './child.js';
+import type { RunRequest } from '../prepare.js';
 import { fetchBlobs, type JobPayload } from './payload.js';
 
 export interface WorkerFlags {
@@ -55,6 +56,7 @@ export async function workerCommand(flags: WorkerFlags, io: CliIO, version: stri
   const name = `${os.hostname()}:${process.pid}`;
   const jobs = flags.jobs ?? 1;
   const stall = stalledMs(io.env ?? process.env);
+  await removeDeadTrees();
   const redis = await newRedis(addr);
   redis.on('error', () => {}); // ioredis reconnects (retryStrategy); BullMQ logs nothing either
   const children = new ChildPool();
@@ -69,12 +71,13 @@ export async function workerCommand(flags: WorkerFlags, io: CliIO, version: stri
 
   const run = async (job: Job<JobPayload>): Promise<QueueResult> => {
     const p = job.data;
-    if (p.version !== version)
-      throw new UnrecoverableError(
-        `worker ${name} refused job ${job.id}: it runs mmsim ${version}, the job needs mmsim ${p.version}`,
-      );
+    if (p.version !== version) {
+      const why = `it runs mmsim ${version}, the job needs mmsim ${p.version}`;
+      io.stderr.write(`mmsim worker: refused job ${job.id!.slice(0, 16)} ${label(p)}: ${why}\n`);
+      throw new UnrecoverableError(`worker ${name} refused job ${job.id}: ${why}`);
+    }
     const t0 = Date.now();
-    const root = await mkdtemp(path.join(os.tmpdir(), 'mmsim-job-'));
+    const root = await mkdtemp(path.join(os.tmpdir(), `${JOB_DIR}${process.pid}-`));
     try {
       const blobs = await fetchBlobs(redis, p.files);
       for (const [f, b] of blobs) {
@@ -88,6 +91,7 @@ export async function workerCommand(flags: WorkerFlags, io: CliIO, version: stri
       const outDir = outArg !== undefined ? path.join(root, path.resolve(p.cwd, outArg)) : undefined;
       const child = {
         ...p,
+        ...(p.kind === 'run' ? { request: inTree(p.request, root) } : {}),
         ...(p.kind === 'check' ? { args: withoutOut(p.args) } : {}),
         ...(outDir ? { outDir } : {}),
       };
@@ -158,6 +162,45 @@ export async function workerCommand(flags: WorkerFlags, io: CliIO, version: stri
   wconn.disconnect(); // a connection passed in is not BullMQ's to close
   io.stderr.write(`mmsim worker: ${name} stopped\n`);
   return signal === 'SIGINT' ? 130 : 0;
+}
+
+/**
+ * The request's absolute paths (the scenario, a `--policy` or `--hardware` path) point into the
+ * job's tree, where the producer's files are; relative ones already do (cwd is in the tree).
+ */
+export function inTree(r: RunRequest, root: string): RunRequest {
+  const move = (s: string): string => {
+    const m = /^(file:)?(\/[^=]*)(.*)$/s.exec(s);
+    return m && existsSync(path.join(root, m[2]!)) ? `${m[1] ?? ''}${path.join(root, m[2]!)}${m[3]}` : s;
+  };
+  return {
+    ...r,
+    file: move(r.file),
+    ...(r.hardware ? { hardware: move(r.hardware) } : {}),
+    ...(r.policies ? { policies: r.policies.map(move) } : {}),
+  };
+}
+
+/** A job's temporary tree: `mmsim-job-<worker pid>-XXXXXX` in the temporary directory. */
+const JOB_DIR = 'mmsim-job-';
+
+/** The trees of workers that were killed (SIGKILL: no `finally` ran): their pid is gone. */
+async function removeDeadTrees(): Promise<void> {
+  const tmp = os.tmpdir();
+  for (const e of await readdir(tmp).catch(() => [] as string[])) {
+    const m = /^mmsim-job-(\d+)-/.exec(e);
+    if (!m || alive(Number(m[1]))) continue;
+    await rm(path.join(tmp, e), { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function label(p: JobPayload): string {

@@ -1,0 +1,191 @@
+/**
+ * `--queue` under faults: Redis restarting mid-sweep (producer and worker reconnect, the report
+ * is the local one), Ctrl-C on the producer (exit 130, what finished is printed, the queued jobs
+ * are cancelled), a worker of another mmsim version (it refuses, the producer says so: exit 2)
+ * and a job whose plugin throws (reported with its configuration, as locally).
+ */
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { fixture } from './helpers.js';
+import {
+  available,
+  BIN,
+  redisCli,
+  startMmsim,
+  startRedis,
+  stopProcess,
+  until,
+  type Started,
+  type TestRedis,
+} from './queue-redis.js';
+
+/** 3 sizes × 2 kernels × 10 seeds: 60 jobs of about 0.1 s, long enough to act on mid-sweep */
+const SWEEP = [
+  'compare',
+  fixture('compare/vars.yaml'),
+  '--var',
+  'SIZE=64M,128M,256M',
+  '--kernel',
+  'linux-5.9',
+  '--kernel',
+  'linux-6.18',
+  '--seeds',
+  '10',
+  '--json',
+];
+const STALL = { MMSIM_QUEUE_STALLED_MS: '1000' };
+const doneJobs = (...ws: Started[]) =>
+  new Set(ws.flatMap((w) => [...w.stderr().matchAll(/^mmsim worker: (\S+) .* done in /gm)].map((m) => m[1]))).size;
+
+describe.skipIf(!available)('--queue under faults (redis-server on a loopback port, append-only file)', () => {
+  let redis: TestRedis;
+  let local: string;
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'mmsim-q-faults-'));
+    redis = await startRedis({ persist: dir });
+    const r = await startMmsim([...SWEEP, '--jobs', '1']).exited;
+    expect(r.code).toBe(0);
+    local = r.stdout;
+    expect(JSON.parse(local).configs).toHaveLength(60);
+  });
+  afterAll(async () => {
+    await redis?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  beforeEach(() => redis.flush());
+
+  it('Redis restarts mid-sweep: producer and worker reconnect, the report is the local one', async () => {
+    const w = startMmsim(['worker', '--queue', redis.url], STALL);
+    const producer = startMmsim([...SWEEP, '--queue', redis.url]);
+    await until(() => doneJobs(w) >= 3, 60_000, 'three jobs done');
+    await redis.restart();
+    const before = doneJobs(w);
+    expect(before).toBeLessThan(50); // the restart came mid-sweep
+    const r = await producer.exited;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(local);
+    // every job at least once (one running across the restart may run twice; the report counts it once)
+    expect(doneJobs(w)).toBe(60);
+    await stopProcess(w.proc);
+  });
+
+  it('Ctrl-C on the producer: exit 130, the finished runs printed, the queued jobs cancelled', async () => {
+    const w = startMmsim(['worker', '--queue', redis.url], STALL);
+    const producer = startMmsim([...SWEEP, '--queue', redis.url]);
+    await until(() => doneJobs(w) >= 3, 60_000, 'three jobs done');
+    producer.proc.kill('SIGINT');
+    const r = await producer.exited;
+    expect(r.code).toBe(130);
+    const m = /mmsim: interrupted: (\d+) of 60 runs finished/.exec(r.stderr);
+    expect(m).not.toBeNull();
+    const finished = Number(m![1]);
+    expect(finished).toBeGreaterThanOrEqual(3);
+    expect(finished).toBeLessThan(60);
+    // stdout is one whole document of the finished runs, each as in the local report
+    const doc = JSON.parse(r.stdout) as { configs: unknown[] };
+    expect(doc.configs).toHaveLength(finished);
+    const all = (JSON.parse(local) as { configs: unknown[] }).configs.map((c) => JSON.stringify(c));
+    for (const c of doc.configs) expect(all).toContain(JSON.stringify(c));
+    // nothing is left waiting: the worker finishes at most the job it was running, unprinted
+    expect(redisCli(redis, 'llen', 'bull:mmsim:wait')).toBe('0');
+    await new Promise((res) => setTimeout(res, 1500));
+    expect(doneJobs(w)).toBeGreaterThanOrEqual(finished);
+    expect(doneJobs(w)).toBeLessThanOrEqual(finished + 1);
+    await stopProcess(w.proc);
+  });
+
+  it('a worker of another mmsim version refuses the job; the producer reports it (exit 2)', async () => {
+    // the same build under a package.json of another version: a real second install
+    const other = mkdtempSync(path.join(tmpdir(), 'mmsim-other-'));
+    const cli = path.resolve(path.dirname(BIN), '..');
+    try {
+      cpSync(path.join(cli, 'dist'), path.join(other, 'dist'), { recursive: true });
+      const pkg = JSON.parse(readFileSync(path.join(cli, 'package.json'), 'utf8')) as { version: string };
+      const ours = pkg.version;
+      writeFileSync(path.join(other, 'package.json'), JSON.stringify({ ...pkg, version: '0.0.0-other' }));
+      symlinkSync(path.join(cli, 'node_modules'), path.join(other, 'node_modules'));
+      const w = startMmsim([path.join(other, 'dist', 'bin.js'), 'worker', '--queue', redis.url], STALL, {
+        raw: true,
+      });
+      const r = await startMmsim([...SWEEP, '--queue', redis.url]).exited;
+      await stopProcess(w.proc);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `^mmsim: linux-[\\d.]+/x86/SIZE=\\d+M: job failed on the queue: worker \\S+ refused job run-[0-9a-f]{64}: it runs mmsim 0\\.0\\.0-other, the job needs mmsim ${ours.replace(/\./g, '\\.')}\\n$`,
+        ),
+      );
+      expect(w.stderr()).toMatch(
+        /^mmsim worker: refused job run-[0-9a-f]{12} \S+vars\.yaml linux-[\d.]+ SIZE=\d+M seed \d+: it runs mmsim 0\.0\.0-other, the job needs mmsim /m,
+      );
+      expect(doneJobs(w)).toBe(0);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
+  it('a job whose plugin throws: reported with its configuration and exit code, as locally', async () => {
+    const args = [
+      'compare',
+      fixture('compare/vars.yaml'),
+      '--var',
+      'SIZE=64K',
+      '--policy',
+      fixture('plugins/throwing.mjs'),
+      '--json',
+    ];
+    const l = await startMmsim([...args, '--jobs', '1']).exited;
+    const w = startMmsim(['worker', '--queue', redis.url], STALL);
+    const q = await startMmsim([...args, '--queue', redis.url]).exited;
+    await stopProcess(w.proc);
+    expect(l.code).toBe(2);
+    expect(l.stderr).toContain('plugin "throwing-policy" threw in hook fault.wpReuse: boom');
+    expect([q.code, q.stdout, q.stderr]).toEqual([l.code, l.stdout, l.stderr]);
+  });
+
+  it('a worker reads nothing from the producer disk: absolute paths, a plugin importing its own module', async () => {
+    // the scenario and a two-module plugin in a directory deleted once the jobs are queued
+    const src = mkdtempSync(path.join(tmpdir(), 'mmsim-q-src-'));
+    try {
+      cpSync(fixture('compare/vars.yaml'), path.join(src, 'vars.yaml'));
+      cpSync(fixture('plugins/split'), path.join(src, 'split'), { recursive: true });
+      // the plugin's `@mmsim/core` type import needs no node_modules: jiti strips it
+      const args = [
+        'compare',
+        path.join(src, 'vars.yaml'),
+        '--var',
+        'SIZE=64K',
+        '--kernel',
+        'linux-5.9',
+        '--kernel',
+        'linux-6.18',
+        '--policy',
+        path.join(src, 'split/policy.ts'),
+        '--json',
+      ];
+      const l = await startMmsim([...args, '--jobs', '1']).exited;
+      expect(l.code).toBe(0);
+      // each kernel without and with the policy (compare's baseline)
+      const labels = JSON.parse(l.stdout).configs.map((c: { label: string }) => c.label);
+      expect(labels).toEqual(['linux-5.9/x86', 'linux-5.9/x86/+policy', 'linux-6.18/x86', 'linux-6.18/x86/+policy']);
+      // the policy decided: it copies where linux-6.18 reuses
+      const copies = (i: number) => JSON.parse(l.stdout).configs[i].result.total.counters.cow_copy;
+      expect(copies(3)).toBeGreaterThan(copies(2));
+      const producer = startMmsim([...args, '--queue', redis.url]);
+      await until(() => redisCli(redis, 'llen', 'bull:mmsim:wait') === '4', 30_000, 'four jobs queued');
+      rmSync(src, { recursive: true, force: true });
+      const w = startMmsim(['worker', '--queue', redis.url], STALL);
+      const q = await producer.exited;
+      await stopProcess(w.proc);
+      expect([q.code, q.stderr]).toEqual([0, '']);
+      expect(q.stdout).toBe(l.stdout);
+      expect(doneJobs(w)).toBe(4);
+    } finally {
+      rmSync(src, { recursive: true, force: true });
+    }
+  });
+});
