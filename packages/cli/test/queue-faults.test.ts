@@ -97,6 +97,22 @@ describe.skipIf(!available)('--queue under faults (redis-server on a loopback po
     await stopProcess(w.proc);
   });
 
+  it('no worker alive: the producer says so after 5 s and waits; a worker started later finishes the sweep', async () => {
+    const args = ['compare', fixture('compare/vars.yaml'), '--var', 'SIZE=64K', '--json'];
+    const producer = startMmsim([...args, '--queue', redis.url]);
+    await until(() => producer.stderr().includes('no mmsim worker'), 30_000, 'the producer saying so');
+    expect(producer.stderr()).toMatch(
+      /^mmsim: no mmsim worker is serving redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ \(none for 5 s\): waiting; start one with `mmsim worker --queue URL`, or Ctrl-C\n$/,
+    );
+    const w = startMmsim(['worker', '--queue', redis.url], STALL);
+    const q = await producer.exited;
+    await stopProcess(w.proc);
+    const l = await startMmsim([...args, '--jobs', '1']).exited;
+    expect(q.code).toBe(0);
+    expect(q.stdout).toBe(l.stdout);
+    expect(q.stderr.match(/no mmsim worker/g)).toHaveLength(1);
+  });
+
   it('a worker of another mmsim version refuses the job; the producer reports it (exit 2)', async () => {
     // the same build under a package.json of another version: a real second install
     const other = mkdtempSync(path.join(tmpdir(), 'mmsim-other-'));
@@ -145,6 +161,34 @@ describe.skipIf(!available)('--queue under faults (redis-server on a loopback po
     expect(l.code).toBe(2);
     expect(l.stderr).toContain('plugin "throwing-policy" threw in hook fault.wpReuse: boom');
     expect([q.code, q.stdout, q.stderr]).toEqual([l.code, l.stdout, l.stderr]);
+    expect(w.stderr()).toMatch(/ failed in [\d.]+ s \(exit 2: .*plugin "throwing-policy" threw in hook fault\.wpReuse/);
+  });
+
+  it('a plugin package installed on the producer only: the worker says so, the producer reports it (exit 2)', async () => {
+    // a project with its own node_modules: packages by name do not travel with jobs
+    const proj = mkdtempSync(path.join(tmpdir(), 'mmsim-q-proj-'));
+    try {
+      cpSync(fixture('compare/vars.yaml'), path.join(proj, 'vars.yaml'));
+      const pkg = path.join(proj, 'node_modules', 'mmsim-policy-here');
+      cpSync(fixture('plugins/named-factory.mjs'), path.join(pkg, 'index.mjs'));
+      writeFileSync(
+        path.join(pkg, 'package.json'),
+        JSON.stringify({ name: 'mmsim-policy-here', version: '1.0.0', type: 'module', exports: './index.mjs' }),
+      );
+      const args = ['compare', path.join(proj, 'vars.yaml'), '--var', 'SIZE=64K', '--policy', 'mmsim-policy-here'];
+      const l = await startMmsim([...args, '--json', '--jobs', '1']).exited;
+      expect(l.code).toBe(0); // the producer's machine loads it
+      const w = startMmsim(['worker', '--queue', redis.url], STALL);
+      const q = await startMmsim([...args, '--json', '--queue', redis.url]).exited;
+      await stopProcess(w.proc);
+      expect([q.code, q.stdout]).toEqual([2, '']);
+      expect(q.stderr).toMatch(
+        /^mmsim: linux-6\.18\/x86\/\+\S+: --policy mmsim-policy-here: unknown plugin: cannot find package "mmsim-policy-here" /,
+      );
+      expect(w.stderr()).toMatch(/ failed in [\d.]+ s \(exit 2: --policy mmsim-policy-here: unknown plugin/);
+    } finally {
+      rmSync(proj, { recursive: true, force: true });
+    }
   });
 
   it('a worker reads nothing from the producer disk: absolute paths, a plugin importing its own module', async () => {

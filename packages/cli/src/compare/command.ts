@@ -120,6 +120,7 @@ async function compare(
     run = flags.queue
       ? await (await import('../queue/compare.js')).queueCompare(flags.queue, requests, {
           onResult: () => progress.onProgress(++finished, total),
+          log: (line) => io.stderr.write(line),
           onStatus: (s) => {
             progress.onStatus?.(`${s.running} running, ${s.workers} workers alive`);
             progress.onProgress(finished, total);

@@ -75,7 +75,7 @@ export async function queueCheck(url: string, args: string[], io: CliIO): Promis
   try {
     let run;
     try {
-      run = await queueJobs(parseQueueUrl(url), payloads, files);
+      run = await queueJobs(parseQueueUrl(url), payloads, files, { log: (line) => io.stderr.write(line) });
     } catch (e) {
       if (!isFlagError(e)) throw e;
       io.stderr.write(`mmsim check: ${e.message}\n`);

@@ -16,6 +16,7 @@ export const MMSIM_VERSION = (createRequire(import.meta.url)('../../package.json
 export interface QueueCompareOptions {
   onResult?: (index: number, r: JobResult) => void;
   onStatus?: (s: QueueStatus) => void;
+  log?: (line: string) => void;
 }
 
 export async function queueCompare(url: string, requests: RunRequest[], o: QueueCompareOptions): Promise<PoolRun> {
@@ -38,6 +39,7 @@ export async function queueCompare(url: string, requests: RunRequest[], o: Queue
       o.onResult?.(i, r.result);
     },
     ...(o.onStatus ? { onStatus: o.onStatus } : {}),
+    ...(o.log ? { log: o.log } : {}),
   });
   const done = q.done.then(() => {
     if (q.failure && !stopped) {

@@ -32,7 +32,12 @@ export interface QueueJobsOptions {
   /** about every poll (250 ms): for the progress bar */
   onStatus?: (s: QueueStatus) => void;
   pollMs?: number;
+  /** a line for stderr: said once when no worker has been alive for NO_WORKER_MS */
+  log?: (line: string) => void;
 }
+
+/** How long the producer waits with no worker alive before it says so. */
+export const NO_WORKER_MS = 5000;
 
 export async function queueJobs(
   addr: QueueAddress,
@@ -102,11 +107,21 @@ export async function queueJobs(
     }
   };
 
+  let lastAlive = Date.now();
+  let warned = false;
   const poll = async (): Promise<void> => {
     while (pending.size > 0 && !stopped && !run.failure) {
       const running = await collect();
       if (stopped) break;
-      o.onStatus?.({ done: payloads.length - pending.size, running, workers: await workersAlive(redis) });
+      const workers = await workersAlive(redis);
+      o.onStatus?.({ done: payloads.length - pending.size, running, workers });
+      if (workers > 0) lastAlive = Date.now();
+      else if (!warned && Date.now() - lastAlive >= NO_WORKER_MS) {
+        warned = true;
+        o.log?.(
+          `mmsim: no mmsim worker is serving ${addr.shown} (none for ${NO_WORKER_MS / 1000} s): waiting; start one with \`mmsim worker --queue URL\`, or Ctrl-C\n`,
+        );
+      }
       if (pending.size === 0 || run.failure) break;
       await Promise.race([new Promise((r) => setTimeout(r, o.pollMs ?? 250)), woken]);
     }

@@ -110,8 +110,15 @@ export async function workerCommand(flags: WorkerFlags, io: CliIO, version: stri
           }
         out = { kind: 'check', worker: name, ...r, findings };
       }
+      // a run that failed as `mmsim run` would (a plugin this machine cannot load, a ScenarioError)
+      // goes back as its result, for the producer to report as locally; the worker says so too
+      const failed =
+        out.kind === 'run'
+          ? out.result.error && `exit ${out.result.error.exit}: ${out.result.error.message.split('\n')[0]}`
+          : out.code > 1 && `exit ${out.code}: ${out.stderr.split('\n')[0]}`;
+      const s = ((Date.now() - t0) / 1000).toFixed(1);
       io.stderr.write(
-        `mmsim worker: ${job.id!.slice(0, 16)} ${label(p)} done in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
+        `mmsim worker: ${job.id!.slice(0, 16)} ${label(p)} ${failed ? `failed in ${s} s (${failed})` : `done in ${s} s`}\n`,
       );
       return out;
     } catch (e) {
