@@ -11,13 +11,14 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fixture } from './helpers.js';
 import {
   available,
+  doneJobs,
   BIN,
   redisCli,
   startMmsim,
+  STALL,
   startRedis,
   stopProcess,
   until,
-  type Started,
   type TestRedis,
 } from './queue-redis.js';
 
@@ -35,9 +36,6 @@ const SWEEP = [
   '10',
   '--json',
 ];
-const STALL = { MMSIM_QUEUE_STALLED_MS: '1000' };
-const doneJobs = (...ws: Started[]) =>
-  new Set(ws.flatMap((w) => [...w.stderr().matchAll(/^mmsim worker: (\S+) .* done in /gm)].map((m) => m[1]))).size;
 
 describe.skipIf(!available)('--queue under faults (redis-server on a loopback port, append-only file)', () => {
   let redis: TestRedis;

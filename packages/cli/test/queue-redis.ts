@@ -128,3 +128,10 @@ export async function until(cond: () => boolean, ms: number, what: string): Prom
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** Workers' stalled-job check every second: a killed worker's job runs again at once. */
+export const STALL = { MMSIM_QUEUE_STALLED_MS: '1000' };
+
+/** The jobs workers finished (a job may run twice: BullMQ delivers at least once; the report counts it once). */
+export const doneJobs = (...ws: Started[]) =>
+  new Set(ws.flatMap((w) => [...w.stderr().matchAll(/^mmsim worker: (\S+) .* done in /gm)].map((m) => m[1]))).size;

@@ -12,12 +12,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fixture } from './helpers.js';
 import {
   available,
+  doneJobs,
   PASSWORD,
   startMmsim,
+  STALL,
   startRedis,
   stopProcess,
   until,
-  type Started,
   type TestRedis,
 } from './queue-redis.js';
 
@@ -34,10 +35,6 @@ const SWEEP = [
   fixture('plugins/always-copy.ts'), // a local plugin: its file travels with the job
   '--json',
 ];
-const STALL = { MMSIM_QUEUE_STALLED_MS: '1000' };
-/** the jobs a worker finished (a job may run twice: BullMQ delivers at least once; the report counts it once) */
-const doneJobs = (...ws: Started[]) =>
-  new Set(ws.flatMap((w) => [...w.stderr().matchAll(/^mmsim worker: (\S+) .* done in /gm)].map((m) => m[1]))).size;
 
 describe.skipIf(!available)('mmsim compare --queue with two workers (redis-server on a loopback port)', () => {
   let redis: TestRedis;
