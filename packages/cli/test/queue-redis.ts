@@ -33,16 +33,21 @@ export interface TestRedis {
   stop(): Promise<void>;
 }
 
-/** `persist`: a directory for an append-only file, so a restart keeps the queue (as a production Redis does). */
-export async function startRedis(o: { persist?: string } = {}): Promise<TestRedis> {
+/**
+ * `persist`: a directory for an append-only file, so a restart keeps the queue (as a production
+ * Redis does). `tls`: a directory where a self-signed certificate for 127.0.0.1 is made
+ * (`cert.pem`, openssl); the server then speaks TLS only, and the URL is `rediss://`.
+ */
+export async function startRedis(o: { persist?: string; tls?: string } = {}): Promise<TestRedis> {
   const port = await freePort();
-  let proc = await launch(port, o.persist);
+  const extra = o.tls ? tlsArgs(o.tls, port) : [];
+  let proc = await launch(port, o.persist, extra);
   return {
-    url: `redis://:${PASSWORD}@127.0.0.1:${port}`,
+    url: `${o.tls ? 'rediss' : 'redis'}://:${PASSWORD}@127.0.0.1:${port}`,
     port,
     restart: async () => {
       await stopProcess(proc);
-      proc = await launch(port, o.persist);
+      proc = await launch(port, o.persist, extra);
     },
     flush: () => {
       const r = spawnSync('redis-cli', ['-p', String(port), '--no-auth-warning', '-a', PASSWORD, 'flushall']);
@@ -61,12 +66,50 @@ export function redisCli(r: TestRedis, ...args: string[]): string {
   return out.stdout.trim();
 }
 
-async function launch(port: number, persist?: string): Promise<ChildProcess> {
+export const opensslAvailable = spawnSync('openssl', ['version']).status === 0;
+
+function tlsArgs(dir: string, port: number): string[] {
+  const r = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      path.join(dir, 'key.pem'),
+      '-out',
+      path.join(dir, 'cert.pem'),
+      '-days',
+      '2',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0) throw new Error(`openssl req: ${r.stderr}`);
+  return [
+    '--port',
+    '0',
+    '--tls-port',
+    String(port),
+    '--tls-cert-file',
+    path.join(dir, 'cert.pem'),
+    '--tls-key-file',
+    path.join(dir, 'key.pem'),
+    '--tls-auth-clients',
+    'no',
+  ];
+}
+
+async function launch(port: number, persist?: string, extra: string[] = []): Promise<ChildProcess> {
   const proc = spawn(
     'redis-server',
     [
-      '--port',
-      String(port),
+      ...(extra.length ? extra : ['--port', String(port)]),
       '--bind',
       '127.0.0.1',
       '--requirepass',

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fixture } from './helpers.js';
 import {
   available,
+  opensslAvailable,
   doneJobs,
   PASSWORD,
   startMmsim,
@@ -198,3 +199,34 @@ if (!available) {
     it.skip('skipped: redis-server is not installed (apt-get install -y redis-server; .ci/run does)', () => {});
   });
 }
+
+describe.skipIf(!available || !opensslAvailable)('--queue over TLS (rediss://, a self-signed certificate)', () => {
+  let redis: TestRedis;
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'mmsim-q-tls-'));
+    redis = await startRedis({ tls: dir });
+  });
+  afterAll(async () => {
+    await redis?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('trusting its CA (NODE_EXTRA_CA_CERTS): the local document; without it: exit 2 naming the certificate', async () => {
+    expect(redis.url).toMatch(/^rediss:\/\//);
+    const args = ['compare', fixture('compare/vars.yaml'), '--var', 'SIZE=64K,128K', '--json'];
+    const ca = { NODE_EXTRA_CA_CERTS: path.join(dir, 'cert.pem') };
+    const l = await startMmsim([...args, '--jobs', '1']).exited;
+    const w = startMmsim(['worker', '--queue', redis.url], { ...STALL, ...ca });
+    const q = await startMmsim([...args, '--queue', redis.url], ca).exited;
+    await stopProcess(w.proc);
+    expect([q.code, q.stderr]).toEqual([0, '']);
+    expect(q.stdout).toBe(l.stdout);
+    expect(doneJobs(w)).toBe(2);
+    const untrusted = await startMmsim(['worker', '--queue', redis.url]).exited;
+    expect(untrusted.code).toBe(2);
+    expect(untrusted.stderr).toMatch(
+      /^mmsim: --queue rediss:\/\/:\*\*\*@127\.0\.0\.1:\d+: cannot reach Redis: self[- ]signed certificate/,
+    );
+  });
+});

@@ -4,6 +4,7 @@
  * Connections reconnect after a Redis restart (ioredis retryStrategy) and BullMQ's blocking
  * commands need `maxRetriesPerRequest: null`.
  */
+import { isIP } from 'node:net';
 import type { Redis, RedisOptions } from 'ioredis';
 import { FlagError } from '../flag-error.js';
 
@@ -60,7 +61,9 @@ export function redisOptions(a: QueueAddress, extra: RedisOptions = {}): RedisOp
     db: a.db,
     ...(a.username ? { username: a.username } : {}),
     ...(a.password ? { password: a.password } : {}),
-    ...(a.tls ? { tls: { servername: a.host } } : {}),
+    // SNI names a host, never an IP address (RFC 6066); the certificate is checked either way
+    // against Node's CAs (add one with NODE_EXTRA_CA_CERTS)
+    ...(a.tls ? { tls: isIP(a.host) ? {} : { servername: a.host } } : {}),
     maxRetriesPerRequest: null,
     retryStrategy: (times: number) => Math.min(200 * times, 2000),
     ...extra,

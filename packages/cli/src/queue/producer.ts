@@ -36,6 +36,9 @@ export interface QueueJobsOptions {
   log?: (line: string) => void;
 }
 
+/** Jobs read at once in a poll. */
+const POLL_BATCH = 200;
+
 /** How long the producer waits with no worker alive before it says so. */
 export const NO_WORKER_MS = 5000;
 
@@ -73,25 +76,28 @@ export async function queueJobs(
   /** one pass over the pending jobs: results taken, the first failure noted; the jobs running */
   const collect = async (): Promise<number> => {
     let running = 0;
-    for (const id of [...pending]) {
-      let job: Job | undefined;
-      try {
-        job = await queue.getJob(id);
-      } catch {
-        continue; // Redis restarting: try again at the next poll
+    const ids = [...pending];
+    for (let k = 0; k < ids.length; k += POLL_BATCH) {
+      // a batch of reads in flight at once: one round trip per batch, not per job
+      const batch = ids.slice(k, k + POLL_BATCH);
+      const jobs = await Promise.all(
+        batch.map((id) => queue.getJob(id).catch(() => undefined)), // Redis restarting: next poll
+      );
+      for (let j = 0; j < batch.length; j++) {
+        const job: Job | undefined = jobs[j];
+        if (!job) continue;
+        const i = byId.get(batch[j]!)!;
+        if (job.finishedOn && job.failedReason) {
+          run.failure ??= { index: i, reason: job.failedReason };
+          if (!stopped) return running;
+        } else if (job.finishedOn && job.returnvalue) {
+          pending.delete(batch[j]!);
+          if (results[i] === undefined) {
+            results[i] = job.returnvalue as QueueResult;
+            o.onResult?.(i, results[i]!);
+          }
+        } else if (job.processedOn) running++;
       }
-      if (!job) continue;
-      const i = byId.get(id)!;
-      if (job.finishedOn && job.failedReason) {
-        run.failure ??= { index: i, reason: job.failedReason };
-        if (!stopped) break;
-      } else if (job.finishedOn && job.returnvalue) {
-        pending.delete(id);
-        if (results[i] === undefined) {
-          results[i] = job.returnvalue as QueueResult;
-          o.onResult?.(i, results[i]!);
-        }
-      } else if (job.processedOn) running++;
     }
     return running;
   };
