@@ -10,7 +10,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +19,8 @@ import type { CliIO } from '../cli.js';
 import { newRedis, parseQueueUrl, probeRedis, QUEUE_NAME, stalledMs, WORKER_PREFIX } from './connection.js';
 import type { ChildAnswer, ChildJob } from './child.js';
 import type { RunRequest } from '../prepare.js';
-import { fetchBlobs, type JobPayload } from './payload.js';
+import type { JobPayload } from './payload.js';
+import { JobTrees, removeDeadTrees } from './trees.js';
 
 export interface WorkerFlags {
   queue: string;
@@ -59,6 +60,7 @@ export async function workerCommand(flags: WorkerFlags, io: CliIO, version: stri
   await removeDeadTrees();
   const redis = await newRedis(addr);
   redis.on('error', () => {}); // ioredis reconnects (retryStrategy); BullMQ logs nothing either
+  const trees = new JobTrees(redis);
   const children = new ChildPool();
 
   const beat = async () => {
@@ -77,16 +79,14 @@ export async function workerCommand(flags: WorkerFlags, io: CliIO, version: stri
       throw new UnrecoverableError(`worker ${name} refused job ${job.id}: ${why}`);
     }
     const t0 = Date.now();
-    const root = await mkdtemp(path.join(os.tmpdir(), `${JOB_DIR}${process.pid}-`));
+    // a run reads its tree, shared with the other runs of the same files; a check writes in its own
+    const lease = await trees.acquire(p.files, p.cwd, p.kind === 'check').catch((e: Error) => {
+      io.stderr.write(`mmsim worker: ${job.id!.slice(0, 16)} ${label(p)} failed: ${e.message}\n`);
+      throw e;
+    });
+    const root = lease.root;
     try {
-      const blobs = await fetchBlobs(redis, p.files);
-      for (const [f, b] of blobs) {
-        const at = path.join(root, f);
-        await mkdir(path.dirname(at), { recursive: true });
-        await writeFile(at, b);
-      }
       const cwd = path.join(root, p.cwd);
-      await mkdir(cwd, { recursive: true });
       const outArg = p.kind === 'check' ? outDirOf(p.args) : undefined;
       const outDir = outArg !== undefined ? path.join(root, path.resolve(p.cwd, outArg)) : undefined;
       const child = {
@@ -125,7 +125,7 @@ export async function workerCommand(flags: WorkerFlags, io: CliIO, version: stri
       io.stderr.write(`mmsim worker: ${job.id!.slice(0, 16)} ${label(p)} failed: ${(e as Error).message}\n`);
       throw e;
     } finally {
-      await rm(root, { recursive: true, force: true });
+      await lease.release();
     }
   };
 
@@ -164,6 +164,7 @@ export async function workerCommand(flags: WorkerFlags, io: CliIO, version: stri
   await running.catch(() => {});
   clearInterval(heartbeat);
   children.close();
+  await trees.close();
   await redis.del(WORKER_PREFIX + name).catch(() => {});
   redis.disconnect();
   wconn.disconnect(); // a connection passed in is not BullMQ's to close
@@ -186,28 +187,6 @@ export function inTree(r: RunRequest, root: string): RunRequest {
     ...(r.hardware ? { hardware: move(r.hardware) } : {}),
     ...(r.policies ? { policies: r.policies.map(move) } : {}),
   };
-}
-
-/** A job's temporary tree: `mmsim-job-<worker pid>-XXXXXX` in the temporary directory. */
-const JOB_DIR = 'mmsim-job-';
-
-/** The trees of workers that were killed (SIGKILL: no `finally` ran): their pid is gone. */
-async function removeDeadTrees(): Promise<void> {
-  const tmp = os.tmpdir();
-  for (const e of await readdir(tmp).catch(() => [] as string[])) {
-    const m = /^mmsim-job-(\d+)-/.exec(e);
-    if (!m || alive(Number(m[1]))) continue;
-    await rm(path.join(tmp, e), { recursive: true, force: true }).catch(() => {});
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function label(p: JobPayload): string {
