@@ -106,6 +106,8 @@ export interface CheckViolation {
 
 export interface CheckResult {
   kernel: string;
+  /** the fuzzing seed, with `mmsim check --seeds` */
+  seed?: number;
   hardware: string;
   policies: string[];
   /** fuzzing runs executed (shrinking runs not included) */
@@ -347,7 +349,7 @@ export function formatRecord(d: DecisionRecord): string {
 
 /** One line per violation plus the figures, for logs and the CLI. */
 export function formatCheckResult(r: CheckResult): string {
-  const head = `${r.kernel} on ${r.hardware}${r.policies.length ? ` + ${r.policies.map((p) => path.basename(p)).join(', ')}` : ''}: ${r.runs} runs, ${r.steps} steps, ${r.violations.length} violation(s) (${(r.ms / 1000).toFixed(1)} s${r.shrinkRuns ? `, ${r.shrinkRuns} shrink runs` : ''})`;
+  const head = `${r.kernel}${r.seed !== undefined ? ` seed ${r.seed}` : ''} on ${r.hardware}${r.policies.length ? ` + ${r.policies.map((p) => path.basename(p)).join(', ')}` : ''}: ${r.runs} runs, ${r.steps} steps, ${r.violations.length} violation(s) (${(r.ms / 1000).toFixed(1)} s${r.shrinkRuns ? `, ${r.shrinkRuns} shrink runs` : ''})`;
   const lines = [head];
   for (const v of r.violations) {
     lines.push(`  [${v.kind}] ${v.message}`);

@@ -39,6 +39,8 @@ export interface CheckCommandOptions {
   policy?: string | string[];
   runs?: number;
   seed?: number;
+  /** --seeds N: check seeds seed..seed+N-1 (each --runs), a result per kernel and seed */
+  seeds?: number;
   maxSteps?: number;
   out?: string;
   largeFolios?: 'always' | 'never' | 'random';
@@ -76,9 +78,10 @@ export interface CheckIO {
 }
 
 export const CHECK_USAGE = `usage: mmsim check [--kernel P]... [--hardware strict|flat|x86|arm64|PKG] [--cpus N] [--policy X]...
-                   [--runs N] [--seed S] [--max-steps N] [--out DIR] [--large-folios always|never|random] [--thp] [--lru-gen] [--ksm] [--json]
+                   [--runs N] [--seed S] [--seeds N] [--max-steps N] [--out DIR] [--large-folios always|never|random] [--thp] [--lru-gen] [--ksm] [--json]
                    [--pressure always|never|random] [--tap-timeout MS] [--baseline]
   --policy X   NAME or 'NAME={"opt":1}': a built-in, a package or a ./path (as mmsim run takes it)
+  --seeds N   seeds S..S+N-1, each --runs runs: a result per kernel and seed (one queue job each with --queue)
   --thp   PMD-sized THP on (thp: { top: always }) with whole-table regions
   --lru-gen   the multi-gen LRU on (system.vm.lruGen: true; v6.1+ presets)
   --ksm   KSM on (system.ksm: run 1, use_zero_pages 1) with MADV_(UN)MERGEABLE and ksmd steps in the mix
@@ -128,6 +131,9 @@ export function parseCheckArgs(argv: readonly string[]): CheckCommandOptions {
         break;
       case '--seed':
         o.seed = int(flag, val());
+        break;
+      case '--seeds':
+        o.seeds = int(flag, val());
         break;
       case '--max-steps':
         o.maxSteps = int(flag, val());
@@ -195,6 +201,7 @@ export async function checkCommand(args: readonly string[] | CheckCommandOptions
   }
   for (const [flag, v] of [
     ['--runs', o.runs],
+    ['--seeds', o.seeds],
     ['--max-steps', o.maxSteps],
     ['--cpus', o.cpus],
     ['--tap-timeout', o.tapTimeout],
@@ -263,7 +270,14 @@ export async function checkCommand(args: readonly string[] | CheckCommandOptions
       io.stderr.write(`mmsim check: ${(e as Error).message}\n`);
       return 2;
     }
-    for (const kernel of kernels) {
+    const seed0 = o.seed ?? 1;
+    // --seeds: each kernel's seeds in turn (a queue job each with --queue: the same results)
+    const jobs = kernels.flatMap((kernel) =>
+      o.seeds === undefined
+        ? [{ kernel, seed: seed0, seeded: false }]
+        : Array.from({ length: o.seeds }, (_, i) => ({ kernel, seed: seed0 + i, seeded: true })),
+    );
+    for (const { kernel, seed, seeded } of jobs) {
       let r: CheckResult;
       try {
         r = await checkCompositionAsync(
@@ -273,7 +287,7 @@ export async function checkCommand(args: readonly string[] | CheckCommandOptions
             cpus: o.cpus ?? 2,
             policies,
             runs: o.runs ?? 200,
-            seed: o.seed ?? 1,
+            seed,
             maxSteps: o.maxSteps ?? 40,
             largeFolios: o.largeFolios === 'always' ? true : o.largeFolios === 'never' ? false : 'random',
             ...(o.thp ? { thp: true } : {}),
@@ -298,6 +312,7 @@ export async function checkCommand(args: readonly string[] | CheckCommandOptions
         io.stderr.write(stuckTapLine(ctl.taps.taps[stuck]!, budget, kernel, ctl.taps.where()));
         return 2;
       }
+      if (seeded) r = withSeed(r, seed);
       results.push(r);
       if (!o.json) io.stdout.write(formatCheckResult(r) + '\n');
       io.channel?.post({ t: 'done', r });
@@ -313,6 +328,12 @@ export async function checkCommand(args: readonly string[] | CheckCommandOptions
     return 130;
   }
   return results.some((r) => r.violations.length > 0) ? 1 : 0;
+}
+
+/** A --seeds result: its seed after the kernel (in `--json` too). */
+function withSeed(r: CheckResult, seed: number): CheckResult {
+  const { kernel, ...rest } = r;
+  return { kernel, seed, ...rest };
 }
 
 /** `--json`'s document: the results, a finding's scenario inline unless it was written to a file. */

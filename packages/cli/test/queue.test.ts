@@ -143,6 +143,42 @@ describe.skipIf(!available)('mmsim check --queue (redis-server on a loopback por
     expect(w.stderr()).toMatch(/check linux-5\.9 done in/);
   });
 
+  it('--seeds: a job per kernel and seed over two workers, the local results', async () => {
+    const args = [
+      'check',
+      '--kernel',
+      'linux-5.9',
+      '--kernel',
+      'linux-6.18',
+      '--hardware',
+      'flat',
+      '--runs',
+      '60',
+      '--seed',
+      '3',
+      '--seeds',
+      '3',
+      '--json',
+    ];
+    const l = await startMmsim(args).exited;
+    const a = startMmsim(['worker', '--queue', redis.url], STALL);
+    const b = startMmsim(['worker', '--queue', redis.url], STALL);
+    const q = await startMmsim([...args, '--queue', redis.url]).exited;
+    await Promise.all([stopProcess(a.proc), stopProcess(b.proc)]);
+    const strip = (s: string) => JSON.parse(s).map((r: { ms: number }) => ({ ...r, ms: 0 }));
+    expect(q.code).toBe(l.code);
+    expect(strip(q.stdout)).toEqual(strip(l.stdout));
+    expect(strip(q.stdout).map((r: { kernel: string; seed: number }) => `${r.kernel}:${r.seed}`)).toEqual([
+      'linux-5.9:3',
+      'linux-5.9:4',
+      'linux-5.9:5',
+      'linux-6.18:3',
+      'linux-6.18:4',
+      'linux-6.18:5',
+    ]);
+    expect(doneJobs(a, b)).toBe(6);
+  });
+
   it('--json over the queue: the same findings as locally', async () => {
     const args = ['check', '--kernel', 'linux-5.9', '--hardware', 'flat', '--runs', '300', '--seed', '1', '--json'];
     const l = await startMmsim(args).exited;

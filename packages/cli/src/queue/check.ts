@@ -1,9 +1,10 @@
 /**
  * `mmsim check ... --queue URL`: one job per kernel preset (the composition the local check runs
- * in turn, with its seed and its --runs: the same search, so the same findings); a worker runs
+ * in turn, with its seed and its --runs: the same search, so the same findings), or with
+ * `--seeds N` one per kernel and seed (a seed range spread over the workers); a worker runs
  * `mmsim check --kernel K ... --json` and sends back the results and, with --out, the shrunk
  * scenarios as files, which the producer writes into its --out directory. The output is the
- * local one: a block per kernel in kernel order, or the `--json` array.
+ * local one: a block per kernel (and seed) in that order, or the `--json` array.
  * Local policy paths and hardware paths go with the job (payload.ts).
  */
 import { existsSync } from 'node:fs';
@@ -55,12 +56,23 @@ export async function queueCheck(url: string, args: string[], io: CliIO): Promis
   for (const p of policies) files.addReference(p.replace(/=.*$/s, ''), [cwd]);
   if (o.hardware) files.addReference(o.hardware, [cwd]);
   const hashes = files.hashes();
-  const payloads: JobPayload[] = kernels.map((kernel) => ({
+  // one job per kernel, or per kernel and seed with --seeds (a job is `--seed S --seeds 1`)
+  const seed0 = o.seed ?? 1;
+  const units = kernels.flatMap((kernel) =>
+    o.seeds === undefined
+      ? [{ kernel, args: rest, what: kernel }]
+      : Array.from({ length: o.seeds }, (_, i) => ({
+          kernel,
+          args: [...withoutFlags(rest, ['--seed', '--seeds']), '--seed', String(seed0 + i), '--seeds', '1'],
+          what: `${kernel} seed ${seed0 + i}`,
+        })),
+  );
+  const payloads: JobPayload[] = units.map((u) => ({
     kind: 'check',
     version: MMSIM_VERSION,
     cwd,
-    kernel,
-    args: rest,
+    kernel: u.kernel,
+    args: u.args,
     files: hashes,
   }));
 
@@ -86,13 +98,15 @@ export async function queueCheck(url: string, args: string[], io: CliIO): Promis
     await run.done;
     if (run.failure && !interrupted) {
       const refused = run.failure.reason.includes(' refused job ');
-      io.stderr.write(`mmsim check: ${kernels[run.failure.index]}: job failed on the queue: ${run.failure.reason}\n`);
+      io.stderr.write(
+        `mmsim check: ${units[run.failure.index]!.what}: job failed on the queue: ${run.failure.reason}\n`,
+      );
       return refused ? 2 : 3;
     }
     const out = outDirOf(rest);
     const results: CheckResult[] = [];
     let code = 0;
-    for (let i = 0; i < kernels.length; i++) {
+    for (let i = 0; i < units.length; i++) {
       const r = run.results[i];
       if (r?.kind !== 'check') continue;
       if (r.code !== 0 && r.code !== 1) {
@@ -133,11 +147,16 @@ async function loadCheck() {
 }
 
 function withoutKernel(args: readonly string[]): string[] {
+  return withoutFlags(args, ['--kernel', '-k']);
+}
+
+/** args without these flags and their values (`--flag V` or `--flag=V`) */
+function withoutFlags(args: readonly string[], flags: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a === '--kernel' || a === '-k') i++;
-    else if (!a.startsWith('--kernel=')) out.push(a);
+    if (flags.includes(a)) i++;
+    else if (!flags.some((f) => a.startsWith(`${f}=`))) out.push(a);
   }
   return out;
 }

@@ -190,7 +190,10 @@ export function inTree(r: RunRequest, root: string): RunRequest {
 }
 
 function label(p: JobPayload): string {
-  if (p.kind === 'check') return `check ${p.kernel}`;
+  if (p.kind === 'check') {
+    const seed = p.args.includes('--seeds') ? p.args[p.args.lastIndexOf('--seed') + 1] : undefined;
+    return `check ${p.kernel}${seed ? ` seed ${seed}` : ''}`;
+  }
   const r = p.request;
   return [
     r.file,
