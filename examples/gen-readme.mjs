@@ -3,10 +3,10 @@
 // (pnpm examples:readme, after pnpm build). Nothing in those tables is typed by hand: every
 // measured table comes from one `mmsim compare ... --json` run (its command line is printed
 // above the table); this script only joins that JSON with the published columns and formats it.
-import { readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { replaceMarked } from './readme-markers.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -14,15 +14,7 @@ const only = process.argv.slice(2);
 const bin = join(root, 'packages/cli/dist/bin.js');
 
 function replace(file, marker, body) {
-  const path = join(root, file);
-  const text = readFileSync(path, 'utf8');
-  const open = `<!-- mmsim:${marker} -->`;
-  const close = `<!-- /mmsim:${marker.split(' ')[0]} -->`;
-  const a = text.indexOf(open);
-  const b = text.indexOf(close, a);
-  if (a < 0 || b < 0) throw new Error(`${file}: markers for ${marker} not found`);
-  writeFileSync(path, text.slice(0, a + open.length) + '\n' + body.trim() + '\n' + text.slice(b));
-  console.log(`${file}: ${marker} updated`);
+  replaceMarked(join(root, file), marker, body, file);
 }
 
 const KERNELS = ['linux-5.8', 'linux-5.9', 'linux-5.18', 'linux-5.19', 'linux-6.8', 'linux-6.18'];

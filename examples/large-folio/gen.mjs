@@ -6,9 +6,9 @@
 //   node examples/large-folio/gen.mjs [TABLE...]
 // The real-kernel table is written by tools/realkernel/compare.mjs.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { replaceMarked } from '../readme-markers.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../..');
@@ -45,14 +45,7 @@ function results({ configs }, n) {
 const json = (v) => JSON.stringify(v);
 
 function replace(name, body) {
-  const text = readFileSync(readmePath, 'utf8');
-  const open = `<!-- mmsim:table ${name} -->`;
-  const close = '<!-- /mmsim:table -->';
-  const a = text.indexOf(open);
-  const b = text.indexOf(close, a);
-  if (a < 0 || b < 0) throw new Error(`README.md: markers for ${name} not found`);
-  writeFileSync(readmePath, text.slice(0, a + open.length) + '\n' + body.trim() + '\n' + text.slice(b));
-  console.log(`examples/large-folio/README.md: ${name} updated`);
+  replaceMarked(readmePath, `table ${name}`, body, 'examples/large-folio/README.md');
 }
 
 const tables = {

@@ -11,9 +11,10 @@
  * Needs `pnpm build` and the traces (traces/ is not in git: record.mjs makes them).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { replaceMarked } from '../readme-markers.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -123,14 +124,7 @@ Max RSS is getrusage()'s ru_maxrss on both sides (mmsim: the largest hiwater_rss
 };
 
 function replace(name, body) {
-  const text = readFileSync(readmePath, 'utf8');
-  const open = `<!-- mmsim:table ${name} -->`;
-  const close = '<!-- /mmsim:table -->';
-  const a = text.indexOf(open);
-  const b = text.indexOf(close, a);
-  if (a < 0 || b < 0) throw new Error(`README.md: markers for ${name} not found`);
-  writeFileSync(readmePath, text.slice(0, a + open.length) + '\n' + body.trim() + '\n' + text.slice(b));
-  console.log(`examples/real-programs/README.md: ${name} updated`);
+  replaceMarked(readmePath, `table ${name}`, body, 'examples/real-programs/README.md');
 }
 
 for (const [name, fn] of Object.entries(tables)) {

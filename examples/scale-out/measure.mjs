@@ -7,11 +7,11 @@
 // It starts its own redis-server on a free loopback port with a password, and stops it after.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { replaceMarked } from '../readme-markers.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../..');
@@ -125,12 +125,4 @@ const table = [
 ].join('\n');
 console.log(table);
 
-const readme = join(root, 'README.md');
-const text = readFileSync(readme, 'utf8');
-const open = '<!-- mmsim:scale-out -->';
-const close = '<!-- /mmsim:scale-out -->';
-const a = text.indexOf(open);
-const b = text.indexOf(close, a);
-if (a < 0 || b < 0) throw new Error('README.md: markers for scale-out not found');
-writeFileSync(readme, `${text.slice(0, a + open.length)}\n${table}\n${text.slice(b)}`);
-console.error('README.md: scale-out updated');
+replaceMarked(join(root, 'README.md'), 'scale-out', table, 'README.md');
