@@ -36,8 +36,8 @@ export interface QueueJobsOptions {
   log?: (line: string) => void;
 }
 
-/** Jobs read at once in a poll. */
-const POLL_BATCH = 200;
+/** Job ids looked up per command in a poll. */
+const POLL_BATCH = 500;
 
 /** How long the producer waits with no worker alive before it says so. */
 export const NO_WORKER_MS = 5000;
@@ -73,30 +73,44 @@ export async function queueJobs(
   let wake = () => {};
   const woken = new Promise<void>((r) => (wake = r));
 
-  /** one pass over the pending jobs: results taken, the first failure noted; the jobs running */
+  /**
+   * One pass over the pending jobs: results taken, the first failure noted; the jobs running.
+   * Which jobs finished comes from BullMQ's completed and failed sets (ZMSCORE, POLL_BATCH ids a
+   * command), so a poll reads only the jobs that finished since the last one, however many wait.
+   */
   const collect = async (): Promise<number> => {
-    let running = 0;
     const ids = [...pending];
+    const active = new Set(await redis.lrange(queue.keys.active!, 0, -1).catch(() => [] as string[]));
+    let running = 0;
     for (let k = 0; k < ids.length; k += POLL_BATCH) {
-      // a batch of reads in flight at once: one round trip per batch, not per job
       const batch = ids.slice(k, k + POLL_BATCH);
-      const jobs = await Promise.all(
-        batch.map((id) => queue.getJob(id).catch(() => undefined)), // Redis restarting: next poll
-      );
-      for (let j = 0; j < batch.length; j++) {
+      for (const id of batch) if (active.has(id)) running++;
+      let ended: string[];
+      try {
+        const [done, failed] = await Promise.all([
+          redis.zmscore(queue.keys.completed!, ...batch),
+          redis.zmscore(queue.keys.failed!, ...batch),
+        ]);
+        ended = batch.filter((_, j) => done[j] !== null || failed[j] !== null);
+      } catch {
+        ended = batch; // Redis restarting (or without ZMSCORE): read the jobs themselves
+      }
+      const jobs = await Promise.all(ended.map((id) => queue.getJob(id).catch(() => undefined)));
+      for (let j = 0; j < ended.length; j++) {
         const job: Job | undefined = jobs[j];
-        if (!job) continue;
-        const i = byId.get(batch[j]!)!;
-        if (job.finishedOn && job.failedReason) {
+        if (!job?.finishedOn) continue;
+        const i = byId.get(ended[j]!)!;
+        if (job.failedReason) {
           run.failure ??= { index: i, reason: job.failedReason };
           if (!stopped) return running;
-        } else if (job.finishedOn && job.returnvalue) {
-          pending.delete(batch[j]!);
+        } else if (job.returnvalue) {
+          pending.delete(ended[j]!);
+          if (active.delete(ended[j]!)) running--;
           if (results[i] === undefined) {
             results[i] = job.returnvalue as QueueResult;
             o.onResult?.(i, results[i]!);
           }
-        } else if (job.processedOn) running++;
+        }
       }
     }
     return running;
