@@ -79,9 +79,10 @@ export interface CheckIO {
 
 export const CHECK_USAGE = `usage: mmsim check [--kernel P]... [--hardware strict|flat|x86|arm64|PKG] [--cpus N] [--policy X]...
                    [--runs N] [--seed S] [--seeds N] [--max-steps N] [--out DIR] [--large-folios always|never|random] [--thp] [--lru-gen] [--ksm] [--json]
-                   [--pressure always|never|random] [--tap-timeout MS] [--baseline]
+                   [--pressure always|never|random] [--tap-timeout MS] [--baseline] [--queue URL]
   --policy X   NAME or 'NAME={"opt":1}': a built-in, a package or a ./path (as mmsim run takes it)
   --seeds N   seeds S..S+N-1, each --runs runs: a result per kernel and seed (one queue job each with --queue)
+  --queue URL   run on \`mmsim worker\`s through Redis (redis://[user:password@]host:port, rediss://): a job per kernel (and seed)
   --thp   PMD-sized THP on (thp: { top: always }) with whole-table regions
   --lru-gen   the multi-gen LRU on (system.vm.lruGen: true; v6.1+ presets)
   --ksm   KSM on (system.ksm: run 1, use_zero_pages 1) with MADV_(UN)MERGEABLE and ksmd steps in the mix
