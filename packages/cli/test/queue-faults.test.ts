@@ -230,4 +230,24 @@ describe.skipIf(!available)('--queue under faults (redis-server on a loopback po
       rmSync(src, { recursive: true, force: true });
     }
   });
+
+  it('two places with the same payload are one job, and both get its result', async () => {
+    const { queueJobs } = await import('../src/queue/producer.js');
+    const { requestFiles } = await import('../src/queue/payload.js');
+    const { parseQueueUrl } = await import('../src/queue/connection.js');
+    const { MMSIM_VERSION } = await import('../src/queue/compare.js');
+    const request = { file: fixture('compare/vars.yaml'), vars: { SIZE: '64K' }, seed: 1 };
+    const files = requestFiles(request, {}, process.cwd());
+    const p = { kind: 'run' as const, version: MMSIM_VERSION, cwd: process.cwd(), request, files: files.hashes() };
+    const w = startMmsim(['worker', '--queue', redis.url], STALL);
+    const seen: number[] = [];
+    const run = await queueJobs(parseQueueUrl(redis.url), [p, p], files, { onResult: (i) => seen.push(i) });
+    await run.done;
+    await stopProcess(w.proc);
+    expect(run.failure).toBeUndefined();
+    expect(seen.sort()).toEqual([0, 1]);
+    expect(run.results[0]).toEqual(run.results[1]);
+    expect(run.results[0]?.kind).toBe('run');
+    expect(doneJobs(w)).toBe(1);
+  });
 });

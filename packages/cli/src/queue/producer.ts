@@ -66,8 +66,11 @@ export async function queueJobs(
     })),
   );
   const results: Array<QueueResult | undefined> = new Array(payloads.length).fill(undefined);
-  const byId = new Map(ids.map((id, i) => [id, i]));
+  // payloads that are the same are one job: its result goes to each of their places
+  const byId = new Map<string, number[]>();
+  ids.forEach((id, i) => byId.set(id, [...(byId.get(id) ?? []), i]));
   const pending = new Set(ids);
+  let filled = 0;
   let stopped = false;
   const run: QueueRun = { done: Promise.resolve(), results, stop: async () => {} };
   let wake = () => {};
@@ -99,15 +102,17 @@ export async function queueJobs(
       for (let j = 0; j < ended.length; j++) {
         const job: Job | undefined = jobs[j];
         if (!job?.finishedOn) continue;
-        const i = byId.get(ended[j]!)!;
+        const places = byId.get(ended[j]!)!;
         if (job.failedReason) {
-          run.failure ??= { index: i, reason: job.failedReason };
+          run.failure ??= { index: places[0]!, reason: job.failedReason };
           if (!stopped) return running;
         } else if (job.returnvalue) {
           pending.delete(ended[j]!);
           if (active.delete(ended[j]!)) running--;
-          if (results[i] === undefined) {
+          for (const i of places) {
+            if (results[i] !== undefined) continue;
             results[i] = job.returnvalue as QueueResult;
+            filled++;
             o.onResult?.(i, results[i]!);
           }
         }
@@ -134,7 +139,7 @@ export async function queueJobs(
       const running = await collect();
       if (stopped) break;
       const workers = await workersAlive(redis);
-      o.onStatus?.({ done: payloads.length - pending.size, running, workers });
+      o.onStatus?.({ done: filled, running, workers });
       if (workers > 0) lastAlive = Date.now();
       else if (!warned && Date.now() - lastAlive >= NO_WORKER_MS) {
         warned = true;
