@@ -8,17 +8,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { checkCommand, checkComposition, parseCheckArgs } from '../src/index.js';
+import { captureIO } from './helpers.js';
 import leakyPolicy from './fixtures/leaky-policy.js';
 
-function io() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    out,
-    err,
-    io: { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) } },
-  };
-}
+const io = captureIO;
 
 describe('checkCommand', () => {
   it('parses the flags', () => {

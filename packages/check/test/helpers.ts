@@ -38,3 +38,14 @@ export function drive(
 }
 
 export const P = 4096;
+
+/** A CheckIO that keeps what checkCommand writes: `out` and `err`, one entry per write. */
+export function captureIO() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    out,
+    err,
+    io: { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) } },
+  };
+}

@@ -4,16 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { checkCommand, checkComposition } from '../src/index.js';
+import { captureIO } from './helpers.js';
 
-function io() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    out,
-    err,
-    io: { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) } },
-  };
-}
+const io = captureIO;
 
 describe('mmsim check --seeds', () => {
   it('a result per kernel and seed, each the check of that seed alone', async () => {

@@ -49,17 +49,18 @@ export async function startRedis(o: { persist?: string; tls?: string } = {}): Pr
       await stopProcess(proc);
       proc = await launch(port, o.persist, extra);
     },
-    flush: () => {
-      const r = spawnSync('redis-cli', ['-p', String(port), '--no-auth-warning', '-a', PASSWORD, 'flushall']);
-      if (r.status !== 0) throw new Error(`redis-cli flushall: ${r.stderr}`);
-    },
+    flush: () => void redisCliAt(port, 'flushall'),
     stop: () => stopProcess(proc),
   };
 }
 
 /** `redis-cli ARGS` against the test server: its output, trimmed. */
 export function redisCli(r: TestRedis, ...args: string[]): string {
-  const out = spawnSync('redis-cli', ['-p', String(r.port), '--no-auth-warning', '-a', PASSWORD, ...args], {
+  return redisCliAt(r.port, ...args);
+}
+
+function redisCliAt(port: number, ...args: string[]): string {
+  const out = spawnSync('redis-cli', ['-p', String(port), '--no-auth-warning', '-a', PASSWORD, ...args], {
     encoding: 'utf8',
   });
   if (out.status !== 0) throw new Error(`redis-cli ${args.join(' ')}: ${out.stderr}`);

@@ -17,7 +17,7 @@ import { MMSIM_VERSION } from './compare.js';
 import { parseQueueUrl } from './connection.js';
 import { FileSet, type JobPayload } from './payload.js';
 import { queueJobs } from './producer.js';
-import { outDirOf } from './worker.js';
+import { outDirOf, withoutFlags } from './args.js';
 
 /** Split `--queue URL` off check's arguments. */
 export function queueArg(args: readonly string[]): { url?: string; rest: string[] } {
@@ -49,7 +49,7 @@ export async function queueCheck(url: string, args: string[], io: CliIO): Promis
   let kernels = o.kernel === undefined ? presetNames() : Array.isArray(o.kernel) ? o.kernel : [o.kernel];
   if (o.lruGen && o.kernel === undefined)
     kernels = kernels.filter((k) => !eraProblems(k, { system: { vm: { lruGen: true } } })[0]);
-  const rest = withoutKernel(args);
+  const rest = withoutFlags(args, ['--kernel', '-k']);
   const cwd = process.cwd();
   const files = new FileSet();
   const policies = Array.isArray(o.policy) ? o.policy : o.policy ? [o.policy] : [];
@@ -144,19 +144,4 @@ async function loadCheck() {
   const { parseCheckArgs } = await import('@mmsim/check');
   const { presetNames, eraProblems } = await import('@mmsim/presets');
   return { parseCheckArgs, presetNames, eraProblems };
-}
-
-function withoutKernel(args: readonly string[]): string[] {
-  return withoutFlags(args, ['--kernel', '-k']);
-}
-
-/** args without these flags and their values (`--flag V` or `--flag=V`) */
-function withoutFlags(args: readonly string[], flags: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (flags.includes(a)) i++;
-    else if (!flags.some((f) => a.startsWith(`${f}=`))) out.push(a);
-  }
-  return out;
 }

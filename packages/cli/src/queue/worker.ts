@@ -20,6 +20,7 @@ import { newRedis, parseQueueUrl, probeRedis, QUEUE_NAME, stalledMs, WORKER_PREF
 import type { ChildAnswer, ChildJob } from './child.js';
 import type { RunRequest } from '../prepare.js';
 import type { JobPayload } from './payload.js';
+import { outDirOf, withoutFlags } from './args.js';
 import { JobTrees, removeDeadTrees } from './trees.js';
 
 export interface WorkerFlags {
@@ -92,7 +93,7 @@ export async function workerCommand(flags: WorkerFlags, io: CliIO, version: stri
       const child = {
         ...p,
         ...(p.kind === 'run' ? { request: inTree(p.request, root) } : {}),
-        ...(p.kind === 'check' ? { args: withoutOut(p.args) } : {}),
+        ...(p.kind === 'check' ? { args: withoutFlags(p.args, ['--out']) } : {}),
         ...(outDir ? { outDir } : {}),
       };
       const text = (await children.run(cwd, child)).split(root).join('');
@@ -233,24 +234,6 @@ export function relocateFinding(
   };
   const text = `${JSON.stringify(fix(JSON.parse(raw)), null, 2)}\n`;
   return { name: `finding-${createHash('sha1').update(text).digest('hex').slice(0, 16)}.json`, text };
-}
-
-/** `--out DIR` of check arguments */
-export function outDirOf(args: readonly string[]): string | undefined {
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === '--out') return args[i + 1];
-    if (args[i]!.startsWith('--out=')) return args[i]!.slice('--out='.length);
-  }
-  return undefined;
-}
-
-function withoutOut(args: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === '--out') i++;
-    else if (!args[i]!.startsWith('--out=')) out.push(args[i]!);
-  }
-  return out;
 }
 
 /** The job processes, one per slot, started on demand and kept; a dead one is replaced. */
